@@ -1,0 +1,25 @@
+export { ConfigError, formatProblem, type Problem } from './errors';
+export { environmentJsonSchema } from './json-schema';
+export { loadEnvironment, parseEnvironment } from './load';
+export {
+  activeLanes,
+  isScaled,
+  stageIndex,
+  type CapacityStrategyItem,
+  type EnvironmentConfig,
+  type LaneConfig,
+  type ResolvedState,
+  type SqsSettings,
+} from './resolve';
+export {
+  ARCHITECTURES,
+  BROKERS,
+  CAPACITY_PROVIDERS,
+  FARGATE_CPUS,
+  FARGATE_MEMORY,
+  STAGES,
+  environmentSchema,
+  type Broker,
+  type EnvironmentInput,
+  type Stage,
+} from './schema';

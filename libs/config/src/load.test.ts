@@ -1,0 +1,338 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadEnvironment, parseEnvironment } from './index';
+
+const FILE = 'environments/staging.yaml';
+
+/** A valid environment file; `lanes` is appended verbatim at line 15. */
+function envYaml(lanes: string, overrides: Record<string, string> = {}): string {
+  const top: Record<string, string> = {
+    app: 'app: propertyfeed',
+    environment: 'environment: staging',
+    region: 'region: eu-west-2',
+    accounts: 'allowedAccountIds: ["111111111111"]',
+    network: [
+      'network:',
+      '  vpcId: vpc-0123456789abcdef0',
+      '  privateSubnetIds: [subnet-0123456789abcdef0]',
+      '  redis: { securityGroupId: sg-0123456789abcdef1 }',
+      '  aurora: { securityGroupId: sg-0123456789abcdef2 }',
+    ].join('\n'),
+    image: 'image: { repository: app }',
+    fleet: 'fleet: { maxTasks: 4 }',
+    guardrails: 'guardrails: { maxTasksBeforeOwned: 2 }',
+    scheduler: 'scheduler: { onHosts: true }',
+    parameters: 'parameters: { plain: { DB_HOST: db }, secure: [DB_PASSWORD] }',
+    ...overrides,
+  };
+  return `${Object.values(top).join('\n')}\n${lanes ? `lanes:\n${lanes}` : 'lanes: {}'}`;
+}
+
+function problems(text: string, file = FILE): string[] {
+  try {
+    parseEnvironment(text, file);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message.split('\n');
+  }
+  throw new Error('expected the file to be rejected');
+}
+
+describe('a valid file', () => {
+  it('applies every default', () => {
+    const env = parseEnvironment(envYaml('  image:\n    queues: [image]\n'), FILE);
+    expect(env.state).toEqual({ backend: 'local', directory: '.' });
+    expect(env.network.redis.port).toBe(6379);
+    expect(env.network.aurora.port).toBe(3306);
+    expect(env.logs.retentionDays).toBe(365);
+    expect(env.guardrails).toEqual({ maxTasksBeforeOwned: 2, oneLaneAtATime: false });
+    const [lane] = env.lanes;
+    expect(lane).toMatchObject({
+      name: 'image',
+      broker: 'redis',
+      connection: 'redis',
+      stage: 'off',
+      tasks: { baseline: 1, min: 0, max: 1 },
+      cpu: 512,
+      memory: 1024,
+      workers: 1,
+      job: { timeout: 60, tries: 3, maxJobs: 500, maxTime: 3600, memory: 128, sleep: 3, backoff: [0] },
+      capacity: [{ provider: 'FARGATE', base: 0, weight: 1 }],
+      scaleInProtection: false,
+      stopTimeout: 120,
+      priority: 10,
+    });
+    expect(lane.sqs).toBeUndefined();
+  });
+
+  it('keeps a deliberate zero rather than replacing it with a default', () => {
+    const env = parseEnvironment(envYaml('  bulk:\n    queues: [bulk]\n    tasks: { baseline: 0, min: 0, max: 1 }\n    job: { maxJobs: 0 }\n'), FILE);
+    expect(env.lanes[0].tasks.baseline).toBe(0);
+    expect(env.lanes[0].job.maxJobs).toBe(0);
+  });
+
+  it('orders lanes by priority, then file order', () => {
+    const env = parseEnvironment(
+      envYaml('  a:\n    queues: [a]\n  b:\n    queues: [b]\n    priority: 1\n  c:\n    queues: [c]\n'),
+      FILE,
+    );
+    expect(env.lanes.map((l) => l.name)).toEqual(['b', 'a', 'c']);
+  });
+
+  it('resolves spot, sqs defaults and state defaults', () => {
+    const env = parseEnvironment(
+      envYaml('  feeds:\n    broker: sqs\n    queues: [feeds]\n    spot: true\n', {
+        state: 'state: { backend: s3, bucket: acme-state }',
+      }),
+      FILE,
+    );
+    expect(env.lanes[0].capacity).toEqual([{ provider: 'FARGATE_SPOT', base: 0, weight: 1 }]);
+    expect(env.lanes[0].sqs).toEqual({ visibilityTimeout: 300, maxReceiveCount: 5, messageRetentionSeconds: 345600 });
+    expect(env.lanes[0].connection).toBe('sqs');
+    expect(env.state).toEqual({
+      backend: 's3',
+      bucket: 'acme-state',
+      region: 'eu-west-2',
+      keyPrefix: 'propertyfeed/staging',
+    });
+  });
+});
+
+describe('file-level errors', () => {
+  it('names a missing file and the environments that exist', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'envs-'));
+    writeFileSync(join(dir, 'staging.yaml'), 'x: 1');
+    writeFileSync(join(dir, 'production.yaml'), 'x: 1');
+    expect(() => loadEnvironment(join(dir, 'qa.yaml'), 'environments/qa.yaml')).toThrow(
+      'environments/qa.yaml file not found; environments here: production, staging',
+    );
+  });
+
+  it('rejects an empty file', () => {
+    expect(problems('')).toEqual([
+      'environments/staging.yaml:1:1 the file is empty; expected a mapping with app, environment, region, allowedAccountIds, network, image, fleet and lanes',
+    ]);
+    expect(problems('# only a comment\n')).toHaveLength(1);
+  });
+
+  it('reports malformed YAML with its position', () => {
+    expect(problems('app: x\nlanes: [a\n')).toEqual([
+      'environments/staging.yaml:3:1 invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ]);
+  });
+
+  it('reports a duplicated key', () => {
+    expect(problems('app: x\napp: y\n')).toEqual([
+      'environments/staging.yaml:2:1 invalid YAML: Map keys must be unique',
+    ]);
+  });
+
+  it('rejects a file whose top level is not a mapping', () => {
+    expect(problems('- a\n- b\n')).toEqual(['environments/staging.yaml:1:1 expected a mapping, got a list']);
+  });
+
+  it('requires the environment name to match the file name', () => {
+    expect(problems(envYaml('', { environment: 'environment: prod' }))).toEqual([
+      'environments/staging.yaml:2:14 environment: "prod" does not match the file name; a file staging.yaml must say environment: staging',
+    ]);
+  });
+
+  it('lists every problem, not just the first', () => {
+    const text = envYaml('  image:\n    queues: [image]\n    stage: scalng\n    cpu: 300\n', {
+      region: 'region: moon-1',
+    });
+    expect(problems(text)).toEqual([
+      'environments/staging.yaml:3:9 region: "moon-1" must be an AWS region like eu-west-2',
+      'environments/staging.yaml:18:12 lanes.image.stage: "scalng" is not valid (did you mean "scaling"?); expected one of: off, baseline, scaling, owned',
+      'environments/staging.yaml:19:10 lanes.image.cpu: 300 is not valid; expected one of: 256, 512, 1024, 2048, 4096, 8192, 16384',
+    ]);
+  });
+});
+
+describe('schema errors', () => {
+  it('reports an unknown key with a suggestion', () => {
+    expect(problems(envYaml('  image:\n    queus: [image]\n'))).toEqual([
+      'environments/staging.yaml:16:3 lanes.image.queues: is required (a list)',
+      'environments/staging.yaml:17:5 lanes.image.queus: unknown key; did you mean "queues"?',
+    ]);
+  });
+
+  it('lists the valid keys when nothing is close', () => {
+    expect(problems(envYaml('', { fleet: 'fleet: { maxTasks: 4, zebra: 1 }' }))).toEqual([
+      'environments/staging.yaml:11:23 fleet.zebra: unknown key; valid keys: maxTasks',
+    ]);
+  });
+
+  it('suggests keys of the chosen state backend', () => {
+    expect(problems(envYaml('', { state: 'state: { backend: s3, bucket: bkt, bukcet: c }' }))).toEqual([
+      'environments/staging.yaml:15:36 state.bukcet: unknown key; did you mean "bucket"?',
+    ]);
+  });
+
+  it('reports an unknown state backend', () => {
+    expect(problems(envYaml('', { state: 'state: { backend: gcs }' }))).toEqual([
+      'environments/staging.yaml:15:19 state.backend: "gcs" is not valid; expected one of: local, s3, cloud',
+    ]);
+  });
+
+  it('reports wrong types', () => {
+    expect(problems(envYaml('  image:\n    queues: image\n    workers: two\n'))).toEqual([
+      'environments/staging.yaml:17:13 lanes.image.queues: expected a list, got "image"',
+      'environments/staging.yaml:18:14 lanes.image.workers: expected a number, got "two"',
+    ]);
+  });
+
+  it('reports out-of-range numbers', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n    workers: 0\n    stopTimeout: 300\n'))).toEqual([
+      'environments/staging.yaml:18:14 lanes.image.workers: must be at least 1, got 0',
+      'environments/staging.yaml:19:18 lanes.image.stopTimeout: must be at most 120, got 300',
+    ]);
+  });
+
+  it('reports a missing required key at the key that owns it', () => {
+    expect(problems(envYaml('', { fleet: 'fleet: {}' }))).toEqual([
+      'environments/staging.yaml:11:1 fleet.maxTasks: is required (a number)',
+    ]);
+  });
+
+  it('rejects malformed ids', () => {
+    expect(
+      problems(envYaml('', { network: 'network:\n  vpcId: vpc-1\n  privateSubnetIds: []\n  redis: { securityGroupId: sg-xyz }\n  aurora: { securityGroupId: sg-0123456789abcdef2 }' })),
+    ).toEqual([
+      'environments/staging.yaml:6:10 network.vpcId: "vpc-1" must be a VPC id like vpc-0123456789abcdef0',
+      'environments/staging.yaml:7:21 network.privateSubnetIds: must have at least 1 item, got 0',
+      'environments/staging.yaml:8:29 network.redis.securityGroupId: "sg-xyz" must be a security-group id like sg-0123456789abcdef0',
+    ]);
+  });
+
+  it('rejects invalid lane names', () => {
+    expect(problems(envYaml('  Image_Lane:\n    queues: [image]\n'))).toEqual([
+      'environments/staging.yaml:16:3 lanes.Image_Lane: "Image_Lane" must be lower-case letters, digits and dashes, starting with a letter (a lane name)',
+    ]);
+  });
+
+  it('rejects a parameter name with illegal characters', () => {
+    expect(problems(envYaml('', { parameters: 'parameters: { plain: { "db-host": x } }' }))).toEqual([
+      'environments/staging.yaml:14:24 parameters.plain.db-host: "db-host" must be an environment-variable name: letters, digits and underscores, not starting with a digit',
+    ]);
+  });
+});
+
+describe('cross-field rules', () => {
+  it('keeps the default queue on the hosts', () => {
+    expect(problems(envYaml('  image:\n    queues: [image, default]\n'))).toEqual([
+      'environments/staging.yaml:17:21 lanes.image.queues[1]: the "default" queue stays on the web hosts; a lane may not consume it',
+    ]);
+  });
+
+  it('gives a queue to one lane only', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n  bulk:\n    queues: [bulk, image]\n'))).toEqual([
+      'environments/staging.yaml:19:20 lanes.bulk.queues[1]: queue "image" is already consumed by lane "image" (lanes.image.queues[0]); a queue belongs to one lane',
+    ]);
+  });
+
+  it('rejects an invalid Fargate CPU/memory pair', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n    cpu: 4096\n    memory: 4096\n'))).toEqual([
+      'environments/staging.yaml:19:13 lanes.image.memory: 4096 MiB is not a Fargate size for cpu 4096; valid: 8192–30720 in steps of 1024',
+    ]);
+    expect(problems(envYaml('  image:\n    queues: [image]\n    cpu: 256\n    memory: 4096\n'))).toEqual([
+      'environments/staging.yaml:19:13 lanes.image.memory: 4096 MiB is not a Fargate size for cpu 256; valid: 512, 1024, 2048',
+    ]);
+  });
+
+  it('fits worker processes into the task memory', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n    workers: 3\n    job: { memory: 512 }\n'))).toEqual([
+      "environments/staging.yaml:18:14 lanes.image.workers: 3 workers × job.memory 512 MB = 1536 MB does not fit the task's 1024 MiB; lower workers or job.memory, or raise memory",
+    ]);
+  });
+
+  it('keeps a lane within the fleet cap', () => {
+    expect(
+      problems(envYaml('  image:\n    queues: [image]\n    stage: owned\n    tasks: { max: 5 }\n')),
+    ).toEqual(['environments/staging.yaml:19:19 lanes.image.tasks.max: 5 exceeds fleet.maxTasks (4)']);
+  });
+
+  it('keeps max at the guardrail until the lane is owned', () => {
+    expect(
+      problems(envYaml('  image:\n    queues: [image]\n    stage: scaling\n    tasks: { max: 3 }\n')),
+    ).toEqual([
+      'environments/staging.yaml:19:19 lanes.image.tasks.max: 3 exceeds guardrails.maxTasksBeforeOwned (2) while the lane is at stage "scaling"; keep max at 2 or below until the lane is "owned"',
+    ]);
+    expect(() =>
+      parseEnvironment(envYaml('  image:\n    queues: [image]\n    stage: owned\n    tasks: { max: 3 }\n'), FILE),
+    ).not.toThrow();
+  });
+
+  it('keeps fixed and SQS-scaled tasks under the fleet cap', () => {
+    const lanes = [
+      '  a:\n    queues: [a]\n    stage: baseline\n    tasks: { baseline: 2, max: 2 }',
+      '  b:\n    broker: sqs\n    queues: [b]\n    stage: owned\n    tasks: { max: 3 }',
+      // Controller-managed lanes are capped at runtime, so they do not count here.
+      '  c:\n    queues: [c]\n    stage: owned\n    tasks: { max: 4 }',
+    ].join('\n');
+    expect(problems(`${envYaml(lanes)}\n`)).toEqual([
+      'environments/staging.yaml:11:20 fleet.maxTasks: 4 is below the 5 tasks that fixed and SQS-scaled lanes may run (a 2 (baseline) + b 3 (max, sqs)); raise fleet.maxTasks or lower those lanes',
+    ]);
+  });
+
+  it('orders tasks.min ≤ tasks.max and tasks.baseline ≤ tasks.max', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n    tasks: { baseline: 2, min: 2, max: 1 }\n'))).toEqual([
+      'environments/staging.yaml:18:24 lanes.image.tasks.baseline: 2 is above tasks.max (1)',
+      'environments/staging.yaml:18:32 lanes.image.tasks.min: 2 is above tasks.max (1)',
+    ]);
+  });
+
+  it('keeps the job timeout below the stop timeout unless scale-in protection is on', () => {
+    const lane = '  image:\n    queues: [image]\n    stopTimeout: 90\n    job: { timeout: 100 }\n';
+    expect(problems(envYaml(lane))).toEqual([
+      'environments/staging.yaml:19:21 lanes.image.job.timeout: 100 s is not below stopTimeout (90 s), so a stopping task would kill a running job; lower job.timeout or set scaleInProtection: true',
+    ]);
+    expect(() => parseEnvironment(envYaml(`${lane}    scaleInProtection: true\n`), FILE)).not.toThrow();
+  });
+
+  it('keeps the SQS visibility timeout at or above the job timeout', () => {
+    expect(
+      problems(envYaml('  feeds:\n    broker: sqs\n    queues: [feeds]\n    job: { timeout: 100 }\n    sqs: { visibilityTimeout: 60 }\n')),
+    ).toEqual([
+      'environments/staging.yaml:20:31 lanes.feeds.sqs.visibilityTimeout: SQS visibility timeout 60 s is below job.timeout 100 s, so a running job would be delivered twice; set sqs.visibilityTimeout to at least 100',
+    ]);
+  });
+
+  it('allows sqs settings only on SQS lanes', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n    sqs: { maxReceiveCount: 3 }\n'))).toEqual([
+      'environments/staging.yaml:18:10 lanes.image.sqs: applies only to broker "sqs"; remove it or set broker: sqs',
+    ]);
+  });
+
+  it('rejects Spot on arm64 and spot set twice', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n    spot: true\n    architecture: arm64\n'))).toEqual([
+      'environments/staging.yaml:19:19 lanes.image.architecture: Fargate Spot does not run arm64 tasks; use x86_64 or turn Spot off',
+    ]);
+    expect(
+      problems(envYaml('  image:\n    queues: [image]\n    spot: true\n    capacity: [{ provider: FARGATE_SPOT }]\n')),
+    ).toEqual([
+      'environments/staging.yaml:18:11 lanes.image.spot: set either spot or capacity, not both (capacity already says which providers to use)',
+    ]);
+  });
+
+  it('rejects an unknown capacity provider', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n    capacity: [{ provider: EC2 }]\n'))).toEqual([
+      'environments/staging.yaml:18:28 lanes.image.capacity[0].provider: "EC2" is not valid; expected one of: FARGATE, FARGATE_SPOT',
+    ]);
+  });
+
+  it('rejects a scheduler configured twice', () => {
+    expect(problems(envYaml('', { scheduler: 'scheduler: { onHosts: true, service: { enabled: true } }' }))).toEqual([
+      'environments/staging.yaml:13:49 scheduler.service.enabled: the scheduler would run twice (on the web hosts and as a service); set scheduler.onHosts: false when moving it to ECS',
+    ]);
+  });
+
+  it('rejects a secret that is also plain', () => {
+    expect(
+      problems(envYaml('', { parameters: 'parameters: { plain: { DB_PASSWORD: x }, secure: [DB_PASSWORD] }' })),
+    ).toEqual([
+      'environments/staging.yaml:14:51 parameters.secure[0]: "DB_PASSWORD" is also a plain parameter; a secret must not be stored in plain text, remove it from parameters.plain',
+    ]);
+  });
+});

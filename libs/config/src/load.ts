@@ -1,0 +1,257 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, extname } from 'node:path';
+import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, formatPath, type Problem } from './errors';
+import { resolveEnvironment, type EnvironmentConfig } from './resolve';
+import { checkRules } from './rules';
+import { environmentSchema } from './schema';
+import { didYouMean } from './suggest';
+
+type Path = readonly PropertyKey[];
+
+/**
+ * Loads and validates one environment file. Throws ConfigError listing every
+ * problem as `<file>:<line>:<col> <key path>: <message>`.
+ *
+ * @param file path to read
+ * @param displayPath how the file is named in messages; defaults to `file`
+ */
+export function loadEnvironment(file: string, displayPath: string = file): EnvironmentConfig {
+  if (!existsSync(file)) {
+    throw new ConfigError([{ file: displayPath, path: '', message: `file not found${siblingsHint(file)}` }]);
+  }
+  return parseEnvironment(readFileSync(file, 'utf8'), displayPath);
+}
+
+/** Validates environment YAML given as text; `displayPath` names it in messages and fixes the expected environment name. */
+export function parseEnvironment(text: string, displayPath: string): EnvironmentConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number | undefined, path: string, message: string): Problem => {
+    const { line, col } = lineCounter.linePos(offset ?? 0);
+    return { file: displayPath, line, column: col, path, message };
+  };
+
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => at(e.pos[0], '', `invalid YAML: ${yamlMessage(e.message)}`)));
+  }
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    throw new ConfigError([
+      at(0, '', 'the file is empty; expected a mapping with app, environment, region, allowedAccountIds, network, image, fleet and lanes'),
+    ]);
+  }
+
+  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  const parsed = environmentSchema.safeParse(data);
+  const problems: Problem[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(...issueProblems(issue, data, doc, at));
+  } else {
+    for (const issue of checkRules(parsed.data)) {
+      problems.push(at(valueOffset(doc, issue.path), formatPath(issue.path), issue.message));
+    }
+    const expected = basename(displayPath, extname(displayPath));
+    if (parsed.data.environment !== expected) {
+      problems.push(
+        at(
+          valueOffset(doc, ['environment']),
+          'environment',
+          `"${parsed.data.environment}" does not match the file name; a file ${expected}.yaml must say environment: ${expected}`,
+        ),
+      );
+    }
+  }
+  if (problems.length > 0) {
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    throw new ConfigError(problems);
+  }
+  return resolveEnvironment(parsed.data!, displayPath);
+}
+
+function siblingsHint(file: string): string {
+  const dir = dirname(file);
+  if (!existsSync(dir)) return '';
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
+  return names.length ? `; environments here: ${names.join(', ')}` : '';
+}
+
+/** yaml's messages end with " at line N, column M:" and a code excerpt; we print the position ourselves. */
+function yamlMessage(message: string): string {
+  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+}
+
+type At = (offset: number | undefined, path: string, message: string) => Problem;
+
+function issueProblems(issue: z.core.$ZodIssue, data: unknown, doc: Document, at: At): Problem[] {
+  const path = issue.path;
+  const value = valueAt(data, path);
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const known = knownKeys(path, data);
+      return issue.keys.map((key) => {
+        const guess = didYouMean(key, known);
+        const hint = guess ? `did you mean "${guess}"?` : `valid keys: ${known.join(', ')}`;
+        return at(keyOffset(doc, [...path, key]), formatPath([...path, key]), `unknown key; ${hint}`);
+      });
+    }
+    case 'invalid_key': {
+      const inner = issue.issues[0]?.message ?? 'is not a valid key';
+      const key = String(path[path.length - 1]);
+      return [at(keyOffset(doc, path), formatPath(path), `"${key}" ${inner}`)];
+    }
+    case 'invalid_type':
+      if (value === undefined) {
+        return [at(missingOffset(doc, path), formatPath(path), `is required (${article(issue.expected)})`)];
+      }
+      return [at(valueOffset(doc, path), formatPath(path), `expected ${article(issue.expected)}, got ${describe(value)}`)];
+    case 'invalid_value':
+      return [at(valueOffset(doc, path), formatPath(path), oneOf(value, issue.values))];
+    case 'invalid_union': {
+      const options = (issue as { options?: unknown[] }).options;
+      if (options) return [at(valueOffset(doc, path), formatPath(path), oneOf(value, options))];
+      return [at(valueOffset(doc, path), formatPath(path), `${describe(value)} is not valid here`)];
+    }
+    case 'too_small':
+    case 'too_big':
+      return [at(valueOffset(doc, path), formatPath(path), bound(issue, value))];
+    case 'invalid_format':
+      return [at(valueOffset(doc, path), formatPath(path), `${describe(value)} ${issue.message}`)];
+    case 'not_multiple_of':
+      return [at(valueOffset(doc, path), formatPath(path), `${describe(value)} must be a multiple of ${issue.divisor}`)];
+    default:
+      return [at(valueOffset(doc, path), formatPath(path), issue.message)];
+  }
+}
+
+function bound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, value: unknown): string {
+  const small = issue.code === 'too_small';
+  const limit = small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum;
+  const inclusive = issue.inclusive !== false;
+  const word = small ? (inclusive ? 'at least' : 'more than') : inclusive ? 'at most' : 'less than';
+  switch (issue.origin) {
+    case 'array':
+      return `must have ${word} ${limit} item${Number(limit) === 1 ? '' : 's'}, got ${(value as unknown[]).length}`;
+    case 'string':
+      return `must be ${word} ${limit} characters long, got ${describe(value)}`;
+    default:
+      return `must be ${word} ${limit}, got ${describe(value)}`;
+  }
+}
+
+function oneOf(value: unknown, values: readonly unknown[]): string {
+  const valid = values.map((v) => String(v));
+  const guess = typeof value === 'string' ? didYouMean(value, valid) : undefined;
+  const hint = guess ? ` (did you mean "${guess}"?)` : '';
+  return `${describe(value)} is not valid${hint}; expected one of: ${valid.join(', ')}`;
+}
+
+function article(type: string): string {
+  const names: Record<string, string> = {
+    object: 'a mapping',
+    array: 'a list',
+    record: 'a mapping',
+    string: 'a string',
+    number: 'a number',
+    int: 'a whole number',
+    boolean: 'true or false',
+  };
+  return names[type] ?? type;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null (an empty value)';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return String(value);
+}
+
+function valueAt(data: unknown, path: Path): unknown {
+  let cur: unknown = data;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[seg];
+  }
+  return cur;
+}
+
+/** Keys the schema accepts at an object path, for "did you mean" and "valid keys". */
+function knownKeys(path: Path, data: unknown): string[] {
+  let schema: z.core.$ZodType | undefined = environmentSchema;
+  for (let i = 0; i <= path.length && schema; i++) {
+    schema = unwrap(schema, valueAt(data, path.slice(0, i)));
+    if (i === path.length) break;
+    const def = schema._zod.def as unknown as Record<string, unknown>;
+    if (def.type === 'object') schema = (def.shape as Record<string, z.core.$ZodType>)[String(path[i])];
+    else if (def.type === 'record') schema = def.valueType as z.core.$ZodType;
+    else if (def.type === 'array') schema = def.element as z.core.$ZodType;
+    else schema = undefined;
+  }
+  if (!schema) return [];
+  const def = schema._zod.def as unknown as { type: string; shape?: Record<string, unknown> };
+  return def.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+}
+
+/** Strips optional/default wrappers, and picks the union member whose literal matches the data (state.backend). */
+function unwrap(schema: z.core.$ZodType, data: unknown): z.core.$ZodType {
+  let cur = schema;
+  for (;;) {
+    const def = cur._zod.def as unknown as Record<string, unknown>;
+    if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable') {
+      cur = def.innerType as z.core.$ZodType;
+    } else if (def.type === 'union') {
+      const options = def.options as z.core.$ZodType[];
+      const disc = def.discriminator as string | undefined;
+      const wanted = disc && data && typeof data === 'object' ? (data as Record<string, unknown>)[disc] : undefined;
+      const match = options.find((o) => {
+        const shape = (o._zod.def as unknown as { shape?: Record<string, z.core.$ZodType> }).shape;
+        const lit = shape && disc ? (shape[disc]._zod.def as unknown as { values?: unknown[] }).values : undefined;
+        return lit?.includes(wanted);
+      });
+      cur = match ?? options[0];
+    } else {
+      return cur;
+    }
+  }
+}
+
+function nodeAt(doc: Document, path: Path): Node | undefined {
+  const node = doc.getIn(path as unknown[], true);
+  return node && typeof node === 'object' && 'range' in (node as object) ? (node as Node) : undefined;
+}
+
+function valueOffset(doc: Document, path: Path): number {
+  for (let i = path.length; i >= 0; i--) {
+    const node = nodeAt(doc, path.slice(0, i));
+    if (node?.range) return node.range[0];
+    if (i > 0) {
+      const key = keyNode(doc, path.slice(0, i));
+      if (key?.range) return key.range[0];
+    }
+  }
+  return 0;
+}
+
+function keyNode(doc: Document, path: Path): Node | undefined {
+  const parent = path.length === 1 ? doc.contents : nodeAt(doc, path.slice(0, -1));
+  if (!isMap(parent)) return undefined;
+  const last = path[path.length - 1];
+  const pair = parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === last);
+  return pair && isScalar(pair.key) ? pair.key : undefined;
+}
+
+function keyOffset(doc: Document, path: Path): number {
+  return keyNode(doc, path)?.range?.[0] ?? valueOffset(doc, path);
+}
+
+/** A missing key is reported at the key that owns its mapping (lanes.image: for lanes.image.queues). */
+function missingOffset(doc: Document, path: Path): number {
+  const parent = path.slice(0, -1);
+  if (parent.length === 0) return 0;
+  return keyNode(doc, path)?.range?.[0] ?? keyNode(doc, parent)?.range?.[0] ?? valueOffset(doc, parent);
+}

@@ -1,0 +1,159 @@
+import type { EnvironmentFile } from './schema';
+import { FARGATE_MEMORY } from './schema';
+
+/** A rule violation, located by key path; the loader turns the path into file:line:column. */
+export interface RuleIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * Every rule that relates several fields of one environment file
+ * (DESIGN.md, "Rules the configuration enforces"). Rules that need the
+ * previous version of the file live in the rollout guard instead.
+ */
+export function checkRules(env: EnvironmentFile): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  const add = (path: (string | number)[], message: string) => issues.push({ path, message });
+  const consumers = new Map<string, { lane: string; index: number }>();
+
+  for (const [name, lane] of Object.entries(env.lanes)) {
+    const at = (...rest: (string | number)[]) => ['lanes', name, ...rest];
+
+    lane.queues.forEach((queue, index) => {
+      if (queue === 'default') {
+        add(at('queues', index), 'the "default" queue stays on the web hosts; a lane may not consume it');
+        return;
+      }
+      const owner = consumers.get(queue);
+      if (owner && owner.lane === name) {
+        add(at('queues', index), `queue "${queue}" is listed twice in this lane`);
+      } else if (owner) {
+        add(
+          at('queues', index),
+          `queue "${queue}" is already consumed by lane "${owner.lane}" (lanes.${owner.lane}.queues[${owner.index}]); a queue belongs to one lane`,
+        );
+      } else {
+        consumers.set(queue, { lane: name, index });
+      }
+    });
+
+    const memoryChoices = FARGATE_MEMORY[lane.cpu];
+    if (!memoryChoices.includes(lane.memory)) {
+      add(
+        at('memory'),
+        `${lane.memory} MiB is not a Fargate size for cpu ${lane.cpu}; valid: ${describeChoices(memoryChoices)}`,
+      );
+    }
+
+    const workerMemory = lane.workers * lane.job.memory;
+    if (workerMemory > lane.memory) {
+      add(
+        at('workers'),
+        `${lane.workers} workers × job.memory ${lane.job.memory} MB = ${workerMemory} MB does not fit the task's ${lane.memory} MiB; lower workers or job.memory, or raise memory`,
+      );
+    }
+
+    const { baseline, min, max } = lane.tasks;
+    if (min > max) add(at('tasks', 'min'), `${min} is above tasks.max (${max})`);
+    if (baseline > max) add(at('tasks', 'baseline'), `${baseline} is above tasks.max (${max})`);
+    if (max > env.fleet.maxTasks) {
+      add(at('tasks', 'max'), `${max} exceeds fleet.maxTasks (${env.fleet.maxTasks})`);
+    }
+    const guard = env.guardrails.maxTasksBeforeOwned;
+    if (max > guard && lane.stage !== 'owned') {
+      add(
+        at('tasks', 'max'),
+        `${max} exceeds guardrails.maxTasksBeforeOwned (${guard}) while the lane is at stage "${lane.stage}"; keep max at ${guard} or below until the lane is "owned"`,
+      );
+    }
+
+    if (lane.job.timeout >= lane.stopTimeout && !lane.scaleInProtection) {
+      add(
+        at('job', 'timeout'),
+        `${lane.job.timeout} s is not below stopTimeout (${lane.stopTimeout} s), so a stopping task would kill a running job; lower job.timeout or set scaleInProtection: true`,
+      );
+    }
+
+    if (lane.broker === 'sqs') {
+      const visibility = lane.sqs?.visibilityTimeout ?? 300;
+      if (visibility < lane.job.timeout) {
+        add(
+          lane.sqs ? at('sqs', 'visibilityTimeout') : at('job', 'timeout'),
+          `SQS visibility timeout ${visibility} s is below job.timeout ${lane.job.timeout} s, so a running job would be delivered twice; set sqs.visibilityTimeout to at least ${lane.job.timeout}`,
+        );
+      }
+    } else if (lane.sqs) {
+      add(at('sqs'), 'applies only to broker "sqs"; remove it or set broker: sqs');
+    }
+
+    if (lane.spot && lane.capacity) {
+      add(at('spot'), 'set either spot or capacity, not both (capacity already says which providers to use)');
+    }
+    const usesSpot = lane.spot || (lane.capacity ?? []).some((c) => c.provider === 'FARGATE_SPOT');
+    if (usesSpot && lane.architecture === 'arm64') {
+      add(at('architecture'), 'Fargate Spot does not run arm64 tasks; use x86_64 or turn Spot off');
+    }
+    if (lane.capacity && !lane.capacity.some((c) => c.weight > 0)) {
+      add(at('capacity'), 'at least one capacity provider needs a weight above 0');
+    }
+    if (lane.command && lane.command.length === 0) {
+      add(at('command'), 'must not be empty');
+    }
+  }
+
+  checkFleet(env, add);
+
+  const { onHosts, service } = env.scheduler;
+  if (onHosts && service.enabled) {
+    add(
+      ['scheduler', 'service', 'enabled'],
+      'the scheduler would run twice (on the web hosts and as a service); set scheduler.onHosts: false when moving it to ECS',
+    );
+  }
+
+  const plain = new Set(Object.keys(env.parameters.plain));
+  env.parameters.secure.forEach((secret, index) => {
+    if (plain.has(secret)) {
+      add(
+        ['parameters', 'secure', index],
+        `"${secret}" is also a plain parameter; a secret must not be stored in plain text, remove it from parameters.plain`,
+      );
+    }
+    if (env.parameters.secure.indexOf(secret) !== index) {
+      add(['parameters', 'secure', index], `"${secret}" is listed twice`);
+    }
+  });
+
+  return issues;
+}
+
+/**
+ * Tasks nothing can cap at runtime (fixed baselines, and maxima of lanes App Auto
+ * Scaling manages) must fit the fleet; the controller caps its own lanes itself.
+ */
+function checkFleet(env: EnvironmentFile, add: (path: (string | number)[], message: string) => void): void {
+  const parts: string[] = [];
+  let total = 0;
+  for (const [name, lane] of Object.entries(env.lanes)) {
+    if (lane.stage === 'baseline') {
+      total += lane.tasks.baseline;
+      parts.push(`${name} ${lane.tasks.baseline} (baseline)`);
+    } else if ((lane.stage === 'scaling' || lane.stage === 'owned') && lane.broker === 'sqs') {
+      total += lane.tasks.max;
+      parts.push(`${name} ${lane.tasks.max} (max, sqs)`);
+    }
+  }
+  if (total > env.fleet.maxTasks) {
+    add(
+      ['fleet', 'maxTasks'],
+      `${env.fleet.maxTasks} is below the ${total} tasks that fixed and SQS-scaled lanes may run (${parts.join(' + ')}); raise fleet.maxTasks or lower those lanes`,
+    );
+  }
+}
+
+function describeChoices(values: readonly number[]): string {
+  if (values.length <= 3) return values.join(', ');
+  const step = values[1] - values[0];
+  return `${values[0]}–${values[values.length - 1]} in steps of ${step}`;
+}

@@ -1,0 +1,286 @@
+import { z } from 'zod';
+
+/*
+ * The environment file's schema, declared once: the TypeScript types (z.infer),
+ * the runtime validation and environments/schema.json all come from here.
+ * Rules that relate several fields live in rules.ts, so this file stays a
+ * readable description of the file format.
+ */
+
+export const STAGES = ['off', 'baseline', 'scaling', 'owned'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const BROKERS = ['redis', 'sqs'] as const;
+export type Broker = (typeof BROKERS)[number];
+
+export const CAPACITY_PROVIDERS = ['FARGATE', 'FARGATE_SPOT'] as const;
+export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
+export const FARGATE_CPUS = [256, 512, 1024, 2048, 4096, 8192, 16384] as const;
+
+/** Fargate's memory choices (MiB) for each CPU size. */
+export const FARGATE_MEMORY: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: range(1024, 4096, 1024),
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+  8192: range(16384, 61440, 4096),
+  16384: range(32768, 122880, 8192),
+};
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}
+
+const int = (min: number, max?: number) => {
+  const base = z.number().int().min(min);
+  return max === undefined ? base : base.max(max);
+};
+
+const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+const name = (what: string, maxLength: number) =>
+  z
+    .string()
+    .max(maxLength)
+    .regex(NAME, `must be lower-case letters, digits and dashes, starting with a letter (a ${what})`);
+
+const securityGroupId = z
+  .string()
+  .regex(/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a security-group id like sg-0123456789abcdef0');
+const subnetId = z
+  .string()
+  .regex(/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a subnet id like subnet-0123456789abcdef0');
+const prefixListId = z
+  .string()
+  .regex(/^pl-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a prefix-list id like pl-0123456789abcdef0');
+const awsRegion = z
+  .string()
+  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region like eu-west-2');
+const envVarName = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    'must be an environment-variable name: letters, digits and underscores, not starting with a digit',
+  );
+const queueName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'must be a queue name of letters, digits, "_", ".", ":" or "-"');
+
+const port = (fallback: number) => int(1, 65535).default(fallback);
+
+const localState = z
+  .object({
+    backend: z.literal('local'),
+    directory: z
+      .string()
+      .regex(/^[^/]/, 'must be a relative path (state must not depend on where the repository is checked out)')
+      .default('.')
+      .meta({ description: 'Folder for the state files, relative to the app folder.' }),
+  })
+  .strict();
+
+const s3State = z
+  .object({
+    backend: z.literal('s3'),
+    bucket: z.string().min(3).max(63),
+    region: awsRegion.optional().meta({ description: 'Bucket region; defaults to the environment region.' }),
+    keyPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.\-/]+$/, 'must be an S3 key prefix of letters, digits, "_", ".", "-" and "/"')
+      .optional()
+      .meta({ description: 'Prefix of each stack state key; defaults to <app>/<environment>.' }),
+    dynamodbTable: z
+      .string()
+      .optional()
+      .meta({ description: 'Legacy DynamoDB lock table, kept alongside S3 lockfile locking during migration.' }),
+    kmsKeyId: z.string().optional().meta({ description: 'KMS key for state encryption; default SSE-S3.' }),
+  })
+  .strict();
+
+const cloudState = z
+  .object({
+    backend: z.literal('cloud'),
+    organization: z.string().min(1),
+    project: z.string().min(1).optional(),
+    hostname: z.string().min(1).default('app.terraform.io'),
+    workspacePrefix: z
+      .string()
+      .optional()
+      .meta({ description: 'Prefix of the per-stack workspace names; defaults to <app>-<environment>.' }),
+  })
+  .strict();
+
+export const stateSchema = z
+  .discriminatedUnion('backend', [localState, s3State, cloudState])
+  .meta({ description: 'Where each stack keeps its Terraform state.' });
+
+const jobSchema = z
+  .object({
+    timeout: int(1, 86400).default(60).meta({ description: 'queue:work --timeout, seconds.' }),
+    tries: int(1, 100).default(3),
+    maxJobs: int(0).default(500).meta({ description: 'queue:work --max-jobs; 0 is unlimited.' }),
+    maxTime: int(0).default(3600).meta({ description: 'queue:work --max-time, seconds; 0 is unlimited.' }),
+    memory: int(32, 30720).default(128).meta({ description: 'queue:work --memory, MB.' }),
+    sleep: int(0, 60).default(3),
+    backoff: z.array(int(0)).min(1).default([0]).meta({ description: 'queue:work --backoff, seconds per try.' }),
+  })
+  .strict();
+
+const tasksSchema = z
+  .object({
+    baseline: int(0, 1000).default(1).meta({ description: 'Fixed task count at stage baseline.' }),
+    min: int(0, 1000).default(0).meta({ description: 'Scaling floor at stages scaling and owned.' }),
+    max: int(1, 1000).default(1).meta({ description: 'Scaling ceiling at stages scaling and owned.' }),
+  })
+  .strict();
+
+const capacitySchema = z
+  .object({
+    provider: z.enum(CAPACITY_PROVIDERS),
+    base: int(0, 100000).default(0),
+    weight: int(0, 1000).default(1),
+  })
+  .strict();
+
+const sqsSchema = z
+  .object({
+    visibilityTimeout: int(0, 43200).default(300).meta({ description: 'Seconds; at least job.timeout.' }),
+    maxReceiveCount: int(1, 1000).default(5),
+    messageRetentionSeconds: int(60, 1209600).default(345600),
+  })
+  .strict();
+
+export const laneSchema = z
+  .object({
+    broker: z.enum(BROKERS).default('redis'),
+    connection: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'Laravel queue connection; defaults to the broker name.' }),
+    queues: z.array(queueName).min(1).meta({ description: 'Laravel queues in priority order.' }),
+    stage: z.enum(STAGES).default('off'),
+    tasks: tasksSchema.default(tasksSchema.parse({})),
+    cpu: z
+      .literal(FARGATE_CPUS)
+      .default(512)
+      .meta({ description: 'Task CPU units, a Fargate size.' }),
+    memory: int(512, 122880).default(1024).meta({ description: 'Task memory, MiB; a valid pair with cpu.' }),
+    architecture: z.enum(ARCHITECTURES).default('x86_64'),
+    workers: int(1, 32).default(1).meta({ description: 'queue:work processes (containers) per task.' }),
+    job: jobSchema.default(jobSchema.parse({})),
+    backlogPerTask: int(1).default(50),
+    priority: int(0, 1000)
+      .optional()
+      .meta({ description: 'Lower is served first under the fleet cap; defaults to file order.' }),
+    spot: z.boolean().default(false).meta({ description: 'Run on Fargate Spot (shorthand for capacity).' }),
+    capacity: z
+      .array(capacitySchema)
+      .min(1)
+      .optional()
+      .meta({ description: 'Explicit capacity-provider strategy; replaces spot.' }),
+    scaleInProtection: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Workers protect their task while a job runs, so scale-in never kills one.' }),
+    stopTimeout: int(2, 120)
+      .default(120)
+      .meta({ description: 'Seconds between SIGTERM and SIGKILL; Fargate allows at most 120.' }),
+    drainMinutes: int(1, 1440)
+      .default(15)
+      .meta({ description: 'Minutes a lane must be empty before it scales to zero.' }),
+    command: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .meta({ description: 'Overrides the queue:work command template.' }),
+    sqs: sqsSchema.optional().meta({ description: 'Queue settings for broker sqs.' }),
+  })
+  .strict();
+
+const networkSchema = z
+  .object({
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a VPC id like vpc-0123456789abcdef0'),
+    privateSubnetIds: z.array(subnetId).min(1),
+    redis: z.object({ securityGroupId, port: port(6379) }).strict(),
+    aurora: z.object({ securityGroupId, port: port(3306) }).strict(),
+    httpsEgress: z
+      .object({
+        prefixListIds: z.array(prefixListId).default([]),
+        securityGroupIds: z.array(securityGroupId).default([]),
+      })
+      .strict()
+      .optional()
+      .meta({ description: 'Where HTTPS egress goes (VPC endpoints or prefix lists); default 443 to anywhere.' }),
+  })
+  .strict();
+
+const parametersSchema = z
+  .object({
+    plain: z
+      .record(envVarName, z.union([z.string(), z.number(), z.boolean()]))
+      .default({})
+      .meta({ description: 'Plain runtime parameters, managed from this file.' }),
+    secure: z
+      .array(envVarName)
+      .default([])
+      .meta({ description: 'SecureString parameters created as placeholders; values are set out of band.' }),
+  })
+  .strict();
+
+const schedulerSchema = z
+  .object({
+    onHosts: z.boolean().default(true).meta({ description: 'The web hosts run schedule:run from cron.' }),
+    service: z
+      .object({
+        enabled: z.boolean().default(false),
+        cpu: z.literal([256, 512, 1024]).default(256),
+        memory: int(512, 4096).default(512),
+      })
+      .strict()
+      .default({ enabled: false, cpu: 256, memory: 512 }),
+  })
+  .strict();
+
+export const environmentSchema = z
+  .object({
+    app: name('app name', 20),
+    environment: name('environment name', 20),
+    region: awsRegion,
+    allowedAccountIds: z.array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id')).min(1),
+    state: stateSchema.default({ backend: 'local', directory: '.' }),
+    network: networkSchema,
+    image: z
+      .object({
+        repository: z.string().min(1),
+        tag: z.string().min(1).default('latest'),
+      })
+      .strict()
+      .meta({ description: 'One image for every role; the role is the container command.' }),
+    parameters: parametersSchema.default({ plain: {}, secure: [] }),
+    logs: z
+      .object({ retentionDays: int(1).default(365) })
+      .strict()
+      .default({ retentionDays: 365 }),
+    fleet: z.object({ maxTasks: int(1, 5000) }).strict(),
+    guardrails: z
+      .object({
+        maxTasksBeforeOwned: int(1).default(2),
+        oneLaneAtATime: z.boolean().default(false),
+      })
+      .strict()
+      .default({ maxTasksBeforeOwned: 2, oneLaneAtATime: false }),
+    scheduler: schedulerSchema.default(schedulerSchema.parse({})),
+    lanes: z.record(name('lane name', 24), laneSchema).default({}),
+  })
+  .strict()
+  .meta({ title: 'queue-lanes environment', description: 'One environment of queue-lanes.' });
+
+/** The file as written (optional keys may be absent). */
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+/** The file with every default applied. */
+export type EnvironmentFile = z.output<typeof environmentSchema>;
+export type LaneFile = z.output<typeof laneSchema>;
+export type StateConfig = z.output<typeof stateSchema>;

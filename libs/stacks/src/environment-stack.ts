@@ -1,0 +1,93 @@
+import { posix } from 'node:path';
+import type { EnvironmentConfig } from '@queue-lanes/config';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+
+/** The stacks of one environment, in dependency order (DESIGN.md, "Stacks per environment"). */
+export const STACK_ROLES = ['networking', 'parameters', 'workers', 'scaling'] as const;
+export type StackRole = (typeof STACK_ROLES)[number];
+
+/** Provider version the prebuilt @cdktf/provider-aws bindings were generated from. */
+export const AWS_PROVIDER_VERSION = '6.25.0';
+
+export interface EnvironmentStackProps {
+  /** The validated environment. */
+  readonly env: EnvironmentConfig;
+  /** Which of the environment's stacks this is; part of its name and state key. */
+  readonly role: StackRole;
+}
+
+/** `<app>-<env>-<role>`: the stack's name, folder under cdktf.out/stacks and state name. */
+export function stackName(env: Pick<EnvironmentConfig, 'app' | 'environment'>, role: StackRole): string {
+  return `${env.app}-${env.environment}-${role}`;
+}
+
+/** Tags every resource carries (the `lane` tag is added by the lane's own constructs). */
+export function baseTags(env: Pick<EnvironmentConfig, 'app' | 'environment'>): Record<string, string> {
+  return { app: env.app, environment: env.environment, 'managed-by': 'queue-lanes' };
+}
+
+/**
+ * One stack of an environment: the AWS provider pinned to the environment's
+ * region and accounts, default tags, and the environment's state backend with
+ * a state of its own, so a change to one stack cannot touch another's resources.
+ */
+export class EnvironmentStack extends TerraformStack {
+  /** The environment this stack belongs to. */
+  readonly env: EnvironmentConfig;
+  /** The AWS provider every resource in the stack uses. */
+  readonly provider: AwsProvider;
+
+  constructor(scope: Construct, props: EnvironmentStackProps) {
+    super(scope, stackName(props.env, props.role));
+    this.env = props.env;
+    this.provider = new AwsProvider(this, 'aws', {
+      region: props.env.region,
+      allowedAccountIds: [...props.env.allowedAccountIds],
+      defaultTags: [{ tags: baseTags(props.env) }],
+    });
+    // The prebuilt binding writes a bare "aws" source, which OpenTofu resolves to
+    // its own registry namespace; qualify it so both engines load the same provider.
+    this.addOverride('terraform.required_providers.aws', {
+      source: 'hashicorp/aws',
+      version: AWS_PROVIDER_VERSION,
+    });
+    configureBackend(this, props.env, props.role);
+  }
+}
+
+function configureBackend(stack: TerraformStack, env: EnvironmentConfig, role: StackRole): void {
+  const name = stackName(env, role);
+  const state = env.state;
+  switch (state.backend) {
+    case 'local':
+      // Terraform runs in cdktf.out/stacks/<stack>; going up three folders keeps the
+      // state beside the app (where cdktf's own default puts it) and lets sibling
+      // stacks' remote-state lookups resolve the same relative path.
+      new LocalBackend(stack, {
+        path: posix.join('..', '..', '..', state.directory, `terraform.${name}.tfstate`),
+      });
+      return;
+    case 's3': {
+      const backend = new S3Backend(stack, {
+        bucket: state.bucket,
+        key: `${state.keyPrefix}/${role}.tfstate`,
+        region: state.region,
+        encrypt: true,
+        ...(state.dynamodbTable ? { dynamodbTable: state.dynamodbTable } : {}),
+        ...(state.kmsKeyId ? { kmsKeyId: state.kmsKeyId } : {}),
+      });
+      // S3-native locking (Terraform ≥ 1.10, OpenTofu ≥ 1.10); cdktf 0.21 has no prop for it.
+      backend.addOverride('use_lockfile', true);
+      return;
+    }
+    case 'cloud':
+      new CloudBackend(stack, {
+        organization: state.organization,
+        hostname: state.hostname,
+        workspaces: new NamedCloudWorkspace(`${state.workspacePrefix}-${role}`, state.project),
+      });
+      return;
+  }
+}

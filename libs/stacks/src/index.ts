@@ -1,0 +1,11 @@
+export { composeEnvironment, type EnvironmentStacks } from './compose';
+export {
+  AWS_PROVIDER_VERSION,
+  EnvironmentStack,
+  STACK_ROLES,
+  baseTags,
+  stackName,
+  type EnvironmentStackProps,
+  type StackRole,
+} from './environment-stack';
+export { loadNamedEnvironment, runEnvironmentApp, synthEnvironment, type EnvironmentAppOptions } from './synth';

@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import { ConfigError, loadEnvironment, type EnvironmentConfig } from '@queue-lanes/config';
+import { App } from 'cdktf';
+import { composeEnvironment, type EnvironmentStacks } from './compose';
+
+export interface EnvironmentAppOptions {
+  /** The environment's name: environments/<name>.yaml, apps/<name>. */
+  readonly environment: string;
+  /** The repository root, so messages name the file as environments/<name>.yaml. */
+  readonly workspaceRoot: string;
+  /**
+   * Where Terraform JSON goes.
+   * @default apps/<name>/cdktf.out
+   */
+  readonly outdir?: string;
+}
+
+/** Loads environments/<name>.yaml (throws ConfigError when it is invalid). */
+export function loadNamedEnvironment(workspaceRoot: string, environment: string): EnvironmentConfig {
+  const relative = `environments/${environment}.yaml`;
+  return loadEnvironment(join(workspaceRoot, relative), relative);
+}
+
+/** Builds and synthesizes one environment's stacks; the body of every apps/<env>/main.ts. */
+export function synthEnvironment(options: EnvironmentAppOptions): EnvironmentStacks {
+  const env = loadNamedEnvironment(options.workspaceRoot, options.environment);
+  // stackTraces off: traces hold absolute paths, and the JSON must be identical
+  // whichever folder the repository is checked out in.
+  const app = new App({
+    outdir: options.outdir ?? join(options.workspaceRoot, 'apps', options.environment, 'cdktf.out'),
+    stackTraces: false,
+  });
+  const stacks = composeEnvironment(app, env);
+  app.synth();
+  return stacks;
+}
+
+/**
+ * Entry point for an app's main.ts: synthesizes, and turns a bad environment file
+ * into its list of problems and exit code 1 instead of a stack trace.
+ */
+export function runEnvironmentApp(options: EnvironmentAppOptions): void {
+  try {
+    synthEnvironment(options);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${options.environment}: ${error.problems.length} problem(s); nothing was synthesized\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+}

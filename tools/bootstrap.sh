@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the workspace needs on a fresh machine, and nothing twice:
+# npm packages from package-lock.json (skipped while node_modules matches it),
+# and, with --test, the Python tools the tests use (.venv, see python-env.sh).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+stamp="node_modules/.queue-lanes-lock.sha256"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_hash" ]]; then
+  echo "bootstrap: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > "$stamp"
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+  bash tools/python-env.sh
+fi
