@@ -66,6 +66,14 @@ describe('a valid file', () => {
     expect(lane.sqs).toBeUndefined();
   });
 
+  it('applies the runtime and deployment defaults', () => {
+    const env = parseEnvironment(envYaml('  image:\n    queues: [image]\n'), FILE);
+    expect(env.runtime).toEqual({ appRoot: '/var/www/html', user: 'www-data', enableEcsExec: false });
+    expect(env.lanes[0].deployment).toEqual({ minimumHealthyPercent: 100, maximumPercent: 200 });
+    const withStorage = parseEnvironment(envYaml('', { runtime: 'runtime: { storage: { bucket: acme-media } }' }), FILE);
+    expect(withStorage.runtime.storage).toEqual({ bucket: 'acme-media', prefix: '' });
+  });
+
   it('keeps a deliberate zero rather than replacing it with a default', () => {
     const env = parseEnvironment(envYaml('  bulk:\n    queues: [bulk]\n    tasks: { baseline: 0, min: 0, max: 1 }\n    job: { maxJobs: 0 }\n'), FILE);
     expect(env.lanes[0].tasks.baseline).toBe(0);
@@ -325,6 +333,41 @@ describe('cross-field rules', () => {
   it('rejects a scheduler configured twice', () => {
     expect(problems(envYaml('', { scheduler: 'scheduler: { onHosts: true, service: { enabled: true } }' }))).toEqual([
       'environments/staging.yaml:13:49 scheduler.service.enabled: the scheduler would run twice (on the web hosts and as a service); set scheduler.onHosts: false when moving it to ECS',
+    ]);
+  });
+
+  it('reserves the lane names the scheduler and ECS Exec use', () => {
+    expect(problems(envYaml('  scheduler:\n    queues: [schedule]\n'))).toEqual([
+      'environments/staging.yaml:17:5 lanes.scheduler: "scheduler" is reserved for the scheduler service propertyfeed-scheduler and its log group; give the lane another name',
+    ]);
+    expect(problems(envYaml('  ecs-exec:\n    queues: [exec]\n'))).toEqual([
+      'environments/staging.yaml:17:5 lanes.ecs-exec: "ecs-exec" is reserved for the ECS Exec session log group /ecs/propertyfeed-staging/ecs-exec; give the lane another name',
+    ]);
+  });
+
+  it('leaves a deployment room to replace tasks', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n    deployment: { maximumPercent: 100 }\n'))).toEqual([
+      'environments/staging.yaml:18:35 lanes.image.deployment.maximumPercent: 100 leaves no room for a deployment while minimumHealthyPercent is 100: ECS could neither start a new task nor stop an old one; raise maximumPercent or lower minimumHealthyPercent',
+    ]);
+    expect(() =>
+      parseEnvironment(
+        envYaml('  image:\n    queues: [image]\n    deployment: { minimumHealthyPercent: 0, maximumPercent: 100 }\n'),
+        FILE,
+      ),
+    ).not.toThrow();
+  });
+
+  it('runs the containers as a non-root user', () => {
+    expect(problems(envYaml('', { runtime: 'runtime: { user: "0:0" }' }))).toEqual([
+      'environments/staging.yaml:15:18 runtime.user: "0:0" is root; the containers must run as a non-root user such as www-data',
+    ]);
+    expect(problems(envYaml('', { runtime: 'runtime: { user: root }' }))).toHaveLength(1);
+    expect(() => parseEnvironment(envYaml('', { runtime: 'runtime: { user: "1000:1000" }' }), FILE)).not.toThrow();
+  });
+
+  it('rejects a storage prefix that does not end in a slash', () => {
+    expect(problems(envYaml('', { runtime: 'runtime: { storage: { bucket: acme-media, prefix: jobs } }' }))).toEqual([
+      'environments/staging.yaml:15:51 runtime.storage.prefix: "jobs" must be empty (the whole bucket) or a key prefix ending in "/", like jobs/',
     ]);
   });
 

@@ -20,6 +20,9 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
   for (const [name, lane] of Object.entries(env.lanes)) {
     const at = (...rest: (string | number)[]) => ['lanes', name, ...rest];
 
+    const reservedFor = reservedLaneNames(env).get(name);
+    if (reservedFor) add(at(), `"${name}" is reserved for ${reservedFor}; give the lane another name`);
+
     lane.queues.forEach((queue, index) => {
       if (queue === 'default') {
         add(at('queues', index), 'the "default" queue stays on the web hosts; a lane may not consume it');
@@ -100,6 +103,14 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
     if (lane.command && lane.command.length === 0) {
       add(at('command'), 'must not be empty');
     }
+
+    const { minimumHealthyPercent, maximumPercent } = lane.deployment;
+    if (maximumPercent <= minimumHealthyPercent) {
+      add(
+        at('deployment', 'maximumPercent'),
+        `${maximumPercent} leaves no room for a deployment while minimumHealthyPercent is ${minimumHealthyPercent}: ECS could neither start a new task nor stop an old one; raise maximumPercent or lower minimumHealthyPercent`,
+      );
+    }
   }
 
   checkFleet(env, add);
@@ -110,6 +121,10 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
       ['scheduler', 'service', 'enabled'],
       'the scheduler would run twice (on the web hosts and as a service); set scheduler.onHosts: false when moving it to ECS',
     );
+  }
+
+  if (/^(root|0)(:|$)/.test(env.runtime.user)) {
+    add(['runtime', 'user'], `"${env.runtime.user}" is root; the containers must run as a non-root user such as www-data`);
   }
 
   const plain = new Set(Object.keys(env.parameters.plain));
@@ -126,6 +141,14 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
   });
 
   return issues;
+}
+
+/** Names a lane cannot take, because a lane's service or log group would collide with these. */
+function reservedLaneNames(env: EnvironmentFile): Map<string, string> {
+  return new Map([
+    ['scheduler', `the scheduler service ${env.app}-scheduler and its log group`],
+    ['ecs-exec', `the ECS Exec session log group /ecs/${env.app}-${env.environment}/ecs-exec`],
+  ]);
 }
 
 /**

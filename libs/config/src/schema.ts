@@ -152,6 +152,17 @@ const sqsSchema = z
   })
   .strict();
 
+const deploymentSchema = z
+  .object({
+    minimumHealthyPercent: int(0, 100)
+      .default(100)
+      .meta({ description: 'Share of the desired tasks kept running during a deployment, percent.' }),
+    maximumPercent: int(100, 400)
+      .default(200)
+      .meta({ description: 'Ceiling on running plus starting tasks during a deployment, percent of desired.' }),
+  })
+  .strict();
+
 export const laneSchema = z
   .object({
     broker: z.enum(BROKERS).default('redis'),
@@ -195,8 +206,14 @@ export const laneSchema = z
       .array(z.string())
       .min(1)
       .optional()
-      .meta({ description: 'Overrides the queue:work command template.' }),
+      .meta({
+        description:
+          'Overrides the queue:work command template; placeholders {connection} {queues} {tries} {timeout} {maxJobs} {maxTime} {memory} {sleep} {backoff} {lane}.',
+      }),
     sqs: sqsSchema.optional().meta({ description: 'Queue settings for broker sqs.' }),
+    deployment: deploymentSchema
+      .default(deploymentSchema.parse({}))
+      .meta({ description: 'Rolling-deployment bounds of the lane service (ECS defaults 100/200).' }),
   })
   .strict();
 
@@ -244,6 +261,44 @@ const schedulerSchema = z
   })
   .strict();
 
+const storageSchema = z
+  .object({
+    bucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name like acme-media-production'),
+    prefix: z
+      .string()
+      .regex(/^([A-Za-z0-9_.-]+\/)*$/, 'must be empty (the whole bucket) or a key prefix ending in "/", like jobs/')
+      .default('')
+      .meta({ description: 'Key prefix the workers may use; empty grants the whole bucket.' }),
+  })
+  .strict();
+
+const runtimeSchema = z
+  .object({
+    appRoot: z
+      .string()
+      .regex(/^(\/[A-Za-z0-9._-]+)+$/, 'must be an absolute path without a trailing slash, like /var/www/html')
+      .default('/var/www/html')
+      .meta({ description: "The Laravel application's folder in the image; its runtime folders are mounted writable under it." }),
+    user: z
+      .string()
+      .regex(
+        /^([a-z_][a-z0-9_-]*|\d+)(:([a-z_][a-z0-9_-]*|\d+))?$/,
+        'must be a user name or uid, optionally with a group, like www-data or 1000:1000',
+      )
+      .default('www-data')
+      .meta({ description: 'Non-root user every container runs as (name or uid, optionally :group).' }),
+    enableEcsExec: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Allow aws ecs execute-command into the containers; sessions are logged and KMS-encrypted.' }),
+    storage: storageSchema
+      .optional()
+      .meta({ description: 'S3 bucket (and key prefix) the workers and the scheduler may read and write.' }),
+  })
+  .strict();
+
 export const environmentSchema = z
   .object({
     app: name('app name', 20),
@@ -273,6 +328,9 @@ export const environmentSchema = z
       .strict()
       .default({ maxTasksBeforeOwned: 2, oneLaneAtATime: false }),
     scheduler: schedulerSchema.default(schedulerSchema.parse({})),
+    runtime: runtimeSchema
+      .default(runtimeSchema.parse({}))
+      .meta({ description: 'How the application image runs on ECS, for every role.' }),
     lanes: z.record(name('lane name', 24), laneSchema).default({}),
   })
   .strict()

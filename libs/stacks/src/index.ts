@@ -9,3 +9,4 @@ export {
   type StackRole,
 } from './environment-stack';
 export { loadNamedEnvironment, runEnvironmentApp, synthEnvironment, type EnvironmentAppOptions } from './synth';
+export { synthesizeToJson, type SynthesizedEnvironment } from './testing';

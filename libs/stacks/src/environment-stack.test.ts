@@ -1,0 +1,137 @@
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnvironment } from '@queue-lanes/config';
+import { runEnvironmentApp, synthesizeToJson } from './index';
+
+const BASE = `app: shop
+environment: qa
+region: eu-west-1
+allowedAccountIds: ["123456789012", "210987654321"]
+network:
+  vpcId: vpc-0123456789abcdef0
+  privateSubnetIds: [subnet-0123456789abcdef0]
+  redis: { securityGroupId: sg-0123456789abcdef1 }
+  aurora: { securityGroupId: sg-0123456789abcdef2 }
+image: { repository: shop }
+fleet: { maxTasks: 4 }
+`;
+
+function synth(extra = '') {
+  return synthesizeToJson(parseEnvironment(BASE + extra, 'environments/qa.yaml'));
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('every stack', () => {
+  const stacks = synth();
+
+  it.each(Object.keys(stacks))('%s pins the AWS provider to the environment', (role) => {
+    const json = stacks[role as keyof typeof stacks] as Json;
+    expect(json.provider.aws).toEqual([
+      {
+        region: 'eu-west-1',
+        allowed_account_ids: ['123456789012', '210987654321'],
+        default_tags: [{ tags: { app: 'shop', environment: 'qa', 'managed-by': 'queue-lanes' } }],
+      },
+    ]);
+    // Fully qualified, so OpenTofu does not resolve a different "aws" provider.
+    expect(json.terraform.required_providers).toEqual({ aws: { source: 'hashicorp/aws', version: '6.25.0' } });
+  });
+
+  it('names the four stacks <app>-<env>-<role>', () => {
+    expect(Object.keys(stacks)).toEqual(['networking', 'parameters', 'workers', 'scaling']);
+    expect((stacks.workers as Json)['//'].metadata.stackName).toBe('shop-qa-workers');
+  });
+});
+
+describe('state backends', () => {
+  it('defaults to a local backend with a relative path per stack', () => {
+    const stacks = synth();
+    expect((stacks.networking as Json).terraform.backend).toEqual({
+      local: { path: '../../../terraform.shop-qa-networking.tfstate' },
+    });
+    expect((stacks.scaling as Json).terraform.backend).toEqual({
+      local: { path: '../../../terraform.shop-qa-scaling.tfstate' },
+    });
+  });
+
+  it('keeps local state in a configured relative folder', () => {
+    const stacks = synth('state: { backend: local, directory: state }\n');
+    expect((stacks.workers as Json).terraform.backend.local.path).toBe('../../../state/terraform.shop-qa-workers.tfstate');
+  });
+
+  it('gives each stack its own encrypted, lockfile-locked S3 key', () => {
+    const stacks = synth('state: { backend: s3, bucket: acme-state }\n');
+    expect((stacks.networking as Json).terraform.backend).toEqual({
+      s3: {
+        bucket: 'acme-state',
+        key: 'shop/qa/networking.tfstate',
+        region: 'eu-west-1',
+        encrypt: true,
+        use_lockfile: true,
+      },
+    });
+    expect((stacks.workers as Json).terraform.backend.s3.key).toBe('shop/qa/workers.tfstate');
+  });
+
+  it('adds the optional DynamoDB table, KMS key, bucket region and key prefix', () => {
+    const stacks = synth(
+      'state: { backend: s3, bucket: acme-state, region: us-east-1, keyPrefix: tf/shop, dynamodbTable: tf-locks, kmsKeyId: alias/tf }\n',
+    );
+    expect((stacks.parameters as Json).terraform.backend).toEqual({
+      s3: {
+        bucket: 'acme-state',
+        key: 'tf/shop/parameters.tfstate',
+        region: 'us-east-1',
+        encrypt: true,
+        use_lockfile: true,
+        dynamodb_table: 'tf-locks',
+        kms_key_id: 'alias/tf',
+      },
+    });
+  });
+
+  it('uses one named Terraform Cloud workspace per stack', () => {
+    const stacks = synth('state: { backend: cloud, organization: acme, project: queues }\n');
+    expect((stacks.scaling as Json).terraform.cloud).toEqual({
+      organization: 'acme',
+      hostname: 'app.terraform.io',
+      workspaces: { name: 'shop-qa-scaling', project: 'queues' },
+    });
+    expect((stacks.networking as Json).terraform.cloud.workspaces.name).toBe('shop-qa-networking');
+  });
+
+  it('honours a Terraform Enterprise hostname and workspace prefix', () => {
+    const stacks = synth('state: { backend: cloud, organization: acme, hostname: tfe.acme.test, workspacePrefix: q }\n');
+    expect((stacks.workers as Json).terraform.cloud).toEqual({
+      organization: 'acme',
+      hostname: 'tfe.acme.test',
+      workspaces: { name: 'q-workers' },
+    });
+  });
+});
+
+describe('runEnvironmentApp', () => {
+  const originalExitCode = process.exitCode;
+  afterEach(() => {
+    process.exitCode = originalExitCode;
+    jest.restoreAllMocks();
+  });
+
+  it('prints every problem of a bad file, sets exit code 1 and writes nothing', () => {
+    const root = mkdtempSync(join(tmpdir(), 'queue-lanes-app-'));
+    mkdirSync(join(root, 'environments'));
+    writeFileSync(join(root, 'environments', 'qa.yaml'), BASE.replace('maxTasks: 4', 'maxTasks: 0') + 'lanes: { x: { queues: [x], stage: of } }\n');
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    runEnvironmentApp({ environment: 'qa', workspaceRoot: root, outdir: join(root, 'out') });
+    const printed = stderr.mock.calls.map((c) => String(c[0])).join('');
+    expect(printed).toBe(
+      'environments/qa.yaml:11:20 fleet.maxTasks: must be at least 1, got 0\n' +
+        'environments/qa.yaml:12:35 lanes.x.stage: "of" is not valid (did you mean "off"?); expected one of: off, baseline, scaling, owned\n' +
+        'qa: 2 problem(s); nothing was synthesized\n',
+    );
+    expect(process.exitCode).toBe(1);
+    expect(existsSync(join(root, 'out'))).toBe(false);
+  });
+});

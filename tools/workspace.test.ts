@@ -1,0 +1,109 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { environmentJsonSchema, loadEnvironment } from '@queue-lanes/config';
+
+const root = join(__dirname, '..');
+const environments = readdirSync(join(root, 'environments'))
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => f.slice(0, -'.yaml'.length));
+
+/** A copy of the sources (not node_modules, not outputs) at `dir`, as a second checkout would be. */
+function checkout(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  for (const entry of ['apps', 'libs', 'environments', 'tools', 'tsconfig.base.json', 'tsconfig.json', 'package.json']) {
+    cpSync(join(root, entry), join(dir, entry), {
+      recursive: true,
+      filter: (src) => !/\/(cdktf\.out|node_modules)(\/|$)|\.tfstate/.test(src),
+    });
+  }
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+describe('environments/', () => {
+  it('has staging and production', () => {
+    expect(environments).toEqual(expect.arrayContaining(['production', 'staging']));
+  });
+
+  it('schema.json is generated from the config schema (regenerate: tsx tools/generate-schema.ts)', () => {
+    expect(readFileSync(join(root, 'environments', 'schema.json'), 'utf8')).toBe(environmentJsonSchema());
+  });
+
+  it.each(environments)('%s.yaml points editors at the schema and is valid', (name) => {
+    const file = join(root, 'environments', `${name}.yaml`);
+    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./schema.json');
+    expect(loadEnvironment(file, `environments/${name}.yaml`).environment).toBe(name);
+  });
+
+  it('has an app for every environment', () => {
+    const apps = readdirSync(join(root, 'apps')).sort();
+    expect(apps).toEqual([...environments].sort());
+  });
+});
+
+describe('synth', () => {
+  let scratch: string;
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'queue-lanes-ws-'));
+  });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('is byte-identical from two checkout paths', () => {
+    const a = checkout(join(scratch, 'a'));
+    const b = checkout(join(scratch, 'b', 'deeper', 'checkout'));
+    for (const env of environments) {
+      for (const dir of [a, b]) execFileSync(process.execPath, ['tools/run-app.cjs', `apps/${env}/main.ts`], { cwd: dir, stdio: 'pipe' });
+      const outA = join(a, 'apps', env, 'cdktf.out');
+      const outB = join(b, 'apps', env, 'cdktf.out');
+      const files = filesUnder(outA);
+      expect(files.length).toBeGreaterThan(4);
+      expect(filesUnder(outB)).toEqual(files);
+      for (const file of files) {
+        const text = readFileSync(join(outA, file), 'utf8');
+        expect(text).not.toContain(scratch);
+        expect(text).not.toMatch(/\b20\d\d-\d\d-\d\dT\d\d:\d\d/);
+        expect(readFileSync(join(outB, file), 'utf8')).toBe(text);
+      }
+    }
+  });
+
+  it('fails on a bad file with the problems and no stack trace', () => {
+    const dir = checkout(join(scratch, 'bad'));
+    const file = join(dir, 'environments', 'staging.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('maxTasks: 4', 'maxTasks: four'));
+    const run = spawnSync(process.execPath, ['tools/run-app.cjs', 'apps/staging/main.ts'], { cwd: dir, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^environments\/staging\.yaml:\d+:\d+ fleet\.maxTasks: expected a number, got "four"\n/);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+});
+
+describe('nx affected', () => {
+  const affected = (file: string) =>
+    execFileSync(join(root, 'node_modules', '.bin', 'nx'), ['show', 'projects', '--affected', `--files=${file}`], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+    })
+      .split('\n')
+      .filter(Boolean)
+      .sort();
+
+  it.each(['staging', 'production'])('a change to environments/%s.yaml affects only that app', (env) => {
+    expect(affected(`environments/${env}.yaml`).filter((p) => p !== 'workspace')).toEqual([env]);
+  });
+
+  it('a change to libs/config affects every environment', () => {
+    expect(affected('libs/config/src/schema.ts')).toEqual(expect.arrayContaining(['config', 'staging', 'production']));
+  });
+});
