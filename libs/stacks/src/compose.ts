@@ -1,4 +1,6 @@
 import type { EnvironmentConfig } from '@queue-lanes/config';
+import { WorkerNetwork, workerNetworkProps } from '@queue-lanes/networking';
+import { ParameterStore, parameterStoreProps } from '@queue-lanes/ssm-parameters';
 import type { Construct } from 'constructs';
 import { EnvironmentStack } from './environment-stack';
 
@@ -8,6 +10,10 @@ export interface EnvironmentStacks {
   readonly parameters: EnvironmentStack;
   readonly workers: EnvironmentStack;
   readonly scaling: EnvironmentStack;
+  /** Worker and controller security groups (in `networking`); other stacks use their ids. */
+  readonly network: WorkerNetwork;
+  /** Runtime parameters, their KMS key, lane switches and read policy (in `parameters`). */
+  readonly parameterStore: ParameterStore;
 }
 
 /**
@@ -16,8 +22,10 @@ export interface EnvironmentStacks {
  */
 export function composeEnvironment(scope: Construct, env: EnvironmentConfig): EnvironmentStacks {
   const networking = new EnvironmentStack(scope, { env, role: 'networking' });
+  const network = new WorkerNetwork(networking, 'network', workerNetworkProps(env));
   const parameters = new EnvironmentStack(scope, { env, role: 'parameters' });
+  const parameterStore = new ParameterStore(parameters, 'parameters', parameterStoreProps(env));
   const workers = new EnvironmentStack(scope, { env, role: 'workers' });
   const scaling = new EnvironmentStack(scope, { env, role: 'scaling' });
-  return { networking, parameters, workers, scaling };
+  return { networking, parameters, workers, scaling, network, parameterStore };
 }

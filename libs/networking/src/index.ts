@@ -1,0 +1,12 @@
+export { openIngress } from './open-ingress';
+export {
+  DEFAULT_AURORA_PORT,
+  DEFAULT_REDIS_PORT,
+  HTTPS_PORT,
+  WorkerNetwork,
+  workerNetworkProps,
+  type DatastoreAccess,
+  type HttpsEgress,
+  type SecurityGroupRule,
+  type WorkerNetworkProps,
+} from './worker-network';

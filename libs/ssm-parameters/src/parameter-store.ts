@@ -1,0 +1,333 @@
+import type { EnvironmentConfig, Stage } from '@queue-lanes/config';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
+import { Construct } from 'constructs';
+
+/*
+ * Naming (the operators' runbook depends on it; DESIGN.md "Naming"):
+ *
+ *   /<app>/<env>/env/<NAME>                 one per runtime variable, plain (String) or secret (SecureString)
+ *   /<app>/<env>/lanes/<lane>/stage         off | baseline | scaling | owned
+ *   /<app>/<env>/lanes/<lane>/host-consumer enabled | disabled
+ *
+ * <NAME> is the environment-variable name the container sees, unchanged, so the
+ * path says which variable it feeds.
+ */
+
+/** A plain parameter's value as the environment file gives it. */
+export type PlainValue = string | number | boolean;
+
+/** What the parameters need to know about a lane. */
+export interface LaneStage {
+  /** The lane's name (a path segment). */
+  readonly name: string;
+  /** Where the lane is in its rollout. */
+  readonly stage: Stage;
+}
+
+export interface ParameterStoreProps {
+  /** The application; the first path segment. */
+  readonly app: string;
+  /** The environment; the second path segment. */
+  readonly environment: string;
+  /** The environment's region, for the CloudWatch Logs and SSM service names in the policies. */
+  readonly region: string;
+  /**
+   * Plain runtime variables (type String), managed from the environment file:
+   * the value here is the value in SSM, so it cannot go stale.
+   * @default {}
+   */
+  readonly plain?: Readonly<Record<string, PlainValue>>;
+  /**
+   * Secret runtime variables (type SecureString under the environment's key).
+   * Terraform creates each with a placeholder and never changes the value again;
+   * operators set the real value out of band.
+   * @default []
+   */
+  readonly secure?: readonly string[];
+  /**
+   * Every lane, stage off included, so the web hosts always find their switch.
+   * @default []
+   */
+  readonly lanes?: readonly LaneStage[];
+  /**
+   * Days KMS waits before deleting the key once it is scheduled for deletion (7-30).
+   * @default 30
+   */
+  readonly keyDeletionWindowInDays?: number;
+}
+
+/** One statement of an IAM policy document. */
+export interface PolicyStatement {
+  readonly Sid: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string | readonly string[];
+  readonly Resource: string | readonly string[];
+  readonly Principal?: Readonly<Record<string, string | readonly string[]>>;
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+}
+
+/** The value SecureString parameters are created with; anything else means it was set. */
+export const SECRET_PLACEHOLDER = 'placeholder-set-out-of-band';
+export const DEFAULT_KEY_DELETION_WINDOW_DAYS = 30;
+/** SSM's limit on a standard-tier value, in bytes (UTF-8). */
+export const MAX_STANDARD_VALUE_BYTES = 4096;
+/** SSM's limit on a parameter name, counted with the ARN around it. */
+const MAX_NAME_WITH_ARN = 1011;
+
+/**
+ * What the web hosts' process supervisor does with a lane's queues: it runs its
+ * consumers until ECS owns the lane, so rollback is one stage change.
+ */
+export function hostConsumerState(stage: Stage): 'enabled' | 'disabled' {
+  return stage === 'owned' ? 'disabled' : 'enabled';
+}
+
+/** The parameter construct's props for one environment, as compose builds them. */
+export function parameterStoreProps(env: EnvironmentConfig): ParameterStoreProps {
+  return {
+    app: env.app,
+    environment: env.environment,
+    region: env.region,
+    plain: env.parameters.plain,
+    secure: env.parameters.secure,
+    lanes: env.lanes.map((lane) => ({ name: lane.name, stage: lane.stage })),
+  };
+}
+
+/**
+ * The environment's runtime parameters under `/<app>/<env>/`, the customer-managed
+ * key that encrypts its secrets (and, through the other stacks, its logs, queues
+ * and Lambda environment), each lane's stage and host-consumer switch, and the
+ * IAM statements that read the runtime parameters.
+ */
+export class ParameterStore extends Construct {
+  /** `/<app>/<env>`: every parameter's path starts with it. */
+  readonly pathPrefix: string;
+  /** The environment's customer-managed key (rotated yearly). */
+  readonly key: KmsKey;
+  /** ARN of {@link key}, for CloudWatch log groups, SQS queues and Lambda environments in other stacks. */
+  readonly keyArn: string;
+  /** `alias/<app>-<env>`: the key the SecureString parameters name. */
+  readonly keyAlias: KmsAlias;
+  /** The key policy, as set on {@link key}. */
+  readonly keyPolicy: string;
+  /** Plain runtime parameters (String), by environment-variable name. */
+  readonly plainParameters: Readonly<Record<string, SsmParameter>>;
+  /** Secret runtime parameters (SecureString placeholders), by environment-variable name. */
+  readonly secureParameters: Readonly<Record<string, SsmParameter>>;
+  /** `/<app>/<env>/lanes/<lane>/stage`, by lane name. */
+  readonly stageParameters: Readonly<Record<string, SsmParameter>>;
+  /** `/<app>/<env>/lanes/<lane>/host-consumer`, by lane name. */
+  readonly hostConsumerParameters: Readonly<Record<string, SsmParameter>>;
+  /**
+   * Environment-variable name → parameter ARN, plain and secret alike: the
+   * `secrets: [{ name, valueFrom }]` of an ECS container definition. The ARNs are
+   * resource attributes, so using them in another stack makes cross-stack references.
+   */
+  readonly containerSecrets: Readonly<Record<string, string>>;
+  /**
+   * `ssm:GetParameters` on exactly the runtime parameters (when there are any), and
+   * `kms:Decrypt` on the key through SSM only: for the worker execution role and the
+   * controller to add to their own policies.
+   */
+  readonly readStatements: readonly PolicyStatement[];
+  /** {@link readStatements} as a policy document (JSON), to attach as it is. */
+  readonly readPolicy: string;
+
+  constructor(scope: Construct, id: string, props: ParameterStoreProps) {
+    super(scope, id);
+    validate(props);
+
+    const plain = props.plain ?? {};
+    const secure = props.secure ?? [];
+    const lanes = props.lanes ?? [];
+    const deletionWindow = props.keyDeletionWindowInDays ?? DEFAULT_KEY_DELETION_WINDOW_DAYS;
+    const label = `${props.app} ${props.environment}`;
+    this.pathPrefix = `/${props.app}/${props.environment}`;
+
+    const account = new DataAwsCallerIdentity(this, 'account').accountId;
+    const partitionData = new DataAwsPartition(this, 'partition');
+    const partition = partitionData.partition;
+    const dnsSuffix = partitionData.dnsSuffix;
+
+    const keyPolicy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          // Delegates to IAM: without it no role could be granted the key at all.
+          Sid: 'AccountAdministersKey',
+          Effect: 'Allow',
+          Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+          Action: 'kms:*',
+          Resource: '*',
+        },
+        {
+          Sid: 'CloudWatchLogsEncryptsLogGroups',
+          Effect: 'Allow',
+          Principal: { Service: `logs.${props.region}.${dnsSuffix}` },
+          Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+          Resource: '*',
+          Condition: {
+            ArnLike: {
+              'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${props.region}:${account}:log-group:*`,
+            },
+          },
+        },
+      ],
+    };
+    this.keyPolicy = JSON.stringify(keyPolicy);
+    this.key = new KmsKey(this, 'key', {
+      description: `Secrets, logs and queues of ${label} (queue-lanes)`,
+      enableKeyRotation: true,
+      deletionWindowInDays: deletionWindow,
+      policy: this.keyPolicy,
+    });
+    this.keyArn = this.key.arn;
+    this.keyAlias = new KmsAlias(this, 'alias', {
+      name: `alias/${props.app}-${props.environment}`,
+      targetKeyId: this.key.keyId,
+    });
+
+    const plainParameters: Record<string, SsmParameter> = {};
+    for (const name of Object.keys(plain).sort()) {
+      plainParameters[name] = new SsmParameter(this, `env-${name}`, {
+        name: `${this.pathPrefix}/env/${name}`,
+        description: `${name} for ${label}, managed from the environment file`,
+        type: 'String',
+        tier: 'Standard',
+        value: escapeTemplate(String(plain[name])),
+      });
+    }
+    const secureParameters: Record<string, SsmParameter> = {};
+    for (const name of [...secure].sort()) {
+      secureParameters[name] = new SsmParameter(this, `env-${name}`, {
+        name: `${this.pathPrefix}/env/${name}`,
+        description: `${name} for ${label}; set out of band, Terraform keeps only the placeholder`,
+        type: 'SecureString',
+        tier: 'Standard',
+        // The alias, not the ARN: SSM keeps the identifier it was given, and operators
+        // put the real value with `--key-id alias/<app>-<env>`, so Terraform sees no drift.
+        keyId: this.keyAlias.name,
+        value: SECRET_PLACEHOLDER,
+        // The real value is put with `aws ssm put-parameter --overwrite`; Terraform must never reset it.
+        lifecycle: { ignoreChanges: ['value'] },
+      });
+    }
+    this.plainParameters = plainParameters;
+    this.secureParameters = secureParameters;
+
+    const stageParameters: Record<string, SsmParameter> = {};
+    const hostConsumerParameters: Record<string, SsmParameter> = {};
+    for (const lane of lanes) {
+      stageParameters[lane.name] = new SsmParameter(this, `lane-${lane.name}-stage`, {
+        name: `${this.pathPrefix}/lanes/${lane.name}/stage`,
+        description: `Rollout stage of lane ${lane.name} in ${label}: off, baseline, scaling or owned`,
+        type: 'String',
+        tier: 'Standard',
+        value: lane.stage,
+        tags: { lane: lane.name },
+      });
+      hostConsumerParameters[lane.name] = new SsmParameter(this, `lane-${lane.name}-host-consumer`, {
+        name: `${this.pathPrefix}/lanes/${lane.name}/host-consumer`,
+        description: `Whether the web hosts run the consumers of lane ${lane.name} in ${label}: enabled until the lane is owned, then disabled`,
+        type: 'String',
+        tier: 'Standard',
+        value: hostConsumerState(lane.stage),
+        tags: { lane: lane.name },
+      });
+    }
+    this.stageParameters = stageParameters;
+    this.hostConsumerParameters = hostConsumerParameters;
+
+    const runtime = { ...plainParameters, ...secureParameters };
+    const names = Object.keys(runtime).sort();
+    this.containerSecrets = Object.fromEntries(names.map((name) => [name, runtime[name].arn]));
+
+    const statements: PolicyStatement[] = [];
+    if (names.length > 0) {
+      statements.push({
+        Sid: 'ReadRuntimeParameters',
+        Effect: 'Allow',
+        Action: 'ssm:GetParameters',
+        Resource: names.map((name) => runtime[name].arn),
+      });
+    }
+    statements.push({
+      Sid: 'DecryptRuntimeSecrets',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: this.keyArn,
+      Condition: { StringEquals: { 'kms:ViaService': `ssm.${props.region}.${dnsSuffix}` } },
+    });
+    this.readStatements = statements;
+    this.readPolicy = JSON.stringify({ Version: '2012-10-17', Statement: statements });
+  }
+}
+
+/**
+ * Terraform reads `${` and `%{` in any string as a template; a value from the
+ * environment file (Laravel's `${APP_NAME}` style, say) must reach SSM as written.
+ */
+function escapeTemplate(value: string): string {
+  // Replacement functions, not strings: in a replacement string "$$" means "$".
+  return value.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
+}
+
+/** Problems the config schema does not catch, because they need the derived SSM names. */
+function validate(props: ParameterStoreProps): void {
+  const problems: string[] = [];
+  const prefix = `/${props.app}/${props.environment}`;
+  if (/^(aws|ssm)/i.test(props.app)) {
+    problems.push(
+      `app "${props.app}" would put the parameters under /${props.app}/, but SSM parameter names must not begin with "aws" or "ssm"`,
+    );
+  }
+  const plain = props.plain ?? {};
+  const secure = props.secure ?? [];
+  const segment = /^[A-Za-z0-9_.-]+$/;
+  const lengthProblem = (key: string, name: string): string | undefined => {
+    const withArn = `arn:aws:ssm:${props.region}:000000000000:parameter${name}`.length;
+    return withArn > MAX_NAME_WITH_ARN
+      ? `${key}: the parameter name ${name.slice(0, 40)}… is ${withArn - MAX_NAME_WITH_ARN} characters over SSM's limit of ${MAX_NAME_WITH_ARN} (counted with its ARN)`
+      : undefined;
+  };
+  for (const [name, value] of Object.entries(plain)) {
+    const key = `parameters.plain.${name}`;
+    if (!segment.test(name)) problems.push(`${key}: "${name}" is not a valid SSM parameter name segment`);
+    const length = lengthProblem(key, `${prefix}/env/${name}`);
+    if (length) problems.push(length);
+    const bytes = Buffer.byteLength(String(value), 'utf8');
+    if (bytes === 0) {
+      problems.push(`${key}: SSM cannot store an empty value; give it a value or leave it out`);
+    } else if (bytes > MAX_STANDARD_VALUE_BYTES) {
+      problems.push(`${key}: the value is ${bytes} bytes, over the ${MAX_STANDARD_VALUE_BYTES} SSM allows in a standard parameter`);
+    }
+  }
+  const seen = new Set<string>();
+  for (const name of secure) {
+    const key = `parameters.secure`;
+    if (!segment.test(name)) problems.push(`${key}: "${name}" is not a valid SSM parameter name segment`);
+    if (seen.has(name)) problems.push(`${key}: ${name} is listed twice`);
+    if (Object.hasOwn(plain, name)) problems.push(`${key}: ${name} is also in parameters.plain; a variable is either plain or secret`);
+    seen.add(name);
+    const length = lengthProblem(`${key}.${name}`, `${prefix}/env/${name}`);
+    if (length) problems.push(length);
+  }
+  const lanes = new Set<string>();
+  for (const lane of props.lanes ?? []) {
+    if (!segment.test(lane.name)) problems.push(`lanes.${lane.name}: "${lane.name}" is not a valid SSM parameter name segment`);
+    if (lanes.has(lane.name)) problems.push(`lanes.${lane.name}: the lane is listed twice`);
+    lanes.add(lane.name);
+  }
+  const window = props.keyDeletionWindowInDays;
+  if (window !== undefined && !(Number.isInteger(window) && window >= 7 && window <= 30)) {
+    problems.push(`keyDeletionWindowInDays: ${window} is not a whole number of days from 7 to 30`);
+  }
+  if (problems.length > 0) {
+    throw new Error(`ParameterStore ${prefix}:\n  ${problems.join('\n  ')}`);
+  }
+}
