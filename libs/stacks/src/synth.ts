@@ -49,6 +49,14 @@ export function runEnvironmentApp(options: EnvironmentAppOptions): void {
       process.exitCode = 1;
       return;
     }
+    // A construct rejecting its props: the message is for the user, the trace
+    // only for whoever debugs the construct.
+    if (error instanceof Error && !process.env.QUEUE_LANES_DEBUG) {
+      process.stderr.write(`environments/${options.environment}.yaml: ${error.message}\n`);
+      process.stderr.write(`${options.environment}: nothing was synthesized (QUEUE_LANES_DEBUG=1 shows the stack trace)\n`);
+      process.exitCode = 1;
+      return;
+    }
     throw error;
   }
 }
