@@ -336,6 +336,18 @@ describe('cross-field rules', () => {
     ]);
   });
 
+  it('rejects an invalid Fargate CPU/memory pair for the scheduler service', () => {
+    expect(problems(envYaml('', { scheduler: 'scheduler: { onHosts: false, service: { enabled: true, cpu: 256, memory: 4096 } }' }))).toEqual([
+      'environments/staging.yaml:13:74 scheduler.service.memory: 4096 MiB is not a Fargate size for cpu 256; valid: 512, 1024, 2048',
+    ]);
+  });
+
+  it('keeps logs for a retention CloudWatch Logs offers', () => {
+    expect(problems(envYaml('', { logs: 'logs: { retentionDays: 100 }' }))).toEqual([
+      'environments/staging.yaml:15:24 logs.retentionDays: 100 is not a retention CloudWatch Logs offers; valid: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',
+    ]);
+  });
+
   it('reserves the lane names the scheduler and ECS Exec use', () => {
     expect(problems(envYaml('  scheduler:\n    queues: [schedule]\n'))).toEqual([
       'environments/staging.yaml:17:5 lanes.scheduler: "scheduler" is reserved for the scheduler service propertyfeed-scheduler and its log group; give the lane another name',

@@ -116,10 +116,24 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
   checkFleet(env, add);
 
   const { onHosts, service } = env.scheduler;
+  const schedulerMemory = FARGATE_MEMORY[service.cpu];
+  if (!schedulerMemory.includes(service.memory)) {
+    add(
+      ['scheduler', 'service', 'memory'],
+      `${service.memory} MiB is not a Fargate size for cpu ${service.cpu}; valid: ${describeChoices(schedulerMemory)}`,
+    );
+  }
   if (onHosts && service.enabled) {
     add(
       ['scheduler', 'service', 'enabled'],
       'the scheduler would run twice (on the web hosts and as a service); set scheduler.onHosts: false when moving it to ECS',
+    );
+  }
+
+  if (!LOG_RETENTION_DAYS.includes(env.logs.retentionDays)) {
+    add(
+      ['logs', 'retentionDays'],
+      `${env.logs.retentionDays} is not a retention CloudWatch Logs offers; valid: ${LOG_RETENTION_DAYS.join(', ')}`,
     );
   }
 
@@ -142,6 +156,11 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
 
   return issues;
 }
+
+/** The only values CloudWatch Logs accepts for a log group's retention, in days. */
+const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 /** Names a lane cannot take, because a lane's service or log group would collide with these. */
 function reservedLaneNames(env: EnvironmentFile): Map<string, string> {

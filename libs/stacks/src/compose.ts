@@ -1,6 +1,7 @@
 import type { EnvironmentConfig } from '@queue-lanes/config';
 import { WorkerNetwork, workerNetworkProps } from '@queue-lanes/networking';
 import { ParameterStore, parameterStoreProps } from '@queue-lanes/ssm-parameters';
+import { WorkerService } from '@queue-lanes/worker-service';
 import type { Construct } from 'constructs';
 import { EnvironmentStack } from './environment-stack';
 
@@ -14,6 +15,8 @@ export interface EnvironmentStacks {
   readonly network: WorkerNetwork;
   /** Runtime parameters, their KMS key, lane switches and read policy (in `parameters`). */
   readonly parameterStore: ParameterStore;
+  /** The cluster, one service per active lane and the scheduler (in `workers`); the scaling stack targets `workerService.lanes[<lane>].service`. */
+  readonly workerService: WorkerService;
 }
 
 /**
@@ -26,6 +29,13 @@ export function composeEnvironment(scope: Construct, env: EnvironmentConfig): En
   const parameters = new EnvironmentStack(scope, { env, role: 'parameters' });
   const parameterStore = new ParameterStore(parameters, 'parameters', parameterStoreProps(env));
   const workers = new EnvironmentStack(scope, { env, role: 'workers' });
+  const workerService = new WorkerService(workers, 'workers', {
+    env,
+    securityGroupId: network.workerSecurityGroupId,
+    secrets: parameterStore.containerSecrets,
+    kmsKeyArn: parameterStore.keyArn,
+    parameterReadPolicyJson: parameterStore.readPolicy,
+  });
   const scaling = new EnvironmentStack(scope, { env, role: 'scaling' });
-  return { networking, parameters, workers, scaling, network, parameterStore };
+  return { networking, parameters, workers, scaling, network, parameterStore, workerService };
 }

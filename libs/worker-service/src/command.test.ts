@@ -1,0 +1,91 @@
+import { parseEnvironment, type LaneConfig } from '@queue-lanes/config';
+import { DEFAULT_WORKER_COMMAND, SCHEDULER_COMMAND, healthCheckCommand, renderCommand } from './index';
+
+/** One lane of a minimal staging file, resolved by libs/config. */
+function lane(body: string): LaneConfig {
+  const env = parseEnvironment(
+    [
+      'app: propertyfeed',
+      'environment: staging',
+      'region: eu-west-2',
+      'allowedAccountIds: ["111111111111"]',
+      'network:',
+      '  vpcId: vpc-0123456789abcdef0',
+      '  privateSubnetIds: [subnet-0123456789abcdef0]',
+      '  redis: { securityGroupId: sg-0123456789abcdef1 }',
+      '  aurora: { securityGroupId: sg-0123456789abcdef2 }',
+      'image: { repository: app }',
+      'fleet: { maxTasks: 4 }',
+      'lanes:',
+      '  image:',
+      body,
+    ].join('\n'),
+    'environments/staging.yaml',
+  );
+  return env.lanes[0];
+}
+
+describe('the queue:work command template', () => {
+  it('passes the connection, the queues in priority order and every job setting', () => {
+    const l = lane(
+      '    connection: redis-jobs\n    queues: [image, thumbnails]\n    stopTimeout: 120\n    job: { timeout: 90, tries: 5, maxJobs: 500, maxTime: 1800, memory: 256, sleep: 1, backoff: [10, 60, 300] }',
+    );
+    expect(renderCommand(DEFAULT_WORKER_COMMAND, l)).toEqual([
+      'php',
+      'artisan',
+      'queue:work',
+      'redis-jobs',
+      '--queue=image,thumbnails',
+      '--tries=5',
+      '--timeout=90',
+      '--max-jobs=500',
+      '--max-time=1800',
+      '--memory=256',
+      '--sleep=1',
+      '--backoff=10,60,300',
+    ]);
+  });
+
+  it('fills a custom template and keeps doubled braces as literal braces', () => {
+    const l = lane('    queues: [image, bulk]');
+    expect(
+      renderCommand(['php', '-d', 'memory_limit={memory}M', 'artisan', 'queue:work', '{connection}', '--queue={queues}', '--name={lane}', '{{x}}'], l),
+    ).toEqual(['php', '-d', 'memory_limit=128M', 'artisan', 'queue:work', 'redis', '--queue=image,bulk', '--name=image', '{x}']);
+  });
+
+  it('names the token and the valid placeholders when a placeholder is unknown', () => {
+    expect(() => renderCommand(['php', 'artisan', 'queue:work', '--queue={queue}'], lane('    queues: [image]'))).toThrow(
+      'lanes.image.command[3]: "--queue={queue}" uses the unknown placeholder {queue}; valid: {connection}, {queues}, {tries}, {timeout}, {maxJobs}, {maxTime}, {memory}, {sleep}, {backoff}, {lane} (write "{{" for a literal brace)',
+    );
+  });
+
+  it('rejects unbalanced braces', () => {
+    const l = lane('    queues: [image]');
+    expect(() => renderCommand(['--queue={queues'], l)).toThrow(
+      'lanes.image.command[0]: "--queue={queues" has a "{" without its "}"; write "{{" for a literal brace',
+    );
+    expect(() => renderCommand(['a}'], l)).toThrow('lanes.image.command[0]: "a}" has a "}" without its "{"; write "}}" for a literal brace');
+  });
+
+  it('rejects an empty template', () => {
+    expect(() => renderCommand([], lane('    queues: [image]'))).toThrow('lanes.image.command: must not be empty');
+  });
+});
+
+describe('the container health check', () => {
+  it('looks for the artisan command, bracketed so it never matches itself', () => {
+    expect(healthCheckCommand(DEFAULT_WORKER_COMMAND)).toBe("grep -qs '[q]ueue:work' /proc/[0-9]*/cmdline");
+    expect(healthCheckCommand(SCHEDULER_COMMAND)).toBe("grep -qs '[s]chedule:work' /proc/[0-9]*/cmdline");
+    expect(healthCheckCommand(['php', '/var/www/html/artisan', 'horizon'])).toBe("grep -qs '[h]orizon' /proc/[0-9]*/cmdline");
+  });
+
+  it('falls back to the executable name and escapes dots', () => {
+    expect(healthCheckCommand(['/usr/local/bin/php8.3', 'worker.php'])).toBe("grep -qs '[p]hp8\\.3' /proc/[0-9]*/cmdline");
+  });
+
+  it('refuses a program name it cannot put in a pattern safely', () => {
+    expect(() => healthCheckCommand(['php', 'artisan', "it's"])).toThrow(
+      'cannot derive a health check from the command\'s program "it\'s"; the program name may hold only letters, digits, ":", "_", "." and "-"',
+    );
+  });
+});

@@ -1,0 +1,113 @@
+import type { LaneConfig } from '@queue-lanes/config';
+
+/**
+ * The command every lane container runs unless the lane sets `command`:
+ * one `queue:work` process per container.
+ *
+ * Placeholders are `{name}`; `{{` and `}}` stand for literal braces. See
+ * {@link COMMAND_PLACEHOLDERS} for what each one is replaced with.
+ */
+export const DEFAULT_WORKER_COMMAND: readonly string[] = [
+  'php',
+  'artisan',
+  'queue:work',
+  '{connection}',
+  '--queue={queues}',
+  '--tries={tries}',
+  '--timeout={timeout}',
+  '--max-jobs={maxJobs}',
+  '--max-time={maxTime}',
+  '--memory={memory}',
+  '--sleep={sleep}',
+  '--backoff={backoff}',
+];
+
+/** The scheduler singleton's command (not a template). */
+export const SCHEDULER_COMMAND: readonly string[] = ['php', 'artisan', 'schedule:work'];
+
+/** What each placeholder of a lane's command template becomes. */
+export const COMMAND_PLACEHOLDERS: Readonly<Record<string, (lane: LaneConfig) => string>> = {
+  /** The Laravel queue connection (lanes.<lane>.connection, default the broker name). */
+  connection: (lane) => lane.connection,
+  /** The lane's queues in priority order, comma-joined: `image,bulk`. */
+  queues: (lane) => lane.queues.join(','),
+  tries: (lane) => String(lane.job.tries),
+  timeout: (lane) => String(lane.job.timeout),
+  maxJobs: (lane) => String(lane.job.maxJobs),
+  maxTime: (lane) => String(lane.job.maxTime),
+  memory: (lane) => String(lane.job.memory),
+  sleep: (lane) => String(lane.job.sleep),
+  /** job.backoff comma-joined: `10,60,300` (Laravel splits it per try). */
+  backoff: (lane) => lane.job.backoff.join(','),
+  /** The lane's name. */
+  lane: (lane) => lane.name,
+};
+
+/**
+ * Fills a command template for a lane. Throws with the lane, the token and the
+ * valid placeholders when a token names an unknown placeholder or has an
+ * unbalanced brace.
+ */
+export function renderCommand(template: readonly string[], lane: LaneConfig): string[] {
+  if (template.length === 0) throw new Error(`lanes.${lane.name}.command: must not be empty`);
+  return template.map((token, index) => renderToken(token, lane, `lanes.${lane.name}.command[${index}]`));
+}
+
+function renderToken(token: string, lane: LaneConfig, where: string): string {
+  let out = '';
+  let i = 0;
+  while (i < token.length) {
+    const ch = token[i];
+    if ((ch === '{' || ch === '}') && token[i + 1] === ch) {
+      out += ch;
+      i += 2;
+    } else if (ch === '{') {
+      const end = token.indexOf('}', i);
+      const name = end === -1 ? undefined : token.slice(i + 1, end);
+      if (name === undefined || name.includes('{')) {
+        throw new Error(`${where}: ${JSON.stringify(token)} has a "{" without its "}"; write "{{" for a literal brace`);
+      }
+      const fill = Object.hasOwn(COMMAND_PLACEHOLDERS, name) ? COMMAND_PLACEHOLDERS[name] : undefined;
+      if (!fill) {
+        throw new Error(
+          `${where}: ${JSON.stringify(token)} uses the unknown placeholder {${name}}; valid: ${placeholderList()} (write "{{" for a literal brace)`,
+        );
+      }
+      out += fill(lane);
+      i = end + 1;
+    } else if (ch === '}') {
+      throw new Error(`${where}: ${JSON.stringify(token)} has a "}" without its "{"; write "}}" for a literal brace`);
+    } else {
+      out += ch;
+      i += 1;
+    }
+  }
+  return out;
+}
+
+function placeholderList(): string {
+  return Object.keys(COMMAND_PLACEHOLDERS)
+    .map((name) => `{${name}}`)
+    .join(', ');
+}
+
+/**
+ * The container health check: a shell command that succeeds while the
+ * container's main program is running. It looks through /proc for a process
+ * whose command line contains the program's name (the artisan command, such as
+ * `queue:work`, or else the executable's base name), using only `sh` and `grep`,
+ * which every php image (Debian or Alpine) has. The first character is put in a
+ * bracket expression (`[q]ueue:work`) so the check never matches its own
+ * `sh -c` and `grep` command lines.
+ */
+export function healthCheckCommand(command: readonly string[]): string {
+  const artisan = command.findIndex((token) => token === 'artisan' || token.endsWith('/artisan'));
+  const program = artisan >= 0 && artisan + 1 < command.length ? command[artisan + 1] : command[0].split('/').pop() ?? '';
+  if (!/^[A-Za-z0-9_][A-Za-z0-9:_.-]*$/.test(program)) {
+    throw new Error(
+      `cannot derive a health check from the command's program ${JSON.stringify(program)}; the program name may hold only letters, digits, ":", "_", "." and "-"`,
+    );
+  }
+  const pattern = `[${program[0]}]${program.slice(1).replace(/\./g, '\\.')}`;
+  return `grep -qs '${pattern}' /proc/[0-9]*/cmdline`;
+}

@@ -1,0 +1,367 @@
+import type { CapacityStrategyItem, EnvironmentConfig } from '@queue-lanes/config';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import type { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
+import type { EcsClusterCapacityProviders } from '@cdktf/provider-aws/lib/ecs-cluster-capacity-providers';
+import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
+import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { Token } from 'cdktf';
+import type { Construct } from 'constructs';
+import { appContainer, imageReference, initContainer, runtimeVolumes, type RuntimeVolume } from './container';
+import { ecrRepositoryArn, ecsTasksTrustPolicy, partitionOf, policyDocument, type PolicyStatement } from './iam';
+import { MAX_ROLE_NAME, clusterName, logGroupName, roleName, serviceName, taskFamily } from './naming';
+
+/** What every workload of the environment shares: where it runs, what it may read. */
+export interface WorkloadContext {
+  /** The validated environment (image, runtime, logs, region, accounts). */
+  readonly env: EnvironmentConfig;
+  /** The environment's cluster. */
+  readonly cluster: EcsCluster;
+  /** The cluster's capacity providers; services wait for them. */
+  readonly capacityProviders: EcsClusterCapacityProviders;
+  /** Worker security group. */
+  readonly securityGroupId: string;
+  /** Private subnets the tasks run in. */
+  readonly subnetIds: readonly string[];
+  /** Environment-variable name → SSM parameter ARN, injected as container secrets. */
+  readonly secrets: Readonly<Record<string, string>>;
+  /** The environment's KMS key, for log groups. */
+  readonly kmsKeyArn: string;
+  /** Policy JSON reading exactly the `secrets` parameters (and decrypting them); attached to each execution role. */
+  readonly parameterReadPolicyJson: string;
+  /** The ECS Exec session log group when ECS Exec is on. */
+  readonly execLogGroup?: CloudwatchLogGroup;
+}
+
+/** One ECS service of the environment, resolved: a lane or the scheduler. */
+export interface WorkloadSpec {
+  /** Lane name, or `scheduler`: the last part of the log group, family and role names. */
+  readonly name: string;
+  /** Tags beyond the provider's default tags (`lane` for a lane). */
+  readonly tags: Readonly<Record<string, string>>;
+  readonly cpu: number;
+  readonly memory: number;
+  readonly architecture: 'x86_64' | 'arm64';
+  /** Application containers, each with its own name and the same command. */
+  readonly containerNames: readonly string[];
+  readonly command: readonly string[];
+  readonly stopTimeout: number;
+  /** Plain (non-secret) environment; a secret of the same name wins. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly desiredCount: number;
+  /** Leave desired_count to a scaler after creation. */
+  readonly ignoreDesiredCount: boolean;
+  readonly minimumHealthyPercent: number;
+  readonly maximumPercent: number;
+  readonly capacity: readonly CapacityStrategyItem[];
+  /** Extra task-role statements (beyond storage and ECS Exec). */
+  readonly taskStatements: readonly PolicyStatement[];
+}
+
+/** The resources of one workload. */
+export interface WorkloadResources {
+  readonly logGroup: CloudwatchLogGroup;
+  readonly executionRole: IamRole;
+  readonly executionPolicy: IamRolePolicy;
+  readonly parameterReadPolicy: IamRolePolicy;
+  readonly taskRole: IamRole;
+  readonly taskPolicy?: IamRolePolicy;
+  readonly taskDefinition: EcsTaskDefinition;
+  readonly service: EcsService;
+  readonly volumes: readonly RuntimeVolume[];
+  readonly containerMemory: number;
+}
+
+const ARN = /^arn:aws[a-z-]*:/;
+
+/** Checks the shared props once, before anything is created; throws with what to fix. */
+export function validateContext(ctx: Omit<WorkloadContext, 'cluster' | 'capacityProviders' | 'execLogGroup'>): void {
+  const literal = (v: string) => !Token.isUnresolved(v);
+  if (literal(ctx.securityGroupId) && !/^sg-[0-9a-f]{8,17}$/.test(ctx.securityGroupId)) {
+    throw new Error(`securityGroupId: ${JSON.stringify(ctx.securityGroupId)} is not a security-group id like sg-0123456789abcdef0`);
+  }
+  if (ctx.subnetIds.length === 0) throw new Error('subnetIds: at least one private subnet is needed');
+  for (const id of ctx.subnetIds) {
+    if (literal(id) && !/^subnet-[0-9a-f]{8,17}$/.test(id)) {
+      throw new Error(`subnetIds: ${JSON.stringify(id)} is not a subnet id like subnet-0123456789abcdef0`);
+    }
+  }
+  if (literal(ctx.kmsKeyArn) && !(ARN.test(ctx.kmsKeyArn) && /:kms:[^:]+:\d{12}:key\/[\w-]+$/.test(ctx.kmsKeyArn))) {
+    throw new Error(
+      `kmsKeyArn: ${JSON.stringify(ctx.kmsKeyArn)} is not a KMS key ARN like arn:aws:kms:eu-west-2:111111111111:key/<id> (CloudWatch Logs takes no alias)`,
+    );
+  }
+  for (const [name, arn] of Object.entries(ctx.secrets)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new Error(`secrets: ${JSON.stringify(name)} is not an environment-variable name`);
+    }
+    if (literal(arn) && !(ARN.test(arn) && /:(ssm|secretsmanager):/.test(arn))) {
+      throw new Error(`secrets.${name}: ${JSON.stringify(arn)} is not an SSM parameter or Secrets Manager ARN`);
+    }
+  }
+  const policy = ctx.parameterReadPolicyJson;
+  // A whole-value token (e.g. a data source's json) is checked by Terraform; literal JSON here.
+  if (!(Token.isUnresolved(policy) && !policy.trimStart().startsWith('{'))) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(policy);
+    } catch {
+      throw new Error('parameterReadPolicyJson: is not valid JSON; pass the parameters lib\'s read policy document');
+    }
+    if (!parsed || typeof parsed !== 'object' || !Array.isArray((parsed as { Statement?: unknown }).Statement)) {
+      throw new Error('parameterReadPolicyJson: is not an IAM policy document (no Statement list)');
+    }
+  }
+}
+
+/** Checks one workload's spec (names that IAM or ECS would reject). */
+export function validateSpec(env: EnvironmentConfig, spec: WorkloadSpec, secrets: Readonly<Record<string, string>>): void {
+  for (const kind of ['execution', 'task'] as const) {
+    const name = roleName(env, spec.name, kind);
+    if (name.length > MAX_ROLE_NAME) {
+      throw new Error(
+        `${spec.name}: the IAM role name ${name} is ${name.length} characters; IAM allows ${MAX_ROLE_NAME}: shorten the app, environment or lane name`,
+      );
+    }
+  }
+  for (const name of Object.keys(spec.environment)) {
+    if (Object.hasOwn(secrets, name) && name !== 'APP_ENV') {
+      throw new Error(
+        `secrets.${name}: the container sets ${name} itself (to ${JSON.stringify(spec.environment[name])}); rename the parameter`,
+      );
+    }
+  }
+}
+
+/**
+ * Creates one workload: its log group, execution role, task role, task
+ * definition and service, all scoped to it. Called by LaneService and
+ * SchedulerService after they validated their props.
+ */
+export function createWorkload(scope: Construct, ctx: WorkloadContext, spec: WorkloadSpec): WorkloadResources {
+  const { env } = ctx;
+  const tags = { ...spec.tags };
+  const partition = partitionOf(env.region);
+  const accounts = [...env.allowedAccountIds];
+
+  const logGroup = new CloudwatchLogGroup(scope, 'log-group', {
+    name: logGroupName(env, spec.name),
+    retentionInDays: env.logs.retentionDays,
+    kmsKeyId: ctx.kmsKeyArn,
+    tags,
+  });
+
+  // Execution role: what ECS itself needs to start the task.
+  const executionRole = new IamRole(scope, 'execution-role', {
+    name: roleName(env, spec.name, 'execution'),
+    description: `ECS pulls the image, writes ${logGroupName(env, spec.name)} and reads the parameters for ${serviceName(env, spec.name)}`,
+    assumeRolePolicy: JSON.stringify(ecsTasksTrustPolicy()),
+    tags,
+  });
+  const repositoryArn = ecrRepositoryArn(env.image.repository);
+  const executionStatements: PolicyStatement[] = [
+    ...(repositoryArn
+      ? [
+          {
+            Sid: 'PullImage',
+            Effect: 'Allow' as const,
+            Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+            Resource: repositoryArn,
+          },
+          {
+            // GetAuthorizationToken has no resource type: "*" is the only valid Resource.
+            Sid: 'RegistryLogin',
+            Effect: 'Allow' as const,
+            Action: 'ecr:GetAuthorizationToken',
+            Resource: '*',
+          },
+        ]
+      : []),
+    {
+      Sid: 'WriteLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: `${logGroup.arn}:log-stream:*`,
+    },
+  ];
+  const executionPolicy = new IamRolePolicy(scope, 'execution-policy', {
+    name: 'pull-and-log',
+    role: executionRole.id,
+    policy: JSON.stringify(policyDocument(executionStatements)),
+  });
+  const parameterReadPolicy = new IamRolePolicy(scope, 'parameter-read-policy', {
+    name: 'read-parameters',
+    role: executionRole.id,
+    policy: ctx.parameterReadPolicyJson,
+  });
+
+  // Task role: what the application may do.
+  const taskRole = new IamRole(scope, 'task-role', {
+    name: roleName(env, spec.name, 'task'),
+    description: `The application in ${serviceName(env, spec.name)}`,
+    assumeRolePolicy: JSON.stringify(ecsTasksTrustPolicy({ partition, region: env.region, accounts })),
+    tags,
+  });
+  const taskStatements = [
+    ...storageStatements(env, partition),
+    ...spec.taskStatements,
+    ...(ctx.execLogGroup ? ecsExecStatements(env, partition, accounts, ctx.kmsKeyArn, ctx.execLogGroup) : []),
+  ];
+  const taskPolicy =
+    taskStatements.length > 0
+      ? new IamRolePolicy(scope, 'task-policy', {
+          name: 'application',
+          role: taskRole.id,
+          policy: JSON.stringify(policyDocument(taskStatements)),
+        })
+      : undefined;
+
+  const volumes = runtimeVolumes(env.runtime.appRoot, env.runtime.enableEcsExec);
+  const image = imageReference(env.image.repository, env.image.tag);
+  const logs = { group: logGroup.name, region: env.region, streamPrefix: spec.name };
+  const containerMemory = Math.floor(spec.memory / spec.containerNames.length);
+  const environment = Object.fromEntries(Object.entries(spec.environment).filter(([name]) => !Object.hasOwn(ctx.secrets, name)));
+  const containers = [
+    initContainer(image, env.runtime.user, volumes, logs),
+    ...spec.containerNames.map((name) =>
+      appContainer({
+        name,
+        image,
+        command: spec.command,
+        user: env.runtime.user,
+        appRoot: env.runtime.appRoot,
+        memory: containerMemory,
+        stopTimeout: spec.stopTimeout,
+        environment,
+        secrets: ctx.secrets,
+        volumes,
+        logs,
+      }),
+    ),
+  ];
+
+  const taskDefinition = new EcsTaskDefinition(scope, 'task-definition', {
+    family: taskFamily(env, spec.name),
+    requiresCompatibilities: ['FARGATE'],
+    networkMode: 'awsvpc',
+    cpu: String(spec.cpu),
+    memory: String(spec.memory),
+    runtimePlatform: {
+      operatingSystemFamily: 'LINUX',
+      cpuArchitecture: spec.architecture === 'arm64' ? 'ARM64' : 'X86_64',
+    },
+    executionRoleArn: executionRole.arn,
+    taskRoleArn: taskRole.arn,
+    volume: volumes.map((v) => ({ name: v.name })),
+    containerDefinitions: JSON.stringify(containers),
+    tags,
+  });
+
+  const service = new EcsService(scope, 'service', {
+    name: serviceName(env, spec.name),
+    cluster: ctx.cluster.arn,
+    taskDefinition: taskDefinition.arn,
+    desiredCount: spec.desiredCount,
+    platformVersion: 'LATEST',
+    capacityProviderStrategy: spec.capacity.map((c) => ({ capacityProvider: c.provider, base: c.base, weight: c.weight })),
+    networkConfiguration: {
+      subnets: [...ctx.subnetIds],
+      securityGroups: [ctx.securityGroupId],
+      assignPublicIp: false,
+    },
+    deploymentCircuitBreaker: { enable: true, rollback: true },
+    deploymentMinimumHealthyPercent: spec.minimumHealthyPercent,
+    deploymentMaximumPercent: spec.maximumPercent,
+    enableExecuteCommand: env.runtime.enableEcsExec,
+    propagateTags: 'SERVICE',
+    enableEcsManagedTags: true,
+    tags,
+    // Tasks must not start before the providers exist and the roles can pull and log.
+    dependsOn: [ctx.capacityProviders, executionPolicy, parameterReadPolicy, ...(taskPolicy ? [taskPolicy] : [])],
+    ...(spec.ignoreDesiredCount ? { lifecycle: { ignoreChanges: ['desired_count'] } } : {}),
+  });
+
+  return {
+    logGroup,
+    executionRole,
+    executionPolicy,
+    parameterReadPolicy,
+    taskRole,
+    taskPolicy,
+    taskDefinition,
+    service,
+    volumes,
+    containerMemory,
+  };
+}
+
+/** Read, write and delete under the configured bucket prefix (runtime.storage). */
+function storageStatements(env: EnvironmentConfig, partition: string): PolicyStatement[] {
+  const storage = env.runtime.storage;
+  if (!storage) return [];
+  const bucket = `arn:${partition}:s3:::${storage.bucket}`;
+  return [
+    {
+      Sid: 'ListStoragePrefix',
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
+      Resource: bucket,
+      ...(storage.prefix ? { Condition: { StringLike: { 's3:prefix': [`${storage.prefix}*`] } } } : {}),
+    },
+    {
+      Sid: 'UseStorageObjects',
+      Effect: 'Allow',
+      Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+      Resource: `${bucket}/${storage.prefix}*`,
+    },
+  ];
+}
+
+/** What the SSM agent inside a container needs for ECS Exec sessions, logged to the session log group. */
+function ecsExecStatements(
+  env: EnvironmentConfig,
+  partition: string,
+  accounts: readonly string[],
+  kmsKeyArn: string,
+  execLogGroup: CloudwatchLogGroup,
+): PolicyStatement[] {
+  return [
+    {
+      // The Session Manager channel actions have no resource type: "*" is the only valid Resource.
+      Sid: 'EcsExecChannels',
+      Effect: 'Allow',
+      Action: [
+        'ssmmessages:CreateControlChannel',
+        'ssmmessages:CreateDataChannel',
+        'ssmmessages:OpenControlChannel',
+        'ssmmessages:OpenDataChannel',
+      ],
+      Resource: '*',
+    },
+    {
+      Sid: 'EcsExecFindLogGroup',
+      Effect: 'Allow',
+      Action: 'logs:DescribeLogGroups',
+      Resource: accounts.map((a) => `arn:${partition}:logs:${env.region}:${a}:log-group:*`),
+    },
+    {
+      Sid: 'EcsExecWriteSessionLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: `${execLogGroup.arn}:log-stream:*`,
+    },
+    {
+      Sid: 'EcsExecDecryptSessions',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: kmsKeyArn,
+    },
+  ];
+}
+
+/** `arn:…:ecs:<region>:<account>:task/<cluster>/*` for each allowed account. */
+export function clusterTaskArns(env: EnvironmentConfig): string[] {
+  const partition = partitionOf(env.region);
+  return env.allowedAccountIds.map((a) => `arn:${partition}:ecs:${env.region}:${a}:task/${clusterName(env)}/*`);
+}
