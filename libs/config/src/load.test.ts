@@ -309,7 +309,7 @@ describe('cross-field rules', () => {
 
   it('allows sqs settings only on SQS lanes', () => {
     expect(problems(envYaml('  image:\n    queues: [image]\n    sqs: { maxReceiveCount: 3 }\n'))).toEqual([
-      'environments/staging.yaml:18:10 lanes.image.sqs: applies only to broker "sqs"; remove it or set broker: sqs',
+      'environments/staging.yaml:18:5 lanes.image.sqs: applies only to broker "sqs"; remove it or set broker: sqs',
     ]);
   });
 
@@ -350,7 +350,7 @@ describe('cross-field rules', () => {
 
   it('reserves the lane names the scheduler and ECS Exec use', () => {
     expect(problems(envYaml('  scheduler:\n    queues: [schedule]\n'))).toEqual([
-      'environments/staging.yaml:17:5 lanes.scheduler: "scheduler" is reserved for the scheduler service propertyfeed-scheduler and its log group; give the lane another name',
+      'environments/staging.yaml:16:3 lanes.scheduler: "scheduler" is reserved for the scheduler service propertyfeed-scheduler and its log group; give the lane another name',
     ]);
     expect(problems(envYaml('  ecs-exec:\n    queues: [exec]\n'))).toEqual([
       'environments/staging.yaml:17:5 lanes.ecs-exec: "ecs-exec" is reserved for the ECS Exec session log group /ecs/propertyfeed-staging/ecs-exec; give the lane another name',
@@ -388,6 +388,56 @@ describe('cross-field rules', () => {
       problems(envYaml('', { parameters: 'parameters: { plain: { DB_PASSWORD: x }, secure: [DB_PASSWORD] }' })),
     ).toEqual([
       'environments/staging.yaml:14:51 parameters.secure[0]: "DB_PASSWORD" is also a plain parameter; a secret must not be stored in plain text, remove it from parameters.plain',
+    ]);
+  });
+
+  it('rejects app names AWS reserves for ids and parameter paths', () => {
+    expect(problems(envYaml('', { app: 'app: sg-shop' }))).toEqual([
+      'environments/staging.yaml:1:6 app: "sg-shop" would name the security groups sg-shop-staging-workers…, and EC2 reserves names starting with "sg-" for group ids; choose another app name',
+    ]);
+    expect(problems(envYaml('', { app: 'app: ssmapp' }))).toEqual([
+      'environments/staging.yaml:1:6 app: "ssmapp" would put the parameters under /ssmapp/, and SSM reserves names beginning with "aws" or "ssm"; choose another app name',
+    ]);
+  });
+
+  it('rejects Redis and Aurora on one security group and port', () => {
+    const network = 'network:\n  vpcId: vpc-0123456789abcdef0\n  privateSubnetIds: [subnet-0123456789abcdef0]\n  redis: { securityGroupId: sg-0123456789abcdef1 }\n  aurora: { securityGroupId: sg-0123456789abcdef1, port: 6379 }';
+    expect(problems(envYaml('', { network }))).toEqual([
+      'environments/staging.yaml:9:58 network.aurora.port: 6379 is also the Redis port on the same security group (sg-0123456789abcdef1), so the two access rules would be duplicates, which EC2 rejects',
+    ]);
+  });
+
+  it('rejects an empty or repeated HTTPS egress list', () => {
+    const base = 'network:\n  vpcId: vpc-0123456789abcdef0\n  privateSubnetIds: [subnet-0123456789abcdef0]\n  redis: { securityGroupId: sg-0123456789abcdef1 }\n  aurora: { securityGroupId: sg-0123456789abcdef2 }\n';
+    expect(problems(envYaml('', { network: `${base}  httpsEgress: {}` }))).toEqual([
+      'environments/staging.yaml:10:3 network.httpsEgress: lists no prefixListIds and no securityGroupIds, so workers could not pull images or read parameters; list the VPC endpoints, or remove httpsEgress to allow 443 to anywhere',
+    ]);
+    expect(problems(envYaml('', { network: `${base}  httpsEgress: { prefixListIds: [pl-0123456789abcdef0, pl-0123456789abcdef0] }` }))).toEqual([
+      'environments/staging.yaml:10:56 network.httpsEgress.prefixListIds[1]: pl-0123456789abcdef0 is listed twice; EC2 rejects duplicate rules',
+    ]);
+  });
+
+  it('rejects plain values SSM cannot store', () => {
+    expect(problems(envYaml('', { parameters: `parameters: { plain: { EMPTY: "", BIG: "${'x'.repeat(4097)}" } }` }))).toEqual([
+      'environments/staging.yaml:14:31 parameters.plain.EMPTY: SSM cannot store an empty value; give it a value or leave it out',
+      'environments/staging.yaml:14:40 parameters.plain.BIG: the value is 4097 bytes; a standard SSM parameter holds at most 4096',
+    ]);
+  });
+
+  it('keeps IAM role names within 64 characters', () => {
+    const file = 'environments/production-eu-west.yaml';
+    const text = envYaml('  feeds-and-images-lane:\n    queues: [feeds]\n', {
+      app: 'app: propertyfeed-imports',
+      environment: 'environment: production-eu-west',
+    });
+    expect(problems(text, file)).toEqual([
+      "environments/production-eu-west.yaml:16:3 lanes.feeds-and-images-lane: the lane's IAM role propertyfeed-imports-production-eu-west-feeds-and-images-lane-execution would be 71 characters and IAM allows 64; shorten the lane, app or environment name",
+    ]);
+  });
+
+  it('limits the length of a lane name', () => {
+    expect(problems(envYaml('  a-very-long-lane-name-for-feeds:\n    queues: [feeds]\n'))).toEqual([
+      'environments/staging.yaml:16:3 lanes.a-very-long-lane-name-for-feeds: must be at most 24 characters long, got "a-very-long-lane-name-for-feeds"',
     ]);
   });
 });

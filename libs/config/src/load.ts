@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isCollection, isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, formatPath, type Problem } from './errors';
 import { resolveEnvironment, type EnvironmentConfig } from './resolve';
@@ -49,7 +49,9 @@ export function parseEnvironment(text: string, displayPath: string): Environment
     for (const issue of parsed.error.issues) problems.push(...issueProblems(issue, data, doc, at));
   } else {
     for (const issue of checkRules(parsed.data)) {
-      problems.push(at(valueOffset(doc, issue.path), formatPath(issue.path), issue.message));
+      // A rule about a whole mapping (a lane, httpsEgress) points at its key.
+      const offset = isCollection(nodeAt(doc, issue.path)) ? keyOffset(doc, issue.path) : valueOffset(doc, issue.path);
+      problems.push(at(offset, formatPath(issue.path), issue.message));
     }
     const expected = basename(displayPath, extname(displayPath));
     if (parsed.data.environment !== expected) {
@@ -99,9 +101,13 @@ function issueProblems(issue: z.core.$ZodIssue, data: unknown, doc: Document, at
       });
     }
     case 'invalid_key': {
-      const inner = issue.issues[0]?.message ?? 'is not a valid key';
       const key = String(path[path.length - 1]);
-      return [at(keyOffset(doc, path), formatPath(path), `"${key}" ${inner}`)];
+      const inner = issue.issues[0];
+      const message =
+        inner?.code === 'too_big' || inner?.code === 'too_small'
+          ? bound(inner, key)
+          : `${describe(key)} ${inner?.message ?? 'is not a valid key'}`;
+      return [at(keyOffset(doc, path), formatPath(path), message)];
     }
     case 'invalid_type':
       if (value === undefined) {

@@ -114,6 +114,7 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
   }
 
   checkFleet(env, add);
+  checkAwsNames(env, add);
 
   const { onHosts, service } = env.scheduler;
   const schedulerMemory = FARGATE_MEMORY[service.cpu];
@@ -168,6 +169,45 @@ function reservedLaneNames(env: EnvironmentFile): Map<string, string> {
     ['scheduler', `the scheduler service ${env.app}-scheduler and its log group`],
     ['ecs-exec', `the ECS Exec session log group /ecs/${env.app}-${env.environment}/ecs-exec`],
   ]);
+}
+
+/**
+ * Limits AWS enforces at apply time that the file can break: caught here, with a
+ * position, instead of halfway through a deploy. (The constructs check their own
+ * props as well, for callers that do not come through this file.)
+ */
+function checkAwsNames(env: EnvironmentFile, add: (path: (string | number)[], message: string) => void): void {
+  if (/^sg-/i.test(env.app)) {
+    add(['app'], `"${env.app}" would name the security groups ${env.app}-${env.environment}-workers…, and EC2 reserves names starting with "sg-" for group ids; choose another app name`);
+  }
+  if (/^(aws|ssm)/i.test(env.app)) {
+    add(['app'], `"${env.app}" would put the parameters under /${env.app}/, and SSM reserves names beginning with "aws" or "ssm"; choose another app name`);
+  }
+  for (const name of Object.keys(env.lanes)) {
+    const role = `${env.app}-${env.environment}-${name}-execution`;
+    if (role.length > 64) {
+      add(['lanes', name], `the lane's IAM role ${role} would be ${role.length} characters and IAM allows 64; shorten the lane, app or environment name`);
+    }
+  }
+  const { redis, aurora, httpsEgress } = env.network;
+  if (redis.securityGroupId === aurora.securityGroupId && redis.port === aurora.port) {
+    add(['network', 'aurora', 'port'], `${aurora.port} is also the Redis port on the same security group (${redis.securityGroupId}), so the two access rules would be duplicates, which EC2 rejects`);
+  }
+  if (httpsEgress) {
+    if (httpsEgress.prefixListIds.length === 0 && httpsEgress.securityGroupIds.length === 0) {
+      add(['network', 'httpsEgress'], 'lists no prefixListIds and no securityGroupIds, so workers could not pull images or read parameters; list the VPC endpoints, or remove httpsEgress to allow 443 to anywhere');
+    }
+    for (const key of ['prefixListIds', 'securityGroupIds'] as const) {
+      httpsEgress[key].forEach((id, index) => {
+        if (httpsEgress[key].indexOf(id) !== index) add(['network', 'httpsEgress', key, index], `${id} is listed twice; EC2 rejects duplicate rules`);
+      });
+    }
+  }
+  for (const [name, value] of Object.entries(env.parameters.plain)) {
+    const bytes = Buffer.byteLength(String(value), 'utf8');
+    if (bytes === 0) add(['parameters', 'plain', name], 'SSM cannot store an empty value; give it a value or leave it out');
+    if (bytes > 4096) add(['parameters', 'plain', name], `the value is ${bytes} bytes; a standard SSM parameter holds at most 4096`);
+  }
 }
 
 /**

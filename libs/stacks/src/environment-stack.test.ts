@@ -138,11 +138,11 @@ describe('runEnvironmentApp', () => {
   it('turns a construct rejecting its props into a message without a stack trace', () => {
     const root = mkdtempSync(join(tmpdir(), 'queue-lanes-app-'));
     mkdirSync(join(root, 'environments'));
-    writeFileSync(join(root, 'environments', 'qa.yaml'), BASE.replace('app: shop', 'app: sg-shop'));
+    writeFileSync(join(root, 'environments', 'qa.yaml'), `${BASE}lanes: { x: { queues: [x], stage: baseline, command: [php, '{nope}'] } }\n`);
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     runEnvironmentApp({ environment: 'qa', workspaceRoot: root, outdir: join(root, 'out') });
     const printed = stderr.mock.calls.map((c) => String(c[0])).join('');
-    expect(printed).toMatch(/^environments\/qa\.yaml: WorkerNetwork sg-shop-qa:\n {2}security group names .* start with "sg-"/);
+    expect(printed).toMatch(/^environments\/qa\.yaml: .*\{nope\}/);
     expect(printed).toMatch(/qa: nothing was synthesized \(QUEUE_LANES_DEBUG=1 shows the stack trace\)\n$/);
     expect(printed).not.toMatch(/^\s+at /m);
     expect(process.exitCode).toBe(1);
