@@ -353,7 +353,7 @@ describe('cross-field rules', () => {
       'environments/staging.yaml:16:3 lanes.scheduler: "scheduler" is reserved for the scheduler service propertyfeed-scheduler and its log group; give the lane another name',
     ]);
     expect(problems(envYaml('  ecs-exec:\n    queues: [exec]\n'))).toEqual([
-      'environments/staging.yaml:17:5 lanes.ecs-exec: "ecs-exec" is reserved for the ECS Exec session log group /ecs/propertyfeed-staging/ecs-exec; give the lane another name',
+      'environments/staging.yaml:16:3 lanes.ecs-exec: "ecs-exec" is reserved for the ECS Exec session log group /ecs/propertyfeed-staging/ecs-exec; give the lane another name',
     ]);
   });
 
