@@ -30,9 +30,27 @@ export function synthEnvironment(options: EnvironmentAppOptions): EnvironmentSta
     outdir: options.outdir ?? join(options.workspaceRoot, 'apps', options.environment, 'cdktf.out'),
     stackTraces: false,
   });
-  const stacks = composeEnvironment(app, env);
-  app.synth();
-  return stacks;
+  return withoutTokenStackTraces(() => {
+    const stacks = composeEnvironment(app, env);
+    app.synth();
+    return stacks;
+  });
+}
+
+/**
+ * cdktf records and formats a full stack trace for every token it creates, only
+ * to explain a misuse if one is found; formatting them is a large share of a
+ * synth. Traces are formatted lazily, so an error that escapes still gets its
+ * trace formatted normally once the original formatter is back.
+ */
+function withoutTokenStackTraces<T>(work: () => T): T {
+  const original = Error.prepareStackTrace;
+  Error.prepareStackTrace = () => '';
+  try {
+    return work();
+  } finally {
+    Error.prepareStackTrace = original;
+  }
 }
 
 /**
