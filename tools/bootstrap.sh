@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the workspace needs on a fresh machine, and nothing twice:
 # npm packages from package-lock.json (skipped while node_modules matches it),
-# and, with --test, the Python tools the tests use (.venv, see python-env.sh).
+# and, with --test, the Python tools the tests use (.venv, see python-env.sh) and
+# redis-server (Debian's package) for the backlog controller's tests.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -16,4 +17,9 @@ fi
 
 if [[ "${1:-}" == "--test" ]]; then
   bash tools/python-env.sh
+  if ! command -v redis-server >/dev/null; then
+    echo "bootstrap: apt-get install redis-server"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  fi
 fi

@@ -1,0 +1,95 @@
+import { ControllerConfigError, parseControllerConfig, type ControllerConfigInput } from './config';
+
+const valid: ControllerConfigInput = {
+  cluster: 'propertyfeed-production',
+  environment: 'production',
+  redis: { host: 'master.queues.abc123.euw2.cache.amazonaws.com', keyPrefix: 'propertyfeed_database_' },
+  fleetMaxTasks: 16,
+  lanes: [{ name: 'image', service: 'propertyfeed-image', queues: ['image'], min: 0, max: 2, backlogPerTask: 50 }],
+};
+
+function problems(config: unknown): readonly string[] {
+  try {
+    parseControllerConfig(JSON.stringify(config));
+  } catch (error) {
+    if (error instanceof ControllerConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('CONTROLLER_CONFIG', () => {
+  it('applies the defaults', () => {
+    expect(parseControllerConfig(JSON.stringify(valid))).toEqual({
+      ...valid,
+      namespace: 'QueueLanes',
+      reservedTasks: 0,
+      redis: {
+        ...valid.redis,
+        port: 6379,
+        tls: true,
+        cluster: false,
+        database: 0,
+        connectTimeoutMs: 2000,
+        commandTimeoutMs: 3000,
+      },
+      lanes: [{ ...valid.lanes[0], drainMinutes: 15, scaleInStep: 1 }],
+    });
+  });
+
+  it('says when it is missing or not JSON', () => {
+    expect(() => parseControllerConfig(undefined)).toThrow(
+      'CONTROLLER_CONFIG is invalid:\n  - CONTROLLER_CONFIG is not set (expected the controller\'s JSON configuration)',
+    );
+    expect(() => parseControllerConfig('{lanes')).toThrow(/CONTROLLER_CONFIG is invalid:\n {2}- not valid JSON: /);
+  });
+
+  it('lists every problem with its path, naming the lane', () => {
+    const lane = { ...valid.lanes[0], min: 3, max: 2 };
+    expect(problems({ ...valid, fleetMaxTasks: 0, lanes: [lane, { ...lane, name: 'Bulk', min: 0, backlogPerTask: 0 }] })).toEqual([
+      'fleetMaxTasks: Too small: expected number to be >=1',
+      'lanes[0] (image).min: must not exceed max',
+      'lanes[1] (Bulk).name: must be lower-case letters, digits and dashes, starting with a letter',
+      'lanes[1] (Bulk).backlogPerTask: Too small: expected number to be >=1',
+      'lanes[1] (Bulk).service: duplicates lanes[0].service',
+      'lanes[1] (Bulk).queues[0]: queue "image" is already consumed by lanes[0]',
+    ]);
+  });
+
+  it('rejects unknown keys and a missing key prefix', () => {
+    expect(problems({ ...valid, redis: { host: 'h', prefix: 'x' }, extra: true })).toEqual([
+      'redis.keyPrefix: Invalid input: expected string, received undefined',
+      'redis: Unrecognized key: "prefix"',
+      '(root): Unrecognized key: "extra"',
+    ]);
+  });
+
+  it('rejects a database other than 0 in cluster mode', () => {
+    expect(problems({ ...valid, redis: { ...valid.redis, cluster: true, database: 1 } })).toEqual([
+      'redis.database: must be 0 in cluster mode (Redis Cluster has one database)',
+    ]);
+  });
+
+  it('rejects duplicate lanes, services and queues', () => {
+    const lane = valid.lanes[0];
+    expect(
+      problems({
+        ...valid,
+        lanes: [
+          { ...lane, queues: ['image', 'image'] },
+          { ...lane, queues: ['image', 'bulk'] },
+        ],
+      }),
+    ).toEqual([
+      'lanes[1] (image).name: duplicates lanes[0].name',
+      'lanes[1] (image).service: duplicates lanes[0].service',
+      'lanes[0] (image).queues[1]: queue "image" is listed twice',
+      'lanes[1] (image).queues[0]: queue "image" is already consumed by lanes[0]',
+    ]);
+  });
+
+  it('caps the lanes at what one PutMetricData and one GetMetricData can carry', () => {
+    const lanes = Array.from({ length: 151 }, (_, i) => ({ ...valid.lanes[0], name: `l${i}`, service: `s${i}`, queues: [`q${i}`] }));
+    expect(problems({ ...valid, lanes })).toEqual(['lanes: Too big: expected array to have <=150 items']);
+  });
+});

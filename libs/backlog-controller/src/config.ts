@@ -1,0 +1,173 @@
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.cjs';
+
+/*
+ * The controller's configuration: one JSON document in the Lambda environment
+ * variable CONTROLLER_CONFIG, written by the scaling lib at synth time and
+ * validated here at cold start. Declared once: the types come from the schema.
+ * zod/mini rather than zod's classic API because this ships in the Lambda
+ * bundle: ~20 KB instead of ~450 KB (the classic API pulls in every locale).
+ */
+
+z.config(en());
+
+/** The Lambda environment variable that holds the JSON configuration. */
+export const CONTROLLER_CONFIG_ENV = 'CONTROLLER_CONFIG';
+
+/**
+ * Lanes per controller: PutMetricData takes at most 1,000 metrics per call (six
+ * per lane, plus ControllerErrors) and GetMetricData at most 500 queries (two per
+ * lane), and each tick makes one call of each.
+ */
+export const MAX_LANES = 150;
+
+const int = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
+const text = () => z.string().check(z.minLength(1));
+
+const redisSchema = z
+  .strictObject({
+    /** Primary endpoint (cluster mode: the configuration endpoint). */
+    host: text(),
+    port: z._default(int(1, 65535), 6379),
+    /** In-transit encryption (ElastiCache TransitEncryptionEnabled). */
+    tls: z._default(z.boolean(), true),
+    /** The Laravel connection's key prefix: REDIS_PREFIX, or what config/database.php derives from APP_NAME. May be empty. */
+    keyPrefix: z.string(),
+    /** Cluster mode: connect as a cluster client; queue keys are hash-tagged, queues:{q}. */
+    cluster: z._default(z.boolean(), false),
+    /** Logical database (REDIS_DB); 0 in cluster mode. */
+    database: z._default(int(0, 15), 0),
+    /** ACL user (ElastiCache RBAC); omit to authenticate with the AUTH token alone. */
+    username: z.optional(text()),
+    /** SecureString parameter holding the AUTH token, read once per cold start. */
+    authParameterName: z.optional(
+      z.string().check(z.regex(/^\/[A-Za-z0-9_./-]+$/, 'must be an SSM parameter name starting with "/"')),
+    ),
+    connectTimeoutMs: z._default(int(100, 30000), 2000),
+    commandTimeoutMs: z._default(int(100, 30000), 3000),
+  })
+  .check(
+    z.refine((redis) => !(redis.cluster && redis.database !== 0), {
+      message: 'must be 0 in cluster mode (Redis Cluster has one database)',
+      path: ['database'],
+    }),
+  );
+
+const laneSchema = z
+  .strictObject({
+    /** The lane; the Lane dimension of every metric. */
+    name: z
+      .string()
+      .check(
+        z.maxLength(64),
+        z.regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, 'must be lower-case letters, digits and dashes, starting with a letter'),
+      ),
+    /** ECS service name (or ARN) in the cluster. */
+    service: text(),
+    /** Laravel queues the lane consumes. */
+    queues: z.array(text()).check(z.minLength(1)),
+    min: int(0, 5000),
+    max: int(1, 5000),
+    /** Jobs one task is expected to take: desired = ceil(backlog / backlogPerTask). */
+    backlogPerTask: int(1, 1_000_000),
+    /** Minutes ready, reserved and delayed must all be empty before the lane scales to zero. */
+    drainMinutes: z._default(int(1, 1440), 15),
+    /** At most this many tasks are removed per tick. */
+    scaleInStep: z._default(int(1, 5000), 1),
+    /** Lower is served first under the fleet cap; lanes without one follow, in list order. */
+    priority: z.optional(int(0, 1000)),
+  })
+  .check(z.refine((lane) => lane.min <= lane.max, { message: 'must not exceed max', path: ['min'] }));
+
+export const controllerConfigSchema = z
+  .strictObject({
+    /** ECS cluster name (or ARN). */
+    cluster: text(),
+    /** CloudWatch namespace of every metric. */
+    namespace: z._default(z.string().check(z.minLength(1), z.maxLength(255)), 'QueueLanes'),
+    /** The Environment dimension of every metric. */
+    environment: text(),
+    redis: redisSchema,
+    /** fleet.maxTasks: all worker tasks of the environment. */
+    fleetMaxTasks: int(1, 5000),
+    /** Tasks the controller does not manage (e.g. baseline lanes' fixed counts), counted against the cap. */
+    reservedTasks: z._default(int(0, 5000), 0),
+    lanes: z.array(laneSchema).check(z.minLength(1), z.maxLength(MAX_LANES)),
+  })
+  .check(
+    z.superRefine((config, ctx) => {
+      const seen = (key: 'name' | 'service') => {
+        const first = new Map<string, number>();
+        config.lanes.forEach((lane, index) => {
+          const previous = first.get(lane[key]);
+          if (previous === undefined) first.set(lane[key], index);
+          else ctx.addIssue({ code: 'custom', path: ['lanes', index, key], message: `duplicates lanes[${previous}].${key}` });
+        });
+      };
+      seen('name');
+      seen('service');
+      const owner = new Map<string, number>();
+      config.lanes.forEach((lane, index) =>
+        lane.queues.forEach((queue, q) => {
+          const other = owner.get(queue);
+          if (other !== undefined) {
+            const message =
+              other === index ? `queue "${queue}" is listed twice` : `queue "${queue}" is already consumed by lanes[${other}]`;
+            ctx.addIssue({ code: 'custom', path: ['lanes', index, 'queues', q], message });
+          } else {
+            owner.set(queue, index);
+          }
+        }),
+      );
+    }),
+  );
+
+/** The configuration as the controller uses it (defaults applied). */
+export type ControllerConfig = z.infer<typeof controllerConfigSchema>;
+/** The configuration as written (optional keys may be absent). */
+export type ControllerConfigInput = z.input<typeof controllerConfigSchema>;
+export type LaneConfig = ControllerConfig['lanes'][number];
+export type RedisConfig = ControllerConfig['redis'];
+
+/** A configuration that cannot be used, with every problem on its own line. */
+export class ControllerConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`${CONTROLLER_CONFIG_ENV} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ControllerConfigError';
+  }
+}
+
+/** Parses and validates the configuration's JSON text; throws ControllerConfigError listing every problem. */
+export function parseControllerConfig(json: string | undefined): ControllerConfig {
+  if (json === undefined || json.trim() === '') {
+    throw new ControllerConfigError([`${CONTROLLER_CONFIG_ENV} is not set (expected the controller's JSON configuration)`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (error) {
+    throw new ControllerConfigError([`not valid JSON: ${(error as Error).message}`]);
+  }
+  const result = z.safeParse(controllerConfigSchema, raw);
+  if (result.success) return result.data;
+  throw new ControllerConfigError(result.error.issues.map((issue) => `${describePath(issue.path, raw)}: ${issue.message}`));
+}
+
+/** `lanes[1] (image).max`: a readable path, naming the lane where it can. */
+function describePath(path: readonly PropertyKey[], raw: unknown): string {
+  if (path.length === 0) return '(root)';
+  let text = '';
+  let node: unknown = raw;
+  path.forEach((segment, i) => {
+    if (typeof segment === 'number') {
+      text += `[${segment}]`;
+      node = Array.isArray(node) ? node[segment] : undefined;
+      const name = i === 1 && path[0] === 'lanes' ? (node as { name?: unknown } | undefined)?.name : undefined;
+      if (typeof name === 'string') text += ` (${name})`;
+    } else {
+      text += `${text === '' ? '' : '.'}${String(segment)}`;
+      node = node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[segment] : undefined;
+    }
+  });
+  return text;
+}

@@ -1,0 +1,297 @@
+import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CONTROLLER_CONFIG_ENV, parseControllerConfig, type ControllerConfig, type RedisConfig } from './config';
+import { decide, needsDrainHistory, type DecisionMode, type DrainHistory, type LaneDecision, type LaneState } from './decide';
+import { applyDesiredCounts, readDesiredCounts, type ServiceChange } from './ecs';
+import { drainHistories, historyQuery, tickMetricData, type HistoryRequest } from './metrics';
+import { connectRedis, readLanes, type LaneReading, type RedisClient } from './redis';
+
+/*
+ * One tick: read Redis (one pipelined round trip) and the services' desired
+ * counts; read the drain history of the lanes that could go to zero; decide;
+ * update the services whose count changes; publish everything in one
+ * PutMetricData. Any read failure changes nothing, reports ControllerErrors and
+ * fails the invocation.
+ */
+
+/** What the controller talks to. Tests and the benchmark pass their own. */
+export interface ControllerDeps {
+  readonly ecs: ECSClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly ssm: SSMClient;
+  /** Opens the Redis connection. @default connectRedis */
+  readonly connectRedis?: (config: RedisConfig, password: string | undefined) => Promise<RedisClient>;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** One structured line per tick. @default a JSON line on stdout (CloudWatch Logs) */
+  readonly log?: (entry: Record<string, unknown>) => void;
+}
+
+/** The application's wake-up call after dispatching to a cold lane: `{ "wake": ["image"] }`. */
+export interface WakeEvent {
+  readonly wake: readonly string[];
+}
+
+/** One lane in a tick's report. */
+export interface LaneReport {
+  readonly lane: string;
+  readonly ready: number;
+  readonly reserved: number;
+  readonly delayed: number;
+  readonly delayedDue: number;
+  readonly backlog: number;
+  /** null when a ready job's payload carries no timestamp. */
+  readonly oldestReadyAgeSeconds: number | null;
+  readonly current?: number;
+  readonly wanted?: number;
+  readonly desired?: number;
+  readonly held?: number;
+  readonly reason?: LaneDecision['reason'];
+}
+
+/** What a tick saw and did; the handler's return value and its log line. */
+export interface TickReport {
+  readonly mode: DecisionMode;
+  readonly at: string;
+  readonly durationMs: number;
+  readonly lanes: readonly LaneReport[];
+  readonly changes: readonly ServiceChange[];
+  /** Lanes named in a wake-up that the controller does not manage. */
+  readonly unknownWakeLanes: readonly string[];
+  readonly errors: readonly string[];
+}
+
+/** A tick that could not read (or write) what it needs; no count was changed unless `report.changes` says so. */
+export class ControllerTickError extends Error {
+  constructor(readonly report: TickReport) {
+    super(`backlog controller tick failed: ${report.errors.join(' | ')}`);
+    this.name = 'ControllerTickError';
+  }
+}
+
+export class BacklogController {
+  private redis?: Promise<RedisClient>;
+  private authToken?: Promise<string | undefined>;
+  private readonly now: () => Date;
+  private readonly log: (entry: Record<string, unknown>) => void;
+
+  constructor(
+    readonly config: ControllerConfig,
+    private readonly deps: ControllerDeps,
+  ) {
+    this.now = deps.now ?? (() => new Date());
+    this.log = deps.log ?? ((entry) => console.log(JSON.stringify(entry)));
+  }
+
+  /** Runs one tick; throws ControllerTickError (after publishing ControllerErrors) if anything failed. */
+  async tick(event?: unknown): Promise<TickReport> {
+    const started = this.now();
+    const startedMs = Date.now();
+    const nowSeconds = Math.floor(started.getTime() / 1000);
+    const wake = wakeLanes(event);
+    const mode: DecisionMode = wake === undefined ? 'schedule' : 'wake';
+    const known = new Set(this.config.lanes.map((l) => l.name));
+    const unknownWakeLanes = (wake ?? []).filter((name) => !known.has(name));
+    const errors: string[] = [];
+
+    const [redisResult, ecsResult] = await Promise.allSettled([
+      this.readRedis(nowSeconds),
+      readDesiredCounts(this.deps.ecs, this.config.cluster, this.config.lanes.map((l) => l.service)),
+    ]);
+    const readings = redisResult.status === 'fulfilled' ? redisResult.value : undefined;
+    const counts = ecsResult.status === 'fulfilled' ? ecsResult.value : undefined;
+    if (redisResult.status === 'rejected') errors.push(`Redis read failed: ${message(redisResult.reason)}`);
+    if (ecsResult.status === 'rejected') errors.push(message(ecsResult.reason));
+
+    let decisions: LaneDecision[] | undefined;
+    let changes: ServiceChange[] = [];
+    if (readings !== undefined && counts !== undefined) {
+      let states: LaneState[] = this.config.lanes.map((lane, i) => ({
+        policy: lane,
+        backlog: readings[i],
+        current: counts.get(lane.service)!,
+      }));
+      const requests: HistoryRequest[] = states
+        .filter((state) => needsDrainHistory(state, mode))
+        .map((state) => ({ lane: state.policy.name, drainMinutes: state.policy.drainMinutes }));
+      try {
+        const histories = await this.readHistories(requests, started);
+        states = states.map((state) => ({ ...state, history: histories.get(state.policy.name) }));
+      } catch (error) {
+        errors.push(`CloudWatch GetMetricData failed: ${message(error)}`);
+      }
+      if (errors.length === 0) {
+        decisions = decide({
+          lanes: states,
+          fleetMaxTasks: this.config.fleetMaxTasks,
+          reservedTasks: this.config.reservedTasks,
+          mode,
+        });
+        changes = decisions
+          .map((d, i) => ({ service: this.config.lanes[i].service, from: d.current, to: d.desired }))
+          .filter((c) => c.from !== c.to);
+        const failed = await applyDesiredCounts(this.deps.ecs, this.config.cluster, changes);
+        errors.push(...failed.map((e) => e.message));
+      }
+    }
+
+    try {
+      await this.deps.cloudwatch.send(
+        new PutMetricDataCommand({
+          Namespace: this.config.namespace,
+          MetricData: tickMetricData(this.config.environment, readings, errors.length > 0, started),
+        }),
+      );
+    } catch (error) {
+      errors.push(`CloudWatch PutMetricData failed: ${message(error)}`);
+    }
+
+    const report: TickReport = {
+      mode,
+      at: started.toISOString(),
+      durationMs: Date.now() - startedMs,
+      lanes: laneReports(readings, decisions),
+      changes,
+      unknownWakeLanes,
+      errors,
+    };
+    this.log({ message: errors.length > 0 ? 'tick failed' : 'tick', ...report });
+    if (errors.length > 0) throw new ControllerTickError(report);
+    return report;
+  }
+
+  /** Closes the Redis connection (the Lambda never needs to; tests and the benchmark do). */
+  async close(): Promise<void> {
+    const redis = this.redis;
+    this.redis = undefined;
+    if (redis) await redis.then((client) => client.quit()).catch(() => undefined);
+  }
+
+  private async readRedis(nowSeconds: number): Promise<LaneReading[]> {
+    const client = await this.client();
+    try {
+      return await readLanes(client, this.config.lanes, this.config.redis, nowSeconds);
+    } catch (error) {
+      // A connection that failed once is not trusted with the next tick.
+      this.redis = undefined;
+      client.disconnect();
+      throw error;
+    }
+  }
+
+  /** The Redis connection, opened on first use and kept while the container lives. */
+  private async client(): Promise<RedisClient> {
+    const open = this.redis;
+    if (open !== undefined) {
+      const client = await open.catch(() => undefined);
+      if (client !== undefined && (client.status === 'ready' || client.status === 'connect')) return client;
+      client?.disconnect();
+    }
+    const connect = this.deps.connectRedis ?? connectRedis;
+    const next = this.token().then((password) => connect(this.config.redis, password));
+    this.redis = next;
+    try {
+      return await next;
+    } catch (error) {
+      this.redis = undefined;
+      // The token may have been rotated: read it again next time.
+      this.authToken = undefined;
+      throw error;
+    }
+  }
+
+  /** The AUTH token from SSM (SecureString, decrypted), read once per cold start. */
+  private token(): Promise<string | undefined> {
+    const name = this.config.redis.authParameterName;
+    if (name === undefined) return Promise.resolve(undefined);
+    this.authToken ??= this.deps.ssm
+      .send(new GetParameterCommand({ Name: name, WithDecryption: true }))
+      .then((out) => {
+        const value = out.Parameter?.Value;
+        if (value === undefined || value === '') throw new Error(`SSM parameter ${name} has no value`);
+        return value;
+      })
+      .catch((error: unknown) => {
+        this.authToken = undefined;
+        throw new Error(`reading the Redis AUTH token from SSM parameter ${name} failed: ${message(error)}`);
+      });
+    return this.authToken;
+  }
+
+  private async readHistories(requests: readonly HistoryRequest[], now: Date): Promise<Map<string, DrainHistory>> {
+    if (requests.length === 0) return new Map();
+    const query = historyQuery(this.config.namespace, this.config.environment, requests, now);
+    const results: MetricDataResult[] = [];
+    let NextToken: string | undefined;
+    do {
+      const out = await this.deps.cloudwatch.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: query.queries,
+          StartTime: query.startTime,
+          EndTime: query.endTime,
+          NextToken,
+        }),
+      );
+      results.push(...(out.MetricDataResults ?? []));
+      NextToken = out.NextToken;
+    } while (NextToken !== undefined);
+    return drainHistories(requests, results, now);
+  }
+}
+
+function laneReports(readings: readonly LaneReading[] | undefined, decisions: readonly LaneDecision[] | undefined): LaneReport[] {
+  return (readings ?? []).map((r, i) => {
+    const d = decisions?.[i];
+    return {
+      lane: r.lane,
+      ready: r.ready,
+      reserved: r.reserved,
+      delayed: r.delayed,
+      delayedDue: r.delayedDue,
+      backlog: r.ready + r.reserved + r.delayedDue,
+      oldestReadyAgeSeconds: r.oldestReadyAgeSeconds ?? null,
+      ...(d && { current: d.current, wanted: d.wanted, desired: d.desired, held: d.held, reason: d.reason }),
+    };
+  });
+}
+
+/** The lanes a wake-up names, or undefined for a scheduled tick (any event without `wake`). */
+export function wakeLanes(event: unknown): string[] | undefined {
+  if (event === null || typeof event !== 'object' || !('wake' in event)) return undefined;
+  const { wake } = event as { wake: unknown };
+  const names = Array.isArray(wake) ? wake : [wake];
+  return names.filter((name): name is string => typeof name === 'string');
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Options for createHandler; the Lambda passes none. */
+export interface HandlerOptions {
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Clients and hooks; AWS clients default to the Lambda's region and credentials. */
+  readonly deps?: Partial<ControllerDeps>;
+}
+
+/**
+ * The Lambda handler. Validates CONTROLLER_CONFIG now, at cold start (a bad
+ * configuration fails the function's init with every problem listed); the Redis
+ * connection and the AUTH token are opened on the first invocation and reused.
+ */
+export function createHandler(options: HandlerOptions = {}): ControllerHandler {
+  const env = options.env ?? process.env;
+  const config = parseControllerConfig(env[CONTROLLER_CONFIG_ENV]);
+  const controller = new BacklogController(config, {
+    ...options.deps,
+    ecs: options.deps?.ecs ?? new ECSClient({}),
+    cloudwatch: options.deps?.cloudwatch ?? new CloudWatchClient({}),
+    ssm: options.deps?.ssm ?? new SSMClient({}),
+  });
+  return Object.assign((event?: unknown) => controller.tick(event), { controller });
+}
+
+/** The Lambda handler, with the controller behind it (for tests: `handler.controller.close()`). */
+export type ControllerHandler = ((event?: unknown) => Promise<TickReport>) & { readonly controller: BacklogController };

@@ -1,0 +1,215 @@
+import {
+  decide,
+  hasDrained,
+  needsDrainHistory,
+  priorityOrder,
+  type DecisionInput,
+  type DrainHistory,
+  type LaneBacklog,
+  type LanePolicy,
+  type LaneState,
+} from './decide';
+
+const policy = (overrides: Partial<LanePolicy> = {}): LanePolicy => ({
+  name: 'image',
+  min: 0,
+  max: 4,
+  backlogPerTask: 10,
+  drainMinutes: 15,
+  scaleInStep: 1,
+  ...overrides,
+});
+const empty: LaneBacklog = { ready: 0, reserved: 0, delayed: 0, delayedDue: 0 };
+const drained: DrainHistory = { minutesWithData: 15, maxBacklog: 0, maxDelayed: 0 };
+
+function lane(
+  backlog: Partial<LaneBacklog>,
+  current: number,
+  overrides: Partial<LanePolicy> = {},
+  history?: DrainHistory,
+): LaneState {
+  return { policy: policy(overrides), backlog: { ...empty, ...backlog }, current, history };
+}
+
+function one(state: LaneState, input: Partial<DecisionInput> = {}) {
+  return decide({ lanes: [state], fleetMaxTasks: 100, reservedTasks: 0, mode: 'schedule', ...input })[0];
+}
+
+describe('decide: one lane', () => {
+  it('wakes a lane from zero on a single ready job, even with min 0', () => {
+    expect(one(lane({ ready: 1 }, 0))).toMatchObject({ desired: 1, wanted: 1, reason: 'wake-from-zero', backlog: 1 });
+  });
+
+  it('wakes a lane from zero on a single reserved job (an expired reservation is work too)', () => {
+    expect(one(lane({ reserved: 1 }, 0))).toMatchObject({ desired: 1, reason: 'wake-from-zero' });
+  });
+
+  it('counts delayed-due jobs as backlog: they move to ready on the next pop', () => {
+    expect(one(lane({ delayed: 1, delayedDue: 1 }, 0))).toMatchObject({ desired: 1, backlog: 1, reason: 'wake-from-zero' });
+    expect(one(lane({ ready: 10, delayed: 15, delayedDue: 15 }, 1))).toMatchObject({ desired: 3, backlog: 25 });
+  });
+
+  it('does not add tasks for delayed jobs that are not due', () => {
+    expect(one(lane({ delayed: 50 }, 0))).toMatchObject({ desired: 0, backlog: 0, reason: 'steady' });
+    expect(one(lane({ ready: 5, delayed: 500 }, 1))).toMatchObject({ desired: 1, reason: 'steady' });
+  });
+
+  it('does not scale to zero while delayed jobs wait, even with a drained history', () => {
+    expect(one(lane({ delayed: 3 }, 1, {}, drained))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+  });
+
+  it('scales out to ceil(backlog / backlogPerTask) at once', () => {
+    expect(one(lane({ ready: 31 }, 1))).toMatchObject({ desired: 4, reason: 'scale-out' });
+    expect(one(lane({ ready: 30 }, 0))).toMatchObject({ desired: 3, reason: 'wake-from-zero' });
+  });
+
+  it('clamps to max', () => {
+    expect(one(lane({ ready: 10_000 }, 1, { max: 4 }))).toMatchObject({ desired: 4, wanted: 4, held: 0 });
+  });
+
+  it('keeps at least min tasks with no backlog', () => {
+    expect(one(lane({}, 0, { min: 2 }))).toMatchObject({ desired: 2, reason: 'wake-from-zero' });
+    expect(one(lane({}, 2, { min: 2 }))).toMatchObject({ desired: 2, reason: 'steady' });
+  });
+
+  it('scales in by at most scaleInStep per tick', () => {
+    expect(one(lane({ ready: 10 }, 4))).toMatchObject({ desired: 3, reason: 'scale-in' });
+    expect(one(lane({ ready: 10 }, 4, { scaleInStep: 2 }))).toMatchObject({ desired: 2, reason: 'scale-in' });
+    expect(one(lane({ ready: 10 }, 4, { scaleInStep: 5 }))).toMatchObject({ desired: 1, reason: 'scale-in' });
+  });
+
+  it('scales a lane above max back in, step by step', () => {
+    expect(one(lane({ ready: 100 }, 7, { max: 4 }))).toMatchObject({ desired: 6, reason: 'scale-in' });
+  });
+
+  it('keeps one task while the drain window has not elapsed (the history shows recent work)', () => {
+    const recent: DrainHistory = { minutesWithData: 15, maxBacklog: 3, maxDelayed: 0 };
+    expect(one(lane({}, 1, {}, recent))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+    const delayedRecently: DrainHistory = { minutesWithData: 15, maxBacklog: 0, maxDelayed: 1 };
+    expect(one(lane({}, 1, {}, delayedRecently))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+  });
+
+  it('scales to zero once ready, reserved and delayed have all been empty for the drain window', () => {
+    expect(one(lane({}, 1, {}, drained))).toMatchObject({ desired: 0, reason: 'drained' });
+  });
+
+  it('tolerates one missing minute in the window (the previous tick may not be readable yet)', () => {
+    expect(one(lane({}, 1, {}, { ...drained, minutesWithData: 14 }))).toMatchObject({ desired: 0, reason: 'drained' });
+    expect(one(lane({}, 1, {}, { ...drained, minutesWithData: 13 }))).toMatchObject({
+      desired: 1,
+      reason: 'hold-one-no-history',
+    });
+  });
+
+  it('never scales to zero without metric history', () => {
+    expect(one(lane({}, 1))).toMatchObject({ desired: 1, reason: 'hold-one-no-history' });
+    expect(one(lane({}, 1, {}, { minutesWithData: 0, maxBacklog: 0, maxDelayed: 0 }))).toMatchObject({
+      desired: 1,
+      reason: 'hold-one-no-history',
+    });
+  });
+
+  it('needs at least one minute of history even for a one-minute window', () => {
+    expect(one(lane({}, 1, { drainMinutes: 1 }, { minutesWithData: 0, maxBacklog: 0, maxDelayed: 0 }))).toMatchObject({
+      desired: 1,
+    });
+    expect(one(lane({}, 1, { drainMinutes: 1 }, { minutesWithData: 1, maxBacklog: 0, maxDelayed: 0 }))).toMatchObject({
+      desired: 0,
+    });
+  });
+
+  it('steps in to one, then to zero on a later tick, when the step reaches past one', () => {
+    expect(one(lane({}, 3, { scaleInStep: 5 }))).toMatchObject({ desired: 1, reason: 'hold-one-no-history' });
+    expect(one(lane({}, 3, { scaleInStep: 5 }, drained))).toMatchObject({ desired: 0, reason: 'drained' });
+    expect(one(lane({}, 3, {}, drained))).toMatchObject({ desired: 2, reason: 'scale-in' });
+  });
+
+  it('leaves an unchanged lane alone', () => {
+    const decision = one(lane({ ready: 20 }, 2));
+    expect(decision).toMatchObject({ current: 2, desired: 2, reason: 'steady' });
+    expect(one(lane({}, 0))).toMatchObject({ current: 0, desired: 0, reason: 'steady' });
+  });
+
+  it('does not scale in on a wake-up, but scales out like a tick', () => {
+    expect(one(lane({}, 3, {}, drained), { mode: 'wake' })).toMatchObject({ desired: 3, reason: 'wake-no-scale-in' });
+    expect(one(lane({}, 1, {}, drained), { mode: 'wake' })).toMatchObject({ desired: 1, reason: 'wake-no-scale-in' });
+    expect(one(lane({ ready: 1 }, 0), { mode: 'wake' })).toMatchObject({ desired: 1, reason: 'wake-from-zero' });
+    expect(one(lane({ ready: 35 }, 1), { mode: 'wake' })).toMatchObject({ desired: 4, reason: 'scale-out' });
+  });
+});
+
+describe('decide: the fleet cap', () => {
+  const lanes = [
+    lane({ ready: 40 }, 0, { name: 'bulk', priority: 2 }),
+    lane({ ready: 40 }, 0, { name: 'image', priority: 1 }),
+    lane({ ready: 40 }, 0, { name: 'sync' }),
+  ];
+
+  it('serves lanes in priority order (lower first, then unnumbered in input order) and holds the rest', () => {
+    const decisions = decide({ lanes, fleetMaxTasks: 6, reservedTasks: 0, mode: 'schedule' });
+    expect(decisions.map((d) => [d.lane, d.desired, d.held, d.reason])).toEqual([
+      ['bulk', 2, 2, 'fleet-cap'],
+      ['image', 4, 0, 'wake-from-zero'],
+      ['sync', 0, 4, 'fleet-cap'],
+    ]);
+  });
+
+  it('counts reserved capacity (lanes the controller does not manage) against the cap', () => {
+    const decisions = decide({ lanes, fleetMaxTasks: 6, reservedTasks: 3, mode: 'schedule' });
+    expect(decisions.map((d) => d.desired)).toEqual([0, 3, 0]);
+    expect(decisions.reduce((sum, d) => sum + d.desired, 0)).toBe(3);
+  });
+
+  it('grants nothing when reserved capacity is the whole fleet', () => {
+    expect(decide({ lanes, fleetMaxTasks: 4, reservedTasks: 5, mode: 'schedule' }).map((d) => d.desired)).toEqual([
+      0, 0, 0,
+    ]);
+  });
+
+  it('takes tasks from a lower-priority lane to serve a higher one', () => {
+    const busy = [lane({ ready: 40 }, 0, { name: 'image', priority: 1 }), lane({ ready: 40 }, 4, { name: 'bulk', priority: 2 })];
+    expect(decide({ lanes: busy, fleetMaxTasks: 5, reservedTasks: 0, mode: 'schedule' }).map((d) => d.desired)).toEqual([
+      4, 1,
+    ]);
+  });
+
+  it('never exceeds the cap, whatever the lanes want', () => {
+    for (let cap = 1; cap <= 12; cap += 1) {
+      const total = decide({ lanes, fleetMaxTasks: cap, reservedTasks: 1, mode: 'schedule' }).reduce(
+        (sum, d) => sum + d.desired,
+        0,
+      );
+      expect(total).toBeLessThanOrEqual(cap - 1);
+    }
+  });
+
+  it('returns decisions in input order with no change for steady lanes', () => {
+    const steady = [lane({ ready: 10 }, 1, { name: 'a' }), lane({}, 0, { name: 'b' })];
+    const decisions = decide({ lanes: steady, fleetMaxTasks: 10, reservedTasks: 0, mode: 'schedule' });
+    expect(decisions.filter((d) => d.desired !== d.current)).toEqual([]);
+    expect(decisions.map((d) => d.lane)).toEqual(['a', 'b']);
+  });
+});
+
+describe('helpers', () => {
+  it('orders by priority, then input order, unnumbered last', () => {
+    expect(priorityOrder([{ priority: 5 }, {}, { priority: 1 }, { priority: 5 }, {}])).toEqual([2, 0, 3, 1, 4]);
+  });
+
+  it('asks for drain history only where the decision could reach zero this tick', () => {
+    expect(needsDrainHistory(lane({}, 1), 'schedule')).toBe(true);
+    expect(needsDrainHistory(lane({}, 2, { scaleInStep: 2 }), 'schedule')).toBe(true);
+    expect(needsDrainHistory(lane({}, 2), 'schedule')).toBe(false);
+    expect(needsDrainHistory(lane({}, 0), 'schedule')).toBe(false);
+    expect(needsDrainHistory(lane({}, 1, { min: 1 }), 'schedule')).toBe(false);
+    expect(needsDrainHistory(lane({ delayed: 1 }, 1), 'schedule')).toBe(false);
+    expect(needsDrainHistory(lane({}, 1), 'wake')).toBe(false);
+  });
+
+  it('hasDrained wants the window covered and all zeros', () => {
+    expect(hasDrained(undefined, 5)).toBe(false);
+    expect(hasDrained({ minutesWithData: 4, maxBacklog: 0, maxDelayed: 0 }, 5)).toBe(true);
+    expect(hasDrained({ minutesWithData: 3, maxBacklog: 0, maxDelayed: 0 }, 5)).toBe(false);
+    expect(hasDrained({ minutesWithData: 5, maxBacklog: 1, maxDelayed: 0 }, 5)).toBe(false);
+  });
+});

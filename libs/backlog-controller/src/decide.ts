@@ -1,0 +1,204 @@
+/*
+ * The scaling decision: a pure function of what one tick measured. No I/O, no
+ * clock; every rule of DESIGN.md "The backlog controller" is here and nowhere else.
+ */
+
+/** A lane's scaling policy (the part of its configuration the decision reads). */
+export interface LanePolicy {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  readonly backlogPerTask: number;
+  /** Minutes ready, reserved and delayed must all have been empty before the lane may go to zero. */
+  readonly drainMinutes: number;
+  /** Tasks removed per tick at most. */
+  readonly scaleInStep: number;
+  /** Lower is served first under the fleet cap; undefined follows every numbered lane, in input order. */
+  readonly priority?: number;
+}
+
+/** A lane's queues, summed over its Laravel queues. */
+export interface LaneBacklog {
+  /** LLEN queues:<q>. */
+  readonly ready: number;
+  /** ZCARD queues:<q>:reserved: running jobs and expired reservations. */
+  readonly reserved: number;
+  /** ZCARD queues:<q>:delayed: every delayed job, due or not. */
+  readonly delayed: number;
+  /** ZCOUNT queues:<q>:delayed -inf <now>: delayed jobs a worker would move to ready now. */
+  readonly delayedDue: number;
+}
+
+/**
+ * The lane's own published metrics over its drain window (previous ticks only):
+ * how many one-minute buckets have data, and the largest Backlog and Delayed seen.
+ */
+export interface DrainHistory {
+  readonly minutesWithData: number;
+  readonly maxBacklog: number;
+  readonly maxDelayed: number;
+}
+
+export interface LaneState {
+  readonly policy: LanePolicy;
+  readonly backlog: LaneBacklog;
+  /** The ECS service's current desired count. */
+  readonly current: number;
+  /** Undefined when it was not read or CloudWatch has none: the lane then never goes to zero. */
+  readonly history?: DrainHistory;
+}
+
+/**
+ * `schedule`: the one-minute tick. `wake`: the application's call after dispatching
+ * to a cold lane; it only ever adds tasks (no scale-in of its own), so it can never
+ * scale anything down faster than the schedule does.
+ */
+export type DecisionMode = 'schedule' | 'wake';
+
+export interface DecisionInput {
+  readonly lanes: readonly LaneState[];
+  /** fleet.maxTasks. */
+  readonly fleetMaxTasks: number;
+  /** Tasks outside the controller (e.g. baseline lanes' fixed counts), counted against the cap. */
+  readonly reservedTasks: number;
+  readonly mode: DecisionMode;
+}
+
+export type DecisionReason =
+  /** Desired equals current. */
+  | 'steady'
+  /** More backlog than the tasks can take: scale out to the target at once. */
+  | 'scale-out'
+  /** A lane at zero gets its first task for a single job. */
+  | 'wake-from-zero'
+  /** Less backlog: scale in, by at most scaleInStep. */
+  | 'scale-in'
+  /** The last task leaves: the drain window has passed with nothing in ready, reserved or delayed. */
+  | 'drained'
+  /** The lane would go to zero but is not idle (delayed jobs), or the drain window has not passed: keep one. */
+  | 'hold-one-draining'
+  /** The lane would go to zero but its metric history is missing or incomplete: keep one. */
+  | 'hold-one-no-history'
+  /** A wake-up never scales in. */
+  | 'wake-no-scale-in'
+  /** The fleet cap leaves this lane fewer tasks than it wants; its jobs stay queued. */
+  | 'fleet-cap';
+
+export interface LaneDecision {
+  readonly lane: string;
+  /** ready + reserved + delayed-due. */
+  readonly backlog: number;
+  readonly current: number;
+  /** What the lane's own rules ask for, before the fleet cap. */
+  readonly wanted: number;
+  /** The count to set. */
+  readonly desired: number;
+  /** Tasks the fleet cap withheld (wanted - desired when capped, else 0). */
+  readonly held: number;
+  readonly reason: DecisionReason;
+}
+
+/**
+ * Missing one-minute buckets tolerated inside a drain window: the previous
+ * tick's datapoint may not be readable yet, and a schedule that fires late can
+ * put two ticks in one minute.
+ */
+export const DRAIN_HISTORY_TOLERANCE_MINUTES = 1;
+
+/** ready + reserved + delayed-due: the work the lane has now. */
+export function backlogOf(backlog: LaneBacklog): number {
+  return backlog.ready + backlog.reserved + backlog.delayedDue;
+}
+
+/** Nothing in ready, reserved or delayed (due or not). */
+export function isIdle(backlog: LaneBacklog): boolean {
+  return backlog.ready === 0 && backlog.reserved === 0 && backlog.delayed === 0;
+}
+
+/**
+ * Whether the decision could take this lane to zero this tick, so the caller
+ * knows whose drain history to read (GetMetricData is billed per metric).
+ */
+export function needsDrainHistory(lane: Pick<LaneState, 'policy' | 'backlog' | 'current'>, mode: DecisionMode): boolean {
+  return (
+    mode === 'schedule' &&
+    lane.policy.min === 0 &&
+    lane.current > 0 &&
+    lane.current <= lane.policy.scaleInStep &&
+    isIdle(lane.backlog)
+  );
+}
+
+/** The lane's drain window has passed with every published value zero. */
+export function hasDrained(history: DrainHistory | undefined, drainMinutes: number): boolean {
+  if (history === undefined) return false;
+  const required = Math.max(1, drainMinutes - DRAIN_HISTORY_TOLERANCE_MINUTES);
+  return history.minutesWithData >= required && history.maxBacklog === 0 && history.maxDelayed === 0;
+}
+
+/** What one lane's own rules ask for, ignoring the fleet cap. */
+export function decideLane(lane: LaneState, mode: DecisionMode): { wanted: number; reason: DecisionReason } {
+  const { policy, current } = lane;
+  const backlog = backlogOf(lane.backlog);
+  let target = clamp(Math.ceil(backlog / policy.backlogPerTask), policy.min, policy.max);
+  if (backlog >= 1) target = Math.max(target, 1);
+
+  if (target > current) return { wanted: target, reason: current === 0 ? 'wake-from-zero' : 'scale-out' };
+  if (target === current) return { wanted: current, reason: 'steady' };
+  if (mode === 'wake') return { wanted: current, reason: 'wake-no-scale-in' };
+
+  const stepped = Math.max(target, current - policy.scaleInStep);
+  if (stepped > 0) return { wanted: stepped, reason: 'scale-in' };
+  // The step would remove the last task: only a lane that is idle now and has
+  // published nothing but zeros for its whole drain window may go.
+  const { history } = lane;
+  if (!isIdle(lane.backlog)) return { wanted: 1, reason: 'hold-one-draining' };
+  if (history !== undefined && (history.maxBacklog > 0 || history.maxDelayed > 0)) {
+    return { wanted: 1, reason: 'hold-one-draining' };
+  }
+  if (!hasDrained(history, policy.drainMinutes)) return { wanted: 1, reason: 'hold-one-no-history' };
+  return { wanted: 0, reason: 'drained' };
+}
+
+/**
+ * Every lane's desired count. Lanes are served in priority order (lower first,
+ * then input order) until the fleet cap (fleetMaxTasks - reservedTasks) is spent;
+ * the rest are held at what is left, possibly zero, and keep their jobs queued.
+ * Decisions come back in input order.
+ */
+export function decide(input: DecisionInput): LaneDecision[] {
+  const wants = input.lanes.map((lane) => decideLane(lane, input.mode));
+  let remaining = Math.max(0, input.fleetMaxTasks - input.reservedTasks);
+  const granted = new Array<number>(input.lanes.length).fill(0);
+  for (const index of priorityOrder(input.lanes.map((lane) => lane.policy))) {
+    granted[index] = Math.min(wants[index].wanted, remaining);
+    remaining -= granted[index];
+  }
+  return input.lanes.map((lane, index) => {
+    const { wanted, reason } = wants[index];
+    const desired = granted[index];
+    return {
+      lane: lane.policy.name,
+      backlog: backlogOf(lane.backlog),
+      current: lane.current,
+      wanted,
+      desired,
+      held: wanted - desired,
+      reason: desired < wanted ? 'fleet-cap' : reason,
+    };
+  });
+}
+
+/** Indexes of `lanes` in the order they are served under the fleet cap. */
+export function priorityOrder(lanes: readonly Pick<LanePolicy, 'priority'>[]): number[] {
+  const compare = (a: number | undefined, b: number | undefined) =>
+    a === b ? 0 : a === undefined ? 1 : b === undefined ? -1 : a - b;
+  return lanes
+    .map((lane, index) => ({ index, priority: lane.priority }))
+    .sort((a, b) => compare(a.priority, b.priority) || a.index - b.index)
+    .map(({ index }) => index);
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}

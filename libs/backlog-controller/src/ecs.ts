@@ -1,0 +1,77 @@
+import { DescribeServicesCommand, UpdateServiceCommand, type ECSClient } from '@aws-sdk/client-ecs';
+
+/** DescribeServices takes at most ten services per call. */
+export const DESCRIBE_SERVICES_BATCH = 10;
+
+/**
+ * Each service's desired count, by the name (or ARN) it was asked for. Batches
+ * of ten, sent together. Throws when a service is missing or not ACTIVE: a lane
+ * whose count cannot be read is not decided on.
+ */
+export async function readDesiredCounts(
+  ecs: ECSClient,
+  cluster: string,
+  services: readonly string[],
+): Promise<Map<string, number>> {
+  const batches: string[][] = [];
+  for (let i = 0; i < services.length; i += DESCRIBE_SERVICES_BATCH) {
+    batches.push(services.slice(i, i + DESCRIBE_SERVICES_BATCH));
+  }
+  const counts = new Map<string, number>();
+  const problems: string[] = [];
+  await Promise.all(
+    batches.map(async (batch) => {
+      const out = await ecs.send(new DescribeServicesCommand({ cluster, services: batch }));
+      for (const requested of batch) {
+        const service = out.services?.find((s) => s.serviceName === requested || s.serviceArn === requested);
+        if (service === undefined) {
+          const failure = out.failures?.find((f) => f.arn === requested || f.arn?.endsWith(`/${requested}`));
+          problems.push(`${requested}: ${failure?.reason ?? 'not returned'}`);
+        } else if (service.status !== undefined && service.status !== 'ACTIVE') {
+          problems.push(`${requested}: status ${service.status}`);
+        } else if (typeof service.desiredCount !== 'number') {
+          problems.push(`${requested}: no desiredCount`);
+        } else {
+          counts.set(requested, service.desiredCount);
+        }
+      }
+    }),
+  );
+  if (problems.length > 0) {
+    throw new Error(`ECS DescribeServices in cluster ${cluster} could not read every lane: ${problems.join('; ')}`);
+  }
+  return counts;
+}
+
+/** A desired-count change for one service. */
+export interface ServiceChange {
+  readonly service: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Applies the changes: decreases first, then increases, so the fleet cap holds
+ * between the calls. Every change is attempted; the failures come back as errors.
+ */
+export async function applyDesiredCounts(
+  ecs: ECSClient,
+  cluster: string,
+  changes: readonly ServiceChange[],
+): Promise<Error[]> {
+  const errors: Error[] = [];
+  const run = async (group: readonly ServiceChange[]) =>
+    Promise.all(
+      group.map(async (change) => {
+        try {
+          await ecs.send(new UpdateServiceCommand({ cluster, service: change.service, desiredCount: change.to }));
+        } catch (error) {
+          const what = `ECS UpdateService ${change.service} ${change.from} -> ${change.to}`;
+          errors.push(new Error(`${what} failed: ${(error as Error).message}`));
+        }
+      }),
+    );
+  await run(changes.filter((c) => c.to < c.from));
+  await run(changes.filter((c) => c.to > c.from));
+  return errors;
+}

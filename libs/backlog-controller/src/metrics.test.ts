@@ -1,0 +1,95 @@
+import { drainHistories, historyQuery, METRIC, tickMetricData } from './metrics';
+import type { LaneReading } from './redis';
+
+const at = new Date('2026-11-22T10:15:30Z');
+const reading = (lane: string, oldestReadyAgeSeconds: number | undefined): LaneReading => ({
+  lane,
+  ready: 3,
+  reserved: 1,
+  delayed: 5,
+  delayedDue: 2,
+  oldestReadyAgeSeconds,
+  queues: [],
+});
+
+describe('tick metrics', () => {
+  it('publishes six metrics per lane and ControllerErrors', () => {
+    const data = tickMetricData('production', [reading('image', 42)], false, at);
+    expect(data.map((d) => [d.MetricName, d.Value, d.Unit])).toEqual([
+      ['Ready', 3, 'Count'],
+      ['Reserved', 1, 'Count'],
+      ['Delayed', 5, 'Count'],
+      ['DelayedDue', 2, 'Count'],
+      ['Backlog', 6, 'Count'],
+      ['OldestReadyAgeSeconds', 42, 'Seconds'],
+      ['ControllerErrors', 0, 'Count'],
+    ]);
+    expect(data[0].Dimensions).toEqual([
+      { Name: 'Environment', Value: 'production' },
+      { Name: 'Lane', Value: 'image' },
+    ]);
+    expect(data[6].Dimensions).toEqual([{ Name: 'Environment', Value: 'production' }]);
+    expect(data.every((d) => d.Timestamp === at)).toBe(true);
+  });
+
+  it('leaves out an unknown age rather than inventing one', () => {
+    const names = tickMetricData('production', [reading('image', undefined)], false, at).map((d) => d.MetricName);
+    expect(names).not.toContain(METRIC.oldestReadyAgeSeconds);
+  });
+
+  it('reports a failed tick with ControllerErrors 1, with or without lane readings', () => {
+    expect(tickMetricData('production', undefined, true, at)).toEqual([
+      expect.objectContaining({ MetricName: 'ControllerErrors', Value: 1 }),
+    ]);
+  });
+
+  it('fits 150 lanes in one PutMetricData (at most 1,000 metrics)', () => {
+    const lanes = Array.from({ length: 150 }, (_, i) => reading(`l${i}`, 1));
+    expect(tickMetricData('production', lanes, false, at).length).toBeLessThanOrEqual(1000);
+  });
+});
+
+describe('drain history', () => {
+  const lanes = [
+    { lane: 'image', drainMinutes: 3 },
+    { lane: 'bulk', drainMinutes: 5 },
+  ];
+
+  it('asks for the per-minute maximum of Backlog and Delayed over the longest window, up to now', () => {
+    const query = historyQuery('QueueLanes', 'production', lanes, at);
+    expect(query.startTime.toISOString()).toBe('2026-11-22T10:10:00.000Z');
+    expect(query.endTime).toBe(at);
+    expect(query.queries.map((q) => [q.Id, q.MetricStat?.Metric?.MetricName, q.MetricStat?.Stat, q.MetricStat?.Period])).toEqual([
+      ['b0', 'Backlog', 'Maximum', 60],
+      ['d0', 'Delayed', 'Maximum', 60],
+      ['b1', 'Backlog', 'Maximum', 60],
+      ['d1', 'Delayed', 'Maximum', 60],
+    ]);
+  });
+
+  it("cuts each lane's series to its own window and counts the minutes with data", () => {
+    const minute = (m: number) => new Date(`2026-11-22T10:${String(m).padStart(2, '0')}:00Z`);
+    const histories = drainHistories(
+      lanes,
+      [
+        { Id: 'b0', Timestamps: [minute(14), minute(13), minute(12), minute(11)], Values: [0, 0, 0, 9], StatusCode: 'Complete' },
+        { Id: 'd0', Timestamps: [minute(14), minute(13), minute(12)], Values: [0, 0, 0], StatusCode: 'Complete' },
+        { Id: 'b1', Timestamps: [minute(14), minute(12)], Values: [0, 0], StatusCode: 'Complete' },
+        { Id: 'd1', Timestamps: [minute(14), minute(12)], Values: [0, 4], StatusCode: 'Complete' },
+      ],
+      at,
+    );
+    expect(histories.get('image')).toEqual({ minutesWithData: 3, maxBacklog: 0, maxDelayed: 0 });
+    expect(histories.get('bulk')).toEqual({ minutesWithData: 2, maxBacklog: 0, maxDelayed: 4 });
+  });
+
+  it('has no minutes for a lane CloudWatch knows nothing about', () => {
+    expect(drainHistories(lanes, [], at).get('image')).toEqual({ minutesWithData: 0, maxBacklog: 0, maxDelayed: 0 });
+  });
+
+  it('refuses results CloudWatch could not compute', () => {
+    expect(() => drainHistories(lanes, [{ Id: 'b0', StatusCode: 'InternalError' }], at)).toThrow(
+      'GetMetricData could not answer b0: InternalError',
+    );
+  });
+});

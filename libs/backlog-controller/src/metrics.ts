@@ -1,0 +1,151 @@
+import type { Dimension, MetricDataQuery, MetricDataResult, MetricDatum } from '@aws-sdk/client-cloudwatch';
+import type { DrainHistory } from './decide';
+import type { LaneReading } from './redis';
+
+/*
+ * The controller's CloudWatch metrics: what each tick publishes (one
+ * PutMetricData), and how the drain window is read back from them
+ * (GetMetricData), which keeps the function stateless.
+ */
+
+/** Metric names, per lane (dimensions Environment, Lane) unless noted. */
+export const METRIC = {
+  ready: 'Ready',
+  reserved: 'Reserved',
+  delayed: 'Delayed',
+  delayedDue: 'DelayedDue',
+  backlog: 'Backlog',
+  oldestReadyAgeSeconds: 'OldestReadyAgeSeconds',
+  /** Per environment (dimension Environment only): 1 for a failed tick, 0 for a good one. */
+  controllerErrors: 'ControllerErrors',
+} as const;
+
+export const DIMENSION = { environment: 'Environment', lane: 'Lane' } as const;
+
+/** The one-minute resolution the drain window is read at. */
+const PERIOD_SECONDS = 60;
+
+export function laneDimensions(environment: string, lane: string): Dimension[] {
+  return [
+    { Name: DIMENSION.environment, Value: environment },
+    { Name: DIMENSION.lane, Value: lane },
+  ];
+}
+
+/**
+ * A tick's metrics: six per lane (OldestReadyAgeSeconds is left out while a
+ * ready job's age is unknown; CloudWatch has no "unknown"), and ControllerErrors.
+ */
+export function tickMetricData(
+  environment: string,
+  readings: readonly LaneReading[] | undefined,
+  failed: boolean,
+  timestamp: Date,
+): MetricDatum[] {
+  const data: MetricDatum[] = [];
+  for (const r of readings ?? []) {
+    const Dimensions = laneDimensions(environment, r.lane);
+    const add = (MetricName: string, Value: number, Unit: 'Count' | 'Seconds' = 'Count') =>
+      data.push({ MetricName, Dimensions, Value, Unit, Timestamp: timestamp });
+    add(METRIC.ready, r.ready);
+    add(METRIC.reserved, r.reserved);
+    add(METRIC.delayed, r.delayed);
+    add(METRIC.delayedDue, r.delayedDue);
+    add(METRIC.backlog, r.ready + r.reserved + r.delayedDue);
+    if (r.oldestReadyAgeSeconds !== undefined) add(METRIC.oldestReadyAgeSeconds, r.oldestReadyAgeSeconds, 'Seconds');
+  }
+  data.push({
+    MetricName: METRIC.controllerErrors,
+    Dimensions: [{ Name: DIMENSION.environment, Value: environment }],
+    Value: failed ? 1 : 0,
+    Unit: 'Count',
+    Timestamp: timestamp,
+  });
+  return data;
+}
+
+/** A lane whose drain window is to be read. */
+export interface HistoryRequest {
+  readonly lane: string;
+  readonly drainMinutes: number;
+}
+
+/** One GetMetricData request covering every lane's window (the longest one; each lane is cut to its own). */
+export interface HistoryQuery {
+  readonly startTime: Date;
+  readonly endTime: Date;
+  readonly queries: MetricDataQuery[];
+}
+
+/**
+ * Maximum of Backlog and of Delayed per minute, from the start of the minute
+ * `drainMinutes` before now up to now: the previous ticks only, since this
+ * tick publishes after it decides.
+ */
+export function historyQuery(namespace: string, environment: string, lanes: readonly HistoryRequest[], now: Date): HistoryQuery {
+  const longest = Math.max(...lanes.map((l) => l.drainMinutes));
+  const queries = lanes.flatMap((lane, i): MetricDataQuery[] =>
+    [METRIC.backlog, METRIC.delayed].map((MetricName) => ({
+      Id: `${MetricName === METRIC.backlog ? 'b' : 'd'}${i}`,
+      MetricStat: {
+        Metric: { Namespace: namespace, MetricName, Dimensions: laneDimensions(environment, lane.lane) },
+        Period: PERIOD_SECONDS,
+        Stat: 'Maximum',
+      },
+      ReturnData: true,
+    })),
+  );
+  return { startTime: windowStart(now, longest), endTime: now, queries };
+}
+
+function windowStart(now: Date, minutes: number): Date {
+  const minute = Math.floor(now.getTime() / 60_000) * 60_000;
+  return new Date(minute - minutes * 60_000);
+}
+
+/**
+ * Each lane's DrainHistory from the GetMetricData results (all pages). Throws if
+ * CloudWatch reports a query it could not answer: history it cannot vouch for is
+ * not history.
+ */
+export function drainHistories(
+  lanes: readonly HistoryRequest[],
+  results: readonly MetricDataResult[],
+  now: Date,
+): Map<string, DrainHistory> {
+  const series = new Map<string, { timestamps: number[]; values: number[] }>();
+  for (const result of results) {
+    if (result.StatusCode === 'InternalError' || result.StatusCode === 'Forbidden') {
+      throw new Error(`GetMetricData could not answer ${result.Id}: ${result.StatusCode}`);
+    }
+    const entry = series.get(result.Id!) ?? { timestamps: [], values: [] };
+    (result.Timestamps ?? []).forEach((t, i) => {
+      entry.timestamps.push(t.getTime());
+      entry.values.push(result.Values?.[i] ?? Number.NaN);
+    });
+    series.set(result.Id!, entry);
+  }
+  const histories = new Map<string, DrainHistory>();
+  lanes.forEach((lane, i) => {
+    const from = windowStart(now, lane.drainMinutes).getTime();
+    const cut = (id: string) => {
+      const s = series.get(id) ?? { timestamps: [], values: [] };
+      const minutes = new Set<number>();
+      let max = 0;
+      s.timestamps.forEach((t, j) => {
+        if (t < from || t >= now.getTime()) return;
+        minutes.add(Math.floor(t / 60_000));
+        max = Math.max(max, Number.isFinite(s.values[j]) ? s.values[j] : Number.POSITIVE_INFINITY);
+      });
+      return { minutes: minutes.size, max };
+    };
+    const backlog = cut(`b${i}`);
+    const delayed = cut(`d${i}`);
+    histories.set(lane.lane, {
+      minutesWithData: Math.min(backlog.minutes, delayed.minutes),
+      maxBacklog: backlog.max,
+      maxDelayed: delayed.max,
+    });
+  });
+  return histories;
+}

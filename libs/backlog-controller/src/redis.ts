@@ -1,0 +1,219 @@
+import { Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, ClusterOptions, RedisOptions } from 'ioredis';
+import type { LaneConfig, RedisConfig } from './config';
+import type { LaneBacklog } from './decide';
+import { payloadQueuedAt, queueKeys, type QueueKeys } from './laravel';
+
+/*
+ * Reading every lane's queues in one pipelined round trip. In cluster mode a
+ * pipeline can only go to one node, so the commands are grouped by the node that
+ * owns each queue's slot and the groups are sent at the same time: still one
+ * round trip of wall time, one request per shard.
+ */
+
+/** One queue's counts, and when its oldest ready job was queued (undefined: unknown or empty). */
+export interface QueueReading extends LaneBacklog {
+  readonly queue: string;
+  readonly oldestQueuedAt?: number;
+}
+
+/** One lane's queues summed, with the age of its oldest ready job. */
+export interface LaneReading extends LaneBacklog {
+  readonly lane: string;
+  /** Seconds; 0 when nothing is ready; undefined when a ready job's payload carries no timestamp. */
+  readonly oldestReadyAgeSeconds: number | undefined;
+  readonly queues: readonly QueueReading[];
+}
+
+/** The client the reader needs: a standalone connection or a cluster. */
+export type RedisClient = Redis | Cluster;
+
+/** What every connection uses: TLS, credentials, timeouts, no retries. */
+function connectionOptions(config: RedisConfig, password: string | undefined): RedisOptions {
+  return {
+    username: config.username,
+    password,
+    // Node checks the certificate against the host connected to (the endpoint, or a
+    // cluster node's name: dnsLookup below keeps names as names).
+    tls: config.tls ? {} : undefined,
+    connectTimeout: config.connectTimeoutMs,
+    commandTimeout: config.commandTimeoutMs,
+    maxRetriesPerRequest: 0,
+    enableAutoPipelining: false,
+  };
+}
+
+/** A standalone client that fails fast and never reconnects on its own: a failed tick drops it. */
+export function redisClientOptions(config: RedisConfig, password: string | undefined): RedisOptions {
+  return {
+    ...connectionOptions(config, password),
+    host: config.host,
+    port: config.port,
+    db: config.database,
+    retryStrategy: () => null,
+    lazyConnect: true,
+  };
+}
+
+/** The same for a cluster client (cluster mode enabled). */
+export function clusterClientOptions(config: RedisConfig, password: string | undefined): ClusterOptions {
+  return {
+    redisOptions: connectionOptions(config, password),
+    lazyConnect: true,
+    clusterRetryStrategy: () => null,
+    enableOfflineQueue: true,
+    slotsRefreshTimeout: config.connectTimeoutMs,
+    // Connect to the node names CLUSTER SLOTS reports, not their resolved IPs, so TLS
+    // can verify ElastiCache's certificates (ioredis' documented ElastiCache setting).
+    dnsLookup: (address, callback) => callback(null, address),
+  };
+}
+
+/** A connected client for `config`. */
+export async function connectRedis(config: RedisConfig, password: string | undefined): Promise<RedisClient> {
+  const client = config.cluster
+    ? new Cluster([{ host: config.host, port: config.port }], clusterClientOptions(config, password))
+    : new Redis(redisClientOptions(config, password));
+  // Connection errors surface through connect() and the commands; the listener
+  // keeps the cause (connect() itself only says "Connection is closed") and stops
+  // ioredis printing them as unhandled 'error' events.
+  let cause: Error | undefined;
+  client.on('error', (error: Error) => (cause = error));
+  try {
+    // Bounded even if the client never settles (a cluster whose slot map names no
+    // reachable node leaves connect() pending with nothing scheduled).
+    await withTimeout(client.connect(), config.connectTimeoutMs + 1000, 'connecting');
+  } catch (error) {
+    client.disconnect();
+    const reason = cause?.message ?? (error as Error).message;
+    throw new Error(`cannot connect to ${config.host}:${config.port}: ${reason}`, { cause: cause ?? error });
+  }
+  return client;
+}
+
+/**
+ * Reads every queue of every lane: LLEN, ZCARD reserved, ZCARD delayed,
+ * ZCOUNT delayed -inf now, LINDEX 0, all in one pipeline (one per shard in
+ * cluster mode). Throws if any command fails: a partial reading is no reading.
+ */
+export async function readLanes(
+  client: RedisClient,
+  lanes: readonly Pick<LaneConfig, 'name' | 'queues'>[],
+  redis: Pick<RedisConfig, 'keyPrefix' | 'cluster' | 'commandTimeoutMs'>,
+  nowSeconds: number,
+): Promise<LaneReading[]> {
+  const keys = lanes.flatMap((lane) => lane.queues.map((queue) => queueKeys(queue, redis.keyPrefix, redis.cluster)));
+  const readings = new Map<string, QueueReading>();
+  await Promise.all(
+    groupByNode(client, keys).map(async (group) => {
+      const pipeline = client.pipeline();
+      for (const key of group) queueCommands(pipeline, key, nowSeconds);
+      const replies = await withTimeout(pipeline.exec(), redis.commandTimeoutMs, 'the pipelined read');
+      if (replies === null || replies.length !== group.length * COMMANDS_PER_QUEUE) {
+        throw new Error('Redis pipeline returned no replies (connection closed mid-pipeline)');
+      }
+      group.forEach((key, i) => readings.set(key.queue, toReading(key, replies.slice(i * COMMANDS_PER_QUEUE))));
+    }),
+  );
+  return lanes.map((lane) => laneReading(lane.name, lane.queues.map((queue) => readings.get(queue)!), nowSeconds));
+}
+
+const COMMANDS_PER_QUEUE = 5;
+
+function queueCommands(pipeline: ChainableCommander, key: QueueKeys, nowSeconds: number): void {
+  pipeline
+    .llen(key.ready)
+    .zcard(key.reserved)
+    .zcard(key.delayed)
+    .zcount(key.delayed, '-inf', nowSeconds)
+    .lindex(key.ready, 0);
+}
+
+type Reply = [error: Error | null, result: unknown];
+
+function toReading(key: QueueKeys, replies: readonly Reply[]): QueueReading {
+  const values = replies.slice(0, COMMANDS_PER_QUEUE).map(([error, result], i) => {
+    if (error) throw new Error(`Redis ${COMMAND_NAMES[i]} for queue "${key.queue}" failed: ${error.message}`);
+    return result;
+  });
+  const [ready, reserved, delayed, delayedDue, head] = values;
+  return {
+    queue: key.queue,
+    ready: count(ready),
+    reserved: count(reserved),
+    delayed: count(delayed),
+    delayedDue: count(delayedDue),
+    oldestQueuedAt: typeof head === 'string' ? payloadQueuedAt(head) : undefined,
+  };
+}
+
+const COMMAND_NAMES = ['LLEN', 'ZCARD reserved', 'ZCARD delayed', 'ZCOUNT delayed', 'LINDEX'];
+
+function count(value: unknown): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`Redis returned ${JSON.stringify(value)} where a count belongs`);
+  return n;
+}
+
+/** Sums a lane's queues; the age is the oldest ready job's, unknown if any non-empty queue's is. */
+export function laneReading(lane: string, queues: readonly QueueReading[], nowSeconds: number): LaneReading {
+  const sum = (key: keyof LaneBacklog) => queues.reduce((total, q) => total + q[key], 0);
+  let age: number | undefined = 0;
+  for (const q of queues) {
+    if (q.ready === 0 || age === undefined) continue;
+    age = q.oldestQueuedAt === undefined ? undefined : Math.max(age, Math.max(0, nowSeconds - q.oldestQueuedAt));
+  }
+  return {
+    lane,
+    ready: sum('ready'),
+    reserved: sum('reserved'),
+    delayed: sum('delayed'),
+    delayedDue: sum('delayedDue'),
+    oldestReadyAgeSeconds: age === undefined ? undefined : Math.round(age),
+    queues,
+  };
+}
+
+/**
+ * The queues grouped so that each group's keys live on one node. A standalone
+ * connection is one group. A cluster groups by the master that owns each queue's
+ * slot; while the slot map is unknown, each queue is its own group.
+ */
+function groupByNode(client: RedisClient, keys: readonly QueueKeys[]): QueueKeys[][] {
+  if (!(client instanceof Cluster)) return keys.length === 0 ? [] : [[...keys]];
+  const groups = new Map<string, QueueKeys[]>();
+  keys.forEach((key, i) => {
+    const node = client.slots[keySlot(key.ready)]?.[0] ?? `unknown-${i}`;
+    groups.set(node, [...(groups.get(node) ?? []), key]);
+  });
+  return [...groups.values()];
+}
+
+/** The Redis Cluster hash slot of `key` (CRC16/XMODEM of its hash tag, or of the key, mod 16384). */
+export function keySlot(key: string): number {
+  const open = key.indexOf('{');
+  let hashed = key;
+  if (open !== -1) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) hashed = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of Buffer.from(hashed, 'utf8')) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit += 1) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
+
+/** `promise`, or a rejection after `ms`. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

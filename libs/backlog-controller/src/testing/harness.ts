@@ -1,0 +1,159 @@
+import { GetMetricStatisticsCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { Redis } from 'ioredis';
+import { parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from '../config';
+import { BacklogController, type ControllerDeps } from '../controller';
+import { connectRedis, type RedisClient } from '../redis';
+import { createServices, motoClients, type CountedClients } from './aws';
+import { LaravelQueue } from './laravel-queue';
+
+/*
+ * One controller under test: a configuration of its own (cluster, environment
+ * and key prefix unique to the test, so test files can share the servers), its
+ * ECS services in moto, and a writer that fills Redis the way Laravel does.
+ */
+
+export interface LaneSpec {
+  readonly name: string;
+  /** The service's desired count before the tick. @default 0 */
+  readonly current?: number;
+  readonly queues?: string[];
+  readonly min?: number;
+  readonly max?: number;
+  readonly backlogPerTask?: number;
+  readonly drainMinutes?: number;
+  readonly scaleInStep?: number;
+  readonly priority?: number;
+}
+
+export interface HarnessOptions {
+  readonly redisPort: number;
+  readonly motoEndpoint: string;
+  readonly lanes: readonly LaneSpec[];
+  readonly fleetMaxTasks?: number;
+  readonly reservedTasks?: number;
+  readonly redis?: Partial<ControllerConfigInput['redis']>;
+  /** Commands the controller's AWS clients refuse (e.g. 'GetMetricDataCommand'). */
+  readonly failCommands?: readonly string[];
+  /** The password the test's own Redis client uses to fill the queues. */
+  readonly writerPassword?: string;
+  /** The CA the test's own Redis client trusts, for a TLS-only server. */
+  readonly writerCa?: string;
+  /** Wraps the controller's Redis connection (to count what it sends). */
+  readonly wrapRedis?: (client: RedisClient) => RedisClient;
+}
+
+let counter = 0;
+
+export class Harness {
+  readonly id: string;
+  readonly config: ControllerConfig;
+  /** The controller's own clients, counting what they send. */
+  readonly clients: CountedClients;
+  /** Clients for the test's own checks (not counted). */
+  readonly check: CountedClients;
+  readonly controller: BacklogController;
+  readonly writer: Redis;
+  readonly queue: LaravelQueue;
+
+  constructor(readonly options: HarnessOptions) {
+    counter += 1;
+    this.id = `t${process.pid}x${counter}x${Date.now().toString(36)}`;
+    const input: ControllerConfigInput = {
+      cluster: `cluster-${this.id}`,
+      environment: `env-${this.id}`,
+      namespace: 'QueueLanesTest',
+      redis: { host: '127.0.0.1', port: options.redisPort, tls: false, keyPrefix: `${this.id}_database_`, ...options.redis },
+      fleetMaxTasks: options.fleetMaxTasks ?? 50,
+      reservedTasks: options.reservedTasks ?? 0,
+      lanes: options.lanes.map((lane) => ({
+        name: lane.name,
+        service: this.service(lane.name),
+        queues: lane.queues ?? [lane.name],
+        min: lane.min ?? 0,
+        max: lane.max ?? 4,
+        backlogPerTask: lane.backlogPerTask ?? 10,
+        drainMinutes: lane.drainMinutes ?? 3,
+        scaleInStep: lane.scaleInStep ?? 1,
+        priority: lane.priority,
+      })),
+    };
+    this.config = parseControllerConfig(JSON.stringify(input));
+    this.clients = motoClients(options.motoEndpoint, options.failCommands);
+    this.check = motoClients(options.motoEndpoint);
+    const deps: ControllerDeps = {
+      ...this.clients,
+      log: () => undefined,
+      connectRedis: async (config, password) => {
+        const client = await connectRedis(config, password);
+        return options.wrapRedis ? options.wrapRedis(client) : client;
+      },
+    };
+    this.controller = new BacklogController(this.config, deps);
+    this.writer = localRedis(options.redisPort, options.writerPassword, options.writerCa);
+    this.queue = new LaravelQueue(this.writer, this.config.redis.keyPrefix, this.config.redis.cluster);
+  }
+
+  service(lane: string): string {
+    return `svc-${lane}`;
+  }
+
+  /** Creates the cluster and the lanes' services at their `current` counts. */
+  async createServices(): Promise<void> {
+    await createServices(
+      this.check.ecs,
+      this.config.cluster,
+      Object.fromEntries(this.options.lanes.map((lane) => [this.service(lane.name), lane.current ?? 0])),
+    );
+  }
+
+  /** The latest value of a lane metric (or ControllerErrors when `lane` is undefined), or undefined if none. */
+  async metric(name: string, lane?: string): Promise<number | undefined> {
+    const now = Date.now();
+    const out = await this.check.cloudwatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: this.config.namespace,
+        MetricName: name,
+        Dimensions: [
+          { Name: 'Environment', Value: this.config.environment },
+          ...(lane === undefined ? [] : [{ Name: 'Lane', Value: lane }]),
+        ],
+        StartTime: new Date(now - 30 * 60_000),
+        EndTime: new Date(now + 60_000),
+        Period: 60,
+        Statistics: ['Maximum'],
+      }),
+    );
+    const points = (out.Datapoints ?? []).sort((a, b) => b.Timestamp!.getTime() - a.Timestamp!.getTime());
+    return points[0]?.Maximum;
+  }
+
+  /** Names of the metrics published for `lane`. */
+  async metricNames(lane: string): Promise<string[]> {
+    const out = await this.check.cloudwatch.send(
+      new ListMetricsCommand({
+        Namespace: this.config.namespace,
+        Dimensions: [
+          { Name: 'Environment', Value: this.config.environment },
+          { Name: 'Lane', Value: lane },
+        ],
+      }),
+    );
+    return [...new Set((out.Metrics ?? []).map((m) => m.MetricName!))].sort();
+  }
+
+  async close(): Promise<void> {
+    await this.controller.close();
+    this.writer.disconnect();
+    for (const client of [this.clients, this.check]) {
+      client.ecs.destroy();
+      client.cloudwatch.destroy();
+      client.ssm.destroy();
+    }
+  }
+}
+
+/** A test's own ioredis client on 127.0.0.1 (TLS when given the server's CA). */
+export function localRedis(port: number, password?: string, ca?: string): Redis {
+  const tls = ca === undefined ? undefined : { ca };
+  return new Redis({ host: '127.0.0.1', port, password, tls, lazyConnect: true, maxRetriesPerRequest: 0 });
+}
