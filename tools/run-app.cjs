@@ -5,7 +5,8 @@
 // lookup). One bundled module loads far faster than hundreds of small files
 // through a TypeScript loader. The bundle is cached under node_modules/.cache
 // and rebuilt when any file that went into it changes (size or mtime).
-// cdktf and constructs stay external: the apps share one copy with the provider.
+// cdktf and constructs stay external: the apps share one copy with the provider;
+// esbuild too (a native binary service, used by the scaling lib at synth time).
 // Usage: node tools/run-app.cjs <file.ts>
 'use strict';
 const { createHash } = require('node:crypto');
@@ -47,7 +48,8 @@ function build() {
     target: 'node20',
     format: 'cjs',
     tsconfig: join(root, 'tsconfig.json'),
-    external: ['cdktf', 'constructs'],
+    // esbuild: the scaling lib bundles the controller at synth time with it.
+    external: ['cdktf', 'constructs', 'esbuild'],
     logLevel: 'warning',
   });
   const code = outputFiles[0].text;
