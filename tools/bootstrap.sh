@@ -10,8 +10,11 @@ cd "$root"
 lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
 stamp="node_modules/.queue-lanes-lock.sha256"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_hash" ]]; then
-  echo "bootstrap: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm install, not npm ci: the lockfile pins every version either way, but
+  # npm 11 leaves other platforms' optional binaries out of the lockfile it
+  # writes and then `npm ci` rejects that same lockfile as out of sync.
+  echo "bootstrap: npm install (from package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > "$stamp"
 fi
 
