@@ -4,6 +4,7 @@ export { loadEnvironment, parseEnvironment } from './load';
 export {
   activeLanes,
   isScaled,
+  redisHost,
   stageIndex,
   type CapacityStrategyItem,
   type EnvironmentConfig,
@@ -19,6 +20,7 @@ export {
   FARGATE_MEMORY,
   STAGES,
   environmentSchema,
+  type AlarmSubscription,
   type Broker,
   type EnvironmentInput,
   type Stage,

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadEnvironment, parseEnvironment } from './index';
+import { ConfigError, loadEnvironment, parseEnvironment, redisHost } from './index';
 
 const FILE = 'environments/staging.yaml';
 
@@ -96,7 +96,15 @@ describe('a valid file', () => {
       FILE,
     );
     expect(env.lanes[0].capacity).toEqual([{ provider: 'FARGATE_SPOT', base: 0, weight: 1 }]);
-    expect(env.lanes[0].sqs).toEqual({ visibilityTimeout: 300, maxReceiveCount: 5, messageRetentionSeconds: 345600 });
+    expect(env.lanes[0].sqs).toEqual({
+      visibilityTimeout: 300,
+      maxReceiveCount: 5,
+      messageRetentionSeconds: 345600,
+      oldestMessageSteps: [
+        { ageSeconds: 300, addTasks: 1 },
+        { ageSeconds: 600, addTasks: 2 },
+      ],
+    });
     expect(env.lanes[0].connection).toBe('sqs');
     expect(env.state).toEqual({
       backend: 's3',
@@ -438,6 +446,164 @@ describe('cross-field rules', () => {
   it('limits the length of a lane name', () => {
     expect(problems(envYaml('  a-very-long-lane-name-for-feeds:\n    queues: [feeds]\n'))).toEqual([
       'environments/staging.yaml:16:3 lanes.a-very-long-lane-name-for-feeds: must be at most 24 characters long, got "a-very-long-lane-name-for-feeds"',
+    ]);
+  });
+});
+
+describe('alarms', () => {
+  it('defaults to no subscriptions and fixed lane thresholds', () => {
+    const env = parseEnvironment(envYaml('  image:\n    queues: [image]\n'), FILE);
+    expect(env.alarms).toEqual({ subscriptions: [] });
+    // backlog and oldestJobSeconds default from the lane's size and job timeout (libs/observability).
+    expect(env.lanes[0].alarms).toEqual({
+      backlogMinutes: 15,
+      restarts: 3,
+      restartWindowMinutes: 15,
+      connectionErrors: 3,
+      failedJobsPerMinute: 5,
+    });
+  });
+
+  it('accepts each subscription protocol and lane overrides', () => {
+    const alarms = [
+      'alarms:',
+      '  subscriptions:',
+      '    - { protocol: email, endpoint: oncall@example.com }',
+      '    - { protocol: https, endpoint: "https://hooks.example.com/alarms?team=queues" }',
+      '    - { protocol: sqs, endpoint: "arn:aws:sqs:eu-west-2:111111111111:alarms" }',
+      '    - { protocol: lambda, endpoint: "arn:aws:lambda:eu-west-2:111111111111:function:notify" }',
+    ].join('\n');
+    const env = parseEnvironment(
+      envYaml('  image:\n    queues: [image]\n    alarms: { backlog: 400, oldestJobSeconds: 1800, restarts: 0 }\n', { alarms }),
+      FILE,
+    );
+    expect(env.alarms.subscriptions.map((s) => s.protocol)).toEqual(['email', 'https', 'sqs', 'lambda']);
+    expect(env.lanes[0].alarms).toMatchObject({ backlog: 400, oldestJobSeconds: 1800, restarts: 0, backlogMinutes: 15 });
+  });
+
+  it('rejects negative and zero thresholds', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n    alarms: { backlog: -5, restarts: -1, failedJobsPerMinute: 0 }\n'))).toEqual([
+      'environments/staging.yaml:18:24 lanes.image.alarms.backlog: must be at least 1, got -5',
+      'environments/staging.yaml:18:38 lanes.image.alarms.restarts: must be at least 0, got -1',
+      'environments/staging.yaml:18:63 lanes.image.alarms.failedJobsPerMinute: must be at least 1, got 0',
+    ]);
+  });
+
+  it('rejects an unknown lane alarm setting with a suggestion', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n    alarms: { backlogMinute: 5 }\n'))).toEqual([
+      'environments/staging.yaml:18:15 lanes.image.alarms.backlogMinute: unknown key; did you mean "backlogMinutes"?',
+    ]);
+  });
+
+  it('rejects an unknown subscription protocol', () => {
+    const alarms = 'alarms: { subscriptions: [{ protocol: slack, endpoint: "https://hooks.slack.com/x" }] }';
+    expect(problems(envYaml('', { alarms }))).toEqual([
+      'environments/staging.yaml:15:39 alarms.subscriptions[0].protocol: "slack" is not valid; expected one of: email, https, sqs, lambda',
+    ]);
+  });
+
+  it('checks each endpoint against its protocol', () => {
+    const alarms = [
+      'alarms:',
+      '  subscriptions:',
+      '    - { protocol: email, endpoint: oncall }',
+      '    - { protocol: https, endpoint: "http://hooks.example.com" }',
+      '    - { protocol: sqs, endpoint: "arn:aws:sqs:eu-west-2:111111111111:alarms.fifo" }',
+      '    - { protocol: lambda, endpoint: notify }',
+    ].join('\n');
+    expect(problems(envYaml('', { alarms }))).toEqual([
+      'environments/staging.yaml:17:36 alarms.subscriptions[0].endpoint: "oncall" must be an email address like oncall@example.com',
+      'environments/staging.yaml:18:36 alarms.subscriptions[1].endpoint: "http://hooks.example.com" must be an https:// URL like https://hooks.example.com/alarms',
+      'environments/staging.yaml:19:34 alarms.subscriptions[2].endpoint: "arn:aws:sqs:eu-west-2:111111111111:alarms.fifo" must be the ARN of a standard (not FIFO) SQS queue like arn:aws:sqs:eu-west-2:111111111111:alarms',
+      'environments/staging.yaml:20:37 alarms.subscriptions[3].endpoint: "notify" must be a Lambda function ARN like arn:aws:lambda:eu-west-2:111111111111:function:notify',
+    ]);
+  });
+
+  it('rejects a subscription listed twice', () => {
+    const alarms = [
+      'alarms:',
+      '  subscriptions:',
+      '    - { protocol: email, endpoint: oncall@example.com }',
+      '    - { protocol: email, endpoint: oncall@example.com }',
+    ].join('\n');
+    expect(problems(envYaml('', { alarms }))).toEqual([
+      'environments/staging.yaml:18:36 alarms.subscriptions[1].endpoint: email oncall@example.com is already subscribed (alarms.subscriptions[0]); SNS keeps one subscription per endpoint, so remove the duplicate',
+    ]);
+  });
+});
+
+describe('redis, controller and SQS scaling settings', () => {
+  it('applies their defaults', () => {
+    const env = parseEnvironment(envYaml('  feeds:\n    broker: sqs\n    queues: [feeds]\n'), FILE);
+    expect(env.redis).toEqual({ tls: true, cluster: false, database: 0 });
+    expect(env.controller).toEqual({ wakeInvokerRoleArns: [] });
+    expect(env.lanes[0].sqs?.oldestMessageSteps).toEqual([
+      { ageSeconds: 300, addTasks: 1 },
+      { ageSeconds: 600, addTasks: 2 },
+    ]);
+    const written = parseEnvironment(envYaml('  feeds:\n    broker: sqs\n    queues: [feeds]\n    sqs: { maxReceiveCount: 3 }\n'), FILE);
+    expect(written.lanes[0].sqs?.oldestMessageSteps).toEqual([
+      { ageSeconds: 300, addTasks: 1 },
+      { ageSeconds: 600, addTasks: 2 },
+    ]);
+  });
+
+  it("takes the Redis host from redis.host, else the workers' REDIS_HOST", () => {
+    const plain = parseEnvironment(envYaml('', { parameters: 'parameters: { plain: { REDIS_HOST: cache.internal } }' }), FILE);
+    expect(redisHost(plain)).toBe('cache.internal');
+    const both = parseEnvironment(
+      envYaml('', { parameters: 'parameters: { plain: { REDIS_HOST: cache.internal } }', redis: 'redis: { host: queues.internal }' }),
+      FILE,
+    );
+    expect(redisHost(both)).toBe('queues.internal');
+    expect(redisHost(parseEnvironment(envYaml(''), FILE))).toBeUndefined();
+  });
+
+  it('reads the Redis AUTH token from a secure parameter only', () => {
+    expect(problems(envYaml('', { redis: 'redis: { authParameter: REDIS_PASSWORD }' }))).toEqual([
+      'environments/staging.yaml:15:25 redis.authParameter: "REDIS_PASSWORD" is not in parameters.secure (DB_PASSWORD); the controller reads the Redis AUTH token from that SecureString parameter, so list it there',
+    ]);
+    expect(
+      problems(
+        envYaml('', {
+          parameters: 'parameters: { plain: { REDIS_PASSWORD: x }, secure: [DB_PASSWORD] }',
+          redis: 'redis: { authParameter: REDIS_PASSWORD }',
+        }),
+      ),
+    ).toEqual([
+      'environments/staging.yaml:15:25 redis.authParameter: "REDIS_PASSWORD" is a plain parameter; the Redis AUTH token must be a secret: move it to parameters.secure',
+    ]);
+    expect(() =>
+      parseEnvironment(
+        envYaml('', {
+          parameters: 'parameters: { secure: [DB_PASSWORD, REDIS_PASSWORD] }',
+          redis: 'redis: { authParameter: REDIS_PASSWORD }',
+        }),
+        FILE,
+      ),
+    ).not.toThrow();
+  });
+
+  it('keeps cluster mode on database 0', () => {
+    expect(problems(envYaml('', { redis: 'redis: { cluster: true, database: 2 }' }))).toEqual([
+      'environments/staging.yaml:15:35 redis.database: 2 must be 0 in cluster mode (Redis Cluster has one database)',
+    ]);
+  });
+
+  it('takes IAM role ARNs, once each, as wake-up invokers', () => {
+    const role = 'arn:aws:iam::111111111111:role/propertyfeed-web';
+    expect(problems(envYaml('', { controller: `controller: { wakeInvokerRoleArns: [${role}, ${role}] }` }))).toEqual([
+      `environments/staging.yaml:15:86 controller.wakeInvokerRoleArns[1]: ${role} is listed twice`,
+    ]);
+    expect(problems(envYaml('', { controller: 'controller: { wakeInvokerRoleArns: [propertyfeed-web] }' }))).toEqual([
+      'environments/staging.yaml:15:37 controller.wakeInvokerRoleArns[0]: "propertyfeed-web" must be an IAM role ARN like arn:aws:iam::111111111111:role/propertyfeed-web',
+    ]);
+  });
+
+  it('orders the oldest-message steps from the youngest age to the oldest', () => {
+    const lane = '  feeds:\n    broker: sqs\n    queues: [feeds]\n    sqs: { oldestMessageSteps: [{ ageSeconds: 600, addTasks: 1 }, { ageSeconds: 300, addTasks: 2 }] }\n';
+    expect(problems(envYaml(lane))).toEqual([
+      "environments/staging.yaml:19:81 lanes.feeds.sqs.oldestMessageSteps[1].ageSeconds: 300 s is not above the previous step's 600 s; list the steps from the youngest age to the oldest",
     ]);
   });
 });

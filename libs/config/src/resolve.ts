@@ -1,5 +1,5 @@
 import type { EnvironmentFile, LaneFile, Stage } from './schema';
-import { STAGES } from './schema';
+import { DEFAULT_OLDEST_MESSAGE_STEPS, STAGES } from './schema';
 
 export interface CapacityStrategyItem {
   readonly provider: 'FARGATE' | 'FARGATE_SPOT';
@@ -11,6 +11,8 @@ export interface SqsSettings {
   readonly visibilityTimeout: number;
   readonly maxReceiveCount: number;
   readonly messageRetentionSeconds: number;
+  /** Scale-out steps on the age of the oldest message, youngest first. */
+  readonly oldestMessageSteps: readonly { readonly ageSeconds: number; readonly addTasks: number }[];
 }
 
 /** A lane with every default applied and its derived values filled in. */
@@ -58,6 +60,7 @@ const SQS_DEFAULTS: SqsSettings = {
   visibilityTimeout: 300,
   maxReceiveCount: 5,
   messageRetentionSeconds: 345600,
+  oldestMessageSteps: DEFAULT_OLDEST_MESSAGE_STEPS,
 };
 
 export function resolveEnvironment(file: EnvironmentFile, source: string): EnvironmentConfig {
@@ -97,6 +100,15 @@ function resolveState(file: EnvironmentFile): ResolvedState {
     case 'cloud':
       return { ...state, workspacePrefix: state.workspacePrefix ?? `${file.app}-${file.environment}` };
   }
+}
+
+/**
+ * The Redis endpoint the backlog controller reads: redis.host, else the workers'
+ * own REDIS_HOST (parameters.plain); undefined when neither is set.
+ */
+export function redisHost(env: Pick<EnvironmentFile, 'redis' | 'parameters'>): string | undefined {
+  const plain = env.parameters.plain.REDIS_HOST;
+  return env.redis.host ?? (plain === undefined ? undefined : String(plain));
 }
 
 /** Position of a stage in the rollout order: off 0, baseline 1, scaling 2, owned 3. */

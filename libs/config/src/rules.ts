@@ -86,6 +86,15 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
           `SQS visibility timeout ${visibility} s is below job.timeout ${lane.job.timeout} s, so a running job would be delivered twice; set sqs.visibilityTimeout to at least ${lane.job.timeout}`,
         );
       }
+      lane.sqs?.oldestMessageSteps.forEach((step, index, steps) => {
+        const previous = steps[index - 1];
+        if (previous && step.ageSeconds <= previous.ageSeconds) {
+          add(
+            at('sqs', 'oldestMessageSteps', index, 'ageSeconds'),
+            `${step.ageSeconds} s is not above the previous step's ${previous.ageSeconds} s; list the steps from the youngest age to the oldest`,
+          );
+        }
+      });
     } else if (lane.sqs) {
       add(at('sqs'), 'applies only to broker "sqs"; remove it or set broker: sqs');
     }
@@ -115,6 +124,7 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
 
   checkFleet(env, add);
   checkAwsNames(env, add);
+  checkController(env, add);
 
   const { onHosts, service } = env.scheduler;
   const schedulerMemory = FARGATE_MEMORY[service.cpu];
@@ -152,6 +162,17 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
     }
     if (env.parameters.secure.indexOf(secret) !== index) {
       add(['parameters', 'secure', index], `"${secret}" is listed twice`);
+    }
+  });
+
+  const subscriptions = env.alarms.subscriptions;
+  subscriptions.forEach((s, index) => {
+    const first = subscriptions.findIndex((o) => o.protocol === s.protocol && o.endpoint === s.endpoint);
+    if (first !== index) {
+      add(
+        ['alarms', 'subscriptions', index, 'endpoint'],
+        `${s.protocol} ${s.endpoint} is already subscribed (alarms.subscriptions[${first}]); SNS keeps one subscription per endpoint, so remove the duplicate`,
+      );
     }
   });
 
@@ -232,6 +253,26 @@ function checkFleet(env: EnvironmentFile, add: (path: (string | number)[], messa
       `${env.fleet.maxTasks} is below the ${total} tasks that fixed and SQS-scaled lanes may run (${parts.join(' + ')}); raise fleet.maxTasks or lower those lanes`,
     );
   }
+}
+
+/** What the backlog controller needs to read the Redis lanes it scales. */
+function checkController(env: EnvironmentFile, add: (path: (string | number)[], message: string) => void): void {
+  const { redis, parameters } = env;
+  const auth = redis.authParameter;
+  if (auth !== undefined && !parameters.secure.includes(auth)) {
+    add(
+      ['redis', 'authParameter'],
+      Object.hasOwn(parameters.plain, auth)
+        ? `"${auth}" is a plain parameter; the Redis AUTH token must be a secret: move it to parameters.secure`
+        : `"${auth}" is not in parameters.secure (${parameters.secure.join(', ') || 'none listed'}); the controller reads the Redis AUTH token from that SecureString parameter, so list it there`,
+    );
+  }
+  if (redis.cluster && redis.database !== 0) {
+    add(['redis', 'database'], `${redis.database} must be 0 in cluster mode (Redis Cluster has one database)`);
+  }
+  env.controller.wakeInvokerRoleArns.forEach((arn, index, arns) => {
+    if (arns.indexOf(arn) !== index) add(['controller', 'wakeInvokerRoleArns', index], `${arn} is listed twice`);
+  });
 }
 
 function describeChoices(values: readonly number[]): string {

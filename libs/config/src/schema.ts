@@ -68,6 +68,10 @@ const queueName = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]+$/, 'must be a queue name of letters, digits, "_", ".", ":" or "-"');
 
+const iamRoleArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN like arn:aws:iam::111111111111:role/propertyfeed-web');
+
 const port = (fallback: number) => int(1, 65535).default(fallback);
 
 const localState = z
@@ -144,11 +148,32 @@ const capacitySchema = z
   })
   .strict();
 
+/** Oldest-message scale-out steps of an SQS lane: +1 task past 5 minutes, +2 past 10. */
+export const DEFAULT_OLDEST_MESSAGE_STEPS: readonly { readonly ageSeconds: number; readonly addTasks: number }[] = [
+  { ageSeconds: 300, addTasks: 1 },
+  { ageSeconds: 600, addTasks: 2 },
+];
+
 const sqsSchema = z
   .object({
     visibilityTimeout: int(0, 43200).default(300).meta({ description: 'Seconds; at least job.timeout.' }),
     maxReceiveCount: int(1, 1000).default(5),
     messageRetentionSeconds: int(60, 1209600).default(345600),
+    oldestMessageSteps: z
+      .array(
+        z
+          .object({
+            ageSeconds: int(60, 1209600).meta({ description: 'Age of the oldest message (ApproximateAgeOfOldestMessage), seconds.' }),
+            addTasks: int(1, 1000).meta({ description: 'Tasks added while the oldest message is at least ageSeconds old.' }),
+          })
+          .strict(),
+      )
+      .min(1)
+      .default(DEFAULT_OLDEST_MESSAGE_STEPS.map((step) => ({ ...step })))
+      .meta({
+        description:
+          'Scale-out steps on the age of the oldest message, youngest first, at stages scaling and owned: the step reached adds its addTasks, again after each 5-minute cooldown while the queue stays that old.',
+      }),
   })
   .strict();
 
@@ -160,6 +185,51 @@ const deploymentSchema = z
     maximumPercent: int(100, 400)
       .default(200)
       .meta({ description: 'Ceiling on running plus starting tasks during a deployment, percent of desired.' }),
+  })
+  .strict();
+
+/**
+ * Thresholds of a lane's alarms. backlog and oldestJobSeconds default from other
+ * lane settings; libs/observability (laneAlarmThresholds) fills them in, so a
+ * derived default never shows up as a lane change in the rollout guard.
+ */
+const laneAlarmsSchema = z
+  .object({
+    backlog: int(1)
+      .optional()
+      .meta({
+        description:
+          'Backlog (ready + reserved + due delayed jobs) that fires the backlog alarm once it lasts backlogMinutes; defaults to backlogPerTask × the most tasks the lane runs (tasks.baseline at stage baseline, else tasks.max).',
+      }),
+    backlogMinutes: int(1, 1440)
+      .default(15)
+      .meta({ description: 'Minutes the backlog must stay above alarms.backlog before the alarm fires.' }),
+    oldestJobSeconds: int(60, 86400)
+      .optional()
+      .meta({
+        description:
+          'Age of the oldest ready job, seconds, that fires the oldest-job alarm; defaults to 10 × job.timeout, at least 900.',
+      }),
+    restarts: int(0, 1000)
+      .default(3)
+      .meta({
+        description:
+          'Tasks that may stop on their own (container exited, failed to start) within restartWindowMinutes; one more fires the restarts alarm.',
+      }),
+    restartWindowMinutes: int(1, 1440)
+      .default(15)
+      .meta({ description: 'Window, minutes, in which stopped tasks are counted for the restarts alarm.' }),
+    connectionErrors: int(1, 100000)
+      .default(3)
+      .meta({
+        description:
+          'Redis (or Aurora) connection errors logged within 5 minutes that fire the redis-errors (or aurora-errors) alarm.',
+      }),
+    failedJobsPerMinute: int(1, 100000)
+      .default(5)
+      .meta({
+        description: 'Failed job attempts a minute (queue:work FAIL lines) that, for 5 minutes in a row, fire the failed-jobs alarm.',
+      }),
   })
   .strict();
 
@@ -214,6 +284,9 @@ export const laneSchema = z
     deployment: deploymentSchema
       .default(deploymentSchema.parse({}))
       .meta({ description: 'Rolling-deployment bounds of the lane service (ECS defaults 100/200).' }),
+    alarms: laneAlarmsSchema
+      .default(laneAlarmsSchema.parse({}))
+      .meta({ description: "Thresholds of the lane's alarms (a lane at stage off has none)." }),
   })
   .strict();
 
@@ -244,6 +317,55 @@ const parametersSchema = z
       .array(envVarName)
       .default([])
       .meta({ description: 'SecureString parameters created as placeholders; values are set out of band.' }),
+  })
+  .strict();
+
+const redisSchema = z
+  .object({
+    host: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          "Endpoint the backlog controller reads the queues from (cluster mode: the configuration endpoint); defaults to parameters.plain.REDIS_HOST, the workers' own setting.",
+      }),
+    tls: z.boolean().default(true).meta({ description: 'In-transit encryption (ElastiCache TransitEncryptionEnabled).' }),
+    cluster: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Cluster mode: Laravel hash-tags the queue keys, queues:{q}.' }),
+    database: int(0, 15).default(0).meta({ description: "The queue connection's database (REDIS_DB); 0 in cluster mode." }),
+    keyPrefix: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          "The queue connection's key prefix. Defaults to parameters.plain.REDIS_PREFIX, else what a Laravel ≤12 config/database.php derives from APP_NAME (parameters.plain.APP_NAME, else app): Str::slug(name, '_').'_database_', e.g. propertyfeed_database_. Laravel 13 skeletons derive Str::slug(name).'-database-', and Horizon queues live under Horizon's own prefix: set it explicitly then. A wrong prefix reads as empty queues.",
+      }),
+    username: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'ACL user (ElastiCache RBAC); omit to authenticate with the AUTH token alone.' }),
+    authParameter: envVarName
+      .optional()
+      .meta({
+        description:
+          'The parameters.secure entry holding the Redis AUTH token (e.g. REDIS_PASSWORD), which the controller reads at cold start; omit when Redis has no AUTH.',
+      }),
+  })
+  .strict();
+
+const controllerSchema = z
+  .object({
+    wakeInvokerRoleArns: z
+      .array(iamRoleArn)
+      .default([])
+      .meta({
+        description:
+          'IAM roles (the application\'s) allowed to invoke the backlog controller, asynchronously, with { "wake": ["<lane>"] } after dispatching to a lane at zero tasks.',
+      }),
   })
   .strict();
 
@@ -299,6 +421,56 @@ const runtimeSchema = z
   })
   .strict();
 
+const subscriptionSchema = z
+  .discriminatedUnion('protocol', [
+    z
+      .object({
+        protocol: z.literal('email'),
+        endpoint: z
+          .string()
+          .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address like oncall@example.com'),
+      })
+      .strict(),
+    z
+      .object({
+        protocol: z.literal('https'),
+        endpoint: z.string().regex(/^https:\/\/[^\s/?#]+[^\s]*$/, 'must be an https:// URL like https://hooks.example.com/alarms'),
+      })
+      .strict(),
+    z
+      .object({
+        protocol: z.literal('sqs'),
+        endpoint: z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:sqs:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:[A-Za-z0-9_-]{1,80}$/,
+            'must be the ARN of a standard (not FIFO) SQS queue like arn:aws:sqs:eu-west-2:111111111111:alarms',
+          ),
+      })
+      .strict(),
+    z
+      .object({
+        protocol: z.literal('lambda'),
+        endpoint: z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$/,
+            'must be a Lambda function ARN like arn:aws:lambda:eu-west-2:111111111111:function:notify',
+          ),
+      })
+      .strict(),
+  ])
+  .meta({ description: 'One recipient of the alarm topic: protocol email, https, sqs or lambda, and its endpoint.' });
+
+const alarmsSchema = z
+  .object({
+    subscriptions: z
+      .array(subscriptionSchema)
+      .default([])
+      .meta({ description: 'Who the alarm topic notifies; email and https recipients confirm their subscription first.' }),
+  })
+  .strict();
+
 export const environmentSchema = z
   .object({
     app: name('app name', 20),
@@ -315,10 +487,19 @@ export const environmentSchema = z
       .strict()
       .meta({ description: 'One image for every role; the role is the container command.' }),
     parameters: parametersSchema.default({ plain: {}, secure: [] }),
+    redis: redisSchema
+      .default(redisSchema.parse({}))
+      .meta({ description: 'How the backlog controller reaches the Redis that holds the Laravel queues (Redis lanes at stages scaling and owned).' }),
+    controller: controllerSchema
+      .default(controllerSchema.parse({}))
+      .meta({ description: 'The backlog controller Lambda, created when a Redis lane is at stage scaling or owned.' }),
     logs: z
       .object({ retentionDays: int(1).default(365) })
       .strict()
       .default({ retentionDays: 365 }),
+    alarms: alarmsSchema
+      .default({ subscriptions: [] })
+      .meta({ description: 'The alarm topic <app>-<env>-alarms, which every alarm and its recovery notify.' }),
     fleet: z.object({ maxTasks: int(1, 5000) }).strict(),
     guardrails: z
       .object({
@@ -341,4 +522,6 @@ export type EnvironmentInput = z.input<typeof environmentSchema>;
 /** The file with every default applied. */
 export type EnvironmentFile = z.output<typeof environmentSchema>;
 export type LaneFile = z.output<typeof laneSchema>;
+/** One recipient of the alarm topic. */
+export type AlarmSubscription = z.output<typeof subscriptionSchema>;
 export type StateConfig = z.output<typeof stateSchema>;

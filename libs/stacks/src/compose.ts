@@ -1,5 +1,7 @@
-import type { EnvironmentConfig } from '@queue-lanes/config';
+import { activeLanes, isScaled, type EnvironmentConfig } from '@queue-lanes/config';
 import { WorkerNetwork, workerNetworkProps } from '@queue-lanes/networking';
+import { Observability, controllerFunctionName } from '@queue-lanes/observability';
+import { WorkerScaling } from '@queue-lanes/scaling';
 import { ParameterStore, parameterStoreProps } from '@queue-lanes/ssm-parameters';
 import { WorkerService } from '@queue-lanes/worker-service';
 import type { Construct } from 'constructs';
@@ -17,6 +19,10 @@ export interface EnvironmentStacks {
   readonly parameterStore: ParameterStore;
   /** The cluster, one service per active lane and the scheduler (in `workers`); the scaling stack targets `workerService.lanes[<lane>].service`. */
   readonly workerService: WorkerService;
+  /** Queues and App Auto Scaling of SQS lanes, and the backlog controller of Redis lanes (in `scaling`). */
+  readonly workerScaling: WorkerScaling;
+  /** Dashboard, alarm topic, log metric filters and alarms (in `scaling`). */
+  readonly observability: Observability;
 }
 
 /**
@@ -37,5 +43,21 @@ export function composeEnvironment(scope: Construct, env: EnvironmentConfig): En
     parameterReadPolicyJson: parameterStore.readPolicy,
   });
   const scaling = new EnvironmentStack(scope, { env, role: 'scaling' });
-  return { networking, parameters, workers, scaling, network, parameterStore, workerService };
+  const workerScaling = new WorkerScaling(scaling, 'scaling', {
+    env,
+    workerService,
+    controllerSecurityGroupId: network.controllerSecurityGroupId,
+    kmsKeyArn: parameterStore.keyArn,
+    parameterPathPrefix: parameterStore.pathPrefix,
+    parameterArns: parameterStore.containerSecrets,
+  });
+  // libs/scaling runs the backlog controller, named so, while a Redis lane is scaled.
+  const controlled = activeLanes(env).some((lane) => lane.broker === 'redis' && isScaled(lane));
+  const observability = new Observability(scaling, 'observability', {
+    env,
+    kmsKeyArn: parameterStore.keyArn,
+    logGroupNames: Object.fromEntries(Object.entries(workerService.lanes).map(([lane, s]) => [lane, s.logGroup.name])),
+    ...(controlled ? { controllerFunctionName: controllerFunctionName(env) } : {}),
+  });
+  return { networking, parameters, workers, scaling, network, parameterStore, workerService, workerScaling, observability };
 }

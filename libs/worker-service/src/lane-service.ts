@@ -7,10 +7,12 @@ import type { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Construct } from 'constructs';
 import { DEFAULT_WORKER_COMMAND, renderCommand } from './command';
 import type { RuntimeVolume } from './container';
+import { partitionOf, type PolicyStatement } from './iam';
 import { serviceName } from './naming';
 import {
   clusterTaskArns,
   createWorkload,
+  laneQueueArns,
   validateContext,
   validateSpec,
   type WorkloadContext,
@@ -88,17 +90,20 @@ export class LaneService extends Construct {
       minimumHealthyPercent: lane.deployment.minimumHealthyPercent,
       maximumPercent: lane.deployment.maximumPercent,
       capacity: lane.capacity,
-      taskStatements: lane.scaleInProtection
-        ? [
-            {
-              // Workers protect their own task while a job runs (ECS agent endpoint), so scale-in skips it.
-              Sid: 'ProtectOwnTasks',
-              Effect: 'Allow',
-              Action: ['ecs:GetTaskProtection', 'ecs:UpdateTaskProtection'],
-              Resource: clusterTaskArns(env),
-            },
-          ]
-        : [],
+      taskStatements: [
+        ...(lane.scaleInProtection
+          ? [
+              {
+                // Workers protect their own task while a job runs (ECS agent endpoint), so scale-in skips it.
+                Sid: 'ProtectOwnTasks',
+                Effect: 'Allow' as const,
+                Action: ['ecs:GetTaskProtection', 'ecs:UpdateTaskProtection'],
+                Resource: clusterTaskArns(env),
+              },
+            ]
+          : []),
+        ...(lane.broker === 'sqs' ? sqsQueueStatements(env, lane.name, props.kmsKeyArn) : []),
+      ],
     };
     validateSpec(env, spec, props.secrets);
 
@@ -121,4 +126,32 @@ export class LaneService extends Construct {
     this.taskDefinition = r.taskDefinition;
     this.service = r.service;
   }
+}
+
+/**
+ * Laravel's SQS driver on the lane's own queue (created by the scaling stack,
+ * libs/scaling): pop receives, a finished job is deleted, release and backoff
+ * change the visibility, size reads the attributes, and jobs dispatched from a
+ * job send. The queue is encrypted with the environment key: receiving decrypts,
+ * sending needs a data key, both only through SQS. The ARN is computed from the
+ * naming rule, so the grant lives beside the role (one stack, one state) and the
+ * role can be deleted without another stack's policy still attached.
+ */
+function sqsQueueStatements(env: LaneServiceProps['env'], lane: string, kmsKeyArn: string): PolicyStatement[] {
+  const dnsSuffix = partitionOf(env.region) === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return [
+    {
+      Sid: 'ConsumeLaneQueue',
+      Effect: 'Allow',
+      Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
+      Resource: laneQueueArns(env, lane),
+    },
+    {
+      Sid: 'UseLaneQueueKey',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: kmsKeyArn,
+      Condition: { StringEquals: { 'kms:ViaService': `sqs.${env.region}.${dnsSuffix}` } },
+    },
+  ];
 }

@@ -37,6 +37,16 @@ export function taskFamily(env: EnvNames, workload: string): string {
   return `${clusterName(env)}-${workload}`;
 }
 
+/** `<app>-<env>-<lane>`: an SQS lane's queue (queue names are per account and region). */
+export function queueName(env: EnvNames, lane: string): string {
+  return `${clusterName(env)}-${lane}`;
+}
+
+/** `<app>-<env>-<lane>-dlq`: where an SQS lane's queue moves messages after sqs.maxReceiveCount receives. */
+export function deadLetterQueueName(env: EnvNames, lane: string): string {
+  return `${queueName(env, lane)}-dlq`;
+}
+
 /** `<app>-<env>-<lane>-execution` and `<app>-<env>-<lane>-task`: role names are per account. */
 export function roleName(env: EnvNames, workload: string, kind: 'execution' | 'task'): string {
   return `${clusterName(env)}-${workload}-${kind}`;

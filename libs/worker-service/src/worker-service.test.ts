@@ -574,6 +574,25 @@ describe('IAM', () => {
     });
   });
 
+  it("lets an SQS lane's task role use its own queue, and the environment key only through SQS", () => {
+    const sqs = synth(env('  feeds:\n    broker: sqs\n    queues: [feeds]\n    stage: baseline'));
+    expect(rolePolicy(sqs, 'task-role', 'application')).toEqual([
+      {
+        Sid: 'ConsumeLaneQueue',
+        Effect: 'Allow',
+        Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
+        Resource: [`arn:aws:sqs:eu-west-2:${ACCOUNT}:propertyfeed-staging-feeds`],
+      },
+      {
+        Sid: 'UseLaneQueueKey',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: KEY,
+        Condition: { StringEquals: { 'kms:ViaService': 'sqs.eu-west-2.amazonaws.com' } },
+      },
+    ]);
+  });
+
   it('gives a lane without storage or scale-in protection a task role with no permissions', () => {
     const plain = synth(env(IMAGE_LANE));
     expect(resources(plain, 'aws_iam_role_policy').map((p) => p.name).sort()).toEqual(['pull-and-log', 'read-parameters']);
@@ -719,11 +738,15 @@ describe('props validation', () => {
   });
 
   it('rejects names IAM would refuse', () => {
-    const long = env(
-      IMAGE_LANE.replace('  image:', '  image-processing-largest:'),
-      { app: 'app: propertyfeedplatform', environment: 'environment: production-eu' },
-      'environments/production-eu.yaml',
-    );
+    // The environment file already rejects these names; the construct guards
+    // callers that build its props some other way.
+    const valid = env(IMAGE_LANE);
+    const long = {
+      ...valid,
+      app: 'propertyfeedplatform',
+      environment: 'production-eu',
+      lanes: valid.lanes.map((lane) => ({ ...lane, name: 'image-processing-largest' })),
+    };
     expect(build({}, long)).toThrow(
       'image-processing-largest: the IAM role name propertyfeedplatform-production-eu-image-processing-largest-execution is 69 characters; IAM allows 64: shorten the app, environment or lane name',
     );

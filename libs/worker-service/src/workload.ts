@@ -10,7 +10,7 @@ import { Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { appContainer, imageReference, initContainer, runtimeVolumes, type RuntimeVolume } from './container';
 import { ecrRepositoryArn, ecsTasksTrustPolicy, partitionOf, policyDocument, type PolicyStatement } from './iam';
-import { MAX_ROLE_NAME, clusterName, logGroupName, roleName, serviceName, taskFamily } from './naming';
+import { MAX_ROLE_NAME, clusterName, logGroupName, queueName, roleName, serviceName, taskFamily } from './naming';
 
 /** What every workload of the environment shares: where it runs, what it may read. */
 export interface WorkloadContext {
@@ -358,6 +358,12 @@ function ecsExecStatements(
       Resource: kmsKeyArn,
     },
   ];
+}
+
+/** An SQS lane's queue, `arn:…:sqs:<region>:<account>:<app>-<env>-<lane>`, for each allowed account. */
+export function laneQueueArns(env: EnvironmentConfig, lane: string): string[] {
+  const partition = partitionOf(env.region);
+  return env.allowedAccountIds.map((a) => `arn:${partition}:sqs:${env.region}:${a}:${queueName(env, lane)}`);
 }
 
 /** `arn:…:ecs:<region>:<account>:task/<cluster>/*` for each allowed account. */

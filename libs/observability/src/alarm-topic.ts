@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import type { AlarmSubscription, EnvironmentConfig } from '@queue-lanes/config';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import { Construct } from 'constructs';
+import { alarmTopicName } from './naming';
+
+export interface AlarmTopicProps {
+  /** The environment: its name, accounts and `alarms.subscriptions`. */
+  readonly env: EnvironmentConfig;
+  /**
+   * Days KMS waits before deleting the topic's key once it is scheduled for deletion (7-30).
+   * @default 30
+   */
+  readonly keyDeletionWindowInDays?: number;
+}
+
+/**
+ * The environment's alarm topic `<app>-<env>-alarms`, encrypted with a key of its
+ * own (`alias/<app>-<env>-alarms`), and one subscription per
+ * `alarms.subscriptions` entry.
+ *
+ * A dedicated key rather than the environment key of the parameters stack: that key
+ * decrypts the runtime secrets, and letting CloudWatch use it would widen who can
+ * touch it; the parameters stack would also have to be deployed before any alarm
+ * change. Only CloudWatch publishes here (alarm and OK actions), so only
+ * cloudwatch.amazonaws.com gets the key, and only to encrypt messages.
+ */
+export class AlarmTopic extends Construct {
+  /** `<app>-<env>-alarms`. */
+  readonly topicName: string;
+  /** Encrypts the topic's messages at rest; rotated yearly. */
+  readonly key: KmsKey;
+  /** `alias/<app>-<env>-alarms`. */
+  readonly keyAlias: KmsAlias;
+  /** The key policy, as set on {@link key}. */
+  readonly keyPolicy: string;
+  readonly topic: SnsTopic;
+  /** One per `alarms.subscriptions` entry, in file order. */
+  readonly subscriptions: readonly SnsTopicSubscription[];
+  /**
+   * Lets the topic invoke each `lambda` subscriber in one of the environment's
+   * accounts (a function in another account must grant sns.amazonaws.com itself).
+   */
+  readonly lambdaPermissions: readonly LambdaPermission[];
+
+  constructor(scope: Construct, id: string, props: AlarmTopicProps) {
+    super(scope, id);
+    const { env } = props;
+    const window = props.keyDeletionWindowInDays ?? 30;
+    if (!(Number.isInteger(window) && window >= 7 && window <= 30)) {
+      throw new Error(`AlarmTopic ${alarmTopicName(env)}: keyDeletionWindowInDays ${window} is not a whole number of days from 7 to 30`);
+    }
+    this.topicName = alarmTopicName(env);
+
+    const account = new DataAwsCallerIdentity(this, 'account').accountId;
+    const partition = new DataAwsPartition(this, 'partition').partition;
+    this.keyPolicy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          // Delegates to IAM: without it no role could be granted the key at all.
+          Sid: 'AccountAdministersKey',
+          Effect: 'Allow',
+          Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+          Action: 'kms:*',
+          Resource: '*',
+        },
+        {
+          // CloudWatch alarms publish to an encrypted topic only if they may make a data key for it.
+          Sid: 'CloudWatchAlarmsPublish',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          Resource: '*',
+        },
+      ],
+    });
+    this.key = new KmsKey(this, 'key', {
+      description: `Alarm notifications of ${env.app} ${env.environment} (queue-lanes)`,
+      enableKeyRotation: true,
+      deletionWindowInDays: window,
+      policy: this.keyPolicy,
+    });
+    this.keyAlias = new KmsAlias(this, 'alias', { name: `alias/${this.topicName}`, targetKeyId: this.key.keyId });
+    this.topic = new SnsTopic(this, 'topic', {
+      name: this.topicName,
+      displayName: `${env.app} ${env.environment} queue lanes`,
+      kmsMasterKeyId: this.key.arn,
+    });
+
+    const subscriptions: SnsTopicSubscription[] = [];
+    const permissions: LambdaPermission[] = [];
+    for (const sub of env.alarms.subscriptions) {
+      const key = subscriptionKey(sub);
+      subscriptions.push(
+        new SnsTopicSubscription(this, `subscription-${key}`, {
+          topicArn: this.topic.arn,
+          protocol: sub.protocol,
+          endpoint: sub.endpoint,
+        }),
+      );
+      if (sub.protocol === 'lambda' && env.allowedAccountIds.includes(sub.endpoint.split(':')[4])) {
+        permissions.push(
+          new LambdaPermission(this, `invoke-${key}`, {
+            functionName: sub.endpoint,
+            statementId: `${this.topicName}-topic`,
+            action: 'lambda:InvokeFunction',
+            principal: 'sns.amazonaws.com',
+            sourceArn: this.topic.arn,
+          }),
+        );
+      }
+    }
+    this.subscriptions = subscriptions;
+    this.lambdaPermissions = permissions;
+  }
+}
+
+/** A construct id that follows the endpoint, not its position, so reordering the list replaces nothing. */
+function subscriptionKey(sub: AlarmSubscription): string {
+  return `${sub.protocol}-${createHash('sha256').update(sub.endpoint).digest('hex').slice(0, 12)}`;
+}

@@ -1,0 +1,313 @@
+import type { EnvironmentConfig, LaneConfig } from '@queue-lanes/config';
+import { DIMENSION, METRIC, alarmTopicName } from './naming';
+import { CONNECTION_ERROR_MINUTES, type AlarmThresholds } from './thresholds';
+
+/*
+ * The dashboard body (CloudWatch's dashboard JSON), built from plain objects in a
+ * fixed order and serialized with JSON.stringify, so the same environment always
+ * gives byte-identical JSON. The grid is 24 units wide.
+ */
+
+/** Log-derived metric names (namespace `<namespace>/<app>-<env>/<lane>`). */
+export const LOG_METRIC = {
+  stoppedTasks: 'StoppedTasks',
+  redisErrors: 'RedisConnectionErrors',
+  auroraErrors: 'AuroraConnectionErrors',
+  failedJobs: 'FailedJobs',
+} as const;
+
+/** A metric line: namespace, name, dimension name/value pairs, then rendering options. */
+export type MetricLine = (string | MetricOptions)[];
+
+export interface MetricOptions {
+  readonly label?: string;
+  readonly stat?: string;
+  readonly period?: number;
+  readonly yAxis?: 'left' | 'right';
+}
+
+export interface Annotation {
+  readonly label: string;
+  readonly value: number;
+}
+
+export interface MetricWidgetProperties {
+  readonly title: string;
+  readonly region: string;
+  readonly view: 'timeSeries';
+  readonly stacked: boolean;
+  readonly period: number;
+  readonly stat: string;
+  readonly metrics: readonly MetricLine[];
+  readonly yAxis: { readonly left: { readonly min: number; readonly max?: number } };
+  readonly annotations?: { readonly horizontal: readonly Annotation[] };
+}
+
+interface Placed {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export type Widget =
+  | (Placed & { readonly type: 'text'; readonly properties: { readonly markdown: string } })
+  | (Placed & { readonly type: 'alarm'; readonly properties: { readonly title: string; readonly alarms: readonly string[] } })
+  | (Placed & { readonly type: 'metric'; readonly properties: MetricWidgetProperties });
+
+export interface DashboardBody {
+  readonly widgets: readonly Widget[];
+}
+
+/** One active lane's row. */
+export interface DashboardLane {
+  readonly lane: LaneConfig;
+  readonly thresholds: AlarmThresholds;
+  /** `<app>-<lane>` in the cluster. */
+  readonly serviceName: string;
+  /** The lane's worker log group (may be a token). */
+  readonly logGroupName: string;
+  /** Namespace of the lane's log-derived metrics. */
+  readonly logNamespace: string;
+  /** SQS lanes: the SQS queues the workers consume (the lane's name when absent). */
+  readonly sqsQueues?: readonly string[];
+  /** SQS lanes: the dead-letter queue. */
+  readonly deadLetterQueue?: string;
+  /** Redis lanes: whether the backlog controller publishes this lane's backlog. */
+  readonly measured: boolean;
+}
+
+export interface DashboardInput {
+  readonly env: EnvironmentConfig;
+  /** The controller's namespace. */
+  readonly namespace: string;
+  readonly clusterName: string;
+  /** Active lanes, in the environment's lane order. */
+  readonly lanes: readonly DashboardLane[];
+  /** The backlog controller; its row is left out without one. */
+  readonly controllerFunctionName?: string;
+  /** Every alarm's ARN, shown as status widgets at the top. */
+  readonly alarmArns: readonly string[];
+}
+
+const WIDTH = 24;
+const GRAPH_HEIGHT = 6;
+/** CloudWatch's alarm status widget lists at most 100 alarms. */
+const ALARMS_PER_WIDGET = 100;
+
+/** The whole dashboard: a header, alarm status, a row per active lane, and the controller's row. */
+export function dashboardBody(input: DashboardInput): DashboardBody {
+  const { env } = input;
+  const widgets: Widget[] = [];
+  let y = 0;
+  widgets.push({
+    type: 'text',
+    x: 0,
+    y,
+    width: WIDTH,
+    height: 2,
+    properties: {
+      markdown: [
+        `# ${env.app} ${env.environment}: queue lanes`,
+        `One row per lane that runs (stage off has none)${input.controllerFunctionName ? ', then the backlog controller' : ''}. Every alarm notifies the SNS topic ${alarmTopicName(env)}; each alarm's description says what to check first.`,
+      ].join('\n\n'),
+    },
+  });
+  y += 2;
+  for (let i = 0; i < input.alarmArns.length; i += ALARMS_PER_WIDGET) {
+    const part = Math.floor(i / ALARMS_PER_WIDGET) + 1;
+    const parts = Math.ceil(input.alarmArns.length / ALARMS_PER_WIDGET);
+    widgets.push({
+      type: 'alarm',
+      x: 0,
+      y,
+      width: WIDTH,
+      height: 3,
+      properties: {
+        title: parts > 1 ? `Alarms (${part}/${parts})` : 'Alarms',
+        alarms: input.alarmArns.slice(i, i + ALARMS_PER_WIDGET),
+      },
+    });
+    y += 3;
+  }
+  for (const row of input.lanes) {
+    y = laneRow(input, row, y, widgets);
+  }
+  if (input.controllerFunctionName) controllerRow(input, input.controllerFunctionName, y, widgets);
+  return { widgets };
+}
+
+function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets: Widget[]): number {
+  const { env } = input;
+  const { lane, thresholds: t } = row;
+  const scaled = lane.stage === 'scaling' || lane.stage === 'owned';
+  const tasks = scaled ? `${lane.tasks.min}–${lane.tasks.max} tasks` : `${lane.tasks.baseline} task${lane.tasks.baseline === 1 ? '' : 's'}`;
+  widgets.push({
+    type: 'text',
+    x: 0,
+    y: top,
+    width: WIDTH,
+    height: 1,
+    properties: {
+      markdown: `## ${lane.name} · ${lane.broker} · queues ${lane.queues.join(', ')} · stage ${lane.stage} (${tasks}) · service ${row.serviceName} · logs ${row.logGroupName}`,
+    },
+  });
+  const y = top + 1;
+  const graph = (x: number, properties: Omit<MetricWidgetProperties, 'region' | 'view' | 'stacked'>): Widget => ({
+    type: 'metric',
+    x,
+    y,
+    width: 4,
+    height: GRAPH_HEIGHT,
+    properties: { region: env.region, view: 'timeSeries', stacked: false, ...properties },
+  });
+  const service: [string, string, string, string] = ['ClusterName', input.clusterName, 'ServiceName', row.serviceName];
+  const threshold = (label: string, value: number) => ({ horizontal: [{ label, value }] });
+
+  let backlog: MetricLine[];
+  let age: MetricLine[];
+  let measured = '';
+  if (lane.broker === 'sqs') {
+    const queues = row.sqsQueues ?? [lane.name];
+    backlog = queues.flatMap((q) => [
+      ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', q, { label: `${q} ready` }],
+      ['AWS/SQS', 'ApproximateNumberOfMessagesNotVisible', 'QueueName', q, { label: `${q} in flight` }],
+      ['AWS/SQS', 'ApproximateNumberOfMessagesDelayed', 'QueueName', q, { label: `${q} delayed` }],
+    ]);
+    age = queues.map((q) => ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', q, { label: `${q} oldest` }]);
+  } else {
+    const dims = [DIMENSION.environment, env.environment, DIMENSION.lane, lane.name];
+    const m = (name: string, label: string): MetricLine => [input.namespace, name, ...dims, { label }];
+    backlog = [
+      m(METRIC.ready, 'ready'),
+      m(METRIC.reserved, 'reserved'),
+      m(METRIC.delayed, 'delayed'),
+      m(METRIC.delayedDue, 'delayed, due'),
+      m(METRIC.backlog, 'backlog (ready + reserved + due)'),
+    ];
+    age = [m(METRIC.oldestReadyAgeSeconds, 'oldest ready job')];
+    // The controller measures the lanes it manages; a lane at baseline has no backlog metrics.
+    if (!row.measured) measured = ' (not measured at this stage)';
+  }
+
+  const failed: MetricLine[] = [[row.logNamespace, LOG_METRIC.failedJobs, { label: 'failed attempts', stat: 'Sum' }]];
+  if (row.deadLetterQueue) {
+    failed.push([
+      'AWS/SQS',
+      'ApproximateNumberOfMessagesVisible',
+      'QueueName',
+      row.deadLetterQueue,
+      { label: 'dead-letter queue', stat: 'Maximum', yAxis: 'right' },
+    ]);
+  }
+
+  widgets.push(
+    graph(0, {
+      title: `${lane.name}: backlog${measured}`,
+      period: 60,
+      stat: 'Maximum',
+      metrics: backlog,
+      yAxis: { left: { min: 0 } },
+      annotations: threshold('backlog alarm', t.backlog),
+    }),
+    graph(4, {
+      title: `${lane.name}: oldest ready job, s${measured}`,
+      period: 60,
+      stat: 'Maximum',
+      metrics: age,
+      yAxis: { left: { min: 0 } },
+      annotations: threshold('oldest-job alarm', t.oldestJobSeconds),
+    }),
+    graph(8, {
+      title: `${lane.name}: desired vs running tasks`,
+      period: 60,
+      stat: 'Maximum',
+      metrics: [
+        ['ECS/ContainerInsights', 'DesiredTaskCount', ...service, { label: 'desired' }],
+        ['ECS/ContainerInsights', 'RunningTaskCount', ...service, { label: 'running' }],
+      ],
+      yAxis: { left: { min: 0 } },
+      annotations: threshold(scaled ? 'tasks.max' : 'tasks.baseline', scaled ? lane.tasks.max : lane.tasks.baseline),
+    }),
+    graph(12, {
+      title: `${lane.name}: CPU and memory, %`,
+      period: 60,
+      stat: 'Average',
+      metrics: [
+        ['AWS/ECS', 'CPUUtilization', ...service, { label: 'CPU' }],
+        ['AWS/ECS', 'MemoryUtilization', ...service, { label: 'memory' }],
+      ],
+      yAxis: { left: { min: 0, max: 100 } },
+    }),
+    graph(16, {
+      title: `${lane.name}: restarts and connection errors per ${CONNECTION_ERROR_MINUTES} min`,
+      period: CONNECTION_ERROR_MINUTES * 60,
+      stat: 'Sum',
+      metrics: [
+        [row.logNamespace, LOG_METRIC.stoppedTasks, { label: 'tasks stopped on their own' }],
+        [row.logNamespace, LOG_METRIC.redisErrors, { label: 'Redis connection errors' }],
+        [row.logNamespace, LOG_METRIC.auroraErrors, { label: 'Aurora connection errors' }],
+      ],
+      yAxis: { left: { min: 0 } },
+      annotations: threshold('connection-errors alarm', t.connectionErrors),
+    }),
+    graph(20, {
+      title: `${lane.name}: failed job attempts per min`,
+      period: 60,
+      stat: 'Sum',
+      metrics: failed,
+      yAxis: { left: { min: 0 } },
+      annotations: threshold('failed-jobs alarm', t.failedJobsPerMinute),
+    }),
+  );
+  return y + GRAPH_HEIGHT;
+}
+
+function controllerRow(input: DashboardInput, fn: string, top: number, widgets: Widget[]): void {
+  const { env } = input;
+  widgets.push({
+    type: 'text',
+    x: 0,
+    y: top,
+    width: WIDTH,
+    height: 1,
+    properties: { markdown: `## backlog controller · ${fn} · every minute · logs /aws/lambda/${fn}` },
+  });
+  const y = top + 1;
+  const lambda = (name: string, options: MetricOptions): MetricLine => ['AWS/Lambda', name, 'FunctionName', fn, options];
+  const graph = (x: number, properties: Omit<MetricWidgetProperties, 'region' | 'view' | 'stacked'>): Widget => ({
+    type: 'metric',
+    x,
+    y,
+    width: 8,
+    height: GRAPH_HEIGHT,
+    properties: { region: env.region, view: 'timeSeries', stacked: false, ...properties },
+  });
+  widgets.push(
+    graph(0, {
+      title: 'controller: errors per min',
+      period: 60,
+      stat: 'Sum',
+      metrics: [
+        [input.namespace, METRIC.controllerErrors, DIMENSION.environment, env.environment, { label: 'failed ticks (ControllerErrors)' }],
+        lambda('Errors', { label: 'Lambda errors' }),
+        lambda('Throttles', { label: 'Lambda throttles' }),
+      ],
+      yAxis: { left: { min: 0 } },
+    }),
+    graph(8, {
+      title: 'controller: invocations per min',
+      period: 60,
+      stat: 'Sum',
+      metrics: [lambda('Invocations', { label: 'invocations' })],
+      yAxis: { left: { min: 0 } },
+    }),
+    graph(16, {
+      title: 'controller: duration, ms',
+      period: 60,
+      stat: 'Average',
+      metrics: [lambda('Duration', { label: 'average' }), lambda('Duration', { label: 'maximum', stat: 'Maximum' })],
+      yAxis: { left: { min: 0 } },
+    }),
+  );
+}

@@ -1,0 +1,752 @@
+// Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
+import type {} from 'cdktf/lib/testing/adapters/jest';
+import { parseEnvironment, type EnvironmentConfig } from '@queue-lanes/config';
+import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
+import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
+import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import { Testing } from 'cdktf';
+import {
+  AURORA_ERROR_PATTERN,
+  FAILED_JOB_PATTERN,
+  Observability,
+  REDIS_ERROR_PATTERN,
+  laneAlarmThresholds,
+  type DashboardBody,
+  type MetricLine,
+  type ObservabilityProps,
+  type Widget,
+} from './index';
+
+const FILE = 'environments/staging.yaml';
+const ACCOUNT = '111111111111';
+const KEY = `arn:aws:kms:eu-west-2:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const CONTROLLER = 'propertyfeed-staging-backlog-controller';
+
+/** A valid staging file: `lanes` verbatim, top-level blocks replaceable. */
+function env(lanes: string, overrides: Record<string, string> = {}): EnvironmentConfig {
+  const top: Record<string, string> = {
+    app: 'app: propertyfeed',
+    environment: 'environment: staging',
+    region: 'region: eu-west-2',
+    accounts: `allowedAccountIds: ["${ACCOUNT}"]`,
+    network: [
+      'network:',
+      '  vpcId: vpc-0123456789abcdef0',
+      '  privateSubnetIds: [subnet-0123456789abcdef0]',
+      '  redis: { securityGroupId: sg-0123456789abcdef1 }',
+      '  aurora: { securityGroupId: sg-0123456789abcdef2 }',
+    ].join('\n'),
+    image: 'image: { repository: app }',
+    fleet: 'fleet: { maxTasks: 8 }',
+    logs: 'logs: { retentionDays: 400 }',
+    ...overrides,
+  };
+  return parseEnvironment(`${Object.values(top).join('\n')}\nlanes:\n${lanes}`, FILE);
+}
+
+const LANES = [
+  '  sync:',
+  '    queues: [sync]',
+  '    stage: scaling',
+  '    tasks: { min: 0, max: 2 }',
+  '  image:',
+  '    queues: [image, thumbnails]',
+  '    stage: baseline',
+  '    tasks: { baseline: 1, max: 1 }',
+  '    backlogPerTask: 20',
+  '    job: { timeout: 110 }',
+  '  feeds:',
+  '    broker: sqs',
+  '    queues: [feeds, feeds-low]',
+  '    stage: owned',
+  '    tasks: { min: 1, max: 3 }',
+  '    sqs: { maxReceiveCount: 4 }',
+  '  quiet:',
+  '    queues: [quiet]',
+  '    stage: off',
+].join('\n');
+
+const ENV = env(LANES);
+
+type Resource = Record<string, unknown>;
+type Json = { resource: Record<string, Record<string, Resource>> };
+
+function synth(e: EnvironmentConfig = ENV, extra: Partial<ObservabilityProps> = {}): string {
+  return Testing.synthScope((scope) => {
+    new Observability(scope, 'observability', { env: e, kmsKeyArn: KEY, controllerFunctionName: CONTROLLER, ...extra });
+  });
+}
+
+function resources(json: string, type: string): Record<string, Resource> {
+  return (JSON.parse(json) as Json).resource[type] ?? {};
+}
+
+/** The Terraform reference to the only resource of a type, e.g. `${aws_sns_topic.x.arn}`. */
+function ref(json: string, type: string, attribute: string): string {
+  const ids = Object.keys(resources(json, type));
+  expect(ids).toHaveLength(1);
+  return `\${${type}.${ids[0]}.${attribute}}`;
+}
+
+function alarmsOf(json: string): Resource[] {
+  return Object.values(resources(json, 'aws_cloudwatch_metric_alarm'));
+}
+
+function alarm(json: string, name: string): Resource {
+  const found = alarmsOf(json).filter((a) => a.alarm_name === name);
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+function filter(json: string, name: string): Resource {
+  const found = Object.values(resources(json, 'aws_cloudwatch_log_metric_filter')).filter((f) => f.name === name);
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+function dashboard(json: string): DashboardBody {
+  const [board] = Object.values(resources(json, 'aws_cloudwatch_dashboard'));
+  return JSON.parse(board.dashboard_body as string) as DashboardBody;
+}
+
+/** The metric widget with this title. */
+function graph(body: DashboardBody, title: string): Extract<Widget, { type: 'metric' }> {
+  const found = body.widgets.filter((w) => w.type === 'metric' && w.properties.title === title);
+  expect(found).toHaveLength(1);
+  return found[0] as Extract<Widget, { type: 'metric' }>;
+}
+
+/** A metric line without its rendering options: namespace, name, dimension pairs. */
+function ids(lines: readonly MetricLine[]): string[][] {
+  return lines.map((line) => line.filter((part): part is string => typeof part === 'string'));
+}
+
+const JSON_STACK = synth();
+
+describe('the dashboard', () => {
+  const body = dashboard(JSON_STACK);
+  const titles = body.widgets.filter((w) => w.type === 'metric').map((w) => (w.properties as { title: string }).title);
+
+  it('is named per environment', () => {
+    expect(JSON_STACK).toHaveResourceWithProperties(CloudwatchDashboard, { dashboard_name: 'propertyfeed-staging-queue-lanes' });
+  });
+
+  it('has a row per active lane, in lane order, and none for a lane at off', () => {
+    const rows = body.widgets
+      .filter((w) => w.type === 'text' && w.properties.markdown.startsWith('## '))
+      .map((w) => (w.properties as { markdown: string }).markdown.split(' ')[1]);
+    expect(rows).toEqual(['sync', 'image', 'feeds', 'backlog']);
+    expect(titles.filter((t) => t.startsWith('quiet'))).toEqual([]);
+    for (const lane of ['sync', 'image', 'feeds']) {
+      expect(titles.filter((t) => t.startsWith(`${lane}:`))).toHaveLength(6);
+    }
+  });
+
+  it("shows a Redis lane's backlog and oldest job from the controller's metrics", () => {
+    const dims = ['Environment', 'staging', 'Lane', 'sync'];
+    expect(ids(graph(body, 'sync: backlog').properties.metrics)).toEqual([
+      ['QueueLanes', 'Ready', ...dims],
+      ['QueueLanes', 'Reserved', ...dims],
+      ['QueueLanes', 'Delayed', ...dims],
+      ['QueueLanes', 'DelayedDue', ...dims],
+      ['QueueLanes', 'Backlog', ...dims],
+    ]);
+    expect(ids(graph(body, 'sync: oldest ready job, s').properties.metrics)).toEqual([['QueueLanes', 'OldestReadyAgeSeconds', ...dims]]);
+    expect(graph(body, 'sync: backlog').properties.annotations).toEqual({ horizontal: [{ label: 'backlog alarm', value: 100 }] });
+    // The controller measures only the lanes it manages.
+    expect(titles).toContain('image: backlog (not measured at this stage)');
+  });
+
+  it("shows an SQS lane's queue from AWS/SQS", () => {
+    const queue = (q: string) => [
+      ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', q],
+      ['AWS/SQS', 'ApproximateNumberOfMessagesNotVisible', 'QueueName', q],
+      ['AWS/SQS', 'ApproximateNumberOfMessagesDelayed', 'QueueName', q],
+    ];
+    // One SQS queue per lane, <app>-<env>-<lane>, whatever Laravel queue names the lane lists.
+    expect(ids(graph(body, 'feeds: backlog').properties.metrics)).toEqual(queue('propertyfeed-staging-feeds'));
+    expect(ids(graph(body, 'feeds: oldest ready job, s').properties.metrics)).toEqual([
+      ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', 'propertyfeed-staging-feeds'],
+    ]);
+    expect(ids(graph(body, 'feeds: failed job attempts per min').properties.metrics)).toEqual([
+      ['QueueLanes/propertyfeed-staging/feeds', 'FailedJobs'],
+      ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', 'propertyfeed-staging-feeds-dlq'],
+    ]);
+    const two = dashboard(synth(ENV, { sqsQueueNames: { feeds: ['feeds-high', 'feeds-low'] } }));
+    expect(ids(graph(two, 'feeds: backlog').properties.metrics)).toEqual([...queue('feeds-high'), ...queue('feeds-low')]);
+  });
+
+  it('shows desired vs running tasks, CPU and memory of every lane service', () => {
+    for (const lane of ['sync', 'image', 'feeds']) {
+      const service = ['ClusterName', 'propertyfeed-staging', 'ServiceName', `propertyfeed-${lane}`];
+      expect(ids(graph(body, `${lane}: desired vs running tasks`).properties.metrics)).toEqual([
+        ['ECS/ContainerInsights', 'DesiredTaskCount', ...service],
+        ['ECS/ContainerInsights', 'RunningTaskCount', ...service],
+      ]);
+      expect(ids(graph(body, `${lane}: CPU and memory, %`).properties.metrics)).toEqual([
+        ['AWS/ECS', 'CPUUtilization', ...service],
+        ['AWS/ECS', 'MemoryUtilization', ...service],
+      ]);
+      expect(ids(graph(body, `${lane}: restarts and connection errors per 5 min`).properties.metrics)).toEqual([
+        [`QueueLanes/propertyfeed-staging/${lane}`, 'StoppedTasks'],
+        [`QueueLanes/propertyfeed-staging/${lane}`, 'RedisConnectionErrors'],
+        [`QueueLanes/propertyfeed-staging/${lane}`, 'AuroraConnectionErrors'],
+      ]);
+    }
+    expect(graph(body, 'image: desired vs running tasks').properties.annotations).toEqual({
+      horizontal: [{ label: 'tasks.baseline', value: 1 }],
+    });
+  });
+
+  it("has a row for the controller's errors, invocations and duration", () => {
+    const fn = ['FunctionName', CONTROLLER];
+    expect(ids(graph(body, 'controller: errors per min').properties.metrics)).toEqual([
+      ['QueueLanes', 'ControllerErrors', 'Environment', 'staging'],
+      ['AWS/Lambda', 'Errors', ...fn],
+      ['AWS/Lambda', 'Throttles', ...fn],
+    ]);
+    expect(ids(graph(body, 'controller: invocations per min').properties.metrics)).toEqual([['AWS/Lambda', 'Invocations', ...fn]]);
+    expect(ids(graph(body, 'controller: duration, ms').properties.metrics)).toEqual([
+      ['AWS/Lambda', 'Duration', ...fn],
+      ['AWS/Lambda', 'Duration', ...fn],
+    ]);
+  });
+
+  it('lists every alarm in a status widget', () => {
+    const status = body.widgets.filter((w) => w.type === 'alarm');
+    expect(status).toHaveLength(1);
+    const ids = Object.keys(resources(JSON_STACK, 'aws_cloudwatch_metric_alarm'));
+    expect([...(status[0].properties as { alarms: readonly string[] }).alarms].sort()).toEqual(
+      ids.map((id) => `\${aws_cloudwatch_metric_alarm.${id}.arn}`).sort(),
+    );
+  });
+
+  it('keeps every widget on the 24-unit grid without overlaps', () => {
+    const cells = new Set<string>();
+    for (const w of body.widgets) {
+      expect(w.x + w.width).toBeLessThanOrEqual(24);
+      for (let x = w.x; x < w.x + w.width; x++) {
+        for (let y = w.y; y < w.y + w.height; y++) {
+          expect(cells.has(`${x},${y}`)).toBe(false);
+          cells.add(`${x},${y}`);
+        }
+      }
+    }
+  });
+
+  it('is deterministic', () => {
+    expect(synth()).toBe(JSON_STACK);
+  });
+});
+
+describe('the alarm topic', () => {
+  const withSubscriptions = env(LANES, {
+    alarms: [
+      'alarms:',
+      '  subscriptions:',
+      '    - { protocol: email, endpoint: oncall@example.com }',
+      '    - { protocol: https, endpoint: "https://hooks.example.com/alarms" }',
+      '    - { protocol: sqs, endpoint: "arn:aws:sqs:eu-west-2:111111111111:alarms" }',
+      '    - { protocol: lambda, endpoint: "arn:aws:lambda:eu-west-2:111111111111:function:notify" }',
+      '    - { protocol: lambda, endpoint: "arn:aws:lambda:eu-west-2:999999999999:function:pager" }',
+    ].join('\n'),
+  });
+  const json = synth(withSubscriptions);
+
+  it('is encrypted with a key of its own that CloudWatch may use', () => {
+    expect(json).toHaveResourceWithProperties(SnsTopic, {
+      name: 'propertyfeed-staging-alarms',
+      kms_master_key_id: ref(json, 'aws_kms_key', 'arn'),
+    });
+    expect(json).toHaveResourceWithProperties(KmsKey, { enable_key_rotation: true, deletion_window_in_days: 30 });
+    const [key] = Object.values(resources(json, 'aws_kms_key'));
+    const policy = JSON.parse(key.policy as string) as { Statement: Record<string, unknown>[] };
+    expect(policy.Statement).toContainEqual({
+      Sid: 'CloudWatchAlarmsPublish',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      Resource: '*',
+    });
+    expect(policy.Statement.map((s) => s.Sid)).toEqual(['AccountAdministersKey', 'CloudWatchAlarmsPublish']);
+    expect(Object.values(resources(json, 'aws_kms_alias'))[0]).toMatchObject({ name: 'alias/propertyfeed-staging-alarms' });
+  });
+
+  it('subscribes every configured endpoint', () => {
+    const topic = ref(json, 'aws_sns_topic', 'arn');
+    const subs = Object.values(resources(json, 'aws_sns_topic_subscription')).map((s) => [s.protocol, s.endpoint, s.topic_arn]);
+    expect(subs.sort()).toEqual([
+      ['email', 'oncall@example.com', topic],
+      ['https', 'https://hooks.example.com/alarms', topic],
+      ['lambda', 'arn:aws:lambda:eu-west-2:111111111111:function:notify', topic],
+      ['lambda', 'arn:aws:lambda:eu-west-2:999999999999:function:pager', topic],
+      ['sqs', 'arn:aws:sqs:eu-west-2:111111111111:alarms', topic],
+    ]);
+    expect(json).toHaveResourceWithProperties(SnsTopicSubscription, { protocol: 'email', endpoint: 'oncall@example.com' });
+  });
+
+  it("lets the topic invoke a Lambda subscriber in the environment's account only", () => {
+    const permissions = Object.values(resources(json, 'aws_lambda_permission'));
+    expect(permissions).toEqual([
+      {
+        function_name: 'arn:aws:lambda:eu-west-2:111111111111:function:notify',
+        statement_id: 'propertyfeed-staging-alarms-topic',
+        action: 'lambda:InvokeFunction',
+        principal: 'sns.amazonaws.com',
+        source_arn: ref(json, 'aws_sns_topic', 'arn'),
+      },
+    ]);
+    expect(json).toHaveResourceWithProperties(LambdaPermission, { principal: 'sns.amazonaws.com' });
+  });
+
+  it('keeps a subscription when the list is reordered', () => {
+    const ids = (e: EnvironmentConfig) => Object.keys(resources(synth(e), 'aws_sns_topic_subscription')).sort();
+    const list = (a: string, b: string) => env(LANES, { alarms: `alarms:\n  subscriptions:\n    - ${a}\n    - ${b}` });
+    const a = '{ protocol: email, endpoint: a@example.com }';
+    const b = '{ protocol: email, endpoint: b@example.com }';
+    expect(ids(list(a, b))).toEqual(ids(list(b, a)));
+  });
+
+  it('has no subscription by default', () => {
+    expect(resources(JSON_STACK, 'aws_sns_topic_subscription')).toEqual({});
+  });
+});
+
+describe('every alarm', () => {
+  const topic = ref(JSON_STACK, 'aws_sns_topic', 'arn');
+  const all = alarmsOf(JSON_STACK);
+
+  it('notifies the topic on ALARM and on OK, and says what to check first', () => {
+    expect(all.length).toBeGreaterThan(0);
+    for (const a of all) {
+      expect(a).toMatchObject({ actions_enabled: true, alarm_actions: [topic], ok_actions: [topic] });
+      expect(a.alarm_description).toContain('Check first:');
+      expect((a.alarm_description as string).length).toBeLessThanOrEqual(1024);
+      expect(['ignore', 'notBreaching', 'breaching']).toContain(a.treat_missing_data);
+    }
+  });
+
+  it('carries the lane tag where one applies', () => {
+    for (const a of all) {
+      const lane = /^propertyfeed-staging-(sync|image|feeds)-/.exec(a.alarm_name as string)?.[1];
+      if (lane) expect(a.tags).toEqual({ lane });
+      else expect(a.tags).toBeUndefined();
+    }
+  });
+
+  it('exists per active lane and kind, and for the controller', () => {
+    let construct: Observability | undefined;
+    Testing.synthScope((scope) => {
+      construct = new Observability(scope, 'observability', { env: ENV, kmsKeyArn: KEY, controllerFunctionName: CONTROLLER });
+    });
+    const byLane = Object.fromEntries(
+      Object.entries(construct!.lanes).map(([lane, o]) => [lane, Object.keys(o.alarms).filter((k) => o.alarms[k as keyof typeof o.alarms])]),
+    );
+    expect(byLane).toEqual({
+      sync: ['backlog', 'oldestJob', 'restarts', 'redisErrors', 'auroraErrors', 'failedJobs'],
+      image: ['restarts', 'redisErrors', 'auroraErrors', 'failedJobs'],
+      feeds: ['backlog', 'oldestJob', 'restarts', 'redisErrors', 'auroraErrors', 'failedJobs', 'deadLetters'],
+    });
+    expect(Object.keys(construct!.lanes.feeds.metricFilters)).toEqual(['stoppedTasks', 'redisErrors', 'auroraErrors', 'failedJobs']);
+    expect(construct!.controllerAlarms).toBeDefined();
+    expect(construct!.alarms.length).toBe(all.length);
+    expect(all.map((a) => a.alarm_name).sort()).toEqual([
+      ...['backlog', 'oldest-job', 'restarts', 'redis-errors', 'aurora-errors', 'failed-jobs'].map((k) => `propertyfeed-staging-sync-${k}`),
+      ...['restarts', 'redis-errors', 'aurora-errors', 'failed-jobs'].map((k) => `propertyfeed-staging-image-${k}`),
+      ...['backlog', 'oldest-job', 'restarts', 'redis-errors', 'aurora-errors', 'failed-jobs', 'dead-letters'].map(
+        (k) => `propertyfeed-staging-feeds-${k}`,
+      ),
+      'propertyfeed-staging-controller-failing',
+      'propertyfeed-staging-controller-not-running',
+    ].sort());
+  });
+
+  it('has none for a lane at off', () => {
+    expect(all.filter((a) => (a.alarm_name as string).includes('-quiet-'))).toEqual([]);
+    expect(Object.values(resources(JSON_STACK, 'aws_cloudwatch_log_metric_filter')).filter((f) => (f.name as string).includes('-quiet-'))).toEqual(
+      [],
+    );
+  });
+});
+
+describe('lane alarms', () => {
+  const ns = (lane: string) => `QueueLanes/propertyfeed-staging/${lane}`;
+
+  it("backlog of a Redis lane: the controller's Backlog above backlogPerTask × tasks.max for 15 minutes", () => {
+    expect(alarm(JSON_STACK, 'propertyfeed-staging-sync-backlog')).toMatchObject({
+      namespace: 'QueueLanes',
+      metric_name: 'Backlog',
+      dimensions: { Environment: 'staging', Lane: 'sync' },
+      statistic: 'Maximum',
+      period: 60,
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 100,
+      evaluation_periods: 15,
+      datapoints_to_alarm: 15,
+      treat_missing_data: 'ignore',
+      alarm_description: expect.stringMatching(/^sync: backlog \(ready \+ reserved \+ due delayed jobs\) above 100 for 15 min\. Check first: desired vs running tasks on dashboard propertyfeed-staging-queue-lanes/),
+    });
+    expect(JSON_STACK).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
+      alarm_name: 'propertyfeed-staging-sync-backlog',
+      dimensions: expect.objectContaining({ Lane: 'sync' }),
+    });
+  });
+
+  it("oldest job of a Redis lane: OldestReadyAgeSeconds over 10 × job.timeout, at least 900 s, 3 minutes in a row", () => {
+    expect(alarm(JSON_STACK, 'propertyfeed-staging-sync-oldest-job')).toMatchObject({
+      namespace: 'QueueLanes',
+      metric_name: 'OldestReadyAgeSeconds',
+      dimensions: { Environment: 'staging', Lane: 'sync' },
+      statistic: 'Maximum',
+      period: 60,
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 900,
+      evaluation_periods: 3,
+      datapoints_to_alarm: 3,
+      treat_missing_data: 'ignore',
+      alarm_description: expect.stringContaining('sync: the oldest ready job in sync has waited over 900 s for 3 min. Check first:'),
+    });
+  });
+
+  it('backlog of an SQS lane: visible + in-flight messages of its queues', () => {
+    const a = alarm(JSON_STACK, 'propertyfeed-staging-feeds-backlog');
+    expect(a).toMatchObject({
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 150,
+      evaluation_periods: 15,
+      datapoints_to_alarm: 15,
+      treat_missing_data: 'ignore',
+    });
+    expect(a.metric_name).toBeUndefined();
+    const metric = (id: string, name: string, queue: string) => ({
+      id,
+      metric: { namespace: 'AWS/SQS', metric_name: name, dimensions: { QueueName: queue }, period: 60, stat: 'Maximum' },
+      return_data: false,
+    });
+    expect(a.metric_query).toEqual([
+      { id: 'backlog', expression: 'visible0 + inflight0', label: 'visible + in flight', return_data: true },
+      metric('visible0', 'ApproximateNumberOfMessagesVisible', 'propertyfeed-staging-feeds'),
+      metric('inflight0', 'ApproximateNumberOfMessagesNotVisible', 'propertyfeed-staging-feeds'),
+    ]);
+    const two = synth(ENV, { sqsQueueNames: { feeds: ['feeds-high', 'feeds-low'] } });
+    expect(alarm(two, 'propertyfeed-staging-feeds-backlog').metric_query).toEqual([
+      { id: 'backlog', expression: 'visible0 + inflight0 + visible1 + inflight1', label: 'visible + in flight', return_data: true },
+      metric('visible0', 'ApproximateNumberOfMessagesVisible', 'feeds-high'),
+      metric('inflight0', 'ApproximateNumberOfMessagesNotVisible', 'feeds-high'),
+      metric('visible1', 'ApproximateNumberOfMessagesVisible', 'feeds-low'),
+      metric('inflight1', 'ApproximateNumberOfMessagesNotVisible', 'feeds-low'),
+    ]);
+  });
+
+  it('oldest job of an SQS lane: the oldest message of its queues', () => {
+    expect(alarm(JSON_STACK, 'propertyfeed-staging-feeds-oldest-job')).toMatchObject({
+      namespace: 'AWS/SQS',
+      metric_name: 'ApproximateAgeOfOldestMessage',
+      dimensions: { QueueName: 'propertyfeed-staging-feeds' },
+      statistic: 'Maximum',
+      period: 60,
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 900,
+      evaluation_periods: 3,
+      datapoints_to_alarm: 3,
+      treat_missing_data: 'ignore',
+    });
+    const two = alarm(synth(ENV, { sqsQueueNames: { feeds: ['feeds-high', 'feeds-low'] } }), 'propertyfeed-staging-feeds-oldest-job');
+    expect((two.metric_query as Resource[])[0]).toEqual({ id: 'oldest', expression: 'MAX([age0, age1])', label: 'oldest message', return_data: true });
+  });
+
+  it('no backlog or oldest-job alarm for a Redis lane the controller does not measure', () => {
+    expect(alarmsOf(JSON_STACK).filter((a) => /-image-(backlog|oldest-job)$/.test(a.alarm_name as string))).toEqual([]);
+    const measured = synth(ENV, { controllerLanes: ['sync', 'image'] });
+    // At baseline the backlog default is backlogPerTask × tasks.baseline; job.timeout 110 gives 1100 s.
+    expect(alarm(measured, 'propertyfeed-staging-image-backlog')).toMatchObject({ threshold: 20 });
+    expect(alarm(measured, 'propertyfeed-staging-image-oldest-job')).toMatchObject({ threshold: 1100 });
+  });
+
+  it('restarts: more than 3 tasks stopped on their own in 15 minutes', () => {
+    expect(alarm(JSON_STACK, 'propertyfeed-staging-sync-restarts')).toMatchObject({
+      namespace: ns('sync'),
+      metric_name: 'StoppedTasks',
+      statistic: 'Sum',
+      period: 900,
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 3,
+      evaluation_periods: 1,
+      datapoints_to_alarm: 1,
+      treat_missing_data: 'notBreaching',
+      alarm_description: expect.stringContaining('Check first: stopCode and stoppedReason of the events in /aws/events/propertyfeed-staging/ecs-task-stopped'),
+    });
+  });
+
+  it.each([
+    ['redis-errors', 'RedisConnectionErrors', 'Redis'],
+    ['aurora-errors', 'AuroraConnectionErrors', 'Aurora'],
+  ])('%s: 3 or more %s in 5 minutes, and the runbook says to fix connectivity first', (kind, metric, what) => {
+    expect(alarm(JSON_STACK, `propertyfeed-staging-image-${kind}`)).toMatchObject({
+      namespace: ns('image'),
+      metric_name: metric,
+      statistic: 'Sum',
+      period: 300,
+      comparison_operator: 'GreaterThanOrEqualToThreshold',
+      threshold: 3,
+      evaluation_periods: 1,
+      datapoints_to_alarm: 1,
+      treat_missing_data: 'notBreaching',
+      alarm_description: expect.stringMatching(
+        new RegExp(`^image: 3 or more ${what} connection errors .* in 5 min in /ecs/propertyfeed-staging/image\\. Check first: .*fix connectivity before adding workers`),
+      ),
+    });
+  });
+
+  it('failed jobs: 5 or more failed attempts a minute, 5 minutes in a row', () => {
+    expect(alarm(JSON_STACK, 'propertyfeed-staging-feeds-failed-jobs')).toMatchObject({
+      namespace: ns('feeds'),
+      metric_name: 'FailedJobs',
+      statistic: 'Sum',
+      period: 60,
+      comparison_operator: 'GreaterThanOrEqualToThreshold',
+      threshold: 5,
+      evaluation_periods: 5,
+      datapoints_to_alarm: 5,
+      treat_missing_data: 'notBreaching',
+      alarm_description: expect.stringContaining('Check first: the exception logged just before the FAIL lines'),
+    });
+  });
+
+  it("dead letters: any message in an SQS lane's dead-letter queue", () => {
+    expect(alarm(JSON_STACK, 'propertyfeed-staging-feeds-dead-letters')).toMatchObject({
+      namespace: 'AWS/SQS',
+      metric_name: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: 'propertyfeed-staging-feeds-dlq' },
+      statistic: 'Maximum',
+      period: 300,
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 0,
+      evaluation_periods: 1,
+      treat_missing_data: 'ignore',
+      alarm_description: expect.stringContaining('jobs received 4 times without finishing'),
+    });
+  });
+
+  it('follows the lane overrides', () => {
+    const lanes = [
+      '  sync:',
+      '    queues: [sync]',
+      '    stage: scaling',
+      '    tasks: { min: 0, max: 2 }',
+      '    alarms:',
+      '      backlog: 400',
+      '      backlogMinutes: 5',
+      '      oldestJobSeconds: 1800',
+      '      restarts: 0',
+      '      restartWindowMinutes: 30',
+      '      connectionErrors: 10',
+      '      failedJobsPerMinute: 20',
+    ].join('\n');
+    const json = synth(env(lanes));
+    expect(alarm(json, 'propertyfeed-staging-sync-backlog')).toMatchObject({ threshold: 400, evaluation_periods: 5, datapoints_to_alarm: 5 });
+    expect(alarm(json, 'propertyfeed-staging-sync-oldest-job')).toMatchObject({ threshold: 1800 });
+    expect(alarm(json, 'propertyfeed-staging-sync-restarts')).toMatchObject({ threshold: 0, period: 1800 });
+    expect(alarm(json, 'propertyfeed-staging-sync-redis-errors')).toMatchObject({ threshold: 10 });
+    expect(alarm(json, 'propertyfeed-staging-sync-aurora-errors')).toMatchObject({ threshold: 10 });
+    expect(alarm(json, 'propertyfeed-staging-sync-failed-jobs')).toMatchObject({ threshold: 20 });
+    expect(alarm(json, 'propertyfeed-staging-sync-backlog').alarm_description).toMatch(/^sync: backlog .* above 400 for 5 min\./);
+  });
+});
+
+describe('controller alarms', () => {
+  it('failing: ControllerErrors or Lambda errors 3 minutes in a row', () => {
+    expect(alarm(JSON_STACK, 'propertyfeed-staging-controller-failing')).toMatchObject({
+      comparison_operator: 'GreaterThanOrEqualToThreshold',
+      threshold: 1,
+      evaluation_periods: 3,
+      datapoints_to_alarm: 3,
+      treat_missing_data: 'notBreaching',
+      metric_query: [
+        { id: 'failures', expression: 'FILL(ticks, 0) + FILL(crashes, 0)', label: 'failed ticks + Lambda errors', return_data: true },
+        {
+          id: 'ticks',
+          metric: { namespace: 'QueueLanes', metric_name: 'ControllerErrors', dimensions: { Environment: 'staging' }, period: 60, stat: 'Sum' },
+          return_data: false,
+        },
+        {
+          id: 'crashes',
+          metric: { namespace: 'AWS/Lambda', metric_name: 'Errors', dimensions: { FunctionName: CONTROLLER }, period: 60, stat: 'Sum' },
+          return_data: false,
+        },
+      ],
+      alarm_description: expect.stringContaining(`Check first: its log /aws/lambda/${CONTROLLER}`),
+    });
+  });
+
+  it('not running: no invocation for 10 minutes, missing data breaching', () => {
+    expect(alarm(JSON_STACK, 'propertyfeed-staging-controller-not-running')).toMatchObject({
+      namespace: 'AWS/Lambda',
+      metric_name: 'Invocations',
+      dimensions: { FunctionName: CONTROLLER },
+      statistic: 'Sum',
+      period: 300,
+      comparison_operator: 'LessThanThreshold',
+      threshold: 1,
+      evaluation_periods: 2,
+      datapoints_to_alarm: 2,
+      treat_missing_data: 'breaching',
+    });
+  });
+
+  it('are absent without a controller, and so are Redis backlog alarms', () => {
+    const json = synth(ENV, { controllerFunctionName: undefined });
+    const names = alarmsOf(json).map((a) => a.alarm_name as string);
+    expect(names.filter((n) => n.includes('-controller-') || /-sync-(backlog|oldest-job)$/.test(n))).toEqual([]);
+    expect(names).toContain('propertyfeed-staging-feeds-backlog');
+    const body = dashboard(json);
+    expect(body.widgets.some((w) => w.type === 'metric' && w.properties.title.startsWith('controller:'))).toBe(false);
+  });
+});
+
+describe('restart counting', () => {
+  it('sends ECS task state changes to STOPPED with a crash stop code of the lane services to a log group', () => {
+    const [rule] = Object.values(resources(JSON_STACK, 'aws_cloudwatch_event_rule'));
+    expect(rule.name).toBe('propertyfeed-staging-ecs-task-stopped');
+    expect(JSON.parse(rule.event_pattern as string)).toEqual({
+      source: ['aws.ecs'],
+      'detail-type': ['ECS Task State Change'],
+      detail: {
+        clusterArn: [{ suffix: ':cluster/propertyfeed-staging' }],
+        group: ['service:propertyfeed-sync', 'service:propertyfeed-image', 'service:propertyfeed-feeds'],
+        lastStatus: ['STOPPED'],
+        stopCode: ['EssentialContainerExited', 'TaskFailedToStart'],
+      },
+    });
+    expect(JSON_STACK).toHaveResourceWithProperties(CloudwatchEventRule, { name: 'propertyfeed-staging-ecs-task-stopped' });
+    expect(JSON_STACK).toHaveResourceWithProperties(CloudwatchLogGroup, {
+      name: '/aws/events/propertyfeed-staging/ecs-task-stopped',
+      retention_in_days: 400,
+      kms_key_id: KEY,
+    });
+    expect(JSON_STACK).toHaveResourceWithProperties(CloudwatchEventTarget, {
+      rule: ref(JSON_STACK, 'aws_cloudwatch_event_rule', 'name'),
+      arn: ref(JSON_STACK, 'aws_cloudwatch_log_group', 'arn'),
+    });
+  });
+
+  it('lets EventBridge write that log group and nothing else', () => {
+    const [policy] = Object.values(resources(JSON_STACK, 'aws_cloudwatch_log_resource_policy'));
+    expect(policy.policy_name).toBe('propertyfeed-staging-ecs-task-stopped');
+    expect(JSON.parse(policy.policy_document as string)).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'EventBridgeWritesStoppedTasks',
+          Effect: 'Allow',
+          Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: `${ref(JSON_STACK, 'aws_cloudwatch_log_group', 'arn')}:*`,
+        },
+      ],
+    });
+  });
+
+  it("counts each lane's events with a metric filter", () => {
+    expect(filter(JSON_STACK, 'propertyfeed-staging-sync-stopped-tasks')).toEqual({
+      name: 'propertyfeed-staging-sync-stopped-tasks',
+      log_group_name: ref(JSON_STACK, 'aws_cloudwatch_log_group', 'name'),
+      pattern: '{ $.detail.group = "service:propertyfeed-sync" }',
+      metric_transformation: {
+        name: 'StoppedTasks',
+        namespace: 'QueueLanes/propertyfeed-staging/sync',
+        value: '1',
+        default_value: '0',
+        unit: 'Count',
+      },
+    });
+  });
+
+  it('is left out when no lane runs', () => {
+    const json = synth(env('  quiet:\n    queues: [quiet]\n'));
+    for (const type of ['aws_cloudwatch_event_rule', 'aws_cloudwatch_log_group', 'aws_cloudwatch_metric_alarm', 'aws_cloudwatch_log_metric_filter']) {
+      expect(Object.keys(resources(json, type)).filter((id) => !id.includes('controller'))).toEqual([]);
+    }
+    expect(json).toHaveResource(SnsTopic);
+    expect(dashboard(json).widgets.filter((w) => w.type !== 'metric' || w.properties.title.startsWith('controller:')).length).toBeGreaterThan(0);
+  });
+});
+
+describe('worker log metric filters', () => {
+  it.each([
+    ['redis-errors', REDIS_ERROR_PATTERN, 'RedisConnectionErrors'],
+    ['aurora-errors', AURORA_ERROR_PATTERN, 'AuroraConnectionErrors'],
+    ['failed-jobs', FAILED_JOB_PATTERN, 'FailedJobs'],
+  ])('%s reads the lane log group', (kind, pattern, metric) => {
+    expect(filter(JSON_STACK, `propertyfeed-staging-image-${kind}`)).toEqual({
+      name: `propertyfeed-staging-image-${kind}`,
+      log_group_name: '/ecs/propertyfeed-staging/image',
+      pattern,
+      metric_transformation: { name: metric, namespace: 'QueueLanes/propertyfeed-staging/image', value: '1', default_value: '0', unit: 'Count' },
+    });
+    expect(JSON_STACK).toHaveResourceWithProperties(CloudwatchLogMetricFilter, { name: `propertyfeed-staging-image-${kind}`, pattern });
+  });
+
+  it('uses the log group names it is given (cross-stack references)', () => {
+    const json = synth(ENV, { logGroupNames: { image: '${data.terraform_remote_state.workers.outputs.image_log}' } });
+    expect(filter(json, 'propertyfeed-staging-image-failed-jobs').log_group_name).toBe('${data.terraform_remote_state.workers.outputs.image_log}');
+  });
+});
+
+describe('thresholds', () => {
+  it('derive backlog and oldest job from the lane', () => {
+    const [sync, image, feeds] = ENV.lanes;
+    expect(laneAlarmThresholds(sync)).toEqual({
+      backlog: 100,
+      backlogMinutes: 15,
+      oldestJobSeconds: 900,
+      restarts: 3,
+      restartWindowMinutes: 15,
+      connectionErrors: 3,
+      failedJobsPerMinute: 5,
+    });
+    expect(laneAlarmThresholds(image)).toMatchObject({ backlog: 20, oldestJobSeconds: 1100 });
+    expect(laneAlarmThresholds(feeds)).toMatchObject({ backlog: 150, oldestJobSeconds: 900 });
+  });
+});
+
+describe('bad props', () => {
+  it('names lanes that do not run or use another broker', () => {
+    expect(() =>
+      synth(ENV, {
+        logGroupNames: { quiet: '/ecs/x' },
+        controllerLanes: ['feeds'],
+        deadLetterQueueNames: { sync: 'x-dlq' },
+        sqsQueueNames: { feeds: [] },
+      }),
+    ).toThrow(
+      [
+        'Observability propertyfeed-staging:',
+        '  logGroupNames: "quiet" is not a lane that runs (stage off or unknown)',
+        '  controllerLanes: lane "feeds" uses broker sqs, not redis',
+        '  deadLetterQueueNames: lane "sync" uses broker redis, not sqs',
+        '  sqsQueueNames.feeds: lists no queue',
+      ].join('\n'),
+    );
+  });
+
+  it('rejects thresholds that did not come through the config schema', () => {
+    const broken: EnvironmentConfig = { ...ENV, lanes: ENV.lanes.map((l) => (l.name === 'sync' ? { ...l, alarms: { ...l.alarms, restarts: -1 } } : l)) };
+    expect(() => synth(broken)).toThrow('lanes.sync.alarms.restarts: -1 is not a whole number from 0 to 1000');
+  });
+
+  it('rejects a key deletion window KMS does not offer', () => {
+    expect(() => synth(ENV, { keyDeletionWindowInDays: 3 })).toThrow('keyDeletionWindowInDays: 3 is not a whole number of days from 7 to 30');
+  });
+
+  it('rejects a namespace CloudWatch reserves', () => {
+    expect(() => synth(ENV, { namespace: 'AWS/Lanes' })).toThrow('namespace: "AWS/Lanes" is not a custom CloudWatch namespace');
+  });
+});

@@ -1,0 +1,589 @@
+import { activeLanes, isScaled, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
+import { clusterName, logGroupName, serviceName } from '@queue-lanes/worker-service';
+import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
+import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
+import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter';
+import { CloudwatchLogResourcePolicy } from '@cdktf/provider-aws/lib/cloudwatch-log-resource-policy';
+import {
+  CloudwatchMetricAlarm,
+  type CloudwatchMetricAlarmConfig,
+  type CloudwatchMetricAlarmMetricQuery,
+} from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import type { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { Construct } from 'constructs';
+import { AlarmTopic } from './alarm-topic';
+import { LOG_METRIC, dashboardBody, type DashboardBody, type DashboardLane } from './dashboard';
+import { AURORA_ERROR_PATTERN, FAILED_JOB_PATTERN, REDIS_ERROR_PATTERN, jsonEquals } from './filter-patterns';
+import {
+  DEFAULT_NAMESPACE,
+  DIMENSION,
+  METRIC,
+  alarmName,
+  dashboardName,
+  deadLetterQueueName,
+  laneQueueName,
+  logMetricNamespace,
+  stoppedTasksLogGroupName,
+  stoppedTasksRuleName,
+} from './naming';
+import {
+  CONNECTION_ERROR_MINUTES,
+  FAILED_JOB_MINUTES,
+  OLDEST_JOB_MINUTES,
+  laneAlarmThresholds,
+  thresholdProblems,
+  type AlarmThresholds,
+} from './thresholds';
+
+export interface ObservabilityProps {
+  /** The validated environment: lanes, thresholds (`lanes.<lane>.alarms`), subscriptions (`alarms`), log retention. */
+  readonly env: EnvironmentConfig;
+  /**
+   * The environment's KMS key ARN (the parameters stack's key, whose policy lets
+   * CloudWatch Logs use it): encrypts the stopped-task event log group.
+   */
+  readonly kmsKeyArn: string;
+  /**
+   * Lane name → its worker log group name; pass the workers stack's
+   * `logGroup.name` so the metric filters depend on the log groups.
+   * @default `/ecs/<app>-<env>/<lane>` for every active lane
+   */
+  readonly logGroupNames?: Readonly<Record<string, string>>;
+  /**
+   * The backlog controller Lambda's function name. Without it there is no
+   * controller row and no controller alarms, and no Redis lane counts as measured.
+   * @default none
+   */
+  readonly controllerFunctionName?: string;
+  /**
+   * Redis lanes whose backlog the controller publishes (Backlog, OldestReadyAgeSeconds, …):
+   * they get the backlog and oldest-job alarms.
+   * @default with a controller, the Redis lanes at stage scaling or owned (the lanes it manages); without one, none
+   */
+  readonly controllerLanes?: readonly string[];
+  /**
+   * SQS lane → the SQS queues its workers consume.
+   * @default `<app>-<env>-<lane>` for every active SQS lane (one queue per lane)
+   */
+  readonly sqsQueueNames?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * SQS lane → its dead-letter queue's name.
+   * @default `<app>-<env>-<lane>-dlq` for every active SQS lane
+   */
+  readonly deadLetterQueueNames?: Readonly<Record<string, string>>;
+  /**
+   * The controller's CloudWatch namespace; log-derived metrics go under
+   * `<namespace>/<app>-<env>/<lane>`.
+   * @default 'QueueLanes'
+   */
+  readonly namespace?: string;
+  /**
+   * Days KMS waits before deleting the alarm topic's key (7-30).
+   * @default 30
+   */
+  readonly keyDeletionWindowInDays?: number;
+}
+
+/** A lane's alarms, by kind; a kind is absent where its metric does not exist. */
+export interface LaneAlarms {
+  /** `<app>-<env>-<lane>-backlog`: backlog above its threshold for backlogMinutes (SQS lanes, and Redis lanes the controller measures). */
+  readonly backlog?: CloudwatchMetricAlarm;
+  /** `…-oldest-job`: the oldest ready job older than oldestJobSeconds (as backlog). */
+  readonly oldestJob?: CloudwatchMetricAlarm;
+  /** `…-restarts`: more than `restarts` tasks stopped on their own within restartWindowMinutes. */
+  readonly restarts: CloudwatchMetricAlarm;
+  /** `…-redis-errors`: Redis connection errors in the worker log. */
+  readonly redisErrors: CloudwatchMetricAlarm;
+  /** `…-aurora-errors`: Aurora connection errors in the worker log. */
+  readonly auroraErrors: CloudwatchMetricAlarm;
+  /** `…-failed-jobs`: a sustained rate of failed job attempts. */
+  readonly failedJobs: CloudwatchMetricAlarm;
+  /** `…-dead-letters`: messages in an SQS lane's dead-letter queue. */
+  readonly deadLetters?: CloudwatchMetricAlarm;
+}
+
+/** A lane's log metric filters, by the metric they publish. */
+export interface LaneMetricFilters {
+  /** On the stopped-task event log group: this lane's crashed or failed-to-start tasks (StoppedTasks). */
+  readonly stoppedTasks: CloudwatchLogMetricFilter;
+  /** On the worker log group: RedisConnectionErrors. */
+  readonly redisErrors: CloudwatchLogMetricFilter;
+  /** On the worker log group: AuroraConnectionErrors. */
+  readonly auroraErrors: CloudwatchLogMetricFilter;
+  /** On the worker log group: FailedJobs. */
+  readonly failedJobs: CloudwatchLogMetricFilter;
+}
+
+/** Everything observed about one active lane. */
+export interface LaneObservability {
+  readonly lane: LaneConfig;
+  /** The thresholds in force, derived defaults filled in. */
+  readonly thresholds: AlarmThresholds;
+  /** The worker log group the filters read. */
+  readonly logGroupName: string;
+  /** Namespace of the lane's log-derived metrics. */
+  readonly metricNamespace: string;
+  readonly metricFilters: LaneMetricFilters;
+  readonly alarms: LaneAlarms;
+}
+
+/** The backlog controller's alarms. */
+export interface ControllerAlarms {
+  /** `<app>-<env>-controller-failing`: failed ticks or Lambda errors 3 minutes in a row. */
+  readonly failing: CloudwatchMetricAlarm;
+  /** `<app>-<env>-controller-not-running`: no invocation for 10 minutes. */
+  readonly notRunning: CloudwatchMetricAlarm;
+}
+
+/** Tasks that stop on their own: essential container exited, or the task failed to start. */
+export const CRASH_STOP_CODES = ['EssentialContainerExited', 'TaskFailedToStart'] as const;
+
+/** Minutes the controller must fail in a row before its alarm fires. */
+export const CONTROLLER_FAILING_MINUTES = 3;
+/** Minutes without an invocation before the controller counts as not running. */
+export const CONTROLLER_SILENT_MINUTES = 10;
+
+/**
+ * The `scaling` stack's observability: one dashboard per environment
+ * (`<app>-<env>-queue-lanes`), an encrypted alarm topic, and per active lane the
+ * log metric filters and alarms that say a lane is behind (backlog, oldest job),
+ * crash-looping (restarts, from ECS task state-change events), cut off from Redis or
+ * Aurora, or failing its jobs; plus alarms for the backlog controller and SQS
+ * dead-letter queues. Every alarm notifies the topic on ALARM and on OK, and its
+ * description says what to check first. Lanes at stage `off` get nothing.
+ */
+export class Observability extends Construct {
+  /** `<app>-<env>-queue-lanes`. */
+  readonly dashboardName: string;
+  readonly dashboard: CloudwatchDashboard;
+  /** The dashboard's JSON, before serialization (tokens unresolved). */
+  readonly dashboardBody: DashboardBody;
+  /** The alarm topic with its key and subscriptions. */
+  readonly alarmTopic: AlarmTopic;
+  /** `<app>-<env>-alarms`: every alarm's alarm and OK action. */
+  readonly topic: SnsTopic;
+  /** The topic's encryption key. */
+  readonly topicKey: KmsKey;
+  /** Active lanes, by name: thresholds, metric filters and alarms. */
+  readonly lanes: Readonly<Record<string, LaneObservability>>;
+  /** Present with a controller function. */
+  readonly controllerAlarms?: ControllerAlarms;
+  /** Every alarm, lanes in lane order, then the controller's. */
+  readonly alarms: readonly CloudwatchMetricAlarm[];
+  /** Stopped-task events of the lanes (present when a lane is active). */
+  readonly stoppedTasksLogGroup?: CloudwatchLogGroup;
+  /** Lets EventBridge write {@link stoppedTasksLogGroup}. */
+  readonly stoppedTasksLogPolicy?: CloudwatchLogResourcePolicy;
+  /** ECS task state changes to STOPPED, with a crash stop code, of the active lanes' services. */
+  readonly stoppedTasksRule?: CloudwatchEventRule;
+  readonly stoppedTasksTarget?: CloudwatchEventTarget;
+  /** The rule's event pattern, as set on {@link stoppedTasksRule}. */
+  readonly stoppedTasksPattern?: string;
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const { env } = props;
+    const lanes = activeLanes(env);
+    const namespace = props.namespace ?? DEFAULT_NAMESPACE;
+    const controller = props.controllerFunctionName;
+    const controllerLanes = new Set(
+      props.controllerLanes ?? (controller ? lanes.filter((l) => l.broker === 'redis' && isScaled(l)).map((l) => l.name) : []),
+    );
+    const thresholds = Object.fromEntries(lanes.map((l) => [l.name, laneAlarmThresholds(l)]));
+    validate(props, lanes, namespace, thresholds);
+
+    const cluster = clusterName(env);
+    this.dashboardName = dashboardName(env);
+    this.alarmTopic = new AlarmTopic(this, 'alarm-topic', { env, keyDeletionWindowInDays: props.keyDeletionWindowInDays });
+    this.topic = this.alarmTopic.topic;
+    this.topicKey = this.alarmTopic.key;
+    const actions = [this.topic.arn];
+    const alarms: CloudwatchMetricAlarm[] = [];
+    const alarm = (
+      cid: string,
+      config: Omit<CloudwatchMetricAlarmConfig, 'alarmActions' | 'okActions' | 'actionsEnabled'>,
+    ): CloudwatchMetricAlarm => {
+      const a = new CloudwatchMetricAlarm(this, cid, { ...config, actionsEnabled: true, alarmActions: actions, okActions: actions });
+      alarms.push(a);
+      return a;
+    };
+
+    // Crash loops are invisible in queue depth: count the lanes' tasks that stop on their own.
+    let eventsLogGroup: CloudwatchLogGroup | undefined;
+    if (lanes.length > 0) {
+      eventsLogGroup = new CloudwatchLogGroup(this, 'stopped-tasks-log-group', {
+        name: stoppedTasksLogGroupName(env),
+        retentionInDays: env.logs.retentionDays,
+        kmsKeyId: props.kmsKeyArn,
+      });
+      this.stoppedTasksLogGroup = eventsLogGroup;
+      this.stoppedTasksLogPolicy = new CloudwatchLogResourcePolicy(this, 'stopped-tasks-log-policy', {
+        policyName: stoppedTasksRuleName(env),
+        policyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'EventBridgeWritesStoppedTasks',
+              Effect: 'Allow',
+              Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: `${eventsLogGroup.arn}:*`,
+            },
+          ],
+        }),
+      });
+      this.stoppedTasksPattern = JSON.stringify({
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Task State Change'],
+        detail: {
+          // The rule sits on this account's and region's default bus, so the name pins the cluster.
+          clusterArn: [{ suffix: `:cluster/${cluster}` }],
+          group: lanes.map((l) => `service:${serviceName(env, l.name)}`),
+          lastStatus: ['STOPPED'],
+          // Scale-in and deployments stop tasks with ServiceSchedulerInitiated, Spot with
+          // SpotInterruption, people with UserInitiated: none of those is a crash.
+          stopCode: [...CRASH_STOP_CODES],
+        },
+      });
+      this.stoppedTasksRule = new CloudwatchEventRule(this, 'stopped-tasks-rule', {
+        name: stoppedTasksRuleName(env),
+        description: `Tasks of the ${env.app} ${env.environment} lanes that stopped on their own (crashed or failed to start)`,
+        eventPattern: this.stoppedTasksPattern,
+      });
+      this.stoppedTasksTarget = new CloudwatchEventTarget(this, 'stopped-tasks-target', {
+        rule: this.stoppedTasksRule.name,
+        targetId: 'stopped-tasks-log-group',
+        arn: eventsLogGroup.arn,
+        dependsOn: [this.stoppedTasksLogPolicy],
+      });
+    }
+
+    const laneResults: Record<string, LaneObservability> = {};
+    const dashboardLanes: DashboardLane[] = [];
+    for (const lane of lanes) {
+      const t = thresholds[lane.name];
+      const tags = { lane: lane.name };
+      const logGroup = props.logGroupNames?.[lane.name] ?? logGroupName(env, lane.name);
+      const logNamespace = logMetricNamespace(namespace, env, lane.name);
+      const service = serviceName(env, lane.name);
+      const name = (kind: string) => alarmName(env, lane.name, kind);
+      const dash = `dashboard ${this.dashboardName}`;
+
+      const filter = (kind: string, logGroupNameValue: string, pattern: string, metric: string) =>
+        new CloudwatchLogMetricFilter(this, `${lane.name}-${kind}-filter`, {
+          name: name(kind),
+          logGroupName: logGroupNameValue,
+          pattern,
+          metricTransformation: { name: metric, namespace: logNamespace, value: '1', defaultValue: '0', unit: 'Count' },
+        });
+      const metricFilters: LaneMetricFilters = {
+        stoppedTasks: filter(
+          'stopped-tasks',
+          eventsLogGroup?.name ?? stoppedTasksLogGroupName(env),
+          jsonEquals({ '$.detail.group': `service:${service}` }),
+          LOG_METRIC.stoppedTasks,
+        ),
+        redisErrors: filter('redis-errors', logGroup, REDIS_ERROR_PATTERN, LOG_METRIC.redisErrors),
+        auroraErrors: filter('aurora-errors', logGroup, AURORA_ERROR_PATTERN, LOG_METRIC.auroraErrors),
+        failedJobs: filter('failed-jobs', logGroup, FAILED_JOB_PATTERN, LOG_METRIC.failedJobs),
+      };
+      const logMetric = (metricName: string) => ({ namespace: logNamespace, metricName });
+
+      let backlog: CloudwatchMetricAlarm | undefined;
+      let oldestJob: CloudwatchMetricAlarm | undefined;
+      let deadLetterQueue: string | undefined;
+      let sqsQueues: readonly string[] | undefined;
+      const behind = 'if redis-errors or aurora-errors also fire, fix connectivity before adding workers';
+      if (lane.broker === 'sqs') {
+        sqsQueues = props.sqsQueueNames?.[lane.name] ?? [laneQueueName(env, lane.name)];
+        deadLetterQueue = props.deadLetterQueueNames?.[lane.name] ?? deadLetterQueueName(env, lane.name);
+        const queueMetric = (id: string, metricName: string, queue: string): CloudwatchMetricAlarmMetricQuery => ({
+          id,
+          metric: { namespace: 'AWS/SQS', metricName, dimensions: { QueueName: queue }, period: 60, stat: 'Maximum' },
+          returnData: false,
+        });
+        const queues = sqsQueues;
+        backlog = alarm(`${lane.name}-backlog`, {
+          alarmName: name('backlog'),
+          alarmDescription: `${lane.name}: more than ${t.backlog} messages waiting or in flight in ${queues.join(', ')} for ${t.backlogMinutes} min. Check first: desired vs running tasks on ${dash}: running at its ceiling: the lane is saturated, raise its tasks; running below desired: tasks fail to start (see restarts); ${behind}.`,
+          metricQuery: [
+            {
+              id: 'backlog',
+              expression: queues.flatMap((_, i) => [`visible${i}`, `inflight${i}`]).join(' + '),
+              label: 'visible + in flight',
+              returnData: true,
+            },
+            ...queues.flatMap((q, i) => [
+              queueMetric(`visible${i}`, 'ApproximateNumberOfMessagesVisible', q),
+              queueMetric(`inflight${i}`, 'ApproximateNumberOfMessagesNotVisible', q),
+            ]),
+          ],
+          comparisonOperator: 'GreaterThanThreshold',
+          threshold: t.backlog,
+          evaluationPeriods: t.backlogMinutes,
+          datapointsToAlarm: t.backlogMinutes,
+          // A gap is no measurement, never "empty" (SQS stops publishing for a queue nobody polls): keep the state.
+          treatMissingData: 'ignore',
+          tags,
+        });
+        oldestJob = alarm(`${lane.name}-oldest-job`, {
+          alarmName: name('oldest-job'),
+          alarmDescription: `${lane.name}: the oldest message in ${queues.join(', ')} has waited over ${t.oldestJobSeconds} s for ${OLDEST_JOB_MINUTES} min. Check first: whether workers take jobs at all (running tasks on ${dash}, the failed-jobs and restarts alarms); a message that keeps failing and returning also ages, so look at the dead-letter queue too.`,
+          ...(queues.length === 1
+            ? {
+                namespace: 'AWS/SQS',
+                metricName: 'ApproximateAgeOfOldestMessage',
+                dimensions: { QueueName: queues[0] },
+                period: 60,
+                statistic: 'Maximum',
+              }
+            : {
+                metricQuery: [
+                  { id: 'oldest', expression: `MAX([${queues.map((_, i) => `age${i}`).join(', ')}])`, label: 'oldest message', returnData: true },
+                  ...queues.map((q, i) => queueMetric(`age${i}`, 'ApproximateAgeOfOldestMessage', q)),
+                ],
+              }),
+          comparisonOperator: 'GreaterThanThreshold',
+          threshold: t.oldestJobSeconds,
+          evaluationPeriods: OLDEST_JOB_MINUTES,
+          datapointsToAlarm: OLDEST_JOB_MINUTES,
+          treatMissingData: 'ignore',
+          tags,
+        });
+      } else if (controllerLanes.has(lane.name)) {
+        const dimensions = { [DIMENSION.environment]: env.environment, [DIMENSION.lane]: lane.name };
+        backlog = alarm(`${lane.name}-backlog`, {
+          alarmName: name('backlog'),
+          alarmDescription: `${lane.name}: backlog (ready + reserved + due delayed jobs) above ${t.backlog} for ${t.backlogMinutes} min. Check first: desired vs running tasks on ${dash}: desired at tasks.max (${lane.tasks.max}): the lane is saturated, raise tasks.max; desired below it: the controller holds it back (fleet.maxTasks, or see controller-failing); running below desired: tasks fail to start (see restarts); ${behind}.`,
+          namespace,
+          metricName: METRIC.backlog,
+          dimensions,
+          period: 60,
+          statistic: 'Maximum',
+          comparisonOperator: 'GreaterThanThreshold',
+          threshold: t.backlog,
+          evaluationPeriods: t.backlogMinutes,
+          datapointsToAlarm: t.backlogMinutes,
+          // A gap is a missed controller tick, not an empty lane (controller-not-running reports those): keep the state.
+          treatMissingData: 'ignore',
+          tags,
+        });
+        oldestJob = alarm(`${lane.name}-oldest-job`, {
+          alarmName: name('oldest-job'),
+          alarmDescription: `${lane.name}: the oldest ready job in ${lane.queues.join(', ')} has waited over ${t.oldestJobSeconds} s for ${OLDEST_JOB_MINUTES} min. Check first: whether workers take jobs at all (running tasks on ${dash}, the failed-jobs and restarts alarms); with a small backlog, one long job may be holding a worker (job.timeout ${lane.job.timeout} s).`,
+          namespace,
+          metricName: METRIC.oldestReadyAgeSeconds,
+          dimensions,
+          period: 60,
+          statistic: 'Maximum',
+          comparisonOperator: 'GreaterThanThreshold',
+          threshold: t.oldestJobSeconds,
+          evaluationPeriods: OLDEST_JOB_MINUTES,
+          datapointsToAlarm: OLDEST_JOB_MINUTES,
+          // Missing while no ready job's age is known, or a tick was missed: keep the state.
+          treatMissingData: 'ignore',
+          tags,
+        });
+      }
+
+      const restarts = alarm(`${lane.name}-restarts`, {
+        alarmName: name('restarts'),
+        alarmDescription: `${lane.name}: more than ${t.restarts} tasks of ${service} stopped on their own (container exited, failed to start) within ${t.restartWindowMinutes} min: a crash loop, which queue depth does not show. Check first: stopCode and stoppedReason of the events in ${stoppedTasksLogGroupName(env)}, then the last lines in ${logGroup} before each stop (a missing runtime folder, secret or image shows there).`,
+        ...logMetric(LOG_METRIC.stoppedTasks),
+        period: t.restartWindowMinutes * 60,
+        statistic: 'Sum',
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold: t.restarts,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        // The filter publishes only when a stopped task is logged: no data is no restart.
+        treatMissingData: 'notBreaching',
+        tags,
+      });
+      const redisErrors = alarm(`${lane.name}-redis-errors`, {
+        alarmName: name('redis-errors'),
+        alarmDescription: `${lane.name}: ${t.connectionErrors} or more Redis connection errors (refused, timed out, read error) in ${CONNECTION_ERROR_MINUTES} min in ${logGroup}. Check first: that Redis admits the worker security group on network.redis's port and that the Redis node is healthy (CPU, connections, failover); fix connectivity before adding workers: more workers only add connections.`,
+        ...logMetric(LOG_METRIC.redisErrors),
+        period: CONNECTION_ERROR_MINUTES * 60,
+        statistic: 'Sum',
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: t.connectionErrors,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        // No matching line (or no log at all while the lane is at zero) is no error.
+        treatMissingData: 'notBreaching',
+        tags,
+      });
+      const auroraErrors = alarm(`${lane.name}-aurora-errors`, {
+        alarmName: name('aurora-errors'),
+        alarmDescription: `${lane.name}: ${t.connectionErrors} or more Aurora connection errors (SQLSTATE 2002/2006/2013/08S01, too many connections, read-only after a failover) in ${CONNECTION_ERROR_MINUTES} min in ${logGroup}. Check first: that Aurora admits the worker security group on network.aurora's port, recent failovers in the RDS events, and DatabaseConnections against max_connections; fix connectivity before adding workers: more workers only add connections.`,
+        ...logMetric(LOG_METRIC.auroraErrors),
+        period: CONNECTION_ERROR_MINUTES * 60,
+        statistic: 'Sum',
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: t.connectionErrors,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: 'notBreaching',
+        tags,
+      });
+      const failedJobs = alarm(`${lane.name}-failed-jobs`, {
+        alarmName: name('failed-jobs'),
+        alarmDescription: `${lane.name}: ${t.failedJobsPerMinute} or more job attempts failed every minute for ${FAILED_JOB_MINUTES} min (queue:work FAIL lines in ${logGroup}). Check first: the exception logged just before the FAIL lines and php artisan queue:failed; if it started with a deploy, roll the image back before retrying the failed jobs.`,
+        ...logMetric(LOG_METRIC.failedJobs),
+        period: 60,
+        statistic: 'Sum',
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: t.failedJobsPerMinute,
+        evaluationPeriods: FAILED_JOB_MINUTES,
+        datapointsToAlarm: FAILED_JOB_MINUTES,
+        treatMissingData: 'notBreaching',
+        tags,
+      });
+      let deadLetters: CloudwatchMetricAlarm | undefined;
+      if (deadLetterQueue) {
+        deadLetters = alarm(`${lane.name}-dead-letters`, {
+          alarmName: name('dead-letters'),
+          alarmDescription: `${lane.name}: messages in the dead-letter queue ${deadLetterQueue}, i.e. jobs received ${lane.sqs?.maxReceiveCount ?? 5} times without finishing. Check first: a message's body (aws sqs receive-message) and the worker log ${logGroup} around its first failure; redrive only once the cause is fixed.`,
+          namespace: 'AWS/SQS',
+          metricName: 'ApproximateNumberOfMessagesVisible',
+          dimensions: { QueueName: deadLetterQueue },
+          period: 300,
+          statistic: 'Maximum',
+          comparisonOperator: 'GreaterThanThreshold',
+          threshold: 0,
+          evaluationPeriods: 1,
+          datapointsToAlarm: 1,
+          // SQS stops publishing for a queue nobody touches for 6 hours, even with messages in
+          // it: a gap must not turn the alarm OK.
+          treatMissingData: 'ignore',
+          tags,
+        });
+      }
+
+      laneResults[lane.name] = {
+        lane,
+        thresholds: t,
+        logGroupName: logGroup,
+        metricNamespace: logNamespace,
+        metricFilters,
+        alarms: { backlog, oldestJob, restarts, redisErrors, auroraErrors, failedJobs, deadLetters },
+      };
+      dashboardLanes.push({
+        lane,
+        thresholds: t,
+        serviceName: service,
+        logGroupName: logGroup,
+        logNamespace,
+        sqsQueues,
+        deadLetterQueue,
+        measured: lane.broker === 'sqs' || controllerLanes.has(lane.name),
+      });
+    }
+    this.lanes = laneResults;
+
+    if (controller) {
+      const failing = alarm('controller-failing', {
+        alarmName: alarmName(env, 'controller', 'failing'),
+        alarmDescription: `The backlog controller ${controller} failed ${CONTROLLER_FAILING_MINUTES} ticks in a row (ControllerErrors or Lambda errors), so no Redis lane scales or wakes. Check first: its log /aws/lambda/${controller}; a Redis connection or AUTH error there means fixing Redis access (redis-errors on the lanes), not the lanes.`,
+        metricQuery: [
+          { id: 'failures', expression: 'FILL(ticks, 0) + FILL(crashes, 0)', label: 'failed ticks + Lambda errors', returnData: true },
+          {
+            id: 'ticks',
+            metric: {
+              namespace,
+              metricName: METRIC.controllerErrors,
+              dimensions: { [DIMENSION.environment]: env.environment },
+              period: 60,
+              stat: 'Sum',
+            },
+            returnData: false,
+          },
+          {
+            id: 'crashes',
+            metric: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: controller }, period: 60, stat: 'Sum' },
+            returnData: false,
+          },
+        ],
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: 1,
+        evaluationPeriods: CONTROLLER_FAILING_MINUTES,
+        datapointsToAlarm: CONTROLLER_FAILING_MINUTES,
+        // A controller that does not run reports nothing; controller-not-running covers that.
+        treatMissingData: 'notBreaching',
+      });
+      const notRunning = alarm('controller-not-running', {
+        alarmName: alarmName(env, 'controller', 'not-running'),
+        alarmDescription: `The backlog controller ${controller} has not run for ${CONTROLLER_SILENT_MINUTES} min, so Redis lanes neither wake nor scale and their backlog metrics stop. Check first: that its EventBridge schedule is enabled and the function exists (aws lambda get-function --function-name ${controller}), then Throttles on dashboard ${this.dashboardName}.`,
+        namespace: 'AWS/Lambda',
+        metricName: 'Invocations',
+        dimensions: { FunctionName: controller },
+        period: 300,
+        statistic: 'Sum',
+        comparisonOperator: 'LessThanThreshold',
+        threshold: 1,
+        evaluationPeriods: CONTROLLER_SILENT_MINUTES / 5,
+        datapointsToAlarm: CONTROLLER_SILENT_MINUTES / 5,
+        // Lambda publishes Invocations only when it is invoked: no data is exactly "not running".
+        treatMissingData: 'breaching',
+      });
+      this.controllerAlarms = { failing, notRunning };
+    }
+    this.alarms = alarms;
+
+    this.dashboardBody = dashboardBody({
+      env,
+      namespace,
+      clusterName: cluster,
+      lanes: dashboardLanes,
+      controllerFunctionName: controller,
+      alarmArns: alarms.map((a) => a.arn),
+    });
+    this.dashboard = new CloudwatchDashboard(this, 'dashboard', {
+      dashboardName: this.dashboardName,
+      dashboardBody: JSON.stringify(this.dashboardBody),
+    });
+  }
+}
+
+function validate(
+  props: ObservabilityProps,
+  lanes: readonly LaneConfig[],
+  namespace: string,
+  thresholds: Readonly<Record<string, AlarmThresholds>>,
+): void {
+  const { env } = props;
+  const problems: string[] = [];
+  const active = new Map(lanes.map((l) => [l.name, l]));
+  const known = (what: string, names: readonly string[], broker?: 'redis' | 'sqs') => {
+    for (const name of names) {
+      const lane = active.get(name);
+      if (!lane) problems.push(`${what}: "${name}" is not a lane that runs (stage off or unknown)`);
+      else if (broker && lane.broker !== broker) problems.push(`${what}: lane "${name}" uses broker ${lane.broker}, not ${broker}`);
+    }
+  };
+  known('logGroupNames', Object.keys(props.logGroupNames ?? {}));
+  known('controllerLanes', props.controllerLanes ?? [], 'redis');
+  known('sqsQueueNames', Object.keys(props.sqsQueueNames ?? {}), 'sqs');
+  known('deadLetterQueueNames', Object.keys(props.deadLetterQueueNames ?? {}), 'sqs');
+  if (props.controllerLanes && props.controllerLanes.length > 0 && !props.controllerFunctionName) {
+    problems.push('controllerLanes: given without controllerFunctionName; the controller that measures them has to be known');
+  }
+  for (const [lane, queues] of Object.entries(props.sqsQueueNames ?? {})) {
+    if (queues.length === 0) problems.push(`sqsQueueNames.${lane}: lists no queue`);
+  }
+  if (!/^[A-Za-z0-9._#:/-]{1,200}$/.test(namespace) || namespace.startsWith('AWS/')) {
+    problems.push(`namespace: "${namespace}" is not a custom CloudWatch namespace (letters, digits, . _ # : / -, not AWS/)`);
+  }
+  for (const [lane, t] of Object.entries(thresholds)) problems.push(...thresholdProblems(lane, t));
+  const window = props.keyDeletionWindowInDays;
+  if (window !== undefined && !(Number.isInteger(window) && window >= 7 && window <= 30)) {
+    problems.push(`keyDeletionWindowInDays: ${window} is not a whole number of days from 7 to 30`);
+  }
+  if (problems.length > 0) {
+    throw new Error(`Observability ${env.app}-${env.environment}:\n  ${problems.join('\n  ')}`);
+  }
+}

@@ -1,0 +1,361 @@
+import type { EnvironmentConfig } from '@queue-lanes/config';
+import { CONTROLLER_CONFIG_ENV, type ControllerConfig } from '@queue-lanes/backlog-controller';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { AssetType, TerraformAsset } from 'cdktf';
+import { Construct } from 'constructs';
+import { controllerArchive, type ControllerArchive } from './controller-archive';
+import { buildControllerConfig, validateControllerConfig } from './controller-config';
+import { partitionOf, policyDocument, serviceEndpoint, type PolicyStatement } from './iam';
+import {
+  controllerDeadLetterQueueName,
+  controllerLogGroupName,
+  controllerName,
+  scheduleDeadLetterQueueName,
+  scheduleRoleName,
+} from './naming';
+
+export interface BacklogControllerProps {
+  /** The validated environment: lanes, fleet cap, redis, controller and logs settings. */
+  readonly env: EnvironmentConfig;
+  /**
+   * ARN of each controller-managed lane's ECS service, by lane name: the only
+   * services the function may describe and update (cross-stack references to
+   * the workers stack's services).
+   */
+  readonly serviceArns: Readonly<Record<string, string>>;
+  /** The controller security group (networking stack): egress to Redis and HTTPS. */
+  readonly securityGroupId: string;
+  /** Private subnets the function's network interfaces go in. */
+  readonly subnetIds: readonly string[];
+  /** The environment's KMS key: the function's environment, log group and dead-letter queues. */
+  readonly kmsKeyArn: string;
+  /** `/<app>/<env>`, the parameters' path prefix; the AUTH token parameter is under `<prefix>/env/`. */
+  readonly parameterPathPrefix: string;
+  /** ARN of the `redis.authParameter` SecureString; required when the environment names one. */
+  readonly redisAuthParameterArn?: string;
+  /**
+   * The Lambda package.
+   * @default controllerArchive(): the cached, deterministic bundle of libs/backlog-controller
+   */
+  readonly archive?: ControllerArchive;
+}
+
+/** A schedule that misses its minute is useless: the next one comes a minute later. */
+export const SCHEDULE_EXPRESSION = 'rate(1 minute)';
+/** Below the one-minute schedule, so a slow tick never overlaps the next with reserved concurrency 1. */
+export const CONTROLLER_TIMEOUT_SECONDS = 50;
+export const CONTROLLER_MEMORY_MB = 256;
+export const CONTROLLER_RUNTIME = 'nodejs22.x';
+/** Dead letters are for people to read: keep them the longest SQS allows (14 days). */
+const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
+
+/**
+ * The backlog controller of one environment (DESIGN.md, "The backlog
+ * controller"): the Lambda `<app>-<env>-backlog-controller` in the private
+ * subnets with the controller security group, reserved concurrency 1, X-Ray
+ * tracing, its environment encrypted with the environment key, and
+ * CONTROLLER_CONFIG derived from the environment file; its own log group; a
+ * dead-letter queue for failed asynchronous invocations; an EventBridge
+ * Scheduler schedule that invokes it every minute through a role that may invoke
+ * exactly this function; and invoke permissions for the application roles in
+ * `controller.wakeInvokerRoleArns` (wake-up calls).
+ */
+export class BacklogController extends Construct {
+  /** `<app>-<env>-backlog-controller`. */
+  readonly functionName: string;
+  /** CONTROLLER_CONFIG as the Lambda will read it (validated with the controller's schema, defaults applied). */
+  readonly config: ControllerConfig;
+  /** The JSON in CONTROLLER_CONFIG. */
+  readonly configJson: string;
+  /** The Lambda package (a deterministic zip of the bundled handler). */
+  readonly archive: ControllerArchive;
+  /** The package, copied into the stack's assets folder at synth. */
+  readonly asset: TerraformAsset;
+  /** `/aws/lambda/<function>`, KMS-encrypted, retention from `logs.retentionDays`. */
+  readonly logGroup: CloudwatchLogGroup;
+  /** `<app>-<env>-backlog-controller-dlq`: asynchronous invocations that failed, encrypted with the environment key. */
+  readonly deadLetterQueue: SqsQueue;
+  /** The function's execution role, `<app>-<env>-backlog-controller`. */
+  readonly role: IamRole;
+  /** The execution role's only policy (see {@link statements}). */
+  readonly policy: IamRolePolicy;
+  /** The execution role's statements, as attached. */
+  readonly statements: readonly PolicyStatement[];
+  readonly function: LambdaFunction;
+  /** No retries of a failed tick (the next one comes within a minute); stale events are dropped to the dead-letter queue. */
+  readonly invokeConfig: LambdaFunctionEventInvokeConfig;
+  /** Every minute, with retries and a dead-letter queue of its own. */
+  readonly schedule: SchedulerSchedule;
+  /** `<app>-<env>-controller-schedule`: what EventBridge Scheduler assumes to invoke the function. */
+  readonly scheduleRole: IamRole;
+  readonly schedulePolicy: IamRolePolicy;
+  /** `<app>-<env>-controller-schedule-dlq`: ticks the scheduler could not deliver. */
+  readonly scheduleDeadLetterQueue: SqsQueue;
+  /** Invoke permission per role in `controller.wakeInvokerRoleArns`, by role ARN. */
+  readonly wakePermissions: Readonly<Record<string, LambdaPermission>>;
+  /** A policy (JSON) to attach to an application role elsewhere, so it may send wake-up calls. */
+  readonly wakeInvokePolicy: string;
+
+  constructor(scope: Construct, id: string, props: BacklogControllerProps) {
+    super(scope, id);
+    const { env } = props;
+    const configInput = buildControllerConfig(env, { parameterPathPrefix: props.parameterPathPrefix });
+    this.config = validateControllerConfig(configInput);
+    for (const lane of this.config.lanes) {
+      if (!props.serviceArns[lane.name]) throw new Error(`serviceArns: no service ARN for controller-managed lane ${lane.name}`);
+    }
+    if (env.redis.authParameter !== undefined && props.redisAuthParameterArn === undefined) {
+      throw new Error(`redisAuthParameterArn: needed for redis.authParameter ${env.redis.authParameter}; pass the SecureString's ARN`);
+    }
+    if (props.subnetIds.length === 0) throw new Error('subnetIds: the function needs at least one private subnet');
+
+    this.functionName = controllerName(env);
+    // Defaults applied, so the Lambda reads exactly what the tests and reviewers see.
+    this.configJson = JSON.stringify(this.config);
+    this.archive = props.archive ?? controllerArchive();
+    const partition = partitionOf(env.region);
+    const account = new DataAwsCallerIdentity(this, 'account').accountId;
+    const arn = (service: string, resource: string) => `arn:${partition}:${service}:${env.region}:${account}:${resource}`;
+
+    this.asset = new TerraformAsset(this, 'package', {
+      path: this.archive.file,
+      type: AssetType.FILE,
+      assetHash: this.archive.assetHash,
+    });
+
+    this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
+      name: controllerLogGroupName(env),
+      retentionInDays: env.logs.retentionDays,
+      kmsKeyId: props.kmsKeyArn,
+    });
+    this.deadLetterQueue = new SqsQueue(this, 'dead-letter-queue', {
+      name: controllerDeadLetterQueueName(env),
+      kmsMasterKeyId: props.kmsKeyArn,
+      messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+    });
+
+    this.role = new IamRole(this, 'role', {
+      name: this.functionName,
+      description: `Backlog controller of ${env.app} ${env.environment}: reads Redis, publishes QueueLanes metrics, sets lane desired counts`,
+      assumeRolePolicy: JSON.stringify(
+        policyDocument([
+          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ]),
+      ),
+    });
+    const subnetArns = props.subnetIds.map((s) => arn('ec2', `subnet/${s}`));
+    this.statements = [
+      {
+        // DescribeServices reads the lanes' desired counts; UpdateService sets them. Nothing else in the cluster.
+        Sid: 'ScaleLaneServices',
+        Effect: 'Allow',
+        Action: ['ecs:DescribeServices', 'ecs:UpdateService'],
+        Resource: this.config.lanes.map((lane) => props.serviceArns[lane.name]),
+      },
+      {
+        // PutMetricData has no resource type; the namespace condition is how it is scoped.
+        Sid: 'PublishLaneMetrics',
+        Effect: 'Allow',
+        Action: 'cloudwatch:PutMetricData',
+        Resource: '*',
+        Condition: { StringEquals: { 'cloudwatch:namespace': this.config.namespace } },
+      },
+      {
+        // GetMetricData (the drain history the function reads back) supports no resource type
+        // and no condition key in IAM: "*" is the only Resource AWS accepts for it.
+        Sid: 'ReadDrainHistory',
+        Effect: 'Allow',
+        Action: 'cloudwatch:GetMetricData',
+        Resource: '*',
+      },
+      ...(props.redisAuthParameterArn !== undefined
+        ? [{ Sid: 'ReadRedisAuthToken', Effect: 'Allow' as const, Action: 'ssm:GetParameter', Resource: props.redisAuthParameterArn }]
+        : []),
+      {
+        // The function's environment, the SecureString AUTH token and the dead-letter queue are under this key.
+        Sid: 'DecryptWithEnvironmentKey',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: props.kmsKeyArn,
+      },
+      {
+        // Sending to the encrypted dead-letter queue needs a data key, only through SQS.
+        Sid: 'EncryptDeadLetters',
+        Effect: 'Allow',
+        Action: 'kms:GenerateDataKey',
+        Resource: props.kmsKeyArn,
+        Condition: { StringEquals: { 'kms:ViaService': serviceEndpoint('sqs', env.region) } },
+      },
+      {
+        Sid: 'SendDeadLetters',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: this.deadLetterQueue.arn,
+      },
+      {
+        // Its own log group only; the group exists before the function, so no CreateLogGroup.
+        Sid: 'WriteOwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: `${this.logGroup.arn}:log-stream:*`,
+      },
+      {
+        // X-Ray's trace upload actions have no resource type: "*" is the only valid Resource.
+        Sid: 'UploadTraces',
+        Effect: 'Allow',
+        Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+        Resource: '*',
+      },
+      {
+        // Lambda creates the function's network interfaces with the execution role: in the
+        // configured subnets, with the controller security group, in this account and region.
+        Sid: 'CreateNetworkInterfaces',
+        Effect: 'Allow',
+        Action: 'ec2:CreateNetworkInterface',
+        Resource: [arn('ec2', 'network-interface/*'), ...subnetArns, arn('ec2', `security-group/${props.securityGroupId}`)],
+      },
+      {
+        // Network interfaces get ids Lambda picks, so the interfaces of this account and region.
+        Sid: 'ManageNetworkInterfaces',
+        Effect: 'Allow',
+        Action: ['ec2:AssignPrivateIpAddresses', 'ec2:DeleteNetworkInterface', 'ec2:UnassignPrivateIpAddresses'],
+        Resource: arn('ec2', 'network-interface/*'),
+      },
+      {
+        // EC2 Describe* actions support no resource-level permissions: "*" is the only valid Resource.
+        Sid: 'DescribeNetworkInterfaces',
+        Effect: 'Allow',
+        Action: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
+        Resource: '*',
+      },
+    ];
+    this.policy = new IamRolePolicy(this, 'policy', {
+      name: 'backlog-controller',
+      role: this.role.id,
+      policy: JSON.stringify(policyDocument(this.statements)),
+    });
+
+    this.function = new LambdaFunction(this, 'function', {
+      functionName: this.functionName,
+      description: `queue-lanes backlog controller: sizes the Redis lanes of ${env.app} ${env.environment} from their backlog`,
+      role: this.role.arn,
+      runtime: CONTROLLER_RUNTIME,
+      architectures: ['x86_64'],
+      handler: this.archive.handler,
+      filename: this.asset.path,
+      sourceCodeHash: this.archive.sourceCodeHash,
+      memorySize: CONTROLLER_MEMORY_MB,
+      timeout: CONTROLLER_TIMEOUT_SECONDS,
+      // One tick at a time: two overlapping ticks could both scale the same lane.
+      reservedConcurrentExecutions: 1,
+      tracingConfig: { mode: 'Active' },
+      kmsKeyArn: props.kmsKeyArn,
+      environment: { variables: { [CONTROLLER_CONFIG_ENV]: this.configJson } },
+      vpcConfig: { subnetIds: [...props.subnetIds], securityGroupIds: [props.securityGroupId] },
+      deadLetterConfig: { targetArn: this.deadLetterQueue.arn },
+      // The log group first, so Lambda never creates one without the key and retention;
+      // the policy first, so Lambda may create the network interfaces.
+      dependsOn: [this.logGroup, this.policy],
+    });
+    this.invokeConfig = new LambdaFunctionEventInvokeConfig(this, 'invoke-config', {
+      functionName: this.function.functionName,
+      // A failed tick is not retried: the next scheduled tick reads everything afresh.
+      maximumRetryAttempts: 0,
+      // A tick or wake-up that waited two minutes is stale; it goes to the dead-letter queue.
+      maximumEventAgeInSeconds: 120,
+    });
+
+    this.scheduleDeadLetterQueue = new SqsQueue(this, 'schedule-dead-letter-queue', {
+      name: scheduleDeadLetterQueueName(env),
+      kmsMasterKeyId: props.kmsKeyArn,
+      messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+    });
+    this.scheduleRole = new IamRole(this, 'schedule-role', {
+      name: scheduleRoleName(env),
+      description: `EventBridge Scheduler invokes ${this.functionName} every minute`,
+      assumeRolePolicy: JSON.stringify(
+        policyDocument([
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            // Only schedules of this account (confused-deputy protection, as the Scheduler guide advises).
+            Condition: { StringEquals: { 'aws:SourceAccount': account } },
+          },
+        ]),
+      ),
+    });
+    this.schedulePolicy = new IamRolePolicy(this, 'schedule-policy', {
+      name: 'invoke-backlog-controller',
+      role: this.scheduleRole.id,
+      policy: JSON.stringify(
+        policyDocument([
+          { Sid: 'InvokeController', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: this.function.arn },
+          { Sid: 'SendDeadLetters', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: this.scheduleDeadLetterQueue.arn },
+          {
+            // The schedule (its input) and the dead-letter queue are encrypted with the environment key;
+            // EventBridge Scheduler decrypts the input with this role when it invokes the target.
+            Sid: 'DecryptWithEnvironmentKey',
+            Effect: 'Allow',
+            Action: 'kms:Decrypt',
+            Resource: props.kmsKeyArn,
+          },
+          {
+            Sid: 'EncryptDeadLetters',
+            Effect: 'Allow',
+            Action: 'kms:GenerateDataKey',
+            Resource: props.kmsKeyArn,
+            Condition: { StringEquals: { 'kms:ViaService': serviceEndpoint('sqs', env.region) } },
+          },
+        ]),
+      ),
+    });
+    this.schedule = new SchedulerSchedule(this, 'schedule', {
+      name: this.functionName,
+      description: `A backlog-controller tick every minute for ${env.app} ${env.environment}`,
+      scheduleExpression: SCHEDULE_EXPRESSION,
+      flexibleTimeWindow: { mode: 'OFF' },
+      kmsKeyArn: props.kmsKeyArn,
+      target: {
+        arn: this.function.arn,
+        roleArn: this.scheduleRole.arn,
+        // Any event without "wake" is a scheduled tick.
+        input: JSON.stringify({ source: 'queue-lanes.schedule' }),
+        // Retries cover a failed Invoke call (throttling, service errors), within the minute only.
+        retryPolicy: { maximumEventAgeInSeconds: 60, maximumRetryAttempts: 2 },
+        deadLetterConfig: { arn: this.scheduleDeadLetterQueue.arn },
+      },
+      dependsOn: [this.schedulePolicy],
+    });
+
+    const wakePermissions: Record<string, LambdaPermission> = {};
+    for (const roleArn of env.controller.wakeInvokerRoleArns) {
+      const slug = roleSlug(roleArn);
+      wakePermissions[roleArn] = new LambdaPermission(this, `wake-${slug}`, {
+        statementId: `wake-${slug}`,
+        action: 'lambda:InvokeFunction',
+        functionName: this.function.functionName,
+        principal: roleArn,
+      });
+    }
+    this.wakePermissions = wakePermissions;
+    this.wakeInvokePolicy = JSON.stringify(
+      policyDocument([{ Sid: 'WakeBacklogController', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: this.function.arn }]),
+    );
+  }
+}
+
+/** `<account>-<role name>`, in the characters a Lambda statement id allows, so the id follows the role, not its position. */
+function roleSlug(roleArn: string): string {
+  const match = /:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn);
+  const slug = match ? `${match[1]}-${match[2]}` : roleArn;
+  return slug.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 90);
+}

@@ -1,0 +1,152 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
+import { deterministicZip } from './zip';
+
+/*
+ * The backlog controller's Lambda package, built once per controller version.
+ *
+ * Bundling with esbuild costs ~0.7 s, too much for every synth, so the zip is
+ * cached under node_modules/.cache/queue-lanes-controller/<hash>/controller.zip, by a hash of
+ * what goes into it: every source file of libs/backlog-controller (tests and
+ * test helpers aside) and the installed dependency tree
+ * (node_modules/.package-lock.json, which pins esbuild, ioredis and the AWS
+ * SDK). A warm synth hashes those (a few ms) and reuses the zip. The zip itself
+ * is deterministic (see zip.ts), so every machine and checkout path produces the
+ * same bytes, the same asset hash and the same Terraform JSON.
+ *
+ * A cold build runs the controller lib's own bundleController in a child
+ * process under tsx, from its source file: bundleController finds handler.ts
+ * next to itself (__dirname), which only holds when the module is loaded from
+ * its own file, not from the app bundle tools/run-app.cjs makes. The child also
+ * keeps esbuild out of the synth process.
+ */
+
+/** The controller's Lambda package. */
+export interface ControllerArchive {
+  /** The zip (index.js at its root), in the cache. */
+  readonly file: string;
+  /** The Lambda `handler` setting. */
+  readonly handler: string;
+  /** Lambda's `source_code_hash`: the base64 SHA-256 of the zip. */
+  readonly sourceCodeHash: string;
+  /** Hex digest of the zip, for the Terraform asset's folder name. */
+  readonly assetHash: string;
+  /** Size of the zip in bytes. */
+  readonly bytes: number;
+}
+
+export interface ControllerArchiveOptions {
+  /**
+   * The repository root (holds libs/backlog-controller).
+   * @default found by walking up from this file, then from the working directory
+   */
+  readonly workspaceRoot?: string;
+  /**
+   * Where zips are kept between synths.
+   * @default <workspaceRoot>/node_modules/.cache/queue-lanes-controller
+   */
+  readonly cacheDir?: string;
+}
+
+/** Where the controller's sources live, relative to the repository root. */
+const CONTROLLER_SOURCES = join('libs', 'backlog-controller', 'src');
+/** Bumped when the way the zip is made changes, so old cache entries are not reused. */
+const ARCHIVE_FORMAT = 'queue-lanes-controller-zip/1';
+const HANDLER = 'index.handler';
+
+const memo = new Map<string, ControllerArchive>();
+
+/**
+ * The controller's Lambda zip for the sources in the workspace: from the cache
+ * when the sources and dependencies are unchanged, else bundled and cached.
+ * Throws with esbuild's output when bundling fails.
+ */
+export function controllerArchive(options: ControllerArchiveOptions = {}): ControllerArchive {
+  const root = options.workspaceRoot ?? findWorkspaceRoot();
+  const cacheDir = options.cacheDir ?? join(root, 'node_modules', '.cache', 'queue-lanes-controller');
+  const key = inputsHash(root);
+  // One folder per version: the asset keeps the file name, controller.zip.
+  const file = join(cacheDir, key, 'controller.zip');
+  const known = memo.get(file);
+  if (known && existsSync(known.file)) return known;
+
+  let zip: Buffer;
+  try {
+    zip = readFileSync(file);
+  } catch {
+    zip = build(root, cacheDir, file);
+  }
+  const digest = createHash('sha256').update(zip).digest();
+  const archive: ControllerArchive = {
+    file,
+    handler: HANDLER,
+    sourceCodeHash: digest.toString('base64'),
+    assetHash: digest.toString('hex').slice(0, 32),
+    bytes: zip.length,
+  };
+  memo.set(file, archive);
+  return archive;
+}
+
+/** The folder above this file (or the working directory) that holds libs/backlog-controller. */
+export function findWorkspaceRoot(): string {
+  for (const start of [__dirname, process.cwd()]) {
+    let dir = start;
+    for (;;) {
+      if (existsSync(join(dir, CONTROLLER_SOURCES, 'handler.ts'))) return dir;
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+  throw new Error(
+    `cannot find ${CONTROLLER_SOURCES.split(sep).join('/')}/handler.ts above ${__dirname} or ${process.cwd()}; synthesize from inside the repository`,
+  );
+}
+
+/** SHA-256 (hex, 32 characters) of everything the bundle is made from. */
+export function inputsHash(root: string): string {
+  const hash = createHash('sha256').update(`${ARCHIVE_FORMAT}\n`);
+  const sourceDir = join(root, CONTROLLER_SOURCES);
+  const sources = (readdirSync(sourceDir, { recursive: true }) as string[])
+    .map((f) => f.split(sep).join('/'))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('testing/'))
+    .sort();
+  for (const f of sources) hash.update(`${f}\n`).update(readFileSync(join(sourceDir, f))).update('\n');
+  // The installed tree (npm writes it on every install); the lockfile when node_modules has none.
+  for (const lock of [join(root, 'node_modules', '.package-lock.json'), join(root, 'package-lock.json')]) {
+    if (existsSync(lock)) {
+      hash.update(`${relative(root, lock).split(sep).join('/')}\n`).update(readFileSync(lock));
+      break;
+    }
+  }
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** Bundles the controller in a child process and stores its zip at `file` (atomically: parallel synths may race). */
+function build(root: string, cacheDir: string, file: string): Buffer {
+  mkdirSync(dirname(file), { recursive: true });
+  const work = mkdtempSync(join(cacheDir, 'build-'));
+  try {
+    const outfile = join(work, 'index.js');
+    const tsx = createRequire(join(root, 'package.json')).resolve('tsx/cjs');
+    const script = 'const [entry, outfile] = process.argv.slice(1); require(entry).bundleController(outfile);';
+    const run = spawnSync(process.execPath, ['--require', tsx, '-e', script, join(root, CONTROLLER_SOURCES, 'index.ts'), outfile], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    if (run.status !== 0) {
+      throw new Error(`bundling the backlog controller failed (exit ${run.status ?? run.signal}):\n${run.stderr || run.error?.message}`);
+    }
+    const zip = deterministicZip([{ name: 'index.js', data: readFileSync(outfile) }]);
+    const staged = join(work, 'controller.zip');
+    writeFileSync(staged, zip);
+    renameSync(staged, file);
+    return zip;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,36 @@
+/*
+ * IAM documents as plain objects, serialized with JSON.stringify (STYLE.md), so
+ * checkov and reviewers read literal JSON. No statement grants a `*` action; a
+ * `*` resource appears only on actions IAM offers no resource type for, each
+ * with a comment saying so.
+ */
+
+export interface PolicyStatement {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string | readonly string[];
+  readonly Resource?: string | readonly string[];
+  readonly Principal?: Readonly<Record<string, string | readonly string[]>>;
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+}
+
+export interface PolicyDocument {
+  readonly Version: '2012-10-17';
+  readonly Statement: readonly PolicyStatement[];
+}
+
+export function policyDocument(statements: readonly PolicyStatement[]): PolicyDocument {
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+/** The ARN partition of a region: aws, aws-cn or aws-us-gov. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/** `<service>.<region>.amazonaws.com` (`.com.cn` in China): the value of kms:ViaService and service principals. */
+export function serviceEndpoint(service: string, region: string): string {
+  return `${service}.${region}.${partitionOf(region) === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+}

@@ -1,0 +1,41 @@
+/*
+ * @queue-lanes/scaling: the `scaling` stack's per-lane scaling. Redis lanes are
+ * sized by the backlog controller Lambda (one per environment), SQS lanes by App
+ * Auto Scaling on their queue's backlog; lanes at stage baseline keep their
+ * fixed count.
+ */
+export {
+  BacklogController,
+  CONTROLLER_MEMORY_MB,
+  CONTROLLER_RUNTIME,
+  CONTROLLER_TIMEOUT_SECONDS,
+  SCHEDULE_EXPRESSION,
+  type BacklogControllerProps,
+} from './backlog-controller';
+export {
+  controllerArchive,
+  findWorkspaceRoot,
+  inputsHash,
+  type ControllerArchive,
+  type ControllerArchiveOptions,
+} from './controller-archive';
+export {
+  buildControllerConfig,
+  controllerLanes,
+  redisKeyPrefix,
+  reservedTasks,
+  validateControllerConfig,
+  type ControllerConfigOptions,
+} from './controller-config';
+export type { PolicyDocument, PolicyStatement } from './iam';
+export {
+  controllerDeadLetterQueueName,
+  controllerLogGroupName,
+  controllerName,
+  laneScalingName,
+  scheduleDeadLetterQueueName,
+  scheduleRoleName,
+} from './naming';
+export { ECS_SCALING, IDLE_BACKLOG_PER_TASK, SqsLaneScaling, type SqsLaneScalingProps } from './sqs-lane-scaling';
+export { WorkerScaling, type WorkerScalingProps } from './worker-scaling';
+export { deterministicZip, type ZipEntry } from './zip';

@@ -1,0 +1,286 @@
+import { isScaled, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
+import { clusterName, deadLetterQueueName, queueName, serviceName } from '@queue-lanes/worker-service';
+import { AppautoscalingPolicy } from '@cdktf/provider-aws/lib/appautoscaling-policy';
+import { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target';
+import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmMetricQuery } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { SqsQueueRedriveAllowPolicy } from '@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy';
+import { Construct } from 'constructs';
+import { laneScalingName } from './naming';
+
+export interface SqsLaneScalingProps {
+  /** The validated environment (names, region). */
+  readonly env: EnvironmentConfig;
+  /** A lane with broker sqs, at any stage. */
+  readonly lane: LaneConfig;
+  /** The environment's KMS key: both queues are encrypted with it. */
+  readonly kmsKeyArn: string;
+  /**
+   * The lane's ECS service as App Auto Scaling names it, `service/<cluster>/<service>`
+   * (built from the workers stack's resources, so the scaling stack follows them);
+   * required at stages scaling and owned, ignored otherwise.
+   */
+  readonly scalableResourceId?: string;
+}
+
+/** App Auto Scaling's names for an ECS service's task count. */
+export const ECS_SCALING = { serviceNamespace: 'ecs', scalableDimension: 'ecs:service:DesiredCount' } as const;
+/** Dead letters are for people to read: the longest SQS keeps a message (14 days). */
+const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
+/** SQS and Container Insights publish one datapoint a minute. */
+const PERIOD = 60;
+/**
+ * The backlog per task reported when the queue holds nothing at all (visible and
+ * in flight both 0). Positive, so target tracking never computes zero tasks and
+ * scales an idle lane in no further than one task; going to zero is the drain
+ * rule's decision alone, after drainMinutes (target tracking's own scale-in
+ * window is fixed at about 15 minutes).
+ */
+export const IDLE_BACKLOG_PER_TASK = 0.001;
+/** Cooldown after an oldest-message step: long enough for new tasks to start and make a dent. */
+const OLDEST_MESSAGE_COOLDOWN = 300;
+
+/**
+ * One SQS lane: its queue `<app>-<env>-<lane>` and dead-letter queue
+ * `<app>-<env>-<lane>-dlq` (both encrypted with the environment key) at every
+ * stage, so a rollback never deletes messages; and at stages scaling and owned,
+ * App Auto Scaling of the lane service between tasks.min and tasks.max:
+ *
+ * - target tracking on backlog per task = (visible + in flight) ÷ running tasks,
+ *   target backlogPerTask (scale-out and gradual scale-in, never below one task);
+ * - steps on the age of the oldest message (sqs.oldestMessageSteps);
+ * - with tasks.min 0: a step from 0 to 1 task on a single visible message
+ *   (target tracking cannot divide by zero tasks), and a drain rule that sets 0
+ *   tasks once visible and in-flight messages have both been 0 for drainMinutes.
+ */
+export class SqsLaneScaling extends Construct {
+  readonly lane: LaneConfig;
+  /** `<app>-<env>-<lane>`. */
+  readonly queueName: string;
+  readonly queue: SqsQueue;
+  /** `<app>-<env>-<lane>-dlq`: messages received sqs.maxReceiveCount times. */
+  readonly deadLetterQueue: SqsQueue;
+  /** Only the lane's queue may use the dead-letter queue. */
+  readonly redriveAllowPolicy: SqsQueueRedriveAllowPolicy;
+  /** The service's task count between tasks.min and tasks.max; present at stages scaling and owned. */
+  readonly scalableTarget?: AppautoscalingTarget;
+  /** Target tracking on backlog per task. */
+  readonly backlogPolicy?: AppautoscalingPolicy;
+  /** Steps on the age of the oldest message, and the alarm that drives them. */
+  readonly oldestMessagePolicy?: AppautoscalingPolicy;
+  readonly oldestMessageAlarm?: CloudwatchMetricAlarm;
+  /** 0 → 1 task on one visible message; present when tasks.min is 0. */
+  readonly wakePolicy?: AppautoscalingPolicy;
+  readonly wakeAlarm?: CloudwatchMetricAlarm;
+  /** → 0 tasks after drainMinutes with nothing visible or in flight; present when tasks.min is 0. */
+  readonly drainPolicy?: AppautoscalingPolicy;
+  readonly drainAlarm?: CloudwatchMetricAlarm;
+
+  constructor(scope: Construct, id: string, props: SqsLaneScalingProps) {
+    super(scope, id);
+    const { env, lane } = props;
+    if (lane.broker !== 'sqs' || !lane.sqs) {
+      throw new Error(`lanes.${lane.name}: broker is ${lane.broker}; SqsLaneScaling is for broker sqs`);
+    }
+    const scaled = isScaled(lane);
+    if (scaled && props.scalableResourceId === undefined) {
+      throw new Error(`lanes.${lane.name}: stage ${lane.stage} needs the lane service (scalableResourceId) to scale`);
+    }
+    const sqs = lane.sqs;
+    const tags = { lane: lane.name };
+    this.lane = lane;
+    this.queueName = queueName(env, lane.name);
+
+    this.deadLetterQueue = new SqsQueue(this, 'dead-letter-queue', {
+      name: deadLetterQueueName(env, lane.name),
+      kmsMasterKeyId: props.kmsKeyArn,
+      messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+      tags,
+    });
+    this.queue = new SqsQueue(this, 'queue', {
+      name: this.queueName,
+      kmsMasterKeyId: props.kmsKeyArn,
+      visibilityTimeoutSeconds: sqs.visibilityTimeout,
+      messageRetentionSeconds: sqs.messageRetentionSeconds,
+      redrivePolicy: JSON.stringify({ deadLetterTargetArn: this.deadLetterQueue.arn, maxReceiveCount: sqs.maxReceiveCount }),
+      tags,
+    });
+    this.redriveAllowPolicy = new SqsQueueRedriveAllowPolicy(this, 'redrive-allow-policy', {
+      queueUrl: this.deadLetterQueue.url,
+      redriveAllowPolicy: JSON.stringify({ redrivePermission: 'byQueue', sourceQueueArns: [this.queue.arn] }),
+    });
+
+    if (!scaled) return;
+
+    const name = (what: string) => laneScalingName(env, lane.name, what);
+    const queueMetric = (id: string, metricName: string): CloudwatchMetricAlarmMetricQuery => ({
+      id,
+      metric: { namespace: 'AWS/SQS', metricName, dimensions: { QueueName: this.queueName }, period: PERIOD, stat: 'Maximum' },
+    });
+    const serviceDimensions = { ClusterName: clusterName(env), ServiceName: serviceName(env, lane.name) };
+
+    this.scalableTarget = new AppautoscalingTarget(this, 'target', {
+      ...ECS_SCALING,
+      resourceId: props.scalableResourceId!,
+      minCapacity: lane.tasks.min,
+      maxCapacity: lane.tasks.max,
+      tags,
+    });
+    const target = {
+      serviceNamespace: this.scalableTarget.serviceNamespace,
+      scalableDimension: this.scalableTarget.scalableDimension,
+      resourceId: this.scalableTarget.resourceId,
+    };
+
+    this.backlogPolicy = new AppautoscalingPolicy(this, 'backlog-policy', {
+      name: name('backlog-per-task'),
+      policyType: 'TargetTrackingScaling',
+      ...target,
+      targetTrackingScalingPolicyConfiguration: {
+        targetValue: lane.backlogPerTask,
+        scaleOutCooldown: 60,
+        scaleInCooldown: 300,
+        disableScaleIn: false,
+        customizedMetricSpecification: {
+          metrics: [
+            sqsStat('visible', 'ApproximateNumberOfMessagesVisible', this.queueName),
+            sqsStat('inflight', 'ApproximateNumberOfMessagesNotVisible', this.queueName),
+            {
+              id: 'running',
+              returnData: false,
+              metricStat: {
+                metric: {
+                  namespace: 'ECS/ContainerInsights',
+                  metricName: 'RunningTaskCount',
+                  dimensions: Object.entries(serviceDimensions).map(([n, value]) => ({ name: n, value })),
+                },
+                stat: 'Average',
+              },
+            },
+            {
+              // No data while no task runs (division by zero): target tracking then waits, and the wake step acts.
+              id: 'backlog_per_task',
+              label: 'Backlog per task',
+              expression: `IF(visible + inflight > 0, (visible + inflight) / running, ${IDLE_BACKLOG_PER_TASK})`,
+              returnData: true,
+            },
+          ],
+        },
+      },
+    });
+
+    const steps = sqs.oldestMessageSteps;
+    const threshold = steps[0].ageSeconds;
+    this.oldestMessagePolicy = new AppautoscalingPolicy(this, 'oldest-message-policy', {
+      name: name('oldest-message'),
+      policyType: 'StepScaling',
+      ...target,
+      stepScalingPolicyConfiguration: {
+        adjustmentType: 'ChangeInCapacity',
+        metricAggregationType: 'Maximum',
+        cooldown: OLDEST_MESSAGE_COOLDOWN,
+        // Bounds are relative to the alarm threshold (the first step's age).
+        stepAdjustment: steps.map((step, i) => ({
+          metricIntervalLowerBound: String(step.ageSeconds - threshold),
+          ...(i + 1 < steps.length ? { metricIntervalUpperBound: String(steps[i + 1].ageSeconds - threshold) } : {}),
+          scalingAdjustment: step.addTasks,
+        })),
+      },
+    });
+    this.oldestMessageAlarm = new CloudwatchMetricAlarm(this, 'oldest-message-alarm', {
+      alarmName: name('oldest-message'),
+      alarmDescription: `Lane ${lane.name}: the oldest message in ${this.queueName} waited ${threshold} s or more; adds tasks per sqs.oldestMessageSteps`,
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateAgeOfOldestMessage',
+      dimensions: { QueueName: this.queueName },
+      statistic: 'Maximum',
+      period: PERIOD,
+      evaluationPeriods: 1,
+      threshold,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+      alarmActions: [this.oldestMessagePolicy.arn],
+      tags,
+    });
+
+    if (lane.tasks.min > 0) return;
+
+    this.wakePolicy = new AppautoscalingPolicy(this, 'wake-policy', {
+      name: name('wake'),
+      policyType: 'StepScaling',
+      ...target,
+      stepScalingPolicyConfiguration: {
+        adjustmentType: 'ChangeInCapacity',
+        metricAggregationType: 'Maximum',
+        // Container Insights reports the new desired count a minute later; no second task meanwhile.
+        cooldown: 120,
+        stepAdjustment: [{ metricIntervalLowerBound: '0', scalingAdjustment: 1 }],
+      },
+    });
+    this.wakeAlarm = new CloudwatchMetricAlarm(this, 'wake-alarm', {
+      alarmName: name('wake'),
+      alarmDescription: `Lane ${lane.name}: a message is waiting in ${this.queueName} and the service has no task; starts one`,
+      metricQuery: [
+        queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
+        {
+          id: 'desired',
+          metric: {
+            namespace: 'ECS/ContainerInsights',
+            metricName: 'DesiredTaskCount',
+            dimensions: serviceDimensions,
+            period: PERIOD,
+            stat: 'Maximum',
+          },
+        },
+        // Visible messages, counted only while the service wants no task (no data counts as none).
+        { id: 'waiting', expression: 'IF(FILL(desired, 0) < 1, visible, 0)', label: 'Messages waiting for a first task', returnData: true },
+      ],
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+      alarmActions: [this.wakePolicy.arn],
+      tags,
+    });
+
+    this.drainPolicy = new AppautoscalingPolicy(this, 'drain-policy', {
+      name: name('drain'),
+      policyType: 'StepScaling',
+      ...target,
+      stepScalingPolicyConfiguration: {
+        adjustmentType: 'ExactCapacity',
+        metricAggregationType: 'Maximum',
+        cooldown: 60,
+        stepAdjustment: [{ metricIntervalUpperBound: '0', scalingAdjustment: 0 }],
+      },
+    });
+    this.drainAlarm = new CloudwatchMetricAlarm(this, 'drain-alarm', {
+      alarmName: name('drained'),
+      alarmDescription: `Lane ${lane.name}: nothing visible or in flight in ${this.queueName} for ${lane.drainMinutes} min; scales the service to 0`,
+      metricQuery: [
+        queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
+        queueMetric('inflight', 'ApproximateNumberOfMessagesNotVisible'),
+        { id: 'queued', expression: 'visible + inflight', label: 'Visible and in-flight messages', returnData: true },
+      ],
+      evaluationPeriods: lane.drainMinutes,
+      datapointsToAlarm: lane.drainMinutes,
+      threshold: 1,
+      comparisonOperator: 'LessThanThreshold',
+      // Missing data never counts as empty: only datapoints of 0 drain the lane.
+      treatMissingData: 'missing',
+      alarmActions: [this.drainPolicy.arn],
+      tags,
+    });
+  }
+}
+
+function sqsStat(id: string, metricName: string, queue: string) {
+  return {
+    id,
+    returnData: false,
+    metricStat: {
+      metric: { namespace: 'AWS/SQS', metricName, dimensions: [{ name: 'QueueName', value: queue }] },
+      stat: 'Maximum',
+    },
+  };
+}

@@ -1,0 +1,147 @@
+// Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
+import type {} from 'cdktf/lib/testing/adapters/jest';
+import { join } from 'node:path';
+import { loadEnvironment } from '@queue-lanes/config';
+import { CONTROLLER_CONFIG_ENV, parseControllerConfig } from '@queue-lanes/backlog-controller';
+import type { WorkerService } from '@queue-lanes/worker-service';
+import { Testing } from 'cdktf';
+import { WorkerScaling, controllerArchive } from './index';
+import { CONTROLLER_SG, KEY, PARAMETERS, env, one, redisLane, resources, sqsLane, synth, type Json } from './testing/fixtures';
+
+const root = join(__dirname, '..', '..', '..');
+const load = (name: string) => loadEnvironment(join(root, 'environments', `${name}.yaml`), `environments/${name}.yaml`);
+/** Resource types the scaling construct creates (the workers' own resources aside). */
+const SCALING_TYPES = [
+  'aws_lambda_function',
+  'aws_lambda_function_event_invoke_config',
+  'aws_lambda_permission',
+  'aws_scheduler_schedule',
+  'aws_sqs_queue',
+  'aws_sqs_queue_redrive_allow_policy',
+  'aws_appautoscaling_target',
+  'aws_appautoscaling_policy',
+  'aws_cloudwatch_metric_alarm',
+];
+const created = (json: Json) => SCALING_TYPES.filter((type) => resources(json, type).length > 0);
+const controllerConfig = (json: Json) =>
+  parseControllerConfig((one(json, 'aws_lambda_function').environment as { variables: Record<string, string> }).variables[CONTROLLER_CONFIG_ENV]);
+
+describe('environments/staging.yaml', () => {
+  const staging = synth(load('staging'));
+
+  it('runs the controller for sync and image (stage scaling), not for bulk (baseline)', () => {
+    expect(staging.scaling.controllerLanes).toEqual(['sync', 'image']);
+    const config = controllerConfig(staging.json);
+    expect(config.lanes.map((l) => [l.name, l.min, l.max, l.priority])).toEqual([
+      ['sync', 0, 1, 10],
+      ['image', 0, 1, 20],
+    ]);
+    expect(config).toMatchObject({ fleetMaxTasks: 4, reservedTasks: 1 });
+    expect(config.redis).toMatchObject({
+      host: 'master.propertyfeed-staging.def456.euw2.cache.amazonaws.com',
+      keyPrefix: 'propertyfeed_database_',
+      authParameterName: '/propertyfeed/staging/env/REDIS_PASSWORD',
+      tls: true,
+    });
+  });
+
+  it('creates one function and one schedule, and no App Auto Scaling', () => {
+    expect(resources(staging.json, 'aws_lambda_function')).toHaveLength(1);
+    expect(resources(staging.json, 'aws_scheduler_schedule')).toHaveLength(1);
+    expect(resources(staging.json, 'aws_appautoscaling_target')).toEqual([]);
+  });
+});
+
+describe('environments/production.yaml', () => {
+  const production = synth(load('production'));
+
+  it('has every lane at baseline: no controller, no schedule, nothing scaled', () => {
+    expect(production.scaling.controller).toBeUndefined();
+    expect(production.scaling.controllerLanes).toEqual([]);
+    expect(created(production.json)).toEqual([]);
+    expect(resources(production.json, 'aws_iam_role').map((r) => r.name)).not.toContain('propertyfeed-production-backlog-controller');
+  });
+});
+
+describe('stages', () => {
+  it('off: nothing for a Redis lane', () => {
+    expect(created(synth(env(redisLane('image', 'off'))).json)).toEqual([]);
+  });
+
+  it('baseline: no controller entry and no scaling', () => {
+    const s = synth(env([redisLane('image', 'baseline'), redisLane('sync', 'scaling')].join('\n')));
+    expect(controllerConfig(s.json).lanes.map((l) => l.name)).toEqual(['sync']);
+  });
+
+  it('no controller while only SQS lanes scale', () => {
+    const s = synth(env(sqsLane('feeds', 'scaling')));
+    expect(s.scaling.controller).toBeUndefined();
+    expect(created(s.json)).toEqual([
+      'aws_sqs_queue',
+      'aws_sqs_queue_redrive_allow_policy',
+      'aws_appautoscaling_target',
+      'aws_appautoscaling_policy',
+      'aws_cloudwatch_metric_alarm',
+    ]);
+  });
+
+  it('Redis and SQS lanes side by side: the controller leaves the SQS lane to App Auto Scaling but counts its maximum', () => {
+    const s = synth(env([redisLane('image', 'scaling'), sqsLane('feeds', 'owned', ['tasks: { min: 0, max: 3 }'])].join('\n')));
+    const config = controllerConfig(s.json);
+    expect(config.lanes.map((l) => l.name)).toEqual(['image']);
+    expect(config.reservedTasks).toBe(3);
+    expect(Object.keys(s.scaling.scalableTargets)).toEqual(['feeds']);
+  });
+});
+
+describe('bad input', () => {
+  it('needs a Redis host once a Redis lane scales', () => {
+    const e = env(redisLane('image', 'scaling'), { parameters: 'parameters: { secure: [DB_PASSWORD, REDIS_PASSWORD] }' });
+    expect(() => synth(e)).toThrow(
+      'redis.host: Redis lane image is at stage scaling or owned, so the backlog controller reads the queues from Redis, but no Redis host is configured; set redis.host, or REDIS_HOST under parameters.plain',
+    );
+  });
+
+  it('needs the ARN of the AUTH token parameter', () => {
+    expect(() => synth(env(redisLane('image', 'scaling')), { parameterArns: { DB_PASSWORD: PARAMETERS.DB_PASSWORD } })).toThrow(
+      'redis.authParameter: REDIS_PASSWORD is not among the parameters (DB_PASSWORD)',
+    );
+  });
+
+  it('needs a service for every scaled lane', () => {
+    const e = env(redisLane('image', 'scaling'));
+    const stack = Testing.stubVersion(Testing.app());
+    const workers = { lanes: {}, cluster: {} } as unknown as WorkerService;
+    expect(
+      () =>
+        new WorkerScaling(stack, 'scaling', {
+          env: e,
+          workerService: workers,
+          controllerSecurityGroupId: CONTROLLER_SG,
+          kmsKeyArn: KEY,
+          parameterPathPrefix: '/propertyfeed/staging',
+          parameterArns: PARAMETERS,
+        }),
+    ).toThrow('lanes.image: stage scaling is scaled, but the workers have no service for it');
+  });
+
+  it('rejects a literal that is not a security group or KMS key', () => {
+    const e = env(redisLane('image', 'scaling'));
+    expect(() => synth(e, { controllerSecurityGroupId: 'controller' })).toThrow(
+      'controllerSecurityGroupId: "controller" is not a security-group id like sg-0123456789abcdef0',
+    );
+    expect(() => synth(e, { kmsKeyArn: 'alias/propertyfeed-staging' })).toThrow(
+      'kmsKeyArn: "alias/propertyfeed-staging" is not a KMS key ARN like arn:aws:kms:eu-west-2:111111111111:key/<id>',
+    );
+  });
+});
+
+describe('the real controller package', () => {
+  it('is the cached bundle of libs/backlog-controller, referenced by its hash', () => {
+    const archive = controllerArchive();
+    const s = synth(load('staging'), { controllerArchive: undefined });
+    const fn = one(s.json, 'aws_lambda_function');
+    expect(fn.source_code_hash).toBe(archive.sourceCodeHash);
+    expect(fn.filename).toBe(`assets/scaling_controller_package_0C3A3EC4/${archive.assetHash}/controller.zip`);
+  }, 60_000);
+});

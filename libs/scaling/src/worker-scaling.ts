@@ -1,0 +1,131 @@
+import { isScaled, type EnvironmentConfig } from '@queue-lanes/config';
+import type { WorkerService } from '@queue-lanes/worker-service';
+import type { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target';
+import type { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { BacklogController } from './backlog-controller';
+import type { ControllerArchive } from './controller-archive';
+import { controllerLanes } from './controller-config';
+import { SqsLaneScaling } from './sqs-lane-scaling';
+
+export interface WorkerScalingProps {
+  /** The validated environment. */
+  readonly env: EnvironmentConfig;
+  /** The workers stack's content: the cluster and the lane services to scale. */
+  readonly workerService: WorkerService;
+  /** The controller security group (networking stack). */
+  readonly controllerSecurityGroupId: string;
+  /** The environment's KMS key (parameters stack): the controller's environment and logs, and every queue. */
+  readonly kmsKeyArn: string;
+  /** `/<app>/<env>`: the parameters' path prefix (parameters stack). */
+  readonly parameterPathPrefix: string;
+  /**
+   * Runtime parameter name → SSM parameter ARN (the parameters lib's
+   * `containerSecrets`); must hold `redis.authParameter` when the file names one.
+   */
+  readonly parameterArns: Readonly<Record<string, string>>;
+  /**
+   * Private subnets of the controller's network interfaces.
+   * @default env.network.privateSubnetIds
+   */
+  readonly subnetIds?: readonly string[];
+  /**
+   * The controller's Lambda package.
+   * @default the cached, deterministic bundle of libs/backlog-controller
+   */
+  readonly controllerArchive?: ControllerArchive;
+}
+
+/**
+ * The `scaling` stack's content (DESIGN.md, "libs/scaling"): per-lane scaling,
+ * by broker.
+ *
+ * - Redis lanes at stages scaling and owned are sized by one
+ *   {@link BacklogController} per environment; none is created when no lane
+ *   needs it.
+ * - SQS lanes get their queues at every stage ({@link SqsLaneScaling}) and App
+ *   Auto Scaling at stages scaling and owned.
+ * - Lanes at stage baseline keep the fixed count the workers stack gives them.
+ */
+export class WorkerScaling extends Construct {
+  /** The backlog controller; present when a Redis lane is at stage scaling or owned. */
+  readonly controller?: BacklogController;
+  /** Names of the lanes the controller sizes, in priority order. */
+  readonly controllerLanes: readonly string[];
+  /** Each SQS lane's queues and scaling, by lane name. */
+  readonly sqsLanes: Readonly<Record<string, SqsLaneScaling>>;
+  /** Each SQS lane's queue, by lane name. */
+  readonly queues: Readonly<Record<string, SqsQueue>>;
+  /** Each SQS lane's dead-letter queue, by lane name. */
+  readonly deadLetterQueues: Readonly<Record<string, SqsQueue>>;
+  /** App Auto Scaling targets, by lane name (SQS lanes at stages scaling and owned). */
+  readonly scalableTargets: Readonly<Record<string, AppautoscalingTarget>>;
+
+  constructor(scope: Construct, id: string, props: WorkerScalingProps) {
+    super(scope, id);
+    const { env, workerService } = props;
+    validate(props);
+
+    const managed = controllerLanes(env);
+    this.controllerLanes = managed.map((l) => l.name);
+    if (managed.length > 0) {
+      const auth = env.redis.authParameter;
+      this.controller = new BacklogController(this, 'controller', {
+        env,
+        serviceArns: Object.fromEntries(managed.map((l) => [l.name, workerService.lanes[l.name].service.id])),
+        securityGroupId: props.controllerSecurityGroupId,
+        subnetIds: props.subnetIds ?? env.network.privateSubnetIds,
+        kmsKeyArn: props.kmsKeyArn,
+        parameterPathPrefix: props.parameterPathPrefix,
+        ...(auth !== undefined ? { redisAuthParameterArn: props.parameterArns[auth] } : {}),
+        ...(props.controllerArchive ? { archive: props.controllerArchive } : {}),
+      });
+    }
+
+    const sqsLanes: Record<string, SqsLaneScaling> = {};
+    for (const lane of env.lanes.filter((l) => l.broker === 'sqs')) {
+      const laneService = workerService.lanes[lane.name];
+      sqsLanes[lane.name] = new SqsLaneScaling(this, `sqs-${lane.name}`, {
+        env,
+        lane,
+        kmsKeyArn: props.kmsKeyArn,
+        ...(laneService && isScaled(lane)
+          ? { scalableResourceId: `service/${workerService.cluster.name}/${laneService.service.name}` }
+          : {}),
+      });
+    }
+    this.sqsLanes = sqsLanes;
+    const byLane = <T>(pick: (s: SqsLaneScaling) => T | undefined) =>
+      Object.fromEntries(
+        Object.entries(sqsLanes).flatMap(([name, s]) => {
+          const value = pick(s);
+          return value === undefined ? [] : [[name, value] as const];
+        }),
+      );
+    this.queues = byLane((s) => s.queue);
+    this.deadLetterQueues = byLane((s) => s.deadLetterQueue);
+    this.scalableTargets = byLane((s) => s.scalableTarget);
+  }
+}
+
+/** Checks the props against each other before anything is created; throws with what to fix. */
+function validate(props: WorkerScalingProps): void {
+  const { env, workerService } = props;
+  for (const lane of env.lanes.filter(isScaled)) {
+    if (!workerService.lanes[lane.name]) {
+      throw new Error(`lanes.${lane.name}: stage ${lane.stage} is scaled, but the workers have no service for it`);
+    }
+  }
+  const auth = env.redis.authParameter;
+  if (auth !== undefined && controllerLanes(env).length > 0 && !props.parameterArns[auth]) {
+    throw new Error(`redis.authParameter: ${auth} is not among the parameters (${Object.keys(props.parameterArns).join(', ') || 'none'})`);
+  }
+  const literal = (v: string) => !Token.isUnresolved(v);
+  if (literal(props.controllerSecurityGroupId) && !/^sg-[0-9a-f]{8,17}$/.test(props.controllerSecurityGroupId)) {
+    throw new Error(`controllerSecurityGroupId: ${JSON.stringify(props.controllerSecurityGroupId)} is not a security-group id like sg-0123456789abcdef0`);
+  }
+  if (literal(props.kmsKeyArn) && !/^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\/[\w-]+$/.test(props.kmsKeyArn)) {
+    throw new Error(`kmsKeyArn: ${JSON.stringify(props.kmsKeyArn)} is not a KMS key ARN like arn:aws:kms:eu-west-2:111111111111:key/<id>`);
+  }
+}
