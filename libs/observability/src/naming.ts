@@ -1,4 +1,3 @@
-import type { DIMENSION as ControllerDimension, METRIC as ControllerMetric } from '@queue-lanes/backlog-controller';
 import type { EnvironmentConfig } from '@queue-lanes/config';
 
 /*
@@ -12,23 +11,8 @@ type EnvNames = Pick<EnvironmentConfig, 'app' | 'environment'>;
 /** The backlog controller's namespace (its `namespace` setting defaults to this). */
 export const DEFAULT_NAMESPACE = 'QueueLanes';
 
-/*
- * The controller's metric and dimension names. Checked against the controller's
- * own METRIC and DIMENSION at compile time (a renamed or added metric fails the
- * typecheck), but not imported at run time: the controller's entry also exports
- * bundleController, which imports esbuild, and would pull it into every app bundle.
- */
-export const METRIC = {
-  ready: 'Ready',
-  reserved: 'Reserved',
-  delayed: 'Delayed',
-  delayedDue: 'DelayedDue',
-  backlog: 'Backlog',
-  oldestReadyAgeSeconds: 'OldestReadyAgeSeconds',
-  controllerErrors: 'ControllerErrors',
-} as const satisfies typeof ControllerMetric;
-
-export const DIMENSION = { environment: 'Environment', lane: 'Lane' } as const satisfies typeof ControllerDimension;
+/** The controller's metric and dimension names: one definition, in the controller. */
+export { DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
 
 /** `<app>-<env>-queue-lanes`: the environment's dashboard. */
 export function dashboardName(env: EnvNames): string {

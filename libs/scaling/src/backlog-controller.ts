@@ -13,7 +13,7 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { controllerArchive, type ControllerArchive } from './controller-archive';
 import { buildControllerConfig, validateControllerConfig } from './controller-config';
-import { partitionOf, policyDocument, serviceEndpoint, type PolicyStatement } from './iam';
+import { partitionOf, policyDocument, serviceEndpoint, type PolicyStatement } from '@queue-lanes/iam-policy';
 import {
   controllerDeadLetterQueueName,
   controllerLogGroupName,

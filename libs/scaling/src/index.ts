@@ -27,7 +27,7 @@ export {
   validateControllerConfig,
   type ControllerConfigOptions,
 } from './controller-config';
-export type { PolicyDocument, PolicyStatement } from './iam';
+export type { PolicyDocument, PolicyStatement } from '@queue-lanes/iam-policy';
 export {
   controllerDeadLetterQueueName,
   controllerLogGroupName,

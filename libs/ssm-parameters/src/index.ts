@@ -8,5 +8,4 @@ export {
   type LaneStage,
   type ParameterStoreProps,
   type PlainValue,
-  type PolicyStatement,
 } from './parameter-store';

@@ -5,6 +5,7 @@ import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { Construct } from 'constructs';
+import type { PolicyStatement } from '@queue-lanes/iam-policy';
 
 /*
  * Naming (the operators' runbook depends on it; DESIGN.md "Naming"):
@@ -58,16 +59,6 @@ export interface ParameterStoreProps {
    * @default 30
    */
   readonly keyDeletionWindowInDays?: number;
-}
-
-/** One statement of an IAM policy document. */
-export interface PolicyStatement {
-  readonly Sid: string;
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Action: string | readonly string[];
-  readonly Resource: string | readonly string[];
-  readonly Principal?: Readonly<Record<string, string | readonly string[]>>;
-  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
 }
 
 /** The value SecureString parameters are created with; anything else means it was set. */

@@ -1,34 +1,11 @@
 /*
- * IAM documents as plain objects, serialized with JSON.stringify (STYLE.md), so
- * checkov and reviewers read literal JSON. No statement grants a `*` action;
- * the only `*` resources are on actions that support no resource scoping
- * (ecr:GetAuthorizationToken, and the ssmmessages channel actions ECS Exec needs).
+ * The worker-specific IAM pieces: ECR pull scope and the ECS tasks trust
+ * policy. No statement grants a `*` action; the only `*` resources are on
+ * actions that support no resource scoping (ecr:GetAuthorizationToken, and the
+ * ssmmessages channel actions ECS Exec needs).
  */
 
-export interface PolicyStatement {
-  readonly Sid?: string;
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Action: string | readonly string[];
-  readonly Resource?: string | readonly string[];
-  readonly Principal?: Readonly<Record<string, string | readonly string[]>>;
-  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
-}
-
-export interface PolicyDocument {
-  readonly Version: '2012-10-17';
-  readonly Statement: readonly PolicyStatement[];
-}
-
-export function policyDocument(statements: readonly PolicyStatement[]): PolicyDocument {
-  return { Version: '2012-10-17', Statement: statements };
-}
-
-/** The ARN partition of a region: aws, aws-cn or aws-us-gov. */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
+import { partitionOf, policyDocument, type PolicyDocument } from '@queue-lanes/iam-policy';
 
 /**
  * The repository ARN of an ECR image reference
@@ -62,9 +39,4 @@ export function ecsTasksTrustPolicy(scope?: { readonly partition: string; readon
         : {}),
     },
   ]);
-}
-
-/** All the Action entries of a document, for tests and validation. */
-export function actionsOf(doc: PolicyDocument): string[] {
-  return doc.Statement.flatMap((s) => (typeof s.Action === 'string' ? [s.Action] : [...s.Action]));
 }

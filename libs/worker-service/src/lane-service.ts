@@ -7,7 +7,7 @@ import type { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Construct } from 'constructs';
 import { DEFAULT_WORKER_COMMAND, renderCommand } from './command';
 import type { RuntimeVolume } from './container';
-import { partitionOf, type PolicyStatement } from './iam';
+import { serviceEndpoint, type PolicyStatement } from '@queue-lanes/iam-policy';
 import { serviceName } from './naming';
 import {
   clusterTaskArns,
@@ -138,7 +138,6 @@ export class LaneService extends Construct {
  * role can be deleted without another stack's policy still attached.
  */
 function sqsQueueStatements(env: LaneServiceProps['env'], lane: string, kmsKeyArn: string): PolicyStatement[] {
-  const dnsSuffix = partitionOf(env.region) === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
   return [
     {
       Sid: 'ConsumeLaneQueue',
@@ -151,7 +150,7 @@ function sqsQueueStatements(env: LaneServiceProps['env'], lane: string, kmsKeyAr
       Effect: 'Allow',
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Resource: kmsKeyArn,
-      Condition: { StringEquals: { 'kms:ViaService': `sqs.${env.region}.${dnsSuffix}` } },
+      Condition: { StringEquals: { 'kms:ViaService': serviceEndpoint('sqs', env.region) } },
     },
   ];
 }

@@ -9,7 +9,8 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { appContainer, imageReference, initContainer, runtimeVolumes, type RuntimeVolume } from './container';
-import { ecrRepositoryArn, ecsTasksTrustPolicy, partitionOf, policyDocument, type PolicyStatement } from './iam';
+import { partitionOf, policyDocument, type PolicyStatement } from '@queue-lanes/iam-policy';
+import { ecrRepositoryArn, ecsTasksTrustPolicy } from './iam';
 import { MAX_ROLE_NAME, clusterName, logGroupName, queueName, roleName, serviceName, taskFamily } from './naming';
 
 /** What every workload of the environment shares: where it runs, what it may read. */

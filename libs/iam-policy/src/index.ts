@@ -1,10 +1,10 @@
 /*
  * IAM documents as plain objects, serialized with JSON.stringify (STYLE.md), so
- * checkov and reviewers read literal JSON. No statement grants a `*` action; a
- * `*` resource appears only on actions IAM offers no resource type for, each
- * with a comment saying so.
+ * checkov and reviewers read literal JSON, and the ARN/endpoint spellings that
+ * differ by partition. Shared by every lib that writes a policy.
  */
 
+/** One statement of an IAM policy document. */
 export interface PolicyStatement {
   readonly Sid?: string;
   readonly Effect: 'Allow' | 'Deny';
@@ -30,7 +30,12 @@ export function partitionOf(region: string): string {
   return 'aws';
 }
 
-/** `<service>.<region>.amazonaws.com` (`.com.cn` in China): the value of kms:ViaService and service principals. */
+/** `<service>.<region>.amazonaws.com` (`.com.cn` in China): the value of kms:ViaService and regional service principals. */
 export function serviceEndpoint(service: string, region: string): string {
   return `${service}.${region}.${partitionOf(region) === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+}
+
+/** All the Action entries of a document, for tests and validation. */
+export function actionsOf(doc: PolicyDocument): string[] {
+  return doc.Statement.flatMap((s) => (typeof s.Action === 'string' ? [s.Action] : [...s.Action]));
 }
