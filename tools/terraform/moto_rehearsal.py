@@ -1,0 +1,479 @@
+"""Moto for the deploy rehearsal (tools/terraform/rehearse.sh), on 127.0.0.1 only.
+
+  serve --ready FILE [--log FILE]   start moto on a free loopback port; write
+                                    {"endpoint", "port", "pid"} to FILE when it answers
+  seed --endpoint URL --region R --bucket B --subnets N
+                                    create what the environment file points at (a VPC,
+                                    N private subnets, the Redis and Aurora security
+                                    groups) and the state bucket; print their ids as JSON
+
+The server dies with its parent (PR_SET_PDEATHSIG) so a killed rehearsal leaves
+no moto behind. An API moto lacks answers 501 NotImplemented with the operation's
+name, at once (no retry loop, no hang), and is listed in the --log file, which the
+rehearsal report quotes. Patches for APIs moto lacks are applied in `patch_moto`
+and listed in the report too.
+"""
+
+import argparse
+import ctypes
+import datetime
+import io
+import json
+import os
+import re
+import signal
+import struct
+import sys
+import threading
+import urllib.parse
+
+ACCOUNT_ID = os.environ.setdefault("MOTO_ACCOUNT_ID", "123456789012")
+# Seeded resources and the provider use fake credentials; never any real ones.
+for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+    os.environ.pop(variable, None)
+os.environ["AWS_ACCESS_KEY_ID"] = "rehearsal"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "rehearsal"
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+# What patch_moto changed, for the report: one line per patch.
+PATCHES = []
+
+
+def die_with_parent():
+    """Ask the kernel to SIGTERM this process when the rehearsal that started it dies."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        sys.exit(0)
+
+
+def patch_moto():
+    """Fill in what moto 5.2.5 lacks that the stacks use. Each patch says what and why."""
+    patch_ecs_service_settings()
+    patch_security_group_rule_descriptions()
+    patch_lambda_function_settings()
+
+
+def patch_security_group_rule_descriptions():
+    """DescribeSecurityGroupRules returns the description of CIDR rules only; a rule
+    that references another security group loses it, and the provider plans to set
+    it again. Return the description the caller gave, as EC2 does."""
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    SecurityGroupRule.description = property(
+        lambda rule: rule.ip_range.get("Description") or (rule.source_group or {}).get("Description")
+    )
+    PATCHES.append("EC2 DescribeSecurityGroupRules returns the description of rules that reference a security group")
+
+
+def patch_lambda_function_settings():
+    """Lambda CreateFunction/UpdateFunctionConfiguration drop DeadLetterConfig and
+    LoggingConfig, so GetFunction never returns them and the provider plans to set
+    them again. Keep them and return them, as Lambda does."""
+    from moto.awslambda.models import LambdaFunction
+
+    kept = ("DeadLetterConfig", "LoggingConfig")
+    original_init = LambdaFunction.__init__
+    original_update = LambdaFunction.update_configuration
+    original_get = LambdaFunction.get_configuration
+
+    def init(self, account_id, spec, region, version=1):
+        original_init(self, account_id, spec, region, version)
+        self.rehearsal_kept = {key: spec[key] for key in kept if spec.get(key)}
+
+    def update_configuration(self, config_updates):
+        for key in kept:
+            if key in config_updates:
+                self.rehearsal_kept[key] = config_updates[key]
+        return original_update(self, config_updates)
+
+    def get_configuration(self, *args, **kwargs):
+        config = original_get(self, *args, **kwargs)
+        config.update(getattr(self, "rehearsal_kept", {}))
+        return config
+
+    LambdaFunction.__init__ = init
+    LambdaFunction.update_configuration = update_configuration
+    LambdaFunction.get_configuration = get_configuration
+    PATCHES.append("Lambda keeps and returns DeadLetterConfig and LoggingConfig")
+
+
+def patch_ecs_service_settings():
+    """moto's CreateService/UpdateService drop the capacity provider strategy, the
+    deployment configuration, managed tags and ECS Exec, and call every service
+    without a launch type "EC2". The provider reads them back, sees them gone, and
+    plans a change (for the strategy: one it refuses without force_new_deployment).
+    Keep what the caller sent and return it, as ECS does."""
+    from botocore import xform_name
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    settings = (
+        "capacityProviderStrategy",
+        "deploymentConfiguration",
+        "enableECSManagedTags",
+        "enableExecuteCommand",
+        "healthCheckGracePeriodSeconds",
+        "availabilityZoneRebalancing",
+    )
+
+    def remember(response, service):
+        for key in settings:
+            value = response._get_param(key)
+            if value is not None:
+                setattr(service, xform_name(key), value)
+        if response._get_param("capacityProviderStrategy") and not response._get_param("launchType"):
+            service.launch_type = None
+            for deployment in service.deployments:
+                deployment.pop("launchType", None)
+                deployment["capacityProviderStrategy"] = service.capacity_provider_strategy
+
+    for operation in ("create_service", "update_service"):
+        original = getattr(EC2ContainerServiceResponse, operation)
+
+        def patched(self, _original=original):
+            result = _original(self)
+            remember(self, result.result["service"])
+            return result
+
+        setattr(EC2ContainerServiceResponse, operation, patched)
+    PATCHES.append("ECS CreateService/UpdateService keep and return capacityProviderStrategy, deploymentConfiguration, "
+                   "enableECSManagedTags, enableExecuteCommand, healthCheckGracePeriodSeconds (moto drops them)")
+
+
+class SmithyRpcV2Cbor:
+    """WSGI middleware: the AWS SDK for Go v2 (and so the provider) calls CloudWatch in
+    the Smithy RPC v2 CBOR protocol (POST /service/<Service>/operation/<Operation>,
+    CBOR bodies), which moto does not speak. Translate each call to the protocol moto
+    does speak for that service (query or JSON, from botocore's model), and the answer
+    back to CBOR."""
+
+    PATH = re.compile(r"^/service/(?P<service>[^/]+)/operation/(?P<operation>[^/]+)$")
+
+    def __init__(self, app):
+        self.app = app
+        self.models = {}
+
+    def model(self, signing_name):
+        import botocore.session
+
+        if signing_name not in self.models:
+            session = botocore.session.get_session()
+            found = None
+            for name in [signing_name, *session.get_available_services()]:
+                try:
+                    model = session.get_service_model(name)
+                except Exception:  # noqa: BLE001 - not a service name
+                    continue
+                if signing_name in (model.signing_name, model.endpoint_prefix, model.service_name):
+                    found = model
+                    break
+            self.models[signing_name] = found
+        return self.models[signing_name]
+
+    def __call__(self, environ, start_response):
+        match = self.PATH.match(environ.get("PATH_INFO", ""))
+        if not match or environ.get("HTTP_SMITHY_PROTOCOL", "").lower() != "rpc-v2-cbor":
+            return self.app(environ, start_response)
+        scope = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+        model = self.model(scope.group(1)) if scope else None
+        if model is None or model.protocol not in ("query", "json"):
+            return self.reply(start_response, 501, {"__type": "NotImplemented", "message": f"rpc-v2-cbor bridge: no query/json model for {match.group('service')}"})
+        operation = model.operation_model(match.group("operation"))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        params = cbor_decode(raw) if raw else {}
+        inner = dict(environ)
+        inner.pop("HTTP_SMITHY_PROTOCOL", None)
+        inner["PATH_INFO"] = "/"
+        if model.protocol == "query":
+            from botocore.serialize import QuerySerializer
+
+            body = urllib.parse.urlencode(QuerySerializer().serialize_to_request(params, operation)["body"]).encode()
+            inner["CONTENT_TYPE"] = "application/x-www-form-urlencoded; charset=utf-8"
+        else:
+            from botocore.serialize import JSONSerializer
+
+            request = JSONSerializer().serialize_to_request(params, operation)
+            body = request["body"] if isinstance(request["body"], bytes) else request["body"].encode()
+            inner["CONTENT_TYPE"] = request["headers"]["Content-Type"]
+            inner["HTTP_X_AMZ_TARGET"] = request["headers"]["X-Amz-Target"]
+        inner["CONTENT_LENGTH"] = str(len(body))
+        inner["wsgi.input"] = io.BytesIO(body)
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = int(status.split(" ", 1)[0])
+            captured["headers"] = dict(headers)
+            return lambda data: None
+
+        answer = b"".join(self.app(inner, capture))
+        from botocore.parsers import JSONParser, QueryParser
+
+        parser = QueryParser() if model.protocol == "query" else JSONParser()
+        shape = operation.output_shape if captured["status"] < 400 else None
+        parsed = parser.parse({"body": answer, "headers": captured["headers"], "status_code": captured["status"]}, shape)
+        parsed.pop("ResponseMetadata", None)
+        if captured["status"] >= 400:
+            error = parsed.get("Error", {})
+            return self.reply(start_response, captured["status"], {"__type": error.get("Code", "InternalFailure"), "message": error.get("Message", "")})
+        return self.reply(start_response, captured["status"], parsed)
+
+    @staticmethod
+    def reply(start_response, status, value):
+        body = cbor_encode(value)
+        start_response(
+            f"{status} {'OK' if status < 400 else 'Error'}",
+            [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+
+def cbor_decode(data):
+    """Decodes one CBOR item (RFC 8949): what Smithy RPC v2 requests use."""
+    value, _ = _cbor_item(memoryview(data), 0)
+    return value
+
+
+def _cbor_length(data, offset, info):
+    if info < 24:
+        return info, offset
+    size = {24: 1, 25: 2, 26: 4, 27: 8}.get(info)
+    if size is None:
+        return None, offset  # indefinite length
+    return int.from_bytes(data[offset : offset + size], "big"), offset + size
+
+
+def _cbor_item(data, offset):
+    initial = data[offset]
+    offset += 1
+    major, info = initial >> 5, initial & 0x1F
+    if major == 7:
+        if info == 20:
+            return False, offset
+        if info == 21:
+            return True, offset
+        if info in (22, 23):
+            return None, offset
+        if info == 25:
+            return struct.unpack(">e", data[offset : offset + 2])[0], offset + 2
+        if info == 26:
+            return struct.unpack(">f", data[offset : offset + 4])[0], offset + 4
+        if info == 27:
+            return struct.unpack(">d", data[offset : offset + 8])[0], offset + 8
+        raise ValueError(f"unsupported CBOR simple value {info}")
+    length, offset = _cbor_length(data, offset, info)
+    if major == 0:
+        return length, offset
+    if major == 1:
+        return -1 - length, offset
+    if major in (2, 3):
+        if length is None:
+            chunks = []
+            while data[offset] != 0xFF:
+                chunk, offset = _cbor_item(data, offset)
+                chunks.append(chunk)
+            joined = (b"" if major == 2 else "").join(chunks)
+            return joined, offset + 1
+        raw = bytes(data[offset : offset + length])
+        return (raw if major == 2 else raw.decode("utf-8")), offset + length
+    if major == 4:
+        items = []
+        while (length is None and data[offset] != 0xFF) or (length is not None and len(items) < length):
+            item, offset = _cbor_item(data, offset)
+            items.append(item)
+        return items, offset + (1 if length is None else 0)
+    if major == 5:
+        result = {}
+        while (length is None and data[offset] != 0xFF) or (length is not None and len(result) < length):
+            key, offset = _cbor_item(data, offset)
+            result[key], offset = _cbor_item(data, offset)
+        return result, offset + (1 if length is None else 0)
+    if major == 6:
+        value, offset = _cbor_item(data, offset)
+        if length == 1:  # epoch-based date/time
+            return datetime.datetime.fromtimestamp(value, datetime.timezone.utc), offset
+        return value, offset
+    raise ValueError(f"unsupported CBOR major type {major}")
+
+
+def cbor_encode(value):
+    """Encodes a botocore-parsed value as CBOR, timestamps as tag 1 (Smithy RPC v2)."""
+    out = bytearray()
+    _cbor_put(out, value)
+    return bytes(out)
+
+
+def _cbor_head(out, major, length):
+    if length < 24:
+        out.append(major << 5 | length)
+    elif length < 0x100:
+        out += bytes([major << 5 | 24, length])
+    elif length < 0x10000:
+        out += bytes([major << 5 | 25]) + length.to_bytes(2, "big")
+    elif length < 0x100000000:
+        out += bytes([major << 5 | 26]) + length.to_bytes(4, "big")
+    else:
+        out += bytes([major << 5 | 27]) + length.to_bytes(8, "big")
+
+
+def _cbor_put(out, value):
+    if value is None:
+        out.append(0xF6)
+    elif value is True:
+        out.append(0xF5)
+    elif value is False:
+        out.append(0xF4)
+    elif isinstance(value, int):
+        _cbor_head(out, 0, value) if value >= 0 else _cbor_head(out, 1, -1 - value)
+    elif isinstance(value, float):
+        out += b"\xfb" + struct.pack(">d", value)
+    elif isinstance(value, datetime.datetime):
+        out.append(0xC1)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        _cbor_put(out, value.timestamp())
+    elif isinstance(value, (bytes, bytearray)):
+        _cbor_head(out, 2, len(value))
+        out += value
+    elif isinstance(value, str):
+        raw = value.encode("utf-8")
+        _cbor_head(out, 3, len(raw))
+        out += raw
+    elif isinstance(value, (list, tuple)):
+        _cbor_head(out, 4, len(value))
+        for item in value:
+            _cbor_put(out, item)
+    elif isinstance(value, dict):
+        _cbor_head(out, 5, len(value))
+        for key, item in value.items():
+            _cbor_put(out, key)
+            _cbor_put(out, item)
+    else:
+        raise TypeError(f"cannot encode {type(value).__name__} as CBOR")
+
+
+def backend_app_factory(log):
+    """moto's per-service Flask app, with NotImplementedError (an action moto lacks)
+    answered 501 NotImplemented naming the action, at once, instead of a 500 that the
+    AWS SDKs retry; each one is logged for the report."""
+    from flask import request
+    from moto.server import create_backend_app
+
+    lock = threading.Lock()
+
+    def create_app(service):
+        app = create_backend_app(service)
+
+        @app.errorhandler(NotImplementedError)
+        def not_implemented(error):
+            action = request.headers.get("X-Amz-Target") or request.values.get("Action") or f"{request.method} {request.path}"
+            message = f"moto does not implement {service}: {action} ({error})"
+            if log:
+                with lock, open(log, "a", encoding="utf-8") as out:
+                    out.write(message + "\n")
+            return error_response(service, message)
+
+        return app
+
+    return create_app
+
+
+def error_response(service, message):
+    """A NotImplemented error in the protocol the caller speaks, so its SDK shows the message."""
+    from flask import request
+    from xml.sax.saxutils import escape
+
+    headers = {"x-amzn-ErrorType": "NotImplemented"}
+    content_type = request.headers.get("Content-Type", "")
+    if "X-Amz-Target" in request.headers or "json" in content_type:
+        return json.dumps({"__type": "NotImplemented", "message": message}), 501, {**headers, "Content-Type": "application/x-amz-json-1.1"}
+    error = f"<Code>NotImplemented</Code><Message>{escape(message)}</Message>"
+    if service == "ec2":
+        body = f"<Response><Errors><Error>{error}</Error></Errors><RequestID>rehearsal</RequestID></Response>"
+    elif "Action" in request.values:
+        body = f"<ErrorResponse><Error><Type>Sender</Type>{error}</Error><RequestId>rehearsal</RequestId></ErrorResponse>"
+    elif service in ("s3", "route53", "cloudfront"):
+        body = f"<Error>{error}</Error>"
+    else:  # REST-JSON services (lambda, scheduler, logs' REST side, ...)
+        return json.dumps({"message": message}), 501, {**headers, "Content-Type": "application/json"}
+    return body, 501, {**headers, "Content-Type": "text/xml"}
+
+
+def serve(args):
+    die_with_parent()
+    import moto
+    from moto.server import DomainDispatcherApplication
+    from werkzeug.serving import make_server
+
+    patch_moto()
+    app = SmithyRpcV2Cbor(DomainDispatcherApplication(backend_app_factory(args.log)))
+    PATCHES.append("Smithy RPC v2 CBOR requests (the Go SDK's CloudWatch protocol) are translated to moto's query/JSON "
+                   "protocol and answered in CBOR")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    port = server.server_port
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    signal.signal(signal.SIGINT, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    ready = {"endpoint": f"http://127.0.0.1:{port}", "port": port, "pid": os.getpid(), "accountId": ACCOUNT_ID,
+             "motoVersion": moto.__version__, "patches": PATCHES}
+    with open(args.ready + ".tmp", "w", encoding="utf-8") as out:
+        json.dump(ready, out)
+    os.replace(args.ready + ".tmp", args.ready)
+    print(f"moto: serving {ready['endpoint']} (pid {ready['pid']})", flush=True)
+    server.serve_forever()
+    print("moto: stopped", flush=True)
+
+
+def seed(args):
+    import boto3
+
+    def client(service):
+        return boto3.client(service, endpoint_url=args.endpoint, region_name=args.region)
+
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    zones = [zone["ZoneName"] for zone in ec2.describe_availability_zones()["AvailabilityZones"]]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{index}.0/24", AvailabilityZone=zones[index % len(zones)])["Subnet"]["SubnetId"]
+        for index in range(args.subnets)
+    ]
+
+    def group(name, description):
+        return ec2.create_security_group(GroupName=name, Description=description, VpcId=vpc)["GroupId"]
+
+    redis = group("rehearsal-redis", "Stands in for the ElastiCache Redis security group")
+    aurora = group("rehearsal-aurora", "Stands in for the Aurora security group")
+    s3 = client("s3")
+    if args.region == "us-east-1":
+        s3.create_bucket(Bucket=args.bucket)
+    else:
+        s3.create_bucket(Bucket=args.bucket, CreateBucketConfiguration={"LocationConstraint": args.region})
+    s3.put_bucket_versioning(Bucket=args.bucket, VersioningConfiguration={"Status": "Enabled"})
+    json.dump(
+        {"vpcId": vpc, "privateSubnetIds": subnets, "redisSecurityGroupId": redis, "auroraSecurityGroupId": aurora},
+        sys.stdout,
+    )
+    sys.stdout.write("\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve")
+    serve_parser.add_argument("--ready", required=True)
+    serve_parser.add_argument("--log")
+    seed_parser = commands.add_parser("seed")
+    seed_parser.add_argument("--endpoint", required=True)
+    seed_parser.add_argument("--region", required=True)
+    seed_parser.add_argument("--bucket", required=True)
+    seed_parser.add_argument("--subnets", type=int, default=2)
+    args = parser.parse_args()
+    if args.command == "seed" and not args.endpoint.startswith("http://127."):
+        parser.error("--endpoint must be a loopback address")
+    (serve if args.command == "serve" else seed)(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+/*
+ * The rehearsal report (Markdown) and its verdict, from what tools/terraform/rehearse.ts
+ * recorded. Pure: the same input gives the same text.
+ */
+import { MOTO_DIFFERENCES } from './moto-differences';
+import { cell, explain, type Difference, type KnownDifference, type MotoTarget, type RehearsalNetwork } from './rehearsal';
+
+/** What moto_rehearsal.py serve wrote once it answered. */
+export interface MotoReady {
+  readonly endpoint: string;
+  readonly accountId: string;
+  readonly motoVersion: string;
+  /** One line per patch the launcher applied to moto. */
+  readonly patches: readonly string[];
+}
+
+/** One tofu command of one stack. */
+export interface Step {
+  ok: boolean;
+  seconds: number;
+  errors: string[];
+}
+
+/** One stack through the rehearsal. */
+export interface StackRun {
+  readonly name: string;
+  dir: string;
+  stateKey: string;
+  init?: Step;
+  apply?: Step & { added?: number };
+  plan?: Step & { exitCode?: number };
+  destroy?: Step & { removed?: number };
+  outputs?: Record<string, { value: unknown }>;
+}
+
+/** One terraform_remote_state read, checked against the producing stack's output. */
+export interface CrossStackCheck {
+  readonly consumer: string;
+  readonly data: string;
+  readonly output: string;
+  readonly producer?: string;
+  readonly resolved: boolean;
+  readonly note: string;
+}
+
+export interface ReportInput {
+  readonly environment: string;
+  /** "OpenTofu v1.12.6, hashicorp/aws 6.25.0 (…)" */
+  readonly engine: string;
+  readonly moto: MotoReady;
+  readonly target: MotoTarget;
+  readonly network: RehearsalNetwork;
+  readonly runs: readonly StackRun[];
+  readonly checks: readonly CrossStackCheck[];
+  readonly differences: readonly Difference[];
+  /** Lines of the launcher's NotImplemented log. */
+  readonly unsupported: readonly string[];
+  readonly seconds: number;
+  /** @default MOTO_DIFFERENCES */
+  readonly known?: readonly KnownDifference[];
+}
+
+/**
+ * The report, and whether the rehearsal passed: every stack initialized, applied,
+ * planned again and destroyed; every cross-stack read resolved; and every planned
+ * change explained (drift is listed, explained where known, and never fails it).
+ */
+export function renderReport(input: ReportInput): { markdown: string; ok: boolean } {
+  const { moto, target, network, runs, checks, differences } = input;
+  const known = input.known ?? MOTO_DIFFERENCES;
+  const lines: string[] = [];
+  const mark = (step?: Step) => (step === undefined ? '–' : `${step.ok ? 'ok' : '**FAILED**'} ${step.seconds.toFixed(1)}s`);
+  lines.push(
+    `# Deploy rehearsal: ${input.environment} against moto`,
+    '',
+    `- Engine: ${input.engine}.`,
+    `- moto ${moto.motoVersion} on ${target.endpoint}, account ${target.accountId}, region ${target.region}.`,
+    `- Rehearsal copy of environments/${input.environment}.yaml: network ${network.vpcId} (subnets ${network.privateSubnetIds.join(', ')}), ` +
+      `Redis SG ${network.redisSecurityGroupId}, Aurora SG ${network.auroraSecurityGroupId}, all created in moto first; ` +
+      `allowedAccountIds [${target.accountId}]; state in s3://${target.bucket} (moto).`,
+    `- Took ${input.seconds.toFixed(0)}s.`,
+    '',
+    '## Stacks',
+    '',
+    '| stack | init | apply | added | plan again | destroy | destroyed |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const run of runs) {
+    const planned =
+      run.plan === undefined
+        ? '–'
+        : run.plan.ok
+          ? `${run.plan.exitCode === 0 ? 'no changes' : '**changes**'} ${run.plan.seconds.toFixed(1)}s`
+          : mark(run.plan);
+    lines.push(
+      `| ${run.name} | ${mark(run.init)} | ${mark(run.apply)} | ${run.apply?.added ?? '–'} | ${planned} | ${mark(run.destroy)} | ${run.destroy?.removed ?? '–'} |`,
+    );
+  }
+  const errors = runs.flatMap((run) => [run.init, run.apply, run.plan, run.destroy].flatMap((step) => step?.errors ?? []));
+  if (errors.length) lines.push('', '## Errors', '', ...errors.map((e) => `- ${e}`));
+
+  lines.push('', '## Cross-stack references', '');
+  if (checks.length === 0) lines.push("No stack reads another stack's outputs (no terraform_remote_state in the synthesized stacks).");
+  else {
+    lines.push('| stack | reads | from | resolved | value |', '| --- | --- | --- | --- | --- |');
+    for (const c of checks) {
+      lines.push(`| ${c.consumer} | ${c.data}.outputs.${c.output} | ${c.producer ?? '?'} | ${c.resolved ? 'yes' : '**NO**'} | ${cell(c.note)} |`);
+    }
+  }
+
+  // Explanations are footnotes: one number per distinct reason.
+  const notes: string[] = [];
+  const note = (why: string) => {
+    const index = notes.indexOf(why);
+    if (index !== -1) return `[${index + 1}]`;
+    notes.push(why);
+    return `[${notes.length}]`;
+  };
+  const table = (list: readonly Difference[], missing: string) => {
+    let unexplained = 0;
+    lines.push('| stack | address | actions | attribute | state after apply | moto / plan | why |', '| --- | --- | --- | --- | --- | --- | --- |');
+    for (const d of list) {
+      const reasons = explain(d, known);
+      const attributes = d.attributes.length ? d.attributes : [{ path: '(resource)', before: null, after: null }];
+      attributes.forEach((a, i) => {
+        const why = reasons[i];
+        if (why === undefined) unexplained++;
+        lines.push(
+          `| ${d.stack} | ${d.address} | ${d.actions.join(', ')} | ${cell(a.path)} | ${cell(a.before, 80)} | ${cell(a.after, 80)} | ${why === undefined ? missing : note(why)} |`,
+        );
+      });
+    }
+    return unexplained;
+  };
+
+  const changes = differences.filter((d) => d.kind !== 'drift');
+  // Drift where every attribute is only null against empty is representation, not a difference.
+  const drift = differences.filter((d) => d.kind === 'drift' && d.attributes.length > 0);
+  const representational = differences.filter((d) => d.kind === 'drift' && d.attributes.length === 0).length;
+  const planned = runs.filter((r) => r.plan !== undefined);
+
+  lines.push('', '## What a second plan would change', '');
+  let unexplained = 0;
+  if (planned.length < runs.length) lines.push('Not every stack was planned again (see the stacks table).', '');
+  if (changes.length > 0) unexplained = table(changes, '**unexplained**');
+  else if (planned.length > 0) lines.push(`Nothing: ${planned.length === runs.length ? 'every stack' : 'every stack planned'} plans clean after apply.`);
+
+  lines.push('', '## Read back differently (drift; nothing planned for it)', '');
+  lines.push(
+    'What the refresh before the second plan found changed since apply wrote the state; a change it leads to is listed above.' +
+      (representational ? ` ${representational} more resource(s) differ only as null against empty and are not listed.` : ''),
+    '',
+  );
+  if (drift.length === 0) lines.push('Nothing.');
+  else table(drift, 'not explained');
+
+  if (notes.length) lines.push('', ...notes.map((why, i) => `${i + 1}. ${why}`));
+
+  lines.push('', '## moto', '');
+  lines.push('Patched by tools/terraform/moto_rehearsal.py where moto lacks an API the stacks use:', '');
+  lines.push(...(moto.patches.length ? moto.patches.map((p) => `- ${p}`) : ['- none']));
+  lines.push('', 'APIs called that moto does not implement:', '');
+  lines.push(...(input.unsupported.length ? input.unsupported.map((u) => `- ${u}`) : ['- none']));
+
+  const ok =
+    runs.length > 0 &&
+    runs.every((r) => r.init?.ok && r.apply?.ok && r.plan?.ok && r.destroy?.ok) &&
+    checks.every((c) => c.resolved) &&
+    unexplained === 0;
+  lines.push('', `Result: ${ok ? 'PASSED' : 'FAILED'}${unexplained ? ` (${unexplained} unexplained planned change(s))` : ''}.`, '');
+  return { markdown: lines.join('\n'), ok };
+}

@@ -1,0 +1,360 @@
+/*
+ * The pure parts of the deploy rehearsal (tools/terraform/rehearse.ts): the
+ * rehearsal copy of an environment file, the order stacks apply in, the override
+ * file that points a stack at the moto server, the cross-stack references to
+ * check, and the attribute-level report of what a second plan would change.
+ */
+import { parseDocument } from 'yaml';
+
+/** Where the rehearsal runs: a moto server on loopback and what was created in it. */
+export interface MotoTarget {
+  /** http://127.0.0.1:<port> */
+  readonly endpoint: string;
+  readonly region: string;
+  /** moto's account (123456789012 unless MOTO_ACCOUNT_ID says otherwise). */
+  readonly accountId: string;
+  /** The state bucket, created in moto before the first init. */
+  readonly bucket: string;
+}
+
+/** The network the environment file points at, as created in moto. */
+export interface RehearsalNetwork {
+  readonly vpcId: string;
+  readonly privateSubnetIds: readonly string[];
+  readonly redisSecurityGroupId: string;
+  readonly auroraSecurityGroupId: string;
+}
+
+/** Fake credentials moto accepts; nothing else ever sees them. */
+export const FAKE_CREDENTIALS = { access_key: 'rehearsal', secret_key: 'rehearsal' } as const;
+
+/**
+ * The rehearsal copy of an environment file: the same lanes, parameters and
+ * sizes, with the network ids moto returned, moto's account and an S3 state in
+ * moto. Comments and key order survive, so the copy reads like the original.
+ */
+export function rehearsalEnvironment(text: string, network: RehearsalNetwork, target: MotoTarget): string {
+  const doc = parseDocument(text);
+  doc.setIn(['network', 'vpcId'], network.vpcId);
+  doc.setIn(['network', 'privateSubnetIds'], doc.createNode([...network.privateSubnetIds], { flow: true }));
+  doc.setIn(['network', 'redis', 'securityGroupId'], network.redisSecurityGroupId);
+  doc.setIn(['network', 'aurora', 'securityGroupId'], network.auroraSecurityGroupId);
+  doc.setIn(['allowedAccountIds'], doc.createNode([target.accountId], { flow: true }));
+  doc.setIn(['state'], doc.createNode({ backend: 's3', bucket: target.bucket, region: target.region }, { flow: true }));
+  return doc.toString();
+}
+
+/** cdktf.out/manifest.json, the parts the order needs. */
+export interface CdktfManifest {
+  readonly stacks: Readonly<Record<string, { readonly name: string; readonly dependencies?: readonly string[] }>>;
+}
+
+/**
+ * Stacks in the order they apply: every stack after the stacks it depends on
+ * (manifest `dependencies`), ties broken by `roles` (the stack name's last word,
+ * networking → parameters → workers → scaling), then by name.
+ */
+export function applyOrder(manifest: CdktfManifest, roles: readonly string[]): string[] {
+  const names = Object.keys(manifest.stacks);
+  const rank = (name: string) => {
+    const index = roles.findIndex((role) => name.endsWith(`-${role}`));
+    return index === -1 ? roles.length : index;
+  };
+  const byPreference = [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const done: string[] = [];
+  const visiting = new Set<string>();
+  const visit = (name: string, chain: string[]) => {
+    if (done.includes(name)) return;
+    if (visiting.has(name)) throw new Error(`stack dependency cycle: ${[...chain, name].join(' → ')}`);
+    visiting.add(name);
+    const deps = [...(manifest.stacks[name]?.dependencies ?? [])].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+    for (const dep of deps) {
+      if (!(dep in manifest.stacks)) throw new Error(`stack ${name} depends on ${dep}, which the manifest does not have`);
+      visit(dep, [...chain, name]);
+    }
+    visiting.delete(name);
+    done.push(name);
+  };
+  for (const name of byPreference) visit(name, []);
+  return done;
+}
+
+/** The parts of a synthesized cdk.tf.json the override reads. */
+export interface StackJson {
+  readonly provider?: Readonly<Record<string, unknown>>;
+  readonly terraform?: { readonly backend?: Readonly<Record<string, Readonly<Record<string, unknown>>>> };
+  readonly data?: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>>;
+  readonly [key: string]: unknown;
+}
+
+/**
+ * The endpoint names the provider accepts (its schema's `endpoints` block),
+ * deprecated aliases left out: every one is pointed at moto, so a resource added
+ * later reaches moto too (and fails fast there) instead of reaching for AWS.
+ */
+export function endpointNames(providerSchema: unknown): string[] {
+  const schemas = (providerSchema as { provider_schemas?: Record<string, ProviderSchema> }).provider_schemas ?? {};
+  const aws = Object.entries(schemas).find(([source]) => source.endsWith('/hashicorp/aws'))?.[1];
+  const attributes = aws?.provider?.block?.block_types?.endpoints?.block?.attributes;
+  if (!attributes) throw new Error('the provider schema has no endpoints block');
+  return Object.entries(attributes)
+    .filter(([, attribute]) => !attribute.deprecated)
+    .map(([name]) => name)
+    .sort();
+}
+
+interface ProviderSchema {
+  readonly provider?: {
+    readonly block?: {
+      readonly block_types?: {
+        readonly endpoints?: { readonly block?: { readonly attributes?: Record<string, { readonly deprecated?: boolean }> } };
+      };
+    };
+  };
+}
+
+/** S3 backend (and terraform_remote_state) settings that keep state in moto. */
+export function s3StateConfig(target: MotoTarget, key: string): Record<string, unknown> {
+  return {
+    bucket: target.bucket,
+    key,
+    region: target.region,
+    encrypt: true,
+    use_lockfile: true,
+    use_path_style: true,
+    endpoints: { s3: target.endpoint, sts: target.endpoint, iam: target.endpoint, dynamodb: target.endpoint },
+    skip_credentials_validation: true,
+    skip_requesting_account_id: true,
+    skip_metadata_api_check: true,
+    skip_region_validation: true,
+    ...FAKE_CREDENTIALS,
+  };
+}
+
+/** The state key a backend (or remote state) block used, as the rehearsal names it in moto. */
+export function stateKey(type: string, config: Readonly<Record<string, unknown>>, fallback: string): string {
+  if (type === 's3' && typeof config.key === 'string') return config.key;
+  if (type === 'local' && typeof config.path === 'string') {
+    // terraform.<stack>.tfstate → <stack>.tfstate, the key its own local→s3 override uses.
+    const file = config.path.split('/').pop() ?? config.path;
+    return file.replace(/^terraform\./, '');
+  }
+  if (type === 'local') return fallback;
+  throw new Error(`a "${type}" backend cannot be rehearsed in moto (only local and s3)`);
+}
+
+/**
+ * `rehearsal_override.tf.json` for one stack: the AWS provider(s) pointed at moto
+ * (every endpoint, fake credentials, no credential/metadata/region checks, path-style
+ * S3, moto's account allowed), the state in moto's S3, and every
+ * terraform_remote_state read from there. The synthesized JSON itself is untouched.
+ */
+export function rehearsalOverride(
+  stackName: string,
+  stack: StackJson,
+  target: MotoTarget,
+  endpoints: readonly string[],
+): Record<string, unknown> {
+  const override: Record<string, unknown> = {
+    '//': 'Written by tools/terraform/rehearse.ts for a rehearsal against moto; never deployed.',
+  };
+  const providers = stack.provider?.aws;
+  if (providers !== undefined) {
+    const list = (Array.isArray(providers) ? providers : [providers]) as Record<string, unknown>[];
+    override.provider = {
+      aws: list.map((original) => ({
+        ...(original.alias !== undefined ? { alias: original.alias } : {}),
+        ...FAKE_CREDENTIALS,
+        allowed_account_ids: [target.accountId],
+        skip_credentials_validation: true,
+        skip_metadata_api_check: true,
+        skip_region_validation: true,
+        s3_use_path_style: true,
+        // moto answers at once; a retry loop on an API it lacks would only hide the error.
+        max_retries: 1,
+        endpoints: [Object.fromEntries(endpoints.map((name) => [name, target.endpoint]))],
+      })),
+    };
+  }
+  const backend = Object.entries(stack.terraform?.backend ?? { local: {} })[0];
+  override.terraform = { backend: { s3: s3StateConfig(target, stateKey(backend[0], backend[1], `${stackName}.tfstate`)) } };
+  const remote = stack.data?.terraform_remote_state;
+  if (remote) {
+    override.data = {
+      terraform_remote_state: Object.fromEntries(
+        Object.entries(remote).map(([name, block]) => {
+          const type = String(block.backend);
+          const config = (block.config ?? {}) as Record<string, unknown>;
+          return [name, { backend: 's3', config: s3StateConfig(target, stateKey(type, config, `${name}.tfstate`)) }];
+        }),
+      ),
+    };
+  }
+  return override;
+}
+
+/** One cross-stack read: data.terraform_remote_state.<data>.outputs.<output>. */
+export interface RemoteStateReference {
+  readonly data: string;
+  readonly output: string;
+}
+
+/** Every remote-state output a stack reads, found in its expressions. */
+export function remoteStateReferences(stack: StackJson): RemoteStateReference[] {
+  const found = new Map<string, RemoteStateReference>();
+  const pattern = /data\.terraform_remote_state\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)/g;
+  for (const match of JSON.stringify(stack).matchAll(pattern)) {
+    found.set(`${match[1]}.${match[2]}`, { data: match[1], output: match[2] });
+  }
+  return [...found.values()].sort((a, b) => `${a.data}.${a.output}`.localeCompare(`${b.data}.${b.output}`));
+}
+
+/** An attribute that differs: its path (`container_definitions`, `tags.app`, `ingress[0].from_port`). */
+export interface AttributeDifference {
+  readonly path: string;
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+/** What a plan reports for one resource or output. */
+export interface Difference {
+  /** drift: moto returned something else than was applied; change: the plan would act; output: an output would change. */
+  readonly kind: 'drift' | 'change' | 'output';
+  readonly stack: string;
+  readonly address: string;
+  readonly type?: string;
+  readonly actions: readonly string[];
+  readonly attributes: readonly AttributeDifference[];
+}
+
+interface ResourceChangeJson {
+  readonly address: string;
+  readonly type?: string;
+  readonly change: {
+    readonly actions: readonly string[];
+    readonly before?: unknown;
+    readonly after?: unknown;
+    readonly after_unknown?: unknown;
+  };
+}
+
+/** `tofu show -json <planfile>`, the parts the report reads. */
+export interface PlanJson {
+  readonly resource_drift?: readonly ResourceChangeJson[];
+  readonly resource_changes?: readonly ResourceChangeJson[];
+  readonly output_changes?: Readonly<Record<string, ResourceChangeJson['change']>>;
+}
+
+const UNKNOWN = '(known after apply)';
+
+/** Every leaf attribute whose value differs between `before` and `after`. */
+export function attributeDifferences(before: unknown, after: unknown, unknown: unknown = undefined, path = ''): AttributeDifference[] {
+  if (unknown === true) return [{ path: path || '(value)', before, after: UNKNOWN }];
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (Array.isArray(before) && Array.isArray(after)) {
+    const out: AttributeDifference[] = [];
+    const unknowns = Array.isArray(unknown) ? unknown : [];
+    for (let i = 0; i < Math.max(before.length, after.length); i++) {
+      out.push(...attributeDifferences(before[i], after[i], unknowns[i], `${path}[${i}]`));
+    }
+    return out;
+  }
+  if (isObject(before) && isObject(after)) {
+    const unknowns = isObject(unknown) ? unknown : {};
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after), ...Object.keys(unknowns)])].sort();
+    return keys.flatMap((key) => attributeDifferences(before[key], after[key], unknowns[key], path ? `${path}.${key}` : key));
+  }
+  if (isObject(unknown) || Array.isArray(unknown)) {
+    // after is null/absent but parts of it are unknown: report the whole value
+    if (containsTrue(unknown)) return [{ path: path || '(value)', before, after: UNKNOWN }];
+  }
+  const same = JSON.stringify(normalize(before)) === JSON.stringify(normalize(after));
+  return same ? [] : [{ path: path || '(value)', before, after }];
+}
+
+function containsTrue(value: unknown): boolean {
+  if (value === true) return true;
+  if (Array.isArray(value)) return value.some(containsTrue);
+  if (typeof value === 'object' && value !== null) return Object.values(value).some(containsTrue);
+  return false;
+}
+
+/** Absent, null, empty list and empty map are the same thing to a plan. */
+function normalize(value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  if (Array.isArray(value) && value.length === 0) return null;
+  if (typeof value === 'object' && value !== null && Object.keys(value).length === 0) return null;
+  return value;
+}
+
+/** Every drift, resource change and output change of a plan, attribute by attribute. */
+export function planDifferences(stack: string, plan: PlanJson): Difference[] {
+  const out: Difference[] = [];
+  for (const drift of plan.resource_drift ?? []) {
+    out.push({
+      kind: 'drift',
+      stack,
+      address: drift.address,
+      type: drift.type,
+      actions: drift.change.actions,
+      attributes: attributeDifferences(drift.change.before, drift.change.after),
+    });
+  }
+  for (const change of plan.resource_changes ?? []) {
+    const actions = change.change.actions;
+    if (actions.length === 1 && (actions[0] === 'no-op' || actions[0] === 'read')) continue;
+    out.push({
+      kind: 'change',
+      stack,
+      address: change.address,
+      type: change.type,
+      actions,
+      attributes: attributeDifferences(change.change.before, change.change.after, change.change.after_unknown),
+    });
+  }
+  for (const [name, change] of Object.entries(plan.output_changes ?? {})) {
+    if (change.actions.length === 1 && change.actions[0] === 'no-op') continue;
+    out.push({
+      kind: 'output',
+      stack,
+      address: `output.${name}`,
+      actions: change.actions,
+      attributes: attributeDifferences(change.before, change.after, change.after_unknown),
+    });
+  }
+  return out;
+}
+
+/** A difference moto cannot avoid, and why. */
+export interface KnownDifference {
+  /** Resource type (exact), or undefined for any. */
+  readonly type?: string;
+  /** Attribute path pattern; every differing attribute must match for the difference to count as known. */
+  readonly path: RegExp;
+  readonly kind?: Difference['kind'];
+  readonly why: string;
+}
+
+/**
+ * The explanation for every attribute of a difference, or undefined for an
+ * attribute nothing explains (the rehearsal fails on those).
+ */
+export function explain(difference: Difference, known: readonly KnownDifference[]): (string | undefined)[] {
+  const attributes = difference.attributes.length ? difference.attributes : [{ path: '(resource)', before: null, after: null }];
+  return attributes.map(
+    (attribute) =>
+      known.find(
+        (k) =>
+          (k.type === undefined || k.type === difference.type) &&
+          (k.kind === undefined || k.kind === difference.kind) &&
+          k.path.test(attribute.path),
+      )?.why,
+  );
+}
+
+/** A value for a Markdown table cell: JSON, shortened. */
+export function cell(value: unknown, max = 120): string {
+  const text = value === undefined ? '(absent)' : typeof value === 'string' ? value : JSON.stringify(value);
+  const short = text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return short.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}

@@ -1,0 +1,335 @@
+/*
+ * The deploy rehearsal itself; tools/terraform/rehearse.sh starts moto first and
+ * stops it after, whatever happens here.
+ *
+ *   node tools/run-app.cjs tools/terraform/rehearse.ts --environment staging \
+ *     --moto <moto.json> --scratch <dir> --report-dir .cache/rehearsal/staging
+ *
+ * 1. creates in moto the VPC, subnets and security groups the environment file
+ *    points at, and the state bucket;
+ * 2. synthesizes a rehearsal copy of environments/<env>.yaml (moto's ids and
+ *    account, state in moto's S3) into the scratch folder;
+ * 3. per stack, in dependency order: a scratch copy with rehearsal_override.tf.json,
+ *    `tofu init`, `tofu apply`; then checks that every terraform_remote_state read
+ *    resolves to the producing stack's output;
+ * 4. `tofu plan -detailed-exitcode` on every stack and lists every attribute that
+ *    would change, each with its explanation (rehearsal.ts MOTO_DIFFERENCES);
+ * 5. `tofu destroy` in reverse order.
+ * Exit codes: 0 applied, resolved, no unexplained difference, destroyed; 1 otherwise;
+ * 2 usage error.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseEnvironment } from '@queue-lanes/config';
+import { composeEnvironment, STACK_ROLES } from '@queue-lanes/stacks';
+import { App } from 'cdktf';
+import {
+  applyOrder,
+  cell,
+  endpointNames,
+  planDifferences,
+  rehearsalEnvironment,
+  rehearsalOverride,
+  remoteStateReferences,
+  stateKey,
+  type CdktfManifest,
+  type Difference,
+  type MotoTarget,
+  type RehearsalNetwork,
+  type StackJson,
+} from './rehearsal';
+import { renderReport, type CrossStackCheck, type MotoReady, type StackRun } from './rehearsal-report';
+import { cacheDir, formatDiagnostic, prepareToolchain, streamDiagnostics, tofu, type Toolchain } from './tofu';
+
+const USAGE =
+  'usage: node tools/run-app.cjs tools/terraform/rehearse.ts --environment <name> --moto <moto.json> --scratch <dir> --report-dir <dir>\n' +
+  '  (run tools/terraform/rehearse.sh, which starts and stops moto)';
+
+const APPLY_TIMEOUT = 1200;
+const PLAN_TIMEOUT = 600;
+
+function main(argv: string[], root: string): number {
+  let values: { environment?: string; moto?: string; scratch?: string; 'report-dir'?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        environment: { type: 'string' },
+        moto: { type: 'string' },
+        scratch: { type: 'string' },
+        'report-dir': { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`rehearse: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { environment, moto: motoFile, scratch } = values;
+  const reportDir = values['report-dir'];
+  if (!environment || !motoFile || !scratch || !reportDir || !/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(environment)) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const started = Date.now();
+  const logs = join(reportDir, 'logs');
+  rmSync(logs, { recursive: true, force: true });
+  mkdirSync(logs, { recursive: true });
+  const say = (line: string) => process.stdout.write(`rehearse: ${line}\n`);
+
+  const { toolchain, env } = prepareToolchain(root);
+  const moto = JSON.parse(readFileSync(motoFile, 'utf8')) as MotoReady;
+  const file = `environments/${environment}.yaml`;
+  const original = readFileSync(join(root, file), 'utf8');
+  const environmentConfig = parseEnvironment(original, file);
+  const { region, app } = environmentConfig;
+  const target: MotoTarget = {
+    endpoint: moto.endpoint,
+    region,
+    accountId: moto.accountId,
+    bucket: `${app}-${environment}-rehearsal-state`,
+  };
+  // Nothing in a tofu or AWS SDK process may find real credentials or a metadata service.
+  const awsEnv: NodeJS.ProcessEnv = {
+    ...env,
+    AWS_ACCESS_KEY_ID: 'rehearsal',
+    AWS_SECRET_ACCESS_KEY: 'rehearsal',
+    AWS_REGION: region,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  };
+  delete awsEnv.AWS_PROFILE;
+  delete awsEnv.AWS_SESSION_TOKEN;
+
+  // 1. The network the environment file names, and the state bucket, in moto.
+  const subnets = environmentConfig.network.privateSubnetIds.length;
+  const seed = spawnSync(
+    join(root, '.venv', 'bin', 'python'),
+    [join(__dirname, 'moto_rehearsal.py'), 'seed', '--endpoint', target.endpoint, '--region', region, '--bucket', target.bucket, '--subnets', String(subnets)],
+    { encoding: 'utf8', env: awsEnv },
+  );
+  if (seed.status !== 0) {
+    process.stderr.write(`rehearse: creating the network in moto failed\n${seed.stderr}`);
+    return 1;
+  }
+  const network = JSON.parse(seed.stdout) as RehearsalNetwork;
+  say(`moto ${moto.motoVersion} at ${target.endpoint}: ${network.vpcId}, ${network.privateSubnetIds.join(', ')}, redis ${network.redisSecurityGroupId}, aurora ${network.auroraSecurityGroupId}, state s3://${target.bucket}`);
+
+  // 2. The rehearsal copy, synthesized into the scratch folder.
+  const copy = rehearsalEnvironment(original, network, target);
+  writeFileSync(join(reportDir, `${environment}.rehearsal.yaml`), copy);
+  const outdir = join(scratch, 'cdktf.out');
+  const cdktf = new App({ outdir, stackTraces: false });
+  composeEnvironment(cdktf, parseEnvironment(copy, file));
+  cdktf.synth();
+  const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as CdktfManifest;
+  const order = applyOrder(manifest, STACK_ROLES);
+  say(`stacks in apply order: ${order.join(', ')}`);
+
+  const endpoints = providerEndpoints(root, toolchain, env, scratch);
+  const runs: StackRun[] = [];
+  const stacks = new Map<string, StackJson>();
+  for (const name of order) {
+    const source = join(outdir, 'stacks', name);
+    const stack = JSON.parse(readFileSync(join(source, 'cdk.tf.json'), 'utf8')) as StackJson;
+    stacks.set(name, stack);
+    const dir = join(scratch, 'work', name);
+    cpSync(source, dir, { recursive: true });
+    const override = rehearsalOverride(name, stack, target, endpoints);
+    writeFileSync(join(dir, 'rehearsal_override.tf.json'), `${JSON.stringify(override, null, 2)}\n`);
+    const backend = Object.entries(stack.terraform?.backend ?? { local: {} })[0];
+    runs.push({ name, dir, stateKey: stateKey(backend[0], backend[1], `${name}.tfstate`) });
+  }
+
+  const run = (stack: StackRun, step: string, args: string[], timeout: number) => {
+    const t0 = Date.now();
+    const result = tofu(toolchain, awsEnv, stack.dir, args, { timeoutSeconds: timeout });
+    const seconds = (Date.now() - t0) / 1000;
+    const json = args.includes('-json');
+    const text = json ? humanLines(result.stdout) : result.stdout;
+    writeFileSync(join(logs, `${stack.name}.${step}.log`), `$ tofu ${args.join(' ')}\n${text}${result.stderr}`);
+    const errors = json
+      ? streamDiagnostics(result.stdout)
+          .filter((d) => d.severity === 'error')
+          .map((d) => formatDiagnostic(stack.name, d))
+      : errorLines(stack.name, result.stdout + result.stderr);
+    if (result.timedOut) errors.push(`${stack.name}: tofu ${step} did not finish within ${timeout}s and was stopped`);
+    if (result.status !== 0 && result.status !== 2 && errors.length === 0) errors.push(`${stack.name}: tofu ${step} exited ${result.status}; see logs/${stack.name}.${step}.log`);
+    return { result, seconds, errors, stdout: result.stdout };
+  };
+
+  // 3. Apply in order; stop at the first failure (later stacks read earlier ones).
+  const applied: StackRun[] = [];
+  const checks: CrossStackCheck[] = [];
+  for (const stack of runs) {
+    const init = run(stack, 'init', ['init', '-input=false', '-no-color'], PLAN_TIMEOUT);
+    stack.init = { ok: init.result.status === 0, seconds: init.seconds, errors: init.errors };
+    if (!stack.init.ok) break;
+    const apply = run(stack, 'apply', ['apply', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'], APPLY_TIMEOUT);
+    stack.apply = { ok: apply.result.status === 0 && !apply.result.timedOut, seconds: apply.seconds, errors: apply.errors, added: summary(apply.stdout).add };
+    // Even a failed apply may have created resources: destroy covers it.
+    applied.push(stack);
+    say(`${stack.name}: apply ${stack.apply.ok ? 'ok' : 'FAILED'} (${stack.apply.added ?? 0} added, ${stack.apply.seconds.toFixed(1)}s)`);
+    if (!stack.apply.ok) break;
+    const outputs = tofu(toolchain, awsEnv, stack.dir, ['output', '-json']);
+    stack.outputs = outputs.status === 0 ? (JSON.parse(outputs.stdout || '{}') as Record<string, { value: unknown }>) : {};
+    checks.push(...crossStackChecks(stack, stacks.get(stack.name) ?? {}, runs, toolchain, awsEnv));
+  }
+
+  // 4. Plan again: the goal is no change at all.
+  const differences: Difference[] = [];
+  const allApplied = applied.length === runs.length && applied.every((s) => s.apply?.ok);
+  if (allApplied) {
+    for (const stack of runs) {
+      const plan = run(stack, 'plan', ['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s', '-out=rehearsal.tfplan'], PLAN_TIMEOUT);
+      stack.plan = { ok: plan.result.status === 0 || plan.result.status === 2, seconds: plan.seconds, errors: plan.errors, exitCode: plan.result.status };
+      if (!stack.plan.ok) continue;
+      const show = tofu(toolchain, awsEnv, stack.dir, ['show', '-json', 'rehearsal.tfplan']);
+      writeFileSync(join(logs, `${stack.name}.plan.json`), show.stdout);
+      differences.push(...planDifferences(stack.name, JSON.parse(show.stdout)));
+      say(`${stack.name}: plan again: ${plan.result.status === 0 ? 'no changes' : 'changes'}`);
+    }
+  }
+
+  // 5. Destroy in reverse order, whatever happened above.
+  for (const stack of [...applied].reverse()) {
+    const args = ['destroy', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'];
+    let destroy = run(stack, 'destroy', args, APPLY_TIMEOUT);
+    const errors = destroy.errors;
+    if (destroy.result.status !== 0 && !destroy.result.timedOut) {
+      // Destroy refreshes and plans first; a plan error (a moto round-trip the provider
+      // refuses) must not leave resources behind. The first errors stay in the report.
+      destroy = run(stack, 'destroy-without-refresh', [...args, '-refresh=false'], APPLY_TIMEOUT);
+      errors.push(...destroy.errors, `${stack.name}: destroy failed as above and was repeated with -refresh=false: ${destroy.result.status === 0 ? 'ok' : 'failed too'}`);
+    }
+    stack.destroy = { ok: destroy.result.status === 0 && !destroy.result.timedOut, seconds: destroy.seconds, errors, removed: summary(destroy.stdout).remove };
+    say(`${stack.name}: destroy ${stack.destroy.ok ? 'ok' : 'FAILED'} (${stack.destroy.removed ?? 0} destroyed, ${stack.destroy.seconds.toFixed(1)}s)`);
+  }
+
+  const unsupportedLog = join(scratch, 'moto-unsupported.log');
+  const unsupported = existsSync(unsupportedLog) ? [...new Set(readFileSync(unsupportedLog, 'utf8').split('\n').filter(Boolean))] : [];
+  const report = renderReport({
+    environment,
+    engine: engineLine(toolchain),
+    moto,
+    target,
+    network,
+    runs,
+    checks,
+    differences,
+    unsupported,
+    seconds: (Date.now() - started) / 1000,
+  });
+  writeFileSync(join(reportDir, 'report.md'), report.markdown);
+  process.stdout.write(`\n${report.markdown}\n`);
+  say(`report: ${join(reportDir, 'report.md')}; logs: ${logs}`);
+  return report.ok ? 0 : 1;
+}
+
+/** "OpenTofu v1.12.6, hashicorp/aws 6.25.0 (…stand-in…)" for the report. */
+function engineLine(toolchain: Toolchain): string {
+  const stand =
+    toolchain.aws.builtVersion && toolchain.aws.builtVersion !== toolchain.aws.version
+      ? ` (the mirror's stand-in: ${toolchain.aws.module}, provider ${toolchain.aws.builtVersion})`
+      : '';
+  return `OpenTofu ${toolchain.tofu.version}, hashicorp/aws ${toolchain.aws.version}${stand}`;
+}
+
+/** The provider's endpoint names, from its schema (cached per provider build). */
+function providerEndpoints(root: string, toolchain: Toolchain, env: NodeJS.ProcessEnv, scratch: string): string[] {
+  const cached = join(cacheDir(root), 'tofu', `aws-endpoints-${toolchain.aws.module.replace(/[^A-Za-z0-9.-]+/g, '_')}.json`);
+  if (existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as string[];
+  const dir = join(scratch, 'schema');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'main.tf.json'),
+    JSON.stringify({ terraform: { required_providers: { aws: { source: 'hashicorp/aws', version: toolchain.aws.version } } } }),
+  );
+  const init = tofu(toolchain, env, dir, ['init', '-backend=false', '-input=false', '-no-color']);
+  if (init.status !== 0) throw new Error(`tofu init for the provider schema failed:\n${init.stdout}${init.stderr}`);
+  const schema = tofu(toolchain, env, dir, ['providers', 'schema', '-json']);
+  if (schema.status !== 0) throw new Error(`tofu providers schema failed:\n${schema.stderr}`);
+  const names = endpointNames(JSON.parse(schema.stdout));
+  writeFileSync(cached, JSON.stringify(names));
+  return names;
+}
+
+/** Checks every remote-state read of `stack` against the producing stack's outputs. */
+function crossStackChecks(stack: StackRun, json: StackJson, runs: readonly StackRun[], toolchain: Toolchain, env: NodeJS.ProcessEnv): CrossStackCheck[] {
+  const references = remoteStateReferences(json);
+  if (references.length === 0) return [];
+  const show = tofu(toolchain, env, stack.dir, ['show', '-json']);
+  const resources = ((JSON.parse(show.stdout || '{}') as StateJson).values?.root_module?.resources ?? []).filter(
+    (r) => r.mode === 'data' && r.type === 'terraform_remote_state',
+  );
+  return references.map((ref) => {
+    const block = json.data?.terraform_remote_state?.[ref.data] ?? {};
+    const config = (block.config ?? {}) as Record<string, unknown>;
+    const key = stateKey(String(block.backend ?? 'local'), config, `${ref.data}.tfstate`);
+    const producer = runs.find((r) => r.stateKey === key);
+    const read = resources.find((r) => r.name === ref.data)?.values?.outputs as Record<string, unknown> | undefined;
+    const value = read?.[ref.output];
+    const expected = producer?.outputs?.[ref.output]?.value;
+    let note: string;
+    let resolved = false;
+    if (!producer) note = `no stack of this rehearsal writes state key ${key}`;
+    else if (value === undefined || value === null) note = `not in ${producer.name}'s state`;
+    else if (JSON.stringify(value) !== JSON.stringify(expected)) note = `reads ${cell(value, 60)}, ${producer.name} has ${cell(expected, 60)}`;
+    else {
+      resolved = true;
+      note = cell(value, 80);
+    }
+    return { consumer: stack.name, data: ref.data, output: ref.output, producer: producer?.name, resolved, note };
+  });
+}
+
+interface StateJson {
+  readonly values?: {
+    readonly root_module?: {
+      readonly resources?: readonly { mode: string; type: string; name: string; values?: Record<string, unknown> }[];
+    };
+  };
+}
+
+/** The human `@message` lines of a `-json` UI stream. */
+function humanLines(stdout: string): string {
+  return stdout
+    .split('\n')
+    .map((line) => {
+      try {
+        const message = JSON.parse(line) as { '@message'?: string; diagnostic?: { detail?: string } };
+        return [message['@message'], message.diagnostic?.detail].filter(Boolean).join('\n  ');
+      } catch {
+        return line;
+      }
+    })
+    .filter(Boolean)
+    .join('\n')
+    .concat('\n');
+}
+
+/** `Error: …` blocks of tofu's human output, one line each. */
+function errorLines(stack: string, text: string): string[] {
+  return text
+    .split(/\n(?=│? ?Error: |╷)/)
+    .filter((block) => /Error: /.test(block))
+    .map((block) => `${stack}: ${block.replace(/[╷│╵]/g, '').replace(/\s+/g, ' ').trim()}`);
+}
+
+/** The change_summary of a `-json` apply or destroy. */
+function summary(stdout: string): { add?: number; change?: number; remove?: number } {
+  for (const line of stdout.split('\n').reverse()) {
+    try {
+      const message = JSON.parse(line) as { type?: string; changes?: { add: number; change: number; remove: number } };
+      if (message.type === 'change_summary' && message.changes) return message.changes;
+    } catch {
+      // not JSON
+    }
+  }
+  return {};
+}
+
+process.exitCode = main(process.argv.slice(2), join(__dirname, '..', '..'));

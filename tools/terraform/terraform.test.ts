@@ -1,0 +1,385 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnvironment } from '@queue-lanes/config';
+import {
+  applyOrder,
+  attributeDifferences,
+  endpointNames,
+  explain,
+  planDifferences,
+  rehearsalEnvironment,
+  rehearsalOverride,
+  remoteStateReferences,
+  stateKey,
+  type MotoTarget,
+  type StackJson,
+} from './rehearsal';
+import { MOTO_DIFFERENCES } from './moto-differences';
+import { renderReport } from './rehearsal-report';
+import { addressOf, cliConfig, formatDiagnostic, jsonPathAtLine, streamDiagnostics, tofuEnv } from './tofu';
+
+const root = join(__dirname, '..', '..');
+const target: MotoTarget = { endpoint: 'http://127.0.0.1:4566', region: 'eu-west-2', accountId: '123456789012', bucket: 'pf-rehearsal' };
+
+describe('CLI config', () => {
+  const text = cliConfig({ mirror: '/w/.cache/tofu/mirror' });
+
+  it('installs providers from the filesystem mirror only', () => {
+    expect(text).toContain('provider_installation {\n  filesystem_mirror {\n    path = "/w/.cache/tofu/mirror"\n  }\n}');
+    expect(text).not.toMatch(/\bdirect\b/);
+    expect(text).not.toMatch(/network_mirror/);
+  });
+
+  it('links providers from the mirror (no plugin cache to share) and turns the checkpoint call off', () => {
+    expect(text).not.toContain('plugin_cache_dir');
+    expect(text).toContain('disable_checkpoint = true');
+  });
+
+  it('quotes paths as HCL strings (no template interpolation)', () => {
+    const odd = cliConfig({ mirror: '/w/${x}/"q"' });
+    expect(odd).toContain('path = "/w/$${x}/\\"q\\""');
+  });
+});
+
+describe('tofu environment', () => {
+  it('drops the caller\'s TF_ variables and sets its own', () => {
+    const env = tofuEnv({ PATH: '/bin', TF_WORKSPACE: 'prod', TF_VAR_x: '1', TF_CLI_CONFIG_FILE: '/home/.tofurc' }, '/c/tofurc');
+    expect(env).toEqual(
+      expect.objectContaining({ PATH: '/bin', TF_CLI_CONFIG_FILE: '/c/tofurc', TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' }),
+    );
+    expect(env.TF_WORKSPACE).toBeUndefined();
+    expect(env.TF_VAR_x).toBeUndefined();
+  });
+});
+
+describe('diagnostics on cdk.tf.json', () => {
+  const json = JSON.stringify(
+    {
+      provider: { aws: [{ region: 'eu-west-2' }] },
+      resource: {
+        aws_ecs_service: {
+          lane_sync_1A2B: { name: 'pf-sync', network_configuration: { subnets: ['a', 'b'], bogus: true } },
+        },
+      },
+      terraform: { backend: { local: { path: 'x' } } },
+    },
+    null,
+    2,
+  );
+  const lines = json.split('\n');
+  const lineOf = (needle: string) => lines.findIndex((l) => l.includes(needle)) + 1;
+
+  it('finds the JSON key path of a line', () => {
+    expect(jsonPathAtLine(json, lineOf('"bogus"'))).toEqual(['resource', 'aws_ecs_service', 'lane_sync_1A2B', 'network_configuration', 'bogus']);
+    expect(jsonPathAtLine(json, lineOf('"lane_sync_1A2B"'))).toEqual(['resource', 'aws_ecs_service', 'lane_sync_1A2B']);
+    expect(jsonPathAtLine(json, lineOf('"eu-west-2"'))).toEqual(['provider', 'aws', 'region']);
+    expect(jsonPathAtLine(json, lineOf('"b"'))).toEqual(['resource', 'aws_ecs_service', 'lane_sync_1A2B', 'network_configuration', 'subnets']);
+  });
+
+  it('names resources, data sources and blocks by address', () => {
+    expect(addressOf(['resource', 'aws_ecs_service', 'x', 'name'])).toBe('aws_ecs_service.x');
+    expect(addressOf(['data', 'terraform_remote_state', 'net'])).toBe('data.terraform_remote_state.net');
+    expect(addressOf(['provider', 'aws', 'region'])).toBe('provider.aws');
+    expect(addressOf(['terraform', 'backend', 'local', 'path'])).toBe('terraform.backend.local');
+  });
+
+  it('prints stack, address, file, line, attribute and message on one line', () => {
+    const line = formatDiagnostic(
+      'pf-staging-workers',
+      {
+        severity: 'error',
+        summary: 'Unsupported argument',
+        detail: 'An argument named "bogus" is not\nexpected here.',
+        range: { filename: 'cdk.tf.json', start: { line: lineOf('"bogus"') } },
+      },
+      { 'cdk.tf.json': json },
+    );
+    expect(line).toBe(
+      `pf-staging-workers: error aws_ecs_service.lane_sync_1A2B (cdk.tf.json:${lineOf('"bogus"')}, network_configuration.bogus): Unsupported argument: An argument named "bogus" is not expected here.`,
+    );
+  });
+
+  it('uses the address tofu gives (apply diagnostics)', () => {
+    expect(formatDiagnostic('s', { severity: 'error', summary: 'creating ECS Service', address: 'aws_ecs_service.x' })).toBe(
+      's: error aws_ecs_service.x: creating ECS Service',
+    );
+  });
+
+  it('reads diagnostics from the -json UI stream', () => {
+    const stream = [
+      '{"@level":"info","@message":"Apply complete!","type":"change_summary","changes":{"add":1}}',
+      '{"@level":"error","type":"diagnostic","diagnostic":{"severity":"error","summary":"boom","address":"aws_sqs_queue.q"}}',
+      'not json',
+    ].join('\n');
+    expect(streamDiagnostics(stream)).toEqual([{ severity: 'error', summary: 'boom', address: 'aws_sqs_queue.q' }]);
+  });
+});
+
+describe('rehearsal copy of the environment file', () => {
+  const network = {
+    vpcId: 'vpc-43bc60d87e5272799',
+    privateSubnetIds: ['subnet-04b9440b6a6ad30e3', 'subnet-c2db3b34f8e2bf402'],
+    redisSecurityGroupId: 'sg-1c934646fd9bc7248',
+    auroraSecurityGroupId: 'sg-9399247fa3aaae683',
+  };
+  const original = readFileSync(join(root, 'environments', 'staging.yaml'), 'utf8');
+  const copy = rehearsalEnvironment(original, network, target);
+
+  it('points at the network, account and state in moto and is still a valid environment', () => {
+    const env = parseEnvironment(copy, 'environments/staging.yaml');
+    expect(env.network.vpcId).toBe('vpc-43bc60d87e5272799');
+    expect(env.network.privateSubnetIds).toEqual(['subnet-04b9440b6a6ad30e3', 'subnet-c2db3b34f8e2bf402']);
+    expect(env.network.redis.securityGroupId).toBe('sg-1c934646fd9bc7248');
+    expect(env.network.aurora.securityGroupId).toBe('sg-9399247fa3aaae683');
+    expect(env.allowedAccountIds).toEqual(['123456789012']);
+    expect(env.state).toEqual(expect.objectContaining({ backend: 's3', bucket: 'pf-rehearsal', region: 'eu-west-2' }));
+  });
+
+  it('keeps everything else, comments included', () => {
+    const before = parseEnvironment(original, 'environments/staging.yaml');
+    const after = parseEnvironment(copy, 'environments/staging.yaml');
+    expect(after.lanes).toEqual(before.lanes);
+    expect(after.parameters).toEqual(before.parameters);
+    expect(copy.split('\n')[0]).toBe(original.split('\n')[0]);
+  });
+});
+
+describe('apply order', () => {
+  const roles = ['networking', 'parameters', 'workers', 'scaling'];
+  const stack = (name: string, dependencies: string[] = []) => [name, { name, dependencies }] as const;
+
+  it('follows the roles when the manifest has no dependencies', () => {
+    const manifest = { stacks: Object.fromEntries([stack('a-s-scaling'), stack('a-s-workers'), stack('a-s-networking'), stack('a-s-parameters')]) };
+    expect(applyOrder(manifest, roles)).toEqual(['a-s-networking', 'a-s-parameters', 'a-s-workers', 'a-s-scaling']);
+  });
+
+  it('puts a stack after the stacks it depends on', () => {
+    const manifest = {
+      stacks: Object.fromEntries([stack('a-s-networking', ['a-s-parameters']), stack('a-s-parameters'), stack('a-s-workers', ['a-s-networking']), stack('extra')]),
+    };
+    expect(applyOrder(manifest, roles)).toEqual(['a-s-parameters', 'a-s-networking', 'a-s-workers', 'extra']);
+  });
+
+  it('refuses a cycle and a missing stack', () => {
+    expect(() => applyOrder({ stacks: Object.fromEntries([stack('x', ['y']), stack('y', ['x'])]) }, roles)).toThrow(/cycle: x → y → x/);
+    expect(() => applyOrder({ stacks: Object.fromEntries([stack('x', ['gone'])]) }, roles)).toThrow(/depends on gone/);
+  });
+});
+
+describe('provider endpoints', () => {
+  it('takes every endpoint of the provider schema but the deprecated aliases', () => {
+    const schema = {
+      provider_schemas: {
+        'registry.opentofu.org/hashicorp/aws': {
+          provider: {
+            block: {
+              block_types: {
+                endpoints: { block: { attributes: { sts: {}, ecs: {}, cloudwatchlogs: {}, logs: { deprecated: true } } } },
+              },
+            },
+          },
+        },
+      },
+    };
+    expect(endpointNames(schema)).toEqual(['cloudwatchlogs', 'ecs', 'sts']);
+    expect(() => endpointNames({ provider_schemas: {} })).toThrow(/no endpoints block/);
+  });
+});
+
+describe('rehearsal override', () => {
+  const stack: StackJson = {
+    provider: { aws: [{ region: 'eu-west-2', allowed_account_ids: ['111111111111'] }, { alias: 'use1', region: 'us-east-1' }] },
+    terraform: { backend: { s3: { bucket: 'acme-state', key: 'pf/staging/workers.tfstate', region: 'eu-west-2', encrypt: true } } },
+    data: {
+      terraform_remote_state: {
+        'cross-stack-reference-input-pf-staging-networking': {
+          backend: 's3',
+          config: { bucket: 'acme-state', key: 'pf/staging/networking.tfstate', region: 'eu-west-2' },
+        },
+      },
+    },
+  };
+  const override = rehearsalOverride('pf-staging-workers', stack, target, ['ecs', 'sts']) as {
+    provider: { aws: Record<string, unknown>[] };
+    terraform: { backend: { s3: Record<string, unknown> } };
+    data: { terraform_remote_state: Record<string, { backend: string; config: Record<string, unknown> }> };
+  };
+
+  it('points every provider configuration (aliases too) at moto with fake credentials and moto\'s account', () => {
+    expect(override.provider.aws).toHaveLength(2);
+    expect(override.provider.aws[1].alias).toBe('use1');
+    for (const provider of override.provider.aws) {
+      expect(provider).toEqual(
+        expect.objectContaining({
+          access_key: 'rehearsal',
+          secret_key: 'rehearsal',
+          allowed_account_ids: ['123456789012'],
+          skip_credentials_validation: true,
+          skip_metadata_api_check: true,
+          s3_use_path_style: true,
+          endpoints: [{ ecs: 'http://127.0.0.1:4566', sts: 'http://127.0.0.1:4566' }],
+        }),
+      );
+      // region and default_tags stay as synthesized: an override replaces only what it names
+      expect(provider.region).toBeUndefined();
+    }
+  });
+
+  it('keeps the state key and moves the state into moto\'s S3', () => {
+    expect(override.terraform.backend.s3).toEqual(
+      expect.objectContaining({
+        bucket: 'pf-rehearsal',
+        key: 'pf/staging/workers.tfstate',
+        use_path_style: true,
+        use_lockfile: true,
+        encrypt: true,
+        endpoints: expect.objectContaining({ s3: 'http://127.0.0.1:4566', sts: 'http://127.0.0.1:4566' }),
+      }),
+    );
+  });
+
+  it('reads every remote state from moto under the producer\'s key', () => {
+    const remote = override.data.terraform_remote_state['cross-stack-reference-input-pf-staging-networking'];
+    expect(remote.backend).toBe('s3');
+    expect(remote.config).toEqual(expect.objectContaining({ bucket: 'pf-rehearsal', key: 'pf/staging/networking.tfstate' }));
+  });
+
+  it('turns a local backend into a key named after the stack', () => {
+    const local: StackJson = {
+      provider: { aws: [{}] },
+      terraform: { backend: { local: { path: '../../../terraform.pf-staging-networking.tfstate' } } },
+      data: { terraform_remote_state: { net: { backend: 'local', config: { path: '../../../terraform.pf-staging-networking.tfstate' } } } },
+    };
+    const o = rehearsalOverride('pf-staging-workers', local, target, []) as typeof override;
+    expect(o.terraform.backend.s3.key).toBe('pf-staging-networking.tfstate');
+    expect(o.data.terraform_remote_state.net.config.key).toBe('pf-staging-networking.tfstate');
+    expect(stateKey('local', {}, 'fallback.tfstate')).toBe('fallback.tfstate');
+  });
+
+  it('refuses a backend moto cannot hold', () => {
+    expect(() => rehearsalOverride('x', { terraform: { backend: { cloud: { organization: 'o' } } } }, target, [])).toThrow(/"cloud" backend cannot be rehearsed/);
+  });
+
+  it('finds every remote-state output a stack reads', () => {
+    const consumer: StackJson = {
+      resource: {
+        aws_ecs_service: {
+          s: {
+            network_configuration: {
+              security_groups: ['${data.terraform_remote_state.net.outputs.workers_sg}'],
+              subnets: '${data.terraform_remote_state.net.outputs.subnets}',
+            },
+            cluster: '${data.terraform_remote_state.net.outputs.workers_sg}',
+          },
+        },
+      },
+    };
+    expect(remoteStateReferences(consumer)).toEqual([
+      { data: 'net', output: 'subnets' },
+      { data: 'net', output: 'workers_sg' },
+    ]);
+  });
+});
+
+describe('plan differences', () => {
+  it('lists leaf attributes that differ, unknowns included', () => {
+    expect(
+      attributeDifferences(
+        { name: 'a', tags: { app: 'x' }, ports: [1, 2], arn: 'old', empty: [] },
+        { name: 'a', tags: { app: 'y' }, ports: [1, 3], arn: null, empty: null },
+        { arn: true },
+      ),
+    ).toEqual([
+      { path: 'arn', before: 'old', after: '(known after apply)' },
+      { path: 'ports[1]', before: 2, after: 3 },
+      { path: 'tags.app', before: 'x', after: 'y' },
+    ]);
+  });
+
+  it('reads drift, changes and output changes from tofu show -json, skipping no-ops', () => {
+    const plan = {
+      resource_drift: [
+        { address: 'aws_ecs_service.s', type: 'aws_ecs_service', change: { actions: ['update'], before: { desired_count: 1 }, after: { desired_count: 0 } } },
+      ],
+      resource_changes: [
+        { address: 'aws_sqs_queue.q', type: 'aws_sqs_queue', change: { actions: ['no-op'], before: {}, after: {} } },
+        { address: 'aws_ssm_parameter.p', type: 'aws_ssm_parameter', change: { actions: ['update'], before: { tier: 'Standard' }, after: { tier: 'Advanced' }, after_unknown: {} } },
+      ],
+      output_changes: { a: { actions: ['no-op'], before: 1, after: 1 }, b: { actions: ['update'], before: 1, after: 2 } },
+    };
+    const found = planDifferences('st', plan);
+    expect(found).toEqual([
+      { kind: 'drift', stack: 'st', address: 'aws_ecs_service.s', type: 'aws_ecs_service', actions: ['update'], attributes: [{ path: 'desired_count', before: 1, after: 0 }] },
+      { kind: 'change', stack: 'st', address: 'aws_ssm_parameter.p', type: 'aws_ssm_parameter', actions: ['update'], attributes: [{ path: 'tier', before: 'Standard', after: 'Advanced' }] },
+      { kind: 'output', stack: 'st', address: 'output.b', actions: ['update'], attributes: [{ path: '(value)', before: 1, after: 2 }] },
+    ]);
+  });
+
+  it('explains a difference only by a listed reason', () => {
+    const difference = { kind: 'change' as const, stack: 's', address: 'aws_x.y', type: 'aws_x', actions: ['update'], attributes: [{ path: 'a.b', before: 1, after: 2 }, { path: 'c', before: 1, after: 2 }] };
+    expect(explain(difference, [{ type: 'aws_x', path: /^a\./, why: 'moto drops a.b' }])).toEqual(['moto drops a.b', undefined]);
+  });
+
+  it('has a reason for every known moto difference', () => {
+    for (const known of MOTO_DIFFERENCES) expect(known.why.length).toBeGreaterThan(20);
+  });
+});
+
+describe('rehearsal report', () => {
+  const step = (ok = true) => ({ ok, seconds: 1, errors: ok ? [] : ['s: error aws_x.y: boom'] });
+  const run = (name: string, planExit = 0) => ({
+    name,
+    dir: '/tmp/x',
+    stateKey: `${name}.tfstate`,
+    init: step(),
+    apply: { ...step(), added: 2 },
+    plan: { ...step(), exitCode: planExit },
+    destroy: { ...step(), removed: 2 },
+  });
+  const base = {
+    environment: 'staging',
+    engine: 'OpenTofu v1.12.6, hashicorp/aws 6.25.0',
+    moto: { endpoint: target.endpoint, accountId: target.accountId, motoVersion: '5.2.5', patches: ['ECS keeps capacityProviderStrategy'] },
+    target,
+    network: { vpcId: 'vpc-1', privateSubnetIds: ['subnet-1'], redisSecurityGroupId: 'sg-1', auroraSecurityGroupId: 'sg-2' },
+    checks: [{ consumer: 'pf-workers', data: 'net', output: 'sg', producer: 'pf-networking', resolved: true, note: 'sg-9' }],
+    unsupported: [],
+    seconds: 42,
+    known: [{ kind: 'drift' as const, type: 'aws_iam_role', path: /^inline_policy/, why: 'policies are separate resources' }],
+  };
+
+  it('passes when every stack applies, plans clean and destroys, and lists patches and explained drift', () => {
+    const { markdown, ok } = renderReport({
+      ...base,
+      runs: [run('pf-networking'), run('pf-workers')],
+      differences: [
+        { kind: 'drift', stack: 'pf-workers', address: 'aws_iam_role.r', type: 'aws_iam_role', actions: ['update'], attributes: [{ path: 'inline_policy[0]', before: undefined, after: { name: 'p' } }] },
+        { kind: 'drift', stack: 'pf-workers', address: 'aws_ecs_cluster.c', type: 'aws_ecs_cluster', actions: ['update'], attributes: [] },
+      ],
+    });
+    expect(ok).toBe(true);
+    expect(markdown).toContain('Nothing: every stack plans clean after apply.');
+    expect(markdown).toContain('| pf-workers | aws_iam_role.r | update | inline_policy[0] | (absent) | {"name":"p"} | [1] |');
+    expect(markdown).toContain('1. policies are separate resources');
+    expect(markdown).toContain('1 more resource(s) differ only as null against empty');
+    expect(markdown).toContain('- ECS keeps capacityProviderStrategy');
+    expect(markdown).toMatch(/Result: PASSED\.\n$/);
+  });
+
+  it('fails on an unexplained planned change, a failed step or an unresolved read', () => {
+    const change = { kind: 'change' as const, stack: 'pf-workers', address: 'aws_lambda_function.f', type: 'aws_lambda_function', actions: ['update'], attributes: [{ path: 'dead_letter_config[0]', before: undefined, after: { target_arn: 'arn' } }] };
+    const changed = renderReport({ ...base, runs: [run('pf-workers', 2)], differences: [change] });
+    expect(changed.ok).toBe(false);
+    expect(changed.markdown).toContain('| **unexplained** |');
+    expect(changed.markdown).toContain('Result: FAILED (1 unexplained planned change(s)).');
+
+    const failed = renderReport({ ...base, runs: [{ ...run('pf-workers'), apply: { ...step(false), added: 0 }, plan: undefined }], differences: [] });
+    expect(failed.ok).toBe(false);
+    expect(failed.markdown).toContain('- s: error aws_x.y: boom');
+    expect(failed.markdown).toContain('Not every stack was planned again');
+
+    const unresolved = renderReport({ ...base, runs: [run('pf-workers')], differences: [], checks: [{ ...base.checks[0], resolved: false, note: 'not in state' }] });
+    expect(unresolved.ok).toBe(false);
+    expect(unresolved.markdown).toContain('| pf-workers | net.outputs.sg | pf-networking | **NO** | not in state |');
+  });
+});
