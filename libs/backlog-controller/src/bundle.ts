@@ -26,10 +26,14 @@ export const CONTROLLER_ENTRY = join(__dirname, 'handler.ts');
 /**
  * Bundles the controller into `outfile` (synchronously: constructs cannot
  * await). Name it index.js in a folder of its own and zip that folder.
+ *
+ * @param entry handler.ts; callers loaded from a bundle (where `__dirname` is
+ *   not this folder) pass its path in the workspace.
+ * @default CONTROLLER_ENTRY
  */
-export function bundleController(outfile: string): ControllerBundle {
+export function bundleController(outfile: string, entry: string = CONTROLLER_ENTRY): ControllerBundle {
   buildSync({
-    entryPoints: [CONTROLLER_ENTRY],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',

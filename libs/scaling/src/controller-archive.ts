@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
+import { bundleController } from '@queue-lanes/backlog-controller';
 import { deterministicZip } from './zip';
 
 /*
@@ -17,11 +16,9 @@ import { deterministicZip } from './zip';
  * is deterministic (see zip.ts), so every machine and checkout path produces the
  * same bytes, the same asset hash and the same Terraform JSON.
  *
- * A cold build runs the controller lib's own bundleController in a child
- * process under tsx, from its source file: bundleController finds handler.ts
- * next to itself (__dirname), which only holds when the module is loaded from
- * its own file, not from the app bundle tools/run-app.cjs makes. The child also
- * keeps esbuild out of the synth process.
+ * A cold build runs the controller lib's bundleController with handler.ts's
+ * path in the workspace: inside the app bundle tools/run-app.cjs makes,
+ * `__dirname` is the app's folder, not the controller's.
  */
 
 /** The controller's Lambda package. */
@@ -126,21 +123,13 @@ export function inputsHash(root: string): string {
   return hash.digest('hex').slice(0, 32);
 }
 
-/** Bundles the controller in a child process and stores its zip at `file` (atomically: parallel synths may race). */
+/** Bundles the controller and stores its zip at `file` (atomically: parallel synths may race). */
 function build(root: string, cacheDir: string, file: string): Buffer {
   mkdirSync(dirname(file), { recursive: true });
   const work = mkdtempSync(join(cacheDir, 'build-'));
   try {
     const outfile = join(work, 'index.js');
-    const tsx = createRequire(join(root, 'package.json')).resolve('tsx/cjs');
-    const script = 'const [entry, outfile] = process.argv.slice(1); require(entry).bundleController(outfile);';
-    const run = spawnSync(process.execPath, ['--require', tsx, '-e', script, join(root, CONTROLLER_SOURCES, 'index.ts'), outfile], {
-      cwd: root,
-      encoding: 'utf8',
-    });
-    if (run.status !== 0) {
-      throw new Error(`bundling the backlog controller failed (exit ${run.status ?? run.signal}):\n${run.stderr || run.error?.message}`);
-    }
+    bundleController(outfile, join(root, CONTROLLER_SOURCES, 'handler.ts'));
     const zip = deterministicZip([{ name: 'index.js', data: readFileSync(outfile) }]);
     const staged = join(work, 'controller.zip');
     writeFileSync(staged, zip);
