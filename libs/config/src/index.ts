@@ -25,3 +25,4 @@ export {
   type EnvironmentInput,
   type Stage,
 } from './schema';
+export { SAMPLE_BLOCKS, sampleEnvironment } from './testing';

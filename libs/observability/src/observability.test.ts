@@ -1,6 +1,6 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { parseEnvironment, type EnvironmentConfig } from '@queue-lanes/config';
+import { sampleEnvironment, type EnvironmentConfig } from '@queue-lanes/config';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
@@ -24,32 +24,11 @@ import {
   type Widget,
 } from './index';
 
-const FILE = 'environments/staging.yaml';
 const ACCOUNT = '111111111111';
 const KEY = `arn:aws:kms:eu-west-2:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const CONTROLLER = 'propertyfeed-staging-backlog-controller';
 
-/** A valid staging file: `lanes` verbatim, top-level blocks replaceable. */
-function env(lanes: string, overrides: Record<string, string> = {}): EnvironmentConfig {
-  const top: Record<string, string> = {
-    app: 'app: propertyfeed',
-    environment: 'environment: staging',
-    region: 'region: eu-west-2',
-    accounts: `allowedAccountIds: ["${ACCOUNT}"]`,
-    network: [
-      'network:',
-      '  vpcId: vpc-0123456789abcdef0',
-      '  privateSubnetIds: [subnet-0123456789abcdef0]',
-      '  redis: { securityGroupId: sg-0123456789abcdef1 }',
-      '  aurora: { securityGroupId: sg-0123456789abcdef2 }',
-    ].join('\n'),
-    image: 'image: { repository: app }',
-    fleet: 'fleet: { maxTasks: 8 }',
-    logs: 'logs: { retentionDays: 400 }',
-    ...overrides,
-  };
-  return parseEnvironment(`${Object.values(top).join('\n')}\nlanes:\n${lanes}`, FILE);
-}
+const env = (lanes: string, overrides: Record<string, string> = {}) => sampleEnvironment(lanes, overrides);
 
 const LANES = [
   '  sync:',

@@ -1,6 +1,6 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { parseEnvironment, type EnvironmentConfig } from '@queue-lanes/config';
+import { SAMPLE_BLOCKS, sampleEnvironment, type EnvironmentConfig } from '@queue-lanes/config';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
 import { EcsClusterCapacityProviders } from '@cdktf/provider-aws/lib/ecs-cluster-capacity-providers';
@@ -25,26 +25,11 @@ const READ_POLICY = JSON.stringify({
 });
 const REPOSITORY = `${ACCOUNT}.dkr.ecr.eu-west-2.amazonaws.com/propertyfeed`;
 
-/** A valid staging file: `lanes` verbatim, top-level blocks replaceable. */
+/** A valid staging file with the lane-relevant blocks this suite asserts on. */
 function env(lanes: string, overrides: Record<string, string> = {}, file = FILE): EnvironmentConfig {
-  const top: Record<string, string> = {
-    app: 'app: propertyfeed',
-    environment: 'environment: staging',
-    region: 'region: eu-west-2',
-    accounts: `allowedAccountIds: ["${ACCOUNT}"]`,
-    network: [
-      'network:',
-      '  vpcId: vpc-0123456789abcdef0',
-      `  privateSubnetIds: [${SUBNETS.join(', ')}]`,
-      '  redis: { securityGroupId: sg-0123456789abcdef1 }',
-      '  aurora: { securityGroupId: sg-0123456789abcdef2 }',
-    ].join('\n'),
-    image: `image: { repository: ${REPOSITORY}, tag: "2026.11.3" }`,
-    fleet: 'fleet: { maxTasks: 8 }',
-    logs: 'logs: { retentionDays: 400 }',
-    ...overrides,
-  };
-  return parseEnvironment(`${Object.values(top).join('\n')}\nlanes:\n${lanes}`, file);
+  const network = SAMPLE_BLOCKS.network.replace('[subnet-0123456789abcdef0]', `[${SUBNETS.join(', ')}]`);
+  const image = `image: { repository: ${REPOSITORY}, tag: "2026.11.3" }`;
+  return sampleEnvironment(lanes, { accounts: `allowedAccountIds: ["${ACCOUNT}"]`, network, image, ...overrides }, file);
 }
 
 const IMAGE_LANE = [

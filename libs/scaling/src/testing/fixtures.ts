@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseEnvironment, type EnvironmentConfig } from '@queue-lanes/config';
+import { SAMPLE_BLOCKS, sampleEnvironment, type EnvironmentConfig } from '@queue-lanes/config';
 import { WorkerService } from '@queue-lanes/worker-service';
 import { Testing, TerraformStack, type TerraformResource } from 'cdktf';
 import type { ControllerArchive } from '../controller-archive';
@@ -25,27 +25,14 @@ export const PARAMETERS = { REDIS_HOST: PARAM('REDIS_HOST'), REDIS_PASSWORD: PAR
 
 /** A valid staging file: `lanes` verbatim, top-level blocks replaceable or added. */
 export function env(lanes: string, overrides: Record<string, string> = {}): EnvironmentConfig {
-  const top: Record<string, string> = {
-    app: 'app: propertyfeed',
-    environment: 'environment: staging',
-    region: 'region: eu-west-2',
+  return sampleEnvironment(lanes, {
     accounts: `allowedAccountIds: ["${ACCOUNT}"]`,
-    network: [
-      'network:',
-      '  vpcId: vpc-0123456789abcdef0',
-      `  privateSubnetIds: [${SUBNETS.join(', ')}]`,
-      '  redis: { securityGroupId: sg-0123456789abcdef1 }',
-      '  aurora: { securityGroupId: sg-0123456789abcdef2 }',
-    ].join('\n'),
+    network: SAMPLE_BLOCKS.network.replace('[subnet-0123456789abcdef0]', `[${SUBNETS.join(', ')}]`),
     image: `image: { repository: ${ACCOUNT}.dkr.ecr.eu-west-2.amazonaws.com/propertyfeed }`,
     parameters: 'parameters: { plain: { REDIS_HOST: queues.cache.internal }, secure: [DB_PASSWORD, REDIS_PASSWORD] }',
     redis: 'redis: { authParameter: REDIS_PASSWORD }',
-    fleet: 'fleet: { maxTasks: 8 }',
-    logs: 'logs: { retentionDays: 400 }',
     ...overrides,
-  };
-  const body = Object.values(top).filter(Boolean).join('\n');
-  return parseEnvironment(`${body}\n${lanes ? `lanes:\n${lanes}` : 'lanes: {}'}`, 'environments/staging.yaml');
+  });
 }
 
 /** A Redis lane at `stage` (tasks 1 at baseline, 0..2 when scaled unless `extra` sets tasks); extra YAML lines appended. */
