@@ -83,7 +83,7 @@ async function main(): Promise<void> {
       for (const lane of h.config.lanes) {
         for (const queue of lane.queues) {
           await h.queue.push(queue, 200, { createdAt: now - 60 });
-          await h.queue.reserve(queue, now + 90, 20);
+          await h.queue.reserve(queue, now, 20);
           await h.queue.later(queue, now - 10, 25);
           await h.queue.later(queue, now + 600, 25);
         }

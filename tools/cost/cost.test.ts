@@ -49,6 +49,7 @@ function env(lanes: Record<string, unknown>, extra: Record<string, unknown> = {}
     },
     image: { repository: 'app' },
     fleet: { maxTasks: 8 },
+    redis: { host: 'queues.cache.internal', keyPrefix: 'propertyfeed_database_' },
     lanes,
     ...extra,
   });
@@ -93,13 +94,13 @@ describe('the arithmetic, on a case worked out by hand', () => {
   });
 
   it("adds each lane's metrics, alarms and logs", () => {
-    // image: + logs 1 GB/task × 0.50, + 6 metrics × 0.30 = 1.80, + 3 alarms × 0.10 = 0.30
+    // image: + logs 1 GB/task × 0.50, + 9 metrics × 0.30 = 2.70, + 3 alarms × 0.10 = 0.30
     expect(lane('image').tasks).toEqual({ idle: 0, baseline: 1, max: 2 });
-    expect(lane('image').monthly.idle).toBeCloseTo(2.1, 10);
-    expect(lane('image').monthly.baseline).toBeCloseTo(35.04 + 0.5 + 2.1, 10);
-    expect(lane('image').monthly.max).toBeCloseTo(70.08 + 1.0 + 2.1, 10);
-    // bulk (baseline: no controller metrics): 5.256 + 0.50 logs + 0.30 alarms = 6.056
-    expect(lane('bulk').monthly.max).toBeCloseTo(6.056, 10);
+    expect(lane('image').monthly.idle).toBeCloseTo(3.0, 10);
+    expect(lane('image').monthly.baseline).toBeCloseTo(35.04 + 0.5 + 3.0, 10);
+    expect(lane('image').monthly.max).toBeCloseTo(70.08 + 1.0 + 3.0, 10);
+    // bulk (baseline, measured by the controller): 5.256 + 0.50 logs + 2.70 metrics + 0.30 alarms = 8.756
+    expect(lane('bulk').monthly.max).toBeCloseTo(8.756, 10);
     expect(lane('feeds').monthly).toEqual({ idle: 0, baseline: 0, max: 0 });
   });
 
@@ -115,21 +116,21 @@ describe('the arithmetic, on a case worked out by hand', () => {
 
   it('totals the environment', () => {
     expect(estimate.tasks).toEqual({ idle: 1, baseline: 2, max: 3 });
-    expect(estimate.total.idle).toBeCloseTo(2.1 + 6.056 + 1.00626 + 3, 10); // 12.16226
-    expect(estimate.total.baseline).toBeCloseTo(37.64 + 6.056 + 1.00626 + 3, 10); // 47.70226
-    expect(estimate.total.max).toBeCloseTo(73.18 + 6.056 + 1.00626 + 3, 10); // 83.24226
+    expect(estimate.total.idle).toBeCloseTo(3.0 + 8.756 + 1.00626 + 3, 10); // 15.76226
+    expect(estimate.total.baseline).toBeCloseTo(38.54 + 8.756 + 1.00626 + 3, 10); // 51.30226
+    expect(estimate.total.max).toBeCloseTo(74.08 + 8.756 + 1.00626 + 3, 10); // 86.84226
   });
 
   it('renders the numbers as Markdown', () => {
     const markdown = renderReport(estimate);
     expect(markdown).toContain('# Monthly cost estimate: propertyfeed staging (us-east-1, Test)');
     expect(markdown).toContain(
-      '| image | scaling | 1 vCPU, 2 GB, x86_64 | on-demand | 0 / 1 / 2 | $2.10 | $37.64 | $73.18 |',
+      '| image | scaling | 1 vCPU, 2 GB, x86_64 | on-demand | 0 / 1 / 2 | $3.00 | $38.54 | $74.08 |',
     );
     expect(markdown).toContain(
-      '| bulk | baseline | 0.5 vCPU, 1 GB, x86_64 | Spot | 1 / 1 / 1 | $6.06 | $6.06 | $6.06 |',
+      '| bulk | baseline | 0.5 vCPU, 1 GB, x86_64 | Spot | 1 / 1 / 1 | $8.76 | $8.76 | $8.76 |',
     );
-    expect(markdown).toContain('| **total** |  |  |  | **1 / 2 / 3** | **$12.16** | **$47.70** | **$83.24** |');
+    expect(markdown).toContain('| **total** |  |  |  | **1 / 2 / 3** | **$15.76** | **$51.30** | **$86.84** |');
     expect(markdown).toContain('| Fargate Spot | $5.26 | $5.26 | $5.26 |');
     expect(markdown).toContain('Fargate Spot rates are an average snapshot');
     expect(markdown).toContain('Log ingestion: 1 GB per running task per month');

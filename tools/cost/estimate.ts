@@ -4,6 +4,7 @@
  * arithmetic on a validated EnvironmentConfig; report.ts renders it.
  */
 import { z } from 'zod';
+import { METRIC } from '@queue-lanes/backlog-controller';
 import type { EnvironmentConfig, LaneConfig } from '@queue-lanes/config';
 import pricesFile from './prices.json';
 
@@ -112,7 +113,8 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
     alarms: 1,
     logGbPerMonth: 0.1,
   },
-  metricsPerControllerLane: 6,
+  // Every controller metric but ControllerErrors is per lane.
+  metricsPerControllerLane: Object.values(METRIC).length - 1,
   alarmsPerActiveLane: 3,
   alarmsPerSqsScaledLane: 2,
   dashboards: 1,
@@ -251,8 +253,7 @@ export function estimateCost(
   const taskMonth = (cpu: number, memory: number, rates: { vcpuHour: number; gbHour: number }) =>
     ((cpu / 1024) * rates.vcpuHour + (memory / 1024) * rates.gbHour) * hours;
 
-  const isManaged = (lane: LaneConfig) =>
-    lane.broker === 'redis' && (lane.stage === 'scaling' || lane.stage === 'owned');
+  const isManaged = (lane: LaneConfig) => lane.sizedBy === 'controller';
   const allocations = perScenario((s) => allocate(env, s, isManaged));
 
   const lanes: LaneEstimate[] = env.lanes.map((lane) => {
@@ -274,7 +275,7 @@ export function estimateCost(
       perScenario((s) => tasks[s] * assumptions.logGbPerTaskMonth * cw.logIngestionGb),
     );
     const controllerManaged = isManaged(lane);
-    if (controllerManaged)
+    if (lane.controllerMeasured)
       addLane('CloudWatch metrics', constant(assumptions.metricsPerControllerLane * cw.metricMonth));
     if (lane.stage !== 'off') {
       const sqsScaled = lane.broker === 'sqs' && lane.stage !== 'baseline';
@@ -291,7 +292,7 @@ export function estimateCost(
     add('scheduler service', 'CloudWatch Logs ingestion', constant(assumptions.logGbPerTaskMonth * cw.logIngestionGb));
   }
 
-  const controller = env.lanes.some((lane) => lane.broker === 'redis' && lane.stage !== 'off');
+  const controller = env.lanes.some((lane) => lane.controllerMeasured);
   if (controller) {
     const c = assumptions.controller;
     const invocations = c.invocationsPerMinute * 60 * hours;

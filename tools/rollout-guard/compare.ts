@@ -227,7 +227,11 @@ function taskRange(stage: Stage, tasks: TaskCounts | undefined): string {
   return ` (${tasks.min}..${tasks.max})`;
 }
 
-/** Settings compared between versions: everything but the name, the stage and the priority (its order is reported on its own line). */
+/**
+ * Settings compared between versions: everything but the name, the stage and the
+ * priority (its order is reported on its own line), and what config derives from
+ * the stage and broker (a stage change already says it).
+ */
 function laneSettings(lane: LaneConfig): Map<string, string> {
   const rest = Object.fromEntries(Object.entries(lane).filter(([key]) => !NOT_SETTINGS.has(key)));
   const out = new Map<string, string>();
@@ -235,7 +239,7 @@ function laneSettings(lane: LaneConfig): Map<string, string> {
   return out;
 }
 
-const NOT_SETTINGS = new Set(['name', 'stage', 'priority']);
+const NOT_SETTINGS = new Set(['name', 'stage', 'priority', 'sizedBy', 'controllerMeasured']);
 
 function flatten(value: Record<string, unknown>, prefix: string, out: Map<string, string>): void {
   for (const [key, v] of Object.entries(value)) {

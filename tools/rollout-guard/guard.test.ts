@@ -68,6 +68,8 @@ function envText(name: string, lanes: Lanes, extra: Record<string, unknown> = {}
     fleet: { maxTasks: 8 },
     guardrails: { maxTasksBeforeOwned: 2, oneLaneAtATime: name === 'production' },
     lanes,
+    // After the lanes, so the positions the tests assert stay put.
+    redis: { host: 'queues.cache.internal', keyPrefix: 'propertyfeed_database_', retryAfter: 180 },
     ...extra,
   });
 }

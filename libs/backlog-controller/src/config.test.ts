@@ -1,4 +1,4 @@
-import { ControllerConfigError, parseControllerConfig, type ControllerConfigInput } from './config';
+import { ControllerConfigError, MAX_LANES, parseControllerConfig, type ControllerConfigInput } from './config';
 
 const valid: ControllerConfigInput = {
   cluster: 'propertyfeed-production',
@@ -32,8 +32,13 @@ describe('CONTROLLER_CONFIG', () => {
         database: 0,
         connectTimeoutMs: 2000,
         commandTimeoutMs: 3000,
+        retryAfterSeconds: 90,
+        prefixProbe: true,
+        prefixProbeIntervalSeconds: 300,
+        prefixProbeScanCount: 1000,
+        prefixProbeMaxCalls: 10,
       },
-      lanes: [{ ...valid.lanes[0], drainMinutes: 15, scaleInStep: 1 }],
+      lanes: [{ ...valid.lanes[0], sized: true, jobTimeoutSeconds: 60, drainMinutes: 15, scaleInStep: 1 }],
     });
   });
 
@@ -89,7 +94,7 @@ describe('CONTROLLER_CONFIG', () => {
   });
 
   it('caps the lanes at what one PutMetricData and one GetMetricData can carry', () => {
-    const lanes = Array.from({ length: 151 }, (_, i) => ({ ...valid.lanes[0], name: `l${i}`, service: `s${i}`, queues: [`q${i}`] }));
-    expect(problems({ ...valid, lanes })).toEqual(['lanes: Too big: expected array to have <=150 items']);
+    const lanes = Array.from({ length: MAX_LANES + 1 }, (_, i) => ({ ...valid.lanes[0], name: `l${i}`, service: `s${i}`, queues: [`q${i}`] }));
+    expect(problems({ ...valid, lanes })).toEqual([`lanes: Too big: expected array to have <=${MAX_LANES} items`]);
   });
 });

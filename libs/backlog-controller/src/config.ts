@@ -15,11 +15,11 @@ z.config(en());
 export const CONTROLLER_CONFIG_ENV = 'CONTROLLER_CONFIG';
 
 /**
- * Lanes per controller: PutMetricData takes at most 1,000 metrics per call (six
+ * Lanes per controller: PutMetricData takes at most 1,000 metrics per call (nine
  * per lane, plus ControllerErrors) and GetMetricData at most 500 queries (two per
  * lane), and each tick makes one call of each.
  */
-export const MAX_LANES = 150;
+export const MAX_LANES = 110;
 
 const int = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
 const text = () => z.string().check(z.minLength(1));
@@ -31,8 +31,18 @@ const redisSchema = z
     port: z._default(int(1, 65535), 6379),
     /** In-transit encryption (ElastiCache TransitEncryptionEnabled). */
     tls: z._default(z.boolean(), true),
-    /** The Laravel connection's key prefix: REDIS_PREFIX, or what config/database.php derives from APP_NAME. May be empty. */
+    /**
+     * The Laravel connection's key prefix, config('database.redis.options.prefix'),
+     * as the application prints it; never derived (the skeleton's default changed
+     * in laravel/laravel v12.1.0). May be empty.
+     */
     keyPrefix: z.string(),
+    /**
+     * The queue connection's retry_after, seconds: a reservation expires then and
+     * the next pop hands the job out again. null: reservations never expire
+     * (RedisQueue::migrate skips them), so one whose worker died is stuck.
+     */
+    retryAfterSeconds: z._default(z.nullable(int(1, 604800)), 90),
     /** Cluster mode: connect as a cluster client; queue keys are hash-tagged, queues:{q}. */
     cluster: z._default(z.boolean(), false),
     /** Logical database (REDIS_DB); 0 in cluster mode. */
@@ -45,6 +55,17 @@ const redisSchema = z
     ),
     connectTimeoutMs: z._default(int(100, 30000), 2000),
     commandTimeoutMs: z._default(int(100, 30000), 3000),
+    /**
+     * Look for an absent lane's keys under other prefixes. Off for a Redis shared
+     * with another application whose queues have the same names (its keys would
+     * read as this one's under a wrong prefix).
+     */
+    prefixProbe: z._default(z.boolean(), true),
+    /** While a lane reads as absent, how often its keys are looked for under another prefix. */
+    prefixProbeIntervalSeconds: z._default(int(60, 86400), 300),
+    /** Keys one SCAN call examines (its COUNT), and SCAN calls per node per tick: the probe's bound. */
+    prefixProbeScanCount: z._default(int(10, 100000), 1000),
+    prefixProbeMaxCalls: z._default(int(1, 1000), 10),
   })
   .check(
     z.refine((redis) => !(redis.cluster && redis.database !== 0), {
@@ -64,6 +85,18 @@ const laneSchema = z
       ),
     /** ECS service name (or ARN) in the cluster. */
     service: text(),
+    /**
+     * Whether the controller sets this lane's desired count. false: measured
+     * only (a lane at stage baseline, whose count Terraform fixes): its metrics
+     * are published, its service is never read or changed.
+     */
+    sized: z._default(z.boolean(), true),
+    /**
+     * The workers' job timeout (queue:work --timeout), seconds: with
+     * retryAfterSeconds null, a reservation older than this plus a minute has no
+     * live worker and is reported as stuck.
+     */
+    jobTimeoutSeconds: z._default(int(1, 86400), 60),
     /** Laravel queues the lane consumes. */
     queues: z.array(text()).check(z.minLength(1)),
     min: int(0, 5000),

@@ -43,7 +43,7 @@ describe('a scheduled tick', () => {
     const now = nowSeconds();
     await h.queue.push('image', 3, { createdAt: now - 120 });
     await h.queue.push('image-retry', 1, { createdAt: now - 30 });
-    await h.queue.reserve('image', now + 60);
+    await h.queue.reserve('image', now);
     await h.queue.later('image', now - 5, 2); // due: a worker's pop would move them to ready
     await h.queue.later('image', now + 600); // not due yet
     await h.queue.later('bulk', now + 600, 3); // not due: no task for these
@@ -97,7 +97,15 @@ describe('a scheduled tick', () => {
 
     expect(lane(report, 'legacy')).toMatchObject({ ready: 2, oldestReadyAgeSeconds: null });
     expect(lane(report, 'horizon')!.oldestReadyAgeSeconds).toBeGreaterThanOrEqual(300);
-    expect(await h.metricNames('legacy')).toEqual(['Backlog', 'Delayed', 'DelayedDue', 'Ready', 'Reserved']);
+    expect(await h.metricNames('legacy')).toEqual([
+      'Backlog',
+      'Delayed',
+      'DelayedDue',
+      'KeysUnderOtherPrefix',
+      'Ready',
+      'Reserved',
+      'StuckReserved',
+    ]);
     expect(await h.metricNames('horizon')).toContain('OldestReadyAgeSeconds');
   });
 
@@ -135,8 +143,8 @@ describe('a scheduled tick', () => {
     expect(calls).toEqual({ pipeline: 1, exec: 1 });
     const commands = commandStats(await stats.info('commandstats'));
     stats.disconnect();
-    // Only the pipelined reads (and this test's own CONFIG RESETSTAT): 60 queues x 5 commands.
-    expect(commands).toEqual({ 'config|resetstat': 1, llen: 60, zcard: 120, zcount: 60, lindex: 60 });
+    // Only the pipelined reads (and this test's own CONFIG RESETSTAT): 60 queues x 8 commands.
+    expect(commands).toEqual({ 'config|resetstat': 1, llen: 60, zcard: 120, zcount: 120, lindex: 60, zrange: 120 });
     expect(h.clients.sent.get('DescribeServicesCommand')).toBe(3);
     expect(h.clients.sent.get('PutMetricDataCommand')).toBe(1);
     expect(report.lanes.filter((l) => l.backlog > 0)).toHaveLength(10);

@@ -2,17 +2,19 @@ import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type Metr
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CONTROLLER_CONFIG_ENV, parseControllerConfig, type ControllerConfig, type RedisConfig } from './config';
-import { decide, needsDrainHistory, type DecisionMode, type DrainHistory, type LaneDecision, type LaneState } from './decide';
+import { backlogOf, decide, needsDrainHistory, type DecisionMode, type DrainHistory, type LaneDecision, type LaneState } from './decide';
 import { applyDesiredCounts, readDesiredCounts, type ServiceChange } from './ecs';
 import { drainHistories, historyQuery, tickMetricData, type HistoryRequest } from './metrics';
+import { PrefixProbe } from './prefix-probe';
 import { connectRedis, readLanes, type LaneReading, type RedisClient } from './redis';
 
 /*
- * One tick: read Redis (one pipelined round trip) and the services' desired
- * counts; read the drain history of the lanes that could go to zero; decide;
- * update the services whose count changes; publish everything in one
- * PutMetricData. Any read failure changes nothing, reports ControllerErrors and
- * fails the invocation.
+ * One tick: read Redis (one pipelined round trip) for every measured lane and
+ * the desired counts of the lanes it sizes; while a lane reads absent, look for
+ * its keys under another prefix (a bounded SCAN, a few minutes apart); read the
+ * drain history of the lanes that could go to zero; decide; update the services
+ * whose count changes; publish everything in one PutMetricData. Any read failure
+ * changes nothing, reports ControllerErrors and fails the invocation.
  */
 
 /** What the controller talks to. Tests and the benchmark pass their own. */
@@ -40,9 +42,16 @@ export interface LaneReport {
   readonly reserved: number;
   readonly delayed: number;
   readonly delayedDue: number;
+  readonly stuckReserved: number;
   readonly backlog: number;
   /** null when a ready job's payload carries no timestamp. */
   readonly oldestReadyAgeSeconds: number | null;
+  /** null when only ready jobs of unknown age wait. */
+  readonly oldestRunnableAgeSeconds: number | null;
+  /** Whether the controller sets this lane's count (false: measured only). */
+  readonly sized: boolean;
+  /** Prefixes under which the lane's keys were found while it reads absent under the configured one. */
+  readonly keysUnderOtherPrefix?: readonly string[];
   readonly current?: number;
   readonly wanted?: number;
   readonly desired?: number;
@@ -75,6 +84,10 @@ export class BacklogController {
   private authToken?: Promise<string | undefined>;
   private readonly now: () => Date;
   private readonly log: (entry: Record<string, unknown>) => void;
+  private readonly probe: PrefixProbe;
+  /** The lanes whose count the controller sets, in configuration order. */
+  private readonly sized: ControllerConfig['lanes'];
+  private readonly sizedNames: ReadonlySet<string>;
 
   constructor(
     readonly config: ControllerConfig,
@@ -82,6 +95,9 @@ export class BacklogController {
   ) {
     this.now = deps.now ?? (() => new Date());
     this.log = deps.log ?? ((entry) => console.log(JSON.stringify(entry)));
+    this.probe = new PrefixProbe(config.redis, config.lanes);
+    this.sized = config.lanes.filter((lane) => lane.sized);
+    this.sizedNames = new Set(this.sized.map((lane) => lane.name));
   }
 
   /** Runs one tick; throws ControllerTickError (after publishing ControllerErrors) if anything failed. */
@@ -91,26 +107,34 @@ export class BacklogController {
     const nowSeconds = Math.floor(started.getTime() / 1000);
     const wake = wakeLanes(event);
     const mode: DecisionMode = wake === undefined ? 'schedule' : 'wake';
-    const known = new Set(this.config.lanes.map((l) => l.name));
+    const known = new Set(this.sized.map((l) => l.name));
     const unknownWakeLanes = (wake ?? []).filter((name) => !known.has(name));
     const errors: string[] = [];
 
     const [redisResult, ecsResult] = await Promise.allSettled([
       this.readRedis(nowSeconds),
-      readDesiredCounts(this.deps.ecs, this.config.cluster, this.config.lanes.map((l) => l.service)),
+      readDesiredCounts(this.deps.ecs, this.config.cluster, this.sized.map((l) => l.service)),
     ]);
     const readings = redisResult.status === 'fulfilled' ? redisResult.value : undefined;
     const counts = ecsResult.status === 'fulfilled' ? ecsResult.value : undefined;
     if (redisResult.status === 'rejected') errors.push(`Redis read failed: ${message(redisResult.reason)}`);
     if (ecsResult.status === 'rejected') errors.push(message(ecsResult.reason));
 
-    let decisions: LaneDecision[] | undefined;
+    // The probe never blocks a decision: its failure is reported after the counts are set.
+    let probeError: string | undefined;
+    if (readings !== undefined && mode === 'schedule') {
+      probeError = await this.probePrefixes(readings, nowSeconds);
+    }
+
+    let decisions: Map<string, LaneDecision> | undefined;
     let changes: ServiceChange[] = [];
     if (readings !== undefined && counts !== undefined) {
-      let states: LaneState[] = this.config.lanes.map((lane, i) => ({
+      const byLane = new Map(readings.map((r) => [r.lane, r]));
+      let states: LaneState[] = this.sized.map((lane) => ({
         policy: lane,
-        backlog: readings[i],
+        backlog: byLane.get(lane.name)!,
         current: counts.get(lane.service)!,
+        keysElsewhere: this.probe.finding(lane.name) !== undefined,
       }));
       const requests: HistoryRequest[] = states
         .filter((state) => needsDrainHistory(state, mode))
@@ -122,25 +146,33 @@ export class BacklogController {
         errors.push(`CloudWatch GetMetricData failed: ${message(error)}`);
       }
       if (errors.length === 0) {
-        decisions = decide({
+        const decided = decide({
           lanes: states,
           fleetMaxTasks: this.config.fleetMaxTasks,
           reservedTasks: this.config.reservedTasks,
           mode,
         });
-        changes = decisions
-          .map((d, i) => ({ service: this.config.lanes[i].service, from: d.current, to: d.desired }))
+        decisions = new Map(decided.map((d) => [d.lane, d]));
+        changes = decided
+          .map((d, i) => ({ service: this.sized[i].service, from: d.current, to: d.desired }))
           .filter((c) => c.from !== c.to);
         const failed = await applyDesiredCounts(this.deps.ecs, this.config.cluster, changes);
         errors.push(...failed.map((e) => e.message));
       }
     }
+    if (probeError !== undefined) errors.push(probeError);
 
     try {
       await this.deps.cloudwatch.send(
         new PutMetricDataCommand({
           Namespace: this.config.namespace,
-          MetricData: tickMetricData(this.config.environment, readings, errors.length > 0, started),
+          MetricData: tickMetricData(
+            this.config.environment,
+            readings,
+            errors.length > 0,
+            started,
+            (lane) => this.probe.finding(lane) !== undefined,
+          ),
         }),
       );
     } catch (error) {
@@ -151,7 +183,7 @@ export class BacklogController {
       mode,
       at: started.toISOString(),
       durationMs: Date.now() - startedMs,
-      lanes: laneReports(readings, decisions),
+      lanes: laneReports(readings, decisions, (lane) => this.probe.finding(lane)?.otherPrefixes, this.sizedNames),
       changes,
       unknownWakeLanes,
       errors,
@@ -159,6 +191,39 @@ export class BacklogController {
     this.log({ message: errors.length > 0 ? 'tick failed' : 'tick', ...report });
     if (errors.length > 0) throw new ControllerTickError(report);
     return report;
+  }
+
+  /**
+   * Updates what is known of lanes that read absent; logs each lane whose finding
+   * changed. Returns the failure, if any, as a report line.
+   */
+  private async probePrefixes(readings: readonly LaneReading[], nowSeconds: number): Promise<string | undefined> {
+    const { forgotten, walk } = this.probe.observe(readings, nowSeconds);
+    let failure: string | undefined;
+    let changed: string[] = [];
+    if (walk) {
+      try {
+        changed = await this.probe.walkStep(await this.client(), nowSeconds);
+      } catch (error) {
+        failure = `the key-prefix probe failed: ${message(error)}`;
+      }
+    }
+    const prefix = this.config.redis.keyPrefix;
+    for (const lane of [...forgotten, ...changed]) {
+      const found = this.probe.finding(lane)?.otherPrefixes;
+      this.log(
+        found
+          ? {
+              message: 'key prefix mismatch',
+              lane,
+              configuredPrefix: prefix,
+              foundPrefixes: found,
+              action: `every queue of lane ${lane} reads absent under ${JSON.stringify(prefix)} while its keys exist under ${found.map((p) => JSON.stringify(p)).join(', ')}: set redis.keyPrefix to the prefix the application prints (php artisan tinker --execute="echo config('database.redis.options.prefix');"); the lane's count is held until then`,
+            }
+          : { message: 'key prefix confirmed', lane, configuredPrefix: prefix },
+      );
+    }
+    return failure;
   }
 
   /** Closes the Redis connection (the Lambda never needs to; tests and the benchmark do). */
@@ -240,17 +305,27 @@ export class BacklogController {
   }
 }
 
-function laneReports(readings: readonly LaneReading[] | undefined, decisions: readonly LaneDecision[] | undefined): LaneReport[] {
-  return (readings ?? []).map((r, i) => {
-    const d = decisions?.[i];
+function laneReports(
+  readings: readonly LaneReading[] | undefined,
+  decisions: ReadonlyMap<string, LaneDecision> | undefined,
+  keysElsewhere: (lane: string) => readonly string[] | undefined,
+  sized: ReadonlySet<string>,
+): LaneReport[] {
+  return (readings ?? []).map((r) => {
+    const d = decisions?.get(r.lane);
+    const found = keysElsewhere(r.lane);
     return {
       lane: r.lane,
       ready: r.ready,
       reserved: r.reserved,
       delayed: r.delayed,
       delayedDue: r.delayedDue,
-      backlog: r.ready + r.reserved + r.delayedDue,
+      stuckReserved: r.stuckReserved,
+      backlog: backlogOf(r),
       oldestReadyAgeSeconds: r.oldestReadyAgeSeconds ?? null,
+      oldestRunnableAgeSeconds: r.oldestRunnableAgeSeconds ?? null,
+      sized: sized.has(r.lane),
+      ...(found && { keysUnderOtherPrefix: found }),
       ...(d && { current: d.current, wanted: d.wanted, desired: d.desired, held: d.held, reason: d.reason }),
     };
   });

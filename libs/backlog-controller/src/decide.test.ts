@@ -19,7 +19,7 @@ const policy = (overrides: Partial<LanePolicy> = {}): LanePolicy => ({
   scaleInStep: 1,
   ...overrides,
 });
-const empty: LaneBacklog = { ready: 0, reserved: 0, delayed: 0, delayedDue: 0 };
+const empty: LaneBacklog = { ready: 0, reserved: 0, delayed: 0, delayedDue: 0, stuckReserved: 0 };
 const drained: DrainHistory = { minutesWithData: 15, maxBacklog: 0, maxDelayed: 0 };
 
 function lane(
@@ -36,6 +36,20 @@ function one(state: LaneState, input: Partial<DecisionInput> = {}) {
 }
 
 describe('decide: one lane', () => {
+  it('lets a lane with only stuck reservations drain: no task can finish them', () => {
+    const stuck = { reserved: 2, stuckReserved: 2 };
+    expect(one(lane(stuck, 0))).toMatchObject({ desired: 0, reason: 'steady', backlog: 0 });
+    expect(one(lane(stuck, 1, {}, drained))).toMatchObject({ desired: 0, reason: 'drained' });
+    expect(one(lane({ reserved: 3, stuckReserved: 2 }, 0))).toMatchObject({ desired: 1, reason: 'wake-from-zero', backlog: 1 });
+  });
+
+  it('never lowers a lane whose keys were found under another prefix', () => {
+    const elsewhere = { ...lane({}, 2, {}, drained), keysElsewhere: true };
+    expect(one(elsewhere)).toMatchObject({ desired: 2, reason: 'hold-keys-elsewhere' });
+    expect(needsDrainHistory({ ...lane({}, 1), keysElsewhere: true }, 'schedule')).toBe(false);
+    expect(one({ ...lane({ ready: 40 }, 1), keysElsewhere: true })).toMatchObject({ desired: 4, reason: 'scale-out' });
+  });
+
   it('wakes a lane from zero on a single ready job, even with min 0', () => {
     expect(one(lane({ ready: 1 }, 0))).toMatchObject({ desired: 1, wanted: 1, reason: 'wake-from-zero', backlog: 1 });
   });

@@ -27,6 +27,13 @@ export interface LaneBacklog {
   readonly delayed: number;
   /** ZCOUNT queues:<q>:delayed -inf <now>: delayed jobs a worker would move to ready now. */
   readonly delayedDue: number;
+  /**
+   * Of `reserved`, the reservations no worker will finish and Laravel will never
+   * hand out again (retry_after null, reserved longer than the job timeout): a
+   * task cannot help them, so they neither wake the lane nor keep it up; they are
+   * published (StuckReserved) and alarmed instead.
+   */
+  readonly stuckReserved: number;
 }
 
 /**
@@ -46,6 +53,11 @@ export interface LaneState {
   readonly current: number;
   /** Undefined when it was not read or CloudWatch has none: the lane then never goes to zero. */
   readonly history?: DrainHistory;
+  /**
+   * Every queue of the lane reads absent while keys for them exist under another
+   * key prefix: the reading is not to be trusted, so the count never goes down.
+   */
+  readonly keysElsewhere?: boolean;
 }
 
 /**
@@ -82,7 +94,9 @@ export type DecisionReason =
   /** A wake-up never scales in. */
   | 'wake-no-scale-in'
   /** The fleet cap leaves this lane fewer tasks than it wants; its jobs stay queued. */
-  | 'fleet-cap';
+  | 'fleet-cap'
+  /** The lane's keys were found under another key prefix: its empty reading is missing data, so nothing is removed. */
+  | 'hold-keys-elsewhere';
 
 export interface LaneDecision {
   readonly lane: string;
@@ -105,23 +119,24 @@ export interface LaneDecision {
  */
 export const DRAIN_HISTORY_TOLERANCE_MINUTES = 1;
 
-/** ready + reserved + delayed-due: the work the lane has now. */
+/** ready + live reservations + delayed-due: the work the lane has now. */
 export function backlogOf(backlog: LaneBacklog): number {
-  return backlog.ready + backlog.reserved + backlog.delayedDue;
+  return backlog.ready + backlog.reserved - backlog.stuckReserved + backlog.delayedDue;
 }
 
-/** Nothing in ready, reserved or delayed (due or not). */
+/** Nothing in ready, in live reservations or in delayed (due or not). */
 export function isIdle(backlog: LaneBacklog): boolean {
-  return backlog.ready === 0 && backlog.reserved === 0 && backlog.delayed === 0;
+  return backlog.ready === 0 && backlog.reserved - backlog.stuckReserved === 0 && backlog.delayed === 0;
 }
 
 /**
  * Whether the decision could take this lane to zero this tick, so the caller
  * knows whose drain history to read (GetMetricData is billed per metric).
  */
-export function needsDrainHistory(lane: Pick<LaneState, 'policy' | 'backlog' | 'current'>, mode: DecisionMode): boolean {
+export function needsDrainHistory(lane: Pick<LaneState, 'policy' | 'backlog' | 'current' | 'keysElsewhere'>, mode: DecisionMode): boolean {
   return (
     mode === 'schedule' &&
+    lane.keysElsewhere !== true &&
     lane.policy.min === 0 &&
     lane.current > 0 &&
     lane.current <= lane.policy.scaleInStep &&
@@ -145,6 +160,7 @@ export function decideLane(lane: LaneState, mode: DecisionMode): { wanted: numbe
 
   if (target > current) return { wanted: target, reason: current === 0 ? 'wake-from-zero' : 'scale-out' };
   if (target === current) return { wanted: current, reason: 'steady' };
+  if (lane.keysElsewhere) return { wanted: current, reason: 'hold-keys-elsewhere' };
   if (mode === 'wake') return { wanted: current, reason: 'wake-no-scale-in' };
 
   const stepped = Math.max(target, current - policy.scaleInStep);

@@ -36,15 +36,7 @@ export {
   type LanePolicy,
   type LaneState,
 } from './decide';
-export {
-  hasHashTag,
-  laravelDefaultRedisPrefix,
-  payloadQueuedAt,
-  queueKeys,
-  strSlug,
-  type LaravelSkeleton,
-  type QueueKeys,
-} from './laravel';
+export { hasHashTag, parseQueueKey, payloadQueuedAt, queueKeys, type QueueKeys } from './laravel';
 export { DIMENSION, METRIC } from './metrics';
 export { CONTROLLER_ENTRY, bundleController, type ControllerBundle } from './bundle';
 export type { LaneReport, TickReport, WakeEvent } from './controller';

@@ -1,4 +1,4 @@
-import { hasHashTag, laravelDefaultRedisPrefix, payloadQueuedAt, queueKeys, strSlug } from './laravel';
+import { hasHashTag, parseQueueKey, payloadQueuedAt, queueKeys } from './laravel';
 import { keySlot } from './redis';
 import { laravelPayload } from './testing/laravel-queue';
 
@@ -27,27 +27,23 @@ describe("Laravel's Redis key layout", () => {
   });
 });
 
-describe('the default prefix from APP_NAME', () => {
-  it('is Str::slug(APP_NAME, "_")."_database_" up to Laravel 12', () => {
-    expect(laravelDefaultRedisPrefix()).toBe('laravel_database_');
-    expect(laravelDefaultRedisPrefix('Property Feed')).toBe('property_feed_database_');
-    expect(laravelDefaultRedisPrefix('acme-web')).toBe('acme_web_database_');
+describe('a key read back to its prefix and queue', () => {
+  it('takes the last "queues:" so a prefix may contain the word, and knows every suffix and hash tag', () => {
+    expect(parseQueueKey('my-app-database-queues:image', ['image'])).toEqual({ prefix: 'my-app-database-', queue: 'image' });
+    expect(parseQueueKey('queues:image:reserved', ['image'])).toEqual({ prefix: '', queue: 'image' });
+    expect(parseQueueKey('x_queues:database_queues:{image}:notify', ['image'])).toEqual({ prefix: 'x_queues:database_', queue: 'image' });
+    expect(parseQueueKey('app_queues:image-retry:delayed', ['image', 'image-retry'])).toEqual({ prefix: 'app_', queue: 'image-retry' });
   });
 
-  it('is Str::slug(APP_NAME)."-database-" from Laravel 13', () => {
-    expect(laravelDefaultRedisPrefix('Property Feed', 'laravel-13')).toBe('property-feed-database-');
-    expect(laravelDefaultRedisPrefix('acme_web', 'laravel-13')).toBe('acme-web-database-');
-  });
-
-  it('slugs like Str::slug: ascii, lower case, @ as "at", runs of separators and spaces collapsed', () => {
-    expect(strSlug('  Café  Société!! ')).toBe('cafe-societe');
-    expect(strSlug('me@home', '_')).toBe('me_at_home');
-    expect(strSlug('A -- B __ C', '_')).toBe('a_b_c');
+  it('ignores keys of other queues and other kinds', () => {
+    expect(parseQueueKey('app_queues:bulk', ['image'])).toBeUndefined();
+    expect(parseQueueKey('app_queues:image:batch', ['image'])).toBeUndefined();
+    expect(parseQueueKey('app_horizon:queue:image', ['image'])).toBeUndefined();
   });
 });
 
 describe('when the oldest ready job was queued', () => {
-  it('reads createdAt (laravel/framework 12.x and later)', () => {
+  it('reads createdAt (laravel/framework v12.11.0 and later)', () => {
     expect(payloadQueuedAt(laravelPayload({ createdAt: 1_700_000_000 }))).toBe(1_700_000_000);
   });
 

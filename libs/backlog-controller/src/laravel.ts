@@ -14,8 +14,9 @@
  * Every key carries the connection's prefix (config/database.php
  * `redis.options.prefix`; phpredis and predis both prefix EVAL keys). In cluster
  * mode RedisQueue::getQueueRedisKey wraps a queue name that has no hash tag in
- * braces, `queues:{q}`, so all keys of one queue share a slot (older releases
- * required the application to name its queues `{q}` itself; both give the same keys).
+ * braces, `queues:{q}`, so all keys of one queue share a slot: laravel/framework
+ * v13.5.0 and later. Before that the application had to name its queues `{q}`
+ * itself; both give the same keys.
  */
 
 /** The Redis keys of one Laravel queue. */
@@ -45,47 +46,31 @@ export function queueKeys(queue: string, keyPrefix: string, cluster: boolean): Q
   return { queue, ready, reserved: `${ready}:reserved`, delayed: `${ready}:delayed` };
 }
 
-/**
- * Which laravel/laravel skeleton the application's config/database.php came from:
- * up to 12.x it reads `Str::slug(APP_NAME, '_').'_database_'` ("my_app_database_"),
- * from 13.x `Str::slug(APP_NAME).'-database-'` ("my-app-database-"). Either way
- * REDIS_PREFIX, when set, wins.
- */
-export type LaravelSkeleton = 'laravel-12' | 'laravel-13';
+/** The suffixes RedisQueue appends to a queue's ready key (reserved, delayed, and the notify list of block_for). */
+const KEY_SUFFIXES = ['', ':reserved', ':delayed', ':notify'] as const;
 
 /**
- * The Redis key prefix a stock config/database.php derives from APP_NAME (when
- * REDIS_PREFIX is unset). Mirrors Str::slug for names Str::ascii leaves alone or
- * can strip to ASCII with Unicode decomposition; set the prefix explicitly for
- * anything more exotic.
+ * The prefix and queue of a key RedisQueue would write for one of `queues`
+ * (`<prefix>queues:<q>` or `<prefix>queues:{<q>}`, plus a suffix), or undefined.
+ * The last `queues:` wins, so a prefix may itself contain the word.
  */
-export function laravelDefaultRedisPrefix(appName = 'laravel', skeleton: LaravelSkeleton = 'laravel-12'): string {
-  return skeleton === 'laravel-12' ? `${strSlug(appName, '_')}_database_` : `${strSlug(appName, '-')}-database-`;
-}
-
-/** Laravel's Str::slug (language 'en', dictionary {'@': 'at'}). */
-export function strSlug(title: string, separator: '-' | '_' = '-'): string {
-  const sep = separator === '-' ? '\\-' : '_';
-  const flip = separator === '-' ? '_' : '\\-';
-  let out = title.normalize('NFKD').replace(/\p{M}+/gu, '');
-  out = out.replace(new RegExp(`[${flip}]+`, 'gu'), separator);
-  out = out.split('@').join(`${separator}at${separator}`);
-  out = out.toLowerCase().replace(new RegExp(`[^${sep}\\p{L}\\p{N}\\s]+`, 'gu'), '');
-  out = out.replace(new RegExp(`[${sep}\\s]+`, 'gu'), separator);
-  return trimChar(out, separator);
-}
-
-function trimChar(value: string, char: string): string {
-  let start = 0;
-  let end = value.length;
-  while (start < end && value[start] === char) start += 1;
-  while (end > start && value[end - 1] === char) end -= 1;
-  return value.slice(start, end);
+export function parseQueueKey(key: string, queues: readonly string[]): { prefix: string; queue: string } | undefined {
+  for (let at = key.lastIndexOf('queues:'); at !== -1; at = at === 0 ? -1 : key.lastIndexOf('queues:', at - 1)) {
+    const rest = key.slice(at + 'queues:'.length);
+    for (const suffix of KEY_SUFFIXES) {
+      if (!rest.endsWith(suffix)) continue;
+      const name = rest.slice(0, rest.length - suffix.length);
+      const bare = name.startsWith('{') && name.endsWith('}') ? name.slice(1, -1) : name;
+      const queue = queues.find((q) => q === name || q === bare);
+      if (queue !== undefined) return { prefix: key.slice(0, at), queue };
+    }
+  }
+  return undefined;
 }
 
 /**
  * When a ready job was queued, in unix seconds, from its payload: `createdAt`
- * (integer seconds; laravel/framework adds it to every payload since 12.x,
+ * (integer seconds; laravel/framework adds it to every payload since v12.11.0,
  * Queue::createObjectPayload/createStringPayload) or Horizon's `pushedAt`
  * (a string of seconds with microseconds, Laravel\Horizon\JobPayload::prepare).
  * Older payloads carry neither: the age is then unknown, and undefined says so.

@@ -1,3 +1,4 @@
+import { MAX_LANES } from './config';
 import { drainHistories, historyQuery, METRIC, tickMetricData } from './metrics';
 import type { LaneReading } from './redis';
 
@@ -8,13 +9,16 @@ const reading = (lane: string, oldestReadyAgeSeconds: number | undefined): LaneR
   reserved: 1,
   delayed: 5,
   delayedDue: 2,
+  stuckReserved: 0,
   oldestReadyAgeSeconds,
+  oldestRunnableAgeSeconds: oldestReadyAgeSeconds === undefined ? undefined : oldestReadyAgeSeconds + 10,
+  absent: false,
   queues: [],
 });
 
 describe('tick metrics', () => {
-  it('publishes six metrics per lane and ControllerErrors', () => {
-    const data = tickMetricData('production', [reading('image', 42)], false, at);
+  it('publishes nine metrics per lane and ControllerErrors', () => {
+    const data = tickMetricData('production', [reading('image', 42)], false, at, (lane) => lane === 'image');
     expect(data.map((d) => [d.MetricName, d.Value, d.Unit])).toEqual([
       ['Ready', 3, 'Count'],
       ['Reserved', 1, 'Count'],
@@ -22,19 +26,23 @@ describe('tick metrics', () => {
       ['DelayedDue', 2, 'Count'],
       ['Backlog', 6, 'Count'],
       ['OldestReadyAgeSeconds', 42, 'Seconds'],
+      ['OldestRunnableAgeSeconds', 52, 'Seconds'],
+      ['StuckReserved', 0, 'Count'],
+      ['KeysUnderOtherPrefix', 1, 'Count'],
       ['ControllerErrors', 0, 'Count'],
     ]);
     expect(data[0].Dimensions).toEqual([
       { Name: 'Environment', Value: 'production' },
       { Name: 'Lane', Value: 'image' },
     ]);
-    expect(data[6].Dimensions).toEqual([{ Name: 'Environment', Value: 'production' }]);
+    expect(data[9].Dimensions).toEqual([{ Name: 'Environment', Value: 'production' }]);
     expect(data.every((d) => d.Timestamp === at)).toBe(true);
   });
 
   it('leaves out an unknown age rather than inventing one', () => {
     const names = tickMetricData('production', [reading('image', undefined)], false, at).map((d) => d.MetricName);
     expect(names).not.toContain(METRIC.oldestReadyAgeSeconds);
+    expect(names).not.toContain(METRIC.oldestRunnableAgeSeconds);
   });
 
   it('reports a failed tick with ControllerErrors 1, with or without lane readings', () => {
@@ -43,8 +51,8 @@ describe('tick metrics', () => {
     ]);
   });
 
-  it('fits 150 lanes in one PutMetricData (at most 1,000 metrics)', () => {
-    const lanes = Array.from({ length: 150 }, (_, i) => reading(`l${i}`, 1));
+  it('fits MAX_LANES lanes in one PutMetricData (at most 1,000 metrics)', () => {
+    const lanes = Array.from({ length: MAX_LANES }, (_, i) => reading(`l${i}`, 1));
     expect(tickMetricData('production', lanes, false, at).length).toBeLessThanOrEqual(1000);
   });
 });

@@ -1,5 +1,5 @@
 import type { Dimension, MetricDataQuery, MetricDataResult, MetricDatum } from '@aws-sdk/client-cloudwatch';
-import type { DrainHistory } from './decide';
+import { backlogOf, type DrainHistory } from './decide';
 import type { LaneReading } from './redis';
 
 /*
@@ -16,6 +16,12 @@ export const METRIC = {
   delayedDue: 'DelayedDue',
   backlog: 'Backlog',
   oldestReadyAgeSeconds: 'OldestReadyAgeSeconds',
+  /** The oldest job a worker could run now: ready head, due delayed job, expired reservation. */
+  oldestRunnableAgeSeconds: 'OldestRunnableAgeSeconds',
+  /** Reservations no worker holds and Laravel never hands out again (retry_after null). */
+  stuckReserved: 'StuckReserved',
+  /** 1 while every queue of the lane reads absent and its keys were found under another prefix. */
+  keysUnderOtherPrefix: 'KeysUnderOtherPrefix',
   /** Per environment (dimension Environment only): 1 for a failed tick, 0 for a good one. */
   controllerErrors: 'ControllerErrors',
 } as const;
@@ -33,14 +39,15 @@ export function laneDimensions(environment: string, lane: string): Dimension[] {
 }
 
 /**
- * A tick's metrics: six per lane (OldestReadyAgeSeconds is left out while a
- * ready job's age is unknown; CloudWatch has no "unknown"), and ControllerErrors.
+ * A tick's metrics: nine per lane (an age is left out while it is unknown;
+ * CloudWatch has no "unknown"), and ControllerErrors.
  */
 export function tickMetricData(
   environment: string,
   readings: readonly LaneReading[] | undefined,
   failed: boolean,
   timestamp: Date,
+  keysElsewhere: (lane: string) => boolean = () => false,
 ): MetricDatum[] {
   const data: MetricDatum[] = [];
   for (const r of readings ?? []) {
@@ -51,8 +58,11 @@ export function tickMetricData(
     add(METRIC.reserved, r.reserved);
     add(METRIC.delayed, r.delayed);
     add(METRIC.delayedDue, r.delayedDue);
-    add(METRIC.backlog, r.ready + r.reserved + r.delayedDue);
+    add(METRIC.backlog, backlogOf(r));
     if (r.oldestReadyAgeSeconds !== undefined) add(METRIC.oldestReadyAgeSeconds, r.oldestReadyAgeSeconds, 'Seconds');
+    if (r.oldestRunnableAgeSeconds !== undefined) add(METRIC.oldestRunnableAgeSeconds, r.oldestRunnableAgeSeconds, 'Seconds');
+    add(METRIC.stuckReserved, r.stuckReserved);
+    add(METRIC.keysUnderOtherPrefix, keysElsewhere(r.lane) ? 1 : 0);
   }
   data.push({
     MetricName: METRIC.controllerErrors,

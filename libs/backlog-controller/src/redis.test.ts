@@ -48,6 +48,7 @@ describe('a lane reading', () => {
     reserved: 0,
     delayed: 0,
     delayedDue: 0,
+    stuckReserved: 0,
     ...q,
   });
 

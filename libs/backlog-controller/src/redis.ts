@@ -11,17 +11,31 @@ import { payloadQueuedAt, queueKeys, type QueueKeys } from './laravel';
  * round trip of wall time, one request per shard.
  */
 
-/** One queue's counts, and when its oldest ready job was queued (undefined: unknown or empty). */
+/** One queue's counts, and when its oldest work became runnable (undefined: unknown or none). */
 export interface QueueReading extends LaneBacklog {
   readonly queue: string;
+  /** The ready head's createdAt (or Horizon's pushedAt), unix seconds. */
   readonly oldestQueuedAt?: number;
+  /** The earliest due delayed job's available-at, unix seconds (its score). */
+  readonly oldestDueAt?: number;
+  /** The earliest expired reservation's expiry, unix seconds (only while reservations expire). */
+  readonly oldestExpiredAt?: number;
 }
 
-/** One lane's queues summed, with the age of its oldest ready job. */
+/** One lane's queues summed, with the age of its oldest ready and oldest runnable work. */
 export interface LaneReading extends LaneBacklog {
   readonly lane: string;
   /** Seconds; 0 when nothing is ready; undefined when a ready job's payload carries no timestamp. */
   readonly oldestReadyAgeSeconds: number | undefined;
+  /**
+   * Seconds since the oldest job a worker could run now became runnable: the
+   * ready head, a due delayed job, or an expired reservation (its worker died or
+   * the job overran retry_after). 0 when there is none; undefined when only a
+   * ready job of unknown age is waiting.
+   */
+  readonly oldestRunnableAgeSeconds: number | undefined;
+  /** Every queue's keys are absent (LLEN, and both ZCARDs, 0): idle, or a wrong key prefix. */
+  readonly absent: boolean;
   readonly queues: readonly QueueReading[];
 }
 
@@ -91,63 +105,103 @@ export async function connectRedis(config: RedisConfig, password: string | undef
   return client;
 }
 
+/** What the reader needs of the Redis configuration. */
+export type ReadSettings = Pick<RedisConfig, 'keyPrefix' | 'cluster' | 'commandTimeoutMs' | 'retryAfterSeconds'>;
+
 /**
- * Reads every queue of every lane: LLEN, ZCARD reserved, ZCARD delayed,
- * ZCOUNT delayed -inf now, LINDEX 0, all in one pipeline (one per shard in
- * cluster mode). Throws if any command fails: a partial reading is no reading.
+ * Reads every queue of every lane (QUEUE_COMMANDS), all in one pipeline (one per
+ * shard in cluster mode). Throws if any command fails: a partial reading is no
+ * reading.
  */
 export async function readLanes(
   client: RedisClient,
-  lanes: readonly Pick<LaneConfig, 'name' | 'queues'>[],
-  redis: Pick<RedisConfig, 'keyPrefix' | 'cluster' | 'commandTimeoutMs'>,
+  lanes: readonly Pick<LaneConfig, 'name' | 'queues' | 'jobTimeoutSeconds'>[],
+  redis: ReadSettings,
   nowSeconds: number,
 ): Promise<LaneReading[]> {
-  const keys = lanes.flatMap((lane) => lane.queues.map((queue) => queueKeys(queue, redis.keyPrefix, redis.cluster)));
+  const keys = lanes.flatMap((lane) =>
+    lane.queues.map((queue) => ({ ...queueKeys(queue, redis.keyPrefix, redis.cluster), stuckBefore: stuckBefore(lane, redis, nowSeconds) })),
+  );
   const readings = new Map<string, QueueReading>();
   await Promise.all(
     groupByNode(client, keys).map(async (group) => {
       const pipeline = client.pipeline();
       for (const key of group) queueCommands(pipeline, key, nowSeconds);
       const replies = await withTimeout(pipeline.exec(), redis.commandTimeoutMs, 'the pipelined read');
-      if (replies === null || replies.length !== group.length * COMMANDS_PER_QUEUE) {
+      if (replies === null || replies.length !== group.length * QUEUE_COMMANDS.length) {
         throw new Error('Redis pipeline returned no replies (connection closed mid-pipeline)');
       }
-      group.forEach((key, i) => readings.set(key.queue, toReading(key, replies.slice(i * COMMANDS_PER_QUEUE))));
+      group.forEach((key, i) =>
+        readings.set(key.queue, toReading(key, replies.slice(i * QUEUE_COMMANDS.length), nowSeconds, redis.retryAfterSeconds !== null)),
+      );
     }),
   );
   return lanes.map((lane) => laneReading(lane.name, lane.queues.map((queue) => readings.get(queue)!), nowSeconds));
 }
 
-const COMMANDS_PER_QUEUE = 5;
+/** How long past the job timeout a reservation may last before its worker counts as gone. */
+export const STUCK_GRACE_SECONDS = 60;
 
-function queueCommands(pipeline: ChainableCommander, key: QueueKeys, nowSeconds: number): void {
+/**
+ * The score below which a reservation is stuck: with retry_after null Laravel
+ * scores a reservation by when it was taken (availableAt(null) is now) and never
+ * migrates it back; a job runs at most its timeout, so an older one has no
+ * worker. With retry_after set, expired reservations go back on the next pop:
+ * none is stuck (-inf).
+ */
+function stuckBefore(lane: Pick<LaneConfig, 'jobTimeoutSeconds'>, redis: ReadSettings, nowSeconds: number): string {
+  return redis.retryAfterSeconds === null ? `(${nowSeconds - lane.jobTimeoutSeconds - STUCK_GRACE_SECONDS}` : '-inf';
+}
+
+/**
+ * What is read of each queue, in pipeline order. The ZRANGE … 0 0 WITHSCORES
+ * replies give the earliest score of the delayed and reserved sets: when the
+ * oldest delayed job became due, and when the oldest reservation expires.
+ */
+const QUEUE_COMMANDS = ['LLEN', 'ZCARD reserved', 'ZCARD delayed', 'ZCOUNT delayed', 'LINDEX', 'ZRANGE delayed', 'ZRANGE reserved', 'ZCOUNT reserved'] as const;
+
+function queueCommands(pipeline: ChainableCommander, key: QueueKeys & { stuckBefore: string }, nowSeconds: number): void {
   pipeline
     .llen(key.ready)
     .zcard(key.reserved)
     .zcard(key.delayed)
     .zcount(key.delayed, '-inf', nowSeconds)
-    .lindex(key.ready, 0);
+    .lindex(key.ready, 0)
+    .zrange(key.delayed, '0', '0', 'WITHSCORES')
+    .zrange(key.reserved, '0', '0', 'WITHSCORES')
+    .zcount(key.reserved, '-inf', key.stuckBefore);
 }
 
 type Reply = [error: Error | null, result: unknown];
 
-function toReading(key: QueueKeys, replies: readonly Reply[]): QueueReading {
-  const values = replies.slice(0, COMMANDS_PER_QUEUE).map(([error, result], i) => {
-    if (error) throw new Error(`Redis ${COMMAND_NAMES[i]} for queue "${key.queue}" failed: ${error.message}`);
+function toReading(key: QueueKeys, replies: readonly Reply[], nowSeconds: number, reservationsExpire: boolean): QueueReading {
+  const values = replies.slice(0, QUEUE_COMMANDS.length).map(([error, result], i) => {
+    if (error) throw new Error(`Redis ${QUEUE_COMMANDS[i]} for queue "${key.queue}" failed: ${error.message}`);
     return result;
   });
-  const [ready, reserved, delayed, delayedDue, head] = values;
+  const [ready, reserved, delayed, delayedDue, head, firstDelayed, firstReserved, stuck] = values;
+  const dueAt = firstScore(firstDelayed);
+  const expiresAt = firstScore(firstReserved);
   return {
     queue: key.queue,
     ready: count(ready),
     reserved: count(reserved),
     delayed: count(delayed),
     delayedDue: count(delayedDue),
+    stuckReserved: count(stuck),
     oldestQueuedAt: typeof head === 'string' ? payloadQueuedAt(head) : undefined,
+    oldestDueAt: dueAt !== undefined && dueAt <= nowSeconds ? dueAt : undefined,
+    oldestExpiredAt: reservationsExpire && expiresAt !== undefined && expiresAt <= nowSeconds ? expiresAt : undefined,
   };
 }
 
-const COMMAND_NAMES = ['LLEN', 'ZCARD reserved', 'ZCARD delayed', 'ZCOUNT delayed', 'LINDEX'];
+/** The score of a ZRANGE … WITHSCORES reply's first member, or undefined for an empty set. */
+function firstScore(reply: unknown): number | undefined {
+  if (!Array.isArray(reply) || reply.length < 2) return undefined;
+  const score = Number(reply[1]);
+  if (!Number.isFinite(score)) throw new Error(`Redis returned ${JSON.stringify(reply[1])} where a score belongs`);
+  return score;
+}
 
 function count(value: unknown): number {
   const n = typeof value === 'number' ? value : Number(value);
@@ -155,21 +209,28 @@ function count(value: unknown): number {
   return n;
 }
 
-/** Sums a lane's queues; the age is the oldest ready job's, unknown if any non-empty queue's is. */
+/** Sums a lane's queues; an age is unknown if any non-empty queue's ready head carries none. */
 export function laneReading(lane: string, queues: readonly QueueReading[], nowSeconds: number): LaneReading {
   const sum = (key: keyof LaneBacklog) => queues.reduce((total, q) => total + q[key], 0);
-  let age: number | undefined = 0;
+  const since = (at: number | undefined) => (at === undefined ? 0 : Math.max(0, nowSeconds - at));
+  let ready: number | undefined = 0;
+  let other = 0;
   for (const q of queues) {
-    if (q.ready === 0 || age === undefined) continue;
-    age = q.oldestQueuedAt === undefined ? undefined : Math.max(age, Math.max(0, nowSeconds - q.oldestQueuedAt));
+    other = Math.max(other, since(q.oldestDueAt), since(q.oldestExpiredAt));
+    if (q.ready === 0 || ready === undefined) continue;
+    ready = q.oldestQueuedAt === undefined ? undefined : Math.max(ready, since(q.oldestQueuedAt));
   }
+  const runnable = ready === undefined ? (other > 0 ? other : undefined) : Math.max(ready, other);
   return {
     lane,
     ready: sum('ready'),
     reserved: sum('reserved'),
     delayed: sum('delayed'),
     delayedDue: sum('delayedDue'),
-    oldestReadyAgeSeconds: age === undefined ? undefined : Math.round(age),
+    stuckReserved: sum('stuckReserved'),
+    oldestReadyAgeSeconds: ready === undefined ? undefined : Math.round(ready),
+    oldestRunnableAgeSeconds: runnable === undefined ? undefined : Math.round(runnable),
+    absent: queues.every((q) => q.ready === 0 && q.reserved === 0 && q.delayed === 0),
     queues,
   };
 }
@@ -179,9 +240,9 @@ export function laneReading(lane: string, queues: readonly QueueReading[], nowSe
  * connection is one group. A cluster groups by the master that owns each queue's
  * slot; while the slot map is unknown, each queue is its own group.
  */
-function groupByNode(client: RedisClient, keys: readonly QueueKeys[]): QueueKeys[][] {
+function groupByNode<K extends QueueKeys>(client: RedisClient, keys: readonly K[]): K[][] {
   if (!(client instanceof Cluster)) return keys.length === 0 ? [] : [[...keys]];
-  const groups = new Map<string, QueueKeys[]>();
+  const groups = new Map<string, K[]>();
   keys.forEach((key, i) => {
     const node = client.slots[keySlot(key.ready)]?.[0] ?? `unknown-${i}`;
     groups.set(node, [...(groups.get(node) ?? []), key]);

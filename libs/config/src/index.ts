@@ -1,14 +1,18 @@
 export { ConfigError, formatProblem, type Problem } from './errors';
 export { environmentJsonSchema } from './json-schema';
 export { loadEnvironment, parseEnvironment } from './load';
+export { PRINT_PREFIX_COMMAND, derivedPrefixes } from './laravel';
 export {
   activeLanes,
+  controllerMeasuredLanes,
   isScaled,
+  laneSizing,
   redisHost,
   stageIndex,
   type CapacityStrategyItem,
   type EnvironmentConfig,
   type LaneConfig,
+  type LaneSizing,
   type ResolvedState,
   type SqsSettings,
 } from './resolve';

@@ -23,7 +23,8 @@ function envYaml(lanes: string, overrides: Record<string, string> = {}): string 
     fleet: 'fleet: { maxTasks: 4 }',
     guardrails: 'guardrails: { maxTasksBeforeOwned: 2 }',
     scheduler: 'scheduler: { onHosts: true }',
-    parameters: 'parameters: { plain: { DB_HOST: db }, secure: [DB_PASSWORD] }',
+    // A running Redis lane needs the Redis host and the queue connection's key prefix.
+    parameters: 'parameters: { plain: { DB_HOST: db, REDIS_HOST: cache, REDIS_PREFIX: app_database_ }, secure: [DB_PASSWORD] }',
     ...overrides,
   };
   return `${Object.values(top).join('\n')}\n${lanes ? `lanes:\n${lanes}` : 'lanes: {}'}`;
@@ -535,7 +536,7 @@ describe('alarms', () => {
 describe('redis, controller and SQS scaling settings', () => {
   it('applies their defaults', () => {
     const env = parseEnvironment(envYaml('  feeds:\n    broker: sqs\n    queues: [feeds]\n'), FILE);
-    expect(env.redis).toEqual({ tls: true, cluster: false, database: 0 });
+    expect(env.redis).toEqual({ tls: true, cluster: false, database: 0, retryAfter: 90, probeOtherPrefixes: true });
     expect(env.controller).toEqual({ wakeInvokerRoleArns: [] });
     expect(env.lanes[0].sqs?.oldestMessageSteps).toEqual([
       { ageSeconds: 300, addTasks: 1 },
@@ -556,7 +557,7 @@ describe('redis, controller and SQS scaling settings', () => {
       FILE,
     );
     expect(redisHost(both)).toBe('queues.internal');
-    expect(redisHost(parseEnvironment(envYaml(''), FILE))).toBeUndefined();
+    expect(redisHost(parseEnvironment(envYaml('', { parameters: '' }), FILE))).toBeUndefined();
   });
 
   it('reads the Redis AUTH token from a secure parameter only', () => {
@@ -588,6 +589,64 @@ describe('redis, controller and SQS scaling settings', () => {
     expect(problems(envYaml('', { redis: 'redis: { cluster: true, database: 2 }' }))).toEqual([
       'environments/staging.yaml:15:35 redis.database: 2 must be 0 in cluster mode (Redis Cluster has one database)',
     ]);
+  });
+
+  const running = '  image:\n    queues: [image]\n    stage: baseline\n';
+  const noPrefix = 'parameters: { plain: { DB_HOST: db, REDIS_HOST: cache }, secure: [DB_PASSWORD] }';
+  const print = `print it with php artisan tinker --execute="echo config('database.redis.options.prefix');" and set redis.keyPrefix (or REDIS_PREFIX under parameters.plain, which the workers then use too)`;
+
+  it('needs the key prefix once a Redis lane runs, and offers both values Laravel may have derived, never guessing', () => {
+    expect(problems(envYaml(running, { parameters: noPrefix }))).toEqual([
+      `environments/staging.yaml:18:12 redis.keyPrefix: Redis lane image runs, so the backlog controller needs the queue connection's key prefix; with REDIS_PREFIX unset Laravel derives it from APP_NAME "propertyfeed": "propertyfeed_database_" in applications created from laravel/laravel before v12.1.0, "propertyfeed-database-" since (a wrong prefix reads as empty queues); ${print}`,
+    ]);
+    const named = 'parameters: { plain: { DB_HOST: db, REDIS_HOST: cache, APP_NAME: "Acme Web" }, secure: [DB_PASSWORD] }';
+    expect(problems(envYaml(running, { parameters: named, redis: 'redis: { tls: true }' }))[0]).toMatch(
+      /^environments\/staging\.yaml:15:8 redis\.keyPrefix: .*APP_NAME "Acme Web": "acme_web_database_" in applications created from laravel\/laravel before v12\.1\.0, "acme-web-database-" since/,
+    );
+    // An off lane reads nothing: no prefix needed yet.
+    expect(() => parseEnvironment(envYaml('  image:\n    queues: [image]\n', { parameters: noPrefix }), FILE)).not.toThrow();
+  });
+
+  it('refuses to derive the prefix from an APP_NAME that Str::slug transliterates', () => {
+    const named = 'parameters: { plain: { DB_HOST: db, REDIS_HOST: cache, APP_NAME: "Straße" }, secure: [DB_PASSWORD] }';
+    expect(problems(envYaml(running, { parameters: named }))).toEqual([
+      `environments/staging.yaml:18:12 redis.keyPrefix: Redis lane image runs, so the backlog controller needs the queue connection's key prefix, and APP_NAME "Straße" has characters Laravel's Str::slug transliterates, so it cannot be derived here; ${print}`,
+    ]);
+  });
+
+  it('takes an explicit prefix (empty included), and refuses one that differs from the workers\' REDIS_PREFIX', () => {
+    expect(parseEnvironment(envYaml(running, { parameters: noPrefix, redis: 'redis: { keyPrefix: "" }' }), FILE).redisKeyPrefix).toBe('');
+    expect(parseEnvironment(envYaml(running), FILE).redisKeyPrefix).toBe('app_database_');
+    expect(problems(envYaml(running, { redis: 'redis: { keyPrefix: app-database- }' }))).toEqual([
+      'environments/staging.yaml:15:21 redis.keyPrefix: "app-database-" differs from parameters.plain.REDIS_PREFIX ("app_database_"), the prefix the workers use, so the controller would read other keys than the workers take jobs from; remove redis.keyPrefix or make them equal',
+    ]);
+  });
+
+  it('needs the Redis host once a Redis lane runs', () => {
+    expect(problems(envYaml(running, { parameters: 'parameters: { plain: { REDIS_PREFIX: p_ } }' }))).toEqual([
+      'environments/staging.yaml:18:12 redis.host: Redis lane image runs, so the backlog controller reads its queues from Redis, but no Redis host is configured; set redis.host, or REDIS_HOST under parameters.plain',
+    ]);
+  });
+
+  it('keeps every Redis lane\'s job timeout below retry_after, unless reservations never expire', () => {
+    const lane = '  image:\n    queues: [image]\n    stage: baseline\n    job: { timeout: 90 }\n';
+    expect(problems(envYaml(lane))).toEqual([
+      'environments/staging.yaml:19:21 lanes.image.job.timeout: 90 s is not below redis.retryAfter (90 s), so Laravel would hand a job that is still running to a second worker; lower job.timeout or raise redis.retryAfter (the connection\'s retry_after) above it',
+    ]);
+    expect(() => parseEnvironment(envYaml(lane, { redis: 'redis: { retryAfter: null }' }), FILE)).not.toThrow();
+    expect(() => parseEnvironment(envYaml(lane, { redis: 'redis: { retryAfter: 120 }' }), FILE)).not.toThrow();
+  });
+
+  it('keeps the workers logging to stderr, where the log filters read', () => {
+    const withLog = (plain: string) => `parameters: { plain: { REDIS_HOST: cache, REDIS_PREFIX: p_, ${plain} } }`;
+    expect(problems(envYaml(running, { parameters: withLog('LOG_CHANNEL: daily') }))).toEqual([
+      'environments/staging.yaml:14:74 parameters.plain.LOG_CHANNEL: "daily" writes the workers\' log to a file inside the container, which nothing ships to CloudWatch, so the Redis, Aurora and failed-job alarms would never see a line; use stderr (the workers\' default when LOG_CHANNEL is unset), or a stack of stderr',
+    ]);
+    expect(problems(envYaml(running, { parameters: withLog('LOG_CHANNEL: stack') }))[0]).toContain(
+      'parameters.plain.LOG_CHANNEL: "stack", whose LOG_STACK defaults to "single", writes the workers\' log to a file',
+    );
+    expect(() => parseEnvironment(envYaml(running, { parameters: withLog('LOG_CHANNEL: stack, LOG_STACK: "stderr"') }), FILE)).not.toThrow();
+    expect(() => parseEnvironment(envYaml(running, { parameters: withLog('LOG_CHANNEL: stderr') }), FILE)).not.toThrow();
   });
 
   it('takes IAM role ARNs, once each, as wake-up invokers', () => {

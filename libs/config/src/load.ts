@@ -49,8 +49,10 @@ export function parseEnvironment(text: string, displayPath: string): Environment
     for (const issue of parsed.error.issues) problems.push(...issueProblems(issue, data, doc, at));
   } else {
     for (const issue of checkRules(parsed.data)) {
+      // A rule about a key the file leaves out, block and all, points at what requires it.
+      const path = issue.locate && nodeAt(doc, issue.path.slice(0, 1)) === undefined ? issue.locate : issue.path;
       // A rule about a whole mapping (a lane, httpsEgress) points at its key.
-      const offset = isCollection(nodeAt(doc, issue.path)) ? keyOffset(doc, issue.path) : valueOffset(doc, issue.path);
+      const offset = isCollection(nodeAt(doc, path)) ? keyOffset(doc, path) : valueOffset(doc, path);
       problems.push(at(offset, formatPath(issue.path), issue.message));
     }
     const expected = basename(displayPath, extname(displayPath));

@@ -15,10 +15,56 @@ export interface SqsSettings {
   readonly oldestMessageSteps: readonly { readonly ageSeconds: number; readonly addTasks: number }[];
 }
 
+/**
+ * Who sets a lane's task count, derived once here and read everywhere:
+ * - `off`: nobody; the lane runs no tasks (stage off);
+ * - `fixed`: Terraform, at tasks.baseline (stage baseline);
+ * - `controller`: the backlog controller, from the Redis backlog (a Redis lane at scaling or owned);
+ * - `app-autoscaling`: App Auto Scaling, from the SQS metrics (an SQS lane at scaling or owned).
+ */
+export type LaneSizing = 'off' | 'fixed' | 'controller' | 'app-autoscaling';
+
+/** How a lane of `broker` at `stage` is sized. */
+export function laneSizing(lane: Pick<LaneFile, 'broker' | 'stage'>): LaneSizing {
+  if (lane.stage === 'off') return 'off';
+  if (lane.stage === 'baseline') return 'fixed';
+  return lane.broker === 'redis' ? 'controller' : 'app-autoscaling';
+}
+
+export interface ReservedTasks {
+  readonly lane: string;
+  readonly tasks: number;
+  readonly sizedBy: LaneSizing;
+}
+
+/**
+ * Tasks nothing caps at run time, which count against fleet.maxTasks before the
+ * controller hands out the rest: fixed lanes at tasks.baseline, App Auto Scaling
+ * lanes up to tasks.max.
+ */
+export function reservedTaskParts(
+  lanes: Readonly<Record<string, Pick<LaneFile, 'broker' | 'stage' | 'tasks'>>>,
+): ReservedTasks[] {
+  return Object.entries(lanes).flatMap(([lane, l]): ReservedTasks[] => {
+    const sizedBy = laneSizing(l);
+    if (sizedBy === 'fixed') return [{ lane, tasks: l.tasks.baseline, sizedBy }];
+    if (sizedBy === 'app-autoscaling') return [{ lane, tasks: l.tasks.max, sizedBy }];
+    return [];
+  });
+}
+
 /** A lane with every default applied and its derived values filled in. */
 export interface LaneConfig
   extends Omit<LaneFile, 'capacity' | 'priority' | 'connection' | 'spot' | 'sqs'> {
   readonly name: string;
+  /** Who sets the lane's task count. */
+  readonly sizedBy: LaneSizing;
+  /**
+   * The backlog controller reads this lane's queues and publishes its metrics
+   * (every Redis lane past stage off, baseline included); it sizes only those
+   * with sizedBy `controller`.
+   */
+  readonly controllerMeasured: boolean;
   /** Laravel connection the workers pass to queue:work. */
   readonly connection: string;
   /** Lower is served first when the fleet cap is reached. */
@@ -54,6 +100,14 @@ export interface EnvironmentConfig extends Omit<EnvironmentFile, 'lanes' | 'stat
   readonly state: ResolvedState;
   /** Lanes in priority order (then by name), stage off included. */
   readonly lanes: readonly LaneConfig[];
+  /** Tasks counted against fleet.maxTasks that the controller does not size (see {@link reservedTaskParts}). */
+  readonly reservedTasks: number;
+  /**
+   * The Laravel queue connection's key prefix: redis.keyPrefix, else
+   * parameters.plain.REDIS_PREFIX; never derived from APP_NAME. The rules
+   * require it while a lane is controllerMeasured.
+   */
+  readonly redisKeyPrefix?: string;
 }
 
 const SQS_DEFAULTS: SqsSettings = {
@@ -66,14 +120,19 @@ const SQS_DEFAULTS: SqsSettings = {
 export function resolveEnvironment(file: EnvironmentFile, source: string): EnvironmentConfig {
   const lanes = Object.entries(file.lanes).map(([name, lane], index) => resolveLane(name, lane, index));
   lanes.sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name));
-  return { ...file, source, state: resolveState(file), lanes };
+  const reservedTasks = reservedTaskParts(file.lanes).reduce((sum, part) => sum + part.tasks, 0);
+  const prefix = redisKeyPrefix(file);
+  return { ...file, source, state: resolveState(file), lanes, reservedTasks, ...(prefix !== undefined ? { redisKeyPrefix: prefix } : {}) };
 }
 
 function resolveLane(name: string, lane: LaneFile, index: number): LaneConfig {
   const { capacity, priority, connection, sqs, ...rest } = lane;
+  const sizedBy = laneSizing(lane);
   return {
     ...rest,
     name,
+    sizedBy,
+    controllerMeasured: lane.broker === 'redis' && sizedBy !== 'off',
     connection: connection ?? lane.broker,
     // File order, spaced so a later edit can slot a lane between two others.
     priority: priority ?? (index + 1) * 10,
@@ -111,6 +170,12 @@ export function redisHost(env: Pick<EnvironmentFile, 'redis' | 'parameters'>): s
   return env.redis.host ?? (plain === undefined ? undefined : String(plain));
 }
 
+/** redis.keyPrefix, else the workers' REDIS_PREFIX; undefined when neither is set. */
+export function redisKeyPrefix(env: Pick<EnvironmentFile, 'redis' | 'parameters'>): string | undefined {
+  const plain = env.parameters.plain.REDIS_PREFIX;
+  return env.redis.keyPrefix ?? (plain === undefined ? undefined : String(plain));
+}
+
 /** Position of a stage in the rollout order: off 0, baseline 1, scaling 2, owned 3. */
 export function stageIndex(stage: Stage): number {
   return STAGES.indexOf(stage);
@@ -124,4 +189,9 @@ export function activeLanes(env: EnvironmentConfig): LaneConfig[] {
 /** Whether the lane's task count is driven by scaling rather than fixed. */
 export function isScaled(lane: Pick<LaneConfig, 'stage'>): boolean {
   return lane.stage === 'scaling' || lane.stage === 'owned';
+}
+
+/** Lanes the backlog controller measures (Redis lanes past off), in priority order. */
+export function controllerMeasuredLanes(env: Pick<EnvironmentConfig, 'lanes'>): LaneConfig[] {
+  return env.lanes.filter((lane) => lane.controllerMeasured);
 }

@@ -1,3 +1,5 @@
+import { FILE_LOG_CHANNELS, PRINT_PREFIX_COMMAND, derivedPrefixes } from './laravel';
+import { laneSizing, redisHost, redisKeyPrefix, reservedTaskParts } from './resolve';
 import type { EnvironmentFile } from './schema';
 import { FARGATE_MEMORY } from './schema';
 
@@ -5,7 +7,15 @@ import { FARGATE_MEMORY } from './schema';
 export interface RuleIssue {
   readonly path: readonly (string | number)[];
   readonly message: string;
+  /**
+   * Where to point when `path` is a key the file does not have (a required
+   * setting left out): the key that makes it required.
+   * @default path
+   */
+  readonly locate?: readonly (string | number)[];
 }
+
+type AddIssue = (path: (string | number)[], message: string, locate?: (string | number)[]) => void;
 
 /**
  * Every rule that relates several fields of one environment file
@@ -14,7 +24,7 @@ export interface RuleIssue {
  */
 export function checkRules(env: EnvironmentFile): RuleIssue[] {
   const issues: RuleIssue[] = [];
-  const add = (path: (string | number)[], message: string) => issues.push({ path, message });
+  const add: AddIssue = (path, message, locate) => issues.push({ path, message, ...(locate ? { locate } : {}) });
   const consumers = new Map<string, { lane: string; index: number }>();
 
   for (const [name, lane] of Object.entries(env.lanes)) {
@@ -125,6 +135,7 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
   checkFleet(env, add);
   checkAwsNames(env, add);
   checkController(env, add);
+  checkLogChannel(env, add);
 
   const { onHosts, service } = env.scheduler;
   const schedulerMemory = FARGATE_MEMORY[service.cpu];
@@ -197,7 +208,7 @@ function reservedLaneNames(env: EnvironmentFile): Map<string, string> {
  * position, instead of halfway through a deploy. (The constructs check their own
  * props as well, for callers that do not come through this file.)
  */
-function checkAwsNames(env: EnvironmentFile, add: (path: (string | number)[], message: string) => void): void {
+function checkAwsNames(env: EnvironmentFile, add: AddIssue): void {
   if (/^sg-/i.test(env.app)) {
     add(['app'], `"${env.app}" would name the security groups ${env.app}-${env.environment}-workers…, and EC2 reserves names starting with "sg-" for group ids; choose another app name`);
   }
@@ -235,28 +246,20 @@ function checkAwsNames(env: EnvironmentFile, add: (path: (string | number)[], me
  * Tasks nothing can cap at runtime (fixed baselines, and maxima of lanes App Auto
  * Scaling manages) must fit the fleet; the controller caps its own lanes itself.
  */
-function checkFleet(env: EnvironmentFile, add: (path: (string | number)[], message: string) => void): void {
-  const parts: string[] = [];
-  let total = 0;
-  for (const [name, lane] of Object.entries(env.lanes)) {
-    if (lane.stage === 'baseline') {
-      total += lane.tasks.baseline;
-      parts.push(`${name} ${lane.tasks.baseline} (baseline)`);
-    } else if ((lane.stage === 'scaling' || lane.stage === 'owned') && lane.broker === 'sqs') {
-      total += lane.tasks.max;
-      parts.push(`${name} ${lane.tasks.max} (max, sqs)`);
-    }
-  }
+function checkFleet(env: EnvironmentFile, add: AddIssue): void {
+  const parts = reservedTaskParts(env.lanes);
+  const total = parts.reduce((sum, part) => sum + part.tasks, 0);
+  const describe = parts.map((p) => `${p.lane} ${p.tasks} (${p.sizedBy === 'fixed' ? 'baseline' : 'max, sqs'})`);
   if (total > env.fleet.maxTasks) {
     add(
       ['fleet', 'maxTasks'],
-      `${env.fleet.maxTasks} is below the ${total} tasks that fixed and SQS-scaled lanes may run (${parts.join(' + ')}); raise fleet.maxTasks or lower those lanes`,
+      `${env.fleet.maxTasks} is below the ${total} tasks that fixed and SQS-scaled lanes may run (${describe.join(' + ')}); raise fleet.maxTasks or lower those lanes`,
     );
   }
 }
 
-/** What the backlog controller needs to read the Redis lanes it scales. */
-function checkController(env: EnvironmentFile, add: (path: (string | number)[], message: string) => void): void {
+/** What the backlog controller needs to read the Redis lanes it measures (every Redis lane past off). */
+function checkController(env: EnvironmentFile, add: AddIssue): void {
   const { redis, parameters } = env;
   const auth = redis.authParameter;
   if (auth !== undefined && !parameters.secure.includes(auth)) {
@@ -270,9 +273,71 @@ function checkController(env: EnvironmentFile, add: (path: (string | number)[], 
   if (redis.cluster && redis.database !== 0) {
     add(['redis', 'database'], `${redis.database} must be 0 in cluster mode (Redis Cluster has one database)`);
   }
+
+  const measured = Object.entries(env.lanes).filter(([, lane]) => lane.broker === 'redis' && laneSizing(lane) !== 'off');
+  if (measured.length > 0) {
+    const names = measured.map(([name]) => name);
+    const which = names.length === 1 ? `Redis lane ${names[0]} runs` : `Redis lanes ${names.join(', ')} run`;
+    // Without a redis block the key has no line of its own: point at the lane that needs it.
+    const lane = ['lanes', names[0], 'stage'];
+    if (redisHost(env) === undefined) {
+      add(
+        ['redis', 'host'],
+        `${which}, so the backlog controller reads its queues from Redis, but no Redis host is configured; set redis.host, or REDIS_HOST under parameters.plain`,
+        lane,
+      );
+    }
+    if (redisKeyPrefix(env) === undefined) {
+      add(['redis', 'keyPrefix'], missingPrefixMessage(env, which), lane);
+    }
+    const workers = parameters.plain.REDIS_PREFIX;
+    if (redis.keyPrefix !== undefined && workers !== undefined && String(workers) !== redis.keyPrefix) {
+      add(
+        ['redis', 'keyPrefix'],
+        `"${redis.keyPrefix}" differs from parameters.plain.REDIS_PREFIX ("${workers}"), the prefix the workers use, so the controller would read other keys than the workers take jobs from; remove redis.keyPrefix or make them equal`,
+      );
+    }
+    if (redis.retryAfter !== null) {
+      for (const [name, lane] of measured) {
+        if (lane.job.timeout >= redis.retryAfter) {
+          add(
+            ['lanes', name, 'job', 'timeout'],
+            `${lane.job.timeout} s is not below redis.retryAfter (${redis.retryAfter} s), so Laravel would hand a job that is still running to a second worker; lower job.timeout or raise redis.retryAfter (the connection's retry_after) above it`,
+          );
+        }
+      }
+    }
+  }
   env.controller.wakeInvokerRoleArns.forEach((arn, index, arns) => {
     if (arns.indexOf(arn) !== index) add(['controller', 'wakeInvokerRoleArns', index], `${arn} is listed twice`);
   });
+}
+
+/** Why the controller needs the prefix, and both values Laravel may have derived. */
+function missingPrefixMessage(env: EnvironmentFile, which: string): string {
+  const appName = env.parameters.plain.APP_NAME === undefined ? env.app : String(env.parameters.plain.APP_NAME);
+  const print = `print it with ${PRINT_PREFIX_COMMAND}`;
+  const set = 'and set redis.keyPrefix (or REDIS_PREFIX under parameters.plain, which the workers then use too)';
+  const candidates = derivedPrefixes(appName);
+  if (candidates === undefined) {
+    return `${which}, so the backlog controller needs the queue connection's key prefix, and APP_NAME "${appName}" has characters Laravel's Str::slug transliterates, so it cannot be derived here; ${print} ${set}`;
+  }
+  return `${which}, so the backlog controller needs the queue connection's key prefix; with REDIS_PREFIX unset Laravel derives it from APP_NAME "${appName}": "${candidates.beforeV12_1}" in applications created from laravel/laravel before v12.1.0, "${candidates.sinceV12_1}" since (a wrong prefix reads as empty queues); ${print} ${set}`;
+}
+
+/** Log channels that keep the workers' lines out of CloudWatch (and so out of the log metric filters). */
+function checkLogChannel(env: EnvironmentFile, add: AddIssue): void {
+  const plain = env.parameters.plain;
+  if (plain.LOG_CHANNEL === undefined) return;
+  const channel = String(plain.LOG_CHANNEL);
+  const stack = String(plain.LOG_STACK ?? 'single').split(',').map((c) => c.trim());
+  const files = channel === 'stack' ? stack.filter((c) => FILE_LOG_CHANNELS.includes(c)) : FILE_LOG_CHANNELS.includes(channel) ? [channel] : [];
+  if (files.length === 0) return;
+  const via = channel === 'stack' ? `"stack", whose LOG_STACK ${plain.LOG_STACK === undefined ? 'defaults to' : 'includes'} "${files.join('", "')}",` : `"${channel}"`;
+  add(
+    ['parameters', 'plain', 'LOG_CHANNEL'],
+    `${via} writes the workers' log to a file inside the container, which nothing ships to CloudWatch, so the Redis, Aurora and failed-job alarms would never see a line; use stderr (the workers' default when LOG_CHANNEL is unset), or a stack of stderr`,
+  );
 }
 
 function describeChoices(values: readonly number[]): string {

@@ -341,7 +341,21 @@ const redisSchema = z
       .optional()
       .meta({
         description:
-          "The queue connection's key prefix. Defaults to parameters.plain.REDIS_PREFIX, else what a Laravel ≤12 config/database.php derives from APP_NAME (parameters.plain.APP_NAME, else app): Str::slug(name, '_').'_database_', e.g. propertyfeed_database_. Laravel 13 skeletons derive Str::slug(name).'-database-', and Horizon queues live under Horizon's own prefix: set it explicitly then. A wrong prefix reads as empty queues.",
+          "The queue connection's key prefix, config('database.redis.options.prefix') in the application (print it with php artisan tinker --execute=\"echo config('database.redis.options.prefix');\"). Required while a Redis lane runs, unless parameters.plain.REDIS_PREFIX sets it: Laravel derives a default from APP_NAME that changed in laravel/laravel v12.1.0 (my_app_database_ before, my-app-database- since), and a wrong prefix reads as empty queues. Horizon's own prefix does not apply to its queues. May be empty.",
+      }),
+    probeOtherPrefixes: z
+      .boolean()
+      .default(true)
+      .meta({
+        description:
+          "While every queue of a lane reads empty, the controller looks for the lane's keys under another prefix (a bounded SCAN every few minutes) and, finding them, alarms and holds the lane's count. Turn off only for a Redis shared with another application whose queues have the same names.",
+      }),
+    retryAfter: int(1, 604800)
+      .nullable()
+      .default(90)
+      .meta({
+        description:
+          "The queue connection's retry_after, seconds (config/queue.php, REDIS_QUEUE_RETRY_AFTER; 90 in laravel/laravel): when a reserved job's reservation expires and the job runs again. Must be above every Redis lane's job.timeout. null: reservations never expire, so a job whose worker died stays reserved; the controller reports those as stuck instead of keeping a task for them.",
       }),
     username: z
       .string()
@@ -489,10 +503,10 @@ export const environmentSchema = z
     parameters: parametersSchema.default({ plain: {}, secure: [] }),
     redis: redisSchema
       .default(redisSchema.parse({}))
-      .meta({ description: 'How the backlog controller reaches the Redis that holds the Laravel queues (Redis lanes at stages scaling and owned).' }),
+      .meta({ description: 'How the backlog controller reaches the Redis that holds the Laravel queues (every Redis lane past stage off).' }),
     controller: controllerSchema
       .default(controllerSchema.parse({}))
-      .meta({ description: 'The backlog controller Lambda, created when a Redis lane is at stage scaling or owned.' }),
+      .meta({ description: 'The backlog controller Lambda, created when a Redis lane is past stage off: it measures every such lane and sizes those at stages scaling and owned.' }),
     logs: z
       .object({ retentionDays: int(1).default(365) })
       .strict()

@@ -18,6 +18,8 @@ export const SAMPLE_BLOCKS: Readonly<Record<string, string>> = {
     '  aurora: { securityGroupId: sg-0123456789abcdef2 }',
   ].join('\n'),
   image: 'image: { repository: app }',
+  // What a running Redis lane needs: where the queues are, their key prefix, and a retry_after above the job timeouts.
+  redis: 'redis: { host: queues.cache.internal, keyPrefix: propertyfeed_database_, retryAfter: 180 }',
   fleet: 'fleet: { maxTasks: 8 }',
   logs: 'logs: { retentionDays: 400 }',
 };

@@ -184,9 +184,10 @@ function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets
       m(METRIC.delayed, 'delayed'),
       m(METRIC.delayedDue, 'delayed, due'),
       m(METRIC.backlog, 'backlog (ready + reserved + due)'),
+      m(METRIC.stuckReserved, 'stuck reservations'),
     ];
-    age = [m(METRIC.oldestReadyAgeSeconds, 'oldest ready job')];
-    // The controller measures the lanes it manages; a lane at baseline has no backlog metrics.
+    age = [m(METRIC.oldestRunnableAgeSeconds, 'oldest runnable job'), m(METRIC.oldestReadyAgeSeconds, 'oldest ready job')];
+    // Without a controller (no Redis lane past off) nothing measures the lane.
     if (!row.measured) measured = ' (not measured at this stage)';
   }
 
@@ -211,7 +212,7 @@ function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets
       annotations: threshold('backlog alarm', t.backlog),
     }),
     graph(4, {
-      title: `${lane.name}: oldest ready job, s${measured}`,
+      title: `${lane.name}: oldest ${lane.broker === 'sqs' ? 'message' : 'runnable job'}, s${measured}`,
       period: 60,
       stat: 'Maximum',
       metrics: age,

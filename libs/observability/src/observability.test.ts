@@ -136,11 +136,15 @@ describe('the dashboard', () => {
       ['QueueLanes', 'Delayed', ...dims],
       ['QueueLanes', 'DelayedDue', ...dims],
       ['QueueLanes', 'Backlog', ...dims],
+      ['QueueLanes', 'StuckReserved', ...dims],
     ]);
-    expect(ids(graph(body, 'sync: oldest ready job, s').properties.metrics)).toEqual([['QueueLanes', 'OldestReadyAgeSeconds', ...dims]]);
+    expect(ids(graph(body, 'sync: oldest runnable job, s').properties.metrics)).toEqual([
+      ['QueueLanes', 'OldestRunnableAgeSeconds', ...dims],
+      ['QueueLanes', 'OldestReadyAgeSeconds', ...dims],
+    ]);
     expect(graph(body, 'sync: backlog').properties.annotations).toEqual({ horizontal: [{ label: 'backlog alarm', value: 100 }] });
-    // The controller measures only the lanes it manages.
-    expect(titles).toContain('image: backlog (not measured at this stage)');
+    // The controller measures every Redis lane that runs, baseline included.
+    expect(titles).toContain('image: backlog');
   });
 
   it("shows an SQS lane's queue from AWS/SQS", () => {
@@ -151,7 +155,7 @@ describe('the dashboard', () => {
     ];
     // One SQS queue per lane, <app>-<env>-<lane>, whatever Laravel queue names the lane lists.
     expect(ids(graph(body, 'feeds: backlog').properties.metrics)).toEqual(queue('propertyfeed-staging-feeds'));
-    expect(ids(graph(body, 'feeds: oldest ready job, s').properties.metrics)).toEqual([
+    expect(ids(graph(body, 'feeds: oldest message, s').properties.metrics)).toEqual([
       ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', 'propertyfeed-staging-feeds'],
     ]);
     expect(ids(graph(body, 'feeds: failed job attempts per min').properties.metrics)).toEqual([
@@ -329,16 +333,16 @@ describe('every alarm', () => {
       Object.entries(construct!.lanes).map(([lane, o]) => [lane, Object.keys(o.alarms).filter((k) => o.alarms[k as keyof typeof o.alarms])]),
     );
     expect(byLane).toEqual({
-      sync: ['backlog', 'oldestJob', 'restarts', 'redisErrors', 'auroraErrors', 'failedJobs'],
-      image: ['restarts', 'redisErrors', 'auroraErrors', 'failedJobs'],
+      sync: ['backlog', 'oldestJob', 'keyPrefix', 'restarts', 'redisErrors', 'auroraErrors', 'failedJobs'],
+      image: ['backlog', 'oldestJob', 'keyPrefix', 'restarts', 'redisErrors', 'auroraErrors', 'failedJobs'],
       feeds: ['backlog', 'oldestJob', 'restarts', 'redisErrors', 'auroraErrors', 'failedJobs', 'deadLetters'],
     });
     expect(Object.keys(construct!.lanes.feeds.metricFilters)).toEqual(['stoppedTasks', 'redisErrors', 'auroraErrors', 'failedJobs']);
     expect(construct!.controllerAlarms).toBeDefined();
     expect(construct!.alarms.length).toBe(all.length);
     expect(all.map((a) => a.alarm_name).sort()).toEqual([
-      ...['backlog', 'oldest-job', 'restarts', 'redis-errors', 'aurora-errors', 'failed-jobs'].map((k) => `propertyfeed-staging-sync-${k}`),
-      ...['restarts', 'redis-errors', 'aurora-errors', 'failed-jobs'].map((k) => `propertyfeed-staging-image-${k}`),
+      ...['backlog', 'oldest-job', 'key-prefix', 'restarts', 'redis-errors', 'aurora-errors', 'failed-jobs'].map((k) => `propertyfeed-staging-sync-${k}`),
+      ...['backlog', 'oldest-job', 'key-prefix', 'restarts', 'redis-errors', 'aurora-errors', 'failed-jobs'].map((k) => `propertyfeed-staging-image-${k}`),
       ...['backlog', 'oldest-job', 'restarts', 'redis-errors', 'aurora-errors', 'failed-jobs', 'dead-letters'].map(
         (k) => `propertyfeed-staging-feeds-${k}`,
       ),
@@ -378,10 +382,10 @@ describe('lane alarms', () => {
     });
   });
 
-  it("oldest job of a Redis lane: OldestReadyAgeSeconds over 10 × job.timeout, at least 900 s, 3 minutes in a row", () => {
+  it("oldest job of a Redis lane: OldestRunnableAgeSeconds over 10 × job.timeout, at least 900 s, 3 minutes in a row", () => {
     expect(alarm(JSON_STACK, 'propertyfeed-staging-sync-oldest-job')).toMatchObject({
       namespace: 'QueueLanes',
-      metric_name: 'OldestReadyAgeSeconds',
+      metric_name: 'OldestRunnableAgeSeconds',
       dimensions: { Environment: 'staging', Lane: 'sync' },
       statistic: 'Maximum',
       period: 60,
@@ -390,7 +394,9 @@ describe('lane alarms', () => {
       evaluation_periods: 3,
       datapoints_to_alarm: 3,
       treat_missing_data: 'ignore',
-      alarm_description: expect.stringContaining('sync: the oldest ready job in sync has waited over 900 s for 3 min. Check first:'),
+      alarm_description: expect.stringContaining(
+        'sync: the oldest job a worker could run now in sync (ready, delayed and due, or a reservation that expired because its worker died) has waited over 900 s for 3 min. Check first:',
+      ),
     });
   });
 
@@ -441,12 +447,43 @@ describe('lane alarms', () => {
     expect((two.metric_query as Resource[])[0]).toEqual({ id: 'oldest', expression: 'MAX([age0, age1])', label: 'oldest message', return_data: true });
   });
 
-  it('no backlog or oldest-job alarm for a Redis lane the controller does not measure', () => {
-    expect(alarmsOf(JSON_STACK).filter((a) => /-image-(backlog|oldest-job)$/.test(a.alarm_name as string))).toEqual([]);
-    const measured = synth(ENV, { controllerLanes: ['sync', 'image'] });
+  it('no backlog, oldest-job or key-prefix alarm for a Redis lane the controller does not measure', () => {
+    const unmeasured = synth(ENV, { controllerLanes: ['sync'] });
+    expect(alarmsOf(unmeasured).filter((a) => /-image-(backlog|oldest-job|key-prefix)$/.test(a.alarm_name as string))).toEqual([]);
+    const measured = JSON_STACK;
     // At baseline the backlog default is backlogPerTask × tasks.baseline; job.timeout 110 gives 1100 s.
     expect(alarm(measured, 'propertyfeed-staging-image-backlog')).toMatchObject({ threshold: 20 });
     expect(alarm(measured, 'propertyfeed-staging-image-oldest-job')).toMatchObject({ threshold: 1100 });
+  });
+
+  it('key prefix: the controller found the lane\'s keys under another prefix, two ticks in a row', () => {
+    expect(alarm(JSON_STACK, 'propertyfeed-staging-image-key-prefix')).toMatchObject({
+      namespace: 'QueueLanes',
+      metric_name: 'KeysUnderOtherPrefix',
+      dimensions: { Environment: 'staging', Lane: 'image' },
+      comparison_operator: 'GreaterThanOrEqualToThreshold',
+      threshold: 1,
+      evaluation_periods: 2,
+      alarm_description: expect.stringContaining(
+        'set redis.keyPrefix to what php artisan tinker --execute="echo config(\'database.redis.options.prefix\');" prints in the application',
+      ),
+    });
+  });
+
+  it('stuck jobs: alarmed only where reservations never expire (redis.retryAfter null)', () => {
+    expect(alarmsOf(JSON_STACK).filter((a) => (a.alarm_name as string).endsWith('-stuck-jobs'))).toEqual([]);
+    const never = synth(env(LANES, { redis: 'redis: { host: queues.cache.internal, keyPrefix: p_, retryAfter: null }' }));
+    expect(alarmsOf(never).filter((a) => (a.alarm_name as string).endsWith('-stuck-jobs')).map((a) => a.alarm_name).sort()).toEqual([
+      'propertyfeed-staging-image-stuck-jobs',
+      'propertyfeed-staging-sync-stuck-jobs',
+    ]);
+    expect(alarm(never, 'propertyfeed-staging-image-stuck-jobs')).toMatchObject({
+      metric_name: 'StuckReserved',
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 0,
+      evaluation_periods: 5,
+      alarm_description: expect.stringContaining('jobs reserved longer than job.timeout (110 s) plus a minute in image, thumbnails'),
+    });
   });
 
   it('restarts: more than 3 tasks stopped on their own in 15 minutes', () => {

@@ -1,4 +1,4 @@
-import { activeLanes, isScaled, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
+import { activeLanes, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
 import { clusterName, logGroupName, serviceName } from '@queue-lanes/worker-service';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
@@ -59,9 +59,9 @@ export interface ObservabilityProps {
    */
   readonly controllerFunctionName?: string;
   /**
-   * Redis lanes whose backlog the controller publishes (Backlog, OldestReadyAgeSeconds, …):
-   * they get the backlog and oldest-job alarms.
-   * @default with a controller, the Redis lanes at stage scaling or owned (the lanes it manages); without one, none
+   * Redis lanes whose backlog the controller publishes (Backlog, OldestRunnableAgeSeconds, …):
+   * they get the backlog, oldest-job, key-prefix (and with retry_after null, stuck-jobs) alarms.
+   * @default with a controller, every Redis lane past stage off (baseline included); without one, none
    */
   readonly controllerLanes?: readonly string[];
   /**
@@ -91,8 +91,12 @@ export interface ObservabilityProps {
 export interface LaneAlarms {
   /** `<app>-<env>-<lane>-backlog`: backlog above its threshold for backlogMinutes (SQS lanes, and Redis lanes the controller measures). */
   readonly backlog?: CloudwatchMetricAlarm;
-  /** `…-oldest-job`: the oldest ready job older than oldestJobSeconds (as backlog). */
+  /** `…-oldest-job`: the oldest runnable job (ready, due delayed, expired reservation) older than oldestJobSeconds (as backlog). */
   readonly oldestJob?: CloudwatchMetricAlarm;
+  /** `…-key-prefix`: the lane reads empty while its keys exist under another Redis key prefix (Redis lanes the controller measures). */
+  readonly keyPrefix?: CloudwatchMetricAlarm;
+  /** `…-stuck-jobs`: reservations no worker holds and Laravel never retries (Redis lanes, redis.retryAfter null). */
+  readonly stuckJobs?: CloudwatchMetricAlarm;
   /** `…-restarts`: more than `restarts` tasks stopped on their own within restartWindowMinutes. */
   readonly restarts: CloudwatchMetricAlarm;
   /** `…-redis-errors`: Redis connection errors in the worker log. */
@@ -190,7 +194,7 @@ export class Observability extends Construct {
     const namespace = props.namespace ?? DEFAULT_NAMESPACE;
     const controller = props.controllerFunctionName;
     const controllerLanes = new Set(
-      props.controllerLanes ?? (controller ? lanes.filter((l) => l.broker === 'redis' && isScaled(l)).map((l) => l.name) : []),
+      props.controllerLanes ?? (controller ? lanes.filter((l) => l.controllerMeasured).map((l) => l.name) : []),
     );
     const thresholds = Object.fromEntries(lanes.map((l) => [l.name, laneAlarmThresholds(l)]));
     validate(props, lanes, namespace, thresholds);
@@ -294,6 +298,8 @@ export class Observability extends Construct {
 
       let backlog: CloudwatchMetricAlarm | undefined;
       let oldestJob: CloudwatchMetricAlarm | undefined;
+      let keyPrefix: CloudwatchMetricAlarm | undefined;
+      let stuckJobs: CloudwatchMetricAlarm | undefined;
       let deadLetterQueue: string | undefined;
       let sqsQueues: readonly string[] | undefined;
       const behind = 'if redis-errors or aurora-errors also fire, fix connectivity before adding workers';
@@ -357,7 +363,11 @@ export class Observability extends Construct {
         const dimensions = { [DIMENSION.environment]: env.environment, [DIMENSION.lane]: lane.name };
         backlog = alarm(`${lane.name}-backlog`, {
           alarmName: name('backlog'),
-          alarmDescription: `${lane.name}: backlog (ready + reserved + due delayed jobs) above ${t.backlog} for ${t.backlogMinutes} min. Check first: desired vs running tasks on ${dash}: desired at tasks.max (${lane.tasks.max}): the lane is saturated, raise tasks.max; desired below it: the controller holds it back (fleet.maxTasks, or see controller-failing); running below desired: tasks fail to start (see restarts); ${behind}.`,
+          alarmDescription: `${lane.name}: backlog (ready + reserved + due delayed jobs) above ${t.backlog} for ${t.backlogMinutes} min. Check first: desired vs running tasks on ${dash}: ${
+            lane.sizedBy === 'controller'
+              ? `desired at tasks.max (${lane.tasks.max}): the lane is saturated, raise tasks.max; desired below it: the controller holds it back (fleet.maxTasks, or see controller-failing)`
+              : `the lane runs a fixed ${lane.tasks.baseline} at stage baseline and the host consumers still take its jobs: check they run, or raise tasks.baseline`
+          }; running below desired: tasks fail to start (see restarts); ${behind}.`,
           namespace,
           metricName: METRIC.backlog,
           dimensions,
@@ -373,9 +383,9 @@ export class Observability extends Construct {
         });
         oldestJob = alarm(`${lane.name}-oldest-job`, {
           alarmName: name('oldest-job'),
-          alarmDescription: `${lane.name}: the oldest ready job in ${lane.queues.join(', ')} has waited over ${t.oldestJobSeconds} s for ${OLDEST_JOB_MINUTES} min. Check first: whether workers take jobs at all (running tasks on ${dash}, the failed-jobs and restarts alarms); with a small backlog, one long job may be holding a worker (job.timeout ${lane.job.timeout} s).`,
+          alarmDescription: `${lane.name}: the oldest job a worker could run now in ${lane.queues.join(', ')} (ready, delayed and due, or a reservation that expired because its worker died) has waited over ${t.oldestJobSeconds} s for ${OLDEST_JOB_MINUTES} min. Check first: whether workers take jobs at all (running tasks on ${dash}, the failed-jobs and restarts alarms); with a small backlog, one long job may be holding a worker (job.timeout ${lane.job.timeout} s).`,
           namespace,
-          metricName: METRIC.oldestReadyAgeSeconds,
+          metricName: METRIC.oldestRunnableAgeSeconds,
           dimensions,
           period: 60,
           statistic: 'Maximum',
@@ -383,10 +393,42 @@ export class Observability extends Construct {
           threshold: t.oldestJobSeconds,
           evaluationPeriods: OLDEST_JOB_MINUTES,
           datapointsToAlarm: OLDEST_JOB_MINUTES,
-          // Missing while no ready job's age is known, or a tick was missed: keep the state.
+          // Missing while only ready jobs of unknown age wait, or a tick was missed: keep the state.
           treatMissingData: 'ignore',
           tags,
         });
+        keyPrefix = alarm(`${lane.name}-key-prefix`, {
+          alarmName: name('key-prefix'),
+          alarmDescription: `${lane.name}: every queue of the lane (${lane.queues.join(', ')}) reads empty under the configured Redis key prefix ${JSON.stringify(env.redisKeyPrefix ?? '')} while its keys exist under another one, so the controller sees no jobs and holds the lane's count. Check first: the controller log /aws/lambda/${controller} ("key prefix mismatch" names the prefix found); set redis.keyPrefix to what php artisan tinker --execute="echo config('database.redis.options.prefix');" prints in the application, and deploy.`,
+          namespace,
+          metricName: METRIC.keysUnderOtherPrefix,
+          dimensions,
+          period: 60,
+          statistic: 'Maximum',
+          comparisonOperator: 'GreaterThanOrEqualToThreshold',
+          threshold: 1,
+          evaluationPeriods: 2,
+          datapointsToAlarm: 2,
+          treatMissingData: 'ignore',
+          tags,
+        });
+        if (env.redis.retryAfter === null) {
+          stuckJobs = alarm(`${lane.name}-stuck-jobs`, {
+            alarmName: name('stuck-jobs'),
+            alarmDescription: `${lane.name}: jobs reserved longer than job.timeout (${lane.job.timeout} s) plus a minute in ${lane.queues.join(', ')}. With redis.retryAfter null Laravel never hands them out again, so they never finish and never fail. Check first: the worker log ${logGroup} for tasks killed mid-job (stopTimeout, out of memory); move them back by hand (ZRANGE …:reserved, RPUSH onto the queue) once the cause is known, or set retry_after on the connection.`,
+            namespace,
+            metricName: METRIC.stuckReserved,
+            dimensions,
+            period: 60,
+            statistic: 'Maximum',
+            comparisonOperator: 'GreaterThanThreshold',
+            threshold: 0,
+            evaluationPeriods: 5,
+            datapointsToAlarm: 5,
+            treatMissingData: 'ignore',
+            tags,
+          });
+        }
       }
 
       const restarts = alarm(`${lane.name}-restarts`, {
@@ -470,7 +512,7 @@ export class Observability extends Construct {
         logGroupName: logGroup,
         metricNamespace: logNamespace,
         metricFilters,
-        alarms: { backlog, oldestJob, restarts, redisErrors, auroraErrors, failedJobs, deadLetters },
+        alarms: { backlog, oldestJob, keyPrefix, stuckJobs, restarts, redisErrors, auroraErrors, failedJobs, deadLetters },
       };
       dashboardLanes.push({
         lane,

@@ -96,10 +96,11 @@ describe('the controller function', () => {
 describe('CONTROLLER_CONFIG', () => {
   const config = parseControllerConfig((fn.environment as { variables: Record<string, string> }).variables[CONTROLLER_CONFIG_ENV]);
 
-  it('is what the controller parses, with the scaled Redis lanes in priority order', () => {
-    expect(config.lanes.map((l) => [l.name, l.service, l.min, l.max, l.priority])).toEqual([
-      ['image', 'propertyfeed-image', 1, 3, 1],
-      ['sync', 'propertyfeed-sync', 0, 1, 10],
+  it('is what the controller parses: every running Redis lane in priority order, the scaled ones sized', () => {
+    expect(config.lanes.map((l) => [l.name, l.service, l.sized, l.min, l.max, l.priority])).toEqual([
+      ['image', 'propertyfeed-image', true, 1, 3, 1],
+      ['sync', 'propertyfeed-sync', true, 0, 1, 10],
+      ['bulk', 'propertyfeed-bulk', false, 0, 2, 30],
     ]);
     expect(config).toEqual(controller.config);
   });
@@ -225,7 +226,7 @@ describe('the controller role', () => {
   });
 
   it('reads no SSM parameter when Redis has no AUTH', () => {
-    const open = synth(env(lanes, { redis: '' }));
+    const open = synth(env(lanes, { redis: 'redis: { keyPrefix: propertyfeed_database_ }' }));
     const sids = statements(one(open.json, 'aws_iam_role_policy', (p) => p.name === 'backlog-controller').policy).map((p) => p.Sid);
     expect(sids).not.toContain('ReadRedisAuthToken');
   });

@@ -26,9 +26,9 @@ export interface BacklogControllerProps {
   /** The validated environment: lanes, fleet cap, redis, controller and logs settings. */
   readonly env: EnvironmentConfig;
   /**
-   * ARN of each controller-managed lane's ECS service, by lane name: the only
-   * services the function may describe and update (cross-stack references to
-   * the workers stack's services).
+   * ARN of the ECS service of each lane the controller sizes, by lane name: the
+   * only services the function may describe and update (cross-stack references
+   * to the workers stack's services). Lanes it only measures have none.
    */
   readonly serviceArns: Readonly<Record<string, string>>;
   /** The controller security group (networking stack): egress to Redis and HTTPS. */
@@ -109,8 +109,14 @@ export class BacklogController extends Construct {
     const { env } = props;
     const configInput = buildControllerConfig(env, { parameterPathPrefix: props.parameterPathPrefix });
     this.config = validateControllerConfig(configInput);
-    for (const lane of this.config.lanes) {
-      if (!props.serviceArns[lane.name]) throw new Error(`serviceArns: no service ARN for controller-managed lane ${lane.name}`);
+    const sized = this.config.lanes.filter((lane) => lane.sized);
+    for (const lane of sized) {
+      if (!props.serviceArns[lane.name]) throw new Error(`serviceArns: no service ARN for lane ${lane.name}, which the controller sizes`);
+    }
+    for (const name of Object.keys(props.serviceArns)) {
+      if (!sized.some((lane) => lane.name === name)) {
+        throw new Error(`serviceArns: lane ${name} is not sized by the controller, so its service must not be writable by it`);
+      }
     }
     if (env.redis.authParameter !== undefined && props.redisAuthParameterArn === undefined) {
       throw new Error(`redisAuthParameterArn: needed for redis.authParameter ${env.redis.authParameter}; pass the SecureString's ARN`);
@@ -153,13 +159,17 @@ export class BacklogController extends Construct {
     });
     const subnetArns = props.subnetIds.map((s) => arn('ec2', `subnet/${s}`));
     this.statements = [
-      {
-        // DescribeServices reads the lanes' desired counts; UpdateService sets them. Nothing else in the cluster.
-        Sid: 'ScaleLaneServices',
-        Effect: 'Allow',
-        Action: ['ecs:DescribeServices', 'ecs:UpdateService'],
-        Resource: this.config.lanes.map((lane) => props.serviceArns[lane.name]),
-      },
+      // DescribeServices reads the sized lanes' desired counts; UpdateService sets them. Nothing else in the cluster.
+      ...(sized.length > 0
+        ? [
+            {
+              Sid: 'ScaleLaneServices',
+              Effect: 'Allow' as const,
+              Action: ['ecs:DescribeServices', 'ecs:UpdateService'],
+              Resource: sized.map((lane) => props.serviceArns[lane.name]),
+            },
+          ]
+        : []),
       {
         // PutMetricData has no resource type; the namespace condition is how it is scoped.
         Sid: 'PublishLaneMetrics',
@@ -245,7 +255,7 @@ export class BacklogController extends Construct {
 
     this.function = new LambdaFunction(this, 'function', {
       functionName: this.functionName,
-      description: `queue-lanes backlog controller: sizes the Redis lanes of ${env.app} ${env.environment} from their backlog`,
+      description: `queue-lanes backlog controller: measures the Redis lanes of ${env.app} ${env.environment} and sizes the scaled ones from their backlog`,
       role: this.role.arn,
       runtime: CONTROLLER_RUNTIME,
       architectures: ['x86_64'],

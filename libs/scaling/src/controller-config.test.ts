@@ -1,5 +1,6 @@
 import { parseControllerConfig } from '@queue-lanes/backlog-controller';
-import { buildControllerConfig, controllerLanes, redisKeyPrefix, reservedTasks } from './index';
+import { controllerMeasuredLanes } from '@queue-lanes/config';
+import { buildControllerConfig } from './index';
 import { env, redisLane, sqsLane } from './testing/fixtures';
 
 const options = { parameterPathPrefix: '/propertyfeed/staging' };
@@ -17,12 +18,14 @@ describe('the controller configuration', () => {
   );
   const config = parseControllerConfig(JSON.stringify(buildControllerConfig(mixed, options)));
 
-  it('manages the Redis lanes at scaling and owned only, in priority order', () => {
-    expect(controllerLanes(mixed).map((l) => l.name)).toEqual(['sync', 'image']);
+  it('measures every Redis lane past off, in priority order, and sizes those at scaling and owned', () => {
+    expect(controllerMeasuredLanes(mixed).map((l) => l.name)).toEqual(['sync', 'image', 'bulk']);
     expect(config.lanes).toEqual([
       {
         name: 'sync',
         service: 'propertyfeed-sync',
+        sized: true,
+        jobTimeoutSeconds: 60,
         queues: ['sync', 'sync-low'],
         min: 1,
         max: 4,
@@ -34,6 +37,8 @@ describe('the controller configuration', () => {
       {
         name: 'image',
         service: 'propertyfeed-image',
+        sized: true,
+        jobTimeoutSeconds: 60,
         queues: ['image'],
         min: 0,
         max: 2,
@@ -42,12 +47,25 @@ describe('the controller configuration', () => {
         scaleInStep: 1,
         priority: 10,
       },
+      {
+        name: 'bulk',
+        service: 'propertyfeed-bulk',
+        sized: false,
+        jobTimeoutSeconds: 60,
+        queues: ['bulk'],
+        min: 0,
+        max: 2,
+        backlogPerTask: 50,
+        drainMinutes: 15,
+        scaleInStep: 1,
+        priority: 30,
+      },
     ]);
   });
 
   it('caps the fleet at fleet.maxTasks, less baseline counts and SQS maxima', () => {
     // bulk 2 (baseline) + exports 1 (baseline) + feeds 3 (sqs, owned).
-    expect(reservedTasks(mixed)).toBe(6);
+    expect(mixed.reservedTasks).toBe(6);
     expect(config).toMatchObject({ cluster: 'propertyfeed-staging', environment: 'staging', namespace: 'QueueLanes', fleetMaxTasks: 8, reservedTasks: 6 });
   });
 
@@ -57,11 +75,16 @@ describe('the controller configuration', () => {
       port: 6379,
       tls: true,
       keyPrefix: 'propertyfeed_database_',
+      retryAfterSeconds: 90,
+      prefixProbe: true,
       cluster: false,
       database: 0,
       authParameterName: '/propertyfeed/staging/env/REDIS_PASSWORD',
       connectTimeoutMs: 2000,
       commandTimeoutMs: 3000,
+      prefixProbeIntervalSeconds: 300,
+      prefixProbeScanCount: 1000,
+      prefixProbeMaxCalls: 10,
     });
   });
 
@@ -74,46 +97,36 @@ describe('the controller configuration', () => {
         '  redis: { securityGroupId: sg-0123456789abcdef1, port: 6380 }',
         '  aurora: { securityGroupId: sg-0123456789abcdef2 }',
       ].join('\n'),
-      redis: 'redis: { host: clustercfg.queues.internal, cluster: true, tls: false, username: controller, keyPrefix: "" }',
+      redis: 'redis: { host: clustercfg.queues.internal, cluster: true, tls: false, username: controller, keyPrefix: "", retryAfter: null, probeOtherPrefixes: false }',
     });
     expect(buildControllerConfig(e, options).redis).toEqual({
       host: 'clustercfg.queues.internal',
       port: 6380,
       tls: false,
       keyPrefix: '',
+      retryAfterSeconds: null,
+      prefixProbe: false,
       cluster: true,
       database: 0,
       username: 'controller',
     });
   });
 
-  it('derives the key prefix as Laravel ≤12 does, unless the file or REDIS_PREFIX says otherwise', () => {
+  it("takes the key prefix from the file, else the workers' REDIS_PREFIX, and never derives it", () => {
     const plain = (p: string) => `parameters: { plain: { REDIS_HOST: h${p} }, secure: [DB_PASSWORD, REDIS_PASSWORD] }`;
-    expect(redisKeyPrefix(env('', { app: 'app: property-feed' }))).toBe('property_feed_database_');
-    expect(redisKeyPrefix(env('', { parameters: plain(', APP_NAME: "Property Feed"') }))).toBe('property_feed_database_');
-    expect(redisKeyPrefix(env('', { parameters: plain(', REDIS_PREFIX: pf-') }))).toBe('pf-');
-    expect(redisKeyPrefix(env('', { redis: 'redis: { keyPrefix: propertyfeed-database- }', parameters: plain(', REDIS_PREFIX: pf-') }))).toBe(
-      'propertyfeed-database-',
-    );
+    const prefix = (overrides: Record<string, string>) => buildControllerConfig(env(redisLane('image', 'baseline'), overrides), options).redis.keyPrefix;
+    expect(prefix({ parameters: plain(', REDIS_PREFIX: pf-'), redis: 'redis: { authParameter: REDIS_PASSWORD }' })).toBe('pf-');
+    expect(prefix({ redis: 'redis: { authParameter: REDIS_PASSWORD, keyPrefix: propertyfeed-database- }' })).toBe('propertyfeed-database-');
   });
 
   it('leaves the AUTH token out when Redis has none', () => {
-    const e = env(redisLane('image', 'scaling'), { redis: '' });
+    const e = env(redisLane('image', 'scaling'), { redis: 'redis: { keyPrefix: propertyfeed_database_ }' });
     expect(buildControllerConfig(e, options).redis).not.toHaveProperty('authParameterName');
   });
 
-  it('needs a Redis host once a Redis lane scales', () => {
-    const e = env([redisLane('image', 'scaling'), redisLane('sync', 'owned')].join('\n'), {
-      parameters: 'parameters: { secure: [DB_PASSWORD, REDIS_PASSWORD] }',
-    });
-    expect(() => buildControllerConfig(e, options)).toThrow(
-      'redis.host: Redis lanes image, sync are at stage scaling or owned, so the backlog controller reads the queues from Redis, but no Redis host is configured; set redis.host, or REDIS_HOST under parameters.plain',
-    );
-  });
-
-  it('has nothing to do without a controller-managed lane', () => {
-    expect(() => buildControllerConfig(env(redisLane('image', 'baseline')), options)).toThrow(
-      'the backlog controller has no lane to manage: no Redis lane is at stage scaling or owned',
+  it('has nothing to do while every Redis lane is off', () => {
+    expect(() => buildControllerConfig(env(redisLane('image', 'off')), options)).toThrow(
+      'the backlog controller has no lane to measure: no Redis lane is past stage off',
     );
   });
 });

@@ -1,8 +1,8 @@
 /*
  * @queue-lanes/scaling: the `scaling` stack's per-lane scaling. Redis lanes are
- * sized by the backlog controller Lambda (one per environment), SQS lanes by App
- * Auto Scaling on their queue's backlog; lanes at stage baseline keep their
- * fixed count.
+ * measured from stage baseline on and sized at scaling and owned by the backlog
+ * controller Lambda (one per environment), SQS lanes by App Auto Scaling on their
+ * queue's backlog; lanes at stage baseline keep their fixed count.
  */
 export {
   BacklogController,
@@ -21,9 +21,6 @@ export {
 } from './controller-archive';
 export {
   buildControllerConfig,
-  controllerLanes,
-  redisKeyPrefix,
-  reservedTasks,
   validateControllerConfig,
   type ControllerConfigOptions,
 } from './controller-config';

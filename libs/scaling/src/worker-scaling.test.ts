@@ -29,12 +29,13 @@ const controllerConfig = (json: Json) =>
 describe('environments/staging.yaml', () => {
   const staging = synth(load('staging'));
 
-  it('runs the controller for sync and image (stage scaling), not for bulk (baseline)', () => {
-    expect(staging.scaling.controllerLanes).toEqual(['sync', 'image']);
+  it('runs the controller for sync and image (stage scaling), and measures bulk (baseline) without sizing it', () => {
+    expect(staging.scaling.controllerLanes).toEqual(['sync', 'image', 'bulk']);
     const config = controllerConfig(staging.json);
-    expect(config.lanes.map((l) => [l.name, l.min, l.max, l.priority])).toEqual([
-      ['sync', 0, 1, 10],
-      ['image', 0, 1, 20],
+    expect(config.lanes.map((l) => [l.name, l.sized, l.min, l.max, l.priority])).toEqual([
+      ['sync', true, 0, 1, 10],
+      ['image', true, 0, 1, 20],
+      ['bulk', false, 0, 1, 30],
     ]);
     expect(config).toMatchObject({ fleetMaxTasks: 4, reservedTasks: 1 });
     expect(config.redis).toMatchObject({
@@ -55,11 +56,19 @@ describe('environments/staging.yaml', () => {
 describe('environments/production.yaml', () => {
   const production = synth(load('production'));
 
-  it('has every lane at baseline: no controller, no schedule, nothing scaled', () => {
-    expect(production.scaling.controller).toBeUndefined();
-    expect(production.scaling.controllerLanes).toEqual([]);
-    expect(created(production.json)).toEqual([]);
-    expect(resources(production.json, 'aws_iam_role').map((r) => r.name)).not.toContain('propertyfeed-production-backlog-controller');
+  it('has every lane at baseline: a controller that measures all three and may change none', () => {
+    const controller = production.scaling.controller!;
+    expect(production.scaling.controllerLanes).toEqual(['sync', 'image', 'bulk']);
+    expect(controller.config.lanes.map((l) => [l.name, l.sized])).toEqual([
+      ['sync', false],
+      ['image', false],
+      ['bulk', false],
+    ]);
+    expect(controller.config.redis).toMatchObject({ keyPrefix: 'propertyfeed_database_', retryAfterSeconds: 150 });
+    // No ECS permission at all: nothing it could scale.
+    expect(controller.statements.flatMap((st) => st.Action)).not.toContain('ecs:UpdateService');
+    expect(controller.statements.flatMap((st) => st.Action)).not.toContain('ecs:DescribeServices');
+    expect(resources(production.json, 'aws_appautoscaling_target')).toEqual([]);
   });
 });
 
@@ -68,9 +77,13 @@ describe('stages', () => {
     expect(created(synth(env(redisLane('image', 'off'))).json)).toEqual([]);
   });
 
-  it('baseline: no controller entry and no scaling', () => {
+  it('baseline: measured by the controller, never sized by it', () => {
     const s = synth(env([redisLane('image', 'baseline'), redisLane('sync', 'scaling')].join('\n')));
-    expect(controllerConfig(s.json).lanes.map((l) => l.name)).toEqual(['sync']);
+    expect(controllerConfig(s.json).lanes.map((l) => [l.name, l.sized])).toEqual([
+      ['image', false],
+      ['sync', true],
+    ]);
+    expect(s.scaling.controller!.statements.find((st) => st.Sid === 'ScaleLaneServices')!.Resource).toHaveLength(1);
   });
 
   it('no controller while only SQS lanes scale', () => {
@@ -95,13 +108,6 @@ describe('stages', () => {
 });
 
 describe('bad input', () => {
-  it('needs a Redis host once a Redis lane scales', () => {
-    const e = env(redisLane('image', 'scaling'), { parameters: 'parameters: { secure: [DB_PASSWORD, REDIS_PASSWORD] }' });
-    expect(() => synth(e)).toThrow(
-      'redis.host: Redis lane image is at stage scaling or owned, so the backlog controller reads the queues from Redis, but no Redis host is configured; set redis.host, or REDIS_HOST under parameters.plain',
-    );
-  });
-
   it('needs the ARN of the AUTH token parameter', () => {
     expect(() => synth(env(redisLane('image', 'scaling')), { parameterArns: { DB_PASSWORD: PARAMETERS.DB_PASSWORD } })).toThrow(
       'redis.authParameter: REDIS_PASSWORD is not among the parameters (DB_PASSWORD)',

@@ -1,4 +1,4 @@
-import { isScaled, type EnvironmentConfig } from '@queue-lanes/config';
+import { controllerMeasuredLanes, isScaled, type EnvironmentConfig } from '@queue-lanes/config';
 import type { WorkerService } from '@queue-lanes/worker-service';
 import type { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target';
 import type { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
@@ -6,7 +6,6 @@ import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { BacklogController } from './backlog-controller';
 import type { ControllerArchive } from './controller-archive';
-import { controllerLanes } from './controller-config';
 import { SqsLaneScaling } from './sqs-lane-scaling';
 
 export interface WorkerScalingProps {
@@ -41,17 +40,17 @@ export interface WorkerScalingProps {
  * The `scaling` stack's content (DESIGN.md, "libs/scaling"): per-lane scaling,
  * by broker.
  *
- * - Redis lanes at stages scaling and owned are sized by one
- *   {@link BacklogController} per environment; none is created when no lane
- *   needs it.
+ * - Redis lanes past stage off are measured by one {@link BacklogController}
+ *   per environment, which sizes those at stages scaling and owned; none is
+ *   created when no Redis lane runs.
  * - SQS lanes get their queues at every stage ({@link SqsLaneScaling}) and App
  *   Auto Scaling at stages scaling and owned.
  * - Lanes at stage baseline keep the fixed count the workers stack gives them.
  */
 export class WorkerScaling extends Construct {
-  /** The backlog controller; present when a Redis lane is at stage scaling or owned. */
+  /** The backlog controller; present when a Redis lane is past stage off. */
   readonly controller?: BacklogController;
-  /** Names of the lanes the controller sizes, in priority order. */
+  /** Names of the lanes the controller measures, in priority order (it sizes those with sizedBy controller). */
   readonly controllerLanes: readonly string[];
   /** Each SQS lane's queues and scaling, by lane name. */
   readonly sqsLanes: Readonly<Record<string, SqsLaneScaling>>;
@@ -67,13 +66,14 @@ export class WorkerScaling extends Construct {
     const { env, workerService } = props;
     validate(props);
 
-    const managed = controllerLanes(env);
-    this.controllerLanes = managed.map((l) => l.name);
-    if (managed.length > 0) {
+    const measured = controllerMeasuredLanes(env);
+    this.controllerLanes = measured.map((l) => l.name);
+    const sized = measured.filter((l) => l.sizedBy === 'controller');
+    if (measured.length > 0) {
       const auth = env.redis.authParameter;
       this.controller = new BacklogController(this, 'controller', {
         env,
-        serviceArns: Object.fromEntries(managed.map((l) => [l.name, workerService.lanes[l.name].service.id])),
+        serviceArns: Object.fromEntries(sized.map((l) => [l.name, workerService.lanes[l.name].service.id])),
         securityGroupId: props.controllerSecurityGroupId,
         subnetIds: props.subnetIds ?? env.network.privateSubnetIds,
         kmsKeyArn: props.kmsKeyArn,
@@ -118,7 +118,7 @@ function validate(props: WorkerScalingProps): void {
     }
   }
   const auth = env.redis.authParameter;
-  if (auth !== undefined && controllerLanes(env).length > 0 && !props.parameterArns[auth]) {
+  if (auth !== undefined && controllerMeasuredLanes(env).length > 0 && !props.parameterArns[auth]) {
     throw new Error(`redis.authParameter: ${auth} is not among the parameters (${Object.keys(props.parameterArns).join(', ') || 'none'})`);
   }
   const literal = (v: string) => !Token.isUnresolved(v);

@@ -2,7 +2,7 @@
 import type {} from 'cdktf/lib/testing/adapters/jest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { STAGES, loadEnvironment, parseEnvironment } from '@queue-lanes/config';
+import { SAMPLE_BLOCKS, STAGES, loadEnvironment, parseEnvironment } from '@queue-lanes/config';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
@@ -34,6 +34,7 @@ function envFile(parameters: string, lanes: string) {
       '  aurora: { securityGroupId: sg-0123456789abcdef2 }',
       'image: { repository: app }',
       'fleet: { maxTasks: 8 }',
+      SAMPLE_BLOCKS.redis,
       parameters,
       lanes,
     ].join('\n'),

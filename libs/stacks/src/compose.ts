@@ -1,6 +1,6 @@
-import { activeLanes, isScaled, type EnvironmentConfig } from '@queue-lanes/config';
+import type { EnvironmentConfig } from '@queue-lanes/config';
 import { WorkerNetwork, workerNetworkProps } from '@queue-lanes/networking';
-import { Observability, controllerFunctionName } from '@queue-lanes/observability';
+import { Observability } from '@queue-lanes/observability';
 import { WorkerScaling } from '@queue-lanes/scaling';
 import { ParameterStore, parameterStoreProps } from '@queue-lanes/ssm-parameters';
 import { WorkerService } from '@queue-lanes/worker-service';
@@ -51,13 +51,11 @@ export function composeEnvironment(scope: Construct, env: EnvironmentConfig): En
     parameterPathPrefix: parameterStore.pathPrefix,
     parameterArns: parameterStore.containerSecrets,
   });
-  // libs/scaling runs the backlog controller, named so, while a Redis lane is scaled.
-  const controlled = activeLanes(env).some((lane) => lane.broker === 'redis' && isScaled(lane));
   const observability = new Observability(scaling, 'observability', {
     env,
     kmsKeyArn: parameterStore.keyArn,
     logGroupNames: Object.fromEntries(Object.entries(workerService.lanes).map(([lane, s]) => [lane, s.logGroup.name])),
-    ...(controlled ? { controllerFunctionName: controllerFunctionName(env) } : {}),
+    ...(workerScaling.controller ? { controllerFunctionName: workerScaling.controller.functionName } : {}),
   });
   return { networking, parameters, workers, scaling, network, parameterStore, workerService, workerScaling, observability };
 }

@@ -138,7 +138,10 @@ describe('runEnvironmentApp', () => {
   it('turns a construct rejecting its props into a message without a stack trace', () => {
     const root = mkdtempSync(join(tmpdir(), 'queue-lanes-app-'));
     mkdirSync(join(root, 'environments'));
-    writeFileSync(join(root, 'environments', 'qa.yaml'), `${BASE}lanes: { x: { queues: [x], stage: baseline, command: [php, '{nope}'] } }\n`);
+    writeFileSync(
+      join(root, 'environments', 'qa.yaml'),
+      `${BASE}redis: { host: queues.internal, keyPrefix: shop_database_ }\nlanes: { x: { queues: [x], stage: baseline, command: [php, '{nope}'] } }\n`,
+    );
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     runEnvironmentApp({ environment: 'qa', workspaceRoot: root, outdir: join(root, 'out') });
     const printed = stderr.mock.calls.map((c) => String(c[0])).join('');

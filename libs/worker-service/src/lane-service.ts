@@ -15,6 +15,7 @@ import {
   laneQueueArns,
   validateContext,
   validateSpec,
+  WORKLOAD_DEFAULTS,
   type WorkloadContext,
   type WorkloadSpec,
 } from './workload';
@@ -84,7 +85,7 @@ export class LaneService extends Construct {
       containerNames: Array.from({ length: lane.workers }, (_, i) => `worker-${i + 1}`),
       command,
       stopTimeout: lane.stopTimeout,
-      environment: { APP_ENV: env.environment, LANE: lane.name, LANE_QUEUES: lane.queues.join(',') },
+      environment: { ...WORKLOAD_DEFAULTS, APP_ENV: env.environment, LANE: lane.name, LANE_QUEUES: lane.queues.join(',') },
       desiredCount: scaled ? lane.tasks.min : lane.tasks.baseline,
       ignoreDesiredCount: scaled,
       minimumHealthyPercent: lane.deployment.minimumHealthyPercent,

@@ -412,19 +412,21 @@ describe('a lane task definition', () => {
     for (const name of Object.keys(SECRETS)) expect(plainNames).not.toContain(name);
   });
 
-  it('sets the lane, its queues and APP_ENV as plain environment', () => {
+  it('sets the lane, its queues, APP_ENV and a stderr log channel (what the log filters read) as plain environment', () => {
     expect(w1.environment).toEqual([
       { name: 'APP_ENV', value: 'staging' },
       { name: 'LANE', value: 'image' },
       { name: 'LANE_QUEUES', value: 'image,thumbnails' },
+      { name: 'LOG_CHANNEL', value: 'stderr' },
     ]);
   });
 
-  it('lets an APP_ENV parameter replace the container default', () => {
-    const withParam = synth(env(IMAGE_LANE), { secrets: { ...SECRETS, APP_ENV: PARAM('APP_ENV') } });
-    const c = worker(withParam, family);
+  it('lets an APP_ENV or LOG_CHANNEL parameter replace the container default', () => {
+    const secrets = { ...SECRETS, APP_ENV: PARAM('APP_ENV'), LOG_CHANNEL: PARAM('LOG_CHANNEL') };
+    const c = worker(synth(env(IMAGE_LANE), { secrets }), family);
     expect((c.environment as { name: string }[]).map((e) => e.name)).toEqual(['LANE', 'LANE_QUEUES']);
     expect(c.secrets).toContainEqual({ name: 'APP_ENV', valueFrom: PARAM('APP_ENV') });
+    expect(c.secrets).toContainEqual({ name: 'LOG_CHANNEL', valueFrom: PARAM('LOG_CHANNEL') });
   });
 
   it('logs to the lane log group with a stream prefix', () => {
@@ -668,7 +670,10 @@ describe('the scheduler', () => {
     expect(c.command).toEqual(['php', 'artisan', 'schedule:work']);
     expect(c).toMatchObject({ readonlyRootFilesystem: true, user: 'www-data', stopTimeout: 120, memory: 1024 });
     expect((c.healthCheck as { command: string[] }).command).toEqual(['CMD-SHELL', "grep -qs '[s]chedule:work' /proc/[0-9]*/cmdline"]);
-    expect(c.environment).toEqual([{ name: 'APP_ENV', value: 'staging' }]);
+    expect(c.environment).toEqual([
+      { name: 'APP_ENV', value: 'staging' },
+      { name: 'LOG_CHANNEL', value: 'stderr' },
+    ]);
   });
 
   it('logs to /ecs/<app>-<env>/scheduler and has its own roles', () => {

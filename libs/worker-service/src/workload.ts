@@ -117,6 +117,17 @@ export function validateContext(ctx: Omit<WorkloadContext, 'cluster' | 'capacity
 }
 
 /** Checks one workload's spec (names that IAM or ECS would reject). */
+/**
+ * Environment every workload gets unless a parameter of the same name says
+ * otherwise. LOG_CHANNEL stderr: the awslogs driver ships only stdout and stderr,
+ * and the lanes' log metric filters (Redis and Aurora errors, failed jobs) read
+ * nothing else; libs/config refuses a parameter that would log to a file.
+ */
+export const WORKLOAD_DEFAULTS: Readonly<Record<string, string>> = { LOG_CHANNEL: 'stderr' };
+
+/** Names the container sets that a parameter may override (a secret of the same name wins). */
+const OVERRIDABLE = new Set(['APP_ENV', ...Object.keys(WORKLOAD_DEFAULTS)]);
+
 export function validateSpec(env: EnvironmentConfig, spec: WorkloadSpec, secrets: Readonly<Record<string, string>>): void {
   for (const kind of ['execution', 'task'] as const) {
     const name = roleName(env, spec.name, kind);
@@ -127,7 +138,7 @@ export function validateSpec(env: EnvironmentConfig, spec: WorkloadSpec, secrets
     }
   }
   for (const name of Object.keys(spec.environment)) {
-    if (Object.hasOwn(secrets, name) && name !== 'APP_ENV') {
+    if (Object.hasOwn(secrets, name) && !OVERRIDABLE.has(name)) {
       throw new Error(
         `secrets.${name}: the container sets ${name} itself (to ${JSON.stringify(spec.environment[name])}); rename the parameter`,
       );

@@ -23,6 +23,9 @@ export interface LaneSpec {
   readonly drainMinutes?: number;
   readonly scaleInStep?: number;
   readonly priority?: number;
+  /** @default true */
+  readonly sized?: boolean;
+  readonly jobTimeoutSeconds?: number;
 }
 
 export interface HarnessOptions {
@@ -38,6 +41,8 @@ export interface HarnessOptions {
   readonly writerPassword?: string;
   /** The CA the test's own Redis client trusts, for a TLS-only server. */
   readonly writerCa?: string;
+  /** Receives the controller's log lines. @default dropped */
+  readonly log?: (entry: Record<string, unknown>) => void;
   /** Wraps the controller's Redis connection (to count what it sends). */
   readonly wrapRedis?: (client: RedisClient) => RedisClient;
 }
@@ -62,7 +67,9 @@ export class Harness {
       cluster: `cluster-${this.id}`,
       environment: `env-${this.id}`,
       namespace: 'QueueLanesTest',
-      redis: { host: '127.0.0.1', port: options.redisPort, tls: false, keyPrefix: `${this.id}_database_`, ...options.redis },
+      // The probe would find other tests' queues (same names, other prefixes) in the shared server:
+      // the tests of the probe turn it on, on a server of their own.
+      redis: { host: '127.0.0.1', port: options.redisPort, tls: false, keyPrefix: `${this.id}_database_`, prefixProbe: false, ...options.redis },
       fleetMaxTasks: options.fleetMaxTasks ?? 50,
       reservedTasks: options.reservedTasks ?? 0,
       lanes: options.lanes.map((lane) => ({
@@ -75,6 +82,8 @@ export class Harness {
         drainMinutes: lane.drainMinutes ?? 3,
         scaleInStep: lane.scaleInStep ?? 1,
         priority: lane.priority,
+        sized: lane.sized,
+        jobTimeoutSeconds: lane.jobTimeoutSeconds,
       })),
     };
     this.config = parseControllerConfig(JSON.stringify(input));
@@ -82,7 +91,7 @@ export class Harness {
     this.check = motoClients(options.motoEndpoint);
     const deps: ControllerDeps = {
       ...this.clients,
-      log: () => undefined,
+      log: options.log ?? (() => undefined),
       connectRedis: async (config, password) => {
         const client = await connectRedis(config, password);
         return options.wrapRedis ? options.wrapRedis(client) : client;
@@ -90,7 +99,11 @@ export class Harness {
     };
     this.controller = new BacklogController(this.config, deps);
     this.writer = localRedis(options.redisPort, options.writerPassword, options.writerCa);
-    this.queue = new LaravelQueue(this.writer, this.config.redis.keyPrefix, this.config.redis.cluster);
+    this.queue = new LaravelQueue(this.writer, {
+      prefix: this.config.redis.keyPrefix,
+      cluster: this.config.redis.cluster,
+      retryAfter: this.config.redis.retryAfterSeconds,
+    });
   }
 
   service(lane: string): string {

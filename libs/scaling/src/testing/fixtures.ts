@@ -30,7 +30,7 @@ export function env(lanes: string, overrides: Record<string, string> = {}): Envi
     network: SAMPLE_BLOCKS.network.replace('[subnet-0123456789abcdef0]', `[${SUBNETS.join(', ')}]`),
     image: `image: { repository: ${ACCOUNT}.dkr.ecr.eu-west-2.amazonaws.com/propertyfeed }`,
     parameters: 'parameters: { plain: { REDIS_HOST: queues.cache.internal }, secure: [DB_PASSWORD, REDIS_PASSWORD] }',
-    redis: 'redis: { authParameter: REDIS_PASSWORD }',
+    redis: 'redis: { authParameter: REDIS_PASSWORD, keyPrefix: propertyfeed_database_ }',
     ...overrides,
   });
 }
