@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the workspace needs on a fresh machine, and nothing twice:
-# npm packages from package-lock.json (skipped while node_modules matches it),
+# npm packages from package-lock.json with npm ci (skipped while node_modules matches it),
 # and, with --test, the Python tools the tests use (.venv, see python-env.sh) and
 # redis-server (Debian's package) for the backlog controller's tests.
 set -euo pipefail
@@ -10,11 +10,11 @@ cd "$root"
 lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
 stamp="node_modules/.queue-lanes-lock.sha256"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_hash" ]]; then
-  # npm install, not npm ci: the lockfile pins every version either way, but
-  # npm 11 leaves other platforms' optional binaries out of the lockfile it
-  # writes and then `npm ci` rejects that same lockfile as out of sync.
-  echo "bootstrap: npm install (from package-lock.json)"
-  npm install --no-audit --no-fund --loglevel=error
+  # npm ci: exactly the lockfile, which it never rewrites, so a fresh clone stays
+  # clean. The lockfile lists every platform's optional binaries (@nx/nx-*); after
+  # changing package.json, regenerate it with `npm install` and commit it whole.
+  echo "bootstrap: npm ci (from package-lock.json)"
+  npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > "$stamp"
 fi
 

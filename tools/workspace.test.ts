@@ -107,3 +107,24 @@ describe('nx affected', () => {
     expect(affected('libs/config/src/schema.ts')).toEqual(expect.arrayContaining(['config', 'staging', 'production']));
   });
 });
+
+describe('package-lock.json', () => {
+  // npm install on one platform drops other platforms' optional binaries from the
+  // lockfile it writes; npm ci then rejects that lockfile, and a fresh clone that
+  // ran npm install would show it rewritten. Committed whole, npm ci leaves it be.
+  it('lists every optional platform package its packages declare, so npm ci installs it unchanged', () => {
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { optionalDependencies?: Record<string, string> }>;
+    };
+    const missing = Object.entries(lock.packages).flatMap(([path, pkg]) =>
+      Object.keys(pkg.optionalDependencies ?? {})
+        .filter((name) => !lock.packages[`node_modules/${name}`] && !lock.packages[`${path}/node_modules/${name}`])
+        .map((name) => `${path || '(root)'} → ${name}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it('is installed with npm ci, which never rewrites it', () => {
+    expect(readFileSync(join(root, 'tools', 'bootstrap.sh'), 'utf8')).toMatch(/^\s+npm ci /m);
+  });
+});
