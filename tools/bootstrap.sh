@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the workspace needs on a fresh machine, and nothing twice:
 # npm packages from package-lock.json with npm ci (skipped while node_modules matches it),
-# and, with --test, the Python tools the tests use (.venv, see python-env.sh) and
-# redis-server (Debian's package) for the backlog controller's tests.
+# and, with --test, the Python tools the tests use (.venv, see python-env.sh),
+# redis-server for the backlog controller's tests and supervisor for the host
+# agent's (Debian's packages).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -20,9 +21,13 @@ fi
 
 if [[ "${1:-}" == "--test" ]]; then
   bash tools/python-env.sh
-  if ! command -v redis-server >/dev/null; then
-    echo "bootstrap: apt-get install redis-server"
+  # apt-get update only when a package is missing: it is the slow part.
+  missing=()
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v supervisord >/dev/null || missing+=(supervisor)
+  if (( ${#missing[@]} > 0 )); then
+    echo "bootstrap: apt-get install ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Creates .venv with the pinned Python tools in tools/requirements.txt (checkov),
-# once: a stamp holding the requirements' hash makes later runs a no-op.
+# Creates .venv with the pinned Python tools in tools/requirements.txt (checkov,
+# moto, pytest, boto3), once: a stamp holding the requirements' hash makes later
+# runs a no-op.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
