@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""queue-lanes host agent: the web hosts' side of each lane's host-consumer switch.
+
+The parameters stack publishes /<app>/<env>/lanes/<lane>/host-consumer, `enabled`
+until ECS owns the lane, then `disabled`. This agent reads the switches of the
+lanes whose queue:work consumers this host runs and starts or stops their
+supervisord programs to match, so a lane's rollout and its rollback are a stage
+change and an apply, with nothing to edit on the hosts.
+
+Why Python 3 with boto3 and nothing else: supervisord is itself a Python 3
+program, so every host that needs this agent already has an interpreter; boto3
+brings the AWS credential chain (instance profile, environment, shared config)
+and request signing, which are not worth rewriting; it is one package, from the
+distribution (python3-boto3 on Debian and Ubuntu) or pip. The agent is this one
+file, with no build step: copy it to the host. Python 3.8 or newer.
+
+Why it fails closed: when a switch cannot be read (SSM unreachable, access
+denied, the parameter missing, a value other than enabled/disabled) or a
+program's state cannot be read, that lane keeps whatever it runs now. Guessing
+would either stop the only consumers of a queue or double the ones ECS runs.
+Each such problem is one line on stderr and makes the exit status 1, so cron
+mails it and systemd marks the run failed.
+
+Exit status: 0 when every lane is as its switch says (or, with --dry-run, could
+be made so), 1 when any lane was left as it was because of a problem, 2 on a
+usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import re
+import signal
+import subprocess
+import sys
+import threading
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+SWITCH_VALUES = ("enabled", "disabled")
+# SSM's limit on names per GetParameters call; one call covers the usual host.
+GET_PARAMETERS_MAX = 10
+# supervisord's RUNNING_STATES: a process it has started or is still retrying (BACKOFF).
+STARTED = frozenset({"STARTING", "RUNNING", "BACKOFF"})
+# A process that is down and stays down until someone starts it.
+STOPPED = frozenset({"STOPPED", "EXITED", "FATAL"})
+# STOPPING and UNKNOWN are neither: acting on them races supervisord, so a later run decides.
+STATES = STARTED | STOPPED | {"STOPPING", "UNKNOWN"}
+# The same rule as the parameters stack's: a name must be one SSM path segment.
+SEGMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
+DEFAULT_PROGRAM = "queue-{lane}:*"
+# `status` only asks; a supervisord that does not answer in this time is broken.
+STATUS_TIMEOUT_SECONDS = 60
+
+
+class AgentError(Exception):
+    """A problem worth one line to the operator, never a stack trace."""
+
+
+class Lane(NamedTuple):
+    name: str
+    # A supervisorctl name: `group:*` (every process of a program or group) or `group:process`.
+    program: str
+
+
+def log(level: str, msg: str, **fields: str) -> None:
+    """One logfmt line: changes on stdout, warnings and errors on stderr (what cron mails)."""
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    parts = [f"ts={stamp}", f"level={level}"]
+    parts += [f"{key}={_value(value)}" for key, value in fields.items()]
+    parts.append(f"msg={_value(msg)}")
+    stream = sys.stdout if level == "info" else sys.stderr
+    print(" ".join(parts), file=stream, flush=True)
+
+
+def _value(value: str) -> str:
+    if re.fullmatch(r"[A-Za-z0-9_.:/*@+,=-]+", value):
+        return value
+    # JSON's string escaping keeps any value, newlines included, on the one line.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def switch_name(app: str, environment: str, lane: str) -> str:
+    """The parameter the parameters stack publishes for a lane (libs/ssm-parameters)."""
+    return f"/{app}/{environment}/lanes/{lane}/host-consumer"
+
+
+def parse_lanes(specs: Sequence[str]) -> List[Lane]:
+    """`image` or `image=program`, repeated or comma-separated, in the order given."""
+    lanes: List[Lane] = []
+    seen = set()
+    for spec in specs:
+        for item in filter(None, (part.strip() for part in spec.split(","))):
+            name, _, program = item.partition("=")
+            if not SEGMENT.match(name):
+                raise AgentError(f'--lane {item}: "{name}" is not a lane name (letters, digits, _ . -)')
+            if name in seen:
+                raise AgentError(f"--lane {item}: lane {name} is given twice")
+            seen.add(name)
+            program = program or DEFAULT_PROGRAM.format(lane=name)
+            # Two switches driving one program would fight over it whenever they differ.
+            twin = next((lane.name for lane in lanes if lane.program == program), None)
+            if twin:
+                raise AgentError(f"--lane {item}: lanes {twin} and {name} both name program {program}")
+            lanes.append(Lane(name, program))
+    if not lanes:
+        raise AgentError("no lanes given: name each lane this host runs consumers for with --lane")
+    return lanes
+
+
+def ssm_client(region: Optional[str]):
+    try:
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError
+    except ImportError:
+        raise AgentError("boto3 is not installed (Debian/Ubuntu: apt-get install python3-boto3; otherwise pip install boto3)") from None
+    # Short timeouts and one retry: a run that cannot reach SSM should say so
+    # within seconds, and the next run (cron, timer, --interval) is the real retry.
+    config = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 2})
+    try:
+        return boto3.client("ssm", region_name=region, config=config)
+    except BotoCoreError as error:
+        raise AgentError(f"cannot create the SSM client: {error} (pass --region or set AWS_DEFAULT_REGION)") from None
+
+
+def read_switches(ssm, names: Sequence[str]) -> Tuple[Dict[str, str], List[str]]:
+    """Values by parameter name, and the names SSM does not have; raises AgentError if any read fails."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    values: Dict[str, str] = {}
+    missing: List[str] = []
+    try:
+        for start in range(0, len(names), GET_PARAMETERS_MAX):
+            page = ssm.get_parameters(Names=list(names[start : start + GET_PARAMETERS_MAX]))
+            values.update({p["Name"]: p["Value"] for p in page.get("Parameters", [])})
+            missing += page.get("InvalidParameters", [])
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        # A body the client could not parse (a proxy's page, say) arrives whole as the
+        # message, under the HTTP status as its code: squeeze it onto the one line.
+        code = details.get("Code") or f"HTTP {status}"
+        message = " ".join(str(details.get("Message") or error).split())[:400]
+        hint = ""
+        if "AccessDenied" in code or status == 403:
+            hint = " (attach the parameters stack's host_consumer_read_policy to this host's role)"
+        raise AgentError(f"{code}: {message}{hint}") from None
+    except BotoCoreError as error:
+        raise AgentError(str(error)) from None
+    return values, missing
+
+
+class Supervisor:
+    """supervisorctl, so the agent needs no more access than an operator at the prompt."""
+
+    def __init__(self, command: Sequence[str]):
+        self.command = list(command)
+
+    def _run(self, args: Sequence[str], timeout: Optional[float] = None) -> Tuple[int, str]:
+        try:
+            done = subprocess.run(
+                self.command + list(args),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=timeout,
+            )
+        except FileNotFoundError:
+            raise AgentError(f"{self.command[0]} not found (install supervisor or pass --supervisorctl)") from None
+        except subprocess.TimeoutExpired:
+            raise AgentError(f"supervisorctl {' '.join(args)} did not answer within {timeout:.0f} s") from None
+        return done.returncode, done.stdout.strip()
+
+    def states(self, programs: Sequence[str]) -> Dict[str, Union[Dict[str, str], str]]:
+        """Per program, its processes' states, or what supervisorctl said instead; one call for all."""
+        code, output = self._run(["status", *programs], timeout=STATUS_TIMEOUT_SECONDS)
+        rows: List[Tuple[str, str]] = []
+        refusals: Dict[str, str] = {}
+        for line in output.splitlines():
+            parts = line.split(None, 2)
+            if len(parts) >= 2 and parts[1] in STATES:
+                rows.append((parts[0], parts[1]))
+            elif ": ERROR" in line:
+                refusals[line.split(": ERROR", 1)[0]] = line
+        # No row and no refusal names a program when supervisorctl failed as a whole
+        # (supervisord down, the socket not ours): its first line goes to every lane.
+        fallback = (output.splitlines() or [f"exit status {code}, no output"])[0]
+        result: Dict[str, Union[Dict[str, str], str]] = {}
+        for program in programs:
+            mine = {name: state for name, state in rows if _names(program, name)}
+            refusal = refusals.get(program[:-2] if program.endswith(":*") else program)
+            result[program] = mine or f"supervisorctl status {program}: {refusal or fallback}"
+        return result
+
+    def act(self, action: str, program: str) -> str:
+        # No timeout: stop returns once supervisord has seen every process exit,
+        # which takes up to stopwaitsecs while a job finishes.
+        code, output = self._run([action, program])
+        errors = [line for line in output.splitlines() if "ERROR" in line]
+        if code != 0 or errors:
+            first = (errors or output.splitlines() or [f"exit status {code}"])[0]
+            raise AgentError(f"supervisorctl {action} {program}: {first}")
+        # supervisorctl's own report, one `<process>: stopped` or `: started` per process.
+        return ", ".join(sorted(output.splitlines()))
+
+
+def _names(program: str, process: str) -> bool:
+    """Whether `supervisorctl status` shows `process` among those `program` names."""
+    group, _, name = program.partition(":")
+    if name == "*":
+        return process == group or process.startswith(f"{group}:")
+    # `group:name`, or a bare name, which supervisorctl reads as `name:name`; status
+    # shows a process alone in its group by its name only.
+    name = name or group
+    return process == f"{group}:{name}" or (group == name and process == group)
+
+
+def plan(switch: str, states: Dict[str, str]) -> Optional[str]:
+    """`start`, `stop` or None (already as the switch says, or in a transition a later run settles)."""
+    if switch == "enabled":
+        return "start" if any(s in STOPPED for s in states.values()) else None
+    return "stop" if any(s in STARTED for s in states.values()) else None
+
+
+def _summary(states: Dict[str, str]) -> str:
+    return ",".join(f"{name}:{state}" for name, state in sorted(states.items()))
+
+
+def apply_lane(lane: Lane, switch: str, states: Dict[str, str], supervisor: Supervisor, dry_run: bool, verbose: bool) -> None:
+    action = plan(switch, states)
+    fields = {"lane": lane.name, "switch": switch, "program": lane.program}
+    processes = _summary(states)
+    if action is None:
+        if "STOPPING" in states.values() and switch == "enabled":
+            log("warn", "a stop is under way; a later run starts the lane", **fields, processes=processes)
+        elif verbose or dry_run:
+            log("info", "already as switched", **fields, processes=processes)
+        return
+    if dry_run:
+        log("info", f"would {action}", **fields, action=action, processes=processes)
+        return
+    result = supervisor.act(action, lane.program)
+    log("info", "stopped" if action == "stop" else "started", **fields, action=action, processes=processes, result=result)
+
+
+def run_once(args: argparse.Namespace, lanes: Sequence[Lane], ssm, supervisor: Supervisor) -> int:
+    by_name = {switch_name(args.app, args.environment, lane.name): lane for lane in lanes}
+    try:
+        values, missing = read_switches(ssm, list(by_name))
+    except AgentError as error:
+        log(
+            "error",
+            f"could not read the host-consumer switches from SSM, changed nothing: {error}",
+            lanes=",".join(lane.name for lane in lanes),
+        )
+        return 1
+    failed = False
+    switched: List[Tuple[Lane, str]] = []
+    for name, lane in by_name.items():
+        value = values.get(name)
+        if value is None:
+            why = "the parameter does not exist" if name in missing else "SSM did not return the parameter"
+            log("error", f"{why}; left the lane as it is", lane=lane.name, parameter=name)
+            failed = True
+        elif value not in SWITCH_VALUES:
+            log("error", f'the switch says "{value}", not enabled or disabled; left the lane as it is', lane=lane.name, parameter=name)
+            failed = True
+        else:
+            switched.append((lane, value))
+    if not switched:
+        return 1 if failed else 0
+    try:
+        states = supervisor.states([lane.program for lane, _ in switched])
+    except AgentError as error:
+        log("error", f"{error}; changed nothing", lanes=",".join(lane.name for lane, _ in switched))
+        return 1
+    for lane, value in switched:
+        found = states[lane.program]
+        if isinstance(found, str):
+            log("error", f"{found}; left the lane as it is", lane=lane.name, switch=value, program=lane.program)
+            failed = True
+            continue
+        try:
+            apply_lane(lane, value, found, supervisor, args.dry_run, args.verbose)
+        except AgentError as error:
+            log("error", str(error), lane=lane.name, switch=value, program=lane.program)
+            failed = True
+    return 1 if failed else 0
+
+
+def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="queue-lanes-host-agent",
+        description="Start or stop this host's queue:work programs in supervisord to match each lane's host-consumer switch in SSM.",
+    )
+    parser.add_argument("--app", required=True, help="the environment file's app (first segment of /<app>/<env>/lanes/...)")
+    parser.add_argument("--environment", required=True, help="the environment file's environment (second segment)")
+    parser.add_argument(
+        "--lane",
+        action="append",
+        default=[],
+        metavar="LANE[=PROGRAM]",
+        help=f"a lane this host consumes, repeatable or comma-separated; PROGRAM is its supervisorctl name (default {DEFAULT_PROGRAM.format(lane='<lane>')}, every process of program queue-<lane>)",
+    )
+    parser.add_argument("--region", help="the environment's region (default: AWS_DEFAULT_REGION or the shared config)")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--once", action="store_true", help="apply the switches once and exit (cron, systemd timer)")
+    mode.add_argument("--interval", type=float, metavar="SECONDS", help="apply the switches every SECONDS until SIGTERM")
+    parser.add_argument("--supervisorctl", default="supervisorctl", help="the supervisorctl command (default: supervisorctl on PATH)")
+    parser.add_argument("--supervisor-config", metavar="FILE", help="supervisord's config, passed to supervisorctl as -c (default: supervisorctl's own search)")
+    parser.add_argument("--dry-run", action="store_true", help="read and report what would change, start or stop nothing")
+    parser.add_argument("--verbose", action="store_true", help="also log the lanes that are already as switched")
+    args = parser.parse_args(argv)
+    for key in ("app", "environment"):
+        if not SEGMENT.match(getattr(args, key)):
+            parser.error(f'--{key} "{getattr(args, key)}" is not an SSM path segment (letters, digits, _ . -)')
+    if args.interval is not None and args.interval <= 0:
+        parser.error("--interval must be more than 0 seconds")
+    try:
+        args.lanes = parse_lanes(args.lane)
+    except AgentError as error:
+        parser.error(str(error))
+    return args
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    command = [args.supervisorctl] + (["-c", args.supervisor_config] if args.supervisor_config else [])
+    supervisor = Supervisor(command)
+    try:
+        ssm = ssm_client(args.region)
+    except AgentError as error:
+        log("error", f"{error}; changed nothing")
+        return 1
+    if args.once:
+        return run_once(args, args.lanes, ssm, supervisor)
+
+    stop = threading.Event()
+    # A signal ends the loop between runs: a stop already sent to supervisord
+    # completes there either way, and the next start of the agent re-reads everything.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.is_set():
+        run_once(args, args.lanes, ssm, supervisor)
+        stop.wait(args.interval)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:  # noqa: BLE001 - the operator gets one line, not a traceback
+        log("error", f"unexpected {type(error).__name__}: {error}; changed nothing further")
+        sys.exit(1)
