@@ -86,6 +86,12 @@ function resolved(stack: TerraformStack, value: unknown): unknown {
 
 const arnOf = (parsed: Synthesized, name: string) => `\${aws_ssm_parameter.${parameterId(parsed, name)}.arn}`;
 
+/** An IAM resource pattern as IAM matches it: `*` any run of characters, `?` any one, the rest literal. */
+function iamPattern(resource: string): RegExp {
+  const body = resource.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
 describe('ParameterStore', () => {
   const { stack, store, json, parsed } = build(parameterStoreProps(ENV));
   const keyArn = `\${aws_kms_key.${Object.keys(parsed.resource.aws_kms_key)[0]}.arn}`;
@@ -243,6 +249,32 @@ describe('ParameterStore', () => {
     });
     expect(resolved(stack, store.readStatements)).toEqual(policy.Statement);
   });
+
+  it('lets the web hosts read every lane’s host-consumer switch and nothing else, with no key access', () => {
+    const policy = JSON.parse(resolved(stack, store.hostConsumerReadPolicy) as string);
+    expect(policy).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'ReadHostConsumerSwitches',
+          Effect: 'Allow',
+          Action: ['ssm:GetParameter', 'ssm:GetParameters'],
+          Resource: `arn:aws:ssm:eu-west-2:${ACCOUNT}:parameter/propertyfeed/staging/lanes/*/host-consumer`,
+        },
+      ],
+    });
+    expect(resolved(stack, store.hostConsumerReadStatements)).toEqual(policy.Statement);
+    // Read as IAM reads it, the resource matches exactly the switches, not the stages or the runtime variables.
+    const names = Object.values(parsed.resource.aws_ssm_parameter).map((p) => p.name as string);
+    const arn = (name: string) => `arn:aws:ssm:eu-west-2:${ACCOUNT}:parameter${name}`;
+    const granted = names.filter((name) => iamPattern(policy.Statement[0].Resource).test(arn(name)));
+    expect(granted.sort()).toEqual(['bulk', 'image', 'quiet', 'sync'].map((lane) => `/propertyfeed/staging/lanes/${lane}/host-consumer`));
+    // So no kms:Decrypt: every switch is a String, which SSM stores unencrypted.
+    for (const name of granted) {
+      expect(json).toHaveResourceWithProperties(SsmParameter, { name, type: 'String' });
+      expect(parsed.resource.aws_ssm_parameter[parameterId(parsed, name)]).not.toHaveProperty('key_id');
+    }
+  });
 });
 
 describe('ParameterStore options and edge cases', () => {
@@ -252,6 +284,12 @@ describe('ParameterStore options and edge cases', () => {
     expect(build({ ...base, keyDeletionWindowInDays: 7 }).json).toHaveResourceWithProperties(KmsKey, {
       deletion_window_in_days: 7,
     });
+  });
+
+  it('names the partition of the region in the host-consumer read policy', () => {
+    const { stack, store } = build({ ...base, region: 'cn-north-1', lanes: [{ name: 'image', stage: 'owned' }] });
+    const [statement] = JSON.parse(resolved(stack, store.hostConsumerReadPolicy) as string).Statement;
+    expect(statement.Resource).toMatch(/^arn:aws-cn:ssm:cn-north-1:\$\{data\.aws_caller_identity\.[^}]+\}:parameter\/propertyfeed\/staging\/lanes\/\*\/host-consumer$/);
   });
 
   it('still yields a valid read policy when there are no runtime parameters', () => {

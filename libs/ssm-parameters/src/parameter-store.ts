@@ -5,7 +5,7 @@ import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { Construct } from 'constructs';
-import type { PolicyStatement } from '@queue-lanes/iam-policy';
+import { partitionOf, policyDocument, type PolicyStatement } from '@queue-lanes/iam-policy';
 
 /*
  * Naming (the operators' runbook depends on it; DESIGN.md "Naming"):
@@ -92,8 +92,9 @@ export function parameterStoreProps(env: EnvironmentConfig): ParameterStoreProps
 /**
  * The environment's runtime parameters under `/<app>/<env>/`, the customer-managed
  * key that encrypts its secrets (and, through the other stacks, its logs, queues
- * and Lambda environment), each lane's stage and host-consumer switch, and the
- * IAM statements that read the runtime parameters.
+ * and Lambda environment), each lane's stage and host-consumer switch, the IAM
+ * statements that read the runtime parameters, and the policy with which the web
+ * hosts read the host-consumer switches.
  */
 export class ParameterStore extends Construct {
   /** `/<app>/<env>`: every parameter's path starts with it. */
@@ -128,6 +129,13 @@ export class ParameterStore extends Construct {
   readonly readStatements: readonly PolicyStatement[];
   /** {@link readStatements} as a policy document (JSON), to attach as it is. */
   readonly readPolicy: string;
+  /**
+   * `ssm:GetParameter` and `ssm:GetParameters` on `/<app>/<env>/lanes/<any lane>/host-consumer`
+   * and nothing else: for the web hosts' role, which the host agent reads the switches with.
+   */
+  readonly hostConsumerReadStatements: readonly PolicyStatement[];
+  /** {@link hostConsumerReadStatements} as a policy document (JSON), to attach to the web hosts' role as it is. */
+  readonly hostConsumerReadPolicy: string;
 
   constructor(scope: Construct, id: string, props: ParameterStoreProps) {
     super(scope, id);
@@ -256,6 +264,22 @@ export class ParameterStore extends Construct {
     });
     this.readStatements = statements;
     this.readPolicy = JSON.stringify({ Version: '2012-10-17', Statement: statements });
+
+    this.hostConsumerReadStatements = [
+      {
+        Sid: 'ReadHostConsumerSwitches',
+        Effect: 'Allow',
+        // Not GetParametersByPath: IAM checks it against the path alone, so it would
+        // also hand out every lane's stage and whatever else lives under lanes/.
+        Action: ['ssm:GetParameter', 'ssm:GetParameters'],
+        // Any lane, not the lanes of today: the hosts' role is managed outside these
+        // stacks, and GetParameters fails whole when one name is denied, so a lane
+        // added later would cut every lane of a host off its switch.
+        // No kms:Decrypt: the switches are String parameters.
+        Resource: `arn:${partitionOf(props.region)}:ssm:${props.region}:${account}:parameter${this.pathPrefix}/lanes/*/host-consumer`,
+      },
+    ];
+    this.hostConsumerReadPolicy = JSON.stringify(policyDocument(this.hostConsumerReadStatements));
   }
 }
 

@@ -4,6 +4,7 @@ import { Observability } from '@queue-lanes/observability';
 import { WorkerScaling } from '@queue-lanes/scaling';
 import { ParameterStore, parameterStoreProps } from '@queue-lanes/ssm-parameters';
 import { WorkerService } from '@queue-lanes/worker-service';
+import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
 import { EnvironmentStack } from './environment-stack';
 
@@ -34,6 +35,11 @@ export function composeEnvironment(scope: Construct, env: EnvironmentConfig): En
   const network = new WorkerNetwork(networking, 'network', workerNetworkProps(env));
   const parameters = new EnvironmentStack(scope, { env, role: 'parameters' });
   const parameterStore = new ParameterStore(parameters, 'parameters', parameterStoreProps(env));
+  // The web hosts' role lives outside these stacks; its owners attach this document to it.
+  new TerraformOutput(parameters, 'host_consumer_read_policy', {
+    value: parameterStore.hostConsumerReadPolicy,
+    description: "IAM policy (JSON) for the web hosts' role: read the lanes' host-consumer switches (the host agent)",
+  });
   const workers = new EnvironmentStack(scope, { env, role: 'workers' });
   const workerService = new WorkerService(workers, 'workers', {
     env,

@@ -39,6 +39,20 @@ describe('every stack', () => {
     expect(json.terraform.required_providers).toEqual({ aws: { source: 'hashicorp/aws', version: '6.25.0' } });
   });
 
+  it('outputs the web hosts’ policy for the host-consumer switches from the parameters stack', () => {
+    const outputs = (stacks.parameters as Json).output;
+    const policy = JSON.parse(outputs.host_consumer_read_policy.value);
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({
+        Action: ['ssm:GetParameter', 'ssm:GetParameters'],
+        Resource: expect.stringMatching(/^arn:aws:ssm:eu-west-1:\$\{data\.aws_caller_identity\.[^}]+\}:parameter\/shop\/qa\/lanes\/\*\/host-consumer$/),
+      }),
+    ]);
+    for (const role of ['networking', 'workers', 'scaling'] as const) {
+      expect(Object.keys((stacks[role] as Json).output ?? {})).not.toContain('host_consumer_read_policy');
+    }
+  });
+
   it('names the four stacks <app>-<env>-<role>', () => {
     expect(Object.keys(stacks)).toEqual(['networking', 'parameters', 'workers', 'scaling']);
     expect((stacks.workers as Json)['//'].metadata.stackName).toBe('shop-qa-workers');
