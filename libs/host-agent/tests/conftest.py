@@ -140,12 +140,16 @@ class _UnixTransport(xmlrpc.client.Transport):
 class Supervisord:
     """A supervisord with one program per lane (`queue-<lane>`), each running fake_worker.py."""
 
-    def __init__(self, programs: Dict[str, Dict[str, object]]):
+    def __init__(self, programs: Dict[str, Dict[str, object]], sections: Optional[str] = None):
+        """`programs`: per lane, `numprocs`, `autostart` and `numbered` (process names end in
+        _00, _01...; the default when numprocs > 1). `sections` replaces the generated
+        [program:...] sections, which must then run fake_worker.py as these would."""
         # A short folder: a unix socket's path must fit in 108 bytes.
         self.dir = Path(tempfile.mkdtemp(prefix="ql-sv-", dir="/tmp" if os.path.isdir("/tmp") else None))
         self.config = self.dir / "supervisord.conf"
         self.socket = self.dir / "supervisor.sock"
         self.programs = programs
+        self.sections = sections
         self.config.write_text(self._config())
         self.process: Optional[subprocess.Popen] = None
 
@@ -164,6 +168,8 @@ class Supervisord:
             "[supervisorctl]",
             "serverurl=unix://%(here)s/supervisor.sock",
         ]
+        if self.sections is not None:
+            return "\n".join(lines) + "\n" + self.sections
         for lane, spec in self.programs.items():
             numprocs = int(spec.get("numprocs", 1))
             lines += [
@@ -200,8 +206,9 @@ class Supervisord:
 
     def processes(self, lane: str) -> List[str]:
         """The process names `supervisorctl status` shows for a lane's program."""
-        numprocs = int(self.programs[lane].get("numprocs", 1))
-        if numprocs == 1:
+        spec = self.programs[lane]
+        numprocs = int(spec.get("numprocs", 1))
+        if not spec.get("numbered", numprocs > 1):
             return [f"queue-{lane}"]
         return [f"queue-{lane}:queue-{lane}_{n:02d}" for n in range(numprocs)]
 
@@ -247,8 +254,8 @@ def supervisord():
     """Starts a supervisord with the given programs: `supervisord(image={}, bulk={"autostart": False})`."""
     started: List[Supervisord] = []
 
-    def start(**programs: Dict[str, object]) -> Supervisord:
-        server = Supervisord(programs)
+    def start(sections: Optional[str] = None, **programs: Dict[str, object]) -> Supervisord:
+        server = Supervisord(programs, sections)
         started.append(server)
         return server.start()
 
