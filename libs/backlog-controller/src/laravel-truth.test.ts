@@ -152,10 +152,11 @@ describe('baseline lanes', () => {
 
 describe('a wrong key prefix', () => {
   const logs: Record<string, unknown>[] = [];
-  async function probed(lanes: readonly LaneSpec[], keyPrefix: string): Promise<Harness> {
+  async function probed(lanes: readonly LaneSpec[], keyPrefix: string, maxCalls = 100): Promise<Harness> {
     const redis = await startRedis();
     servers.push(redis);
-    const redisOptions = { keyPrefix, prefixProbe: true, prefixProbeScanCount: 10 };
+    // COUNT 10 a call: a walk of a few hundred keys takes many SCAN calls.
+    const redisOptions = { keyPrefix, prefixProbe: true, prefixProbeScanCount: 10, prefixProbeMaxCalls: maxCalls };
     return harness(lanes, { redisPort: redis.port, redis: redisOptions, log: (entry) => logs.push(entry) });
   }
 
@@ -181,6 +182,25 @@ describe('a wrong key prefix', () => {
       expect.objectContaining({ message: 'key prefix mismatch', lane: 'image', configuredPrefix: 'propertyfeed_database_', foundPrefixes: ['propertyfeed-database-'] }),
     );
     expect(report.changes).toEqual([]);
+  });
+
+  it('is walked for a bounded number of SCAN calls a tick, resuming where the last tick stopped', async () => {
+    const h = await probed([{ name: 'image', current: 3 }], 'propertyfeed_database_', 1);
+    await new LaravelQueue(h.writer, { prefix: 'propertyfeed-database-' }).push('image', 1);
+    for (let i = 0; i < 300; i += 1) await h.writer.set(`propertyfeed-cache-entry-${i}`, '1');
+    const stats = localRedis(h.options.redisPort);
+    let ticks = 0;
+    let report: TickReport | undefined;
+    do {
+      await stats.config('RESETSTAT');
+      report = await h.controller.tick();
+      ticks += 1;
+      // One SCAN call per tick (prefixProbeMaxCalls 1), whatever the keyspace.
+      expect(await stats.info('commandstats')).toMatch(/cmdstat_scan:calls=1,/);
+    } while (lane(report, 'image').keysUnderOtherPrefix === undefined && ticks < 200);
+    stats.disconnect();
+    expect(ticks).toBeGreaterThan(1);
+    expect(lane(report, 'image')).toMatchObject({ keysUnderOtherPrefix: ['propertyfeed-database-'], reason: 'hold-keys-elsewhere' });
   });
 
   it('is not suspected of a lane that reads non-empty, and a correct prefix on an idle lane is cleared after one walk', async () => {
