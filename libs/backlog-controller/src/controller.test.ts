@@ -5,30 +5,15 @@ import { BacklogController, ControllerTickError, createHandler, type ControllerH
 import type { RedisClient } from './redis';
 import { desiredCounts, motoClients } from './testing/aws';
 import { startCloudWatchStub } from './testing/cloudwatch-stub';
-import { testServers } from './testing/env';
-import { Harness, localRedis, type HarnessOptions, type LaneSpec } from './testing/harness';
-import { freePort, startRedis, type RunningServer } from './testing/servers';
+import { Harness, fileHarnesses, localRedis } from './testing/harness';
+import { freePort, startRedis } from './testing/servers';
 
 /*
  * The controller end to end: Redis filled the way Laravel fills it, ECS services
  * and CloudWatch in moto, and the tick's effect read back from both.
  */
 
-const { redisPort, motoEndpoint } = testServers();
-const open: Harness[] = [];
-const servers: RunningServer[] = [];
-
-async function harness(lanes: readonly LaneSpec[], options: Partial<HarnessOptions> = {}): Promise<Harness> {
-  const h = new Harness({ redisPort, motoEndpoint, lanes, ...options });
-  open.push(h);
-  await h.createServices();
-  return h;
-}
-
-afterAll(async () => {
-  await Promise.all(open.map((h) => h.close()));
-  await Promise.all(servers.map((s) => s.stop()));
-});
+const { harness, servers, redisPort, motoEndpoint, track } = fileHarnesses();
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const lane = (report: TickReport, name: string) => report.lanes.find((l) => l.lane === name);
@@ -285,7 +270,7 @@ describe('failing safe', () => {
     const h = await harness([{ name: 'image' }]);
     await h.queue.push('image', 5);
     const missing = new Harness({ redisPort, motoEndpoint, lanes: [{ name: 'image' }, { name: 'gone' }] });
-    open.push(missing);
+    track(missing);
     // Same cluster and queues as `h`, plus a lane whose service does not exist.
     const config = { ...missing.config, cluster: h.config.cluster, redis: h.config.redis };
     const controller = new BacklogController(config, { ...missing.clients, log: () => undefined });

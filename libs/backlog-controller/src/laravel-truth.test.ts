@@ -1,8 +1,7 @@
 import type { TickReport } from './controller';
-import { testServers } from './testing/env';
-import { Harness, localRedis, type HarnessOptions, type LaneSpec } from './testing/harness';
+import { fileHarnesses, localRedis, type Harness, type LaneSpec } from './testing/harness';
 import { LaravelQueue } from './testing/laravel-queue';
-import { startRedis, type RunningServer } from './testing/servers';
+import { startRedis } from './testing/servers';
 
 /*
  * The controller's reading of each queue state, with the queue driven the way
@@ -10,21 +9,7 @@ import { startRedis, type RunningServer } from './testing/servers';
  * LuaScripts' order) on a real redis-server, the lanes' services in moto.
  */
 
-const { redisPort, motoEndpoint } = testServers();
-const open: Harness[] = [];
-const servers: RunningServer[] = [];
-
-async function harness(lanes: readonly LaneSpec[], options: Partial<HarnessOptions> = {}): Promise<Harness> {
-  const h = new Harness({ redisPort, motoEndpoint, lanes, ...options });
-  open.push(h);
-  await h.createServices();
-  return h;
-}
-
-afterAll(async () => {
-  await Promise.all(open.map((h) => h.close()));
-  await Promise.all(servers.map((s) => s.stop()));
-});
+const { harness, servers } = fileHarnesses();
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const lane = (report: TickReport, name: string) => report.lanes.find((l) => l.lane === name)!;

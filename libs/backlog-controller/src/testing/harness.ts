@@ -4,6 +4,8 @@ import { parseControllerConfig, type ControllerConfig, type ControllerConfigInpu
 import { BacklogController, type ControllerDeps } from '../controller';
 import { connectRedis, type RedisClient } from '../redis';
 import { createServices, motoClients, type CountedClients } from './aws';
+import { testServers } from './env';
+import type { RunningServer } from './servers';
 import { LaravelQueue } from './laravel-queue';
 
 /*
@@ -169,4 +171,33 @@ export class Harness {
 export function localRedis(port: number, password?: string, ca?: string): Redis {
   const tls = ca === undefined ? undefined : { ca };
   return new Redis({ host: '127.0.0.1', port, password, tls, lazyConnect: true, maxRetriesPerRequest: 0 });
+}
+
+/**
+ * One test file's harnesses on the global setup's servers: `harness` creates one
+ * with its services in moto; `servers` collects servers the file starts itself.
+ * Everything is closed after the file's tests.
+ */
+export function fileHarnesses(): {
+  readonly harness: (lanes: readonly LaneSpec[], options?: Partial<HarnessOptions>) => Promise<Harness>;
+  readonly servers: RunningServer[];
+  readonly redisPort: number;
+  readonly motoEndpoint: string;
+  /** Closes a harness the test built itself after the file's tests, with the others. */
+  readonly track: (h: Harness) => void;
+} {
+  const { redisPort, motoEndpoint } = testServers();
+  const open: Harness[] = [];
+  const servers: RunningServer[] = [];
+  afterAll(async () => {
+    await Promise.all(open.map((h) => h.close()));
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+  const harness = async (lanes: readonly LaneSpec[], options: Partial<HarnessOptions> = {}): Promise<Harness> => {
+    const h = new Harness({ redisPort, motoEndpoint, lanes, ...options });
+    open.push(h);
+    await h.createServices();
+    return h;
+  };
+  return { harness, servers, redisPort, motoEndpoint, track: (h) => open.push(h) };
 }
