@@ -1,0 +1,105 @@
+import {
+  GetMetricDataCommand,
+  PutMetricDataCommand,
+  type CloudWatchClient,
+  type MetricDataResult,
+} from '@aws-sdk/client-cloudwatch';
+import { DescribeServicesCommand, UpdateServiceCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+
+/*
+ * ECS and CloudWatch as the controller sees them, in virtual time. ECS keeps
+ * each service's desired count and tells the fleet when it changes; CloudWatch
+ * keeps every datapoint PutMetricData sends and answers GetMetricData with
+ * one-minute maxima, the way the controller reads its drain window back.
+ */
+
+export class SimulatedEcs {
+  readonly desired = new Map<string, number>();
+  /** UpdateService calls that changed a count, by service. */
+  readonly updates = new Map<string, number>();
+
+  constructor(
+    services: readonly string[],
+    private readonly onChange: (service: string, desired: number) => void,
+  ) {
+    for (const service of services) this.desired.set(service, 0);
+  }
+
+  client(): ECSClient {
+    const send = async (command: unknown) => {
+      if (command instanceof DescribeServicesCommand) {
+        const names = command.input.services ?? [];
+        return {
+          services: names
+            .filter((name) => this.desired.has(name))
+            .map((name) => ({ serviceName: name, status: 'ACTIVE', desiredCount: this.desired.get(name) })),
+          failures: names.filter((name) => !this.desired.has(name)).map((name) => ({ arn: name, reason: 'MISSING' })),
+        };
+      }
+      if (command instanceof UpdateServiceCommand) {
+        const { service, desiredCount } = command.input;
+        if (service === undefined || !this.desired.has(service) || desiredCount === undefined) throw new Error(`ServiceNotFoundException: ${service}`);
+        if (this.desired.get(service) !== desiredCount) this.updates.set(service, (this.updates.get(service) ?? 0) + 1);
+        this.desired.set(service, desiredCount);
+        this.onChange(service, desiredCount);
+        return {};
+      }
+      throw new Error(`the simulated ECS has no ${(command as object).constructor.name}`);
+    };
+    return { send } as unknown as ECSClient;
+  }
+}
+
+interface Datapoint {
+  readonly metric: string;
+  readonly lane: string;
+  readonly at: number;
+  readonly value: number;
+}
+
+export class SimulatedCloudWatch {
+  private readonly points: Datapoint[] = [];
+
+  client(): CloudWatchClient {
+    const send = async (command: unknown) => {
+      if (command instanceof PutMetricDataCommand) {
+        for (const datum of command.input.MetricData ?? []) {
+          const lane = datum.Dimensions?.find((d) => d.Name === 'Lane')?.Value;
+          if (lane === undefined || datum.Value === undefined) continue;
+          this.points.push({ metric: datum.MetricName!, lane, at: datum.Timestamp!.getTime(), value: datum.Value });
+        }
+        return {};
+      }
+      if (command instanceof GetMetricDataCommand) {
+        const start = command.input.StartTime!.getTime();
+        const end = command.input.EndTime!.getTime();
+        const results: MetricDataResult[] = (command.input.MetricDataQueries ?? []).map((query) => {
+          const metric = query.MetricStat!.Metric!;
+          const lane = metric.Dimensions?.find((d) => d.Name === 'Lane')?.Value;
+          const byMinute = new Map<number, number>();
+          for (const p of this.points) {
+            if (p.metric !== metric.MetricName || p.lane !== lane || p.at < start || p.at >= end) continue;
+            const minute = Math.floor(p.at / 60_000) * 60_000;
+            byMinute.set(minute, Math.max(byMinute.get(minute) ?? -Infinity, p.value));
+          }
+          const minutes = [...byMinute.keys()].sort((a, b) => b - a);
+          return {
+            Id: query.Id,
+            StatusCode: 'Complete',
+            Timestamps: minutes.map((m) => new Date(m)),
+            Values: minutes.map((m) => byMinute.get(m)!),
+          };
+        });
+        return { MetricDataResults: results };
+      }
+      throw new Error(`the simulated CloudWatch has no ${(command as object).constructor.name}`);
+    };
+    return { send } as unknown as CloudWatchClient;
+  }
+}
+
+/** The controller needs SSM only for a Redis AUTH token, which the simulation has none of. */
+export function noSsm(): SSMClient {
+  return { send: async () => Promise.reject(new Error('the simulation has no SSM')) } as unknown as SSMClient;
+}

@@ -1,0 +1,120 @@
+import { MemoryRedis } from './redis';
+import { fargateStartLatency, foresight, simulate, type SimulationResult } from './simulate';
+import { renderTable } from './table';
+import { random, standardWorkloads, type WorkloadLane } from './workloads';
+
+/*
+ * The simulator's own behaviour (Laravel's queue in memory, the bound), and the
+ * real controller's figures over the standard mix: deterministic, so they are
+ * asserted exactly. A controller change that moves them shows up here, with the
+ * table to put in the change's note.
+ */
+
+const image: WorkloadLane = {
+  name: 'image',
+  queues: ['image'],
+  min: 0,
+  max: 4,
+  backlogPerTask: 50,
+  drainMinutes: 15,
+  workers: 2,
+  tries: 3,
+  backoff: 10,
+  jobTimeout: 600,
+  stopTimeout: 120,
+};
+const sync: WorkloadLane = { ...image, name: 'sync', queues: ['sync'], max: 2 };
+
+async function mix(): Promise<SimulationResult[]> {
+  const results: SimulationResult[] = [];
+  for (const workload of standardWorkloads([image, sync])) {
+    const both = workload.name === 'two-lanes-under-cap';
+    results.push(await simulate({ lanes: both ? [image, sync] : [image], fleetMaxTasks: both ? 3 : 8, workload }));
+  }
+  return results;
+}
+
+describe("Laravel's queue in memory", () => {
+  it('moves due delayed jobs and expired reservations back onto the list when a worker pops', () => {
+    const redis = new MemoryRedis('p_', 90);
+    redis.later('q', 100, '{"id":"a","attempts":0}');
+    expect(redis.pop('q', 99)).toBeUndefined();
+    expect(redis.runnable('q', 100)).toBe(true);
+    const reserved = redis.pop('q', 100)!;
+    expect(JSON.parse(reserved)).toEqual({ id: 'a', attempts: 1 });
+    expect(redis.runnable('q', 189)).toBe(false);
+    // The worker died: at 190 the reservation has expired and the next pop hands it out again.
+    expect(JSON.parse(redis.pop('q', 190)!)).toEqual({ id: 'a', attempts: 2 });
+  });
+
+  it('never hands out a reservation again when retry_after is null', () => {
+    const redis = new MemoryRedis('p_', null);
+    redis.push('q', '{"id":"a","attempts":0}');
+    redis.pop('q', 0);
+    expect(redis.pop('q', 1_000_000)).toBeUndefined();
+    expect(redis.runnable('q', 1_000_000)).toBe(false);
+  });
+});
+
+describe('the start latency', () => {
+  it('stays within 30-90 s, most often near 45', () => {
+    const rnd = random(7);
+    const samples = Array.from({ length: 2000 }, () => fargateStartLatency(rnd)).sort((a, b) => a - b);
+    expect(samples[0]).toBeGreaterThanOrEqual(30);
+    expect(samples[samples.length - 1]).toBeLessThanOrEqual(90);
+    expect(samples[1000]).toBeGreaterThan(45);
+    expect(samples[1000]).toBeLessThan(60);
+  });
+});
+
+describe('the perfect-foresight bound', () => {
+  const lane = { workers: 2, tries: 1, backoff: 0, max: 1 };
+  const job = (dispatchAt: number, duration: number) => ({ lane: 'l', queue: 'l', dispatchAt, delay: 0, duration, failures: 0 });
+
+  it('runs jobs the moment they arrive and pays the latency once per run of a task', () => {
+    // Two jobs side by side on one task: 100 s busy + 45 s start = 145 s.
+    expect(foresight([job(0, 100), job(0, 100)], lane, 45)).toEqual({ taskMinutes: 2.4, waitP95: 0 });
+    // A gap longer than the latency: stop and start again (2 × (10 + 45) s).
+    expect(foresight([job(0, 10), job(1000, 10)], lane, 45).taskMinutes).toBe(1.8);
+  });
+
+  it('makes jobs wait when tasks.max leaves no free process', () => {
+    expect(foresight([job(0, 60), job(0, 60), job(0, 60)], lane, 45)).toEqual({ taskMinutes: 2.8, waitP95: 60 });
+  });
+});
+
+describe('the controller over the standard mix', () => {
+  let results: SimulationResult[];
+  beforeAll(async () => {
+    results = await mix();
+  });
+  const row = (workload: string, lane = 'image') => results.find((r) => r.workload === workload)!.lanes.find((l) => l.lane === lane)!;
+
+  it('is deterministic', async () => {
+    expect(renderTable(await mix())).toBe(renderTable(results));
+  });
+
+  it('strands no job and kills none, in every workload', () => {
+    for (const r of results) {
+      for (const lane of r.lanes) expect({ workload: r.workload, lane: lane.lane, stuck: lane.stuck, killed: lane.killed }).toMatchObject({ stuck: 0, killed: 0 });
+    }
+  });
+
+  it('wakes a cold lane on the next tick plus the start latency, then keeps it for the drain window', () => {
+    expect(row('single-after-idle')).toMatchObject({ firstTask: 78, taskMinutes: 17, wakes: 1 });
+    expect(results.find((r) => r.workload === 'single-after-idle')!.bound.image.taskMinutes).toBe(0.8);
+  });
+
+  it('meets every job of a slow trickle with a cold lane', () => {
+    expect(row('trickle-17min')).toMatchObject({ wakes: 32, taskMinutes: 530 });
+  });
+
+  it('gives twenty ten-minute jobs too few tasks: sizing counts jobs, not their duration', () => {
+    expect(row('long-jobs-20x10min').wait).toEqual({ p50: 2478, p95: 5478, max: 5478 });
+    expect(results.find((r) => r.workload === 'long-jobs-20x10min')!.bound.image.waitP95).toBe(1200);
+  });
+
+  it('prints the table the notes carry', () => {
+    expect(renderTable(results).split('\n')).toHaveLength(2 + 9);
+  });
+});

@@ -1,0 +1,378 @@
+import { parseControllerConfig, type ControllerConfigInput } from '@queue-lanes/backlog-controller';
+import { BacklogController } from '@queue-lanes/backlog-controller/runtime';
+import { SimulatedCloudWatch, SimulatedEcs, noSsm } from './aws';
+import { MemoryRedis } from './redis';
+import { random, type JobSpec, type Workload, type WorkloadLane } from './workloads';
+
+/*
+ * A deterministic simulation, one second at a time, of Laravel workers on
+ * Fargate driven by the real backlog controller: its tick runs every minute (and
+ * on the application's wake-up, when enabled) against in-memory Redis, ECS and
+ * CloudWatch, and the desired counts it sets launch and stop tasks. Nothing of the
+ * controller's decision is copied here.
+ *
+ * Modelled: Fargate start latency (a distribution, below); queue:work processes
+ * polling every `sleep` seconds, running one job at a time, releasing a failed
+ * attempt with its backoff and deleting a job whose tries are spent; a stopping
+ * task gets SIGTERM, lets a running job finish within stopTimeout and is
+ * SIGKILLed after it (the job stays reserved until retry_after). ECS stops
+ * pending tasks first, then the newest running ones, whatever they are doing.
+ */
+
+/** Simulated second 0 as a unix time: fixed, so payload timestamps and metrics are the same every run. */
+const EPOCH = 1_800_000_000;
+
+/**
+ * Fargate task start latency, seconds: triangular, 30 to 90, mode 45. AWS
+ * publishes no launch-time figure; this is an assumption covering provisioning
+ * plus pulling an application image of a few hundred MB, and every figure below
+ * depends on it (the bound pays the same latency).
+ */
+/** The distribution's mode: what the foresight schedule pays per task start. */
+export const TYPICAL_START_LATENCY = 45;
+
+export function fargateStartLatency(rnd: () => number): number {
+  const [lo, mode, hi] = [30, 45, 90];
+  const u = rnd();
+  const cut = (mode - lo) / (hi - lo);
+  return Math.round(u < cut ? lo + Math.sqrt(u * (hi - lo) * (mode - lo)) : hi - Math.sqrt((1 - u) * (hi - lo) * (hi - mode)));
+}
+
+export interface SimulationOptions {
+  readonly lanes: readonly WorkloadLane[];
+  readonly fleetMaxTasks: number;
+  readonly workload: Workload;
+  /** @default 1 */
+  readonly seed?: number;
+  /** The application invokes the controller with { wake: [lane] } after dispatching to a lane at zero. @default false */
+  readonly wake?: boolean;
+  /** retry_after of the queue connection. @default 90 */
+  readonly retryAfter?: number | null;
+  /** queue:work --sleep: seconds between polls of an empty queue. @default 3 */
+  readonly pollSeconds?: number;
+  /** Second of each minute the schedule fires. @default 20 */
+  readonly tickOffset?: number;
+  /** Give up this long after the last dispatch; unfinished jobs count as stuck. @default 4 hours */
+  readonly tailSeconds?: number;
+}
+
+/** What happened to one lane. */
+export interface LaneResult {
+  readonly lane: string;
+  readonly jobs: number;
+  readonly done: number;
+  /** Jobs whose tries ran out (Laravel's failed_jobs). */
+  readonly failed: number;
+  /** Jobs neither done nor failed when the run ended. */
+  readonly stuck: number;
+  /** Attempts killed by SIGKILL after stopTimeout. */
+  readonly killed: number;
+  /** Seconds from available to the first attempt's start. */
+  readonly wait: { readonly p50: number; readonly p95: number; readonly max: number };
+  /** Seconds from the first job becoming available to the lane's first running task. */
+  readonly firstTask: number | undefined;
+  readonly taskMinutes: number;
+  /** UpdateService calls that changed the count. */
+  readonly scaleEvents: number;
+  /** Times the lane went from zero tasks to one or more. */
+  readonly wakes: number;
+  /** Longest stretch, seconds, with runnable work and no running task. */
+  readonly longestZeroWithWork: number;
+}
+
+export interface SimulationResult {
+  readonly workload: string;
+  readonly lanes: readonly LaneResult[];
+  /** The perfect-foresight schedule per lane (see {@link foresight}). */
+  readonly bound: Readonly<Record<string, Bound>>;
+  /** The most tasks running or starting at once. */
+  readonly peakTasks: number;
+  readonly seconds: number;
+}
+
+interface JobState {
+  readonly spec: JobSpec;
+  readonly availableAt: number;
+  attempts: number;
+  startedAt?: number;
+  finished?: 'done' | 'failed';
+}
+
+interface Proc {
+  job?: { state: JobState; reserved: string; endsAt: number; queue: string };
+  nextPollAt: number;
+  /** SIGTERM received: finish the current job, take no other. */
+  draining: boolean;
+  exitAt?: number;
+}
+
+interface Task {
+  readonly launchedAt: number;
+  readonly runningAt: number;
+  stopAt?: number;
+  procs: Proc[];
+}
+
+export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
+  const { lanes, workload } = options;
+  const rnd = random(options.seed ?? 1);
+  const poll = options.pollSeconds ?? 3;
+  const offset = options.tickOffset ?? 20;
+  const retryAfter = options.retryAfter === undefined ? 90 : options.retryAfter;
+  const redis = new MemoryRedis('sim_database_', retryAfter);
+  const service = (lane: string) => `sim-${lane}`;
+  const byService = new Map(lanes.map((l) => [service(l.name), l]));
+  const tasks = new Map<string, Task[]>(lanes.map((l) => [l.name, []]));
+  const stats = new Map(lanes.map((l) => [l.name, { killed: 0, taskSeconds: 0, wakes: 0, zeroStreak: 0, longestZero: 0, firstTaskAt: undefined as number | undefined }]));
+  let t = 0;
+  let peak = 0;
+
+  const live = (lane: string) => tasks.get(lane)!.filter((task) => task.stopAt === undefined);
+  const reconcile = (name: string, desired: number) => {
+    const lane = byService.get(name)!;
+    const current = live(lane.name);
+    if (current.length === 0 && desired > 0) stats.get(lane.name)!.wakes += 1;
+    for (let i = current.length; i < desired; i += 1) {
+      const start = fargateStartLatency(rnd);
+      tasks.get(lane.name)!.push({ launchedAt: t, runningAt: t + start, procs: [] });
+    }
+    // ECS picks pending tasks first, then the newest: it does not know which are busy.
+    const victims = [...current].sort((a, b) => Number(b.runningAt > t) - Number(a.runningAt > t) || b.launchedAt - a.launchedAt);
+    for (const task of victims.slice(0, Math.max(0, current.length - desired))) stopTask(lane, task);
+  };
+  const stopTask = (lane: WorkloadLane, task: Task) => {
+    if (task.runningAt > t) {
+      task.stopAt = t;
+      return;
+    }
+    let last = t;
+    for (const proc of task.procs) {
+      proc.draining = true;
+      if (proc.job === undefined) proc.exitAt = t;
+      else if (proc.job.endsAt <= t + lane.stopTimeout) proc.exitAt = proc.job.endsAt;
+      else {
+        proc.exitAt = t + lane.stopTimeout;
+        stats.get(lane.name)!.killed += 1;
+      }
+      last = Math.max(last, proc.exitAt);
+    }
+    task.stopAt = last;
+  };
+
+  const ecs = new SimulatedEcs([...byService.keys()], reconcile);
+  const cloudwatch = new SimulatedCloudWatch();
+  const config = parseControllerConfig(
+    JSON.stringify({
+      cluster: 'sim',
+      environment: 'sim',
+      fleetMaxTasks: options.fleetMaxTasks,
+      redis: { host: 'sim', tls: false, keyPrefix: redis.prefix, retryAfterSeconds: retryAfter },
+      lanes: lanes.map((l) => ({
+        name: l.name,
+        service: service(l.name),
+        queues: [...l.queues],
+        min: l.min,
+        max: l.max,
+        backlogPerTask: l.backlogPerTask,
+        drainMinutes: l.drainMinutes,
+        jobTimeoutSeconds: l.jobTimeout,
+        ...(l.priority !== undefined ? { priority: l.priority } : {}),
+      })),
+    } satisfies ControllerConfigInput),
+  );
+  const controller = new BacklogController(config, {
+    ecs: ecs.client(),
+    cloudwatch: cloudwatch.client(),
+    ssm: noSsm(),
+    connectRedis: async () => redis.client(),
+    now: () => new Date((EPOCH + t) * 1000),
+    log: () => undefined,
+  });
+  const tick = async (event?: unknown) => {
+    // A failed tick changes nothing and the next one comes; the report is what matters here.
+    await controller.tick(event).catch(() => undefined);
+  };
+
+  const jobs: JobState[] = workload.jobs.map((spec) => ({ spec, availableAt: spec.dispatchAt + spec.delay, attempts: 0 }));
+  const dispatchAt = new Map<number, JobState[]>();
+  for (const job of jobs) dispatchAt.set(job.spec.dispatchAt, [...(dispatchAt.get(job.spec.dispatchAt) ?? []), job]);
+  const byId = new Map<string, JobState>();
+  const lastDispatch = Math.max(0, ...jobs.map((j) => j.availableAt));
+  const end = Math.max(workload.seconds, lastDispatch) + (options.tailSeconds ?? 4 * 3600);
+  const lastWake = new Map<string, number>();
+  let id = 0;
+
+  for (t = 0; t <= end; t += 1) {
+    const wakeLanes = new Set<string>();
+    for (const job of dispatchAt.get(t) ?? []) {
+      const payload = JSON.stringify({ id: `j${(id += 1)}`, displayName: 'App\\Jobs\\Simulated', attempts: 0, createdAt: EPOCH + t });
+      byId.set(`j${id}`, job);
+      if (job.spec.delay > 0) redis.later(job.spec.queue, EPOCH + job.availableAt, payload);
+      else redis.push(job.spec.queue, payload);
+      const lane = job.spec.lane;
+      if (options.wake && (ecs.desired.get(service(lane)) ?? 0) === 0 && (lastWake.get(lane) ?? -Infinity) <= t - 5) {
+        wakeLanes.add(lane);
+        lastWake.set(lane, t);
+      }
+    }
+
+    for (const lane of lanes) {
+      const s = stats.get(lane.name)!;
+      for (const task of tasks.get(lane.name)!) {
+        if (task.runningAt === t && task.stopAt === undefined) {
+          task.procs = Array.from({ length: lane.workers }, () => ({ nextPollAt: t, draining: false }));
+          s.firstTaskAt ??= t;
+        }
+        if (task.runningAt > t || (task.stopAt !== undefined && task.stopAt < t)) continue;
+        for (const proc of task.procs) work(lane, proc, task);
+      }
+      const running = tasks.get(lane.name)!.filter((task) => task.runningAt <= t && (task.stopAt === undefined || task.stopAt > t));
+      const hasWork = lane.queues.some((q) => redis.runnable(q, EPOCH + t));
+      s.zeroStreak = hasWork && running.length === 0 ? s.zeroStreak + 1 : 0;
+      s.longestZero = Math.max(s.longestZero, s.zeroStreak);
+    }
+
+    if (wakeLanes.size > 0) await tick({ wake: [...wakeLanes] });
+    if ((t - offset) % 60 === 0) await tick();
+
+    let billedNow = 0;
+    let atFloor = true;
+    for (const lane of lanes) {
+      const billed = tasks.get(lane.name)!.filter((task) => task.stopAt === undefined || task.stopAt > t).length;
+      stats.get(lane.name)!.taskSeconds += billed;
+      billedNow += billed;
+      atFloor &&= billed <= lane.min;
+    }
+    peak = Math.max(peak, billedNow);
+    if (t > lastDispatch && atFloor && jobs.every((j) => j.finished !== undefined)) break;
+  }
+  await controller.close();
+
+  function work(lane: WorkloadLane, proc: Proc, task: Task): void {
+    if (proc.exitAt !== undefined && proc.exitAt <= t) {
+      // SIGKILL (or a clean exit): a job still held stays reserved until retry_after.
+      if (proc.job && proc.job.endsAt > t) proc.job = undefined;
+    }
+    if (proc.job && proc.job.endsAt <= t) {
+      const { state, reserved, queue } = proc.job;
+      proc.job = undefined;
+      if (state.attempts > state.spec.failures) {
+        redis.deleteReserved(queue, reserved);
+        state.finished = 'done';
+      } else if (state.attempts < lane.tries) {
+        redis.release(queue, reserved, EPOCH + t + lane.backoff);
+      } else {
+        redis.deleteReserved(queue, reserved);
+        state.finished = 'failed';
+      }
+      proc.nextPollAt = t;
+    }
+    if (proc.job || proc.draining || task.stopAt !== undefined || proc.nextPollAt > t) return;
+    for (const queue of lane.queues) {
+      const reserved = redis.pop(queue, EPOCH + t);
+      if (reserved === undefined) continue;
+      const state = byId.get((JSON.parse(reserved) as { id: string }).id)!;
+      state.attempts += 1;
+      state.startedAt ??= t;
+      proc.job = { state, reserved, queue, endsAt: t + state.spec.duration };
+      return;
+    }
+    proc.nextPollAt = t + poll;
+  }
+
+  return {
+    workload: workload.name,
+    seconds: t,
+    peakTasks: peak,
+    bound: Object.fromEntries(lanes.map((l) => [l.name, foresight(workload.jobs.filter((j) => j.lane === l.name), l, TYPICAL_START_LATENCY)])),
+    lanes: lanes.map((lane): LaneResult => {
+      const mine = jobs.filter((j) => j.spec.lane === lane.name);
+      const s = stats.get(lane.name)!;
+      const waits = mine.filter((j) => j.startedAt !== undefined).map((j) => j.startedAt! - j.availableAt).sort((a, b) => a - b);
+      const firstAvailable = Math.min(...mine.map((j) => j.availableAt));
+      return {
+        lane: lane.name,
+        jobs: mine.length,
+        done: mine.filter((j) => j.finished === 'done').length,
+        failed: mine.filter((j) => j.finished === 'failed').length,
+        stuck: mine.filter((j) => j.finished === undefined).length,
+        killed: s.killed,
+        wait: { p50: quantile(waits, 0.5), p95: quantile(waits, 0.95), max: waits[waits.length - 1] ?? 0 },
+        firstTask: s.firstTaskAt === undefined || mine.length === 0 ? undefined : Math.max(0, s.firstTaskAt - firstAvailable),
+        taskMinutes: round1(s.taskSeconds / 60),
+        scaleEvents: ecs.updates.get(service(lane.name)) ?? 0,
+        wakes: s.wakes,
+        longestZeroWithWork: s.longestZero,
+      };
+    }),
+  };
+}
+
+/** What the perfect-foresight schedule spends and how long its jobs wait. */
+export interface Bound {
+  readonly taskMinutes: number;
+  readonly waitP95: number;
+}
+
+/**
+ * A perfect-foresight schedule for a lane, paying the same start latency: it
+ * knows every job's arrival and duration, so a task is launched `latency` before
+ * its first job and every attempt starts the moment it is available on a free
+ * process, opening a task while the lane is below tasks.max, else on the first
+ * process to free up. A task runs from its first job to its last with gaps no
+ * longer than the latency bridged (stopping and restarting would cost more) and
+ * pays the latency once per run. It is a yardstick (greedy, not a proven
+ * optimum), and ignores the fleet cap and every other lane.
+ */
+export function foresight(
+  jobs: readonly JobSpec[],
+  lane: Pick<WorkloadLane, 'workers' | 'tries' | 'backoff' | 'max'>,
+  latency: number,
+): Bound {
+  // Attempts in availability order; a failed attempt queues the next after its backoff.
+  const pending = jobs.map((job) => ({ at: job.dispatchAt + job.delay, duration: job.duration, left: Math.min(job.failures + 1, lane.tries), available: job.dispatchAt + job.delay }));
+  const slots: { task: number; free: number }[] = [];
+  const busy: [number, number][][] = [];
+  const waits: number[] = [];
+  while (pending.length > 0) {
+    pending.sort((a, b) => a.at - b.at);
+    const attempt = pending.shift()!;
+    let slot = slots.filter((s) => s.free <= attempt.at).sort((a, b) => a.task - b.task)[0];
+    if (slot === undefined && busy.length < lane.max) {
+      busy.push([]);
+      for (let w = 0; w < lane.workers; w += 1) slots.push({ task: busy.length - 1, free: -Infinity });
+      slot = slots[slots.length - lane.workers];
+    }
+    slot ??= [...slots].sort((a, b) => a.free - b.free || a.task - b.task)[0];
+    const start = Math.max(attempt.at, slot.free);
+    // Retries carry no availability of their own: a job's wait is its first attempt's.
+    if (!Number.isNaN(attempt.available)) waits.push(start - attempt.available);
+    slot.free = start + attempt.duration;
+    busy[slot.task].push([start, slot.free]);
+    if (attempt.left > 1) pending.push({ ...attempt, at: slot.free + lane.backoff, left: attempt.left - 1, available: Number.NaN });
+  }
+  let seconds = 0;
+  for (const runs of busy) {
+    runs.sort((a, b) => a[0] - b[0]);
+    let [from, to] = runs[0];
+    for (const [s, e] of runs.slice(1)) {
+      if (s - to <= latency) to = Math.max(to, e);
+      else {
+        seconds += to - from + latency;
+        [from, to] = [s, e];
+      }
+    }
+    seconds += to - from + latency;
+  }
+  waits.sort((a, b) => a - b);
+  return { taskMinutes: round1(seconds / 60), waitP95: quantile(waits, 0.95) };
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}

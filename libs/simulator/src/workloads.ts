@@ -1,0 +1,134 @@
+/*
+ * The workload library: what the application dispatches, and how long each job
+ * runs, seeded so every run of a workload is the same. Each says what it is
+ * there to expose.
+ */
+
+/** One job as dispatched. */
+export interface JobSpec {
+  readonly lane: string;
+  readonly queue: string;
+  /** Simulated second the application dispatches it. */
+  readonly dispatchAt: number;
+  /** Seconds after dispatch it becomes available (a delayed dispatch); 0: ready at once. */
+  readonly delay: number;
+  /** Seconds one attempt runs. */
+  readonly duration: number;
+  /** Attempts that throw before one succeeds; at `tries` or more the job fails for good. */
+  readonly failures: number;
+}
+
+/** A lane as the workload needs it (the controller's policy comes from the environment or the test). */
+export interface WorkloadLane {
+  readonly name: string;
+  readonly queues: readonly string[];
+  readonly min: number;
+  readonly max: number;
+  readonly backlogPerTask: number;
+  readonly drainMinutes: number;
+  readonly workers: number;
+  /** queue:work --tries and --backoff. */
+  readonly tries: number;
+  readonly backoff: number;
+  readonly jobTimeout: number;
+  readonly stopTimeout: number;
+  readonly priority?: number;
+}
+
+export interface Workload {
+  readonly name: string;
+  readonly description: string;
+  /** Simulated seconds of dispatching; the run goes on until the fleet is back at its floor. */
+  readonly seconds: number;
+  readonly jobs: readonly JobSpec[];
+}
+
+/** mulberry32: small, fast and the same on every machine. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Lane = Pick<WorkloadLane, 'name' | 'queues'>;
+const job = (lane: Lane, dispatchAt: number, duration: number, extra: Partial<JobSpec> = {}): JobSpec => ({
+  lane: lane.name,
+  queue: lane.queues[0],
+  dispatchAt,
+  delay: 0,
+  duration,
+  failures: 0,
+  ...extra,
+});
+
+/**
+ * The standard mix for one lane (several lanes for the fleet-cap case), every
+ * workload starting after an hour of idle so the lane begins at zero.
+ */
+export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] {
+  const [lane, other] = [lanes[0], lanes[1] ?? lanes[0]];
+  const rnd = random(seed);
+  const between = (lo: number, hi: number) => Math.round(lo + rnd() * (hi - lo));
+  const idle = 3600;
+  const workloads: Workload[] = [
+    {
+      name: 'single-after-idle',
+      description: 'one 5 s job after an hour idle: the cold start and the tail after it',
+      seconds: idle + 60,
+      jobs: [job(lane, idle, 5)],
+    },
+    {
+      name: 'burst-100x20s',
+      description: '100 jobs of 10-30 s at once',
+      seconds: idle + 60,
+      jobs: Array.from({ length: 100 }, () => job(lane, idle, between(10, 30))),
+    },
+    {
+      name: 'trickle-40s',
+      description: 'one 5 s job every 40 s for two hours: jobs shorter than a tick',
+      seconds: idle + 7200,
+      jobs: Array.from({ length: 180 }, (_, i) => job(lane, idle + i * 40, 5)),
+    },
+    {
+      name: 'trickle-17min',
+      description: 'one 10 s job every 17 minutes, 50 jobs: each may meet a cold lane',
+      seconds: idle + 50 * 1020,
+      jobs: Array.from({ length: 50 }, (_, i) => job(lane, idle + i * 1020, 10)),
+    },
+    {
+      name: 'long-jobs-20x10min',
+      description: 'twenty 10-minute jobs at once: count-based sizing gives them one task',
+      seconds: idle + 60,
+      jobs: Array.from({ length: 20 }, () => job(lane, idle, 600)),
+    },
+    {
+      name: 'delayed-batch',
+      description: '100 jobs of 5-15 s dispatched with a 10-minute delay',
+      seconds: idle + 60,
+      jobs: Array.from({ length: 100 }, () => job(lane, idle, between(5, 15), { delay: 600 })),
+    },
+    {
+      name: 'failing-loop',
+      description: '30 jobs that fail every attempt (tries exhausted), 5 s each',
+      seconds: idle + 60,
+      jobs: Array.from({ length: 30 }, () => job(lane, idle, 5, { failures: 99 })),
+    },
+  ];
+  if (other !== lane) {
+    workloads.push({
+      name: 'two-lanes-under-cap',
+      description: 'a long burst on one lane while the other gets a few short jobs, fleet cap binding',
+      seconds: idle + 600,
+      jobs: [
+        ...Array.from({ length: 200 }, () => job(lane, idle, between(20, 40))),
+        ...Array.from({ length: 10 }, (_, i) => job(other, idle + 60 + i * 50, 5)),
+      ],
+    });
+  }
+  return workloads;
+}

@@ -1,0 +1,56 @@
+/*
+ * An environment's Redis lanes as the simulator takes them (every stage taken as
+ * scaled), run through the standard workloads.
+ */
+import type { EnvironmentConfig } from '@queue-lanes/config';
+import { simulate, standardWorkloads, type SimulationResult, type WorkloadLane } from '@queue-lanes/simulator';
+
+/** A lane of the file as the simulator takes it: its controller policy and its workers. */
+export function workloadLanes(env: EnvironmentConfig): WorkloadLane[] {
+  return env.lanes
+    .filter((lane) => lane.broker === 'redis')
+    .map((lane) => ({
+      name: lane.name,
+      queues: lane.queues,
+      min: lane.tasks.min,
+      max: lane.tasks.max,
+      backlogPerTask: lane.backlogPerTask,
+      drainMinutes: lane.drainMinutes,
+      workers: lane.workers,
+      tries: lane.job.tries,
+      backoff: lane.job.backoff[0],
+      jobTimeout: lane.job.timeout,
+      stopTimeout: lane.stopTimeout,
+      priority: lane.priority,
+    }));
+}
+
+export async function simulateEnvironment(
+  env: EnvironmentConfig,
+  options: { lane?: string; workload?: string; wake?: boolean } = {},
+): Promise<SimulationResult[]> {
+  const lanes = workloadLanes(env).filter((l) => options.lane === undefined || l.name === options.lane);
+  if (lanes.length === 0) {
+    const known = workloadLanes(env).map((l) => l.name);
+    throw new Error(options.lane ? `no Redis lane "${options.lane}"; lanes: ${known.join(', ') || 'none'}` : 'the environment has no Redis lane to simulate');
+  }
+  const results: SimulationResult[] = [];
+  for (const lane of lanes) {
+    for (const workload of standardWorkloads([lane, ...lanes.filter((l) => l !== lane)])) {
+      if (options.workload !== undefined && workload.name !== options.workload) continue;
+      const together = workload.name === 'two-lanes-under-cap';
+      if (together && lane !== lanes[0]) continue;
+      results.push(
+        await simulate({
+          lanes: together ? lanes.slice(0, 2) : [lane],
+          fleetMaxTasks: env.fleet.maxTasks,
+          workload,
+          wake: options.wake ?? false,
+          retryAfter: env.redis.retryAfter,
+        }),
+      );
+    }
+  }
+  return results;
+}
+

@@ -1,0 +1,25 @@
+import { join } from 'node:path';
+import { loadEnvironment } from '@queue-lanes/config';
+import { simulateEnvironment, workloadLanes } from './environment';
+
+const staging = loadEnvironment(join(__dirname, '..', '..', 'environments', 'staging.yaml'), 'environments/staging.yaml');
+
+describe('nx run <env>:simulate', () => {
+  it("takes the environment's Redis lanes with their policy and workers", () => {
+    expect(workloadLanes(staging).map((l) => [l.name, l.min, l.max, l.backlogPerTask, l.workers, l.jobTimeout])).toEqual([
+      ['sync', 0, 1, 50, 1, 60],
+      ['image', 0, 1, 50, 1, 90],
+      ['bulk', 0, 1, 10, 1, 110],
+    ]);
+  });
+
+  it('runs one lane through one workload, stranding nothing', async () => {
+    const [result] = await simulateEnvironment(staging, { lane: 'image', workload: 'burst-100x20s' });
+    expect(result.workload).toBe('burst-100x20s');
+    expect(result.lanes).toEqual([expect.objectContaining({ lane: 'image', jobs: 100, done: 100, stuck: 0, killed: 0 })]);
+  });
+
+  it('names the lanes it has when asked for another', async () => {
+    await expect(simulateEnvironment(staging, { lane: 'nope' })).rejects.toThrow('no Redis lane "nope"; lanes: sync, image, bulk');
+  });
+});
