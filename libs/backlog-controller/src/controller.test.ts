@@ -204,6 +204,23 @@ describe('a wake-up', () => {
 });
 
 describe('failing safe', () => {
+  it('sends no scale-out after a scale-in fails, so the fleet cap holds on confirmed counts, and reports nothing as changed', async () => {
+    const h = await harness([{ name: 'idle', current: 2 }, { name: 'busy' }], { failCommands: ['UpdateServiceCommand'], fleetMaxTasks: 3 });
+    await h.queue.push('busy', 30);
+
+    const failure = (await h.controller.tick().catch((error: unknown) => error)) as ControllerTickError;
+
+    expect(failure).toBeInstanceOf(ControllerTickError);
+    expect(failure.report.changes).toEqual([]);
+    expect(failure.report.errors).toEqual([
+      'ECS UpdateService svc-idle 2 -> 1 failed: UpdateServiceCommand refused by the test',
+      'ECS UpdateService svc-busy 0 -> 2 not sent: a scale-in failed, so the fleet cap no longer holds on confirmed counts',
+    ]);
+    // Only the scale-in was tried.
+    expect(h.clients.sent.get('UpdateServiceCommand')).toBe(1);
+    expect(await desiredCounts(h.check.ecs, h.config.cluster, ['svc-idle', 'svc-busy'])).toEqual({ 'svc-idle': 2, 'svc-busy': 0 });
+  });
+
   it('changes nothing, reports ControllerErrors and throws when Redis cannot be read', async () => {
     const closed = await freePort();
     const h = await harness([{ name: 'image', current: 2 }, { name: 'bulk', current: 1 }], {

@@ -65,6 +65,7 @@ export interface TickReport {
   readonly at: string;
   readonly durationMs: number;
   readonly lanes: readonly LaneReport[];
+  /** Desired counts ECS accepted this tick; what failed or was not sent is in `errors`. */
   readonly changes: readonly ServiceChange[];
   /** Lanes named in a wake-up that the controller does not manage. */
   readonly unknownWakeLanes: readonly string[];
@@ -156,8 +157,10 @@ export class BacklogController {
         changes = decided
           .map((d, i) => ({ service: this.sized[i].service, from: d.current, to: d.desired }))
           .filter((c) => c.from !== c.to);
-        const failed = await applyDesiredCounts(this.deps.ecs, this.config.cluster, changes);
-        errors.push(...failed.map((e) => e.message));
+        const result = await applyDesiredCounts(this.deps.ecs, this.config.cluster, changes);
+        // The report lists what ECS took; what failed or was held back is in errors.
+        changes = [...result.applied];
+        errors.push(...result.errors.map((e) => e.message));
       }
     }
     if (probeError !== undefined) errors.push(probeError);

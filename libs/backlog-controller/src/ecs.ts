@@ -50,28 +50,48 @@ export interface ServiceChange {
   readonly to: number;
 }
 
+/** What applying a tick's changes did. */
+export interface AppliedChanges {
+  /** The changes ECS accepted. */
+  readonly applied: readonly ServiceChange[];
+  /** One per change that failed or was not sent. */
+  readonly errors: readonly Error[];
+}
+
 /**
  * Applies the changes: decreases first, then increases, so the fleet cap holds
- * between the calls. Every change is attempted; the failures come back as errors.
+ * between the calls. If any decrease fails, no increase is sent: the cap was
+ * computed on counts that are now not what ECS runs, and holds only on confirmed
+ * ones. The next tick reads the counts afresh and tries again.
  */
 export async function applyDesiredCounts(
   ecs: ECSClient,
   cluster: string,
   changes: readonly ServiceChange[],
-): Promise<Error[]> {
+): Promise<AppliedChanges> {
+  const applied: ServiceChange[] = [];
   const errors: Error[] = [];
+  const what = (change: ServiceChange) => `ECS UpdateService ${change.service} ${change.from} -> ${change.to}`;
   const run = async (group: readonly ServiceChange[]) =>
     Promise.all(
       group.map(async (change) => {
         try {
           await ecs.send(new UpdateServiceCommand({ cluster, service: change.service, desiredCount: change.to }));
+          applied.push(change);
         } catch (error) {
-          const what = `ECS UpdateService ${change.service} ${change.from} -> ${change.to}`;
-          errors.push(new Error(`${what} failed: ${(error as Error).message}`));
+          errors.push(new Error(`${what(change)} failed: ${(error as Error).message}`));
         }
       }),
     );
   await run(changes.filter((c) => c.to < c.from));
-  await run(changes.filter((c) => c.to > c.from));
-  return errors;
+  const increases = changes.filter((c) => c.to > c.from);
+  if (errors.length > 0) {
+    for (const change of increases) {
+      errors.push(new Error(`${what(change)} not sent: a scale-in failed, so the fleet cap no longer holds on confirmed counts`));
+    }
+  } else {
+    await run(increases);
+  }
+  // In the order the changes were asked for, whatever order ECS answered in.
+  return { applied: changes.filter((c) => applied.includes(c)), errors };
 }
