@@ -97,6 +97,12 @@ const laneSchema = z
      * live worker and is reported as stuck.
      */
     jobTimeoutSeconds: z._default(int(1, 86400), 60),
+    /**
+     * Delayed jobs due within this many seconds count as backlog now: one tick
+     * plus a Fargate start, so the first task is up when they come due. 0: only
+     * jobs already due count.
+     */
+    lookaheadSeconds: z._default(int(0, 3600), 120),
     /** Laravel queues the lane consumes. */
     queues: z.array(text()).check(z.minLength(1)),
     min: int(0, 5000),

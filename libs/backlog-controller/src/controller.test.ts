@@ -128,8 +128,8 @@ describe('a scheduled tick', () => {
     expect(calls).toEqual({ pipeline: 1, exec: 1 });
     const commands = commandStats(await stats.info('commandstats'));
     stats.disconnect();
-    // Only the pipelined reads (and this test's own CONFIG RESETSTAT): 60 queues x 8 commands.
-    expect(commands).toEqual({ 'config|resetstat': 1, llen: 60, zcard: 120, zcount: 120, lindex: 60, zrange: 120 });
+    // Only the pipelined reads (and this test's own CONFIG RESETSTAT): 60 queues x 9 commands.
+    expect(commands).toEqual({ 'config|resetstat': 1, llen: 60, zcard: 120, zcount: 180, lindex: 60, zrange: 120 });
     expect(h.clients.sent.get('DescribeServicesCommand')).toBe(3);
     expect(h.clients.sent.get('PutMetricDataCommand')).toBe(1);
     expect(report.lanes.filter((l) => l.backlog > 0)).toHaveLength(10);

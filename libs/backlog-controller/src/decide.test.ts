@@ -43,6 +43,11 @@ describe('decide: one lane', () => {
     expect(one(lane({ reserved: 3, stuckReserved: 2 }, 0))).toMatchObject({ desired: 1, reason: 'wake-from-zero', backlog: 1 });
   });
 
+  it('sizes for delayed jobs due within the look-ahead, without calling them backlog', () => {
+    expect(one(lane({ delayed: 30, delayedSoon: 30 }, 0))).toMatchObject({ desired: 3, reason: 'wake-from-zero', backlog: 0 });
+    expect(one(lane({ delayed: 30, delayedDue: 10, delayedSoon: 30 }, 4))).toMatchObject({ desired: 3, backlog: 10 });
+  });
+
   it('never lowers a lane whose keys were found under another prefix', () => {
     const elsewhere = { ...lane({}, 2, {}, drained), keysElsewhere: true };
     expect(one(elsewhere)).toMatchObject({ desired: 2, reason: 'hold-keys-elsewhere' });

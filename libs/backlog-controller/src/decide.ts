@@ -34,6 +34,12 @@ export interface LaneBacklog {
    * published (StuckReserved) and alarmed instead.
    */
   readonly stuckReserved: number;
+  /**
+   * ZCOUNT queues:<q>:delayed -inf <now + look-ahead>: delayed jobs due before a
+   * task launched now could start (delayedDue included). Sizes the lane ahead of
+   * them; undefined reads as delayedDue.
+   */
+  readonly delayedSoon?: number;
 }
 
 /**
@@ -154,7 +160,8 @@ export function hasDrained(history: DrainHistory | undefined, drainMinutes: numb
 /** What one lane's own rules ask for, ignoring the fleet cap. */
 export function decideLane(lane: LaneState, mode: DecisionMode): { wanted: number; reason: DecisionReason } {
   const { policy, current } = lane;
-  const backlog = backlogOf(lane.backlog);
+  // Delayed jobs due within the look-ahead count now: a task takes that long to start.
+  const backlog = backlogOf(lane.backlog) + Math.max(0, (lane.backlog.delayedSoon ?? 0) - lane.backlog.delayedDue);
   let target = clamp(Math.ceil(backlog / policy.backlogPerTask), policy.min, policy.max);
   if (backlog >= 1) target = Math.max(target, 1);
 

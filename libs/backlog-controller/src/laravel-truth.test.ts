@@ -42,6 +42,15 @@ describe('each queue state as Laravel leaves it', () => {
     expect(await h.metric('OldestReadyAgeSeconds', 'image')).toBe(0);
   });
 
+  it('delayed, due within the look-ahead: the lane wakes before the jobs come due, so a task is up when they do', async () => {
+    const h = await harness([{ name: 'soon' }, { name: 'later' }]);
+    await h.queue.later('soon', nowSeconds() + 90, 3);
+    await h.queue.later('later', nowSeconds() + 600, 3);
+    const report = await h.controller.tick();
+    expect(lane(report, 'soon')).toMatchObject({ delayedDue: 0, backlog: 0, desired: 1, reason: 'wake-from-zero' });
+    expect(lane(report, 'later')).toMatchObject({ delayedDue: 0, desired: 0, reason: 'steady' });
+  });
+
   it('reserved: a running job is backlog until it is deleted', async () => {
     const h = await harness([{ name: 'image', current: 1 }]);
     const [job] = await h.queue.reserve('image', nowSeconds());

@@ -115,12 +115,16 @@ export type ReadSettings = Pick<RedisConfig, 'keyPrefix' | 'cluster' | 'commandT
  */
 export async function readLanes(
   client: RedisClient,
-  lanes: readonly Pick<LaneConfig, 'name' | 'queues' | 'jobTimeoutSeconds'>[],
+  lanes: readonly Pick<LaneConfig, 'name' | 'queues' | 'jobTimeoutSeconds' | 'lookaheadSeconds'>[],
   redis: ReadSettings,
   nowSeconds: number,
 ): Promise<LaneReading[]> {
   const keys = lanes.flatMap((lane) =>
-    lane.queues.map((queue) => ({ ...queueKeys(queue, redis.keyPrefix, redis.cluster), stuckBefore: stuckBefore(lane, redis, nowSeconds) })),
+    lane.queues.map((queue) => ({
+      ...queueKeys(queue, redis.keyPrefix, redis.cluster),
+      stuckBefore: stuckBefore(lane, redis, nowSeconds),
+      soonBefore: nowSeconds + lane.lookaheadSeconds,
+    })),
   );
   const readings = new Map<string, QueueReading>();
   await Promise.all(
@@ -158,9 +162,19 @@ function stuckBefore(lane: Pick<LaneConfig, 'jobTimeoutSeconds'>, redis: ReadSet
  * replies give the earliest score of the delayed and reserved sets: when the
  * oldest delayed job became due, and when the oldest reservation expires.
  */
-const QUEUE_COMMANDS = ['LLEN', 'ZCARD reserved', 'ZCARD delayed', 'ZCOUNT delayed', 'LINDEX', 'ZRANGE delayed', 'ZRANGE reserved', 'ZCOUNT reserved'] as const;
+const QUEUE_COMMANDS = [
+  'LLEN',
+  'ZCARD reserved',
+  'ZCARD delayed',
+  'ZCOUNT delayed',
+  'LINDEX',
+  'ZRANGE delayed',
+  'ZRANGE reserved',
+  'ZCOUNT reserved',
+  'ZCOUNT delayed soon',
+] as const;
 
-function queueCommands(pipeline: ChainableCommander, key: QueueKeys & { stuckBefore: string }, nowSeconds: number): void {
+function queueCommands(pipeline: ChainableCommander, key: QueueKeys & { stuckBefore: string; soonBefore: number }, nowSeconds: number): void {
   pipeline
     .llen(key.ready)
     .zcard(key.reserved)
@@ -169,7 +183,8 @@ function queueCommands(pipeline: ChainableCommander, key: QueueKeys & { stuckBef
     .lindex(key.ready, 0)
     .zrange(key.delayed, '0', '0', 'WITHSCORES')
     .zrange(key.reserved, '0', '0', 'WITHSCORES')
-    .zcount(key.reserved, '-inf', key.stuckBefore);
+    .zcount(key.reserved, '-inf', key.stuckBefore)
+    .zcount(key.delayed, '-inf', key.soonBefore);
 }
 
 type Reply = [error: Error | null, result: unknown];
@@ -179,7 +194,7 @@ function toReading(key: QueueKeys, replies: readonly Reply[], nowSeconds: number
     if (error) throw new Error(`Redis ${QUEUE_COMMANDS[i]} for queue "${key.queue}" failed: ${error.message}`);
     return result;
   });
-  const [ready, reserved, delayed, delayedDue, head, firstDelayed, firstReserved, stuck] = values;
+  const [ready, reserved, delayed, delayedDue, head, firstDelayed, firstReserved, stuck, soon] = values;
   const dueAt = firstScore(firstDelayed);
   const expiresAt = firstScore(firstReserved);
   return {
@@ -189,6 +204,7 @@ function toReading(key: QueueKeys, replies: readonly Reply[], nowSeconds: number
     delayed: count(delayed),
     delayedDue: count(delayedDue),
     stuckReserved: count(stuck),
+    delayedSoon: count(soon),
     oldestQueuedAt: typeof head === 'string' ? payloadQueuedAt(head) : undefined,
     oldestDueAt: dueAt !== undefined && dueAt <= nowSeconds ? dueAt : undefined,
     oldestExpiredAt: reservationsExpire && expiresAt !== undefined && expiresAt <= nowSeconds ? expiresAt : undefined,
@@ -211,7 +227,7 @@ function count(value: unknown): number {
 
 /** Sums a lane's queues; an age is unknown if any non-empty queue's ready head carries none. */
 export function laneReading(lane: string, queues: readonly QueueReading[], nowSeconds: number): LaneReading {
-  const sum = (key: keyof LaneBacklog) => queues.reduce((total, q) => total + q[key], 0);
+  const sum = (key: Exclude<keyof LaneBacklog, 'delayedSoon'>) => queues.reduce((total, q) => total + q[key], 0);
   const since = (at: number | undefined) => (at === undefined ? 0 : Math.max(0, nowSeconds - at));
   let ready: number | undefined = 0;
   let other = 0;
@@ -228,6 +244,7 @@ export function laneReading(lane: string, queues: readonly QueueReading[], nowSe
     delayed: sum('delayed'),
     delayedDue: sum('delayedDue'),
     stuckReserved: sum('stuckReserved'),
+    delayedSoon: queues.reduce((total, q) => total + (q.delayedSoon ?? q.delayedDue), 0),
     oldestReadyAgeSeconds: ready === undefined ? undefined : Math.round(ready),
     oldestRunnableAgeSeconds: runnable === undefined ? undefined : Math.round(runnable),
     absent: queues.every((q) => q.ready === 0 && q.reserved === 0 && q.delayed === 0),

@@ -114,6 +114,11 @@ describe('the controller over the standard mix', () => {
     expect(results.find((r) => r.workload === 'long-jobs-20x10min')!.bound.image.waitP95).toBe(1200);
   });
 
+  it('has a task up when a delayed batch comes due (the look-ahead)', () => {
+    expect(row('delayed-batch')).toMatchObject({ firstTask: 0, longestZeroWithWork: 0 });
+    expect(row('delayed-batch').wait).toEqual({ p50: 118, p95: 308, max: 336 });
+  });
+
   it('prints the table the notes carry', () => {
     expect(renderTable(results).split('\n')).toHaveLength(2 + 9);
   });
