@@ -103,6 +103,13 @@ const laneSchema = z
      * jobs already due count.
      */
     lookaheadSeconds: z._default(int(0, 3600), 120),
+    /**
+     * The CloudWatch metric its workers' finished attempts are counted in (a log
+     * metric filter on queue:work's DONE and FAIL lines). With it, short jobs
+     * between two ticks count as activity, and a lane whose jobs come further
+     * apart than its drain window goes to zero soon after its last one.
+     */
+    finishedJobsMetric: z.optional(z.strictObject({ namespace: text(), name: text() })),
     /** Laravel queues the lane consumes. */
     queues: z.array(text()).check(z.minLength(1)),
     min: int(0, 5000),

@@ -139,7 +139,10 @@ export class BacklogController {
       }));
       const requests: HistoryRequest[] = states
         .filter((state) => needsDrainHistory(state, mode))
-        .map((state) => ({ lane: state.policy.name, drainMinutes: state.policy.drainMinutes }));
+        .map((state) => {
+          const finished = this.sized.find((lane) => lane.name === state.policy.name)?.finishedJobsMetric;
+          return { lane: state.policy.name, drainMinutes: state.policy.drainMinutes, ...(finished ? { finishedJobs: finished } : {}) };
+        });
       try {
         const histories = await this.readHistories(requests, started);
         states = states.map((state) => ({ ...state, history: histories.get(state.policy.name) }));

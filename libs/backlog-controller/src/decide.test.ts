@@ -43,6 +43,24 @@ describe('decide: one lane', () => {
     expect(one(lane({ reserved: 3, stuckReserved: 2 }, 0))).toMatchObject({ desired: 1, reason: 'wake-from-zero', backlog: 1 });
   });
 
+  it('lets a lane go soon after its only run of work in the window: its jobs come further apart than the window', () => {
+    const sparse = { minutesWithData: 15, maxBacklog: 3, maxDelayed: 0, maxFinished: 1, activeRuns: 1, idleMinutes: 3 };
+    expect(one(lane({}, 1, {}, sparse))).toMatchObject({ desired: 0, reason: 'drained-sparse' });
+    // Two runs in the window: jobs come within it, so the task stays for the whole window.
+    expect(one(lane({}, 1, {}, { ...sparse, activeRuns: 2 }))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+    // Not idle long enough yet, or a delayed job in the window, or the window incomplete.
+    expect(one(lane({}, 1, {}, { ...sparse, idleMinutes: 2 }))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+    expect(one(lane({}, 1, {}, { ...sparse, maxDelayed: 1 }))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+    expect(one(lane({}, 1, {}, { ...sparse, minutesWithData: 5 }))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+    // Without the finished-job count, only the full window drains.
+    expect(one(lane({}, 1, {}, { minutesWithData: 15, maxBacklog: 3, maxDelayed: 0 }))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+  });
+
+  it('holds a lane whose workers finished jobs in the window, though no tick saw a backlog', () => {
+    const busy = { minutesWithData: 15, maxBacklog: 0, maxDelayed: 0, maxFinished: 1, activeRuns: 2, idleMinutes: 1 };
+    expect(one(lane({}, 1, {}, busy))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+  });
+
   it('sizes for delayed jobs due within the look-ahead, without calling them backlog', () => {
     expect(one(lane({ delayed: 30, delayedSoon: 30 }, 0))).toMatchObject({ desired: 3, reason: 'wake-from-zero', backlog: 0 });
     expect(one(lane({ delayed: 30, delayedDue: 10, delayedSoon: 30 }, 4))).toMatchObject({ desired: 3, backlog: 10 });

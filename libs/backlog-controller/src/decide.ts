@@ -50,6 +50,14 @@ export interface DrainHistory {
   readonly minutesWithData: number;
   readonly maxBacklog: number;
   readonly maxDelayed: number;
+  /**
+   * Present when the lane's finished job attempts are counted (its log filter):
+   * the most finished in a minute, the separate runs of active minutes (backlog or
+   * a finished job) in the window, and the minutes since the last active one.
+   */
+  readonly maxFinished?: number;
+  readonly activeRuns?: number;
+  readonly idleMinutes?: number;
 }
 
 export interface LaneState {
@@ -93,6 +101,12 @@ export type DecisionReason =
   | 'scale-in'
   /** The last task leaves: the drain window has passed with nothing in ready, reserved or delayed. */
   | 'drained'
+  /**
+   * The last task leaves early: the window's only activity was one run that ended
+   * SPARSE_DRAIN_MINUTES ago, so jobs come further apart than the window and
+   * waiting it out would only add a tail before the next cold start.
+   */
+  | 'drained-sparse'
   /** The lane would go to zero but is not idle (delayed jobs), or the drain window has not passed: keep one. */
   | 'hold-one-draining'
   /** The lane would go to zero but its metric history is missing or incomplete: keep one. */
@@ -124,6 +138,14 @@ export interface LaneDecision {
  * put two ticks in one minute.
  */
 export const DRAIN_HISTORY_TOLERANCE_MINUTES = 1;
+
+/**
+ * Minutes of idle after a lane's only run of activity in its window before it
+ * may go to zero: more than a tick and a Fargate start, what waking it again
+ * costs, so a lane that waits this long and then is woken pays at most about
+ * twice the best choice (ski rental).
+ */
+export const SPARSE_DRAIN_MINUTES = 3;
 
 /** ready + live reservations + delayed-due: the work the lane has now. */
 export function backlogOf(backlog: LaneBacklog): number {
@@ -157,6 +179,21 @@ export function hasDrained(history: DrainHistory | undefined, drainMinutes: numb
   return history.minutesWithData >= required && history.maxBacklog === 0 && history.maxDelayed === 0;
 }
 
+/**
+ * The window is complete, nothing was delayed, and its only activity is one run
+ * that ended at least SPARSE_DRAIN_MINUTES ago. Needs the finished-job count:
+ * without it a short job between two ticks leaves no trace.
+ */
+export function hasDrainedSparse(history: DrainHistory, drainMinutes: number): boolean {
+  const required = Math.max(1, drainMinutes - DRAIN_HISTORY_TOLERANCE_MINUTES);
+  return (
+    history.activeRuns === 1 &&
+    (history.idleMinutes ?? 0) >= SPARSE_DRAIN_MINUTES &&
+    history.minutesWithData >= required &&
+    history.maxDelayed === 0
+  );
+}
+
 /** What one lane's own rules ask for, ignoring the fleet cap. */
 export function decideLane(lane: LaneState, mode: DecisionMode): { wanted: number; reason: DecisionReason } {
   const { policy, current } = lane;
@@ -176,7 +213,8 @@ export function decideLane(lane: LaneState, mode: DecisionMode): { wanted: numbe
   // published nothing but zeros for its whole drain window may go.
   const { history } = lane;
   if (!isIdle(lane.backlog)) return { wanted: 1, reason: 'hold-one-draining' };
-  if (history !== undefined && (history.maxBacklog > 0 || history.maxDelayed > 0)) {
+  if (history !== undefined && hasDrainedSparse(history, policy.drainMinutes)) return { wanted: 0, reason: 'drained-sparse' };
+  if (history !== undefined && (history.maxBacklog > 0 || history.maxDelayed > 0 || (history.maxFinished ?? 0) > 0)) {
     return { wanted: 1, reason: 'hold-one-draining' };
   }
   if (!hasDrained(history, policy.drainMinutes)) return { wanted: 1, reason: 'hold-one-no-history' };

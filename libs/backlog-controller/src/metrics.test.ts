@@ -91,6 +91,34 @@ describe('drain history', () => {
     expect(histories.get('bulk')).toEqual({ minutesWithData: 2, maxBacklog: 0, maxDelayed: 4 });
   });
 
+  it("reads the lane's finished jobs too, and counts the runs of active minutes and the idle minutes since", () => {
+    const finishedJobs = { namespace: 'QueueLanes/propertyfeed-production/image', name: 'FinishedJobs' };
+    const lane = [{ lane: 'image', drainMinutes: 5, finishedJobs }];
+    const query = historyQuery('QueueLanes', 'production', lane, at);
+    expect(query.queries.map((q) => [q.Id, q.MetricStat?.Metric?.Namespace, q.MetricStat?.Metric?.MetricName])).toEqual([
+      ['b0', 'QueueLanes', 'Backlog'],
+      ['d0', 'QueueLanes', 'Delayed'],
+      ['f0', finishedJobs.namespace, 'FinishedJobs'],
+    ]);
+    const minute = (m: number) => new Date(`2026-11-22T10:${String(m).padStart(2, '0')}:00Z`);
+    const minutes = [10, 11, 12, 13, 14].map(minute);
+    const series = (Id: string, Values: number[]) => ({ Id, Timestamps: minutes, Values, StatusCode: 'Complete' as const });
+    // Backlog seen at 10:10, jobs finished between ticks at 10:11: one run, then three idle minutes.
+    expect(drainHistories(lane, [series('b0', [2, 0, 0, 0, 0]), series('d0', [0, 0, 0, 0, 0]), series('f0', [0, 1, 0, 0, 0])], at).get('image')).toEqual({
+      minutesWithData: 5,
+      maxBacklog: 2,
+      maxDelayed: 0,
+      maxFinished: 1,
+      activeRuns: 1,
+      idleMinutes: 3,
+    });
+    // A job finished again at 10:13: two runs, the jobs come within the window.
+    expect(drainHistories(lane, [series('b0', [2, 0, 0, 0, 0]), series('d0', [0, 0, 0, 0, 0]), series('f0', [0, 0, 0, 1, 0])], at).get('image')).toMatchObject({
+      activeRuns: 2,
+      idleMinutes: 1,
+    });
+  });
+
   it('has no minutes for a lane CloudWatch knows nothing about', () => {
     expect(drainHistories(lanes, [], at).get('image')).toEqual({ minutesWithData: 0, maxBacklog: 0, maxDelayed: 0 });
   });

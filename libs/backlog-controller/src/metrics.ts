@@ -78,6 +78,8 @@ export function tickMetricData(
 export interface HistoryRequest {
   readonly lane: string;
   readonly drainMinutes: number;
+  /** Where the lane's finished job attempts are counted (its workers' DONE and FAIL log lines), if anywhere. */
+  readonly finishedJobs?: { readonly namespace: string; readonly name: string };
 }
 
 /** One GetMetricData request covering every lane's window (the longest one; each lane is cut to its own). */
@@ -94,17 +96,16 @@ export interface HistoryQuery {
  */
 export function historyQuery(namespace: string, environment: string, lanes: readonly HistoryRequest[], now: Date): HistoryQuery {
   const longest = Math.max(...lanes.map((l) => l.drainMinutes));
-  const queries = lanes.flatMap((lane, i): MetricDataQuery[] =>
-    [METRIC.backlog, METRIC.delayed].map((MetricName) => ({
-      Id: `${MetricName === METRIC.backlog ? 'b' : 'd'}${i}`,
-      MetricStat: {
-        Metric: { Namespace: namespace, MetricName, Dimensions: laneDimensions(environment, lane.lane) },
-        Period: PERIOD_SECONDS,
-        Stat: 'Maximum',
-      },
-      ReturnData: true,
-    })),
-  );
+  const maximum = (Id: string, metric: NonNullable<MetricDataQuery['MetricStat']>['Metric']): MetricDataQuery => ({
+    Id,
+    MetricStat: { Metric: metric, Period: PERIOD_SECONDS, Stat: 'Maximum' },
+    ReturnData: true,
+  });
+  const queries = lanes.flatMap((lane, i): MetricDataQuery[] => [
+    maximum(`b${i}`, { Namespace: namespace, MetricName: METRIC.backlog, Dimensions: laneDimensions(environment, lane.lane) }),
+    maximum(`d${i}`, { Namespace: namespace, MetricName: METRIC.delayed, Dimensions: laneDimensions(environment, lane.lane) }),
+    ...(lane.finishedJobs ? [maximum(`f${i}`, { Namespace: lane.finishedJobs.namespace, MetricName: lane.finishedJobs.name })] : []),
+  ]);
   return { startTime: windowStart(now, longest), endTime: now, queries };
 }
 
@@ -138,23 +139,39 @@ export function drainHistories(
   const histories = new Map<string, DrainHistory>();
   lanes.forEach((lane, i) => {
     const from = windowStart(now, lane.drainMinutes).getTime();
+    /** Per minute of the window: the series' maximum (missing minutes absent). */
     const cut = (id: string) => {
       const s = series.get(id) ?? { timestamps: [], values: [] };
-      const minutes = new Set<number>();
-      let max = 0;
+      const byMinute = new Map<number, number>();
       s.timestamps.forEach((t, j) => {
         if (t < from || t >= now.getTime()) return;
-        minutes.add(Math.floor(t / 60_000));
-        max = Math.max(max, Number.isFinite(s.values[j]) ? s.values[j] : Number.POSITIVE_INFINITY);
+        const minute = Math.floor(t / 60_000);
+        const value = Number.isFinite(s.values[j]) ? s.values[j] : Number.POSITIVE_INFINITY;
+        byMinute.set(minute, Math.max(byMinute.get(minute) ?? 0, value));
       });
-      return { minutes: minutes.size, max };
+      return byMinute;
     };
     const backlog = cut(`b${i}`);
     const delayed = cut(`d${i}`);
+    const finished = cut(`f${i}`);
+    const max = (m: Map<number, number>) => Math.max(0, ...m.values());
+    // A minute is active when it had backlog or a job finished in it.
+    const first = Math.floor(from / 60_000);
+    const last = Math.floor(now.getTime() / 60_000) - 1;
+    let runs = 0;
+    let idle = 0;
+    let previous = false;
+    for (let minute = first; minute <= last; minute += 1) {
+      const active = (backlog.get(minute) ?? 0) > 0 || (finished.get(minute) ?? 0) > 0;
+      if (active && !previous) runs += 1;
+      idle = active ? 0 : idle + 1;
+      previous = active;
+    }
     histories.set(lane.lane, {
-      minutesWithData: Math.min(backlog.minutes, delayed.minutes),
-      maxBacklog: backlog.max,
-      maxDelayed: delayed.max,
+      minutesWithData: Math.min(backlog.size, delayed.size),
+      maxBacklog: max(backlog),
+      maxDelayed: max(delayed),
+      ...(lane.finishedJobs ? { maxFinished: max(finished), activeRuns: runs, idleMinutes: idle } : {}),
     });
   });
   return histories;

@@ -14,6 +14,8 @@ export const LOG_METRIC = {
   redisErrors: 'RedisConnectionErrors',
   auroraErrors: 'AuroraConnectionErrors',
   failedJobs: 'FailedJobs',
+  /** Finished attempts (DONE and FAIL lines): the backlog controller's activity signal. */
+  finishedJobs: 'FinishedJobs',
 } as const;
 
 /** A metric line: namespace, name, dimension name/value pairs, then rendering options. */

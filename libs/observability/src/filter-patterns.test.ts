@@ -1,6 +1,7 @@
 import {
   AURORA_ERROR_PATTERN,
   FAILED_JOB_PATTERN,
+  FINISHED_JOB_PATTERN,
   REDIS_ERROR_PATTERN,
   anyPhrase,
   jsonEquals,
@@ -123,6 +124,22 @@ describe('the failed-job pattern', () => {
 
   it('is a regex CloudWatch accepts (no parentheses, no literal space)', () => {
     expect(FAILED_JOB_PATTERN).toBe('%[0-9][a-z]+.FAIL$%');
+  });
+});
+
+describe('the finished-job pattern', () => {
+  it.each([...FAILED_LINES, '  2025-01-31 12:00:01 App\\Jobs\\ResizeImage ........................................ 12.34ms DONE'])(
+    'counts %s',
+    (line) => {
+      expect(matchesFilterPattern(FINISHED_JOB_PATTERN, line)).toBe(true);
+    },
+  );
+
+  it('does not count a RUNNING line or an error', () => {
+    for (const line of ['  2025-01-31 12:00:00 App\\Jobs\\ResizeImage ......................................... RUNNING', ...REDIS_LINES]) {
+      expect(matchesFilterPattern(FINISHED_JOB_PATTERN, line)).toBe(false);
+    }
+    expect(FINISHED_JOB_PATTERN).toBe('%[0-9][a-z]+.DONE$|[0-9][a-z]+.FAIL$%');
   });
 });
 

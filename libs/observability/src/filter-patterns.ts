@@ -69,6 +69,13 @@ export const AURORA_ERROR_PHRASES: readonly string[] = [
  */
 export const FAILED_JOB_REGEX = '[0-9][a-z]+.FAIL$';
 
+/**
+ * A finished job attempt, done or failed: the same line ending in DONE or FAIL
+ * (RUNNING lines never match). The backlog controller reads the count as the
+ * lane's activity, so a short job between two of its ticks still counts.
+ */
+export const FINISHED_JOB_REGEX = '[0-9][a-z]+.DONE$|[0-9][a-z]+.FAIL$';
+
 /** `?"a" ?"b"`: any of the exact phrases. */
 export function anyPhrase(phrases: readonly string[]): string {
   if (phrases.length === 0) throw new Error('anyPhrase needs at least one phrase');
@@ -105,6 +112,8 @@ export const REDIS_ERROR_PATTERN = anyPhrase(REDIS_ERROR_PHRASES);
 export const AURORA_ERROR_PATTERN = anyPhrase(AURORA_ERROR_PHRASES);
 /** The failed-job pattern of a lane's worker log group. */
 export const FAILED_JOB_PATTERN = regexPattern(FAILED_JOB_REGEX);
+/** The finished-job pattern of a lane's worker log group. */
+export const FINISHED_JOB_PATTERN = regexPattern(FINISHED_JOB_REGEX);
 
 /**
  * Whether `message` matches `pattern`, for the three forms above only (any other

@@ -337,7 +337,7 @@ describe('every alarm', () => {
       image: ['backlog', 'oldestJob', 'keyPrefix', 'restarts', 'redisErrors', 'auroraErrors', 'failedJobs'],
       feeds: ['backlog', 'oldestJob', 'restarts', 'redisErrors', 'auroraErrors', 'failedJobs', 'deadLetters'],
     });
-    expect(Object.keys(construct!.lanes.feeds.metricFilters)).toEqual(['stoppedTasks', 'redisErrors', 'auroraErrors', 'failedJobs']);
+    expect(Object.keys(construct!.lanes.feeds.metricFilters)).toEqual(['stoppedTasks', 'redisErrors', 'auroraErrors', 'failedJobs', 'finishedJobs']);
     expect(construct!.controllerAlarms).toBeDefined();
     expect(construct!.alarms.length).toBe(all.length);
     expect(all.map((a) => a.alarm_name).sort()).toEqual([

@@ -16,7 +16,7 @@ import type { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
 import { LOG_METRIC, dashboardBody, type DashboardBody, type DashboardLane } from './dashboard';
-import { AURORA_ERROR_PATTERN, FAILED_JOB_PATTERN, REDIS_ERROR_PATTERN, jsonEquals } from './filter-patterns';
+import { AURORA_ERROR_PATTERN, FAILED_JOB_PATTERN, FINISHED_JOB_PATTERN, REDIS_ERROR_PATTERN, jsonEquals } from './filter-patterns';
 import {
   DEFAULT_NAMESPACE,
   DIMENSION,
@@ -119,6 +119,8 @@ export interface LaneMetricFilters {
   readonly auroraErrors: CloudwatchLogMetricFilter;
   /** On the worker log group: FailedJobs. */
   readonly failedJobs: CloudwatchLogMetricFilter;
+  /** On the worker log group: FinishedJobs (DONE and FAIL lines), which the backlog controller reads as activity. */
+  readonly finishedJobs: CloudwatchLogMetricFilter;
 }
 
 /** Everything observed about one active lane. */
@@ -293,6 +295,7 @@ export class Observability extends Construct {
         redisErrors: filter('redis-errors', logGroup, REDIS_ERROR_PATTERN, LOG_METRIC.redisErrors),
         auroraErrors: filter('aurora-errors', logGroup, AURORA_ERROR_PATTERN, LOG_METRIC.auroraErrors),
         failedJobs: filter('failed-jobs', logGroup, FAILED_JOB_PATTERN, LOG_METRIC.failedJobs),
+        finishedJobs: filter('finished-jobs', logGroup, FINISHED_JOB_PATTERN, LOG_METRIC.finishedJobs),
       };
       const logMetric = (metricName: string) => ({ namespace: logNamespace, metricName });
 

@@ -24,6 +24,7 @@ describe('the controller configuration', () => {
       {
         name: 'sync',
         service: 'propertyfeed-sync',
+        finishedJobsMetric: { namespace: 'QueueLanes/propertyfeed-staging/sync', name: 'FinishedJobs' },
         sized: true,
         jobTimeoutSeconds: 60,
         lookaheadSeconds: 120,
@@ -38,6 +39,7 @@ describe('the controller configuration', () => {
       {
         name: 'image',
         service: 'propertyfeed-image',
+        finishedJobsMetric: { namespace: 'QueueLanes/propertyfeed-staging/image', name: 'FinishedJobs' },
         sized: true,
         jobTimeoutSeconds: 60,
         lookaheadSeconds: 120,
@@ -52,6 +54,7 @@ describe('the controller configuration', () => {
       {
         name: 'bulk',
         service: 'propertyfeed-bulk',
+        finishedJobsMetric: { namespace: 'QueueLanes/propertyfeed-staging/bulk', name: 'FinishedJobs' },
         sized: false,
         jobTimeoutSeconds: 60,
         lookaheadSeconds: 120,

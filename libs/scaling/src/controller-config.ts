@@ -1,5 +1,6 @@
 import { controllerMeasuredLanes, redisHost, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
 import { parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from '@queue-lanes/backlog-controller';
+import { DEFAULT_NAMESPACE, LOG_METRIC, logMetricNamespace } from '@queue-lanes/observability';
 import { clusterName, serviceName } from '@queue-lanes/worker-service';
 
 /*
@@ -57,6 +58,8 @@ export function buildControllerConfig(env: EnvironmentConfig, options: Controlle
       service: serviceName(env, lane.name),
       sized: lane.sizedBy === 'controller',
       jobTimeoutSeconds: lane.job.timeout,
+      // The observability lib's filter on the lane's DONE and FAIL lines: short jobs count as activity.
+      finishedJobsMetric: { namespace: logMetricNamespace(DEFAULT_NAMESPACE, env, lane.name), name: LOG_METRIC.finishedJobs },
       queues: [...lane.queues],
       min: lane.tasks.min,
       max: lane.tasks.max,

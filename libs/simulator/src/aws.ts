@@ -52,22 +52,32 @@ export class SimulatedEcs {
 }
 
 interface Datapoint {
-  readonly metric: string;
-  readonly lane: string;
+  /** Namespace, name and dimensions: what identifies a metric. */
+  readonly id: string;
   readonly at: number;
   readonly value: number;
+}
+
+function metricId(namespace: string | undefined, name: string | undefined, dimensions: readonly { Name?: string; Value?: string }[] = []): string {
+  const dims = [...dimensions].map((d) => `${d.Name}=${d.Value}`).sort();
+  return [namespace, name, ...dims].join('|');
 }
 
 export class SimulatedCloudWatch {
   private readonly points: Datapoint[] = [];
 
+  /** A datapoint from outside the controller (what a log metric filter publishes). */
+  put(namespace: string, name: string, at: Date, value: number): void {
+    this.points.push({ id: metricId(namespace, name), at: at.getTime(), value });
+  }
+
   client(): CloudWatchClient {
     const send = async (command: unknown) => {
       if (command instanceof PutMetricDataCommand) {
         for (const datum of command.input.MetricData ?? []) {
-          const lane = datum.Dimensions?.find((d) => d.Name === 'Lane')?.Value;
-          if (lane === undefined || datum.Value === undefined) continue;
-          this.points.push({ metric: datum.MetricName!, lane, at: datum.Timestamp!.getTime(), value: datum.Value });
+          if (datum.Value === undefined) continue;
+          const id = metricId(command.input.Namespace, datum.MetricName, datum.Dimensions);
+          this.points.push({ id, at: datum.Timestamp!.getTime(), value: datum.Value });
         }
         return {};
       }
@@ -76,10 +86,10 @@ export class SimulatedCloudWatch {
         const end = command.input.EndTime!.getTime();
         const results: MetricDataResult[] = (command.input.MetricDataQueries ?? []).map((query) => {
           const metric = query.MetricStat!.Metric!;
-          const lane = metric.Dimensions?.find((d) => d.Name === 'Lane')?.Value;
+          const id = metricId(metric.Namespace, metric.MetricName, metric.Dimensions);
           const byMinute = new Map<number, number>();
           for (const p of this.points) {
-            if (p.metric !== metric.MetricName || p.lane !== lane || p.at < start || p.at >= end) continue;
+            if (p.id !== id || p.at < start || p.at >= end) continue;
             const minute = Math.floor(p.at / 60_000) * 60_000;
             byMinute.set(minute, Math.max(byMinute.get(minute) ?? -Infinity, p.value));
           }

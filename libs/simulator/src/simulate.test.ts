@@ -100,13 +100,23 @@ describe('the controller over the standard mix', () => {
     }
   });
 
-  it('wakes a cold lane on the next tick plus the start latency, then keeps it for the drain window', () => {
-    expect(row('single-after-idle')).toMatchObject({ firstTask: 78, taskMinutes: 17, wakes: 1 });
+  it('wakes a cold lane on the next tick plus the start latency, and lets it go 3 idle minutes after a lone job', () => {
+    expect(row('single-after-idle')).toMatchObject({ firstTask: 78, taskMinutes: 5, wakes: 1 });
     expect(results.find((r) => r.workload === 'single-after-idle')!.bound.image.taskMinutes).toBe(0.8);
   });
 
-  it('meets every job of a slow trickle with a cold lane', () => {
-    expect(row('trickle-17min')).toMatchObject({ wakes: 32, taskMinutes: 530 });
+  it('meets every job of a trickle slower than the drain window with a cold lane, without paying the window each time', () => {
+    expect(row('trickle-17min')).toMatchObject({ wakes: 50, taskMinutes: 250 });
+  });
+
+  it('keeps a lane warm for jobs that come within its drain window, seeing short jobs through their DONE lines', async () => {
+    expect(row('trickle-6min')).toMatchObject({ wakes: 2, taskMinutes: 123 });
+    expect(row('trickle-6min').wait.p95).toBe(52);
+    // Without the finished-job count a 10 s job between two ticks leaves no trace, and the lane drains between jobs.
+    const workload = standardWorkloads([image]).find((w) => w.name === 'trickle-6min')!;
+    const blind = await simulate({ lanes: [image], fleetMaxTasks: 8, workload, finishedJobsFilter: false });
+    expect(blind.lanes[0]).toMatchObject({ wakes: 7, taskMinutes: 117 });
+    expect(blind.lanes[0].wait.p95).toBe(101);
   });
 
   it('gives twenty ten-minute jobs too few tasks: sizing counts jobs, not their duration', () => {
@@ -120,6 +130,6 @@ describe('the controller over the standard mix', () => {
   });
 
   it('prints the table the notes carry', () => {
-    expect(renderTable(results).split('\n')).toHaveLength(2 + 9);
+    expect(renderTable(results).split('\n')).toHaveLength(2 + 10);
   });
 });

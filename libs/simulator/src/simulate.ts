@@ -54,6 +54,12 @@ export interface SimulationOptions {
   readonly tickOffset?: number;
   /** Give up this long after the last dispatch; unfinished jobs count as stuck. @default 4 hours */
   readonly tailSeconds?: number;
+  /**
+   * The lanes' log metric filter counts finished attempts (queue:work's DONE and
+   * FAIL lines), as the observability lib synthesizes it, and the controller reads
+   * it. @default true
+   */
+  readonly finishedJobsFilter?: boolean;
 }
 
 /** What happened to one lane. */
@@ -159,6 +165,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     task.stopAt = last;
   };
 
+  const finishedMetric = (lane: string) => ({ namespace: `QueueLanes/sim/${lane}`, name: 'FinishedJobs' });
   const ecs = new SimulatedEcs([...byService.keys()], reconcile);
   const cloudwatch = new SimulatedCloudWatch();
   const config = parseControllerConfig(
@@ -176,6 +183,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         backlogPerTask: l.backlogPerTask,
         drainMinutes: l.drainMinutes,
         jobTimeoutSeconds: l.jobTimeout,
+        ...(options.finishedJobsFilter === false ? {} : { finishedJobsMetric: finishedMetric(l.name) }),
         ...(l.priority !== undefined ? { priority: l.priority } : {}),
       })),
     } satisfies ControllerConfigInput),
@@ -188,6 +196,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     now: () => new Date((EPOCH + t) * 1000),
     log: () => undefined,
   });
+  const finishedAttempt = (lane: string) => {
+    if (options.finishedJobsFilter !== false) cloudwatch.put(finishedMetric(lane).namespace, 'FinishedJobs', new Date((EPOCH + t) * 1000), 1);
+  };
   const tick = async (event?: unknown) => {
     // A failed tick changes nothing and the next one comes; the report is what matters here.
     await controller.tick(event).catch(() => undefined);
@@ -256,6 +267,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     if (proc.job && proc.job.endsAt <= t) {
       const { state, reserved, queue } = proc.job;
       proc.job = undefined;
+      finishedAttempt(lane.name);
       if (state.attempts > state.spec.failures) {
         redis.deleteReserved(queue, reserved);
         state.finished = 'done';

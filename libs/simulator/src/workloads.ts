@@ -95,6 +95,12 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
       jobs: Array.from({ length: 180 }, (_, i) => job(lane, idle + i * 40, 5)),
     },
     {
+      name: 'trickle-6min',
+      description: 'one 10 s job every 6 minutes for two hours: gaps inside the drain window, where a warm task pays',
+      seconds: idle + 7200,
+      jobs: Array.from({ length: 20 }, (_, i) => job(lane, idle + i * 360, 10)),
+    },
+    {
       name: 'trickle-17min',
       description: 'one 10 s job every 17 minutes, 50 jobs: each may meet a cold lane',
       seconds: idle + 50 * 1020,
