@@ -1,9 +1,11 @@
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { ControllerConfigError } from './config';
-import { BacklogController, ControllerTickError, createHandler, type ControllerHandler, type TickReport } from './controller';
-import type { RedisClient } from './redis';
-import { desiredCounts, motoClients } from './testing/aws';
+import { AWS_CLIENT_OPTIONS, BacklogController, ControllerTickError, createHandler, type ControllerHandler, type TickReport } from './controller';
+import { connectRedis, type RedisClient } from './redis';
+import { TEST_CREDENTIALS, TEST_REGION, desiredCounts, motoClients } from './testing/aws';
 import { startCloudWatchStub } from './testing/cloudwatch-stub';
 import { Harness, fileHarnesses, localRedis } from './testing/harness';
 import { freePort, startRedis } from './testing/servers';
@@ -204,6 +206,29 @@ describe('a wake-up', () => {
 });
 
 describe('failing safe', () => {
+  it('bounds every AWS call: a hung ECS endpoint fails the tick in seconds, and ControllerErrors is still published', async () => {
+    const sockets: Socket[] = [];
+    const hung = createServer((socket) => sockets.push(socket)); // accepts, never answers
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const { port } = hung.address() as AddressInfo;
+    try {
+      const h = await harness([{ name: 'image', current: 1 }]);
+      const ecs = new ECSClient({ ...AWS_CLIENT_OPTIONS, endpoint: `http://127.0.0.1:${port}`, region: TEST_REGION, credentials: TEST_CREDENTIALS });
+      const controller = new BacklogController(h.config, { ...h.clients, ecs, connectRedis: async (c, p) => connectRedis(c, p), log: () => undefined });
+      const started = Date.now();
+      const failure = (await controller.tick().catch((error: unknown) => error)) as ControllerTickError;
+      await controller.close();
+      ecs.destroy();
+      expect(failure).toBeInstanceOf(ControllerTickError);
+      expect(Date.now() - started).toBeLessThan(12_000);
+      expect(failure.report.errors.join(' ')).toMatch(/timed? ?out|timeout/i);
+      expect(await h.metric('ControllerErrors')).toBe(1);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await new Promise((resolve) => hung.close(resolve));
+    }
+  }, 20_000);
+
   it('sends no scale-out after a scale-in fails, so the fleet cap holds on confirmed counts, and reports nothing as changed', async () => {
     const h = await harness([{ name: 'idle', current: 2 }, { name: 'busy' }], { failCommands: ['UpdateServiceCommand'], fleetMaxTasks: 3 });
     await h.queue.push('busy', 30);

@@ -349,6 +349,18 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Every AWS client's bounds: a hung endpoint fails its call within about 8 s
+ * (two attempts of a 1 s connect and a 3 s answer), so a tick's few sequential
+ * calls end well inside the function's 50 s, and a failed tick still publishes
+ * ControllerErrors instead of being cut off by the Lambda timeout.
+ */
+export const AWS_CLIENT_OPTIONS = {
+  maxAttempts: 2,
+  // Without throwOnRequestTimeout the handler only logs a warning and keeps waiting.
+  requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true },
+} as const;
+
 /** Options for createHandler; the Lambda passes none. */
 export interface HandlerOptions {
   /** @default process.env */
@@ -367,9 +379,9 @@ export function createHandler(options: HandlerOptions = {}): ControllerHandler {
   const config = parseControllerConfig(env[CONTROLLER_CONFIG_ENV]);
   const controller = new BacklogController(config, {
     ...options.deps,
-    ecs: options.deps?.ecs ?? new ECSClient({}),
-    cloudwatch: options.deps?.cloudwatch ?? new CloudWatchClient({}),
-    ssm: options.deps?.ssm ?? new SSMClient({}),
+    ecs: options.deps?.ecs ?? new ECSClient(AWS_CLIENT_OPTIONS),
+    cloudwatch: options.deps?.cloudwatch ?? new CloudWatchClient(AWS_CLIENT_OPTIONS),
+    ssm: options.deps?.ssm ?? new SSMClient(AWS_CLIENT_OPTIONS),
   });
   return Object.assign((event?: unknown) => controller.tick(event), { controller });
 }

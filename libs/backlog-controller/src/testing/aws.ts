@@ -16,7 +16,8 @@ import { SSMClient } from '@aws-sdk/client-ssm';
  */
 
 export const TEST_REGION = 'eu-west-2';
-const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+export const TEST_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+const credentials = TEST_CREDENTIALS;
 
 export interface CountedClients {
   readonly ecs: ECSClient;
