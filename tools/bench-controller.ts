@@ -90,7 +90,7 @@ async function main(): Promise<void> {
       }
       const client = await connectRedis(h.config.redis, undefined);
       const read = await time(100, () => readLanes(client, h.config.lanes, h.config.redis, now));
-      const readings = await readLanes(client, h.config.lanes, h.config.redis, now);
+      const { readings } = await readLanes(client, h.config.lanes, h.config.redis, now);
       client.disconnect();
       const states: LaneState[] = h.config.lanes.map((policy, i) => ({ policy, backlog: readings[i], current: 1 }));
       const decideMs = await time(1000, () =>

@@ -287,20 +287,35 @@ describe('failing safe', () => {
     expect(lane(report, 'image')).toMatchObject({ ready: 2, desired: 1 });
   });
 
-  it('changes nothing when the drain history cannot be read, but still reports the error', async () => {
+  it('holds the lanes whose drain history cannot be read, scales the others, and reports the error', async () => {
     const h = await harness([{ name: 'idle', current: 1 }, { name: 'busy' }], { failCommands: ['GetMetricDataCommand'] });
     await h.queue.push('busy', 25);
 
-    const failure = await h.controller.tick().catch((error: unknown) => error);
+    const failure = (await h.controller.tick().catch((error: unknown) => error)) as ControllerTickError;
 
-    expect((failure as Error).message).toMatch(/CloudWatch GetMetricData failed: GetMetricDataCommand refused/);
-    expect(h.clients.sent.get('UpdateServiceCommand')).toBeUndefined();
+    expect(failure.message).toMatch(/CloudWatch GetMetricData failed: GetMetricDataCommand refused/);
+    expect(lane(failure.report, 'idle')).toMatchObject({ desired: 1, reason: 'hold-one-no-history' });
+    expect(failure.report.changes).toEqual([{ service: 'svc-busy', from: 0, to: 3 }]);
     expect(await desiredCounts(h.check.ecs, h.config.cluster, ['svc-idle', 'svc-busy'])).toEqual({
       'svc-idle': 1,
-      'svc-busy': 0,
+      'svc-busy': 3,
     });
     expect(await h.metric('ControllerErrors')).toBe(1);
     expect(await h.metric('Backlog', 'busy')).toBe(25);
+  });
+
+  it('leaves a lane with an unreadable key alone and scales the others', async () => {
+    const h = await harness([{ name: 'bad', current: 2 }, { name: 'good' }]);
+    await h.writer.set(h.queue.key('bad'), 'not a list'); // LLEN on it is WRONGTYPE
+    await h.queue.push('good', 30);
+
+    const failure = (await h.controller.tick().catch((error: unknown) => error)) as ControllerTickError;
+
+    expect(failure.report.errors).toEqual([expect.stringMatching(/^Redis read of lane bad failed: Redis LLEN for queue "bad" failed: WRONGTYPE/)]);
+    expect(failure.report.lanes.map((l) => l.lane)).toEqual(['good']);
+    expect(failure.report.changes).toEqual([{ service: 'svc-good', from: 0, to: 3 }]);
+    expect(await desiredCounts(h.check.ecs, h.config.cluster, ['svc-bad', 'svc-good'])).toEqual({ 'svc-bad': 2, 'svc-good': 3 });
+    expect(await h.metric('ControllerErrors')).toBe(1);
   });
 
   it('fails the invocation when CloudWatch cannot be written', async () => {
@@ -308,18 +323,22 @@ describe('failing safe', () => {
     await expect(h.controller.tick()).rejects.toThrow(/CloudWatch PutMetricData failed/);
   });
 
-  it('changes nothing when a service cannot be described', async () => {
+  it('leaves a lane whose service cannot be described alone, counts its maximum against the cap, and scales the others', async () => {
     const h = await harness([{ name: 'image' }]);
-    await h.queue.push('image', 5);
-    const missing = new Harness({ redisPort, motoEndpoint, lanes: [{ name: 'image' }, { name: 'gone' }] });
+    await h.queue.push('image', 50);
+    const missing = new Harness({ redisPort, motoEndpoint, lanes: [{ name: 'image' }, { name: 'gone', max: 2 }], fleetMaxTasks: 3 });
     track(missing);
     // Same cluster and queues as `h`, plus a lane whose service does not exist.
     const config = { ...missing.config, cluster: h.config.cluster, redis: h.config.redis };
     const controller = new BacklogController(config, { ...missing.clients, log: () => undefined });
 
-    await expect(controller.tick()).rejects.toThrow(/svc-gone: MISSING/);
+    const failure = (await controller.tick().catch((error: unknown) => error)) as ControllerTickError;
     await controller.close();
-    expect(await desiredCounts(h.check.ecs, h.config.cluster, ['svc-image'])).toEqual({ 'svc-image': 0 });
+
+    expect(failure.message).toMatch(/svc-gone: MISSING/);
+    // image wants 4; the cap of 3 less gone's maximum of 2 leaves it 1.
+    expect(lane(failure.report, 'image')).toMatchObject({ wanted: 4, desired: 1, reason: 'fleet-cap' });
+    expect(await desiredCounts(h.check.ecs, h.config.cluster, ['svc-image'])).toEqual({ 'svc-image': 1 });
   });
 });
 

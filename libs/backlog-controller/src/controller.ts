@@ -6,7 +6,7 @@ import { backlogOf, decide, needsDrainHistory, type DecisionMode, type DrainHist
 import { applyDesiredCounts, readDesiredCounts, type ServiceChange } from './ecs';
 import { drainHistories, historyQuery, tickMetricData, type HistoryRequest } from './metrics';
 import { PrefixProbe } from './prefix-probe';
-import { connectRedis, readLanes, type LaneReading, type RedisClient } from './redis';
+import { connectRedis, readLanes, type LaneReading, type LaneReadings, type RedisClient } from './redis';
 
 /*
  * One tick: read Redis (one pipelined round trip) for every measured lane and
@@ -116,10 +116,14 @@ export class BacklogController {
       this.readRedis(nowSeconds),
       readDesiredCounts(this.deps.ecs, this.config.cluster, this.sized.map((l) => l.service)),
     ]);
-    const readings = redisResult.status === 'fulfilled' ? redisResult.value : undefined;
-    const counts = ecsResult.status === 'fulfilled' ? ecsResult.value : undefined;
+    const readings = redisResult.status === 'fulfilled' ? redisResult.value.readings : undefined;
+    const counts = ecsResult.status === 'fulfilled' ? ecsResult.value.counts : undefined;
     if (redisResult.status === 'rejected') errors.push(`Redis read failed: ${message(redisResult.reason)}`);
+    else errors.push(...redisResult.value.failures.map((f) => `Redis read of lane ${f.lane} failed: ${f.error}`));
     if (ecsResult.status === 'rejected') errors.push(message(ecsResult.reason));
+    else if (ecsResult.value.problems.length > 0) {
+      errors.push(`ECS DescribeServices in cluster ${this.config.cluster} could not read: ${ecsResult.value.problems.join('; ')}`);
+    }
 
     // The probe never blocks a decision: its failure is reported after the counts are set.
     let probeError: string | undefined;
@@ -131,40 +135,46 @@ export class BacklogController {
     let changes: ServiceChange[] = [];
     if (readings !== undefined && counts !== undefined) {
       const byLane = new Map(readings.map((r) => [r.lane, r]));
-      let states: LaneState[] = this.sized.map((lane) => ({
+      // A lane without a reading or a count is not decided on, and its tasks, as
+      // far as they are known (else its maximum), stay counted against the cap.
+      const decidable = this.sized.filter((lane) => byLane.has(lane.name) && counts.has(lane.service));
+      const held = this.sized
+        .filter((lane) => !decidable.includes(lane))
+        .reduce((sum, lane) => sum + (counts.get(lane.service) ?? lane.max), 0);
+      let states: LaneState[] = decidable.map((lane) => ({
         policy: lane,
         backlog: byLane.get(lane.name)!,
         current: counts.get(lane.service)!,
         keysElsewhere: this.probe.finding(lane.name) !== undefined,
       }));
-      const requests: HistoryRequest[] = states
-        .filter((state) => needsDrainHistory(state, mode))
-        .map((state) => {
-          const finished = this.sized.find((lane) => lane.name === state.policy.name)?.finishedJobsMetric;
-          return { lane: state.policy.name, drainMinutes: state.policy.drainMinutes, ...(finished ? { finishedJobs: finished } : {}) };
-        });
+      const requests: HistoryRequest[] = decidable
+        .filter((_lane, i) => needsDrainHistory(states[i], mode))
+        .map((lane) => ({
+          lane: lane.name,
+          drainMinutes: lane.drainMinutes,
+          ...(lane.finishedJobsMetric ? { finishedJobs: lane.finishedJobsMetric } : {}),
+        }));
       try {
         const histories = await this.readHistories(requests, started);
         states = states.map((state) => ({ ...state, history: histories.get(state.policy.name) }));
       } catch (error) {
+        // Without history no lane goes to zero (hold-one-no-history); the others still scale.
         errors.push(`CloudWatch GetMetricData failed: ${message(error)}`);
       }
-      if (errors.length === 0) {
-        const decided = decide({
-          lanes: states,
-          fleetMaxTasks: this.config.fleetMaxTasks,
-          reservedTasks: this.config.reservedTasks,
-          mode,
-        });
-        decisions = new Map(decided.map((d) => [d.lane, d]));
-        changes = decided
-          .map((d, i) => ({ service: this.sized[i].service, from: d.current, to: d.desired }))
-          .filter((c) => c.from !== c.to);
-        const result = await applyDesiredCounts(this.deps.ecs, this.config.cluster, changes);
-        // The report lists what ECS took; what failed or was held back is in errors.
-        changes = [...result.applied];
-        errors.push(...result.errors.map((e) => e.message));
-      }
+      const decided = decide({
+        lanes: states,
+        fleetMaxTasks: this.config.fleetMaxTasks,
+        reservedTasks: this.config.reservedTasks + held,
+        mode,
+      });
+      decisions = new Map(decided.map((d) => [d.lane, d]));
+      changes = decided
+        .map((d, i) => ({ service: decidable[i].service, from: d.current, to: d.desired }))
+        .filter((c) => c.from !== c.to);
+      const result = await applyDesiredCounts(this.deps.ecs, this.config.cluster, changes);
+      // The report lists what ECS took; what failed or was held back is in errors.
+      changes = [...result.applied];
+      errors.push(...result.errors.map((e) => e.message));
     }
     if (probeError !== undefined) errors.push(probeError);
 
@@ -239,7 +249,7 @@ export class BacklogController {
     if (redis) await redis.then((client) => client.quit()).catch(() => undefined);
   }
 
-  private async readRedis(nowSeconds: number): Promise<LaneReading[]> {
+  private async readRedis(nowSeconds: number): Promise<LaneReadings> {
     const client = await this.client();
     try {
       return await readLanes(client, this.config.lanes, this.config.redis, nowSeconds);

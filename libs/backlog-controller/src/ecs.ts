@@ -3,16 +3,24 @@ import { DescribeServicesCommand, UpdateServiceCommand, type ECSClient } from '@
 /** DescribeServices takes at most ten services per call. */
 export const DESCRIBE_SERVICES_BATCH = 10;
 
+/** The desired counts read, and the services that could not be read (with why). */
+export interface DesiredCounts {
+  readonly counts: ReadonlyMap<string, number>;
+  /** `<service>: <reason>` for every service not in `counts`. */
+  readonly problems: readonly string[];
+}
+
 /**
  * Each service's desired count, by the name (or ARN) it was asked for. Batches
- * of ten, sent together. Throws when a service is missing or not ACTIVE: a lane
- * whose count cannot be read is not decided on.
+ * of ten, sent together. A service that is missing, not ACTIVE, or in a batch
+ * whose call failed is left out of `counts` and named in `problems`: its lane is
+ * not decided on, the others are.
  */
 export async function readDesiredCounts(
   ecs: ECSClient,
   cluster: string,
   services: readonly string[],
-): Promise<Map<string, number>> {
+): Promise<DesiredCounts> {
   const batches: string[][] = [];
   for (let i = 0; i < services.length; i += DESCRIBE_SERVICES_BATCH) {
     batches.push(services.slice(i, i + DESCRIBE_SERVICES_BATCH));
@@ -21,7 +29,13 @@ export async function readDesiredCounts(
   const problems: string[] = [];
   await Promise.all(
     batches.map(async (batch) => {
-      const out = await ecs.send(new DescribeServicesCommand({ cluster, services: batch }));
+      let out;
+      try {
+        out = await ecs.send(new DescribeServicesCommand({ cluster, services: batch }));
+      } catch (error) {
+        for (const requested of batch) problems.push(`${requested}: DescribeServices failed: ${(error as Error).message}`);
+        return;
+      }
       for (const requested of batch) {
         const service = out.services?.find((s) => s.serviceName === requested || s.serviceArn === requested);
         if (service === undefined) {
@@ -37,10 +51,7 @@ export async function readDesiredCounts(
       }
     }),
   );
-  if (problems.length > 0) {
-    throw new Error(`ECS DescribeServices in cluster ${cluster} could not read every lane: ${problems.join('; ')}`);
-  }
-  return counts;
+  return { counts, problems };
 }
 
 /** A desired-count change for one service. */

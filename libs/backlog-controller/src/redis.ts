@@ -108,17 +108,25 @@ export async function connectRedis(config: RedisConfig, password: string | undef
 /** What the reader needs of the Redis configuration. */
 export type ReadSettings = Pick<RedisConfig, 'keyPrefix' | 'cluster' | 'commandTimeoutMs' | 'retryAfterSeconds'>;
 
+/** Every lane's reading, or why it has none. */
+export interface LaneReadings {
+  readonly readings: readonly LaneReading[];
+  /** Lanes a command failed for (a key of the wrong type, say): `<lane>: <error>`. */
+  readonly failures: readonly { readonly lane: string; readonly error: string }[];
+}
+
 /**
  * Reads every queue of every lane (QUEUE_COMMANDS), all in one pipeline (one per
- * shard in cluster mode). Throws if any command fails: a partial reading is no
- * reading.
+ * shard in cluster mode). A command that fails leaves its lane without a reading
+ * (a partial reading is no reading) and the other lanes read; a pipeline that
+ * fails as a whole throws.
  */
 export async function readLanes(
   client: RedisClient,
   lanes: readonly Pick<LaneConfig, 'name' | 'queues' | 'jobTimeoutSeconds' | 'lookaheadSeconds'>[],
   redis: ReadSettings,
   nowSeconds: number,
-): Promise<LaneReading[]> {
+): Promise<LaneReadings> {
   const keys = lanes.flatMap((lane) =>
     lane.queues.map((queue) => ({
       ...queueKeys(queue, redis.keyPrefix, redis.cluster),
@@ -126,7 +134,7 @@ export async function readLanes(
       soonBefore: nowSeconds + lane.lookaheadSeconds,
     })),
   );
-  const readings = new Map<string, QueueReading>();
+  const readings = new Map<string, QueueReading | Error>();
   await Promise.all(
     groupByNode(client, keys).map(async (group) => {
       const pipeline = client.pipeline();
@@ -135,12 +143,23 @@ export async function readLanes(
       if (replies === null || replies.length !== group.length * QUEUE_COMMANDS.length) {
         throw new Error('Redis pipeline returned no replies (connection closed mid-pipeline)');
       }
-      group.forEach((key, i) =>
-        readings.set(key.queue, toReading(key, replies.slice(i * QUEUE_COMMANDS.length), nowSeconds, redis.retryAfterSeconds !== null)),
-      );
+      group.forEach((key, i) => {
+        try {
+          readings.set(key.queue, toReading(key, replies.slice(i * QUEUE_COMMANDS.length), nowSeconds, redis.retryAfterSeconds !== null));
+        } catch (error) {
+          readings.set(key.queue, error as Error);
+        }
+      });
     }),
   );
-  return lanes.map((lane) => laneReading(lane.name, lane.queues.map((queue) => readings.get(queue)!), nowSeconds));
+  const result: { readings: LaneReading[]; failures: { lane: string; error: string }[] } = { readings: [], failures: [] };
+  for (const lane of lanes) {
+    const queues = lane.queues.map((queue) => readings.get(queue)!);
+    const failed = queues.find((q): q is Error => q instanceof Error);
+    if (failed) result.failures.push({ lane: lane.name, error: failed.message });
+    else result.readings.push(laneReading(lane.name, queues as QueueReading[], nowSeconds));
+  }
+  return result;
 }
 
 /** How long past the job timeout a reservation may last before its worker counts as gone. */
