@@ -3,7 +3,7 @@
  * scaled), run through the standard workloads.
  */
 import type { EnvironmentConfig } from '@queue-lanes/config';
-import { simulate, standardWorkloads, type SimulationResult, type WorkloadLane } from '@queue-lanes/simulator';
+import { simulate, standardWorkloads, workloadLanes as lanesOf, type SimulationResult, type WorkloadLane } from '@queue-lanes/simulator';
 
 /** A lane of the file as the simulator takes it: its controller policy and its workers. */
 export function workloadLanes(env: EnvironmentConfig): WorkloadLane[] {
@@ -38,7 +38,7 @@ export async function simulateEnvironment(
   for (const lane of lanes) {
     for (const workload of standardWorkloads([lane, ...lanes.filter((l) => l !== lane)])) {
       if (options.workload !== undefined && workload.name !== options.workload) continue;
-      const together = workload.name === 'two-lanes-under-cap';
+      const together = lanesOf(workload).length > 1;
       if (together && lane !== lanes[0]) continue;
       results.push(
         await simulate({

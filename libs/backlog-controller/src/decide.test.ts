@@ -191,6 +191,18 @@ describe('decide: the fleet cap', () => {
     ]);
   });
 
+  it('lets a draining lane yield its last task to a lane with work, whatever their priorities', () => {
+    const draining = lane({}, 1, { name: 'sync', priority: 1 }, { minutesWithData: 15, maxBacklog: 4, maxDelayed: 0 });
+    const busy = lane({ ready: 40 }, 1, { name: 'image', priority: 2 });
+    const decisions = decide({ lanes: [draining, busy], fleetMaxTasks: 4, reservedTasks: 0, mode: 'schedule' });
+    expect(decisions.map((d) => [d.lane, d.desired, d.reason])).toEqual([
+      ['sync', 0, 'fleet-cap'],
+      ['image', 4, 'scale-out'],
+    ]);
+    // With room for both, the draining lane keeps its task.
+    expect(decide({ lanes: [draining, busy], fleetMaxTasks: 5, reservedTasks: 0, mode: 'schedule' })[0]).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+  });
+
   it('counts reserved capacity (lanes the controller does not manage) against the cap', () => {
     const decisions = decide({ lanes, fleetMaxTasks: 6, reservedTasks: 3, mode: 'schedule' });
     expect(decisions.map((d) => d.desired)).toEqual([0, 3, 0]);

@@ -221,9 +221,13 @@ export function decideLane(lane: LaneState, mode: DecisionMode): { wanted: numbe
   return { wanted: 0, reason: 'drained' };
 }
 
+/** A lane that keeps its last task only in case work comes back: under the fleet cap it yields to lanes with work. */
+const IDLE_HOLDS: ReadonlySet<DecisionReason> = new Set<DecisionReason>(['hold-one-draining', 'hold-one-no-history']);
+
 /**
- * Every lane's desired count. Lanes are served in priority order (lower first,
- * then input order) until the fleet cap (fleetMaxTasks - reservedTasks) is spent;
+ * Every lane's desired count. Lanes with work are served in priority order
+ * (lower first, then input order) until the fleet cap (fleetMaxTasks -
+ * reservedTasks) is spent, then lanes that only hold a task while they drain;
  * the rest are held at what is left, possibly zero, and keep their jobs queued.
  * Decisions come back in input order.
  */
@@ -231,9 +235,12 @@ export function decide(input: DecisionInput): LaneDecision[] {
   const wants = input.lanes.map((lane) => decideLane(lane, input.mode));
   let remaining = Math.max(0, input.fleetMaxTasks - input.reservedTasks);
   const granted = new Array<number>(input.lanes.length).fill(0);
-  for (const index of priorityOrder(input.lanes.map((lane) => lane.policy))) {
-    granted[index] = Math.min(wants[index].wanted, remaining);
-    remaining -= granted[index];
+  const order = priorityOrder(input.lanes.map((lane) => lane.policy));
+  for (const idle of [false, true]) {
+    for (const index of order.filter((i) => IDLE_HOLDS.has(wants[i].reason) === idle)) {
+      granted[index] = Math.min(wants[index].wanted, remaining);
+      remaining -= granted[index];
+    }
   }
   return input.lanes.map((lane, index) => {
     const { wanted, reason } = wants[index];

@@ -4,5 +4,5 @@
  * change is judged on how soon jobs start and what the tasks cost.
  */
 export { TYPICAL_START_LATENCY, fargateStartLatency, foresight, simulate, type Bound, type LaneResult, type SimulationOptions, type SimulationResult } from './simulate';
-export { random, standardWorkloads, type JobSpec, type Workload, type WorkloadLane } from './workloads';
+export { random, standardWorkloads, workloadLanes, type JobSpec, type Workload, type WorkloadLane } from './workloads';
 export { renderTable } from './table';

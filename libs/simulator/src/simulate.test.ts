@@ -1,7 +1,7 @@
 import { MemoryRedis } from './redis';
 import { fargateStartLatency, foresight, simulate, type SimulationResult } from './simulate';
 import { renderTable } from './table';
-import { random, standardWorkloads, type WorkloadLane } from './workloads';
+import { random, standardWorkloads, workloadLanes, type WorkloadLane } from './workloads';
 
 /*
  * The simulator's own behaviour (Laravel's queue in memory, the bound), and the
@@ -28,7 +28,7 @@ const sync: WorkloadLane = { ...image, name: 'sync', queues: ['sync'], max: 2 };
 async function mix(): Promise<SimulationResult[]> {
   const results: SimulationResult[] = [];
   for (const workload of standardWorkloads([image, sync])) {
-    const both = workload.name === 'two-lanes-under-cap';
+    const both = workloadLanes(workload).length > 1;
     results.push(await simulate({ lanes: both ? [image, sync] : [image], fleetMaxTasks: both ? 3 : 8, workload }));
   }
   return results;

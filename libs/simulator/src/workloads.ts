@@ -138,3 +138,8 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
   }
   return workloads;
 }
+
+/** The lanes a workload's jobs go to, in first-job order: a workload of several runs them side by side. */
+export function workloadLanes(workload: Workload): string[] {
+  return [...new Set(workload.jobs.map((j) => j.lane))];
+}
