@@ -126,6 +126,31 @@ describe('file-level errors', () => {
     );
   });
 
+  it('names a duplicate key and where it first appears', () => {
+    expect(problems(envYaml('', { region: 'region: eu-west-2\nregion: eu-west-1' }))).toEqual([
+      'environments/staging.yaml:4:1 the key "region" appears twice in the same mapping (first at line 3); keep one',
+    ]);
+    const lanes = '  image:\n    queues: [image]\n    cpu: 512\n    cpu: 1024\n';
+    expect(problems(envYaml(lanes))).toEqual([
+      'environments/staging.yaml:19:5 the key "cpu" appears twice in the same mapping (first at line 18); keep one',
+    ]);
+  });
+
+  it('reports a tab in the indentation once per line, without the parser\'s cascade', () => {
+    const lanes = '  image:\n\tqueues: [image]\n\tstage: off\n';
+    expect(problems(envYaml(lanes))).toEqual([
+      'environments/staging.yaml:17:1 a tab indents this line; YAML indents with spaces only, so replace the tab with spaces',
+      'environments/staging.yaml:18:1 a tab indents this line; YAML indents with spaces only, so replace the tab with spaces',
+    ]);
+  });
+
+  it('says a quoted number is a string, not a number', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n    cpu: "256"\n', { fleet: 'fleet: { maxTasks: "4" }' }))).toEqual([
+      'environments/staging.yaml:11:20 fleet.maxTasks: "4" is a string, not a number; write it without quotes: 4',
+      'environments/staging.yaml:18:10 lanes.image.cpu: "256" is a string, not a number; write it without quotes: 256',
+    ]);
+  });
+
   it('rejects an empty file', () => {
     expect(problems('')).toEqual([
       'environments/staging.yaml:1:1 the file is empty; expected a mapping with app, environment, region, allowedAccountIds, network, image, fleet and lanes',
@@ -139,9 +164,9 @@ describe('file-level errors', () => {
     ]);
   });
 
-  it('reports a duplicated key', () => {
+  it('reports a duplicated key at the top of the file', () => {
     expect(problems('app: x\napp: y\n')).toEqual([
-      'environments/staging.yaml:2:1 invalid YAML: Map keys must be unique',
+      'environments/staging.yaml:2:1 the key "app" appears twice in the same mapping (first at line 1); keep one',
     ]);
   });
 

@@ -33,9 +33,7 @@ export function parseEnvironment(text: string, displayPath: string): Environment
     return { file: displayPath, line, column: col, path, message };
   };
 
-  if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => at(e.pos[0], '', `invalid YAML: ${yamlMessage(e.message)}`)));
-  }
+  if (doc.errors.length > 0) throw new ConfigError(yamlProblems(text, doc, lineCounter, at));
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     throw new ConfigError([
       at(0, '', 'the file is empty; expected a mapping with app, environment, region, allowedAccountIds, network, image, fleet and lanes'),
@@ -71,6 +69,38 @@ export function parseEnvironment(text: string, displayPath: string): Environment
     throw new ConfigError(problems);
   }
   return resolveEnvironment(parsed.data!, displayPath);
+}
+
+/**
+ * The YAML parser's errors, said plainly: a tab in the indentation is one error
+ * per line (the parser's cascade after it is left out); a duplicate key names the
+ * key and where it first appears.
+ */
+function yamlProblems(text: string, doc: Document, lineCounter: LineCounter, at: At): Problem[] {
+  const lines = text.split('\n');
+  const tabbed = lines.flatMap((line, i) => (/^[ ]*\t/.test(line) ? [i] : []));
+  if (doc.errors.some((e) => e.code === 'TAB_AS_INDENT') && tabbed.length > 0) {
+    const start = (i: number) => lines.slice(0, i).reduce((sum, l) => sum + l.length + 1, 0);
+    return tabbed.map((i) => at(start(i), '', 'a tab indents this line; YAML indents with spaces only, so replace the tab with spaces'));
+  }
+  return doc.errors.map((e) => {
+    if (e.code === 'DUPLICATE_KEY') {
+      const { line } = lineCounter.linePos(e.pos[0]);
+      const here = lines[line - 1] ?? '';
+      const match = /^(\s*)(?:-\s+)?([^:#\s][^:#]*?)\s*:/.exec(here);
+      if (match) {
+        const [, indent, key] = match;
+        const first = lines.slice(0, line - 1).findIndex((l) => new RegExp(`^${indent}(-\\s+)?${escapeRegExp(key)}\\s*:`).test(l));
+        const where = first === -1 ? '' : ` (first at line ${first + 1})`;
+        return at(e.pos[0], '', `the key "${key}" appears twice in the same mapping${where}; keep one`);
+      }
+    }
+    return at(e.pos[0], '', `invalid YAML: ${yamlMessage(e.message)}`);
+  });
+}
+
+function escapeRegExp(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function siblingsHint(file: string): string {
@@ -115,6 +145,9 @@ function issueProblems(issue: z.core.$ZodIssue, data: unknown, doc: Document, at
       if (value === undefined) {
         return [at(missingOffset(doc, path), formatPath(path), `is required (${article(issue.expected)})`)];
       }
+      if (issue.expected === 'number' && typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) {
+        return [at(valueOffset(doc, path), formatPath(path), `"${value}" is a string, not a number; write it without quotes: ${value}`)];
+      }
       return [at(valueOffset(doc, path), formatPath(path), `expected ${article(issue.expected)}, got ${describe(value)}`)];
     case 'invalid_value':
       return [at(valueOffset(doc, path), formatPath(path), oneOf(value, issue.values))];
@@ -152,6 +185,10 @@ function bound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, value: 
 
 function oneOf(value: unknown, values: readonly unknown[]): string {
   const valid = values.map((v) => String(v));
+  // YAML reads a quoted number as a string: say so rather than suggest the same spelling.
+  if (typeof value === 'string' && values.some((v) => typeof v === 'number' && String(v) === value)) {
+    return `"${value}" is a string, not a number; write it without quotes: ${value}`;
+  }
   const guess = typeof value === 'string' ? didYouMean(value, valid) : undefined;
   const hint = guess ? ` (did you mean "${guess}"?)` : '';
   return `${describe(value)} is not valid${hint}; expected one of: ${valid.join(', ')}`;
