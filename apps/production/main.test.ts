@@ -1,40 +1,36 @@
 import { join } from 'node:path';
+import { controllerMeasuredLanes } from '@queue-lanes/config';
 import { loadNamedEnvironment, synthesizeToJson } from '@queue-lanes/stacks';
+
+/*
+ * Invariants of whatever environments/production.yaml says: the rollout plan's
+ * guardrails, not a copy of its lane list.
+ */
 
 const env = loadNamedEnvironment(join(__dirname, '..', '..'), 'production');
 const stacks = synthesizeToJson(env);
+type Json = { resource?: Record<string, Record<string, Record<string, unknown>>>; terraform: { backend: { s3: { key: string } } } };
 
 describe('production', () => {
-  it('follows the rollout plan: sync, image and bulk at baseline 1/1/1', () => {
-    expect(env.lanes.map((l) => [l.name, l.stage, l.tasks.baseline])).toEqual([
-      ['sync', 'baseline', 1],
-      ['image', 'baseline', 1],
-      ['bulk', 'baseline', 1],
-    ]);
-  });
-
-  it('keeps burst/drain ranges sync 0..1, image 0..2, bulk 0..1', () => {
-    expect(Object.fromEntries(env.lanes.map((l) => [l.name, [l.tasks.min, l.tasks.max]]))).toEqual({
-      sync: [0, 1],
-      image: [0, 2],
-      bulk: [0, 1],
-    });
+  it('changes one lane at a time, and keeps lanes below owned within maxTasksBeforeOwned', () => {
+    expect(env.guardrails.oneLaneAtATime).toBe(true);
+    for (const lane of env.lanes.filter((l) => l.stage !== 'owned')) {
+      expect(lane.tasks.max).toBeLessThanOrEqual(env.guardrails.maxTasksBeforeOwned);
+    }
   });
 
   it('leaves the default queue on the hosts', () => {
     expect(env.lanes.flatMap((l) => l.queues)).not.toContain('default');
   });
 
-  it('allows one lane change at a time', () => {
-    expect(env.guardrails.oneLaneAtATime).toBe(true);
+  it('has the backlog controller measure every running Redis lane, whatever its stage', () => {
+    const fn = Object.values((stacks.scaling as Json).resource?.aws_lambda_function ?? {});
+    expect(fn).toHaveLength(controllerMeasuredLanes(env).length > 0 ? 1 : 0);
   });
 
   it('keeps each stack state under its own S3 key', () => {
-    expect(Object.values(stacks).map((s) => (s as { terraform: { backend: { s3: { key: string } } } }).terraform.backend.s3.key)).toEqual([
-      'propertyfeed/production/networking.tfstate',
-      'propertyfeed/production/parameters.tfstate',
-      'propertyfeed/production/workers.tfstate',
-      'propertyfeed/production/scaling.tfstate',
-    ]);
+    for (const [role, stack] of Object.entries(stacks)) {
+      expect((stack as Json).terraform.backend.s3.key).toBe(`${env.app}/${env.environment}/${role}.tfstate`);
+    }
   });
 });

@@ -1,19 +1,32 @@
 import { join } from 'node:path';
+import { activeLanes, controllerMeasuredLanes } from '@queue-lanes/config';
 import { loadNamedEnvironment, synthesizeToJson } from '@queue-lanes/stacks';
+
+/*
+ * Invariants of whatever environments/staging.yaml says, so adding or changing a
+ * lane changes what is checked, not whether the test passes.
+ */
 
 const env = loadNamedEnvironment(join(__dirname, '..', '..'), 'staging');
 const stacks = synthesizeToJson(env);
+type Json = { resource?: Record<string, Record<string, Record<string, unknown>>>; terraform: { backend: unknown } };
+const resources = (role: keyof typeof stacks, type: string) => Object.values((stacks[role] as Json).resource?.[type] ?? {});
 
 describe('staging', () => {
-  it('runs the production lanes, smaller', () => {
-    expect(env.lanes.map((l) => l.name)).toEqual(['sync', 'image', 'bulk']);
-    expect(env.fleet.maxTasks).toBeLessThan(16);
-    expect(Math.max(...env.lanes.map((l) => l.tasks.max))).toBe(1);
+  it('runs one ECS service per lane past off, within the fleet', () => {
+    const services = resources('workers', 'aws_ecs_service').map((s) => s.name).sort();
+    expect(services).toEqual(activeLanes(env).map((l) => `${env.app}-${l.name}`).sort());
+    for (const lane of env.lanes) expect(lane.tasks.max).toBeLessThanOrEqual(env.fleet.maxTasks);
+  });
+
+  it('has the backlog controller measure every running Redis lane', () => {
+    const fn = resources('scaling', 'aws_lambda_function');
+    expect(fn).toHaveLength(controllerMeasuredLanes(env).length > 0 ? 1 : 0);
   });
 
   it('keeps state locally by default, one file per stack', () => {
-    expect((stacks.workers as { terraform: { backend: unknown } }).terraform.backend).toEqual({
-      local: { path: '../../../terraform.propertyfeed-staging-workers.tfstate' },
-    });
+    for (const [role, stack] of Object.entries(stacks)) {
+      expect((stack as Json).terraform.backend).toEqual({ local: { path: `../../../terraform.${env.app}-${env.environment}-${role}.tfstate` } });
+    }
   });
 });
