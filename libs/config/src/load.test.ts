@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadEnvironment, parseEnvironment, redisHost } from './index';
+import { AWS_REGIONS } from './schema';
 
 const FILE = 'environments/staging.yaml';
 
@@ -151,6 +152,35 @@ describe('file-level errors', () => {
     ]);
   });
 
+  it('refuses a region AWS does not have, suggesting the nearest one', () => {
+    expect(problems(envYaml('', { region: 'region: eu-wset-2' }))[0]).toMatch(/^environments\/staging\.yaml:3:9 region: "eu-wset-2" is not valid \(did you mean "eu-west-2"\?\); expected one of: af-south-1, /);
+    expect(problems(envYaml('', { region: 'region: xx-fake-9' }))[0]).toMatch(/region: "xx-fake-9" is not valid; expected one of: /);
+  });
+
+  it('refuses image references a registry would not take', () => {
+    const image = (i: string) => problems(envYaml('', { image: `image: ${i}` }));
+    expect(image('{ repository: "not a repository" }')).toEqual([
+      'environments/staging.yaml:10:22 image.repository: "not a repository" must be an image repository (no tag), like 111111111111.dkr.ecr.eu-west-2.amazonaws.com/propertyfeed',
+    ]);
+    expect(image('{ repository: app, tag: "v1 ; rm -rf /" }')).toEqual([
+      'environments/staging.yaml:10:32 image.tag: "v1 ; rm -rf /" must be an image tag (letters, digits, _ . -, at most 128) or a sha256: digest',
+    ]);
+    expect(image(`{ repository: app, tag: "${'a'.repeat(129)}" }`)[0]).toContain('image.tag:');
+    expect(() => parseEnvironment(envYaml('', { image: `image: { repository: 1.dkr.ecr.eu-west-2.amazonaws.com/app, tag: "sha256:${'a'.repeat(64)}" }` }), FILE)).not.toThrow();
+  });
+
+  it('refuses S3 bucket names S3 would reject', () => {
+    const state = (bucket: string) => problems(envYaml('', { state: `state: { backend: s3, bucket: "${bucket}" }` }));
+    expect(state('Bad Bucket!!')).toEqual([
+      'environments/staging.yaml:15:31 state.bucket: "Bad Bucket!!" must be an S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens, like acme-terraform-state',
+    ]);
+    for (const bucket of ['a..b', '192.168.1.1', 'xn--bucket', 'bucket-s3alias']) {
+      expect(state(bucket)).toEqual([
+        `environments/staging.yaml:15:31 state.bucket: must be a name S3 allows: no two dots in a row, not an IP address, none of the reserved prefixes (xn--, sthree-) and suffixes (-s3alias, --ol-s3)`,
+      ]);
+    }
+  });
+
   it('rejects an empty file', () => {
     expect(problems('')).toEqual([
       'environments/staging.yaml:1:1 the file is empty; expected a mapping with app, environment, region, allowedAccountIds, network, image, fleet and lanes',
@@ -185,7 +215,7 @@ describe('file-level errors', () => {
       region: 'region: moon-1',
     });
     expect(problems(text)).toEqual([
-      'environments/staging.yaml:3:9 region: "moon-1" must be an AWS region like eu-west-2',
+      `environments/staging.yaml:3:9 region: "moon-1" is not valid; expected one of: ${AWS_REGIONS.join(', ')}`,
       'environments/staging.yaml:18:12 lanes.image.stage: "scalng" is not valid (did you mean "scaling"?); expected one of: off, baseline, scaling, owned',
       'environments/staging.yaml:19:10 lanes.image.cpu: 300 is not valid; expected one of: 256, 512, 1024, 2048, 4096, 8192, 16384',
     ]);

@@ -55,9 +55,28 @@ const subnetId = z
 const prefixListId = z
   .string()
   .regex(/^pl-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a prefix-list id like pl-0123456789abcdef0');
-const awsRegion = z
+/** The AWS regions (commercial, GovCloud and China) as of 2026; a new one is a line here. */
+export const AWS_REGIONS = [
+  'af-south-1', 'ap-east-1', 'ap-east-2', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-south-2',
+  'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7',
+  'ca-central-1', 'ca-west-1', 'cn-north-1', 'cn-northwest-1', 'eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1',
+  'eu-south-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'il-central-1', 'me-central-1', 'me-south-1', 'mx-central-1',
+  'sa-east-1', 'us-east-1', 'us-east-2', 'us-gov-east-1', 'us-gov-west-1', 'us-west-1', 'us-west-2',
+] as const;
+const awsRegion = z.enum(AWS_REGIONS);
+/**
+ * S3's bucket naming rules: 3-63 characters of lower-case letters, digits, dots
+ * and hyphens, starting and ending with a letter or digit, no two dots in a row,
+ * not an IP address, none of the prefixes and suffixes S3 reserves.
+ */
+const BUCKET_SHAPE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const s3BucketName = z
   .string()
-  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region like eu-west-2');
+  .regex(BUCKET_SHAPE, 'must be an S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens, like acme-terraform-state')
+  // Only names of the right shape get here a second message, so a name gets one.
+  .refine((b) => !BUCKET_SHAPE.test(b) || (!b.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(b) && !/^(xn--|sthree-|amzn-s3-demo-)/.test(b) && !/(-s3alias|--ol-s3|\.mrap|--x-s3)$/.test(b)), {
+    message: 'must be a name S3 allows: no two dots in a row, not an IP address, none of the reserved prefixes (xn--, sthree-) and suffixes (-s3alias, --ol-s3)',
+  });
 const envVarName = z
   .string()
   .regex(
@@ -88,7 +107,7 @@ const localState = z
 const s3State = z
   .object({
     backend: z.literal('s3'),
-    bucket: z.string().min(3).max(63),
+    bucket: s3BucketName,
     region: awsRegion.optional().meta({ description: 'Bucket region; defaults to the environment region.' }),
     keyPrefix: z
       .string()
@@ -399,9 +418,7 @@ const schedulerSchema = z
 
 const storageSchema = z
   .object({
-    bucket: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name like acme-media-production'),
+    bucket: s3BucketName,
     prefix: z
       .string()
       .regex(/^([A-Za-z0-9_.-]+\/)*$/, 'must be empty (the whole bucket) or a key prefix ending in "/", like jobs/')
@@ -495,8 +512,19 @@ export const environmentSchema = z
     network: networkSchema,
     image: z
       .object({
-        repository: z.string().min(1),
-        tag: z.string().min(1).default('latest'),
+        repository: z
+          .string()
+          .max(255)
+          .regex(
+            /^([a-z0-9.-]+(:\d+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/,
+            'must be an image repository (no tag), like 111111111111.dkr.ecr.eu-west-2.amazonaws.com/propertyfeed',
+          )
+          .meta({ description: 'The image repository, without tag: an ECR repository URI or another registry path.' }),
+        tag: z
+          .string()
+          .regex(/^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[a-f0-9]{64})$/, 'must be an image tag (letters, digits, _ . -, at most 128) or a sha256: digest')
+          .default('latest')
+          .meta({ description: 'The image tag, or a sha256: digest to pin the exact image.' }),
       })
       .strict()
       .meta({ description: 'One image for every role; the role is the container command.' }),
