@@ -181,6 +181,20 @@ describe('file-level errors', () => {
     }
   });
 
+  it('refuses secret-looking names as plain parameters, uids past 65535 and a base on two capacity providers', () => {
+    expect(problems(envYaml('', { parameters: 'parameters: { plain: { MAIL_PASSWORD: x, AWS_SECRET_ACCESS_KEY: y, AWS_ACCESS_KEY_ID: z } }' }))).toEqual([
+      'environments/staging.yaml:14:39 parameters.plain.MAIL_PASSWORD: looks like a secret (its name says PASSWORD), and plain parameters are String parameters anyone who reads the environment can see; list MAIL_PASSWORD under parameters.secure and set its value out of band',
+      'environments/staging.yaml:14:65 parameters.plain.AWS_SECRET_ACCESS_KEY: looks like a secret (its name says SECRET), and plain parameters are String parameters anyone who reads the environment can see; list AWS_SECRET_ACCESS_KEY under parameters.secure and set its value out of band',
+    ]);
+    expect(problems(envYaml('', { runtime: 'runtime: { user: "65536:1000" }' }))).toEqual([
+      'environments/staging.yaml:15:18 runtime.user: "65536:1000" has an id above 65535, which container images and Fargate do not map; use an id from 1 to 65535',
+    ]);
+    const lane = '  image:\n    queues: [image]\n    capacity: [{ provider: FARGATE, base: 1 }, { provider: FARGATE_SPOT, base: 2 }]\n';
+    expect(problems(envYaml(lane))).toEqual([
+      'environments/staging.yaml:18:80 lanes.image.capacity[1].base: FARGATE and FARGATE_SPOT both set base; ECS allows a base on one capacity provider only, so keep it on one and set the others to 0',
+    ]);
+  });
+
   it('rejects an empty file', () => {
     expect(problems('')).toEqual([
       'environments/staging.yaml:1:1 the file is empty; expected a mapping with app, environment, region, allowedAccountIds, network, image, fleet and lanes',

@@ -119,6 +119,13 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
     if (lane.capacity && !lane.capacity.some((c) => c.weight > 0)) {
       add(at('capacity'), 'at least one capacity provider needs a weight above 0');
     }
+    const based = (lane.capacity ?? []).map((c, i) => ({ c, i })).filter(({ c }) => c.base > 0);
+    if (based.length > 1) {
+      add(
+        at('capacity', based[1].i, 'base'),
+        `${based.map(({ c }) => c.provider).join(' and ')} both set base; ECS allows a base on one capacity provider only, so keep it on one and set the others to 0`,
+      );
+    }
     if (lane.command && lane.command.length === 0) {
       add(at('command'), 'must not be empty');
     }
@@ -162,6 +169,20 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
   if (/^(root|0)(:|$)/.test(env.runtime.user)) {
     add(['runtime', 'user'], `"${env.runtime.user}" is root; the containers must run as a non-root user such as www-data`);
   }
+  const ids = env.runtime.user.split(':').filter((part) => /^\d+$/.test(part));
+  if (ids.some((id) => Number(id) > MAX_CONTAINER_ID)) {
+    add(['runtime', 'user'], `"${env.runtime.user}" has an id above ${MAX_CONTAINER_ID}, which container images and Fargate do not map; use an id from 1 to ${MAX_CONTAINER_ID}`);
+  }
+  for (const name of Object.keys(env.parameters.plain)) {
+    // Named in secure or as the AUTH token, it already has its own error.
+    const covered = env.parameters.secure.includes(name) || env.redis.authParameter === name;
+    if (!covered && SECRET_NAME.test(name) && !NOT_SECRET_NAME.test(name)) {
+      add(
+        ['parameters', 'plain', name],
+        `looks like a secret (its name says ${SECRET_NAME.exec(name)![0]}), and plain parameters are String parameters anyone who reads the environment can see; list ${name} under parameters.secure and set its value out of band`,
+      );
+    }
+  }
 
   const plain = new Set(Object.keys(env.parameters.plain));
   env.parameters.secure.forEach((secret, index) => {
@@ -189,6 +210,14 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
 
   return issues;
 }
+
+/** Highest uid or gid a container user may have: the 16-bit ids images and Fargate map. */
+const MAX_CONTAINER_ID = 65535;
+
+/** Parameter names that hold secrets by Laravel's and AWS's conventions. */
+const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|APP_KEY|DSN)/;
+/** Names that contain those words but are not secrets (a key's id, a setting about tokens). */
+const NOT_SECRET_NAME = /(ACCESS_KEY_ID|_TTL|_LIFETIME|_EXPIRE|_LENGTH|_URL)$/;
 
 /** The only values CloudWatch Logs accepts for a log group's retention, in days. */
 const LOG_RETENTION_DAYS: readonly number[] = [
