@@ -67,6 +67,13 @@ export class MemoryRedis {
     this.set(`${this.key(queue)}:delayed`, true)!.set(reserved, availableAt);
   }
 
+  /** Jobs a worker's pop at `now` would find: ready, due delayed and expired reservations. */
+  waiting(queue: string, now: number): number {
+    const key = this.key(queue);
+    const due = (set: SortedSet | undefined) => [...(set?.values() ?? [])].filter((score) => score <= now).length;
+    return (this.list(key)?.length ?? 0) + due(this.set(`${key}:delayed`)) + (this.retryAfter !== null ? due(this.set(`${key}:reserved`)) : 0);
+  }
+
   /** Whether a worker's pop at `now` would find a job (ready, due delayed, or an expired reservation). */
   runnable(queue: string, now: number): boolean {
     const key = this.key(queue);

@@ -1,5 +1,6 @@
 import { MemoryRedis } from './redis';
 import { fargateStartLatency, foresight, simulate, type SimulationResult } from './simulate';
+import { renderChart } from './chart';
 import { renderTable } from './table';
 import { random, standardWorkloads, workloadLanes, type WorkloadLane } from './workloads';
 
@@ -127,6 +128,17 @@ describe('the controller over the standard mix', () => {
   it('has a task up when a delayed batch comes due (the look-ahead)', () => {
     expect(row('delayed-batch')).toMatchObject({ firstTask: 0, longestZeroWithWork: 0 });
     expect(row('delayed-batch').wait).toEqual({ p50: 118, p95: 308, max: 336 });
+  });
+
+  it('samples each lane once a minute from the first dispatch, and charts backlog, desired and running', () => {
+    const single = results.find((r) => r.workload === 'single-after-idle')!;
+    const timeline = single.timeline.image;
+    expect(timeline[0]).toEqual({ t: 0, backlog: 1, desired: 0, running: 0 });
+    expect(timeline.some((p) => p.running === 1)).toBe(true);
+    const svg = renderChart(single, 'image');
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    const polylines = [...svg.matchAll(/<polyline [^>]*points="([^"]*)"/g)].map((m) => m[1].split(' ').length);
+    expect(polylines).toEqual([timeline.length, timeline.length, timeline.length]);
   });
 
   it('prints the table the notes carry', () => {

@@ -94,6 +94,18 @@ export interface SimulationResult {
   /** The most tasks running or starting at once. */
   readonly peakTasks: number;
   readonly seconds: number;
+  /** Per lane, one sample a minute from the first dispatch: what the chart draws. */
+  readonly timeline: Readonly<Record<string, readonly TimelinePoint[]>>;
+}
+
+/** One lane at one simulated minute. */
+export interface TimelinePoint {
+  /** Seconds since the workload's first dispatch. */
+  readonly t: number;
+  /** Jobs a worker could take now (ready, due delayed, expired reservations) plus those running. */
+  readonly backlog: number;
+  readonly desired: number;
+  readonly running: number;
 }
 
 interface JobState {
@@ -208,6 +220,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const dispatchAt = new Map<number, JobState[]>();
   for (const job of jobs) dispatchAt.set(job.spec.dispatchAt, [...(dispatchAt.get(job.spec.dispatchAt) ?? []), job]);
   const byId = new Map<string, JobState>();
+  const firstDispatch = Math.min(...jobs.map((j) => j.spec.dispatchAt));
+  const timeline = new Map<string, TimelinePoint[]>(lanes.map((l) => [l.name, []]));
   const lastDispatch = Math.max(0, ...jobs.map((j) => j.availableAt));
   const end = Math.max(workload.seconds, lastDispatch) + (options.tailSeconds ?? 4 * 3600);
   const lastWake = new Map<string, number>();
@@ -255,6 +269,14 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       atFloor &&= billed <= lane.min;
     }
     peak = Math.max(peak, billedNow);
+    if (t >= firstDispatch && (t - firstDispatch) % 60 === 0) {
+      for (const lane of lanes) {
+        const running = tasks.get(lane.name)!.filter((task) => task.runningAt <= t && (task.stopAt === undefined || task.stopAt > t)).length;
+        const busy = tasks.get(lane.name)!.reduce((sum, task) => sum + task.procs.filter((p) => p.job !== undefined && (task.stopAt === undefined || task.stopAt > t)).length, 0);
+        const waiting = lane.queues.reduce((sum, q) => sum + redis.waiting(q, EPOCH + t), 0);
+        timeline.get(lane.name)!.push({ t: t - firstDispatch, backlog: waiting + busy, desired: ecs.desired.get(service(lane.name)) ?? 0, running });
+      }
+    }
     if (t > lastDispatch && atFloor && jobs.every((j) => j.finished !== undefined)) break;
   }
   await controller.close();
@@ -295,6 +317,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   return {
     workload: workload.name,
     seconds: t,
+    timeline: Object.fromEntries(timeline),
     peakTasks: peak,
     bound: Object.fromEntries(lanes.map((l) => [l.name, foresight(workload.jobs.filter((j) => j.lane === l.name), l, TYPICAL_START_LATENCY)])),
     lanes: lanes.map((lane): LaneResult => {
