@@ -2,6 +2,7 @@
  * Renders a CostEstimate as Markdown: per lane and per service, three
  * scenarios, then every assumption behind the numbers.
  */
+import { logGroupName } from '@queue-lanes/config';
 import { SCENARIOS, SERVICES, type CostEstimate, type LaneEstimate, type PerScenario, type Scenario } from './estimate';
 
 const usd = new Intl.NumberFormat('en-US', {
@@ -102,7 +103,7 @@ export function renderReport(estimate: CostEstimate): string {
     `- CloudWatch custom metrics: ${a.metricsPerControllerLane} per lane the controller measures (Redis, past off) and ${c.metrics} for the controller itself.`,
     `- CloudWatch alarms: ${a.alarmsPerActiveLane} per lane above off, ${a.alarmsPerSqsScaledLane} more per SQS lane App Auto Scaling scales (target tracking), ${c.alarms} for the controller; standard resolution.`,
     `- ${a.dashboards} CloudWatch dashboard per environment.`,
-    `- Log ingestion: ${a.logGbPerTaskMonth} GB per running task per month, ${c.logGbPerMonth} GB a month for the controller. This is a guess: measure \`IncomingBytes\` of the \`/ecs/${env.app}-${env.environment}/*\` log groups and adjust.`,
+    `- Log ingestion: ${a.logGbPerTaskMonth} GB per running task per month, ${c.logGbPerMonth} GB a month for the controller. This is a guess: measure \`IncomingBytes\` of the \`${logGroupName(env, '*')}\` log groups and adjust.`,
     '- Not included: free tiers, log storage and Logs Insights queries, data transfer and NAT, ECR storage, SQS requests, Redis, Aurora, the web hosts, Savings Plans, tax.',
   );
   return `${out.join('\n')}\n`;

@@ -11,6 +11,9 @@ import en from 'zod/v4/locales/en.cjs';
 
 z.config(en());
 
+/** The CloudWatch namespace of the controller's metrics unless its configuration names another. */
+export const DEFAULT_NAMESPACE = 'QueueLanes';
+
 /** The Lambda environment variable that holds the JSON configuration. */
 export const CONTROLLER_CONFIG_ENV = 'CONTROLLER_CONFIG';
 
@@ -130,7 +133,7 @@ export const controllerConfigSchema = z
     /** ECS cluster name (or ARN). */
     cluster: text(),
     /** CloudWatch namespace of every metric. */
-    namespace: z._default(z.string().check(z.minLength(1), z.maxLength(255)), 'QueueLanes'),
+    namespace: z._default(z.string().check(z.minLength(1), z.maxLength(255)), DEFAULT_NAMESPACE),
     /** The Environment dimension of every metric. */
     environment: text(),
     redis: redisSchema,

@@ -10,6 +10,7 @@
 export {
   CONTROLLER_CONFIG_ENV,
   ControllerConfigError,
+  DEFAULT_NAMESPACE,
   MAX_LANES,
   controllerConfigSchema,
   parseControllerConfig,

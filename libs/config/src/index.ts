@@ -3,6 +3,32 @@ export { environmentJsonSchema } from './json-schema';
 export { loadEnvironment, parseEnvironment } from './load';
 export { PRINT_PREFIX_COMMAND, derivedPrefixes } from './laravel';
 export {
+  ECS_EXEC,
+  MAX_ROLE_NAME,
+  SCHEDULER,
+  alarmName,
+  alarmTopicName,
+  clusterName,
+  controllerDeadLetterQueueName,
+  controllerLogGroupName,
+  controllerName,
+  dashboardName,
+  deadLetterQueueName,
+  laneScalingName,
+  logGroupName,
+  logMetricNamespace,
+  parameterPathPrefix,
+  queueName,
+  roleName,
+  scheduleDeadLetterQueueName,
+  scheduleRoleName,
+  serviceName,
+  stackName,
+  stoppedTasksLogGroupName,
+  stoppedTasksRuleName,
+  taskFamily,
+} from './names';
+export {
   activeLanes,
   controllerMeasuredLanes,
   isScaled,

@@ -1,4 +1,5 @@
 import { FILE_LOG_CHANNELS, PRINT_PREFIX_COMMAND, derivedPrefixes } from './laravel';
+import { ECS_EXEC, MAX_ROLE_NAME, SCHEDULER, clusterName, logGroupName, roleName, serviceName } from './names';
 import { laneSizing, redisHost, redisKeyPrefix, reservedTaskParts } from './resolve';
 import type { EnvironmentFile } from './schema';
 import { FARGATE_MEMORY } from './schema';
@@ -227,8 +228,8 @@ const LOG_RETENTION_DAYS: readonly number[] = [
 /** Names a lane cannot take, because a lane's service or log group would collide with these. */
 function reservedLaneNames(env: EnvironmentFile): Map<string, string> {
   return new Map([
-    ['scheduler', `the scheduler service ${env.app}-scheduler and its log group`],
-    ['ecs-exec', `the ECS Exec session log group /ecs/${env.app}-${env.environment}/ecs-exec`],
+    [SCHEDULER, `the scheduler service ${serviceName(env, SCHEDULER)} and its log group`],
+    [ECS_EXEC, `the ECS Exec session log group ${logGroupName(env, ECS_EXEC)}`],
   ]);
 }
 
@@ -239,15 +240,15 @@ function reservedLaneNames(env: EnvironmentFile): Map<string, string> {
  */
 function checkAwsNames(env: EnvironmentFile, add: AddIssue): void {
   if (/^sg-/i.test(env.app)) {
-    add(['app'], `"${env.app}" would name the security groups ${env.app}-${env.environment}-workers…, and EC2 reserves names starting with "sg-" for group ids; choose another app name`);
+    add(['app'], `"${env.app}" would name the security groups ${clusterName(env)}-workers…, and EC2 reserves names starting with "sg-" for group ids; choose another app name`);
   }
   if (/^(aws|ssm)/i.test(env.app)) {
     add(['app'], `"${env.app}" would put the parameters under /${env.app}/, and SSM reserves names beginning with "aws" or "ssm"; choose another app name`);
   }
   for (const name of Object.keys(env.lanes)) {
-    const role = `${env.app}-${env.environment}-${name}-execution`;
-    if (role.length > 64) {
-      add(['lanes', name], `the lane's IAM role ${role} would be ${role.length} characters and IAM allows 64; shorten the lane, app or environment name`);
+    const role = roleName(env, name, 'execution');
+    if (role.length > MAX_ROLE_NAME) {
+      add(['lanes', name], `the lane's IAM role ${role} would be ${role.length} characters and IAM allows ${MAX_ROLE_NAME}; shorten the lane, app or environment name`);
     }
   }
   const { redis, aurora, httpsEgress } = env.network;

@@ -1,4 +1,4 @@
-import type { EnvironmentConfig } from '@queue-lanes/config';
+import { clusterName, type EnvironmentConfig } from '@queue-lanes/config';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
@@ -67,7 +67,7 @@ export const HTTPS_PORT = 443;
 /** The networking construct's props for one environment, as compose builds them. */
 export function workerNetworkProps(env: EnvironmentConfig): WorkerNetworkProps {
   return {
-    namePrefix: `${env.app}-${env.environment}`,
+    namePrefix: clusterName(env),
     vpcId: env.network.vpcId,
     redis: env.network.redis,
     aurora: env.network.aurora,

@@ -8,7 +8,7 @@ import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { Construct } from 'constructs';
-import { alarmTopicName } from './naming';
+import { alarmTopicName } from '@queue-lanes/config';
 
 export interface AlarmTopicProps {
   /** The environment: its name, accounts and `alarms.subscriptions`. */

@@ -1,5 +1,6 @@
 import type { EnvironmentConfig, LaneConfig } from '@queue-lanes/config';
-import { DIMENSION, METRIC, alarmTopicName } from './naming';
+import { DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
+import { alarmTopicName } from '@queue-lanes/config';
 import { CONNECTION_ERROR_MINUTES, type AlarmThresholds } from './thresholds';
 
 /*

@@ -29,18 +29,7 @@ export {
   matchesFilterPattern,
   regexPattern,
 } from './filter-patterns';
-export {
-  DEFAULT_NAMESPACE,
-  alarmName,
-  alarmTopicName,
-  controllerFunctionName,
-  dashboardName,
-  deadLetterQueueName,
-  laneQueueName,
-  logMetricNamespace,
-  stoppedTasksLogGroupName,
-  stoppedTasksRuleName,
-} from './naming';
+export { DEFAULT_NAMESPACE } from '@queue-lanes/backlog-controller';
 export {
   CONTROLLER_FAILING_MINUTES,
   CONTROLLER_SILENT_MINUTES,

@@ -1,5 +1,18 @@
-import { activeLanes, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
-import { clusterName, logGroupName, serviceName } from '@queue-lanes/worker-service';
+import {
+  activeLanes,
+  alarmName,
+  clusterName,
+  dashboardName,
+  deadLetterQueueName,
+  logGroupName,
+  logMetricNamespace,
+  queueName,
+  serviceName,
+  stoppedTasksLogGroupName,
+  stoppedTasksRuleName,
+  type EnvironmentConfig,
+  type LaneConfig,
+} from '@queue-lanes/config';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
@@ -17,18 +30,7 @@ import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
 import { LOG_METRIC, dashboardBody, type DashboardBody, type DashboardLane } from './dashboard';
 import { AURORA_ERROR_PATTERN, FAILED_JOB_PATTERN, FINISHED_JOB_PATTERN, REDIS_ERROR_PATTERN, jsonEquals } from './filter-patterns';
-import {
-  DEFAULT_NAMESPACE,
-  DIMENSION,
-  METRIC,
-  alarmName,
-  dashboardName,
-  deadLetterQueueName,
-  laneQueueName,
-  logMetricNamespace,
-  stoppedTasksLogGroupName,
-  stoppedTasksRuleName,
-} from './naming';
+import { DEFAULT_NAMESPACE, DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
 import {
   CONNECTION_ERROR_MINUTES,
   FAILED_JOB_MINUTES,
@@ -307,7 +309,7 @@ export class Observability extends Construct {
       let sqsQueues: readonly string[] | undefined;
       const behind = 'if redis-errors or aurora-errors also fire, fix connectivity before adding workers';
       if (lane.broker === 'sqs') {
-        sqsQueues = props.sqsQueueNames?.[lane.name] ?? [laneQueueName(env, lane.name)];
+        sqsQueues = props.sqsQueueNames?.[lane.name] ?? [queueName(env, lane.name)];
         deadLetterQueue = props.deadLetterQueueNames?.[lane.name] ?? deadLetterQueueName(env, lane.name);
         const queueMetric = (id: string, metricName: string, queue: string): CloudwatchMetricAlarmMetricQuery => ({
           id,

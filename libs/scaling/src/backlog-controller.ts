@@ -1,4 +1,3 @@
-import type { EnvironmentConfig } from '@queue-lanes/config';
 import { CONTROLLER_CONFIG_ENV, type ControllerConfig } from '@queue-lanes/backlog-controller';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
@@ -20,7 +19,8 @@ import {
   controllerName,
   scheduleDeadLetterQueueName,
   scheduleRoleName,
-} from './naming';
+  type EnvironmentConfig,
+} from '@queue-lanes/config';
 
 export interface BacklogControllerProps {
   /** The validated environment: lanes, fleet cap, redis, controller and logs settings. */

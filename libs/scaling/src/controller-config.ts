@@ -1,7 +1,14 @@
-import { controllerMeasuredLanes, redisHost, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
-import { parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from '@queue-lanes/backlog-controller';
-import { DEFAULT_NAMESPACE, LOG_METRIC, logMetricNamespace } from '@queue-lanes/observability';
-import { clusterName, serviceName } from '@queue-lanes/worker-service';
+import {
+  clusterName,
+  controllerMeasuredLanes,
+  logMetricNamespace,
+  redisHost,
+  serviceName,
+  type EnvironmentConfig,
+  type LaneConfig,
+} from '@queue-lanes/config';
+import { DEFAULT_NAMESPACE, parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from '@queue-lanes/backlog-controller';
+import { LOG_METRIC } from '@queue-lanes/observability';
 
 /*
  * The backlog controller's CONTROLLER_CONFIG, derived from the environment file

@@ -25,14 +25,6 @@ export {
   type ControllerConfigOptions,
 } from './controller-config';
 export type { PolicyDocument, PolicyStatement } from '@queue-lanes/iam-policy';
-export {
-  controllerDeadLetterQueueName,
-  controllerLogGroupName,
-  controllerName,
-  laneScalingName,
-  scheduleDeadLetterQueueName,
-  scheduleRoleName,
-} from './naming';
 export { ECS_SCALING, IDLE_BACKLOG_PER_TASK, SqsLaneScaling, type SqsLaneScalingProps } from './sqs-lane-scaling';
 export { WorkerScaling, type WorkerScalingProps } from './worker-scaling';
 export { deterministicZip, type ZipEntry } from './zip';

@@ -1,12 +1,19 @@
-import { isScaled, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
-import { clusterName, deadLetterQueueName, queueName, serviceName } from '@queue-lanes/worker-service';
+import {
+  clusterName,
+  deadLetterQueueName,
+  isScaled,
+  laneScalingName,
+  queueName,
+  serviceName,
+  type EnvironmentConfig,
+  type LaneConfig,
+} from '@queue-lanes/config';
 import { AppautoscalingPolicy } from '@cdktf/provider-aws/lib/appautoscaling-policy';
 import { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target';
 import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmMetricQuery } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueueRedriveAllowPolicy } from '@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy';
 import { Construct } from 'constructs';
-import { laneScalingName } from './naming';
 
 export interface SqsLaneScalingProps {
   /** The validated environment (names, region). */

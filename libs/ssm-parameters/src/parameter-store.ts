@@ -1,4 +1,4 @@
-import type { EnvironmentConfig, Stage } from '@queue-lanes/config';
+import { parameterPathPrefix, type EnvironmentConfig, type Stage } from '@queue-lanes/config';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
@@ -146,7 +146,7 @@ export class ParameterStore extends Construct {
     const lanes = props.lanes ?? [];
     const deletionWindow = props.keyDeletionWindowInDays ?? DEFAULT_KEY_DELETION_WINDOW_DAYS;
     const label = `${props.app} ${props.environment}`;
-    this.pathPrefix = `/${props.app}/${props.environment}`;
+    this.pathPrefix = parameterPathPrefix(props);
 
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
     const partitionData = new DataAwsPartition(this, 'partition');
@@ -295,7 +295,7 @@ function escapeTemplate(value: string): string {
 /** Problems the config schema does not catch, because they need the derived SSM names. */
 function validate(props: ParameterStoreProps): void {
   const problems: string[] = [];
-  const prefix = `/${props.app}/${props.environment}`;
+  const prefix = parameterPathPrefix(props);
   if (/^(aws|ssm)/i.test(props.app)) {
     problems.push(
       `app "${props.app}" would put the parameters under /${props.app}/, but SSM parameter names must not begin with "aws" or "ssm"`,

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { EnvironmentConfig } from '@queue-lanes/config';
+import { stackName, type EnvironmentConfig } from '@queue-lanes/config';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
@@ -16,11 +16,6 @@ export interface EnvironmentStackProps {
   readonly env: EnvironmentConfig;
   /** Which of the environment's stacks this is; part of its name and state key. */
   readonly role: StackRole;
-}
-
-/** `<app>-<env>-<role>`: the stack's name, folder under cdktf.out/stacks and state name. */
-export function stackName(env: Pick<EnvironmentConfig, 'app' | 'environment'>, role: StackRole): string {
-  return `${env.app}-${env.environment}-${role}`;
 }
 
 /** Tags every resource carries (the `lane` tag is added by the lane's own constructs). */

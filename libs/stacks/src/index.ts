@@ -4,7 +4,6 @@ export {
   EnvironmentStack,
   STACK_ROLES,
   baseTags,
-  stackName,
   type EnvironmentStackProps,
   type StackRole,
 } from './environment-stack';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { EnvironmentConfig } from '@queue-lanes/config';
 import { App } from 'cdktf';
 import { composeEnvironment } from './compose';
-import { STACK_ROLES, stackName, type StackRole } from './environment-stack';
+import { stackName } from '@queue-lanes/config';
+import { STACK_ROLES, type StackRole } from './environment-stack';
 
 /** Parsed cdk.tf.json of each stack of one environment. */
 export type SynthesizedEnvironment = Record<StackRole, Record<string, unknown>>;

@@ -7,7 +7,6 @@ export {
 } from './command';
 export { ECS_EXEC_DIRECTORIES, INIT_CONTAINER, RUNTIME_DIRECTORIES, type RuntimeVolume } from './container';
 export { LaneService, type LaneServiceProps } from './lane-service';
-export { clusterName, deadLetterQueueName, logGroupName, queueName, roleName, serviceName, taskFamily } from './naming';
 export { SCHEDULER_CONTAINER, SchedulerService, type SchedulerServiceProps } from './scheduler-service';
 export { WorkerService, type WorkerServiceProps } from './worker-service';
 export type { WorkloadContext } from './workload';

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_WORKER_COMMAND, renderCommand } from './command';
 import type { RuntimeVolume } from './container';
 import { serviceEndpoint, type PolicyStatement } from '@queue-lanes/iam-policy';
-import { serviceName } from './naming';
+import { serviceName } from '@queue-lanes/config';
 import {
   clusterTaskArns,
   createWorkload,

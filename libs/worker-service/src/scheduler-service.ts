@@ -5,7 +5,7 @@ import type { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import type { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Construct } from 'constructs';
 import { SCHEDULER_COMMAND } from './command';
-import { SCHEDULER, serviceName } from './naming';
+import { SCHEDULER, serviceName } from '@queue-lanes/config';
 import { WORKLOAD_DEFAULTS, createWorkload, validateContext, validateSpec, type WorkloadContext, type WorkloadSpec } from './workload';
 
 /** The scheduler container's name. */

@@ -4,7 +4,7 @@ import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
 import { EcsClusterCapacityProviders } from '@cdktf/provider-aws/lib/ecs-cluster-capacity-providers';
 import { Construct } from 'constructs';
 import { LaneService } from './lane-service';
-import { ECS_EXEC, clusterName, logGroupName } from './naming';
+import { ECS_EXEC, clusterName, logGroupName } from '@queue-lanes/config';
 import { SchedulerService } from './scheduler-service';
 import { validateContext, type WorkloadContext } from './workload';
 
