@@ -70,6 +70,7 @@ function envText(name: string, lanes: Lanes, extra: Record<string, unknown> = {}
     lanes,
     // After the lanes, so the positions the tests assert stay put.
     redis: { host: 'queues.cache.internal', keyPrefix: 'propertyfeed_database_', retryAfter: 180 },
+    alarms: { subscriptions: [{ protocol: 'email', endpoint: 'oncall@example.com' }] },
     ...extra,
   });
 }

@@ -195,6 +195,14 @@ describe('file-level errors', () => {
     ]);
   });
 
+  it('needs someone subscribed to the alarms where one lane changes at a time', () => {
+    expect(problems(envYaml('', { guardrails: 'guardrails: { maxTasksBeforeOwned: 2, oneLaneAtATime: true }' }))).toEqual([
+      'environments/staging.yaml:12:55 alarms.subscriptions: lists no one, while guardrails.oneLaneAtATime marks this an environment people are paged for: every alarm would notify an SNS topic nobody reads; subscribe the on-call (protocol email, https, sqs or lambda)',
+    ]);
+    const subscribed = { guardrails: 'guardrails: { oneLaneAtATime: true }', alarms: 'alarms: { subscriptions: [{ protocol: email, endpoint: oncall@example.com }] }' };
+    expect(() => parseEnvironment(envYaml('', subscribed), FILE)).not.toThrow();
+  });
+
   it('rejects an empty file', () => {
     expect(problems('')).toEqual([
       'environments/staging.yaml:1:1 the file is empty; expected a mapping with app, environment, region, allowedAccountIds, network, image, fleet and lanes',

@@ -199,6 +199,13 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
   });
 
   const subscriptions = env.alarms.subscriptions;
+  if (env.guardrails.oneLaneAtATime && subscriptions.length === 0) {
+    add(
+      ['alarms', 'subscriptions'],
+      'lists no one, while guardrails.oneLaneAtATime marks this an environment people are paged for: every alarm would notify an SNS topic nobody reads; subscribe the on-call (protocol email, https, sqs or lambda)',
+      ['guardrails', 'oneLaneAtATime'],
+    );
+  }
   subscriptions.forEach((s, index) => {
     const first = subscriptions.findIndex((o) => o.protocol === s.protocol && o.endpoint === s.endpoint);
     if (first !== index) {
