@@ -195,6 +195,15 @@ describe('file-level errors', () => {
     ]);
   });
 
+  it('hands a paused lane to the operator, and refuses pausing a lane that is off', () => {
+    const env = parseEnvironment(envYaml('  image:\n    queues: [image]\n    stage: scaling\n    paused: true\n'), FILE);
+    expect(env.lanes[0]).toMatchObject({ sizedBy: 'operator', controllerMeasured: true });
+    expect(env.reservedTasks).toBe(1);
+    expect(problems(envYaml('  image:\n    queues: [image]\n    paused: true\n'))).toEqual([
+      'environments/staging.yaml:18:13 lanes.image.paused: a lane at stage off runs no tasks, so there is nothing to pause; remove paused or move the lane to baseline',
+    ]);
+  });
+
   it('needs someone subscribed to the alarms where one lane changes at a time', () => {
     expect(problems(envYaml('', { guardrails: 'guardrails: { maxTasksBeforeOwned: 2, oneLaneAtATime: true }' }))).toEqual([
       'environments/staging.yaml:12:55 alarms.subscriptions: lists no one, while guardrails.oneLaneAtATime marks this an environment people are paged for: every alarm would notify an SNS topic nobody reads; subscribe the on-call (protocol email, https, sqs or lambda)',

@@ -127,6 +127,9 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
         `${based.map(({ c }) => c.provider).join(' and ')} both set base; ECS allows a base on one capacity provider only, so keep it on one and set the others to 0`,
       );
     }
+    if (lane.paused && lane.stage === 'off') {
+      add(at('paused'), 'a lane at stage off runs no tasks, so there is nothing to pause; remove paused or move the lane to baseline');
+    }
     if (lane.command && lane.command.length === 0) {
       add(at('command'), 'must not be empty');
     }

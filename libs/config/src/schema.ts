@@ -262,6 +262,13 @@ export const laneSchema = z
       .meta({ description: 'Laravel queue connection; defaults to the broker name.' }),
     queues: z.array(queueName).min(1).meta({ description: 'Laravel queues in priority order.' }),
     stage: z.enum(STAGES).default('off'),
+    paused: z
+      .boolean()
+      .default(false)
+      .meta({
+        description:
+          "Only an operator changes the lane's task count: the backlog controller and App Auto Scaling leave it alone and Terraform ignores desired_count, so `aws ecs update-service --desired-count N` sticks. For an incident; set it back to false to hand the lane back.",
+      }),
     tasks: tasksSchema.default(tasksSchema.parse({})),
     cpu: z
       .literal(FARGATE_CPUS)

@@ -371,7 +371,9 @@ export class Observability extends Construct {
           alarmDescription: `${lane.name}: backlog (ready + reserved + due delayed jobs) above ${t.backlog} for ${t.backlogMinutes} min. Check first: desired vs running tasks on ${dash}: ${
             lane.sizedBy === 'controller'
               ? `desired at tasks.max (${lane.tasks.max}): the lane is saturated, raise tasks.max; desired below it: the controller holds it back (fleet.maxTasks, or see controller-failing)`
-              : `the lane runs a fixed ${lane.tasks.baseline} at stage baseline and the host consumers still take its jobs: check they run, or raise tasks.baseline`
+              : lane.sizedBy === 'operator'
+                ? 'the lane is paused, so only an operator changes its count: raise it with aws ecs update-service --desired-count, or unpause the lane'
+                : `the lane runs a fixed ${lane.tasks.baseline} at stage baseline and the host consumers still take its jobs: check they run, or raise tasks.baseline`
           }; running below desired: tasks fail to start (see restarts); ${behind}.`,
           namespace,
           metricName: METRIC.backlog,

@@ -1,7 +1,6 @@
 import {
   clusterName,
   deadLetterQueueName,
-  isScaled,
   laneScalingName,
   queueName,
   serviceName,
@@ -89,7 +88,7 @@ export class SqsLaneScaling extends Construct {
     if (lane.broker !== 'sqs' || !lane.sqs) {
       throw new Error(`lanes.${lane.name}: broker is ${lane.broker}; SqsLaneScaling is for broker sqs`);
     }
-    const scaled = isScaled(lane);
+    const scaled = lane.sizedBy === 'app-autoscaling';
     if (scaled && props.scalableResourceId === undefined) {
       throw new Error(`lanes.${lane.name}: stage ${lane.stage} needs the lane service (scalableResourceId) to scale`);
     }

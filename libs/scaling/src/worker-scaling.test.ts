@@ -86,6 +86,17 @@ describe('stages', () => {
     expect(s.scaling.controller!.statements.find((st) => st.Sid === 'ScaleLaneServices')!.Resource).toHaveLength(1);
   });
 
+  it('paused: the controller measures the lane but never sizes it, and App Auto Scaling leaves it alone', () => {
+    const s = synth(env([redisLane('image', 'scaling', ['paused: true']), sqsLane('feeds', 'owned', ['paused: true', 'tasks: { min: 0, max: 3 }'])].join('\n')));
+    const config = controllerConfig(s.json);
+    expect(config.lanes.map((l) => [l.name, l.sized])).toEqual([['image', false]]);
+    // Both paused lanes count at their maximum against the cap: 2 + 3.
+    expect(config.reservedTasks).toBe(5);
+    expect(s.scaling.controller!.statements.map((st) => st.Sid)).not.toContain('ScaleLaneServices');
+    expect(s.scaling.scalableTargets).toEqual({});
+    expect(resources(s.json, 'aws_appautoscaling_policy')).toEqual([]);
+  });
+
   it('no controller while only SQS lanes scale', () => {
     const s = synth(env(sqsLane('feeds', 'scaling')));
     expect(s.scaling.controller).toBeUndefined();

@@ -90,7 +90,7 @@ export class WorkerScaling extends Construct {
         env,
         lane,
         kmsKeyArn: props.kmsKeyArn,
-        ...(laneService && isScaled(lane)
+        ...(laneService && lane.sizedBy === 'app-autoscaling'
           ? { scalableResourceId: `service/${workerService.cluster.name}/${laneService.service.name}` }
           : {}),
       });

@@ -87,7 +87,8 @@ export class LaneService extends Construct {
       stopTimeout: lane.stopTimeout,
       environment: { ...WORKLOAD_DEFAULTS, APP_ENV: env.environment, LANE: lane.name, LANE_QUEUES: lane.queues.join(',') },
       desiredCount: scaled ? lane.tasks.min : lane.tasks.baseline,
-      ignoreDesiredCount: scaled,
+      // Scaled lanes' counts belong to their scaler, a paused lane's to the operator.
+      ignoreDesiredCount: scaled || lane.sizedBy === 'operator',
       minimumHealthyPercent: lane.deployment.minimumHealthyPercent,
       maximumPercent: lane.deployment.maximumPercent,
       capacity: lane.capacity,

@@ -176,6 +176,11 @@ describe('stages', () => {
     expect(s.lifecycle).toEqual({ ignore_changes: ['desired_count'] });
   });
 
+  it('paused: keeps its count and leaves desired_count to the operator, at any stage', () => {
+    const paused = synth(env('  image:\n    queues: [image]\n    stage: baseline\n    paused: true\n    tasks: { baseline: 2, min: 0, max: 2 }'));
+    expect(service(paused, 'propertyfeed-image')).toMatchObject({ desired_count: 2, lifecycle: { ignore_changes: ['desired_count'] } });
+  });
+
   it('exposes each active lane by name, and none for off', () => {
     Testing.synthScope((scope) => {
       const w = new WorkerService(scope, 'workers', props(env(lanes)));
