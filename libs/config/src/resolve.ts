@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EnvironmentFile, LaneFile, Stage } from './schema';
 import { DEFAULT_OLDEST_MESSAGE_STEPS, STAGES } from './schema';
 
@@ -106,6 +107,12 @@ export interface EnvironmentConfig extends Omit<EnvironmentFile, 'lanes' | 'stat
   /** Tasks counted against fleet.maxTasks that the controller does not size (see {@link reservedTaskParts}). */
   readonly reservedTasks: number;
   /**
+   * A digest of the runtime parameters (plain values, secret names): the workers
+   * carry it in their environment, so a changed value is a new task definition and
+   * the services roll onto it instead of keeping the old value until they restart.
+   */
+  readonly parametersDigest: string;
+  /**
    * The Laravel queue connection's key prefix: redis.keyPrefix, else
    * parameters.plain.REDIS_PREFIX; never derived from APP_NAME. The rules
    * require it while a lane is controllerMeasured.
@@ -125,7 +132,15 @@ export function resolveEnvironment(file: EnvironmentFile, source: string): Envir
   lanes.sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name));
   const reservedTasks = reservedTaskParts(file.lanes).reduce((sum, part) => sum + part.tasks, 0);
   const prefix = redisKeyPrefix(file);
-  return { ...file, source, state: resolveState(file), lanes, reservedTasks, ...(prefix !== undefined ? { redisKeyPrefix: prefix } : {}) };
+  return {
+    ...file,
+    source,
+    state: resolveState(file),
+    lanes,
+    reservedTasks,
+    parametersDigest: parametersDigest(file),
+    ...(prefix !== undefined ? { redisKeyPrefix: prefix } : {}),
+  };
 }
 
 function resolveLane(name: string, lane: LaneFile, index: number): LaneConfig {
@@ -171,6 +186,15 @@ function resolveState(file: EnvironmentFile): ResolvedState {
 export function redisHost(env: Pick<EnvironmentFile, 'redis' | 'parameters'>): string | undefined {
   const plain = env.parameters.plain.REDIS_HOST;
   return env.redis.host ?? (plain === undefined ? undefined : String(plain));
+}
+
+/** The first 16 hex digits of a SHA-256 over the plain values and the secret names, in name order. */
+function parametersDigest(file: Pick<EnvironmentFile, 'parameters'>): string {
+  const plain = Object.keys(file.parameters.plain)
+    .sort()
+    .map((name) => [name, String(file.parameters.plain[name])]);
+  const body = JSON.stringify({ plain, secure: [...file.parameters.secure].sort() });
+  return createHash('sha256').update(body).digest('hex').slice(0, 16);
 }
 
 /** redis.keyPrefix, else the workers' REDIS_PREFIX; undefined when neither is set. */

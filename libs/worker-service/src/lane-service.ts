@@ -15,7 +15,7 @@ import {
   laneQueueArns,
   validateContext,
   validateSpec,
-  WORKLOAD_DEFAULTS,
+  workloadDefaults,
   type WorkloadContext,
   type WorkloadSpec,
 } from './workload';
@@ -85,7 +85,7 @@ export class LaneService extends Construct {
       containerNames: Array.from({ length: lane.workers }, (_, i) => `worker-${i + 1}`),
       command,
       stopTimeout: lane.stopTimeout,
-      environment: { ...WORKLOAD_DEFAULTS, APP_ENV: env.environment, LANE: lane.name, LANE_QUEUES: lane.queues.join(',') },
+      environment: { ...workloadDefaults(env), APP_ENV: env.environment, LANE: lane.name, LANE_QUEUES: lane.queues.join(',') },
       desiredCount: scaled ? lane.tasks.min : lane.tasks.baseline,
       // Scaled lanes' counts belong to their scaler, a paused lane's to the operator.
       ignoreDesiredCount: scaled || lane.sizedBy === 'operator',

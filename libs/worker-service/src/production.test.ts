@@ -64,6 +64,6 @@ describe('environments/production.yaml', () => {
   it('takes APP_ENV from the parameters, as the file sets it there', () => {
     const sync = resources('aws_ecs_task_definition').find((td) => td.family === 'propertyfeed-production-sync')!;
     const worker = (JSON.parse(sync.container_definitions as string) as { name: string; environment: { name: string }[] }[])[1];
-    expect(worker.environment.map((e) => e.name)).toEqual(['LANE', 'LANE_QUEUES', 'LOG_CHANNEL']);
+    expect(worker.environment.map((e) => e.name)).toEqual(['LANE', 'LANE_QUEUES', 'LOG_CHANNEL', 'QUEUE_LANES_PARAMETERS_DIGEST']);
   });
 });

@@ -6,7 +6,7 @@ import type { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Construct } from 'constructs';
 import { SCHEDULER_COMMAND } from './command';
 import { SCHEDULER, serviceName } from '@queue-lanes/config';
-import { WORKLOAD_DEFAULTS, createWorkload, validateContext, validateSpec, type WorkloadContext, type WorkloadSpec } from './workload';
+import { createWorkload, workloadDefaults, validateContext, validateSpec, type WorkloadContext, type WorkloadSpec } from './workload';
 
 /** The scheduler container's name. */
 export const SCHEDULER_CONTAINER = 'scheduler';
@@ -61,7 +61,7 @@ export class SchedulerService extends Construct {
       containerNames: [SCHEDULER_CONTAINER],
       command: SCHEDULER_COMMAND,
       stopTimeout: SCHEDULER_STOP_TIMEOUT,
-      environment: { ...WORKLOAD_DEFAULTS, APP_ENV: env.environment },
+      environment: { ...workloadDefaults(env), APP_ENV: env.environment },
       desiredCount: 1,
       ignoreDesiredCount: false,
       minimumHealthyPercent: 0,

@@ -417,19 +417,28 @@ describe('a lane task definition', () => {
     for (const name of Object.keys(SECRETS)) expect(plainNames).not.toContain(name);
   });
 
-  it('sets the lane, its queues, APP_ENV and a stderr log channel (what the log filters read) as plain environment', () => {
+  it('sets the lane, its queues, APP_ENV, a stderr log channel (what the log filters read) and the parameters digest as plain environment', () => {
     expect(w1.environment).toEqual([
       { name: 'APP_ENV', value: 'staging' },
       { name: 'LANE', value: 'image' },
       { name: 'LANE_QUEUES', value: 'image,thumbnails' },
       { name: 'LOG_CHANNEL', value: 'stderr' },
+      { name: 'QUEUE_LANES_PARAMETERS_DIGEST', value: env(IMAGE_LANE).parametersDigest },
     ]);
+  });
+
+  it('rolls onto a new task definition when a parameter value changes, and only then', () => {
+    const digest = (plain: string) => env(IMAGE_LANE, { parameters: `parameters: { plain: { ${plain} }, secure: [DB_PASSWORD] }` }).parametersDigest;
+    expect(digest('DB_HOST: db-1')).toMatch(/^[0-9a-f]{16}$/);
+    expect(digest('DB_HOST: db-1')).toBe(digest('DB_HOST: db-1'));
+    expect(digest('DB_HOST: db-2')).not.toBe(digest('DB_HOST: db-1'));
+    expect(digest('A: 1, B: 2')).toBe(digest('B: 2, A: 1'));
   });
 
   it('lets an APP_ENV or LOG_CHANNEL parameter replace the container default', () => {
     const secrets = { ...SECRETS, APP_ENV: PARAM('APP_ENV'), LOG_CHANNEL: PARAM('LOG_CHANNEL') };
     const c = worker(synth(env(IMAGE_LANE), { secrets }), family);
-    expect((c.environment as { name: string }[]).map((e) => e.name)).toEqual(['LANE', 'LANE_QUEUES']);
+    expect((c.environment as { name: string }[]).map((e) => e.name)).toEqual(['LANE', 'LANE_QUEUES', 'QUEUE_LANES_PARAMETERS_DIGEST']);
     expect(c.secrets).toContainEqual({ name: 'APP_ENV', valueFrom: PARAM('APP_ENV') });
     expect(c.secrets).toContainEqual({ name: 'LOG_CHANNEL', valueFrom: PARAM('LOG_CHANNEL') });
   });
@@ -675,10 +684,7 @@ describe('the scheduler', () => {
     expect(c.command).toEqual(['php', 'artisan', 'schedule:work']);
     expect(c).toMatchObject({ readonlyRootFilesystem: true, user: 'www-data', stopTimeout: 120, memory: 1024 });
     expect((c.healthCheck as { command: string[] }).command).toEqual(['CMD-SHELL', "grep -qs '[s]chedule:work' /proc/[0-9]*/cmdline"]);
-    expect(c.environment).toEqual([
-      { name: 'APP_ENV', value: 'staging' },
-      { name: 'LOG_CHANNEL', value: 'stderr' },
-    ]);
+    expect((c.environment as { name: string }[]).map((e) => e.name)).toEqual(['APP_ENV', 'LOG_CHANNEL', 'QUEUE_LANES_PARAMETERS_DIGEST']);
   });
 
   it('logs to /ecs/<app>-<env>/scheduler and has its own roles', () => {

@@ -125,6 +125,19 @@ export function validateContext(ctx: Omit<WorkloadContext, 'cluster' | 'capacity
  */
 export const WORKLOAD_DEFAULTS: Readonly<Record<string, string>> = { LOG_CHANNEL: 'stderr' };
 
+/**
+ * Set on every workload: the digest of the runtime parameters (libs/config), so a
+ * changed parameter value makes a new task definition and the services roll onto
+ * it. A secret rotated out of band changes nothing here: roll the services then
+ * (README, "Runtime parameters and secrets").
+ */
+export const PARAMETERS_DIGEST_VARIABLE = 'QUEUE_LANES_PARAMETERS_DIGEST';
+
+/** What every workload's containers get: the defaults and the parameters' digest. */
+export function workloadDefaults(env: Pick<EnvironmentConfig, 'parametersDigest'>): Record<string, string> {
+  return { ...WORKLOAD_DEFAULTS, [PARAMETERS_DIGEST_VARIABLE]: env.parametersDigest };
+}
+
 /** Names the container sets that a parameter may override (a secret of the same name wins). */
 const OVERRIDABLE = new Set(['APP_ENV', ...Object.keys(WORKLOAD_DEFAULTS)]);
 
