@@ -228,6 +228,7 @@ function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets
       stat: 'Maximum',
       metrics: [
         ['ECS/ContainerInsights', 'DesiredTaskCount', ...service, { label: 'desired' }],
+        ['ECS/ContainerInsights', 'PendingTaskCount', ...service, { label: 'pending (starting)' }],
         ['ECS/ContainerInsights', 'RunningTaskCount', ...service, { label: 'running' }],
       ],
       yAxis: { left: { min: 0 } },

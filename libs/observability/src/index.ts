@@ -40,6 +40,7 @@ export {
   type LaneMetricFilters,
   type LaneObservability,
   type ObservabilityProps,
+  type SchedulerAlarms,
 } from './observability';
 export {
   CONNECTION_ERROR_MINUTES,

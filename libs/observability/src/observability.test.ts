@@ -166,11 +166,12 @@ describe('the dashboard', () => {
     expect(ids(graph(two, 'feeds: backlog').properties.metrics)).toEqual([...queue('feeds-high'), ...queue('feeds-low')]);
   });
 
-  it('shows desired vs running tasks, CPU and memory of every lane service', () => {
+  it('shows desired, pending and running tasks, CPU and memory of every lane service', () => {
     for (const lane of ['sync', 'image', 'feeds']) {
       const service = ['ClusterName', 'propertyfeed-staging', 'ServiceName', `propertyfeed-${lane}`];
       expect(ids(graph(body, `${lane}: desired vs running tasks`).properties.metrics)).toEqual([
         ['ECS/ContainerInsights', 'DesiredTaskCount', ...service],
+        ['ECS/ContainerInsights', 'PendingTaskCount', ...service],
         ['ECS/ContainerInsights', 'RunningTaskCount', ...service],
       ]);
       expect(ids(graph(body, `${lane}: CPU and memory, %`).properties.metrics)).toEqual([
@@ -349,6 +350,34 @@ describe('every alarm', () => {
       'propertyfeed-staging-controller-failing',
       'propertyfeed-staging-controller-not-running',
     ].sort());
+  });
+
+  it('watches the scheduler service: not running, and restarts from its stopped-task events', () => {
+    const scheduled = env(LANES, { scheduler: 'scheduler: { onHosts: false, service: { enabled: true } }' });
+    let construct: Observability | undefined;
+    const json = Testing.synthScope((scope) => {
+      construct = new Observability(scope, 'observability', { env: scheduled, kmsKeyArn: KEY, controllerFunctionName: CONTROLLER });
+    });
+    expect(construct!.schedulerAlarms).toBeDefined();
+    expect(alarm(json, 'propertyfeed-staging-scheduler-not-running')).toMatchObject({
+      namespace: 'ECS/ContainerInsights',
+      metric_name: 'RunningTaskCount',
+      dimensions: { ClusterName: 'propertyfeed-staging', ServiceName: 'propertyfeed-scheduler' },
+      comparison_operator: 'LessThanThreshold',
+      threshold: 1,
+      evaluation_periods: 5,
+      treat_missing_data: 'breaching',
+    });
+    expect(alarm(json, 'propertyfeed-staging-scheduler-restarts')).toMatchObject({
+      namespace: 'QueueLanes/propertyfeed-staging/scheduler',
+      metric_name: 'StoppedTasks',
+      threshold: 3,
+      period: 900,
+    });
+    const rule = Object.values(resources(json, 'aws_cloudwatch_event_rule'))[0];
+    expect(JSON.parse(rule.event_pattern as string).detail.group).toContain('service:propertyfeed-scheduler');
+    // Without a scheduler service, none of it.
+    expect(alarmsOf(JSON_STACK).filter((a) => (a.alarm_name as string).includes('-scheduler-'))).toEqual([]);
   });
 
   it('has none for a lane at off', () => {

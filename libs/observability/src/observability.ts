@@ -1,4 +1,5 @@
 import {
+  SCHEDULER,
   activeLanes,
   alarmName,
   clusterName,
@@ -111,6 +112,14 @@ export interface LaneAlarms {
   readonly deadLetters?: CloudwatchMetricAlarm;
 }
 
+/** The scheduler singleton's alarms: it runs one task, which nothing else watches. */
+export interface SchedulerAlarms {
+  /** `<app>-<env>-scheduler-not-running`: no running scheduler task for 5 minutes, so no scheduled job is dispatched. */
+  readonly notRunning: CloudwatchMetricAlarm;
+  /** `<app>-<env>-scheduler-restarts`: its task stopped on its own (crashed, failed to start) more than 3 times in 15 minutes. */
+  readonly restarts: CloudwatchMetricAlarm;
+}
+
 /** A lane's log metric filters, by the metric they publish. */
 export interface LaneMetricFilters {
   /** On the stopped-task event log group: this lane's crashed or failed-to-start tasks (StoppedTasks). */
@@ -179,6 +188,8 @@ export class Observability extends Construct {
   readonly lanes: Readonly<Record<string, LaneObservability>>;
   /** Present with a controller function. */
   readonly controllerAlarms?: ControllerAlarms;
+  /** The scheduler service's alarms; present when scheduler.service.enabled. */
+  readonly schedulerAlarms?: SchedulerAlarms;
   /** Every alarm, lanes in lane order, then the controller's. */
   readonly alarms: readonly CloudwatchMetricAlarm[];
   /** Stopped-task events of the lanes (present when a lane is active). */
@@ -221,7 +232,8 @@ export class Observability extends Construct {
 
     // Crash loops are invisible in queue depth: count the lanes' tasks that stop on their own.
     let eventsLogGroup: CloudwatchLogGroup | undefined;
-    if (lanes.length > 0) {
+    const scheduler = env.scheduler.service.enabled;
+    if (lanes.length > 0 || scheduler) {
       eventsLogGroup = new CloudwatchLogGroup(this, 'stopped-tasks-log-group', {
         name: stoppedTasksLogGroupName(env),
         retentionInDays: env.logs.retentionDays,
@@ -249,7 +261,7 @@ export class Observability extends Construct {
         detail: {
           // The rule sits on this account's and region's default bus, so the name pins the cluster.
           clusterArn: [{ suffix: `:cluster/${cluster}` }],
-          group: lanes.map((l) => `service:${serviceName(env, l.name)}`),
+          group: [...lanes.map((l) => l.name), ...(scheduler ? [SCHEDULER] : [])].map((w) => `service:${serviceName(env, w)}`),
           lastStatus: ['STOPPED'],
           // Scale-in and deployments stop tasks with ServiceSchedulerInitiated, Spot with
           // SpotInterruption, people with UserInitiated: none of those is a crash.
@@ -534,6 +546,10 @@ export class Observability extends Construct {
     }
     this.lanes = laneResults;
 
+    if (scheduler) {
+      this.schedulerAlarms = schedulerAlarms(this, env, namespace, eventsLogGroup!.name, cluster, alarm);
+    }
+
     if (controller) {
       const failing = alarm('controller-failing', {
         alarmName: alarmName(env, 'controller', 'failing'),
@@ -596,6 +612,54 @@ export class Observability extends Construct {
       dashboardBody: JSON.stringify(this.dashboardBody),
     });
   }
+}
+
+/** The scheduler's stopped-task filter and its two alarms. */
+function schedulerAlarms(
+  scope: Construct,
+  env: EnvironmentConfig,
+  namespace: string,
+  eventsLogGroup: string,
+  cluster: string,
+  alarm: (id: string, config: Omit<CloudwatchMetricAlarmConfig, 'alarmActions' | 'okActions' | 'actionsEnabled'>) => CloudwatchMetricAlarm,
+): SchedulerAlarms {
+  const service = serviceName(env, SCHEDULER);
+  const logNamespace = logMetricNamespace(namespace, env, SCHEDULER);
+  new CloudwatchLogMetricFilter(scope, 'scheduler-stopped-tasks-filter', {
+    name: alarmName(env, SCHEDULER, 'stopped-tasks'),
+    logGroupName: eventsLogGroup,
+    pattern: jsonEquals({ '$.detail.group': `service:${service}` }),
+    metricTransformation: { name: LOG_METRIC.stoppedTasks, namespace: logNamespace, value: '1', defaultValue: '0', unit: 'Count' },
+  });
+  const notRunning = alarm('scheduler-not-running', {
+    alarmName: alarmName(env, SCHEDULER, 'not-running'),
+    alarmDescription: `The scheduler service ${service} has run no task for 5 min, so php artisan schedule:work dispatches nothing. Check first: aws ecs describe-services --cluster ${cluster} --services ${service} (events, deployments), then its stopped tasks in ${stoppedTasksLogGroupName(env)}.`,
+    namespace: 'ECS/ContainerInsights',
+    metricName: 'RunningTaskCount',
+    dimensions: { ClusterName: cluster, ServiceName: service },
+    period: 60,
+    statistic: 'Maximum',
+    comparisonOperator: 'LessThanThreshold',
+    threshold: 1,
+    evaluationPeriods: 5,
+    datapointsToAlarm: 5,
+    // Container Insights publishes nothing for a service with no task: no data is not running.
+    treatMissingData: 'breaching',
+  });
+  const restarts = alarm('scheduler-restarts', {
+    alarmName: alarmName(env, SCHEDULER, 'restarts'),
+    alarmDescription: `The scheduler's task stopped on its own more than 3 times in 15 min (crashed or failed to start). Check first: stopCode and stoppedReason of its events in ${stoppedTasksLogGroupName(env)}, then the last lines of ${logGroupName(env, SCHEDULER)}.`,
+    namespace: logNamespace,
+    metricName: LOG_METRIC.stoppedTasks,
+    period: 900,
+    statistic: 'Sum',
+    comparisonOperator: 'GreaterThanThreshold',
+    threshold: 3,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: 'notBreaching',
+  });
+  return { notRunning, restarts };
 }
 
 function validate(
