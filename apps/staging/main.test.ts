@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { activeLanes, controllerMeasuredLanes } from '@queue-lanes/config';
+import { controllerMeasuredLanes } from '@queue-lanes/config';
 import { loadNamedEnvironment, synthesizeToJson } from '@queue-lanes/stacks';
 
 /*
@@ -13,9 +13,12 @@ type Json = { resource?: Record<string, Record<string, Record<string, unknown>>>
 const resources = (role: keyof typeof stacks, type: string) => Object.values((stacks[role] as Json).resource?.[type] ?? {});
 
 describe('staging', () => {
-  it('runs one ECS service per lane past off, within the fleet', () => {
-    const services = resources('workers', 'aws_ecs_service').map((s) => s.name).sort();
-    expect(services).toEqual(activeLanes(env).map((l) => `${env.app}-${l.name}`).sort());
+  it('keeps one ECS service per lane, at 0 tasks while off, within the fleet', () => {
+    const services = resources('workers', 'aws_ecs_service');
+    expect(services.map((s) => s.name).sort()).toEqual(env.lanes.map((l) => `${env.app}-${l.name}`).sort());
+    for (const lane of env.lanes.filter((l) => l.stage === 'off')) {
+      expect(services.find((s) => s.name === `${env.app}-${lane.name}`)).toMatchObject({ desired_count: 0 });
+    }
     for (const lane of env.lanes) expect(lane.tasks.max).toBeLessThanOrEqual(env.fleet.maxTasks);
   });
 

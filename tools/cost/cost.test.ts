@@ -101,7 +101,8 @@ describe('the arithmetic, on a case worked out by hand', () => {
     expect(lane('image').monthly.max).toBeCloseTo(70.08 + 1.0 + 3.0, 10);
     // bulk (baseline, measured by the controller): 5.256 + 0.50 logs + 2.70 metrics + 0.30 alarms = 8.756
     expect(lane('bulk').monthly.max).toBeCloseTo(8.756, 10);
-    expect(lane('feeds').monthly).toEqual({ idle: 0, baseline: 0, max: 0 });
+    // feeds is off: no task, but its 3 alarms are kept (quiet) and billed.
+    expect(lane('feeds').monthly).toEqual({ idle: expect.closeTo(0.3, 10), baseline: expect.closeTo(0.3, 10), max: expect.closeTo(0.3, 10) });
   });
 
   it('prices the backlog controller and the dashboard', () => {
@@ -116,9 +117,9 @@ describe('the arithmetic, on a case worked out by hand', () => {
 
   it('totals the environment', () => {
     expect(estimate.tasks).toEqual({ idle: 1, baseline: 2, max: 3 });
-    expect(estimate.total.idle).toBeCloseTo(3.0 + 8.756 + 1.00626 + 3, 10); // 15.76226
-    expect(estimate.total.baseline).toBeCloseTo(38.54 + 8.756 + 1.00626 + 3, 10); // 51.30226
-    expect(estimate.total.max).toBeCloseTo(74.08 + 8.756 + 1.00626 + 3, 10); // 86.84226
+    expect(estimate.total.idle).toBeCloseTo(3.0 + 8.756 + 0.3 + 1.00626 + 3, 10); // 16.06226
+    expect(estimate.total.baseline).toBeCloseTo(38.54 + 8.756 + 0.3 + 1.00626 + 3, 10); // 51.60226
+    expect(estimate.total.max).toBeCloseTo(74.08 + 8.756 + 0.3 + 1.00626 + 3, 10); // 87.14226
   });
 
   it('renders the numbers as Markdown', () => {
@@ -130,7 +131,7 @@ describe('the arithmetic, on a case worked out by hand', () => {
     expect(markdown).toContain(
       '| bulk | baseline | 0.5 vCPU, 1 GB, x86_64 | Spot | 1 / 1 / 1 | $8.76 | $8.76 | $8.76 |',
     );
-    expect(markdown).toContain('| **total** |  |  |  | **1 / 2 / 3** | **$15.76** | **$51.30** | **$86.84** |');
+    expect(markdown).toContain('| **total** |  |  |  | **1 / 2 / 3** | **$16.06** | **$51.60** | **$87.14** |');
     expect(markdown).toContain('| Fargate Spot | $5.26 | $5.26 | $5.26 |');
     expect(markdown).toContain('Fargate Spot rates are an average snapshot');
     expect(markdown).toContain('Log ingestion: 1 GB per running task per month');
@@ -180,9 +181,10 @@ describe('scenarios', () => {
     ]);
   });
 
-  it('costs nothing but what exists when every lane is off', () => {
+  it('costs only the dashboard and the kept alarms when every lane is off', () => {
     const { config } = env({ feeds: LANES.feeds });
-    expect(estimateCost(config, PRICES).total).toEqual({ idle: 0, baseline: 0, max: 0 });
+    const total = estimateCost(config, PRICES).total;
+    for (const scenario of ['idle', 'baseline', 'max'] as const) expect(total[scenario]).toBeCloseTo(3 + 0.3, 10);
   });
 });
 

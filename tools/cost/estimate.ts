@@ -93,7 +93,7 @@ export interface CostAssumptions {
   /** Custom metrics the controller publishes per lane it manages. */
   readonly metricsPerControllerLane: number;
   /** Alarms per lane that runs on ECS (stage above off). */
-  readonly alarmsPerActiveLane: number;
+  readonly alarmsPerLane: number;
   /** Target-tracking alarms App Auto Scaling creates per SQS lane it scales. */
   readonly alarmsPerSqsScaledLane: number;
   readonly dashboards: number;
@@ -115,7 +115,7 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   },
   // Every controller metric but ControllerErrors is per lane.
   metricsPerControllerLane: Object.values(METRIC).length - 1,
-  alarmsPerActiveLane: 3,
+  alarmsPerLane: 3,
   alarmsPerSqsScaledLane: 2,
   dashboards: 1,
   logGbPerTaskMonth: 1,
@@ -277,11 +277,10 @@ export function estimateCost(
     const controllerManaged = isManaged(lane);
     if (lane.controllerMeasured)
       addLane('CloudWatch metrics', constant(assumptions.metricsPerControllerLane * cw.metricMonth));
-    if (lane.stage !== 'off') {
-      const sqsScaled = lane.broker === 'sqs' && lane.stage !== 'baseline';
-      const alarms = assumptions.alarmsPerActiveLane + (sqsScaled ? assumptions.alarmsPerSqsScaledLane : 0);
-      addLane('CloudWatch alarms', constant(alarms * cw.alarmMonth));
-    }
+    // A lane at off keeps its alarms (quiet), and CloudWatch bills them all the same.
+    const sqsScaled = lane.sizedBy === 'app-autoscaling';
+    const alarms = assumptions.alarmsPerLane + (sqsScaled ? assumptions.alarmsPerSqsScaledLane : 0);
+    addLane('CloudWatch alarms', constant(alarms * cw.alarmMonth));
     return { lane, tasks, capped, controllerManaged, monthly: constant(0) };
   });
 
@@ -314,9 +313,7 @@ export function estimateCost(
     add(owner, 'CloudWatch alarms', constant(c.alarms * cw.alarmMonth));
     add(owner, 'CloudWatch Logs ingestion', constant(c.logGbPerMonth * cw.logIngestionGb));
   }
-  if (env.lanes.some((lane) => lane.stage !== 'off')) {
-    add('environment', 'CloudWatch dashboard', constant(assumptions.dashboards * cw.dashboardMonth));
-  }
+  add('environment', 'CloudWatch dashboard', constant(assumptions.dashboards * cw.dashboardMonth));
 
   const sumOf = (filter: (item: LineItem) => boolean) =>
     perScenario((s) => items.filter(filter).reduce((sum, item) => sum + item.monthly[s], 0));

@@ -101,7 +101,7 @@ export function renderReport(estimate: CostEstimate): string {
     `- ${hours} hours a month; a task costs its vCPU × the vCPU-hour rate plus its memory (GB) × the GB-hour rate, for its architecture and capacity provider. Mixed capacity strategies are split as ECS does: each \`base\` first, the rest by weight.`,
     `- Backlog controller: one Lambda per environment while any Redis lane runs (stage above off), ${c.invocationsPerMinute} invocation a minute of ${c.durationSeconds} s at ${c.memoryMb} MB (${c.architecture}), ${c.putMetricDataPerInvocation} PutMetricData call per invocation.`,
     `- CloudWatch custom metrics: ${a.metricsPerControllerLane} per lane the controller measures (Redis, past off) and ${c.metrics} for the controller itself.`,
-    `- CloudWatch alarms: ${a.alarmsPerActiveLane} per lane above off, ${a.alarmsPerSqsScaledLane} more per SQS lane App Auto Scaling scales (target tracking), ${c.alarms} for the controller; standard resolution.`,
+    `- CloudWatch alarms: ${a.alarmsPerLane} per lane (a lane at off keeps them, quiet), ${a.alarmsPerSqsScaledLane} more per SQS lane App Auto Scaling scales (target tracking), ${c.alarms} for the controller; standard resolution.`,
     `- ${a.dashboards} CloudWatch dashboard per environment.`,
     `- Log ingestion: ${a.logGbPerTaskMonth} GB per running task per month, ${c.logGbPerMonth} GB a month for the controller. This is a guess: measure \`IncomingBytes\` of the \`${logGroupName(env, '*')}\` log groups and adjust.`,
     '- Not included: free tiers, log storage and Logs Insights queries, data transfer and NAT, ECR storage, SQS requests, Redis, Aurora, the web hosts, Savings Plans, tax.',

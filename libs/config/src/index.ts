@@ -29,10 +29,10 @@ export {
   taskFamily,
 } from './names';
 export {
-  activeLanes,
   controllerMeasuredLanes,
   isScaled,
   laneSizing,
+  logGroupRetention,
   redisHost,
   stageIndex,
   type CapacityStrategyItem,

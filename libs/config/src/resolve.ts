@@ -203,14 +203,18 @@ export function redisKeyPrefix(env: Pick<EnvironmentFile, 'redis' | 'parameters'
   return env.redis.keyPrefix ?? (plain === undefined ? undefined : String(plain));
 }
 
+/**
+ * How every log group of an environment keeps its logs: for logs.retentionDays,
+ * and past its own resource (skip_destroy), so removing a lane or destroying a
+ * stack never deletes what a diagnosis needs; CloudWatch expires them.
+ */
+export function logGroupRetention(env: Pick<EnvironmentFile, 'logs'>): { retentionInDays: number; skipDestroy: true } {
+  return { retentionInDays: env.logs.retentionDays, skipDestroy: true };
+}
+
 /** Position of a stage in the rollout order: off 0, baseline 1, scaling 2, owned 3. */
 export function stageIndex(stage: Stage): number {
   return STAGES.indexOf(stage);
-}
-
-/** Lanes that run on ECS (every stage but off). */
-export function activeLanes(env: EnvironmentConfig): LaneConfig[] {
-  return env.lanes.filter((l) => l.stage !== 'off');
 }
 
 /** Whether the lane's task count is driven by scaling rather than fixed. */

@@ -261,7 +261,13 @@ export const laneSchema = z
       .optional()
       .meta({ description: 'Laravel queue connection; defaults to the broker name.' }),
     queues: z.array(queueName).min(1).meta({ description: 'Laravel queues in priority order.' }),
-    stage: z.enum(STAGES).default('off'),
+    stage: z
+      .enum(STAGES)
+      .default('off')
+      .meta({
+        description:
+          'Where the lane is in its rollout, one step forward per change: off (the service kept at 0 tasks with its logs and quiet alarms; the hosts consume the queues), baseline (a fixed tasks.baseline), scaling (tasks.min..tasks.max), owned (ECS alone; the host consumers switched off). Rollback is an earlier stage.',
+      }),
     paused: z
       .boolean()
       .default(false)
@@ -312,7 +318,7 @@ export const laneSchema = z
       .meta({ description: 'Rolling-deployment bounds of the lane service (ECS defaults 100/200).' }),
     alarms: laneAlarmsSchema
       .default(laneAlarmsSchema.parse({}))
-      .meta({ description: "Thresholds of the lane's alarms (a lane at stage off has none)." }),
+      .meta({ description: "Thresholds of the lane's alarms (a lane at stage off keeps them, with their actions disabled)." }),
   })
   .strict();
 

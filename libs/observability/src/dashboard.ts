@@ -85,7 +85,7 @@ export interface DashboardInput {
   /** The controller's namespace. */
   readonly namespace: string;
   readonly clusterName: string;
-  /** Active lanes, in the environment's lane order. */
+  /** Every lane, in the environment's lane order. */
   readonly lanes: readonly DashboardLane[];
   /** The backlog controller; its row is left out without one. */
   readonly controllerFunctionName?: string;
@@ -112,7 +112,7 @@ export function dashboardBody(input: DashboardInput): DashboardBody {
     properties: {
       markdown: [
         `# ${env.app} ${env.environment}: queue lanes`,
-        `One row per lane that runs (stage off has none)${input.controllerFunctionName ? ', then the backlog controller' : ''}. Every alarm notifies the SNS topic ${alarmTopicName(env)}; each alarm's description says what to check first.`,
+        `One row per lane (a lane at stage off runs no task and its alarms are quiet)${input.controllerFunctionName ? ', then the backlog controller' : ''}. Every alarm notifies the SNS topic ${alarmTopicName(env)}; each alarm's description says what to check first.`,
       ].join('\n\n'),
     },
   });
@@ -144,7 +144,12 @@ function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets
   const { env } = input;
   const { lane, thresholds: t } = row;
   const scaled = lane.stage === 'scaling' || lane.stage === 'owned';
-  const tasks = scaled ? `${lane.tasks.min}–${lane.tasks.max} tasks` : `${lane.tasks.baseline} task${lane.tasks.baseline === 1 ? '' : 's'}`;
+  const tasks =
+    lane.stage === 'off'
+      ? '0 tasks, alarms quiet'
+      : scaled
+        ? `${lane.tasks.min}–${lane.tasks.max} tasks`
+        : `${lane.tasks.baseline} task${lane.tasks.baseline === 1 ? '' : 's'}`;
   widgets.push({
     type: 'text',
     x: 0,

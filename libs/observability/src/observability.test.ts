@@ -117,13 +117,13 @@ describe('the dashboard', () => {
     expect(JSON_STACK).toHaveResourceWithProperties(CloudwatchDashboard, { dashboard_name: 'propertyfeed-staging-queue-lanes' });
   });
 
-  it('has a row per active lane, in lane order, and none for a lane at off', () => {
-    const rows = body.widgets
+  it('has a row per lane, in lane order, a lane at off included and marked so', () => {
+    const headers = body.widgets
       .filter((w) => w.type === 'text' && w.properties.markdown.startsWith('## '))
-      .map((w) => (w.properties as { markdown: string }).markdown.split(' ')[1]);
-    expect(rows).toEqual(['sync', 'image', 'feeds', 'backlog']);
-    expect(titles.filter((t) => t.startsWith('quiet'))).toEqual([]);
-    for (const lane of ['sync', 'image', 'feeds']) {
+      .map((w) => (w.properties as { markdown: string }).markdown);
+    expect(headers.map((h) => h.split(' ')[1])).toEqual(['sync', 'image', 'feeds', 'quiet', 'backlog']);
+    expect(headers[3]).toContain('stage off (0 tasks, alarms quiet)');
+    for (const lane of ['sync', 'image', 'feeds', 'quiet']) {
       expect(titles.filter((t) => t.startsWith(`${lane}:`))).toHaveLength(6);
     }
   });
@@ -310,7 +310,9 @@ describe('every alarm', () => {
   it('notifies the topic on ALARM and on OK, and says what to check first', () => {
     expect(all.length).toBeGreaterThan(0);
     for (const a of all) {
-      expect(a).toMatchObject({ actions_enabled: true, alarm_actions: [topic], ok_actions: [topic] });
+      // A lane at off keeps its alarms with the actions switched off (see below).
+      const quiet = (a.alarm_name as string).startsWith('propertyfeed-staging-quiet-');
+      expect(a).toMatchObject({ actions_enabled: !quiet, alarm_actions: [topic], ok_actions: [topic] });
       expect(a.alarm_description).toContain('Check first:');
       expect((a.alarm_description as string).length).toBeLessThanOrEqual(1024);
       expect(['ignore', 'notBreaching', 'breaching']).toContain(a.treat_missing_data);
@@ -319,13 +321,13 @@ describe('every alarm', () => {
 
   it('carries the lane tag where one applies', () => {
     for (const a of all) {
-      const lane = /^propertyfeed-staging-(sync|image|feeds)-/.exec(a.alarm_name as string)?.[1];
+      const lane = /^propertyfeed-staging-(sync|image|feeds|quiet)-/.exec(a.alarm_name as string)?.[1];
       if (lane) expect(a.tags).toEqual({ lane });
       else expect(a.tags).toBeUndefined();
     }
   });
 
-  it('exists per active lane and kind, and for the controller', () => {
+  it('exists per lane and kind, and for the controller', () => {
     let construct: Observability | undefined;
     Testing.synthScope((scope) => {
       construct = new Observability(scope, 'observability', { env: ENV, kmsKeyArn: KEY, controllerFunctionName: CONTROLLER });
@@ -337,6 +339,8 @@ describe('every alarm', () => {
       sync: ['backlog', 'oldestJob', 'keyPrefix', 'restarts', 'redisErrors', 'auroraErrors', 'failedJobs'],
       image: ['backlog', 'oldestJob', 'keyPrefix', 'restarts', 'redisErrors', 'auroraErrors', 'failedJobs'],
       feeds: ['backlog', 'oldestJob', 'restarts', 'redisErrors', 'auroraErrors', 'failedJobs', 'deadLetters'],
+      // Not measured at off, so no backlog alarms; what its tasks logged stays watched.
+      quiet: ['restarts', 'redisErrors', 'auroraErrors', 'failedJobs'],
     });
     expect(Object.keys(construct!.lanes.feeds.metricFilters)).toEqual(['stoppedTasks', 'redisErrors', 'auroraErrors', 'failedJobs', 'finishedJobs']);
     expect(construct!.controllerAlarms).toBeDefined();
@@ -347,6 +351,7 @@ describe('every alarm', () => {
       ...['backlog', 'oldest-job', 'restarts', 'redis-errors', 'aurora-errors', 'failed-jobs', 'dead-letters'].map(
         (k) => `propertyfeed-staging-feeds-${k}`,
       ),
+      ...['restarts', 'redis-errors', 'aurora-errors', 'failed-jobs'].map((k) => `propertyfeed-staging-quiet-${k}`),
       'propertyfeed-staging-controller-failing',
       'propertyfeed-staging-controller-not-running',
     ].sort());
@@ -380,11 +385,15 @@ describe('every alarm', () => {
     expect(alarmsOf(JSON_STACK).filter((a) => (a.alarm_name as string).includes('-scheduler-'))).toEqual([]);
   });
 
-  it('has none for a lane at off', () => {
-    expect(all.filter((a) => (a.alarm_name as string).includes('-quiet-'))).toEqual([]);
-    expect(Object.values(resources(JSON_STACK, 'aws_cloudwatch_log_metric_filter')).filter((f) => (f.name as string).includes('-quiet-'))).toEqual(
-      [],
-    );
+  it('keeps those of a lane at off, with their actions disabled, and its metric filters', () => {
+    const quiet = all.filter((a) => (a.alarm_name as string).includes('-quiet-'));
+    expect(quiet).toHaveLength(4);
+    for (const a of quiet) expect(a.actions_enabled).toBe(false);
+    expect(
+      Object.values(resources(JSON_STACK, 'aws_cloudwatch_log_metric_filter'))
+        .filter((f) => (f.name as string).includes('-quiet-'))
+        .map((f) => f.log_group_name),
+    ).toContain('/ecs/propertyfeed-staging/quiet');
   });
 });
 
@@ -665,7 +674,7 @@ describe('restart counting', () => {
       'detail-type': ['ECS Task State Change'],
       detail: {
         clusterArn: [{ suffix: ':cluster/propertyfeed-staging' }],
-        group: ['service:propertyfeed-sync', 'service:propertyfeed-image', 'service:propertyfeed-feeds'],
+        group: ['service:propertyfeed-sync', 'service:propertyfeed-image', 'service:propertyfeed-feeds', 'service:propertyfeed-quiet'],
         lastStatus: ['STOPPED'],
         stopCode: ['EssentialContainerExited', 'TaskFailedToStart'],
       },
@@ -714,13 +723,15 @@ describe('restart counting', () => {
     });
   });
 
-  it('is left out when no lane runs', () => {
-    const json = synth(env('  quiet:\n    queues: [quiet]\n'));
-    for (const type of ['aws_cloudwatch_event_rule', 'aws_cloudwatch_log_group', 'aws_cloudwatch_metric_alarm', 'aws_cloudwatch_log_metric_filter']) {
-      expect(Object.keys(resources(json, type)).filter((id) => !id.includes('controller'))).toEqual([]);
-    }
+  it('keeps counting the restarts of a lane at off, with nothing notified', () => {
+    const json = synth(env('  quiet:\n    queues: [quiet]\n'), { controllerFunctionName: undefined });
+    expect(JSON.parse(Object.values(resources(json, 'aws_cloudwatch_event_rule'))[0].event_pattern as string).detail.group).toEqual([
+      'service:propertyfeed-quiet',
+    ]);
+    const alarms = alarmsOf(json);
+    expect(alarms.map((a) => a.alarm_name)).toContain('propertyfeed-staging-quiet-restarts');
+    for (const a of alarms) expect(a.actions_enabled).toBe(false);
     expect(json).toHaveResource(SnsTopic);
-    expect(dashboard(json).widgets.filter((w) => w.type !== 'metric' || w.properties.title.startsWith('controller:')).length).toBeGreaterThan(0);
   });
 });
 
@@ -763,10 +774,10 @@ describe('thresholds', () => {
 });
 
 describe('bad props', () => {
-  it('names lanes that do not run or use another broker', () => {
+  it('names lanes the environment does not have, or that use another broker', () => {
     expect(() =>
       synth(ENV, {
-        logGroupNames: { quiet: '/ecs/x' },
+        logGroupNames: { gone: '/ecs/x' },
         controllerLanes: ['feeds'],
         deadLetterQueueNames: { sync: 'x-dlq' },
         sqsQueueNames: { feeds: [] },
@@ -774,7 +785,7 @@ describe('bad props', () => {
     ).toThrow(
       [
         'Observability propertyfeed-staging:',
-        '  logGroupNames: "quiet" is not a lane that runs (stage off or unknown)',
+        '  logGroupNames: "gone" is not a lane of environments/staging.yaml',
         '  controllerLanes: lane "feeds" uses broker sqs, not redis',
         '  deadLetterQueueNames: lane "sync" uses broker redis, not sqs',
         '  sqsQueueNames.feeds: lists no queue',

@@ -1,6 +1,6 @@
 import {
   SCHEDULER,
-  activeLanes,
+  logGroupRetention,
   alarmName,
   clusterName,
   dashboardName,
@@ -165,12 +165,14 @@ export const CONTROLLER_SILENT_MINUTES = 10;
 
 /**
  * The `scaling` stack's observability: one dashboard per environment
- * (`<app>-<env>-queue-lanes`), an encrypted alarm topic, and per active lane the
+ * (`<app>-<env>-queue-lanes`), an encrypted alarm topic, and per lane the
  * log metric filters and alarms that say a lane is behind (backlog, oldest job),
  * crash-looping (restarts, from ECS task state-change events), cut off from Redis or
  * Aurora, or failing its jobs; plus alarms for the backlog controller and SQS
  * dead-letter queues. Every alarm notifies the topic on ALARM and on OK, and its
- * description says what to check first. Lanes at stage `off` get nothing.
+ * description says what to check first. A lane at stage `off` keeps its filters and
+ * alarms with their actions disabled: quiet while the hosts own its queues, and the
+ * evidence of the run it was rolled back from is still there.
  */
 export class Observability extends Construct {
   /** `<app>-<env>-queue-lanes`. */
@@ -184,7 +186,7 @@ export class Observability extends Construct {
   readonly topic: SnsTopic;
   /** The topic's encryption key. */
   readonly topicKey: KmsKey;
-  /** Active lanes, by name: thresholds, metric filters and alarms. */
+  /** Every lane, by name: thresholds, metric filters and alarms. */
   readonly lanes: Readonly<Record<string, LaneObservability>>;
   /** Present with a controller function. */
   readonly controllerAlarms?: ControllerAlarms;
@@ -205,7 +207,7 @@ export class Observability extends Construct {
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     const { env } = props;
-    const lanes = activeLanes(env);
+    const lanes = env.lanes;
     const namespace = props.namespace ?? DEFAULT_NAMESPACE;
     const controller = props.controllerFunctionName;
     const controllerLanes = new Set(
@@ -224,8 +226,9 @@ export class Observability extends Construct {
     const alarm = (
       cid: string,
       config: Omit<CloudwatchMetricAlarmConfig, 'alarmActions' | 'okActions' | 'actionsEnabled'>,
+      quiet = false,
     ): CloudwatchMetricAlarm => {
-      const a = new CloudwatchMetricAlarm(this, cid, { ...config, actionsEnabled: true, alarmActions: actions, okActions: actions });
+      const a = new CloudwatchMetricAlarm(this, cid, { ...config, actionsEnabled: !quiet, alarmActions: actions, okActions: actions });
       alarms.push(a);
       return a;
     };
@@ -236,7 +239,7 @@ export class Observability extends Construct {
     if (lanes.length > 0 || scheduler) {
       eventsLogGroup = new CloudwatchLogGroup(this, 'stopped-tasks-log-group', {
         name: stoppedTasksLogGroupName(env),
-        retentionInDays: env.logs.retentionDays,
+        ...logGroupRetention(env),
         kmsKeyId: props.kmsKeyArn,
       });
       this.stoppedTasksLogGroup = eventsLogGroup;
@@ -285,6 +288,7 @@ export class Observability extends Construct {
     const dashboardLanes: DashboardLane[] = [];
     for (const lane of lanes) {
       const t = thresholds[lane.name];
+      const laneAlarm = (cid: string, config: Parameters<typeof alarm>[1]) => alarm(cid, config, lane.sizedBy === 'off');
       const tags = { lane: lane.name };
       const logGroup = props.logGroupNames?.[lane.name] ?? logGroupName(env, lane.name);
       const logNamespace = logMetricNamespace(namespace, env, lane.name);
@@ -329,7 +333,7 @@ export class Observability extends Construct {
           returnData: false,
         });
         const queues = sqsQueues;
-        backlog = alarm(`${lane.name}-backlog`, {
+        backlog = laneAlarm(`${lane.name}-backlog`, {
           alarmName: name('backlog'),
           alarmDescription: `${lane.name}: more than ${t.backlog} messages waiting or in flight in ${queues.join(', ')} for ${t.backlogMinutes} min. Check first: desired vs running tasks on ${dash}: running at its ceiling: the lane is saturated, raise its tasks; running below desired: tasks fail to start (see restarts); ${behind}.`,
           metricQuery: [
@@ -352,7 +356,7 @@ export class Observability extends Construct {
           treatMissingData: 'ignore',
           tags,
         });
-        oldestJob = alarm(`${lane.name}-oldest-job`, {
+        oldestJob = laneAlarm(`${lane.name}-oldest-job`, {
           alarmName: name('oldest-job'),
           alarmDescription: `${lane.name}: the oldest message in ${queues.join(', ')} has waited over ${t.oldestJobSeconds} s for ${OLDEST_JOB_MINUTES} min. Check first: whether workers take jobs at all (running tasks on ${dash}, the failed-jobs and restarts alarms); a message that keeps failing and returning also ages, so look at the dead-letter queue too.`,
           ...(queues.length === 1
@@ -378,7 +382,7 @@ export class Observability extends Construct {
         });
       } else if (controllerLanes.has(lane.name)) {
         const dimensions = { [DIMENSION.environment]: env.environment, [DIMENSION.lane]: lane.name };
-        backlog = alarm(`${lane.name}-backlog`, {
+        backlog = laneAlarm(`${lane.name}-backlog`, {
           alarmName: name('backlog'),
           alarmDescription: `${lane.name}: backlog (ready + reserved + due delayed jobs) above ${t.backlog} for ${t.backlogMinutes} min. Check first: desired vs running tasks on ${dash}: ${
             lane.sizedBy === 'controller'
@@ -400,7 +404,7 @@ export class Observability extends Construct {
           treatMissingData: 'ignore',
           tags,
         });
-        oldestJob = alarm(`${lane.name}-oldest-job`, {
+        oldestJob = laneAlarm(`${lane.name}-oldest-job`, {
           alarmName: name('oldest-job'),
           alarmDescription: `${lane.name}: the oldest job a worker could run now in ${lane.queues.join(', ')} (ready, delayed and due, or a reservation that expired because its worker died) has waited over ${t.oldestJobSeconds} s for ${OLDEST_JOB_MINUTES} min. Check first: whether workers take jobs at all (running tasks on ${dash}, the failed-jobs and restarts alarms); with a small backlog, one long job may be holding a worker (job.timeout ${lane.job.timeout} s).`,
           namespace,
@@ -416,7 +420,7 @@ export class Observability extends Construct {
           treatMissingData: 'ignore',
           tags,
         });
-        keyPrefix = alarm(`${lane.name}-key-prefix`, {
+        keyPrefix = laneAlarm(`${lane.name}-key-prefix`, {
           alarmName: name('key-prefix'),
           alarmDescription: `${lane.name}: every queue of the lane (${lane.queues.join(', ')}) reads empty under the configured Redis key prefix ${JSON.stringify(env.redisKeyPrefix ?? '')} while its keys exist under another one, so the controller sees no jobs and holds the lane's count. Check first: the controller log /aws/lambda/${controller} ("key prefix mismatch" names the prefix found); set redis.keyPrefix to what php artisan tinker --execute="echo config('database.redis.options.prefix');" prints in the application, and deploy.`,
           namespace,
@@ -432,7 +436,7 @@ export class Observability extends Construct {
           tags,
         });
         if (env.redis.retryAfter === null) {
-          stuckJobs = alarm(`${lane.name}-stuck-jobs`, {
+          stuckJobs = laneAlarm(`${lane.name}-stuck-jobs`, {
             alarmName: name('stuck-jobs'),
             alarmDescription: `${lane.name}: jobs reserved longer than job.timeout (${lane.job.timeout} s) plus a minute in ${lane.queues.join(', ')}. With redis.retryAfter null Laravel never hands them out again, so they never finish and never fail. Check first: the worker log ${logGroup} for tasks killed mid-job (stopTimeout, out of memory); move them back by hand (ZRANGE …:reserved, RPUSH onto the queue) once the cause is known, or set retry_after on the connection.`,
             namespace,
@@ -450,7 +454,7 @@ export class Observability extends Construct {
         }
       }
 
-      const restarts = alarm(`${lane.name}-restarts`, {
+      const restarts = laneAlarm(`${lane.name}-restarts`, {
         alarmName: name('restarts'),
         alarmDescription: `${lane.name}: more than ${t.restarts} tasks of ${service} stopped on their own (container exited, failed to start) within ${t.restartWindowMinutes} min: a crash loop, which queue depth does not show. Check first: stopCode and stoppedReason of the events in ${stoppedTasksLogGroupName(env)}, then the last lines in ${logGroup} before each stop (a missing runtime folder, secret or image shows there).`,
         ...logMetric(LOG_METRIC.stoppedTasks),
@@ -464,7 +468,7 @@ export class Observability extends Construct {
         treatMissingData: 'notBreaching',
         tags,
       });
-      const redisErrors = alarm(`${lane.name}-redis-errors`, {
+      const redisErrors = laneAlarm(`${lane.name}-redis-errors`, {
         alarmName: name('redis-errors'),
         alarmDescription: `${lane.name}: ${t.connectionErrors} or more Redis connection errors (refused, timed out, read error) in ${CONNECTION_ERROR_MINUTES} min in ${logGroup}. Check first: that Redis admits the worker security group on network.redis's port and that the Redis node is healthy (CPU, connections, failover); fix connectivity before adding workers: more workers only add connections.`,
         ...logMetric(LOG_METRIC.redisErrors),
@@ -478,7 +482,7 @@ export class Observability extends Construct {
         treatMissingData: 'notBreaching',
         tags,
       });
-      const auroraErrors = alarm(`${lane.name}-aurora-errors`, {
+      const auroraErrors = laneAlarm(`${lane.name}-aurora-errors`, {
         alarmName: name('aurora-errors'),
         alarmDescription: `${lane.name}: ${t.connectionErrors} or more Aurora connection errors (SQLSTATE 2002/2006/2013/08S01, too many connections, read-only after a failover) in ${CONNECTION_ERROR_MINUTES} min in ${logGroup}. Check first: that Aurora admits the worker security group on network.aurora's port, recent failovers in the RDS events, and DatabaseConnections against max_connections; fix connectivity before adding workers: more workers only add connections.`,
         ...logMetric(LOG_METRIC.auroraErrors),
@@ -491,7 +495,7 @@ export class Observability extends Construct {
         treatMissingData: 'notBreaching',
         tags,
       });
-      const failedJobs = alarm(`${lane.name}-failed-jobs`, {
+      const failedJobs = laneAlarm(`${lane.name}-failed-jobs`, {
         alarmName: name('failed-jobs'),
         alarmDescription: `${lane.name}: ${t.failedJobsPerMinute} or more job attempts failed every minute for ${FAILED_JOB_MINUTES} min (queue:work FAIL lines in ${logGroup}). Check first: the exception logged just before the FAIL lines and php artisan queue:failed; if it started with a deploy, roll the image back before retrying the failed jobs.`,
         ...logMetric(LOG_METRIC.failedJobs),
@@ -506,7 +510,7 @@ export class Observability extends Construct {
       });
       let deadLetters: CloudwatchMetricAlarm | undefined;
       if (deadLetterQueue) {
-        deadLetters = alarm(`${lane.name}-dead-letters`, {
+        deadLetters = laneAlarm(`${lane.name}-dead-letters`, {
           alarmName: name('dead-letters'),
           alarmDescription: `${lane.name}: messages in the dead-letter queue ${deadLetterQueue}, i.e. jobs received ${lane.sqs?.maxReceiveCount ?? 5} times without finishing. Check first: a message's body (aws sqs receive-message) and the worker log ${logGroup} around its first failure; redrive only once the cause is fixed.`,
           namespace: 'AWS/SQS',
@@ -670,18 +674,18 @@ function validate(
 ): void {
   const { env } = props;
   const problems: string[] = [];
-  const active = new Map(lanes.map((l) => [l.name, l]));
-  const known = (what: string, names: readonly string[], broker?: 'redis' | 'sqs') => {
+  const known = new Map(lanes.map((l) => [l.name, l]));
+  const check = (what: string, names: readonly string[], broker?: 'redis' | 'sqs') => {
     for (const name of names) {
-      const lane = active.get(name);
-      if (!lane) problems.push(`${what}: "${name}" is not a lane that runs (stage off or unknown)`);
+      const lane = known.get(name);
+      if (!lane) problems.push(`${what}: "${name}" is not a lane of ${env.source}`);
       else if (broker && lane.broker !== broker) problems.push(`${what}: lane "${name}" uses broker ${lane.broker}, not ${broker}`);
     }
   };
-  known('logGroupNames', Object.keys(props.logGroupNames ?? {}));
-  known('controllerLanes', props.controllerLanes ?? [], 'redis');
-  known('sqsQueueNames', Object.keys(props.sqsQueueNames ?? {}), 'sqs');
-  known('deadLetterQueueNames', Object.keys(props.deadLetterQueueNames ?? {}), 'sqs');
+  check('logGroupNames', Object.keys(props.logGroupNames ?? {}));
+  check('controllerLanes', props.controllerLanes ?? [], 'redis');
+  check('sqsQueueNames', Object.keys(props.sqsQueueNames ?? {}), 'sqs');
+  check('deadLetterQueueNames', Object.keys(props.deadLetterQueueNames ?? {}), 'sqs');
   if (props.controllerLanes && props.controllerLanes.length > 0 && !props.controllerFunctionName) {
     problems.push('controllerLanes: given without controllerFunctionName; the controller that measures them has to be known');
   }

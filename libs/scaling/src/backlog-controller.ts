@@ -17,6 +17,7 @@ import {
   controllerDeadLetterQueueName,
   controllerLogGroupName,
   controllerName,
+  logGroupRetention,
   scheduleDeadLetterQueueName,
   scheduleRoleName,
   type EnvironmentConfig,
@@ -139,7 +140,7 @@ export class BacklogController extends Construct {
 
     this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
       name: controllerLogGroupName(env),
-      retentionInDays: env.logs.retentionDays,
+      ...logGroupRetention(env),
       kmsKeyId: props.kmsKeyArn,
     });
     this.deadLetterQueue = new SqsQueue(this, 'dead-letter-queue', {

@@ -21,7 +21,7 @@ import {
 } from './workload';
 
 export interface LaneServiceProps extends WorkloadContext {
-  /** The lane, at any stage but `off` (an `off` lane has no resources at all). */
+  /** The lane, at any stage (at `off` the service is kept at 0 tasks). */
   readonly lane: LaneConfig;
 }
 
@@ -29,7 +29,9 @@ export interface LaneServiceProps extends WorkloadContext {
  * One lane's ECS service on Fargate: a task definition running `workers`
  * queue:work containers, its log group, an execution role and a task role.
  *
- * Stage `baseline` fixes the service at `tasks.baseline` tasks; `scaling` and
+ * Stage `off` holds the service at 0 tasks and keeps everything else, so the
+ * logs, task definition and stop reasons of a rolled-back lane are still there
+ * to diagnose; `baseline` fixes it at `tasks.baseline` tasks; `scaling` and
  * `owned` start at `tasks.min` and leave `desired_count` to the scaling stack
  * (lifecycle ignore_changes), so Terraform never fights the scaler.
  */
@@ -44,7 +46,7 @@ export class LaneService extends Construct {
   readonly containerNames: readonly string[];
   /** Hard memory limit of each worker container, MiB (task memory / workers). */
   readonly containerMemory: number;
-  /** The count Terraform sets: tasks.baseline at baseline, tasks.min (the initial count only) when scaled. */
+  /** The count Terraform sets: 0 at off, tasks.baseline at baseline, tasks.min (the initial count only) when scaled. */
   readonly desiredCount: number;
   /** Whether something other than Terraform (the scaling stack) owns desired_count. */
   readonly scaled: boolean;
@@ -70,9 +72,6 @@ export class LaneService extends Construct {
   constructor(scope: Construct, id: string, props: LaneServiceProps) {
     super(scope, id);
     const { lane, env } = props;
-    if (lane.stage === 'off') {
-      throw new Error(`lanes.${lane.name}: stage "off" has no service; create LaneService only for active lanes`);
-    }
     validateContext(props);
     const command = renderCommand(lane.command ?? DEFAULT_WORKER_COMMAND, lane);
     const scaled = isScaled(lane);
@@ -86,7 +85,7 @@ export class LaneService extends Construct {
       command,
       stopTimeout: lane.stopTimeout,
       environment: { ...workloadDefaults(env), APP_ENV: env.environment, LANE: lane.name, LANE_QUEUES: lane.queues.join(',') },
-      desiredCount: scaled ? lane.tasks.min : lane.tasks.baseline,
+      desiredCount: laneDesiredCount(lane),
       // Scaled lanes' counts belong to their scaler, a paused lane's to the operator.
       ignoreDesiredCount: scaled || lane.sizedBy === 'operator',
       minimumHealthyPercent: lane.deployment.minimumHealthyPercent,
@@ -128,6 +127,12 @@ export class LaneService extends Construct {
     this.taskDefinition = r.taskDefinition;
     this.service = r.service;
   }
+}
+
+/** What Terraform sets desired_count to (and, unless the lane is scaled or paused, holds it at). */
+function laneDesiredCount(lane: LaneConfig): number {
+  if (lane.sizedBy === 'off') return 0;
+  return isScaled(lane) ? lane.tasks.min : lane.tasks.baseline;
 }
 
 /**

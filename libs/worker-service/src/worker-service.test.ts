@@ -146,16 +146,20 @@ describe('stages', () => {
   ].join('\n');
   const json = synth(env(lanes));
 
-  it('off: creates nothing for the lane (no service, task definition, role, policy or log group)', () => {
-    expect(json).not.toMatch(/propertyfeed-sync|staging-sync|\/sync\b|lane-sync/);
-    expect(resources(json, 'aws_ecs_service').map((s) => s.name).sort()).toEqual([
-      'propertyfeed-bulk',
-      'propertyfeed-feeds',
-      'propertyfeed-image',
-    ]);
-    expect(resources(json, 'aws_ecs_task_definition')).toHaveLength(3);
-    expect(resources(json, 'aws_cloudwatch_log_group')).toHaveLength(3);
-    expect(resources(json, 'aws_iam_role')).toHaveLength(6);
+  it('off: keeps the service at 0 tasks, held there by Terraform, with its task definition, roles and log group', () => {
+    const s = service(json, 'propertyfeed-sync');
+    expect(s.desired_count).toBe(0);
+    expect(s.lifecycle).toBeUndefined();
+    expect(resources(json, 'aws_ecs_service')).toHaveLength(4);
+    expect(resources(json, 'aws_ecs_task_definition').map((t) => t.family)).toContain('propertyfeed-staging-sync');
+    expect(resources(json, 'aws_cloudwatch_log_group').map((g) => g.name)).toContain('/ecs/propertyfeed-staging/sync');
+    expect(resources(json, 'aws_iam_role')).toHaveLength(8);
+  });
+
+  it('never destroys a log group with its logs: retention expires them', () => {
+    const groups = resources(synth(env(lanes, { runtime: 'runtime: { enableEcsExec: true }' })), 'aws_cloudwatch_log_group');
+    expect(groups.length).toBeGreaterThan(4);
+    for (const g of groups) expect(g).toMatchObject({ skip_destroy: true, retention_in_days: 400 });
   });
 
   it('baseline: desired count is tasks.baseline and nothing else owns it (no ignore_changes)', () => {
@@ -181,15 +185,15 @@ describe('stages', () => {
     expect(service(paused, 'propertyfeed-image')).toMatchObject({ desired_count: 2, lifecycle: { ignore_changes: ['desired_count'] } });
   });
 
-  it('exposes each active lane by name, and none for off', () => {
+  it('exposes each lane by name, off included', () => {
     Testing.synthScope((scope) => {
       const w = new WorkerService(scope, 'workers', props(env(lanes)));
-      expect(Object.keys(w.lanes).sort()).toEqual(['bulk', 'feeds', 'image']);
+      expect(Object.keys(w.lanes).sort()).toEqual(['bulk', 'feeds', 'image', 'sync']);
       expect(w.lanes.image.serviceName).toBe('propertyfeed-image');
       expect(w.lanes.image.desiredCount).toBe(2);
       expect(w.lanes.image.scaled).toBe(false);
       expect(w.lanes.bulk.scaled).toBe(true);
-      expect(w.lanes.sync).toBeUndefined();
+      expect(w.lanes.sync.desiredCount).toBe(0);
       expect(w.clusterName).toBe('propertyfeed-staging');
       expect(w.scheduler).toBeUndefined();
       for (const lane of Object.values(w.lanes)) {

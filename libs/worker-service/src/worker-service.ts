@@ -1,10 +1,10 @@
-import { activeLanes, type EnvironmentConfig } from '@queue-lanes/config';
+import type { EnvironmentConfig } from '@queue-lanes/config';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
 import { EcsClusterCapacityProviders } from '@cdktf/provider-aws/lib/ecs-cluster-capacity-providers';
 import { Construct } from 'constructs';
 import { LaneService } from './lane-service';
-import { ECS_EXEC, clusterName, logGroupName } from '@queue-lanes/config';
+import { ECS_EXEC, clusterName, logGroupName, logGroupRetention } from '@queue-lanes/config';
 import { SchedulerService } from './scheduler-service';
 import { validateContext, type WorkloadContext } from './workload';
 
@@ -38,7 +38,7 @@ export interface WorkerServiceProps {
 /**
  * The `workers` stack's content: the environment's cluster `<app>-<env>` with
  * Container Insights and the FARGATE and FARGATE_SPOT capacity providers, one
- * {@link LaneService} per lane that is not `off`, and the scheduler singleton
+ * {@link LaneService} per lane (at `off` with 0 tasks), and the scheduler singleton
  * when `scheduler.service.enabled`. ECS Exec is off unless `runtime.enableEcsExec`;
  * then sessions are encrypted with the environment key and logged to
  * `/ecs/<app>-<env>/ecs-exec`.
@@ -51,7 +51,7 @@ export class WorkerService extends Construct {
   readonly capacityProviders: EcsClusterCapacityProviders;
   /** ECS Exec session logs; present when `runtime.enableEcsExec`. */
   readonly execLogGroup?: CloudwatchLogGroup;
-  /** Lane name → its service and resources, for every lane not at stage `off`. */
+  /** Lane name → its service and resources, for every lane (stage off included). */
   readonly lanes: Readonly<Record<string, LaneService>>;
   /** The scheduler singleton; present when `scheduler.service.enabled`. */
   readonly scheduler?: SchedulerService;
@@ -73,7 +73,7 @@ export class WorkerService extends Construct {
     if (env.runtime.enableEcsExec) {
       this.execLogGroup = new CloudwatchLogGroup(this, 'ecs-exec-log-group', {
         name: logGroupName(env, ECS_EXEC),
-        retentionInDays: env.logs.retentionDays,
+        ...logGroupRetention(env),
         kmsKeyId: props.kmsKeyArn,
       });
     }
@@ -109,7 +109,7 @@ export class WorkerService extends Construct {
       execLogGroup: this.execLogGroup,
     };
     this.lanes = Object.fromEntries(
-      activeLanes(env).map((lane) => [lane.name, new LaneService(this, `lane-${lane.name}`, { ...ctx, lane })]),
+      env.lanes.map((lane) => [lane.name, new LaneService(this, `lane-${lane.name}`, { ...ctx, lane })]),
     );
     if (env.scheduler.service.enabled) {
       this.scheduler = new SchedulerService(this, 'scheduler', ctx);

@@ -11,7 +11,7 @@ import type { Construct } from 'constructs';
 import { appContainer, imageReference, initContainer, runtimeVolumes, type RuntimeVolume } from './container';
 import { partitionOf, policyDocument, type PolicyStatement } from '@queue-lanes/iam-policy';
 import { ecrRepositoryArn, ecsTasksTrustPolicy } from './iam';
-import { MAX_ROLE_NAME, clusterName, logGroupName, queueName, roleName, serviceName, taskFamily } from '@queue-lanes/config';
+import { MAX_ROLE_NAME, clusterName, logGroupName, logGroupRetention, queueName, roleName, serviceName, taskFamily } from '@queue-lanes/config';
 
 /** What every workload of the environment shares: where it runs, what it may read. */
 export interface WorkloadContext {
@@ -172,7 +172,7 @@ export function createWorkload(scope: Construct, ctx: WorkloadContext, spec: Wor
 
   const logGroup = new CloudwatchLogGroup(scope, 'log-group', {
     name: logGroupName(env, spec.name),
-    retentionInDays: env.logs.retentionDays,
+    ...logGroupRetention(env),
     kmsKeyId: ctx.kmsKeyArn,
     tags,
   });
