@@ -6,6 +6,10 @@
                                     create what the environment file points at (a VPC,
                                     N private subnets, the Redis and Aurora security
                                     groups) and the state bucket; print their ids as JSON
+  inspect --endpoint URL --region R --cluster C --service S --alarm-prefix P
+          --parameter NAME --log-group NAME ...
+                                    print as JSON what moto holds of one lane: its
+                                    service, its alarms, a parameter, which log groups exist
 
 The server dies with its parent (PR_SET_PDEATHSIG) so a killed rehearsal leaves
 no moto behind. An API moto lacks answers 501 NotImplemented with the operation's
@@ -458,6 +462,41 @@ def seed(args):
     sys.stdout.write("\n")
 
 
+def inspect(args):
+    import boto3
+
+    def client(service):
+        return boto3.client(service, endpoint_url=args.endpoint, region_name=args.region)
+
+    services = client("ecs").describe_services(cluster=args.cluster, services=[args.service]).get("services", [])
+    service = next((s for s in services if s.get("status") != "INACTIVE"), None)
+    alarms = []
+    for page in client("cloudwatch").get_paginator("describe_alarms").paginate(AlarmNamePrefix=args.alarm_prefix):
+        alarms += [{"name": a["AlarmName"], "actionsEnabled": a.get("ActionsEnabled")} for a in page["MetricAlarms"]]
+    try:
+        parameter = client("ssm").get_parameter(Name=args.parameter)["Parameter"]["Value"]
+    except client("ssm").exceptions.ParameterNotFound:
+        parameter = None
+    logs = client("logs")
+    groups = [
+        name
+        for name in args.log_group
+        if any(g["logGroupName"] == name for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"])
+    ]
+    json.dump(
+        {
+            "service": None
+            if service is None
+            else {"status": service["status"], "desiredCount": service["desiredCount"], "taskDefinition": service["taskDefinition"]},
+            "alarms": alarms,
+            "parameter": parameter,
+            "logGroups": groups,
+        },
+        sys.stdout,
+    )
+    sys.stdout.write("\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -469,10 +508,14 @@ def main():
     seed_parser.add_argument("--region", required=True)
     seed_parser.add_argument("--bucket", required=True)
     seed_parser.add_argument("--subnets", type=int, default=2)
+    inspect_parser = commands.add_parser("inspect")
+    for option in ("--endpoint", "--region", "--cluster", "--service", "--alarm-prefix", "--parameter"):
+        inspect_parser.add_argument(option, required=True)
+    inspect_parser.add_argument("--log-group", action="append", default=[])
     args = parser.parse_args()
-    if args.command == "seed" and not args.endpoint.startswith("http://127."):
+    if args.command != "serve" and not args.endpoint.startswith("http://127."):
         parser.error("--endpoint must be a loopback address")
-    (serve if args.command == "serve" else seed)(args)
+    {"serve": serve, "seed": seed, "inspect": inspect}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,15 @@
  * recorded. Pure: the same input gives the same text.
  */
 import { MOTO_DIFFERENCES } from './moto-differences';
-import { cell, explain, type Difference, type KnownDifference, type MotoTarget, type RehearsalNetwork } from './rehearsal';
+import {
+  cell,
+  explain,
+  type Difference,
+  type KnownDifference,
+  type MotoTarget,
+  type RehearsalNetwork,
+  type RollbackCheck,
+} from './rehearsal';
 
 /** What moto_rehearsal.py serve wrote once it answered. */
 export interface MotoReady {
@@ -43,6 +51,15 @@ export interface CrossStackCheck {
   readonly note: string;
 }
 
+/** One lane set back to off and applied, then checked in moto (README's rollback). */
+export interface RollbackRehearsal {
+  readonly lane: string;
+  readonly from: string;
+  /** The rolled-back copy applied to each stack, in apply order. */
+  readonly applies: readonly (Step & { readonly stack: string; readonly added?: number; readonly changed?: number; readonly removed?: number })[];
+  readonly checks: readonly RollbackCheck[];
+}
+
 export interface ReportInput {
   readonly environment: string;
   /** "OpenTofu v1.12.6, hashicorp/aws 6.25.0 (…)" */
@@ -56,6 +73,8 @@ export interface ReportInput {
   /** Lines of the launcher's NotImplemented log. */
   readonly unsupported: readonly string[];
   readonly seconds: number;
+  /** The rollback step, or why it did not run. */
+  readonly rollback: RollbackRehearsal | string;
   /** @default MOTO_DIFFERENCES */
   readonly known?: readonly KnownDifference[];
 }
@@ -106,6 +125,28 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
     for (const c of checks) {
       lines.push(`| ${c.consumer} | ${c.data}.outputs.${c.output} | ${c.producer ?? '?'} | ${c.resolved ? 'yes' : '**NO**'} | ${cell(c.note)} |`);
     }
+  }
+
+  const { rollback } = input;
+  let rolledBack = true;
+  if (typeof rollback === 'string') {
+    lines.push('', '## Roll back a lane to off', '', rollback);
+  } else {
+    lines.push('', `## Roll back ${rollback.lane}: ${rollback.from} → off`, '');
+    lines.push(
+      `The rehearsal copy with lanes.${rollback.lane}.stage set to off, applied to every stack in order, as README's "Rolling a lane back" does.`,
+      '',
+      '| stack | apply | added | changed | destroyed |',
+      '| --- | --- | --- | --- | --- |',
+      ...rollback.applies.map((a) => `| ${a.stack} | ${mark(a)} | ${a.added ?? '–'} | ${a.changed ?? '–'} | ${a.removed ?? '–'} |`),
+      '',
+      '| when | what | expected | found |',
+      '| --- | --- | --- | --- |',
+      ...rollback.checks.map((c) => `| ${c.when} | ${c.what} | ${c.expected} | ${c.ok ? c.found : `**${cell(c.found)}**`} |`),
+    );
+    const rollbackErrors = rollback.applies.flatMap((a) => a.errors);
+    if (rollbackErrors.length) lines.push('', ...rollbackErrors.map((e) => `- ${e}`));
+    rolledBack = rollback.applies.length === runs.length && rollback.applies.every((a) => a.ok) && rollback.checks.every((c) => c.ok);
   }
 
   // Explanations are footnotes: one number per distinct reason.
@@ -166,6 +207,7 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
     runs.length > 0 &&
     runs.every((r) => r.init?.ok && r.apply?.ok && r.plan?.ok && r.destroy?.ok) &&
     checks.every((c) => c.resolved) &&
+    rolledBack &&
     unexplained === 0;
   lines.push('', `Result: ${ok ? 'PASSED' : 'FAILED'}${unexplained ? ` (${unexplained} unexplained planned change(s))` : ''}.`, '');
   return { markdown: lines.join('\n'), ok };

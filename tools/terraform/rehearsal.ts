@@ -2,8 +2,10 @@
  * The pure parts of the deploy rehearsal (tools/terraform/rehearse.ts): the
  * rehearsal copy of an environment file, the order stacks apply in, the override
  * file that points a stack at the moto server, the cross-stack references to
- * check, and the attribute-level report of what a second plan would change.
+ * check, the attribute-level report of what a second plan would change, and the
+ * lane rolled back to off with what that must leave behind.
  */
+import { stageIndex, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
 import { parseDocument } from 'yaml';
 
 /** Where the rehearsal runs: a moto server on loopback and what was created in it. */
@@ -42,6 +44,81 @@ export function rehearsalEnvironment(text: string, network: RehearsalNetwork, ta
   doc.setIn(['allowedAccountIds'], doc.createNode([target.accountId], { flow: true }));
   doc.setIn(['state'], doc.createNode({ backend: 's3', bucket: target.bucket, region: target.region }, { flow: true }));
   return doc.toString();
+}
+
+/**
+ * The lane a rehearsal rolls back to `off`, as "Rolling a lane back" in README.md
+ * does: the one furthest along (first in priority order among equals); undefined
+ * when every lane is already off.
+ */
+export function rollbackLane(env: EnvironmentConfig): LaneConfig | undefined {
+  return env.lanes
+    .filter((lane) => lane.stage !== 'off')
+    .reduce<LaneConfig | undefined>((best, lane) => (!best || stageIndex(lane.stage) > stageIndex(best.stage) ? lane : best), undefined);
+}
+
+/** The rehearsal copy with one lane set back to `off` (unpaused: an off lane cannot be paused). */
+export function rolledBackEnvironment(text: string, lane: string): string {
+  const doc = parseDocument(text);
+  doc.setIn(['lanes', lane, 'stage'], 'off');
+  doc.deleteIn(['lanes', lane, 'paused']);
+  return doc.toString();
+}
+
+/** What moto holds of one lane (tools/terraform/moto_rehearsal.py inspect). */
+export interface LaneInspection {
+  readonly service: { readonly status: string; readonly desiredCount: number; readonly taskDefinition: string } | null;
+  readonly alarms: readonly { readonly name: string; readonly actionsEnabled: boolean | null }[];
+  /** The lane's host-consumer switch; null when it does not exist. */
+  readonly parameter: string | null;
+  /** Of the log groups asked about, those that exist. */
+  readonly logGroups: readonly string[];
+}
+
+/** One thing the rollback must leave behind, with what was found. */
+export interface RollbackCheck {
+  readonly when: 'after rollback' | 'after destroy';
+  readonly what: string;
+  readonly expected: string;
+  readonly found: string;
+  readonly ok: boolean;
+}
+
+/**
+ * What README's rollback promises, checked against moto: after the rolled-back
+ * copy is applied, the lane's service is kept at 0 tasks with its task definition,
+ * its log group and alarms stay with their actions disabled, and the hosts'
+ * switch says `enabled`; after every stack is destroyed, the log groups are still
+ * there (skip_destroy) while the service and alarms are gone.
+ */
+export function rollbackChecks(
+  logGroups: readonly string[],
+  afterRollback: LaneInspection,
+  afterDestroy?: LaneInspection,
+): RollbackCheck[] {
+  const checks: RollbackCheck[] = [];
+  const check = (when: RollbackCheck['when'], what: string, expected: string, found: string) =>
+    checks.push({ when, what, expected, found, ok: expected === found });
+  const service = afterRollback.service;
+  check('after rollback', 'service', 'ACTIVE, 0 tasks', service ? `${service.status}, ${service.desiredCount} tasks` : 'missing');
+  check('after rollback', 'task definition', 'kept', service?.taskDefinition ? 'kept' : 'missing');
+  const alarms = afterRollback.alarms;
+  const enabled = alarms.filter((a) => a.actionsEnabled !== false).map((a) => a.name);
+  check(
+    'after rollback',
+    'alarms',
+    'kept, actions disabled',
+    alarms.length === 0 ? 'none' : enabled.length ? `actions enabled on ${enabled.join(', ')}` : 'kept, actions disabled',
+  );
+  check('after rollback', 'host-consumer switch', 'enabled', afterRollback.parameter ?? 'missing');
+  const missing = (inspection: LaneInspection) => logGroups.filter((g) => !inspection.logGroups.includes(g));
+  check('after rollback', 'log groups', 'all kept', missing(afterRollback).length ? `missing ${missing(afterRollback).join(', ')}` : 'all kept');
+  if (afterDestroy) {
+    check('after destroy', 'log groups', 'all kept', missing(afterDestroy).length ? `missing ${missing(afterDestroy).join(', ')}` : 'all kept');
+    check('after destroy', 'service', 'gone', afterDestroy.service ? `${afterDestroy.service.status}` : 'gone');
+    check('after destroy', 'alarms', 'gone', afterDestroy.alarms.length ? `${afterDestroy.alarms.length} left` : 'gone');
+  }
+  return checks;
 }
 
 /** cdktf.out/manifest.json, the parts the order needs. */

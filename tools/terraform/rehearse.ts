@@ -14,7 +14,11 @@
  *    resolves to the producing stack's output;
  * 4. `tofu plan -detailed-exitcode` on every stack and lists every attribute that
  *    would change, each with its explanation (rehearsal.ts MOTO_DIFFERENCES);
- * 5. `tofu destroy` in reverse order.
+ * 5. rolls the furthest lane back to off (README's "Rolling a lane back"): the copy
+ *    with that lane's stage set to off, applied to every stack in order, then checks
+ *    in moto that its service is kept at 0 tasks, its alarms are quiet, its log
+ *    group stays and the hosts' switch says enabled;
+ * 6. `tofu destroy` in reverse order, then checks that the log groups survived it.
  * Exit codes: 0 applied, resolved, no unexplained difference, destroyed; 1 otherwise;
  * 2 usage error.
  */
@@ -22,7 +26,15 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseEnvironment } from '@queue-lanes/config';
+import {
+  alarmName,
+  clusterName,
+  laneParameterName,
+  logGroupName,
+  parseEnvironment,
+  serviceName,
+  stoppedTasksLogGroupName,
+} from '@queue-lanes/config';
 import { composeEnvironment, STACK_ROLES } from '@queue-lanes/stacks';
 import { App } from 'cdktf';
 import {
@@ -33,14 +45,18 @@ import {
   rehearsalEnvironment,
   rehearsalOverride,
   remoteStateReferences,
+  rollbackChecks,
+  rollbackLane,
+  rolledBackEnvironment,
   stateKey,
   type CdktfManifest,
   type Difference,
+  type LaneInspection,
   type MotoTarget,
   type RehearsalNetwork,
   type StackJson,
 } from './rehearsal';
-import { renderReport, type CrossStackCheck, type MotoReady, type StackRun } from './rehearsal-report';
+import { renderReport, type CrossStackCheck, type MotoReady, type RollbackRehearsal, type StackRun } from './rehearsal-report';
 import { cacheDir, formatDiagnostic, prepareToolchain, streamDiagnostics, tofu, type Toolchain } from './tofu';
 
 const USAGE =
@@ -194,7 +210,52 @@ function main(argv: string[], root: string): number {
     }
   }
 
-  // 5. Destroy in reverse order, whatever happened above.
+  // 5. Roll the furthest lane back to off and apply that, stack by stack.
+  const rehearsed = parseEnvironment(copy, file);
+  const lane = rollbackLane(rehearsed);
+  let rollback: RollbackRehearsal | string;
+  let inspectRolledBack: (() => LaneInspection | string) | undefined;
+  let rolledBackState: LaneInspection | undefined;
+  const logGroups = [...rehearsed.lanes.map((l) => logGroupName(rehearsed, l.name)), stoppedTasksLogGroupName(rehearsed)];
+  if (!allApplied) rollback = 'Not rehearsed: not every stack applied.';
+  else if (!lane) rollback = 'Not rehearsed: every lane is already off.';
+  else {
+    const rolled = rolledBackEnvironment(copy, lane.name);
+    writeFileSync(join(reportDir, `${environment}.rollback.yaml`), rolled);
+    const rolledOut = join(scratch, 'cdktf.rollback');
+    const rolledApp = new App({ outdir: rolledOut, stackTraces: false });
+    composeEnvironment(rolledApp, parseEnvironment(rolled, file));
+    rolledApp.synth();
+    const applies: RollbackRehearsal['applies'][number][] = [];
+    for (const stack of runs) {
+      const source = join(rolledOut, 'stacks', stack.name);
+      cpSync(source, stack.dir, { recursive: true, force: true });
+      const json = JSON.parse(readFileSync(join(source, 'cdk.tf.json'), 'utf8')) as StackJson;
+      writeFileSync(join(stack.dir, 'rehearsal_override.tf.json'), `${JSON.stringify(rehearsalOverride(stack.name, json, target, endpoints), null, 2)}\n`);
+      const apply = run(stack, 'rollback-apply', ['apply', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'], APPLY_TIMEOUT);
+      const counts = summary(apply.stdout);
+      const ok = apply.result.status === 0 && !apply.result.timedOut;
+      applies.push({ stack: stack.name, ok, seconds: apply.seconds, errors: apply.errors, added: counts.add, changed: counts.change, removed: counts.remove });
+      say(`${stack.name}: rollback of ${lane.name} to off: apply ${ok ? 'ok' : 'FAILED'} (${counts.add ?? 0} added, ${counts.change ?? 0} changed, ${counts.remove ?? 0} destroyed)`);
+      if (!ok) break;
+    }
+    inspectRolledBack = () =>
+      inspect(root, awsEnv, target, [
+        '--cluster', clusterName(rehearsed),
+        '--service', serviceName(rehearsed, lane.name),
+        '--alarm-prefix', alarmName(rehearsed, lane.name, ''),
+        '--parameter', laneParameterName(rehearsed, lane.name, 'host-consumer'),
+        ...logGroups.flatMap((g) => ['--log-group', g]),
+      ]);
+    const after = inspectRolledBack();
+    if (typeof after === 'string') rollback = `Rolled back, but moto could not be read: ${after}`;
+    else {
+      rolledBackState = after;
+      rollback = { lane: lane.name, from: lane.stage, applies, checks: rollbackChecks(logGroups, after) };
+    }
+  }
+
+  // 6. Destroy in reverse order, whatever happened above.
   for (const stack of [...applied].reverse()) {
     const args = ['destroy', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'];
     let destroy = run(stack, 'destroy', args, APPLY_TIMEOUT);
@@ -209,6 +270,14 @@ function main(argv: string[], root: string): number {
     say(`${stack.name}: destroy ${stack.destroy.ok ? 'ok' : 'FAILED'} (${stack.destroy.removed ?? 0} destroyed, ${stack.destroy.seconds.toFixed(1)}s)`);
   }
 
+  if (typeof rollback !== 'string' && inspectRolledBack && rolledBackState) {
+    const after = inspectRolledBack();
+    rollback =
+      typeof after === 'string'
+        ? `${rollback.lane} rolled back, but moto could not be read after destroy: ${after}`
+        : { ...rollback, checks: rollbackChecks(logGroups, rolledBackState, after) };
+  }
+
   const unsupportedLog = join(scratch, 'moto-unsupported.log');
   const unsupported = existsSync(unsupportedLog) ? [...new Set(readFileSync(unsupportedLog, 'utf8').split('\n').filter(Boolean))] : [];
   const report = renderReport({
@@ -221,12 +290,24 @@ function main(argv: string[], root: string): number {
     checks,
     differences,
     unsupported,
+    rollback,
     seconds: (Date.now() - started) / 1000,
   });
   writeFileSync(join(reportDir, 'report.md'), report.markdown);
   process.stdout.write(`\n${report.markdown}\n`);
   say(`report: ${join(reportDir, 'report.md')}; logs: ${logs}`);
   return report.ok ? 0 : 1;
+}
+
+/** What moto holds of one lane (moto_rehearsal.py inspect), or why it could not be read. */
+function inspect(root: string, awsEnv: NodeJS.ProcessEnv, target: MotoTarget, args: string[]): LaneInspection | string {
+  const result = spawnSync(
+    join(root, '.venv', 'bin', 'python'),
+    [join(__dirname, 'moto_rehearsal.py'), 'inspect', '--endpoint', target.endpoint, '--region', target.region, ...args],
+    { encoding: 'utf8', env: awsEnv },
+  );
+  if (result.status !== 0) return (result.stderr || `exit ${result.status}`).trim().split('\n').slice(-3).join(' ');
+  return JSON.parse(result.stdout) as LaneInspection;
 }
 
 /** "OpenTofu v1.12.6, hashicorp/aws 6.25.0 (…stand-in…)" for the report. */

@@ -10,7 +10,11 @@ import {
   rehearsalEnvironment,
   rehearsalOverride,
   remoteStateReferences,
+  rollbackChecks,
+  rollbackLane,
+  rolledBackEnvironment,
   stateKey,
+  type LaneInspection,
   type MotoTarget,
   type StackJson,
 } from './rehearsal';
@@ -325,6 +329,74 @@ describe('plan differences', () => {
   });
 });
 
+describe('rollback to off', () => {
+  const original = readFileSync(join(root, 'environments', 'staging.yaml'), 'utf8');
+  const env = parseEnvironment(original, 'environments/staging.yaml');
+
+  it('rolls back the lane furthest along, the first in priority order among equals', () => {
+    const furthest = Math.max(...env.lanes.map((l) => ['off', 'baseline', 'scaling', 'owned'].indexOf(l.stage)));
+    const lane = rollbackLane(env)!;
+    expect(['off', 'baseline', 'scaling', 'owned'].indexOf(lane.stage)).toBe(furthest);
+    expect(env.lanes.find((l) => ['off', 'baseline', 'scaling', 'owned'].indexOf(l.stage) === furthest)).toBe(lane);
+    const allOff = { ...env, lanes: env.lanes.map((l) => ({ ...l, stage: 'off' as const })) };
+    expect(rollbackLane(allOff)).toBeUndefined();
+  });
+
+  it('sets only that lane to off, unpaused, in a copy that is still valid', () => {
+    const paused = original.replace(/(\nlanes:\n {2}(\w+):\n)/, '$1    paused: true\n');
+    const name = /\nlanes:\n {2}(\w+):\n {4}paused: true/.exec(paused)![1];
+    const rolled = parseEnvironment(rolledBackEnvironment(paused, name), 'environments/staging.yaml');
+    for (const lane of rolled.lanes) {
+      const before = env.lanes.find((l) => l.name === lane.name)!;
+      expect(lane.stage).toBe(lane.name === name ? 'off' : before.stage);
+      expect(lane.paused).toBe(false);
+    }
+  });
+
+  const kept: LaneInspection = {
+    service: { status: 'ACTIVE', desiredCount: 0, taskDefinition: 'arn:td:3' },
+    alarms: [
+      { name: 'pf-staging-image-restarts', actionsEnabled: false },
+      { name: 'pf-staging-image-failed-jobs', actionsEnabled: false },
+    ],
+    parameter: 'enabled',
+    logGroups: ['/ecs/pf-staging/image', '/ecs/pf-staging/stopped-tasks'],
+  };
+  const destroyed: LaneInspection = { service: null, alarms: [], parameter: null, logGroups: kept.logGroups };
+
+  it('passes what README promises: 0 tasks, quiet alarms, the hosts back on, and logs that outlive a destroy', () => {
+    const checks = rollbackChecks(kept.logGroups, kept, destroyed);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks.map((c) => `${c.when}: ${c.what}`)).toEqual([
+      'after rollback: service',
+      'after rollback: task definition',
+      'after rollback: alarms',
+      'after rollback: host-consumer switch',
+      'after rollback: log groups',
+      'after destroy: log groups',
+      'after destroy: service',
+      'after destroy: alarms',
+    ]);
+  });
+
+  it.each<[string, Partial<LaneInspection>, string | string[]]>([
+    ['a service still running tasks', { service: { status: 'ACTIVE', desiredCount: 2, taskDefinition: 'arn:td:3' } }, 'ACTIVE, 2 tasks'],
+    ['a deleted service', { service: null }, ['missing', 'missing']],
+    ['an alarm that still pages', { alarms: [{ name: 'pf-staging-image-restarts', actionsEnabled: true }] }, 'actions enabled on pf-staging-image-restarts'],
+    ['no alarms at all', { alarms: [] }, 'none'],
+    ['the hosts still switched off', { parameter: 'disabled' }, 'disabled'],
+    ['a deleted log group', { logGroups: ['/ecs/pf-staging/stopped-tasks'] }, 'missing /ecs/pf-staging/image'],
+  ])('fails on %s', (_, change, found) => {
+    const failing = rollbackChecks(kept.logGroups, { ...kept, ...change }).filter((c) => !c.ok);
+    expect(failing.map((c) => c.found)).toEqual([found].flat());
+  });
+
+  it('fails when destroy took the logs with it', () => {
+    const failing = rollbackChecks(kept.logGroups, kept, { ...destroyed, logGroups: [] }).filter((c) => !c.ok);
+    expect(failing).toEqual([expect.objectContaining({ when: 'after destroy', what: 'log groups', found: 'missing /ecs/pf-staging/image, /ecs/pf-staging/stopped-tasks' })]);
+  });
+});
+
 describe('rehearsal report', () => {
   const step = (ok = true) => ({ ok, seconds: 1, errors: ok ? [] : ['s: error aws_x.y: boom'] });
   const run = (name: string, planExit = 0) => ({
@@ -345,6 +417,7 @@ describe('rehearsal report', () => {
     checks: [{ consumer: 'pf-workers', data: 'net', output: 'sg', producer: 'pf-networking', resolved: true, note: 'sg-9' }],
     unsupported: [],
     seconds: 42,
+    rollback: 'Not rehearsed: every lane is already off.',
     known: [{ kind: 'drift' as const, type: 'aws_iam_role', path: /^inline_policy/, why: 'policies are separate resources' }],
   };
 
@@ -381,5 +454,22 @@ describe('rehearsal report', () => {
     const unresolved = renderReport({ ...base, runs: [run('pf-workers')], differences: [], checks: [{ ...base.checks[0], resolved: false, note: 'not in state' }] });
     expect(unresolved.ok).toBe(false);
     expect(unresolved.markdown).toContain('| pf-workers | net.outputs.sg | pf-networking | **NO** | not in state |');
+  });
+
+  it('shows the rollback and fails when one of its checks or applies does', () => {
+    const check = { when: 'after rollback' as const, what: 'service', expected: 'ACTIVE, 0 tasks', found: 'ACTIVE, 0 tasks', ok: true };
+    const rollback = { lane: 'image', from: 'scaling', applies: [{ ...step(), stack: 'pf-workers', added: 0, changed: 3, removed: 2 }], checks: [check] };
+    const passed = renderReport({ ...base, runs: [run('pf-workers')], differences: [], rollback });
+    expect(passed.ok).toBe(true);
+    expect(passed.markdown).toContain('## Roll back image: scaling → off');
+    expect(passed.markdown).toContain('| pf-workers | ok 1.0s | 0 | 3 | 2 |');
+    expect(passed.markdown).toContain('| after rollback | service | ACTIVE, 0 tasks | ACTIVE, 0 tasks |');
+
+    const wrong = renderReport({ ...base, runs: [run('pf-workers')], differences: [], rollback: { ...rollback, checks: [{ ...check, found: 'ACTIVE, 2 tasks', ok: false }] } });
+    expect(wrong.ok).toBe(false);
+    expect(wrong.markdown).toContain('| after rollback | service | ACTIVE, 0 tasks | **ACTIVE, 2 tasks** |');
+
+    const short = renderReport({ ...base, runs: [run('pf-networking'), run('pf-workers')], differences: [], rollback });
+    expect(short.ok).toBe(false);
   });
 });

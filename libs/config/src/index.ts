@@ -13,6 +13,7 @@ export {
   controllerLogGroupName,
   controllerName,
   dashboardName,
+  laneParameterName,
   deadLetterQueueName,
   laneScalingName,
   logGroupName,

@@ -32,6 +32,14 @@ export function parameterPathPrefix(env: EnvNames): string {
   return `/${env.app}/${env.environment}`;
 }
 
+/**
+ * `/<app>/<env>/lanes/<lane>/<switch>`: a lane's `stage`, or its `host-consumer`
+ * switch the web hosts' agent reads; `*` as the lane gives the IAM pattern of all lanes.
+ */
+export function laneParameterName(env: EnvNames, lane: string, kind: 'stage' | 'host-consumer'): string {
+  return `${parameterPathPrefix(env)}/lanes/${lane}/${kind}`;
+}
+
 /** `<app>-<lane>`, or `<app>-scheduler` for the scheduler. */
 export function serviceName(env: EnvNames, workload: string): string {
   return `${env.app}-${workload}`;

@@ -1,4 +1,4 @@
-import { parameterPathPrefix, type EnvironmentConfig, type Stage } from '@queue-lanes/config';
+import { laneParameterName, parameterPathPrefix, type EnvironmentConfig, type Stage } from '@queue-lanes/config';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
@@ -223,7 +223,7 @@ export class ParameterStore extends Construct {
     const hostConsumerParameters: Record<string, SsmParameter> = {};
     for (const lane of lanes) {
       stageParameters[lane.name] = new SsmParameter(this, `lane-${lane.name}-stage`, {
-        name: `${this.pathPrefix}/lanes/${lane.name}/stage`,
+        name: laneParameterName(props, lane.name, 'stage'),
         description: `Rollout stage of lane ${lane.name} in ${label}: off, baseline, scaling or owned`,
         type: 'String',
         tier: 'Standard',
@@ -231,7 +231,7 @@ export class ParameterStore extends Construct {
         tags: { lane: lane.name },
       });
       hostConsumerParameters[lane.name] = new SsmParameter(this, `lane-${lane.name}-host-consumer`, {
-        name: `${this.pathPrefix}/lanes/${lane.name}/host-consumer`,
+        name: laneParameterName(props, lane.name, 'host-consumer'),
         description: `Whether the web hosts run the consumers of lane ${lane.name} in ${label}: enabled until the lane is owned, then disabled`,
         type: 'String',
         tier: 'Standard',
@@ -276,7 +276,7 @@ export class ParameterStore extends Construct {
         // stacks, and GetParameters fails whole when one name is denied, so a lane
         // added later would cut every lane of a host off its switch.
         // No kms:Decrypt: the switches are String parameters.
-        Resource: `arn:${partitionOf(props.region)}:ssm:${props.region}:${account}:parameter${this.pathPrefix}/lanes/*/host-consumer`,
+        Resource: `arn:${partitionOf(props.region)}:ssm:${props.region}:${account}:parameter${laneParameterName(props, '*', 'host-consumer')}`,
       },
     ];
     this.hostConsumerReadPolicy = JSON.stringify(policyDocument(this.hostConsumerReadStatements));
