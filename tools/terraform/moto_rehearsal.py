@@ -10,6 +10,9 @@
           --parameter NAME --log-group NAME ...
                                     print as JSON what moto holds of one lane: its
                                     service, its alarms, a parameter, which log groups exist
+  scale --endpoint URL --region R --cluster C --service S --count N
+                                    set a service's desired count through ECS, the way
+                                    the backlog controller does
 
 The server dies with its parent (PR_SET_PDEATHSIG) so a killed rehearsal leaves
 no moto behind. An API moto lacks answers 501 NotImplemented with the operation's
@@ -497,6 +500,15 @@ def inspect(args):
     sys.stdout.write("\n")
 
 
+def scale(args):
+    import boto3
+
+    ecs = boto3.client("ecs", endpoint_url=args.endpoint, region_name=args.region)
+    service = ecs.update_service(cluster=args.cluster, service=args.service, desiredCount=args.count)["service"]
+    json.dump({"desiredCount": service["desiredCount"]}, sys.stdout)
+    sys.stdout.write("\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -512,10 +524,14 @@ def main():
     for option in ("--endpoint", "--region", "--cluster", "--service", "--alarm-prefix", "--parameter"):
         inspect_parser.add_argument(option, required=True)
     inspect_parser.add_argument("--log-group", action="append", default=[])
+    scale_parser = commands.add_parser("scale")
+    for option in ("--endpoint", "--region", "--cluster", "--service"):
+        scale_parser.add_argument(option, required=True)
+    scale_parser.add_argument("--count", type=int, required=True)
     args = parser.parse_args()
     if args.command != "serve" and not args.endpoint.startswith("http://127."):
         parser.error("--endpoint must be a loopback address")
-    {"serve": serve, "seed": seed, "inspect": inspect}[args.command](args)
+    {"serve": serve, "seed": seed, "inspect": inspect, "scale": scale}[args.command](args)
 
 
 if __name__ == "__main__":

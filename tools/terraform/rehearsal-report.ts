@@ -55,6 +55,8 @@ export interface CrossStackCheck {
 export interface RollbackRehearsal {
   readonly lane: string;
   readonly from: string;
+  /** The service's desired count just before the rollback (what its scaler or Terraform had set). */
+  readonly startCount: number;
   /** The rolled-back copy applied to each stack, in apply order. */
   readonly applies: readonly (Step & { readonly stack: string; readonly added?: number; readonly changed?: number; readonly removed?: number })[];
   readonly checks: readonly RollbackCheck[];
@@ -73,8 +75,8 @@ export interface ReportInput {
   /** Lines of the launcher's NotImplemented log. */
   readonly unsupported: readonly string[];
   readonly seconds: number;
-  /** The rollback step, or why it did not run. */
-  readonly rollback: RollbackRehearsal | string;
+  /** The rollback step; why it was skipped (nothing to roll back, or the first apply already failed); or what failed in it. */
+  readonly rollback: RollbackRehearsal | { readonly skipped: string } | { readonly failed: string };
   /** @default MOTO_DIFFERENCES */
   readonly known?: readonly KnownDifference[];
 }
@@ -129,12 +131,15 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
 
   const { rollback } = input;
   let rolledBack = true;
-  if (typeof rollback === 'string') {
-    lines.push('', '## Roll back a lane to off', '', rollback);
+  if ('skipped' in rollback) {
+    lines.push('', '## Roll back a lane to off', '', rollback.skipped);
+  } else if ('failed' in rollback) {
+    lines.push('', '## Roll back a lane to off', '', `**FAILED**: ${rollback.failed}`);
+    rolledBack = false;
   } else {
     lines.push('', `## Roll back ${rollback.lane}: ${rollback.from} → off`, '');
     lines.push(
-      `The rehearsal copy with lanes.${rollback.lane}.stage set to off, applied to every stack in order, as README's "Rolling a lane back" does.`,
+      `The service ran ${rollback.startCount} task(s) (set through ECS first when a scaler owns the count); then the rehearsal copy with lanes.${rollback.lane}.stage set to off was applied to every stack in order, as README's "Rolling a lane back" does.`,
       '',
       '| stack | apply | added | changed | destroyed |',
       '| --- | --- | --- | --- | --- |',

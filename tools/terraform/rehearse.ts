@@ -33,9 +33,10 @@ import {
   logGroupName,
   parseEnvironment,
   serviceName,
+  STACK_ROLES,
   stoppedTasksLogGroupName,
 } from '@queue-lanes/config';
-import { composeEnvironment, STACK_ROLES } from '@queue-lanes/stacks';
+import { composeEnvironment } from '@queue-lanes/stacks';
 import { App } from 'cdktf';
 import {
   applyOrder,
@@ -56,7 +57,7 @@ import {
   type RehearsalNetwork,
   type StackJson,
 } from './rehearsal';
-import { renderReport, type CrossStackCheck, type MotoReady, type RollbackRehearsal, type StackRun } from './rehearsal-report';
+import { renderReport, type CrossStackCheck, type MotoReady, type ReportInput, type RollbackRehearsal, type StackRun } from './rehearsal-report';
 import { cacheDir, formatDiagnostic, prepareToolchain, streamDiagnostics, tofu, type Toolchain } from './tofu';
 
 const USAGE =
@@ -213,13 +214,20 @@ function main(argv: string[], root: string): number {
   // 5. Roll the furthest lane back to off and apply that, stack by stack.
   const rehearsed = parseEnvironment(copy, file);
   const lane = rollbackLane(rehearsed);
-  let rollback: RollbackRehearsal | string;
+  let rollback: ReportInput['rollback'];
   let inspectRolledBack: (() => LaneInspection | string) | undefined;
   let rolledBackState: LaneInspection | undefined;
   const logGroups = [...rehearsed.lanes.map((l) => logGroupName(rehearsed, l.name)), stoppedTasksLogGroupName(rehearsed)];
-  if (!allApplied) rollback = 'Not rehearsed: not every stack applied.';
-  else if (!lane) rollback = 'Not rehearsed: every lane is already off.';
+  if (!allApplied) rollback = { skipped: 'Not rehearsed: not every stack applied.' };
+  else if (!lane) rollback = { skipped: 'Not rehearsed: every lane is already off.' };
   else {
+    // A scaled lane runs what its scaler set, not what Terraform wrote: set that through ECS
+    // first, so the rollback has to bring the service down to 0 itself.
+    const startCount = lane.sizedBy === 'fixed' ? lane.tasks.baseline : Math.max(1, lane.tasks.max);
+    const scaled =
+      lane.sizedBy === 'fixed'
+        ? undefined
+        : motoCommand(root, awsEnv, target, 'scale', ['--cluster', clusterName(rehearsed), '--service', serviceName(rehearsed, lane.name), '--count', String(startCount)]);
     const rolled = rolledBackEnvironment(copy, lane.name);
     writeFileSync(join(reportDir, `${environment}.rollback.yaml`), rolled);
     const rolledOut = join(scratch, 'cdktf.rollback');
@@ -240,7 +248,7 @@ function main(argv: string[], root: string): number {
       if (!ok) break;
     }
     inspectRolledBack = () =>
-      inspect(root, awsEnv, target, [
+      motoCommand(root, awsEnv, target, 'inspect', [
         '--cluster', clusterName(rehearsed),
         '--service', serviceName(rehearsed, lane.name),
         '--alarm-prefix', alarmName(rehearsed, lane.name, ''),
@@ -248,10 +256,11 @@ function main(argv: string[], root: string): number {
         ...logGroups.flatMap((g) => ['--log-group', g]),
       ]);
     const after = inspectRolledBack();
-    if (typeof after === 'string') rollback = `Rolled back, but moto could not be read: ${after}`;
+    if (typeof scaled === 'string') rollback = { failed: `Setting ${lane.name} to ${startCount} task(s) before the rollback failed: ${scaled}` };
+    else if (typeof after === 'string') rollback = { failed: `Rolled back, but moto could not be read: ${after}` };
     else {
       rolledBackState = after;
-      rollback = { lane: lane.name, from: lane.stage, applies, checks: rollbackChecks(logGroups, after) };
+      rollback = { lane: lane.name, from: lane.stage, startCount, applies, checks: rollbackChecks(logGroups, after) };
     }
   }
 
@@ -270,11 +279,11 @@ function main(argv: string[], root: string): number {
     say(`${stack.name}: destroy ${stack.destroy.ok ? 'ok' : 'FAILED'} (${stack.destroy.removed ?? 0} destroyed, ${stack.destroy.seconds.toFixed(1)}s)`);
   }
 
-  if (typeof rollback !== 'string' && inspectRolledBack && rolledBackState) {
+  if ('checks' in rollback && inspectRolledBack && rolledBackState) {
     const after = inspectRolledBack();
     rollback =
       typeof after === 'string'
-        ? `${rollback.lane} rolled back, but moto could not be read after destroy: ${after}`
+        ? { failed: `${rollback.lane} rolled back, but moto could not be read after destroy: ${after}` }
         : { ...rollback, checks: rollbackChecks(logGroups, rolledBackState, after) };
   }
 
@@ -299,11 +308,11 @@ function main(argv: string[], root: string): number {
   return report.ok ? 0 : 1;
 }
 
-/** What moto holds of one lane (moto_rehearsal.py inspect), or why it could not be read. */
-function inspect(root: string, awsEnv: NodeJS.ProcessEnv, target: MotoTarget, args: string[]): LaneInspection | string {
+/** Runs a moto_rehearsal.py command against moto: its JSON answer, or why it failed. */
+function motoCommand(root: string, awsEnv: NodeJS.ProcessEnv, target: MotoTarget, command: 'inspect' | 'scale', args: string[]): LaneInspection | string {
   const result = spawnSync(
     join(root, '.venv', 'bin', 'python'),
-    [join(__dirname, 'moto_rehearsal.py'), 'inspect', '--endpoint', target.endpoint, '--region', target.region, ...args],
+    [join(__dirname, 'moto_rehearsal.py'), command, '--endpoint', target.endpoint, '--region', target.region, ...args],
     { encoding: 'utf8', env: awsEnv },
   );
   if (result.status !== 0) return (result.stderr || `exit ${result.status}`).trim().split('\n').slice(-3).join(' ');

@@ -417,7 +417,7 @@ describe('rehearsal report', () => {
     checks: [{ consumer: 'pf-workers', data: 'net', output: 'sg', producer: 'pf-networking', resolved: true, note: 'sg-9' }],
     unsupported: [],
     seconds: 42,
-    rollback: 'Not rehearsed: every lane is already off.',
+    rollback: { skipped: 'Not rehearsed: every lane is already off.' },
     known: [{ kind: 'drift' as const, type: 'aws_iam_role', path: /^inline_policy/, why: 'policies are separate resources' }],
   };
 
@@ -458,10 +458,11 @@ describe('rehearsal report', () => {
 
   it('shows the rollback and fails when one of its checks or applies does', () => {
     const check = { when: 'after rollback' as const, what: 'service', expected: 'ACTIVE, 0 tasks', found: 'ACTIVE, 0 tasks', ok: true };
-    const rollback = { lane: 'image', from: 'scaling', applies: [{ ...step(), stack: 'pf-workers', added: 0, changed: 3, removed: 2 }], checks: [check] };
+    const rollback = { lane: 'image', from: 'scaling', startCount: 2, applies: [{ ...step(), stack: 'pf-workers', added: 0, changed: 3, removed: 2 }], checks: [check] };
     const passed = renderReport({ ...base, runs: [run('pf-workers')], differences: [], rollback });
     expect(passed.ok).toBe(true);
     expect(passed.markdown).toContain('## Roll back image: scaling → off');
+    expect(passed.markdown).toContain('The service ran 2 task(s)');
     expect(passed.markdown).toContain('| pf-workers | ok 1.0s | 0 | 3 | 2 |');
     expect(passed.markdown).toContain('| after rollback | service | ACTIVE, 0 tasks | ACTIVE, 0 tasks |');
 
@@ -471,5 +472,9 @@ describe('rehearsal report', () => {
 
     const short = renderReport({ ...base, runs: [run('pf-networking'), run('pf-workers')], differences: [], rollback });
     expect(short.ok).toBe(false);
+
+    const unread = renderReport({ ...base, runs: [run('pf-workers')], differences: [], rollback: { failed: 'moto could not be read' } });
+    expect(unread.ok).toBe(false);
+    expect(unread.markdown).toContain('**FAILED**: moto could not be read');
   });
 });

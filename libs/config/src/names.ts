@@ -17,19 +17,28 @@ export const ECS_EXEC = 'ecs-exec';
 /** IAM allows at most 64 characters in a role name. */
 export const MAX_ROLE_NAME = 64;
 
+/** The stacks of one environment, in the order they deploy: each reads only those before it. */
+export const STACK_ROLES = ['networking', 'parameters', 'workers', 'scaling'] as const;
+export type StackRole = (typeof STACK_ROLES)[number];
+
 /** `<app>-<env>`: the environment's ECS cluster, and the stem of every per-environment name. */
 export function clusterName(env: EnvNames): string {
   return `${env.app}-${env.environment}`;
 }
 
 /** `<app>-<env>-<role>`: one stack of the environment (networking, parameters, workers, scaling). */
-export function stackName(env: EnvNames, role: string): string {
+export function stackName(env: EnvNames, role: StackRole): string {
   return `${clusterName(env)}-${role}`;
 }
 
 /** `/<app>/<env>`: the prefix of every SSM parameter of the environment. */
 export function parameterPathPrefix(env: EnvNames): string {
   return `/${env.app}/${env.environment}`;
+}
+
+/** `/<app>/<env>/env/<NAME>`: one runtime variable of the workers (parameters.plain or parameters.secure). */
+export function runtimeParameterName(env: EnvNames, name: string): string {
+  return `${parameterPathPrefix(env)}/env/${name}`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { laneParameterName, parameterPathPrefix, type EnvironmentConfig, type Stage } from '@queue-lanes/config';
+import { laneParameterName, parameterPathPrefix, runtimeParameterName, type EnvironmentConfig, type Stage } from '@queue-lanes/config';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
@@ -194,7 +194,7 @@ export class ParameterStore extends Construct {
     const plainParameters: Record<string, SsmParameter> = {};
     for (const name of Object.keys(plain).sort()) {
       plainParameters[name] = new SsmParameter(this, `env-${name}`, {
-        name: `${this.pathPrefix}/env/${name}`,
+        name: runtimeParameterName(props, name),
         description: `${name} for ${label}, managed from the environment file`,
         type: 'String',
         tier: 'Standard',
@@ -204,7 +204,7 @@ export class ParameterStore extends Construct {
     const secureParameters: Record<string, SsmParameter> = {};
     for (const name of [...secure].sort()) {
       secureParameters[name] = new SsmParameter(this, `env-${name}`, {
-        name: `${this.pathPrefix}/env/${name}`,
+        name: runtimeParameterName(props, name),
         description: `${name} for ${label}; set out of band, Terraform keeps only the placeholder`,
         type: 'SecureString',
         tier: 'Standard',
@@ -313,7 +313,7 @@ function validate(props: ParameterStoreProps): void {
   for (const [name, value] of Object.entries(plain)) {
     const key = `parameters.plain.${name}`;
     if (!segment.test(name)) problems.push(`${key}: "${name}" is not a valid SSM parameter name segment`);
-    const length = lengthProblem(key, `${prefix}/env/${name}`);
+    const length = lengthProblem(key, runtimeParameterName(props, name));
     if (length) problems.push(length);
     const bytes = Buffer.byteLength(String(value), 'utf8');
     if (bytes === 0) {
@@ -329,7 +329,7 @@ function validate(props: ParameterStoreProps): void {
     if (seen.has(name)) problems.push(`${key}: ${name} is listed twice`);
     if (Object.hasOwn(plain, name)) problems.push(`${key}: ${name} is also in parameters.plain; a variable is either plain or secret`);
     seen.add(name);
-    const length = lengthProblem(`${key}.${name}`, `${prefix}/env/${name}`);
+    const length = lengthProblem(`${key}.${name}`, runtimeParameterName(props, name));
     if (length) problems.push(length);
   }
   const lanes = new Set<string>();

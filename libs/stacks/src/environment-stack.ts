@@ -1,12 +1,8 @@
 import { posix } from 'node:path';
-import { stackName, type EnvironmentConfig } from '@queue-lanes/config';
+import { stackName, type EnvironmentConfig, type StackRole } from '@queue-lanes/config';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-
-/** The stacks of one environment, in dependency order (DESIGN.md, "Stacks per environment"). */
-export const STACK_ROLES = ['networking', 'parameters', 'workers', 'scaling'] as const;
-export type StackRole = (typeof STACK_ROLES)[number];
 
 /** Provider version the prebuilt @cdktf/provider-aws bindings were generated from. */
 export const AWS_PROVIDER_VERSION = '6.25.0';

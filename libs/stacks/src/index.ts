@@ -2,10 +2,8 @@ export { composeEnvironment, type EnvironmentStacks } from './compose';
 export {
   AWS_PROVIDER_VERSION,
   EnvironmentStack,
-  STACK_ROLES,
   baseTags,
   type EnvironmentStackProps,
-  type StackRole,
 } from './environment-stack';
 export { loadNamedEnvironment, runEnvironmentApp, synthEnvironment, type EnvironmentAppOptions } from './synth';
 export { synthesizeToJson, type SynthesizedEnvironment } from './testing';

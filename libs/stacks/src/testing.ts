@@ -1,11 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EnvironmentConfig } from '@queue-lanes/config';
+import { STACK_ROLES, stackName, type EnvironmentConfig, type StackRole } from '@queue-lanes/config';
 import { App } from 'cdktf';
 import { composeEnvironment } from './compose';
-import { stackName } from '@queue-lanes/config';
-import { STACK_ROLES, type StackRole } from './environment-stack';
 
 /** Parsed cdk.tf.json of each stack of one environment. */
 export type SynthesizedEnvironment = Record<StackRole, Record<string, unknown>>;

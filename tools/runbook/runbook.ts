@@ -1,0 +1,279 @@
+/*
+ * An environment's runbook, as configured now: the commands an operator runs at
+ * night, with the environment's own names (libs/config's naming module), its
+ * lanes' stages and its settings filled in. Pure: the same environment gives the
+ * same text, so a reviewer sees in a pull request what the runbook will say.
+ */
+import {
+  STACK_ROLES,
+  STAGES,
+  clusterName,
+  controllerName,
+  controllerLogGroupName,
+  dashboardName,
+  laneParameterName,
+  logGroupName,
+  parameterPathPrefix,
+  queueName,
+  redisHost,
+  runtimeParameterName,
+  serviceName,
+  stackName,
+  stageIndex,
+  stoppedTasksLogGroupName,
+  type EnvironmentConfig,
+  type LaneConfig,
+  type StackRole,
+} from '@queue-lanes/config';
+import { DEFAULT_NAMESPACE, DIMENSION, METRIC, queueKeys } from '@queue-lanes/backlog-controller';
+import { AURORA_ERROR_PATTERN, FAILED_JOB_PATTERN, REDIS_ERROR_PATTERN, jsonEquals } from '@queue-lanes/observability';
+
+/** The Markdown runbook of one environment. */
+export function renderRunbook(env: EnvironmentConfig): string {
+  const r = `--region ${env.region}`;
+  const cluster = clusterName(env);
+  const file = env.source;
+  const running = env.lanes.filter((l) => l.sizedBy !== 'off');
+  const services = env.lanes.map((l) => serviceName(env, l.name));
+  const out: string[] = [];
+  const sh = (...lines: string[]) => out.push('```sh', ...lines, '```', '');
+  const deploy = (...roles: StackRole[]) => `(cd apps/${env.environment} && npx cdktf deploy ${roles.map((role) => stackName(env, role)).join(' ')})`;
+  const controlled = env.lanes.some((l) => l.controllerMeasured);
+
+  out.push(
+    `# Runbook: ${env.app} ${env.environment} (${env.region})`,
+    '',
+    `Written by \`nx run ${env.environment}:runbook\` from ${file} as it is now; regenerate it after every change to the file.`,
+    `Cluster \`${cluster}\`, dashboard \`${dashboardName(env)}\`, alarms \`${cluster}-*\`, ` +
+      `stacks ${STACK_ROLES.map((role) => `\`${stackName(env, role)}\``).join(', ')} (deploy in that order).`,
+    '',
+    '| lane | stage | count set by | tasks | queues | service | logs |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...env.lanes.map(
+      (l) =>
+        `| ${l.name} | ${l.stage}${l.paused ? ' (paused)' : ''} | ${SIZED_BY[l.sizedBy]} | ${taskRange(l)} | ${l.queues.join(', ')} | ${serviceName(env, l.name)} | ${logGroupName(env, l.name)} |`,
+    ),
+    '',
+    `Fleet cap: ${env.fleet.maxTasks} tasks${env.reservedTasks ? `, of which ${env.reservedTasks} are held by lanes nothing scales at run time` : ''}.`,
+    '',
+    '## What is running',
+    '',
+  );
+  sh(
+    `aws ecs describe-services ${r} --cluster ${cluster} --services ${services.join(' ')} \\`,
+    `  --query 'services[].{service:serviceName,desired:desiredCount,running:runningCount,pending:pendingCount,taskDefinition:taskDefinition,rollout:deployments[0].rolloutState,lastEvent:events[0].message}' --output table`,
+    `aws cloudwatch describe-alarms ${r} --alarm-name-prefix ${cluster}- --state-value ALARM --query 'MetricAlarms[].[AlarmName,StateReason]' --output text`,
+  );
+  if (controlled) {
+    out.push(`The backlog controller \`${controllerName(env)}\` logs one decision line per lane per minute:`, '');
+    sh(`aws logs tail ${r} ${controllerLogGroupName(env)} --since 15m`);
+  }
+
+  out.push('## Scale one lane by hand', '');
+  out.push(
+    'Pause the lane first, or the next controller tick or App Auto Scaling (and the next apply) undoes the count. ' +
+      `Set \`paused: true\` under \`lanes.<lane>\` in ${file}, deploy, then set the count; \`paused: false\` hands it back. ` +
+      `A paused lane counts against the fleet cap at its tasks.max.`,
+    '',
+  );
+  for (const lane of running) {
+    out.push(`**${lane.name}** (${lane.stage}${lane.paused ? ', paused already' : ''}):`, '');
+    sh(
+      ...(lane.paused ? [] : [`# in ${file}: lanes.${lane.name}.paused: true`, deploy('workers', 'scaling')]),
+      `aws ecs update-service ${r} --cluster ${cluster} --service ${serviceName(env, lane.name)} --desired-count ${lane.tasks.max}`,
+    );
+  }
+  if (running.length < env.lanes.length) {
+    out.push(`Lanes at off (${env.lanes.filter((l) => l.sizedBy === 'off').map((l) => l.name).join(', ')}) cannot be paused: move them to baseline first.`, '');
+  }
+
+  out.push('## Roll a lane back', '');
+  out.push(
+    `One stage back per lane (any distance is allowed in one change), through a pull request so the rollout guard judges it; ` +
+      `deploy the parameters stack first, so the hosts take the queue back before ECS capacity shrinks. ` +
+      `Rolled back to off, the service stays at 0 tasks with its task definition, logs and quiet alarms for the diagnosis.`,
+    '',
+  );
+  for (const lane of env.lanes) {
+    const index = stageIndex(lane.stage);
+    if (index === 0) {
+      out.push(`**${lane.name}** is at off: nothing to roll back. Removing it from the file (a later change) deletes its service and alarms; its log group stays.`, '');
+      continue;
+    }
+    const previous = STAGES[index - 1];
+    out.push(
+      `**${lane.name}**: ${lane.stage} → ${previous}${lane.stage === 'owned' ? ' (the host-consumer switch goes back to enabled)' : ''}.`,
+      '',
+    );
+    sh(
+      `# in ${file}: lanes.${lane.name}.stage: ${previous}`,
+      deploy('parameters'),
+      deploy('workers', 'scaling'),
+      `aws ssm get-parameter ${r} --name ${laneParameterName(env, lane.name, 'host-consumer')} --query Parameter.Value --output text   # enabled`,
+      `# each web host: supervisorctl status 'queue-${lane.name}:*'   # RUNNING`,
+    );
+  }
+
+  out.push('## Logs and stop reasons', '');
+  out.push(
+    `ECS forgets a stopped task after about an hour; every crash stop (not scale-in, deployments or Spot) is also kept in \`${stoppedTasksLogGroupName(env)}\` for ${env.logs.retentionDays} days.`,
+    '',
+  );
+  for (const lane of env.lanes) {
+    const service = serviceName(env, lane.name);
+    out.push(`**${lane.name}**:`, '');
+    sh(
+      `aws logs tail ${r} ${logGroupName(env, lane.name)} --since 30m --follow`,
+      `aws ecs describe-tasks ${r} --cluster ${cluster} --tasks $(aws ecs list-tasks ${r} --cluster ${cluster} --service-name ${service} --desired-status STOPPED --query 'taskArns[:10]' --output text) \\`,
+      `  --query 'tasks[].{stopped:stoppedAt,code:stopCode,reason:stoppedReason,exits:containers[].[name,exitCode,reason]}'`,
+      `aws logs filter-log-events ${r} --log-group-name ${stoppedTasksLogGroupName(env)} --start-time $(date -d '-1 day' +%s000) \\`,
+      `  --filter-pattern ${quote(jsonEquals({ '$.detail.group': `service:${service}` }))} --query 'events[].message'`,
+    );
+  }
+
+  out.push('## First checks', '');
+  out.push('### Jobs fail immediately', '');
+  out.push(
+    "The exception is logged just before each FAIL line. If it started with a deploy, roll the image back (the previous task definition revision) before retrying the failed jobs (`php artisan queue:retry`). " +
+      'A missing class or config value points at the image or the runtime parameters; a connection error at the network.',
+    '',
+  );
+  const groups = env.lanes.map((l) => logGroupName(env, l.name)).join(' ');
+  const search = (pattern: string, since: string) => [
+    `for group in ${groups}; do`,
+    `  echo "$group"; aws logs filter-log-events ${r} --log-group-name "$group" --start-time $(date -d '${since}' +%s000) \\`,
+    `    --filter-pattern ${quote(pattern)} --query 'events[-5:].message' --output text`,
+    'done',
+  ];
+  sh(
+    '# the last FAIL lines (the filter the failed-jobs alarms count)',
+    ...search(FAILED_JOB_PATTERN, '-1 hour'),
+    '# the runtime parameters, and when each changed',
+    `aws ssm get-parameters-by-path ${r} --path ${parameterPathPrefix(env)} --recursive --query 'Parameters[].[Name,Version,LastModifiedDate]' --output text`,
+    '# Redis, then Aurora, connection errors (the redis-errors and aurora-errors alarms)',
+    ...search(REDIS_ERROR_PATTERN, '-1 hour'),
+    ...search(AURORA_ERROR_PATTERN, '-1 hour'),
+  );
+  out.push(
+    `Connection errors: the worker security group must reach Redis (${env.network.redis.securityGroupId}, port ${env.network.redis.port}) and Aurora (${env.network.aurora.securityGroupId}, port ${env.network.aurora.port}); ` +
+      'fix connectivity before adding workers, since more workers only add connections.',
+    '',
+  );
+
+  out.push('### No steady state (tasks start and stop)', '');
+  out.push(
+    'The service events and the stop reasons say which: `ResourceInitializationError` (the execution role cannot pull the image or read a parameter: a missing secret), ' +
+      '`CannotPullContainerError` (the image tag), `Essential container in task exited` (read the last lines of the log before the stop: missing runtime folders, a missing PHP extension, a bad command). ' +
+      'The deployment circuit breaker rolls a failing deployment back to the previous task definition.',
+    '',
+  );
+  sh(
+    `aws ecs describe-services ${r} --cluster ${cluster} --services ${services.join(' ')} --query 'services[].[serviceName,events[:5].message]' --output text`,
+  );
+
+  out.push('### Queue not draining', '');
+  out.push(
+    'Compare desired with running on the dashboard: running below desired means tasks fail to start (above); desired at tasks.max means the lane is saturated; ' +
+      `desired held low while work waits means the fleet cap (${env.fleet.maxTasks}) or the controller holds it (its log says why). ` +
+      'Below owned the host consumers take jobs too: check they run.',
+    '',
+  );
+  const redis = redisCli(env);
+  if (redis && env.lanes.some((l) => l.broker === 'redis')) {
+    out.push("Read a queue the way the controller does (Laravel's keys under the connection's prefix):", '');
+    sh(
+      ...(env.redis.authParameter
+        ? [
+            `export REDISCLI_AUTH="$(aws ssm get-parameter ${r} --with-decryption --name ${runtimeParameterName(env, env.redis.authParameter)} --query Parameter.Value --output text)"`,
+          ]
+        : []),
+      `rq() { ${redis} "$@"; }`,
+    );
+  }
+  for (const lane of env.lanes) {
+    const lines: string[] = [];
+    if (lane.controllerMeasured) {
+      lines.push(
+        `aws cloudwatch get-metric-statistics ${r} --namespace ${DEFAULT_NAMESPACE} --metric-name ${METRIC.backlog} --dimensions Name=${DIMENSION.environment},Value=${env.environment} Name=${DIMENSION.lane},Value=${lane.name} \\`,
+        `  --start-time $(date -u -d '-30 min' +%FT%TZ) --end-time $(date -u +%FT%TZ) --period 60 --statistics Maximum --query 'sort_by(Datapoints,&Timestamp)[].Maximum'`,
+        `aws logs tail ${r} ${controllerLogGroupName(env)} --since 15m --filter-pattern '"${lane.name}"'`,
+      );
+    }
+    if (lane.broker === 'redis' && redis) {
+      for (const queue of lane.queues) {
+        const keys = queueKeys(queue, env.redisKeyPrefix ?? '', env.redis.cluster);
+        lines.push(`rq LLEN ${quote(keys.ready)}; rq ZCARD ${quote(keys.reserved)}; rq ZCARD ${quote(keys.delayed)}`);
+      }
+    }
+    if (lane.broker === 'sqs') {
+      lines.push(
+        `aws sqs get-queue-attributes ${r} --queue-url $(aws sqs get-queue-url ${r} --queue-name ${queueName(env, lane.name)} --query QueueUrl --output text) \\`,
+        `  --attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible ApproximateNumberOfMessagesDelayed`,
+      );
+    }
+    if (lines.length) {
+      out.push(`**${lane.name}**:`, '');
+      sh(...lines);
+    }
+  }
+  if (controlled) {
+    out.push(
+      `Every queue of a lane reading empty while jobs wait is a wrong key prefix (the \`<lane>-key-prefix\` alarm): the controller reads under ${JSON.stringify(env.redisKeyPrefix ?? '')}; ` +
+        `compare with \`php artisan tinker --execute="echo config('database.redis.options.prefix');"\` in the application.`,
+      '',
+    );
+  }
+
+  out.push('### Timeouts', '');
+  out.push(
+    'A job that runs past `--timeout` is killed with its worker: Laravel logs "<job> has timed out." and the worker exits 1 (ECS starts it again); a task stopped by scale-in or a deployment gets SIGTERM, then SIGKILL after stopTimeout. ' +
+      `A reservation that outlives its worker comes back after retry_after (redis.retryAfter: ${env.redis.retryAfter ?? 'null, so it never does: the stuck-jobs alarm reports those'}).`,
+    '',
+    '| lane | job.timeout | stopTimeout | tries | backoff |',
+    '| --- | --- | --- | --- | --- |',
+    ...env.lanes.map((l) => `| ${l.name} | ${l.job.timeout} s | ${l.stopTimeout} s | ${l.job.tries} | ${l.job.backoff.join(', ')} s |`),
+    '',
+  );
+  sh(...search('"has timed out."', '-1 day'));
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+const SIZED_BY: Record<LaneConfig['sizedBy'], string> = {
+  off: 'nobody (0 tasks)',
+  fixed: 'Terraform',
+  controller: 'backlog controller',
+  'app-autoscaling': 'App Auto Scaling',
+  operator: 'an operator',
+};
+
+function taskRange(lane: LaneConfig): string {
+  switch (lane.sizedBy) {
+    case 'off':
+      return '0';
+    case 'fixed':
+      return String(lane.tasks.baseline);
+    case 'operator':
+      return `by hand, at most ${lane.tasks.max}`;
+    default:
+      return `${lane.tasks.min}..${lane.tasks.max}`;
+  }
+}
+
+/** The redis-cli invocation for the queue connection, or undefined without a Redis host. */
+function redisCli(env: EnvironmentConfig): string | undefined {
+  const host = redisHost(env);
+  if (host === undefined) return undefined;
+  const flags = [
+    `-h ${host}`,
+    `-p ${env.network.redis.port}`,
+    ...(env.redis.tls ? ['--tls'] : []),
+    ...(env.redis.cluster ? ['-c'] : env.redis.database ? [`-n ${env.redis.database}`] : []),
+    ...(env.redis.username ? [`--user ${env.redis.username}`] : []),
+  ];
+  return `redis-cli ${flags.join(' ')}`;
+}
+
+/** `text` as one single-quoted shell word. */
+export function quote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
