@@ -1,7 +1,11 @@
 """Moto for the deploy rehearsal (tools/terraform/rehearse.sh), on 127.0.0.1 only.
 
-  serve --ready FILE [--log FILE]   start moto on a free loopback port; write
-                                    {"endpoint", "port", "pid"} to FILE when it answers
+  serve --ready FILE [--log FILE] [--calls FILE]
+                                    start moto on a free loopback port; write
+                                    {"endpoint", "port", "pid"} to FILE when it answers;
+                                    with --calls, one JSON line per AWS call: the caller
+                                    (the access key id it signed with), the signing
+                                    service and the API operation
   seed --endpoint URL --region R --bucket B --subnets N
                                     create what the environment file points at (a VPC,
                                     N private subnets, the Redis and Aurora security
@@ -150,6 +154,92 @@ def patch_ecs_service_settings():
                    "enableECSManagedTags, enableExecuteCommand, healthCheckGracePeriodSeconds (moto drops them)")
 
 
+_MODELS = {}
+
+
+def service_model(signing_name):
+    """botocore's model of the service that signs as `signing_name`, or None."""
+    import botocore.session
+
+    if signing_name not in _MODELS:
+        session = botocore.session.get_session()
+        found = None
+        for name in [signing_name, *session.get_available_services()]:
+            try:
+                model = session.get_service_model(name)
+            except Exception:  # noqa: BLE001 - not a service name
+                continue
+            if signing_name in (model.signing_name, model.endpoint_prefix, model.service_name):
+                found = model
+                break
+        _MODELS[signing_name] = found
+    return _MODELS[signing_name]
+
+
+def rest_operation(model, method, path, query):
+    """The operation of a REST call: the one whose method and URI template match,
+    the most specific (most literal characters) when several do."""
+    best, score = None, -1
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        if http.get("method") != method:
+            continue
+        template, _, required = http.get("requestUri", "/").partition("?")
+        pattern = "".join(
+            ".+" if part.endswith("+}") else "[^/]+" if part.startswith("{") else re.escape(part)
+            for part in re.split(r"(\{[^}]+\})", template)
+        )
+        if not re.fullmatch(pattern.rstrip("/") + "/?", path):
+            continue
+        if any(key.split("=")[0] not in query for key in required.split("&") if key):
+            continue
+        literal = len(re.sub(r"\{[^}]+\}", "", template)) + len(required)
+        if literal > score:
+            best, score = name, literal
+    return best
+
+
+class CallRecorder:
+    """WSGI middleware: one JSON line per signed AWS call, so the rehearsal can
+    compare what each stack's provider called with its deploy policy. The caller is
+    the access key id of the signature (the rehearsal gives each stack its own)."""
+
+    CBOR_PATH = re.compile(r"^/service/[^/]+/operation/(?P<operation>[^/]+)$")
+
+    def __init__(self, app, path):
+        self.app = app
+        self.path = path
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        scope = re.search(r"Credential=([^/]+)/[^/]+/[^/]+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+        if self.path and scope:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
+            query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+            operation = None
+            cbor = self.CBOR_PATH.match(path)
+            if cbor:
+                operation = cbor.group("operation")
+            elif environ.get("HTTP_X_AMZ_TARGET"):
+                operation = environ["HTTP_X_AMZ_TARGET"].rsplit(".", 1)[-1]
+            elif "Action" in query:
+                operation = query["Action"][0]
+            elif environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+                operation = (urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action") or [None])[0]
+            if operation is None:
+                model = service_model(scope.group(2))
+                if model is not None:
+                    operation = rest_operation(model, environ.get("REQUEST_METHOD", ""), path, query)
+            line = {"caller": scope.group(1), "service": scope.group(2),
+                    "operation": operation or f"{environ.get('REQUEST_METHOD')} {path}"}
+            with self.lock, open(self.path, "a", encoding="utf-8") as out:
+                out.write(json.dumps(line) + "\n")
+        return self.app(environ, start_response)
+
+
 class SmithyRpcV2Cbor:
     """WSGI middleware: the AWS SDK for Go v2 (and so the provider) calls CloudWatch in
     the Smithy RPC v2 CBOR protocol (POST /service/<Service>/operation/<Operation>,
@@ -161,31 +251,13 @@ class SmithyRpcV2Cbor:
 
     def __init__(self, app):
         self.app = app
-        self.models = {}
-
-    def model(self, signing_name):
-        import botocore.session
-
-        if signing_name not in self.models:
-            session = botocore.session.get_session()
-            found = None
-            for name in [signing_name, *session.get_available_services()]:
-                try:
-                    model = session.get_service_model(name)
-                except Exception:  # noqa: BLE001 - not a service name
-                    continue
-                if signing_name in (model.signing_name, model.endpoint_prefix, model.service_name):
-                    found = model
-                    break
-            self.models[signing_name] = found
-        return self.models[signing_name]
 
     def __call__(self, environ, start_response):
         match = self.PATH.match(environ.get("PATH_INFO", ""))
         if not match or environ.get("HTTP_SMITHY_PROTOCOL", "").lower() != "rpc-v2-cbor":
             return self.app(environ, start_response)
         scope = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
-        model = self.model(scope.group(1)) if scope else None
+        model = service_model(scope.group(1)) if scope else None
         if model is None or model.protocol not in ("query", "json"):
             return self.reply(start_response, 501, {"__type": "NotImplemented", "message": f"rpc-v2-cbor bridge: no query/json model for {match.group('service')}"})
         operation = model.operation_model(match.group("operation"))
@@ -416,7 +488,7 @@ def serve(args):
     from werkzeug.serving import make_server
 
     patch_moto()
-    app = SmithyRpcV2Cbor(DomainDispatcherApplication(backend_app_factory(args.log)))
+    app = CallRecorder(SmithyRpcV2Cbor(DomainDispatcherApplication(backend_app_factory(args.log))), args.calls)
     PATCHES.append("Smithy RPC v2 CBOR requests (the Go SDK's CloudWatch protocol) are translated to moto's query/JSON "
                    "protocol and answered in CBOR")
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -515,6 +587,7 @@ def main():
     serve_parser = commands.add_parser("serve")
     serve_parser.add_argument("--ready", required=True)
     serve_parser.add_argument("--log")
+    serve_parser.add_argument("--calls")
     seed_parser = commands.add_parser("seed")
     seed_parser.add_argument("--endpoint", required=True)
     seed_parser.add_argument("--region", required=True)

@@ -121,6 +121,33 @@ export function rollbackChecks(
   return checks;
 }
 
+/** The access key id a stack's provider signs with in the rehearsal (moto accepts any). */
+export function callerKey(stackName: string): string {
+  return `rehearsal.${stackName}`;
+}
+
+/** One line of moto_rehearsal.py's call log. */
+export interface RecordedCall {
+  readonly caller: string;
+  /** The service's signing name (`monitoring` for CloudWatch). */
+  readonly service: string;
+  readonly operation: string;
+}
+
+/** Signing names whose IAM service prefix differs. */
+const IAM_PREFIX: Readonly<Record<string, string>> = { monitoring: 'cloudwatch' };
+
+/**
+ * The IAM actions each stack's provider called, by stack name, sorted: a call is
+ * `<service prefix>:<Operation>`, which is the action IAM checks for every service
+ * the stacks use (S3 state calls sign with the backend's own key and are not counted).
+ */
+export function calledActions(calls: readonly RecordedCall[], stackNames: readonly string[]): Record<string, string[]> {
+  const byKey = new Map(stackNames.map((name) => [callerKey(name), new Set<string>()]));
+  for (const call of calls) byKey.get(call.caller)?.add(`${IAM_PREFIX[call.service] ?? call.service}:${call.operation}`);
+  return Object.fromEntries(stackNames.map((name) => [name, [...byKey.get(callerKey(name))!].sort()]));
+}
+
 /** cdktf.out/manifest.json, the parts the order needs. */
 export interface CdktfManifest {
   readonly stacks: Readonly<Record<string, { readonly name: string; readonly dependencies?: readonly string[] }>>;
@@ -242,6 +269,8 @@ export function rehearsalOverride(
       aws: list.map((original) => ({
         ...(original.alias !== undefined ? { alias: original.alias } : {}),
         ...FAKE_CREDENTIALS,
+        // Its own access key id, so moto's call log tells which stack made each call.
+        access_key: callerKey(stackName),
         allowed_account_ids: [target.accountId],
         skip_credentials_validation: true,
         skip_metadata_api_check: true,

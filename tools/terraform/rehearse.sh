@@ -59,7 +59,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 .venv/bin/python tools/terraform/moto_rehearsal.py serve --ready "$scratch/moto.json" \
-  --log "$scratch/moto-unsupported.log" >"$scratch/moto.log" 2>&1 &
+  --log "$scratch/moto-unsupported.log" --calls "$scratch/calls.jsonl" >"$scratch/moto.log" 2>&1 &
 moto_pid=$!
 for _ in $(seq 1 300); do
   [[ -f "$scratch/moto.json" ]] && break

@@ -40,6 +40,7 @@ import { composeEnvironment } from '@queue-lanes/stacks';
 import { App } from 'cdktf';
 import {
   applyOrder,
+  calledActions,
   cell,
   endpointNames,
   planDifferences,
@@ -53,6 +54,7 @@ import {
   type CdktfManifest,
   type Difference,
   type LaneInspection,
+  type RecordedCall,
   type MotoTarget,
   type RehearsalNetwork,
   type StackJson,
@@ -286,6 +288,16 @@ function main(argv: string[], root: string): number {
         ? { failed: `${rollback.lane} rolled back, but moto could not be read after destroy: ${after}` }
         : { ...rollback, checks: rollbackChecks(logGroups, rolledBackState, after) };
   }
+
+  const callLog = join(scratch, 'calls.jsonl');
+  const calls = existsSync(callLog)
+    ? readFileSync(callLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as RecordedCall)
+    : [];
+  const called = calledActions(calls, order);
+  writeFileSync(join(reportDir, 'called-actions.json'), `${JSON.stringify(called, null, 2)}\n`);
 
   const unsupportedLog = join(scratch, 'moto-unsupported.log');
   const unsupported = existsSync(unsupportedLog) ? [...new Set(readFileSync(unsupportedLog, 'utf8').split('\n').filter(Boolean))] : [];

@@ -10,6 +10,8 @@ import {
   rehearsalEnvironment,
   rehearsalOverride,
   remoteStateReferences,
+  calledActions,
+  callerKey,
   rollbackChecks,
   rollbackLane,
   rolledBackEnvironment,
@@ -215,7 +217,7 @@ describe('rehearsal override', () => {
     for (const provider of override.provider.aws) {
       expect(provider).toEqual(
         expect.objectContaining({
-          access_key: 'rehearsal',
+          access_key: 'rehearsal.pf-staging-workers',
           secret_key: 'rehearsal',
           allowed_account_ids: ['123456789012'],
           skip_credentials_validation: true,
@@ -326,6 +328,23 @@ describe('plan differences', () => {
 
   it('has a reason for every known moto difference', () => {
     for (const known of MOTO_DIFFERENCES) expect(known.why.length).toBeGreaterThan(20);
+  });
+});
+
+describe('called actions', () => {
+  it("turns moto's call log into each stack's IAM actions, CloudWatch under its IAM prefix, other callers left out", () => {
+    const calls = [
+      { caller: callerKey('pf-workers'), service: 'ecs', operation: 'DescribeServices' },
+      { caller: callerKey('pf-workers'), service: 'ecs', operation: 'DescribeServices' },
+      { caller: callerKey('pf-workers'), service: 'iam', operation: 'GetRole' },
+      { caller: callerKey('pf-scaling'), service: 'monitoring', operation: 'PutMetricAlarm' },
+      { caller: 'rehearsal', service: 's3', operation: 'GetObject' },
+    ];
+    expect(calledActions(calls, ['pf-networking', 'pf-workers', 'pf-scaling'])).toEqual({
+      'pf-networking': [],
+      'pf-workers': ['ecs:DescribeServices', 'iam:GetRole'],
+      'pf-scaling': ['cloudwatch:PutMetricAlarm'],
+    });
   });
 });
 
