@@ -62,6 +62,17 @@ export interface RollbackRehearsal {
   readonly checks: readonly RollbackCheck[];
 }
 
+/** One stack's recorded calls against its deploy policy. */
+export interface PermissionCheck {
+  readonly stack: string;
+  /** How many distinct actions its provider called. */
+  readonly called: number;
+  /** Called, and not granted by the deploy policy: a deploy with that policy would fail. */
+  readonly missing: readonly string[];
+  /** Granted, and not called in this rehearsal (update paths it did not take, or too much). */
+  readonly unused: readonly string[];
+}
+
 export interface ReportInput {
   readonly environment: string;
   /** "OpenTofu v1.12.6, hashicorp/aws 6.25.0 (…)" */
@@ -75,6 +86,8 @@ export interface ReportInput {
   /** Lines of the launcher's NotImplemented log. */
   readonly unsupported: readonly string[];
   readonly seconds: number;
+  /** Each stack's calls against its deploy policy. */
+  readonly permissions: readonly PermissionCheck[];
   /** The rollback step; why it was skipped (nothing to roll back, or the first apply already failed); or what failed in it. */
   readonly rollback: RollbackRehearsal | { readonly skipped: string } | { readonly failed: string };
   /** @default MOTO_DIFFERENCES */
@@ -154,6 +167,18 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
     rolledBack = rollback.applies.length === runs.length && rollback.applies.every((a) => a.ok) && rollback.checks.every((c) => c.ok);
   }
 
+  lines.push('', '## Deploy permissions', '');
+  lines.push(
+    "Every AWS call each stack's provider made above (apply, plan, rollback, destroy), as IAM actions, against the deploy policy synth writes for it (cdktf.out/deploy-policies).",
+    '',
+    '| stack | actions called | called, not granted | granted, not called here |',
+    '| --- | --- | --- | --- |',
+    ...input.permissions.map(
+      (p) => `| ${p.stack} | ${p.called} | ${p.missing.length ? `**${p.missing.join(', ')}**` : 'none'} | ${p.unused.length ? cell(p.unused.join(', '), 4000) : 'none'} |`,
+    ),
+  );
+  const permitted = input.permissions.every((p) => p.missing.length === 0);
+
   // Explanations are footnotes: one number per distinct reason.
   const notes: string[] = [];
   const note = (why: string) => {
@@ -213,6 +238,7 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
     runs.every((r) => r.init?.ok && r.apply?.ok && r.plan?.ok && r.destroy?.ok) &&
     checks.every((c) => c.resolved) &&
     rolledBack &&
+    permitted &&
     unexplained === 0;
   lines.push('', `Result: ${ok ? 'PASSED' : 'FAILED'}${unexplained ? ` (${unexplained} unexplained planned change(s))` : ''}.`, '');
   return { markdown: lines.join('\n'), ok };

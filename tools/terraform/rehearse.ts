@@ -34,9 +34,11 @@ import {
   parseEnvironment,
   serviceName,
   STACK_ROLES,
+  stackName,
   stoppedTasksLogGroupName,
 } from '@queue-lanes/config';
-import { composeEnvironment } from '@queue-lanes/stacks';
+import { actionsOf } from '@queue-lanes/iam-policy';
+import { composeEnvironment, deployPolicy } from '@queue-lanes/stacks';
 import { App } from 'cdktf';
 import {
   applyOrder,
@@ -59,7 +61,7 @@ import {
   type RehearsalNetwork,
   type StackJson,
 } from './rehearsal';
-import { renderReport, type CrossStackCheck, type MotoReady, type ReportInput, type RollbackRehearsal, type StackRun } from './rehearsal-report';
+import { renderReport, type CrossStackCheck, type MotoReady, type PermissionCheck, type ReportInput, type RollbackRehearsal, type StackRun } from './rehearsal-report';
 import { cacheDir, formatDiagnostic, prepareToolchain, streamDiagnostics, tofu, type Toolchain } from './tofu';
 
 const USAGE =
@@ -298,6 +300,13 @@ function main(argv: string[], root: string): number {
     : [];
   const called = calledActions(calls, order);
   writeFileSync(join(reportDir, 'called-actions.json'), `${JSON.stringify(called, null, 2)}\n`);
+  // What each stack's provider called, against the deploy policy synth wrote for it.
+  const permissions: PermissionCheck[] = STACK_ROLES.map((role) => {
+    const name = stackName(rehearsed, role);
+    const granted = new Set(actionsOf(deployPolicy(rehearsed, role, stacks.get(name) ?? {})));
+    const used = called[name] ?? [];
+    return { stack: name, called: used.length, missing: used.filter((a) => !granted.has(a)), unused: [...granted].filter((a) => !used.includes(a)).sort() };
+  });
 
   const unsupportedLog = join(scratch, 'moto-unsupported.log');
   const unsupported = existsSync(unsupportedLog) ? [...new Set(readFileSync(unsupportedLog, 'utf8').split('\n').filter(Boolean))] : [];
@@ -312,6 +321,7 @@ function main(argv: string[], root: string): number {
     differences,
     unsupported,
     rollback,
+    permissions,
     seconds: (Date.now() - started) / 1000,
   });
   writeFileSync(join(reportDir, 'report.md'), report.markdown);

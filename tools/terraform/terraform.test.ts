@@ -437,6 +437,7 @@ describe('rehearsal report', () => {
     unsupported: [],
     seconds: 42,
     rollback: { skipped: 'Not rehearsed: every lane is already off.' },
+    permissions: [{ stack: 'pf-workers', called: 3, missing: [], unused: ['ecs:UpdateCluster'] }],
     known: [{ kind: 'drift' as const, type: 'aws_iam_role', path: /^inline_policy/, why: 'policies are separate resources' }],
   };
 
@@ -491,6 +492,10 @@ describe('rehearsal report', () => {
 
     const short = renderReport({ ...base, runs: [run('pf-networking'), run('pf-workers')], differences: [], rollback });
     expect(short.ok).toBe(false);
+
+    const denied = renderReport({ ...base, runs: [run('pf-workers')], differences: [], permissions: [{ stack: 'pf-workers', called: 3, missing: ['ecs:TagResource'], unused: [] }] });
+    expect(denied.ok).toBe(false);
+    expect(denied.markdown).toContain('| pf-workers | 3 | **ecs:TagResource** | none |');
 
     const unread = renderReport({ ...base, runs: [run('pf-workers')], differences: [], rollback: { failed: 'moto could not be read' } });
     expect(unread.ok).toBe(false);

@@ -9,6 +9,7 @@ export {
   alarmName,
   alarmTopicName,
   clusterName,
+  cloudWorkspaceName,
   controllerDeadLetterQueueName,
   controllerLogGroupName,
   controllerName,

@@ -31,6 +31,11 @@ export function stackName(env: EnvNames, role: StackRole): string {
   return `${clusterName(env)}-${role}`;
 }
 
+/** `<workspacePrefix>-<role>`: the Terraform Cloud workspace of one stack (state.backend cloud). */
+export function cloudWorkspaceName(state: { readonly workspacePrefix: string }, role: StackRole): string {
+  return `${state.workspacePrefix}-${role}`;
+}
+
 /** `/<app>/<env>`: the prefix of every SSM parameter of the environment. */
 export function parameterPathPrefix(env: EnvNames): string {
   return `/${env.app}/${env.environment}`;

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { stackName, type EnvironmentConfig, type StackRole } from '@queue-lanes/config';
+import { cloudWorkspaceName, stackName, type EnvironmentConfig, type StackRole } from '@queue-lanes/config';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
@@ -77,7 +77,7 @@ function configureBackend(stack: TerraformStack, env: EnvironmentConfig, role: S
       new CloudBackend(stack, {
         organization: state.organization,
         hostname: state.hostname,
-        workspaces: new NamedCloudWorkspace(`${state.workspacePrefix}-${role}`, state.project),
+        workspaces: new NamedCloudWorkspace(cloudWorkspaceName(state, role), state.project),
       });
       return;
   }

@@ -1,7 +1,9 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, loadEnvironment, type EnvironmentConfig } from '@queue-lanes/config';
+import { ConfigError, STACK_ROLES, loadEnvironment, stackName, type EnvironmentConfig } from '@queue-lanes/config';
 import { App } from 'cdktf';
 import { composeEnvironment, type EnvironmentStacks } from './compose';
+import { deployPolicy, splitPolicy, terraformCloudTrustPolicy, type SynthesizedStack } from './deploy-policy';
 
 export interface EnvironmentAppOptions {
   /** The environment's name: environments/<name>.yaml, apps/<name>. */
@@ -26,15 +28,36 @@ export function synthEnvironment(options: EnvironmentAppOptions): EnvironmentSta
   const env = loadNamedEnvironment(options.workspaceRoot, options.environment);
   // stackTraces off: traces hold absolute paths, and the JSON must be identical
   // whichever folder the repository is checked out in.
-  const app = new App({
-    outdir: options.outdir ?? join(options.workspaceRoot, 'apps', options.environment, 'cdktf.out'),
-    stackTraces: false,
-  });
-  return withoutTokenStackTraces(() => {
-    const stacks = composeEnvironment(app, env);
+  const outdir = options.outdir ?? join(options.workspaceRoot, 'apps', options.environment, 'cdktf.out');
+  const app = new App({ outdir, stackTraces: false });
+  const stacks = withoutTokenStackTraces(() => {
+    const composed = composeEnvironment(app, env);
     app.synth();
-    return stacks;
+    return composed;
   });
+  writeDeployPolicies(env, outdir);
+  return stacks;
+}
+
+/**
+ * `cdktf.out/deploy-policies/<stack>.json`: what the role that deploys each stack
+ * needs (libs/stacks/src/deploy-policy.ts), from the stack as synthesized; cut into
+ * `<stack>.part-<n>.json` when it is over IAM's size for one managed policy.
+ */
+function writeDeployPolicies(env: EnvironmentConfig, outdir: string): void {
+  const dir = join(outdir, 'deploy-policies');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const role of STACK_ROLES) {
+    const name = stackName(env, role);
+    const stack = JSON.parse(readFileSync(join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8')) as SynthesizedStack;
+    const parts = splitPolicy(deployPolicy(env, role, stack));
+    parts.forEach((part, i) => {
+      writeFileSync(join(dir, parts.length === 1 ? `${name}.json` : `${name}.part-${i + 1}.json`), `${JSON.stringify(part, null, 2)}\n`);
+    });
+    const trust = terraformCloudTrustPolicy(env, role);
+    if (trust) writeFileSync(join(dir, `${name}.trust.json`), `${JSON.stringify(trust, null, 2)}\n`);
+  }
 }
 
 /**

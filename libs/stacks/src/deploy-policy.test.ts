@@ -1,0 +1,200 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnvironment, stackName, type EnvironmentConfig, type StackRole } from '@queue-lanes/config';
+import { actionsOf, type PolicyDocument } from '@queue-lanes/iam-policy';
+import { MAX_MANAGED_POLICY_CHARACTERS, deployPolicies, deployPolicy, splitPolicy, synthEnvironment, synthesizeToJson, terraformCloudTrustPolicy } from './index';
+
+const root = join(__dirname, '..', '..', '..');
+
+/** Everything a stack can hold: an SQS lane App Auto Scaling scales, the scheduler service, ECS Exec, alarm e-mail, S3 state with a lock table and a key. */
+const KITCHEN_SINK = parseEnvironment(
+  `app: shop
+environment: qa
+region: eu-west-1
+allowedAccountIds: ["123456789012"]
+state: { backend: s3, bucket: shop-state, dynamodbTable: shop-locks, kmsKeyId: alias/shop-state }
+network:
+  vpcId: vpc-0123456789abcdef0
+  privateSubnetIds: [subnet-0123456789abcdef0]
+  redis: { securityGroupId: sg-0123456789abcdef1 }
+  aurora: { securityGroupId: sg-0123456789abcdef2 }
+image: { repository: shop }
+fleet: { maxTasks: 8 }
+runtime: { enableEcsExec: true }
+scheduler: { onHosts: false, service: { enabled: true } }
+alarms: { subscriptions: [{ protocol: email, endpoint: oncall@example.com }] }
+redis: { host: queues.cache.internal, keyPrefix: shop_database_, retryAfter: 180 }
+lanes:
+  image:
+    queues: [image]
+    stage: scaling
+    tasks: { min: 0, max: 2 }
+  feeds:
+    broker: sqs
+    queues: [shop-qa-feeds]
+    stage: scaling
+    tasks: { min: 0, max: 2 }
+  off:
+    queues: [later]
+    stage: off
+`,
+  'environments/qa.yaml',
+);
+
+/** The statements of a policy whose Resource is "*". */
+const anywhere = (policy: PolicyDocument) => policy.Statement.filter((s) => s.Resource === '*');
+
+describe.each<[string, EnvironmentConfig]>([
+  ['staging', parseEnvironment(readFileSync(join(root, 'environments', 'staging.yaml'), 'utf8'), 'environments/staging.yaml')],
+  ['production', parseEnvironment(readFileSync(join(root, 'environments', 'production.yaml'), 'utf8'), 'environments/production.yaml')],
+  ['every resource type', KITCHEN_SINK],
+])('the deploy policies of %s', (_, env) => {
+  const stacks = synthesizeToJson(env);
+  const policies = deployPolicies(env, stacks);
+
+  it('know every resource and data source type the stacks hold', () => {
+    expect(Object.keys(policies)).toEqual(['networking', 'parameters', 'workers', 'scaling']);
+  });
+
+  it('fit IAM managed policies, split where one would be too large', () => {
+    for (const policy of Object.values(policies)) {
+      for (const part of splitPolicy(policy)) expect(JSON.stringify(part).length).toBeLessThanOrEqual(MAX_MANAGED_POLICY_CHARACTERS);
+    }
+  });
+
+  it('never grant a wildcard action, and "*" resources only for actions IAM grants no other way', () => {
+    for (const policy of Object.values(policies)) {
+      for (const action of actionsOf(policy)) expect(action).toMatch(/^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$/);
+      for (const statement of anywhere(policy)) {
+        for (const action of actionsOf({ Version: '2012-10-17', Statement: [statement] })) {
+          expect(action).toMatch(/^(ec2:Describe|ssm:DescribeParameters|kms:(CreateKey|ListAliases)|ecs:(Register|Deregister|Describe)TaskDefinition|logs:(DescribeLogGroups|DescribeMetricFilters|\w+ResourcePolicy|DescribeResourcePolicies)|application-autoscaling:Describe|sts:GetCallerIdentity)/);
+        }
+      }
+    }
+  });
+
+  it("name only the environment's own resources, or its tags where AWS picks the id", () => {
+    const mine = [
+      `${env.app}-${env.environment}`,
+      `/${env.app}/${env.environment}/`,
+      env.network.vpcId,
+      env.network.redis.securityGroupId,
+      env.network.aurora.securityGroupId,
+      'security-group/*',
+      'security-group-rule/*',
+      'scalable-target/*',
+    ];
+    for (const policy of Object.values(policies)) {
+      for (const statement of policy.Statement.filter((s) => s.Resource !== '*')) {
+        for (const resource of [statement.Resource ?? []].flat()) {
+          if (resource.includes(':kms:') && resource.endsWith(':key/*')) {
+            expect(statement.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/app': env.app, 'aws:ResourceTag/environment': env.environment } });
+          } else if (resource.startsWith('arn:aws:s3:::')) {
+            expect(env.state).toMatchObject({ backend: 's3' });
+          } else if (!(env.state.backend === 's3' && (resource.endsWith(`:table/${env.state.dynamodbTable}`) || resource.endsWith(env.state.kmsKeyId ?? '\0')))) {
+            expect(mine.some((m) => resource.includes(m))).toBe(true);
+          }
+        }
+      }
+    }
+  });
+});
+
+describe('state access', () => {
+  const stacks = synthesizeToJson(KITCHEN_SINK);
+
+  it("reads and writes the stack's own state and lock file, and only reads the states it depends on", () => {
+    const workers = deployPolicy(KITCHEN_SINK, 'workers', stacks.workers);
+    const byId = Object.fromEntries(workers.Statement.map((s) => [s.Sid, s]));
+    expect(byId.WriteThisState.Resource).toEqual(['arn:aws:s3:::shop-state/shop/qa/workers.tfstate', 'arn:aws:s3:::shop-state/shop/qa/workers.tfstate.tflock']);
+    expect(byId.ReadTheStatesItDependsOn).toMatchObject({ Action: ['s3:GetObject'] });
+    expect([byId.ReadTheStatesItDependsOn.Resource].flat().sort()).toEqual([
+      'arn:aws:s3:::shop-state/shop/qa/networking.tfstate',
+      'arn:aws:s3:::shop-state/shop/qa/parameters.tfstate',
+    ]);
+    expect(byId.LockThisState.Resource).toEqual(['arn:aws:dynamodb:eu-west-1:123456789012:table/shop-locks']);
+    expect(byId.EncryptTheState.Resource).toEqual(['arn:aws:kms:eu-west-1:123456789012:alias/shop-state']);
+    expect(deployPolicy(KITCHEN_SINK, 'networking', stacks.networking).Statement.map((s) => s.Sid)).not.toContain('ReadTheStatesItDependsOn');
+  });
+
+  it('needs no state access in AWS with a local backend', () => {
+    const local = parseEnvironment(readFileSync(join(root, 'environments', 'staging.yaml'), 'utf8'), 'environments/staging.yaml');
+    const sids = Object.values(deployPolicies(local, synthesizeToJson(local))).flatMap((p) => p.Statement.map((s) => s.Sid));
+    expect(sids.filter((sid) => /State/.test(sid ?? ''))).toEqual([]);
+  });
+});
+
+describe('Terraform Cloud', () => {
+  const cloud = parseEnvironment(
+    readFileSync(join(root, 'environments', 'production.yaml'), 'utf8').replace(/^state:\n( {2}.*\n)+/m, 'state: { backend: cloud, organization: acme, project: queue-lanes }\n'),
+    'environments/production.yaml',
+  );
+
+  it("lets only the stack's own workspace runs assume its deploy role", () => {
+    expect(terraformCloudTrustPolicy(cloud, 'workers')).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Federated: 'arn:aws:iam::222222222222:oidc-provider/app.terraform.io' },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: {
+            StringEquals: { 'app.terraform.io:aud': 'aws.workload.identity' },
+            StringLike: { 'app.terraform.io:sub': 'organization:acme:project:queue-lanes:workspace:propertyfeed-production-workers:run_phase:*' },
+          },
+        },
+      ],
+    });
+    expect(terraformCloudTrustPolicy(KITCHEN_SINK, 'workers')).toBeUndefined();
+  });
+
+  it('needs no S3 state access: the state lives in the workspace', () => {
+    const sids = Object.values(deployPolicies(cloud, synthesizeToJson(cloud))).flatMap((p) => p.Statement.map((s) => s.Sid));
+    expect(sids.filter((sid) => /State/.test(sid ?? ''))).toEqual([]);
+  });
+});
+
+describe('a resource type nobody described', () => {
+  it('fails, naming the stack, the type and where to describe it', () => {
+    const stacks = synthesizeToJson(KITCHEN_SINK);
+    const withNew = { ...stacks.scaling, resource: { ...(stacks.scaling.resource as object), aws_sfn_state_machine: {} } };
+    expect(() => deployPolicy(KITCHEN_SINK, 'scaling' as StackRole, withNew)).toThrow(
+      'shop-qa-scaling: no deploy permissions are known for aws_sfn_state_machine; add what the provider calls for them to TYPE_GRANTS in libs/stacks/src/deploy-policy.ts',
+    );
+  });
+});
+
+describe('splitPolicy', () => {
+  const statement = (i: number) => ({ Sid: `S${i}`, Effect: 'Allow' as const, Action: ['ecs:DescribeServices'], Resource: `arn:aws:ecs:eu-west-1:1:service/c/${'x'.repeat(40)}` });
+  const policy = { Version: '2012-10-17' as const, Statement: Array.from({ length: 30 }, (_, i) => statement(i)) };
+
+  it('keeps every statement, in order, in parts within the limit', () => {
+    const parts = splitPolicy(policy, 1000);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const part of parts) expect(JSON.stringify(part).length).toBeLessThanOrEqual(1000);
+    expect(parts.flatMap((p) => p.Statement)).toEqual(policy.Statement);
+    expect(splitPolicy(policy)).toEqual([policy]);
+  });
+
+  it('refuses a statement that alone is over the limit', () => {
+    expect(() => splitPolicy(policy, 50)).toThrow("deploy policy statement S0 alone is over IAM's 50 characters");
+  });
+});
+
+describe('synth', () => {
+  it('writes each stack’s deploy policy beside the stacks', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'queue-lanes-deploy-policy-'));
+    try {
+      synthEnvironment({ environment: 'production', workspaceRoot: root, outdir });
+      const files = readdirSync(join(outdir, 'deploy-policies')).sort();
+      expect(files.map((f) => f.replace(/(\.part-\d+)?\.json$/, ''))).toEqual(
+        expect.arrayContaining(['networking', 'parameters', 'scaling', 'workers'].map((role) => stackName({ app: 'propertyfeed', environment: 'production' }, role as StackRole))),
+      );
+      const workers = JSON.parse(readFileSync(join(outdir, 'deploy-policies', 'propertyfeed-production-workers.json'), 'utf8')) as PolicyDocument;
+      expect(actionsOf(workers)).toContain('ecs:CreateService');
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
