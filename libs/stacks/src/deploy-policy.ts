@@ -76,6 +76,9 @@ const ROLE_POLICIES: Grants = { roles: ['iam:DeleteRolePolicy', 'iam:GetRolePoli
 /**
  * Resource and data source types → grants. A type missing here fails the policy
  * (and so synth): every type a stack gains must say what deploying it needs.
+ * Reads are what the provider was seen to call (every plan refreshes); writes
+ * include the update paths a rehearsal does not take, and each service's tag
+ * actions, which AWS checks when a resource is created with tags (moto does not).
  */
 const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
   aws_security_group: {
@@ -88,12 +91,12 @@ const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
       'ec2:RevokeSecurityGroupIngress',
     ],
     vpc: ['ec2:CreateSecurityGroup'],
-    any: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups', 'ec2:DescribeVpcs'],
+    any: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups'],
   },
   aws_vpc_security_group_ingress_rule: SECURITY_GROUP_RULES,
   aws_vpc_security_group_egress_rule: SECURITY_GROUP_RULES,
   aws_ssm_parameter: {
-    parameters: ['ssm:AddTagsToResource', 'ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:GetParameters', 'ssm:ListTagsForResource', 'ssm:PutParameter', 'ssm:RemoveTagsFromResource'],
+    parameters: ['ssm:AddTagsToResource', 'ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:ListTagsForResource', 'ssm:PutParameter', 'ssm:RemoveTagsFromResource'],
     any: ['ssm:DescribeParameters'],
   },
   aws_kms_key: {
@@ -113,17 +116,17 @@ const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
   },
   aws_kms_alias: { kmsAliases: ['kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias'], kmsKeys: ['kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias'], any: ['kms:ListAliases'] },
   aws_ecs_cluster: {
-    cluster: ['ecs:CreateCluster', 'ecs:DeleteCluster', 'ecs:DescribeClusters', 'ecs:UpdateCluster', 'ecs:TagResource', 'ecs:UntagResource', 'ecs:ListTagsForResource'],
+    cluster: ['ecs:CreateCluster', 'ecs:DeleteCluster', 'ecs:DescribeClusters', 'ecs:UpdateCluster', 'ecs:TagResource', 'ecs:UntagResource'],
   },
   aws_ecs_cluster_capacity_providers: { cluster: ['ecs:DescribeClusters', 'ecs:PutClusterCapacityProviders'] },
   aws_ecs_task_definition: {
-    taskDefinitions: ['ecs:TagResource', 'ecs:UntagResource', 'ecs:ListTagsForResource'],
+    taskDefinitions: ['ecs:TagResource', 'ecs:UntagResource'],
     // IAM grants these three on "*" only.
     any: ['ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
     roles: ['iam:PassRole'],
   },
   aws_ecs_service: {
-    services: ['ecs:CreateService', 'ecs:DeleteService', 'ecs:DescribeServices', 'ecs:UpdateService', 'ecs:TagResource', 'ecs:UntagResource', 'ecs:ListTagsForResource'],
+    services: ['ecs:CreateService', 'ecs:DeleteService', 'ecs:DescribeServices', 'ecs:UpdateService', 'ecs:TagResource', 'ecs:UntagResource'],
     roles: ['iam:PassRole'],
   },
   aws_iam_role: {
@@ -159,9 +162,6 @@ const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
       'lambda:DeleteFunction',
       'lambda:GetFunction',
       'lambda:GetFunctionCodeSigningConfig',
-      'lambda:GetFunctionConcurrency',
-      'lambda:GetFunctionConfiguration',
-      'lambda:ListTags',
       'lambda:ListVersionsByFunction',
       'lambda:PutFunctionConcurrency',
       'lambda:DeleteFunctionConcurrency',
@@ -180,10 +180,10 @@ const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
   },
   aws_sns_topic_subscription: { topics: ['sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes', 'sns:Subscribe', 'sns:Unsubscribe'] },
   aws_sqs_queue: {
-    queues: ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue'],
+    queues: ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:ListQueueTags', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue'],
   },
-  aws_sqs_queue_redrive_allow_policy: { queues: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SetQueueAttributes'] },
-  aws_sqs_queue_redrive_policy: { queues: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SetQueueAttributes'] },
+  aws_sqs_queue_redrive_allow_policy: { queues: ['sqs:GetQueueAttributes', 'sqs:SetQueueAttributes'] },
+  aws_sqs_queue_redrive_policy: { queues: ['sqs:GetQueueAttributes', 'sqs:SetQueueAttributes'] },
   aws_appautoscaling_target: {
     scalableTargets: ['application-autoscaling:DeregisterScalableTarget', 'application-autoscaling:RegisterScalableTarget', 'application-autoscaling:ListTagsForResource', ...TAGGING('application-autoscaling')],
     any: ['application-autoscaling:DescribeScalableTargets'],
@@ -197,6 +197,18 @@ const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
   aws_caller_identity: { any: ['sts:GetCallerIdentity'] },
   aws_partition: {},
   terraform_remote_state: {},
+};
+
+/** What every stack's provider calls, whatever the stack holds: the account id, at start. */
+const PROVIDER_GRANTS: Grants = { any: ['sts:GetCallerIdentity'] };
+
+/**
+ * Calls the provider makes that the policy leaves out on purpose, with why: the
+ * deploy rehearsal accepts these ungranted.
+ */
+export const UNGRANTED_CALLS: Readonly<Record<string, string>> = {
+  'iam:GetUser':
+    'the provider tries it first for the account id; for a role session it fails whatever the policy says, and the provider goes on with sts:GetCallerIdentity',
 };
 
 /** One deploy policy per stack of the environment, by role. */
@@ -217,8 +229,8 @@ export function deployPolicy(env: EnvironmentConfig, role: StackRole, stack: Syn
     );
   }
   const byScope = new Map<Scope, Set<string>>();
-  for (const type of types) {
-    for (const [scope, actions] of Object.entries(TYPE_GRANTS[type]) as [Scope, readonly string[]][]) {
+  for (const grants of [PROVIDER_GRANTS, ...types.map((type) => TYPE_GRANTS[type])]) {
+    for (const [scope, actions] of Object.entries(grants) as [Scope, readonly string[]][]) {
       const set = byScope.get(scope) ?? new Set<string>();
       actions.forEach((a) => set.add(a));
       byScope.set(scope, set);

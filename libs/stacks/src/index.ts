@@ -5,6 +5,6 @@ export {
   baseTags,
   type EnvironmentStackProps,
 } from './environment-stack';
-export { MAX_MANAGED_POLICY_CHARACTERS, deployPolicies, deployPolicy, splitPolicy, terraformCloudTrustPolicy, type SynthesizedStack } from './deploy-policy';
+export { MAX_MANAGED_POLICY_CHARACTERS, deployPolicies, deployPolicy, splitPolicy, terraformCloudTrustPolicy, UNGRANTED_CALLS, type SynthesizedStack } from './deploy-policy';
 export { loadNamedEnvironment, runEnvironmentApp, synthEnvironment, type EnvironmentAppOptions } from './synth';
 export { synthesizeToJson, type SynthesizedEnvironment } from './testing';
