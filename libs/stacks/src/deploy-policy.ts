@@ -146,7 +146,8 @@ const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
   },
   aws_iam_role_policy: ROLE_POLICIES,
   aws_cloudwatch_log_group: {
-    logGroups: ['logs:AssociateKmsKey', 'logs:CreateLogGroup', 'logs:DeleteLogGroup', 'logs:DeleteRetentionPolicy', 'logs:DisassociateKmsKey', 'logs:ListTagsForResource', 'logs:PutRetentionPolicy', 'logs:TagResource', 'logs:UntagResource'],
+    // No logs:DeleteLogGroup: every log group outlives its resource (skip_destroy), so deleting one is never a deploy's job.
+    logGroups: ['logs:AssociateKmsKey', 'logs:CreateLogGroup', 'logs:DeleteRetentionPolicy', 'logs:DisassociateKmsKey', 'logs:ListTagsForResource', 'logs:PutRetentionPolicy', 'logs:TagResource', 'logs:UntagResource'],
     any: ['logs:DescribeLogGroups'],
   },
   aws_cloudwatch_log_metric_filter: { logGroups: ['logs:DeleteMetricFilter', 'logs:DescribeMetricFilters', 'logs:PutMetricFilter'], any: ['logs:DescribeMetricFilters'] },
