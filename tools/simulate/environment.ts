@@ -15,12 +15,14 @@ export function workloadLanes(env: EnvironmentConfig): WorkloadLane[] {
       min: lane.tasks.min,
       max: lane.tasks.max,
       backlogPerTask: lane.backlogPerTask,
+      maxPickupSeconds: lane.maxPickupSeconds,
       drainMinutes: lane.drainMinutes,
       workers: lane.workers,
       tries: lane.job.tries,
       backoff: lane.job.backoff[0],
       jobTimeout: lane.job.timeout,
       stopTimeout: lane.stopTimeout,
+      scaleInProtection: lane.scaleInProtection,
       priority: lane.priority,
     }));
 }

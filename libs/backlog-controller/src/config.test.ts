@@ -38,7 +38,7 @@ describe('CONTROLLER_CONFIG', () => {
         prefixProbeScanCount: 1000,
         prefixProbeMaxCalls: 10,
       },
-      lanes: [{ ...valid.lanes[0], sized: true, jobTimeoutSeconds: 60, lookaheadSeconds: 120, drainMinutes: 15, scaleInStep: 1 }],
+      lanes: [{ ...valid.lanes[0], sized: true, jobTimeoutSeconds: 60, lookaheadSeconds: 120, drainMinutes: 15, scaleInStep: 1, workersPerTask: 1 }],
     });
   });
 

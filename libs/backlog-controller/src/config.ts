@@ -125,6 +125,14 @@ const laneSchema = z
     scaleInStep: z._default(int(1, 5000), 1),
     /** Lower is served first under the fleet cap; lanes without one follow, in list order. */
     priority: z.optional(int(0, 1000)),
+    /**
+     * Seconds a ready job may wait for a worker: the lane is sized so the waiting
+     * jobs start within it at the pace of the running ones. Omit for count-based
+     * sizing only.
+     */
+    maxPickupSeconds: z.optional(int(30, 86400)),
+    /** queue:work processes per task. */
+    workersPerTask: z._default(int(1, 100), 1),
   })
   .check(z.refine((lane) => lane.min <= lane.max, { message: 'must not exceed max', path: ['min'] }));
 

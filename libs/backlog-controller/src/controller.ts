@@ -48,6 +48,8 @@ export interface LaneReport {
   readonly oldestReadyAgeSeconds: number | null;
   /** null when only ready jobs of unknown age wait. */
   readonly oldestRunnableAgeSeconds: number | null;
+  /** Seconds the oldest running job has run (its live reservation); null when none runs or reservations never expire. */
+  readonly oldestRunningSeconds: number | null;
   /** Whether the controller sets this lane's count (false: measured only). */
   readonly sized: boolean;
   /** Prefixes under which the lane's keys were found while it reads absent under the configured one. */
@@ -340,6 +342,7 @@ function laneReports(
       backlog: backlogOf(r),
       oldestReadyAgeSeconds: r.oldestReadyAgeSeconds ?? null,
       oldestRunnableAgeSeconds: r.oldestRunnableAgeSeconds ?? null,
+      oldestRunningSeconds: r.oldestRunningSeconds ?? null,
       sized: sized.has(r.lane),
       ...(found && { keysUnderOtherPrefix: found }),
       ...(d && { current: d.current, wanted: d.wanted, desired: d.desired, held: d.held, reason: d.reason }),

@@ -1,6 +1,8 @@
 import {
   decide,
   hasDrained,
+  isSaturated,
+  pickupTasks,
   needsDrainHistory,
   priorityOrder,
   type DecisionInput,
@@ -260,5 +262,55 @@ describe('helpers', () => {
     expect(hasDrained({ minutesWithData: 4, maxBacklog: 0, maxDelayed: 0 }, 5)).toBe(true);
     expect(hasDrained({ minutesWithData: 3, maxBacklog: 0, maxDelayed: 0 }, 5)).toBe(false);
     expect(hasDrained({ minutesWithData: 5, maxBacklog: 1, maxDelayed: 0 }, 5)).toBe(false);
+  });
+});
+
+describe('decide: sizing by pickup time', () => {
+  const pickup = { maxPickupSeconds: 300, workersPerTask: 2, backlogPerTask: 50, max: 8 };
+
+  it('asks for the tasks that start every waiting job in time, at the pace of the running ones', () => {
+    // 10 waiting × 240 s / (300 s × 2 workers) = 4; counting asks for ceil(12 / 50) = 1.
+    expect(pickupTasks(policy(pickup), { ...empty, ready: 10, reserved: 2, oldestRunningSeconds: 240 })).toBe(4);
+    expect(one(lane({ ready: 10, reserved: 2, oldestRunningSeconds: 240 }, 1, pickup))).toMatchObject({ desired: 4, reason: 'scale-out-for-pickup' });
+    // Due delayed jobs wait too.
+    expect(pickupTasks(policy(pickup), { ...empty, delayedDue: 10, oldestRunningSeconds: 240 })).toBe(4);
+  });
+
+  it('adds nothing while nothing runs, without a target, or when counting already asks for more', () => {
+    expect(pickupTasks(policy(pickup), { ...empty, ready: 10 })).toBe(0);
+    expect(pickupTasks(policy({ workersPerTask: 2 }), { ...empty, ready: 10, oldestRunningSeconds: 240 })).toBe(0);
+    // Short jobs: 100 waiting × 20 s / 600 = 4 by pickup, 10 by count (backlogPerTask 10): count wins, reason scale-out.
+    expect(one(lane({ ready: 100, reserved: 2, oldestRunningSeconds: 20 }, 1, { maxPickupSeconds: 300, workersPerTask: 2 }))).toMatchObject({
+      desired: 4,
+      reason: 'scale-out',
+    });
+  });
+
+  it('is capped by tasks.max like any other target', () => {
+    expect(one(lane({ ready: 100, reserved: 2, oldestRunningSeconds: 600 }, 1, { ...pickup, max: 3 }))).toMatchObject({ desired: 3 });
+  });
+});
+
+describe('decide: a saturated lane', () => {
+  it('keeps its tasks while jobs wait and every worker is busy, whatever the count says', () => {
+    const saturated = lane({ ready: 5, reserved: 4 }, 2, { workersPerTask: 2, backlogPerTask: 50 });
+    expect(isSaturated(saturated)).toBe(true);
+    expect(one(saturated)).toMatchObject({ desired: 2, reason: 'hold-saturated' });
+  });
+
+  it('scales in once a worker is free or nothing waits', () => {
+    expect(one(lane({ ready: 5, reserved: 3 }, 2, { workersPerTask: 2, backlogPerTask: 50 }))).toMatchObject({ desired: 1, reason: 'scale-in' });
+    expect(one(lane({ ready: 0, reserved: 4 }, 2, { workersPerTask: 2, backlogPerTask: 50 }))).toMatchObject({ desired: 1, reason: 'scale-in' });
+    // Stuck reservations are no busy worker.
+    expect(isSaturated(lane({ ready: 5, reserved: 4, stuckReserved: 1 }, 2, { workersPerTask: 2 }))).toBe(false);
+  });
+
+  it("yields the tasks it only holds to another lane's work under the fleet cap", () => {
+    const held = lane({ ready: 5, reserved: 6 }, 3, { name: 'image', workersPerTask: 2, backlogPerTask: 50, priority: 1 });
+    const waiting = lane({ ready: 3 }, 0, { name: 'sync', priority: 2 });
+    const [image, sync] = decide({ lanes: [held, waiting], fleetMaxTasks: 3, reservedTasks: 0, mode: 'schedule' });
+    // A scale-in would keep 2 of image's 3: those are firm; the third goes to sync's jobs.
+    expect(image).toMatchObject({ wanted: 3, desired: 2, reason: 'fleet-cap' });
+    expect(sync).toMatchObject({ desired: 1, reason: 'wake-from-zero' });
   });
 });

@@ -15,6 +15,14 @@ export interface LanePolicy {
   readonly scaleInStep: number;
   /** Lower is served first under the fleet cap; undefined follows every numbered lane, in input order. */
   readonly priority?: number;
+  /**
+   * How long a ready job may wait for a worker, seconds: with the age of the
+   * oldest running job as the least a job takes, the lane gets the tasks that
+   * start every waiting job within it. Undefined: count-based sizing only.
+   */
+  readonly maxPickupSeconds?: number;
+  /** queue:work processes per task (the jobs one task runs at once). */
+  readonly workersPerTask?: number;
 }
 
 /** A lane's queues, summed over its Laravel queues. */
@@ -40,6 +48,11 @@ export interface LaneBacklog {
    * them; undefined reads as delayedDue.
    */
   readonly delayedSoon?: number;
+  /**
+   * Seconds the oldest live reservation has run: a lower bound on how long the
+   * lane's jobs take. Undefined when nothing runs or reservations never expire.
+   */
+  readonly oldestRunningSeconds?: number;
 }
 
 /**
@@ -95,6 +108,12 @@ export type DecisionReason =
   | 'steady'
   /** More backlog than the tasks can take: scale out to the target at once. */
   | 'scale-out'
+  /**
+   * The jobs waiting would not all start within maxPickupSeconds at the pace the
+   * running ones go (each has run at least as long as the oldest running job):
+   * scale out to the tasks that start them in time, more than their count asks.
+   */
+  | 'scale-out-for-pickup'
   /** A lane at zero gets its first task for a single job. */
   | 'wake-from-zero'
   /** Less backlog: scale in, by at most scaleInStep. */
@@ -113,6 +132,8 @@ export type DecisionReason =
   | 'hold-one-no-history'
   /** A wake-up never scales in. */
   | 'wake-no-scale-in'
+  /** Jobs wait while every worker is busy: a scale-in would only slow them (and stop a running job), so none. */
+  | 'hold-saturated'
   /** The fleet cap leaves this lane fewer tasks than it wants; its jobs stay queued. */
   | 'fleet-cap'
   /** The lane's keys were found under another key prefix: its empty reading is missing data, so nothing is removed. */
@@ -194,20 +215,47 @@ export function hasDrainedSparse(history: DrainHistory, drainMinutes: number): b
   );
 }
 
+/**
+ * Tasks that start every waiting job within policy.maxPickupSeconds: the waiting
+ * jobs take at least as long as the oldest running one has run so far, so with n
+ * tasks of w workers the last of them starts no sooner than waiting × running / (n × w).
+ * 0 without a target or while nothing runs (a cold lane: count-based sizing wakes it).
+ */
+export function pickupTasks(policy: Pick<LanePolicy, 'maxPickupSeconds' | 'workersPerTask'>, backlog: LaneBacklog): number {
+  const running = backlog.oldestRunningSeconds;
+  if (policy.maxPickupSeconds === undefined || running === undefined || running <= 0) return 0;
+  const waiting = backlog.ready + backlog.delayedDue;
+  return Math.ceil((waiting * running) / (policy.maxPickupSeconds * (policy.workersPerTask ?? 1)));
+}
+
+/** Jobs are waiting and every worker of the lane's tasks has one running. */
+export function isSaturated(lane: Pick<LaneState, 'policy' | 'backlog' | 'current'>): boolean {
+  const { backlog } = lane;
+  const running = backlog.reserved - backlog.stuckReserved;
+  return backlog.ready + backlog.delayedDue > 0 && lane.current > 0 && running >= lane.current * (lane.policy.workersPerTask ?? 1);
+}
+
 /** What one lane's own rules ask for, ignoring the fleet cap. */
-export function decideLane(lane: LaneState, mode: DecisionMode): { wanted: number; reason: DecisionReason } {
+export function decideLane(lane: LaneState, mode: DecisionMode): LaneWant {
   const { policy, current } = lane;
   // Delayed jobs due within the look-ahead count now: a task takes that long to start.
   const backlog = backlogOf(lane.backlog) + Math.max(0, (lane.backlog.delayedSoon ?? 0) - lane.backlog.delayedDue);
-  let target = clamp(Math.ceil(backlog / policy.backlogPerTask), policy.min, policy.max);
+  const byCount = Math.ceil(backlog / policy.backlogPerTask);
+  const byPickup = pickupTasks(policy, lane.backlog);
+  let target = clamp(Math.max(byCount, byPickup), policy.min, policy.max);
   if (backlog >= 1) target = Math.max(target, 1);
 
-  if (target > current) return { wanted: target, reason: current === 0 ? 'wake-from-zero' : 'scale-out' };
+  if (target > current) {
+    const reason = current === 0 ? 'wake-from-zero' : byPickup > byCount && target > clamp(byCount, policy.min, policy.max) ? 'scale-out-for-pickup' : 'scale-out';
+    return { wanted: target, reason };
+  }
   if (target === current) return { wanted: current, reason: 'steady' };
   if (lane.keysElsewhere) return { wanted: current, reason: 'hold-keys-elsewhere' };
   if (mode === 'wake') return { wanted: current, reason: 'wake-no-scale-in' };
 
   const stepped = Math.max(target, current - policy.scaleInStep);
+  // Under the fleet cap only the tasks a scale-in would keep are firm; the rest yields to other lanes' work.
+  if (isSaturated(lane)) return { wanted: current, reason: 'hold-saturated', firm: stepped };
   if (stepped > 0) return { wanted: stepped, reason: 'scale-in' };
   // The step would remove the last task: only a lane that is idle now and has
   // published nothing but zeros for its whole drain window may go.
@@ -224,6 +272,14 @@ export function decideLane(lane: LaneState, mode: DecisionMode): { wanted: numbe
 /** A lane that keeps its last task only in case work comes back: under the fleet cap it yields to lanes with work. */
 const IDLE_HOLDS: ReadonlySet<DecisionReason> = new Set<DecisionReason>(['hold-one-draining', 'hold-one-no-history']);
 
+/** What one lane asks for, and how much of it comes before every other lane's work under the fleet cap. */
+export interface LaneWant {
+  readonly wanted: number;
+  readonly reason: DecisionReason;
+  /** Served in priority order before any lane gets more; the rest of `wanted` only from what is left. @default wanted (0 for an idle hold) */
+  readonly firm?: number;
+}
+
 /**
  * Every lane's desired count. Lanes with work are served in priority order
  * (lower first, then input order) until the fleet cap (fleetMaxTasks -
@@ -233,13 +289,15 @@ const IDLE_HOLDS: ReadonlySet<DecisionReason> = new Set<DecisionReason>(['hold-o
  */
 export function decide(input: DecisionInput): LaneDecision[] {
   const wants = input.lanes.map((lane) => decideLane(lane, input.mode));
+  const firm = wants.map((w) => Math.min(w.wanted, w.firm ?? (IDLE_HOLDS.has(w.reason) ? 0 : w.wanted)));
   let remaining = Math.max(0, input.fleetMaxTasks - input.reservedTasks);
   const granted = new Array<number>(input.lanes.length).fill(0);
   const order = priorityOrder(input.lanes.map((lane) => lane.policy));
-  for (const idle of [false, true]) {
-    for (const index of order.filter((i) => IDLE_HOLDS.has(wants[i].reason) === idle)) {
-      granted[index] = Math.min(wants[index].wanted, remaining);
-      remaining -= granted[index];
+  for (const share of [(i: number) => firm[i], (i: number) => wants[i].wanted - granted[i]]) {
+    for (const index of order) {
+      const more = Math.min(share(index), remaining);
+      granted[index] += more;
+      remaining -= more;
     }
   }
   return input.lanes.map((lane, index) => {

@@ -59,6 +59,20 @@ describe('each queue state as Laravel leaves it', () => {
     expect(lane(await h.controller.tick(), 'image')).toMatchObject({ reserved: 0, backlog: 0 });
   });
 
+  it('reserved, running long with jobs waiting: the oldest reservation dates the running job, and the lane is sized to start the rest in time', async () => {
+    const h = await harness([{ name: 'image', current: 1, max: 8, backlogPerTask: 50, maxPickupSeconds: 300, workersPerTask: 2, jobTimeoutSeconds: 600 }], {
+      redis: { retryAfterSeconds: 900 },
+    });
+    // Two workers picked up a job each 240 s ago (retry_after 900: the reservations expire in 660 s); 10 more wait.
+    await h.queue.reserve('image', nowSeconds() - 240, 2);
+    await h.queue.push('image', 10);
+    const r = lane(await h.controller.tick(), 'image');
+    expect(r.oldestRunningSeconds).toBeGreaterThanOrEqual(240);
+    expect(r.oldestRunningSeconds).toBeLessThan(250);
+    // ceil(10 waiting × 240 s / (300 s × 2 workers)) = 4 tasks, where ceil(12 / 50) = 1.
+    expect(r).toMatchObject({ ready: 10, reserved: 2, backlog: 12, desired: 4, reason: 'scale-out-for-pickup' });
+  });
+
   it('expired reservations (the workers died): backlog that wakes the lane, and old runnable work for the alarm', async () => {
     const h = await harness([{ name: 'image' }]);
     // Popped 400 s ago with retry_after 90: expired 310 s ago, and no worker is left to migrate it.

@@ -20,6 +20,11 @@ export interface QueueReading extends LaneBacklog {
   readonly oldestDueAt?: number;
   /** The earliest expired reservation's expiry, unix seconds (only while reservations expire). */
   readonly oldestExpiredAt?: number;
+  /**
+   * When the oldest live reservation was made (its expiry minus retry_after), unix
+   * seconds: a worker has run that job since. Only while reservations expire.
+   */
+  readonly oldestReservedAt?: number;
 }
 
 /** One lane's queues summed, with the age of its oldest ready and oldest runnable work. */
@@ -145,7 +150,7 @@ export async function readLanes(
       }
       group.forEach((key, i) => {
         try {
-          readings.set(key.queue, toReading(key, replies.slice(i * QUEUE_COMMANDS.length), nowSeconds, redis.retryAfterSeconds !== null));
+          readings.set(key.queue, toReading(key, replies.slice(i * QUEUE_COMMANDS.length), nowSeconds, redis.retryAfterSeconds));
         } catch (error) {
           readings.set(key.queue, error as Error);
         }
@@ -208,7 +213,7 @@ function queueCommands(pipeline: ChainableCommander, key: QueueKeys & { stuckBef
 
 type Reply = [error: Error | null, result: unknown];
 
-function toReading(key: QueueKeys, replies: readonly Reply[], nowSeconds: number, reservationsExpire: boolean): QueueReading {
+function toReading(key: QueueKeys, replies: readonly Reply[], nowSeconds: number, retryAfterSeconds: number | null): QueueReading {
   const values = replies.slice(0, QUEUE_COMMANDS.length).map(([error, result], i) => {
     if (error) throw new Error(`Redis ${QUEUE_COMMANDS[i]} for queue "${key.queue}" failed: ${error.message}`);
     return result;
@@ -216,6 +221,7 @@ function toReading(key: QueueKeys, replies: readonly Reply[], nowSeconds: number
   const [ready, reserved, delayed, delayedDue, head, firstDelayed, firstReserved, stuck, soon] = values;
   const dueAt = firstScore(firstDelayed);
   const expiresAt = firstScore(firstReserved);
+  const reservationsExpire = retryAfterSeconds !== null;
   return {
     queue: key.queue,
     ready: count(ready),
@@ -227,6 +233,8 @@ function toReading(key: QueueKeys, replies: readonly Reply[], nowSeconds: number
     oldestQueuedAt: typeof head === 'string' ? payloadQueuedAt(head) : undefined,
     oldestDueAt: dueAt !== undefined && dueAt <= nowSeconds ? dueAt : undefined,
     oldestExpiredAt: reservationsExpire && expiresAt !== undefined && expiresAt <= nowSeconds ? expiresAt : undefined,
+    // Laravel scores a reservation with the second it expires: reserved at + retry_after.
+    oldestReservedAt: retryAfterSeconds !== null && expiresAt !== undefined && expiresAt > nowSeconds ? expiresAt - retryAfterSeconds : undefined,
   };
 }
 
@@ -246,11 +254,13 @@ function count(value: unknown): number {
 
 /** Sums a lane's queues; an age is unknown if any non-empty queue's ready head carries none. */
 export function laneReading(lane: string, queues: readonly QueueReading[], nowSeconds: number): LaneReading {
-  const sum = (key: Exclude<keyof LaneBacklog, 'delayedSoon'>) => queues.reduce((total, q) => total + q[key], 0);
+  const sum = (key: Exclude<keyof LaneBacklog, 'delayedSoon' | 'oldestRunningSeconds'>) => queues.reduce((total, q) => total + q[key], 0);
   const since = (at: number | undefined) => (at === undefined ? 0 : Math.max(0, nowSeconds - at));
   let ready: number | undefined = 0;
   let other = 0;
+  let running: number | undefined;
   for (const q of queues) {
+    if (q.oldestReservedAt !== undefined) running = Math.max(running ?? 0, since(q.oldestReservedAt));
     other = Math.max(other, since(q.oldestDueAt), since(q.oldestExpiredAt));
     if (q.ready === 0 || ready === undefined) continue;
     ready = q.oldestQueuedAt === undefined ? undefined : Math.max(ready, since(q.oldestQueuedAt));
@@ -266,6 +276,7 @@ export function laneReading(lane: string, queues: readonly QueueReading[], nowSe
     delayedSoon: queues.reduce((total, q) => total + (q.delayedSoon ?? q.delayedDue), 0),
     oldestReadyAgeSeconds: ready === undefined ? undefined : Math.round(ready),
     oldestRunnableAgeSeconds: runnable === undefined ? undefined : Math.round(runnable),
+    ...(running !== undefined ? { oldestRunningSeconds: Math.round(running) } : {}),
     absent: queues.every((q) => q.ready === 0 && q.reserved === 0 && q.delayed === 0),
     queues,
   };

@@ -284,7 +284,15 @@ export const laneSchema = z
     architecture: z.enum(ARCHITECTURES).default('x86_64'),
     workers: int(1, 32).default(1).meta({ description: 'queue:work processes (containers) per task.' }),
     job: jobSchema.default(jobSchema.parse({})),
-    backlogPerTask: int(1).default(50),
+    backlogPerTask: int(1)
+      .default(50)
+      .meta({ description: 'Jobs one task is expected to take: the backlog controller asks for ceil(backlog / backlogPerTask) tasks at least.' }),
+    maxPickupSeconds: int(30, 86400)
+      .default(600)
+      .meta({
+        description:
+          "Redis lanes: seconds a ready job may wait for a worker. The backlog controller takes the age of the lane's oldest running job as the least a job takes and asks for the tasks that start every waiting job within this, when that is more than backlogPerTask asks for (long jobs); tasks.max still caps it. Below the oldest-job alarm's threshold, so the controller acts before anyone is paged.",
+      }),
     priority: int(0, 1000)
       .optional()
       .meta({ description: 'Lower is served first under the fleet cap; defaults to file order.' }),

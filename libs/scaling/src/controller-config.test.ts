@@ -35,6 +35,8 @@ describe('the controller configuration', () => {
         drainMinutes: 15,
         scaleInStep: 1,
         priority: 5,
+        maxPickupSeconds: 600,
+        workersPerTask: 1,
       },
       {
         name: 'image',
@@ -50,6 +52,8 @@ describe('the controller configuration', () => {
         drainMinutes: 30,
         scaleInStep: 1,
         priority: 10,
+        maxPickupSeconds: 600,
+        workersPerTask: 1,
       },
       {
         name: 'bulk',
@@ -65,6 +69,8 @@ describe('the controller configuration', () => {
         drainMinutes: 15,
         scaleInStep: 1,
         priority: 30,
+        maxPickupSeconds: 600,
+        workersPerTask: 1,
       },
     ]);
   });

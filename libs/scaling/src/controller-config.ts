@@ -71,6 +71,8 @@ export function buildControllerConfig(env: EnvironmentConfig, options: Controlle
       min: lane.tasks.min,
       max: lane.tasks.max,
       backlogPerTask: lane.backlogPerTask,
+      maxPickupSeconds: lane.maxPickupSeconds,
+      workersPerTask: lane.workers,
       drainMinutes: lane.drainMinutes,
       priority: lane.priority,
     })),

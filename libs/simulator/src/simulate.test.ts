@@ -21,8 +21,11 @@ const image: WorkloadLane = {
   workers: 2,
   tries: 3,
   backoff: 10,
-  jobTimeout: 600,
+  // Ten-minute jobs are only valid with scale-in protection (job.timeout above stopTimeout).
+  jobTimeout: 750,
   stopTimeout: 120,
+  scaleInProtection: true,
+  maxPickupSeconds: 600,
 };
 const sync: WorkloadLane = { ...image, name: 'sync', queues: ['sync'], max: 2 };
 
@@ -120,14 +123,20 @@ describe('the controller over the standard mix', () => {
     expect(blind.lanes[0].wait.p95).toBe(101);
   });
 
-  it('gives twenty ten-minute jobs too few tasks: sizing counts jobs, not their duration', () => {
-    expect(row('long-jobs-20x10min').wait).toEqual({ p50: 2478, p95: 5478, max: 5478 });
-    expect(results.find((r) => r.workload === 'long-jobs-20x10min')!.bound.image.waitP95).toBe(1200);
+  it('gives twenty ten-minute jobs the tasks that start them within maxPickupSeconds, where counting them gives one', async () => {
+    const long = results.find((r) => r.workload === 'long-jobs-20')!;
+    expect(row('long-jobs-20')).toMatchObject({ wait: { p50: 678, p95: 1432, max: 1432 }, taskMinutes: 107.3, killed: 0 });
+    expect(long.bound.image).toMatchObject({ waitP95: 1200, taskMinutes: 103 });
+    // Count-based sizing alone: ceil(20 / 50) = 1 task, at about the same cost and almost four times the wait.
+    const workload = standardWorkloads([image]).find((w) => w.name === 'long-jobs-20')!;
+    const counted = await simulate({ lanes: [{ ...image, maxPickupSeconds: undefined }], fleetMaxTasks: 8, workload });
+    expect(counted.lanes[0]).toMatchObject({ wait: { p50: 2478, p95: 5478, max: 5478 }, taskMinutes: 105 });
   });
 
   it('has a task up when a delayed batch comes due (the look-ahead)', () => {
     expect(row('delayed-batch')).toMatchObject({ firstTask: 0, longestZeroWithWork: 0 });
-    expect(row('delayed-batch').wait).toEqual({ p50: 118, p95: 308, max: 336 });
+    // Every worker busy and jobs waiting: no scale-in until they have started (hold-saturated).
+    expect(row('delayed-batch').wait).toEqual({ p50: 118, p95: 221, max: 235 });
   });
 
   it('samples each lane once a minute from the first dispatch, and charts backlog, desired and running', () => {

@@ -46,7 +46,7 @@ export interface SimulationOptions {
   readonly seed?: number;
   /** The application invokes the controller with { wake: [lane] } after dispatching to a lane at zero. @default false */
   readonly wake?: boolean;
-  /** retry_after of the queue connection. @default 90 */
+  /** retry_after of the queue connection. @default 30 s above the longest job timeout, at least 90 (Laravel needs it above every timeout) */
   readonly retryAfter?: number | null;
   /** queue:work --sleep: seconds between polls of an empty queue. @default 3 */
   readonly pollSeconds?: number;
@@ -136,7 +136,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const rnd = random(options.seed ?? 1);
   const poll = options.pollSeconds ?? 3;
   const offset = options.tickOffset ?? 20;
-  const retryAfter = options.retryAfter === undefined ? 90 : options.retryAfter;
+  // Laravel needs retry_after above every job timeout, or a running job is handed out twice.
+  const retryAfter = options.retryAfter === undefined ? Math.max(90, ...lanes.map((l) => l.jobTimeout + 30)) : options.retryAfter;
   const redis = new MemoryRedis('sim_database_', retryAfter);
   const service = (lane: string) => `sim-${lane}`;
   const byService = new Map(lanes.map((l) => [service(l.name), l]));
@@ -146,17 +147,30 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   let peak = 0;
 
   const live = (lane: string) => tasks.get(lane)!.filter((task) => task.stopAt === undefined);
+  const desiredOf = new Map<string, number>();
   const reconcile = (name: string, desired: number) => {
     const lane = byService.get(name)!;
     const current = live(lane.name);
+    desiredOf.set(lane.name, desired);
     if (current.length === 0 && desired > 0) stats.get(lane.name)!.wakes += 1;
     for (let i = current.length; i < desired; i += 1) {
       const start = fargateStartLatency(rnd);
       tasks.get(lane.name)!.push({ launchedAt: t, runningAt: t + start, procs: [] });
     }
-    // ECS picks pending tasks first, then the newest: it does not know which are busy.
-    const victims = [...current].sort((a, b) => Number(b.runningAt > t) - Number(a.runningAt > t) || b.launchedAt - a.launchedAt);
-    for (const task of victims.slice(0, Math.max(0, current.length - desired))) stopTask(lane, task);
+    trim(lane);
+  };
+  // ECS picks pending tasks first, then the newest: it does not know which are busy. With
+  // scale-in protection a worker protects its task while it runs a job, so ECS skips that
+  // task until its workers are idle (trim runs again every second).
+  const trim = (lane: WorkloadLane) => {
+    const current = live(lane.name);
+    const excess = current.length - (desiredOf.get(lane.name) ?? current.length);
+    if (excess <= 0) return;
+    const protectedTask = (task: Task) => lane.scaleInProtection === true && task.procs.some((p) => p.job !== undefined);
+    const victims = current
+      .filter((task) => !protectedTask(task))
+      .sort((a, b) => Number(b.runningAt > t) - Number(a.runningAt > t) || b.launchedAt - a.launchedAt);
+    for (const task of victims.slice(0, excess)) stopTask(lane, task);
   };
   const stopTask = (lane: WorkloadLane, task: Task) => {
     if (task.runningAt > t) {
@@ -193,6 +207,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         min: l.min,
         max: l.max,
         backlogPerTask: l.backlogPerTask,
+        ...(l.maxPickupSeconds !== undefined ? { maxPickupSeconds: l.maxPickupSeconds } : {}),
+        workersPerTask: l.workers,
         drainMinutes: l.drainMinutes,
         jobTimeoutSeconds: l.jobTimeout,
         ...(options.finishedJobsFilter === false ? {} : { finishedJobsMetric: finishedMetric(l.name) }),
@@ -243,6 +259,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
 
     for (const lane of lanes) {
       const s = stats.get(lane.name)!;
+      if (lane.scaleInProtection) trim(lane);
       for (const task of tasks.get(lane.name)!) {
         if (task.runningAt === t && task.stopAt === undefined) {
           task.procs = Array.from({ length: lane.workers }, () => ({ nextPollAt: t, draining: false }));

@@ -25,6 +25,8 @@ export interface WorkloadLane {
   readonly min: number;
   readonly max: number;
   readonly backlogPerTask: number;
+  /** The controller's pickup target; undefined: count-based sizing only. */
+  readonly maxPickupSeconds?: number;
   readonly drainMinutes: number;
   readonly workers: number;
   /** queue:work --tries and --backoff. */
@@ -32,6 +34,8 @@ export interface WorkloadLane {
   readonly backoff: number;
   readonly jobTimeout: number;
   readonly stopTimeout: number;
+  /** Workers protect their task while a job runs, so scale-in never stops a busy task. @default false */
+  readonly scaleInProtection?: boolean;
   readonly priority?: number;
 }
 
@@ -55,7 +59,7 @@ export function random(seed: number): () => number {
   };
 }
 
-type Lane = Pick<WorkloadLane, 'name' | 'queues'>;
+type Lane = Pick<WorkloadLane, 'name' | 'queues'> & Partial<Pick<WorkloadLane, 'jobTimeout'>>;
 const job = (lane: Lane, dispatchAt: number, duration: number, extra: Partial<JobSpec> = {}): JobSpec => ({
   lane: lane.name,
   queue: lane.queues[0],
@@ -107,10 +111,10 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
       jobs: Array.from({ length: 50 }, (_, i) => job(lane, idle + i * 1020, 10)),
     },
     {
-      name: 'long-jobs-20x10min',
-      description: 'twenty 10-minute jobs at once: count-based sizing gives them one task',
+      name: 'long-jobs-20',
+      description: "twenty 10-minute jobs at once (80 % of the lane's job.timeout when that is shorter: no job outruns --timeout): count-based sizing gives them one task",
       seconds: idle + 60,
-      jobs: Array.from({ length: 20 }, () => job(lane, idle, 600)),
+      jobs: Array.from({ length: 20 }, () => job(lane, idle, longJobSeconds(lane))),
     },
     {
       name: 'delayed-batch',
@@ -137,6 +141,11 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
     });
   }
   return workloads;
+}
+
+/** The long-jobs workload's duration on `lane`: ten minutes, or 80 % of its job timeout if that is shorter. */
+export function longJobSeconds(lane: Lane): number {
+  return Math.min(600, Math.floor(0.8 * (lane.jobTimeout ?? Infinity)));
 }
 
 /** The lanes a workload's jobs go to, in first-job order: a workload of several runs them side by side. */

@@ -28,6 +28,8 @@ export interface LaneSpec {
   /** @default true */
   readonly sized?: boolean;
   readonly jobTimeoutSeconds?: number;
+  readonly maxPickupSeconds?: number;
+  readonly workersPerTask?: number;
 }
 
 export interface HarnessOptions {
@@ -86,6 +88,8 @@ export class Harness {
         priority: lane.priority,
         sized: lane.sized,
         jobTimeoutSeconds: lane.jobTimeoutSeconds,
+        maxPickupSeconds: lane.maxPickupSeconds,
+        workersPerTask: lane.workersPerTask,
       })),
     };
     this.config = parseControllerConfig(JSON.stringify(input));
