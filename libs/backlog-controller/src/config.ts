@@ -113,6 +113,12 @@ const laneSchema = z
      * apart than its drain window goes to zero soon after its last one.
      */
     finishedJobsMetric: z.optional(z.strictObject({ namespace: text(), name: text() })),
+    /**
+     * The CloudWatch metric its workers' failed attempts are counted in (the
+     * FAIL lines). With it and finishedJobsMetric, a lane whose recent attempts
+     * mostly fail is not scaled out.
+     */
+    failedJobsMetric: z.optional(z.strictObject({ namespace: text(), name: text() })),
     /** Laravel queues the lane consumes. */
     queues: z.array(text()).check(z.minLength(1)),
     min: int(0, 5000),

@@ -7,7 +7,7 @@ import { AWS_CLIENT_OPTIONS, BacklogController, ControllerTickError, createHandl
 import { connectRedis, type RedisClient } from './redis';
 import { TEST_CREDENTIALS, TEST_REGION, desiredCounts, motoClients } from './testing/aws';
 import { startCloudWatchStub } from './testing/cloudwatch-stub';
-import { Harness, fileHarnesses, localRedis } from './testing/harness';
+import { Harness, attemptMetric, fileHarnesses, localRedis } from './testing/harness';
 import { freePort, startRedis } from './testing/servers';
 
 /*
@@ -404,6 +404,54 @@ describe('the Lambda handler', () => {
       await handler?.controller.close();
       jest.restoreAllMocks();
     }
+  });
+});
+
+describe('a lane failing in a loop', () => {
+  /** `finished` attempts in each of the last minutes, `failed` of them FAIL lines, as the log filters count them. */
+  async function seedAttempts(h: Harness, lane: string, finished: number, failed: number): Promise<void> {
+    const now = Date.now();
+    for (const [kind, value] of [['FinishedJobs', finished], ['FailedJobs', failed]] as const) {
+      const metric = attemptMetric(lane, kind);
+      await h.check.cloudwatch.send(
+        new PutMetricDataCommand({
+          Namespace: metric.namespace,
+          MetricData: [1, 2, 3].map((ago) => ({ MetricName: metric.name, Value: value, Unit: 'Count' as const, Timestamp: new Date(now - ago * 60_000) })),
+        }),
+      );
+    }
+  }
+
+  it('is not widened while most recent attempts fail; the others are', async () => {
+    const h = await harness([
+      { name: 'image', current: 1, backlogPerTask: 10, attemptMetrics: true },
+      { name: 'sync', current: 1, backlogPerTask: 10, attemptMetrics: true },
+    ]);
+    await h.queue.push('image', 30);
+    await h.queue.push('sync', 30);
+    await seedAttempts(h, 'image', 10, 9);
+    await seedAttempts(h, 'sync', 10, 1);
+    const report = await h.controller.tick();
+    expect(report.lanes.find((l) => l.lane === 'image')).toMatchObject({ backlog: 30, desired: 1, reason: 'hold-failing' });
+    expect(report.lanes.find((l) => l.lane === 'sync')).toMatchObject({ backlog: 30, desired: 3, reason: 'scale-out' });
+    expect(h.clients.sent.get('GetMetricDataCommand')).toBe(1);
+  });
+
+  it('reads no attempts when nothing would widen, and scales out anyway when they cannot be read', async () => {
+    const quiet = await harness([{ name: 'image', current: 1, backlogPerTask: 10, attemptMetrics: true }]);
+    await quiet.queue.push('image', 5);
+    expect((await quiet.controller.tick()).lanes[0]).toMatchObject({ desired: 1, reason: 'steady' });
+    expect(quiet.clients.sent.get('GetMetricDataCommand') ?? 0).toBe(0);
+
+    const blind = await harness([{ name: 'image', current: 1, backlogPerTask: 10, attemptMetrics: true }], { failCommands: ['GetMetricDataCommand'] });
+    await blind.queue.push('image', 30);
+    await seedAttempts(blind, 'image', 10, 10);
+    // The tick fails (ControllerErrors, the controller-failing alarm) after it has scaled the lane out.
+    const error = (await blind.controller.tick().catch((e: unknown) => e)) as ControllerTickError;
+    expect(error).toBeInstanceOf(ControllerTickError);
+    expect(error.report.lanes[0]).toMatchObject({ desired: 3, reason: 'scale-out' });
+    expect(error.report.changes).toEqual([expect.objectContaining({ from: 1, to: 3 })]);
+    expect(error.report.errors.join(' ')).toContain('CloudWatch GetMetricData (recent attempts) failed');
   });
 });
 

@@ -2,9 +2,18 @@ import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type Metr
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CONTROLLER_CONFIG_ENV, parseControllerConfig, type ControllerConfig, type RedisConfig } from './config';
-import { backlogOf, decide, needsDrainHistory, type DecisionMode, type DrainHistory, type LaneDecision, type LaneState } from './decide';
+import { backlogOf, decide, needsDrainHistory, wouldWiden, type DecisionMode, type DrainHistory, type LaneDecision, type LaneState } from './decide';
 import { applyDesiredCounts, readDesiredCounts, type ServiceChange } from './ecs';
-import { drainHistories, historyQuery, tickMetricData, type HistoryRequest } from './metrics';
+import {
+  attemptsQuery,
+  drainHistories,
+  historyQuery,
+  recentAttempts,
+  tickMetricData,
+  type AttemptsRequest,
+  type HistoryQuery,
+  type HistoryRequest,
+} from './metrics';
 import { PrefixProbe } from './prefix-probe';
 import { connectRedis, readLanes, type LaneReading, type LaneReadings, type RedisClient } from './redis';
 
@@ -163,6 +172,20 @@ export class BacklogController {
         // Without history no lane goes to zero (hold-one-no-history); the others still scale.
         errors.push(`CloudWatch GetMetricData failed: ${message(error)}`);
       }
+      const widening: AttemptsRequest[] = decidable.flatMap((lane, i) =>
+        lane.finishedJobsMetric && lane.failedJobsMetric && wouldWiden(states[i], mode)
+          ? [{ lane: lane.name, finishedJobs: lane.finishedJobsMetric, failedJobs: lane.failedJobsMetric }]
+          : [],
+      );
+      if (widening.length > 0) {
+        try {
+          const attempts = recentAttempts(widening, await this.metricData(attemptsQuery(widening, started)));
+          states = states.map((state) => ({ ...state, attempts: attempts.get(state.policy.name) }));
+        } catch (error) {
+          // Unread, a lane scales out as its backlog asks: a failed read must not hold work back.
+          errors.push(`CloudWatch GetMetricData (recent attempts) failed: ${message(error)}`);
+        }
+      }
       const decided = decide({
         lanes: states,
         fleetMaxTasks: this.config.fleetMaxTasks,
@@ -304,7 +327,12 @@ export class BacklogController {
 
   private async readHistories(requests: readonly HistoryRequest[], now: Date): Promise<Map<string, DrainHistory>> {
     if (requests.length === 0) return new Map();
-    const query = historyQuery(this.config.namespace, this.config.environment, requests, now);
+    const results = await this.metricData(historyQuery(this.config.namespace, this.config.environment, requests, now));
+    return drainHistories(requests, results, now);
+  }
+
+  /** Every page of one GetMetricData request. */
+  private async metricData(query: HistoryQuery): Promise<MetricDataResult[]> {
     const results: MetricDataResult[] = [];
     let NextToken: string | undefined;
     do {
@@ -319,7 +347,7 @@ export class BacklogController {
       results.push(...(out.MetricDataResults ?? []));
       NextToken = out.NextToken;
     } while (NextToken !== undefined);
-    return drainHistories(requests, results, now);
+    return results;
   }
 }
 

@@ -1,8 +1,10 @@
 import {
   decide,
   hasDrained,
+  isFailing,
   isSaturated,
   pickupTasks,
+  wouldWiden,
   needsDrainHistory,
   priorityOrder,
   type DecisionInput,
@@ -312,5 +314,28 @@ describe('decide: a saturated lane', () => {
     // A scale-in would keep 2 of image's 3: those are firm; the third goes to sync's jobs.
     expect(image).toMatchObject({ wanted: 3, desired: 2, reason: 'fleet-cap' });
     expect(sync).toMatchObject({ desired: 1, reason: 'wake-from-zero' });
+  });
+});
+
+describe('decide: a lane failing in a loop', () => {
+  const failing = { finished: 40, failed: 36 };
+
+  it('is not widened while most recent attempts fail', () => {
+    expect(isFailing(failing)).toBe(true);
+    expect(one({ ...lane({ ready: 40 }, 1), attempts: failing })).toMatchObject({ desired: 1, reason: 'hold-failing' });
+  });
+
+  it('still wakes from zero, scales in, and widens once most attempts succeed or too few ran to tell', () => {
+    expect(one({ ...lane({ ready: 40 }, 0), attempts: failing })).toMatchObject({ desired: 4, reason: 'wake-from-zero' });
+    expect(one({ ...lane({ ready: 5 }, 3), attempts: failing })).toMatchObject({ desired: 2, reason: 'scale-in' });
+    expect(isFailing({ finished: 40, failed: 20 })).toBe(false);
+    expect(isFailing({ finished: 4, failed: 4 })).toBe(false);
+    expect(one({ ...lane({ ready: 40 }, 1), attempts: { finished: 40, failed: 20 } })).toMatchObject({ desired: 4, reason: 'scale-out' });
+  });
+
+  it('asks for the attempts only where its rules would add tasks to a running lane', () => {
+    expect(wouldWiden(lane({ ready: 40 }, 1), 'schedule')).toBe(true);
+    expect(wouldWiden(lane({ ready: 40 }, 0), 'schedule')).toBe(false);
+    expect(wouldWiden(lane({ ready: 5 }, 1), 'schedule')).toBe(false);
   });
 });

@@ -85,6 +85,26 @@ export interface LaneState {
    * key prefix: the reading is not to be trusted, so the count never goes down.
    */
   readonly keysElsewhere?: boolean;
+  /** The lane's job attempts over the last FAILING_WINDOW_MINUTES, when they were read (a scale-out was in view). */
+  readonly attempts?: RecentAttempts;
+}
+
+/** Job attempts that ended (queue:work DONE and FAIL lines), and of those the failed ones (FAIL). */
+export interface RecentAttempts {
+  readonly finished: number;
+  readonly failed: number;
+}
+
+/** Minutes of attempts a scale-out looks back on. */
+export const FAILING_WINDOW_MINUTES = 5;
+/** A lane is failing in a loop when at least this many attempts failed in the window… */
+export const FAILING_MIN_FAILED = 5;
+/** …and they were at least this share of the attempts that ended. */
+export const FAILING_SHARE = 0.8;
+
+/** Most attempts fail: more workers would only fail more jobs faster (and burn their tries). */
+export function isFailing(attempts: RecentAttempts | undefined): boolean {
+  return attempts !== undefined && attempts.failed >= FAILING_MIN_FAILED && attempts.failed >= FAILING_SHARE * attempts.finished;
 }
 
 /**
@@ -134,6 +154,11 @@ export type DecisionReason =
   | 'wake-no-scale-in'
   /** Jobs wait while every worker is busy: a scale-in would only slow them (and stop a running job), so none. */
   | 'hold-saturated'
+  /**
+   * Most of the lane's recent attempts failed: it is not widened (the failed-jobs
+   * alarm says why); a lane at zero still gets its first task.
+   */
+  | 'hold-failing'
   /** The fleet cap leaves this lane fewer tasks than it wants; its jobs stay queued. */
   | 'fleet-cap'
   /** The lane's keys were found under another key prefix: its empty reading is missing data, so nothing is removed. */
@@ -235,6 +260,11 @@ export function isSaturated(lane: Pick<LaneState, 'policy' | 'backlog' | 'curren
   return backlog.ready + backlog.delayedDue > 0 && lane.current > 0 && running >= lane.current * (lane.policy.workersPerTask ?? 1);
 }
 
+/** Whether the lane's rules would add tasks to a lane that runs some: then its recent failures are worth reading. */
+export function wouldWiden(lane: LaneState, mode: DecisionMode): boolean {
+  return lane.current > 0 && decideLane({ ...lane, attempts: undefined }, mode).wanted > lane.current;
+}
+
 /** What one lane's own rules ask for, ignoring the fleet cap. */
 export function decideLane(lane: LaneState, mode: DecisionMode): LaneWant {
   const { policy, current } = lane;
@@ -245,6 +275,7 @@ export function decideLane(lane: LaneState, mode: DecisionMode): LaneWant {
   let target = clamp(Math.max(byCount, byPickup), policy.min, policy.max);
   if (backlog >= 1) target = Math.max(target, 1);
 
+  if (target > current && current > 0 && isFailing(lane.attempts)) return { wanted: current, reason: 'hold-failing' };
   if (target > current) {
     const reason = current === 0 ? 'wake-from-zero' : byPickup > byCount && target > clamp(byCount, policy.min, policy.max) ? 'scale-out-for-pickup' : 'scale-out';
     return { wanted: target, reason };

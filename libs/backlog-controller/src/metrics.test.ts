@@ -1,5 +1,5 @@
 import { MAX_LANES } from './config';
-import { drainHistories, historyQuery, METRIC, tickMetricData } from './metrics';
+import { attemptsQuery, drainHistories, historyQuery, METRIC, recentAttempts, tickMetricData } from './metrics';
 import type { LaneReading } from './redis';
 
 const at = new Date('2026-11-22T10:15:30Z');
@@ -127,5 +127,31 @@ describe('drain history', () => {
     expect(() => drainHistories(lanes, [{ Id: 'b0', StatusCode: 'InternalError' }], at)).toThrow(
       'GetMetricData could not answer b0: InternalError',
     );
+  });
+});
+
+describe('recent attempts', () => {
+  const lanes = [
+    { lane: 'image', finishedJobs: { namespace: 'QueueLanes/p/image', name: 'FinishedJobs' }, failedJobs: { namespace: 'QueueLanes/p/image', name: 'FailedJobs' } },
+  ];
+
+  it('sums finished and failed attempts per minute over the last five whole minutes', () => {
+    const query = attemptsQuery(lanes, at);
+    expect(query.startTime).toEqual(new Date('2026-11-22T10:10:00Z'));
+    expect(query.endTime).toBe(at);
+    expect(query.queries.map((q) => [q.Id, q.MetricStat?.Metric?.MetricName, q.MetricStat?.Stat, q.MetricStat?.Period])).toEqual([
+      ['n0', 'FinishedJobs', 'Sum', 60],
+      ['x0', 'FailedJobs', 'Sum', 60],
+    ]);
+  });
+
+  it('adds up every page, and refuses an answer CloudWatch could not give', () => {
+    const results = [
+      { Id: 'n0', StatusCode: 'Complete' as const, Values: [10, 12], Timestamps: [at, at] },
+      { Id: 'x0', StatusCode: 'PartialData' as const, Values: [9], Timestamps: [at] },
+      { Id: 'x0', StatusCode: 'Complete' as const, Values: [11], Timestamps: [at] },
+    ];
+    expect(recentAttempts(lanes, results).get('image')).toEqual({ finished: 22, failed: 20 });
+    expect(() => recentAttempts(lanes, [{ Id: 'n0', StatusCode: 'Forbidden' as const }])).toThrow('GetMetricData could not answer n0: Forbidden');
   });
 });

@@ -1,5 +1,5 @@
 import type { Dimension, MetricDataQuery, MetricDataResult, MetricDatum } from '@aws-sdk/client-cloudwatch';
-import { backlogOf, type DrainHistory } from './decide';
+import { FAILING_WINDOW_MINUTES, backlogOf, type DrainHistory, type RecentAttempts } from './decide';
 import type { LaneReading } from './redis';
 
 /*
@@ -175,4 +175,38 @@ export function drainHistories(
     });
   });
   return histories;
+}
+
+/** A lane whose recent attempts are read: where its DONE and FAIL lines, and its FAIL lines alone, are counted. */
+export interface AttemptsRequest {
+  readonly lane: string;
+  readonly finishedJobs: { readonly namespace: string; readonly name: string };
+  readonly failedJobs: { readonly namespace: string; readonly name: string };
+}
+
+/** Sums of finished and failed attempts over the last FAILING_WINDOW_MINUTES whole minutes, one query of each per lane. */
+export function attemptsQuery(lanes: readonly AttemptsRequest[], now: Date): HistoryQuery {
+  const sum = (Id: string, metric: { readonly namespace: string; readonly name: string }): MetricDataQuery => ({
+    Id,
+    MetricStat: { Metric: { Namespace: metric.namespace, MetricName: metric.name }, Period: PERIOD_SECONDS, Stat: 'Sum' },
+    ReturnData: true,
+  });
+  return {
+    startTime: windowStart(now, FAILING_WINDOW_MINUTES),
+    endTime: now,
+    queries: lanes.flatMap((lane, i) => [sum(`n${i}`, lane.finishedJobs), sum(`x${i}`, lane.failedJobs)]),
+  };
+}
+
+/** Each lane's attempts from the GetMetricData results; throws if CloudWatch could not answer a query. */
+export function recentAttempts(lanes: readonly AttemptsRequest[], results: readonly MetricDataResult[]): Map<string, RecentAttempts> {
+  const totals = new Map<string, number>();
+  for (const result of results) {
+    if (result.StatusCode === 'InternalError' || result.StatusCode === 'Forbidden') {
+      throw new Error(`GetMetricData could not answer ${result.Id}: ${result.StatusCode}`);
+    }
+    const values = (result.Values ?? []).filter((v) => Number.isFinite(v));
+    totals.set(result.Id!, (totals.get(result.Id!) ?? 0) + values.reduce((a, b) => a + b, 0));
+  }
+  return new Map(lanes.map((lane, i) => [lane.lane, { finished: totals.get(`n${i}`) ?? 0, failed: totals.get(`x${i}`) ?? 0 }]));
 }

@@ -67,6 +67,8 @@ export function buildControllerConfig(env: EnvironmentConfig, options: Controlle
       jobTimeoutSeconds: lane.job.timeout,
       // The observability lib's filter on the lane's DONE and FAIL lines: short jobs count as activity.
       finishedJobsMetric: { namespace: logMetricNamespace(DEFAULT_NAMESPACE, env, lane.name), name: LOG_METRIC.finishedJobs },
+      // And on the FAIL lines alone: a lane failing in a loop is not widened.
+      failedJobsMetric: { namespace: logMetricNamespace(DEFAULT_NAMESPACE, env, lane.name), name: LOG_METRIC.failedJobs },
       queues: [...lane.queues],
       min: lane.tasks.min,
       max: lane.tasks.max,

@@ -87,11 +87,14 @@ export class SimulatedCloudWatch {
         const results: MetricDataResult[] = (command.input.MetricDataQueries ?? []).map((query) => {
           const metric = query.MetricStat!.Metric!;
           const id = metricId(metric.Namespace, metric.MetricName, metric.Dimensions);
+          const stat = query.MetricStat!.Stat;
+          if (stat !== 'Maximum' && stat !== 'Sum') throw new Error(`the simulated CloudWatch has no statistic ${stat}`);
           const byMinute = new Map<number, number>();
           for (const p of this.points) {
             if (p.id !== id || p.at < start || p.at >= end) continue;
             const minute = Math.floor(p.at / 60_000) * 60_000;
-            byMinute.set(minute, Math.max(byMinute.get(minute) ?? -Infinity, p.value));
+            const before = byMinute.get(minute);
+            byMinute.set(minute, before === undefined ? p.value : stat === 'Sum' ? before + p.value : Math.max(before, p.value));
           }
           const minutes = [...byMinute.keys()].sort((a, b) => b - a);
           return {

@@ -133,6 +133,13 @@ describe('the controller over the standard mix', () => {
     expect(counted.lanes[0]).toMatchObject({ wait: { p50: 2478, p95: 5478, max: 5478 }, taskMinutes: 105 });
   });
 
+  it('does not widen a lane whose jobs started failing in a loop', () => {
+    // After 5 minutes every attempt fails; their retries grow the backlog, and the lane stays at the 2 tasks it had.
+    const broken = results.find((r) => r.workload === 'broken-deploy')!;
+    expect(Math.max(...broken.timeline.image.map((p) => p.desired))).toBe(2);
+    expect(row('broken-deploy')).toMatchObject({ stuck: 0, killed: 0 });
+  });
+
   it('has a task up when a delayed batch comes due (the look-ahead)', () => {
     expect(row('delayed-batch')).toMatchObject({ firstTask: 0, longestZeroWithWork: 0 });
     // Every worker busy and jobs waiting: no scale-in until they have started (hold-saturated).
@@ -151,6 +158,7 @@ describe('the controller over the standard mix', () => {
   });
 
   it('prints the table the notes carry', () => {
-    expect(renderTable(results).split('\n')).toHaveLength(2 + 10);
+    // Header, rule, one row per single-lane workload (nine) and two for the fleet-cap case.
+    expect(renderTable(results).split('\n')).toHaveLength(2 + 9 + 2);
   });
 });

@@ -192,6 +192,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   };
 
   const finishedMetric = (lane: string) => ({ namespace: `QueueLanes/sim/${lane}`, name: 'FinishedJobs' });
+  const failedMetric = (lane: string) => ({ namespace: `QueueLanes/sim/${lane}`, name: 'FailedJobs' });
   const ecs = new SimulatedEcs([...byService.keys()], reconcile);
   const cloudwatch = new SimulatedCloudWatch();
   const config = parseControllerConfig(
@@ -211,7 +212,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         workersPerTask: l.workers,
         drainMinutes: l.drainMinutes,
         jobTimeoutSeconds: l.jobTimeout,
-        ...(options.finishedJobsFilter === false ? {} : { finishedJobsMetric: finishedMetric(l.name) }),
+        ...(options.finishedJobsFilter === false ? {} : { finishedJobsMetric: finishedMetric(l.name), failedJobsMetric: failedMetric(l.name) }),
         ...(l.priority !== undefined ? { priority: l.priority } : {}),
       })),
     } satisfies ControllerConfigInput),
@@ -224,8 +225,11 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     now: () => new Date((EPOCH + t) * 1000),
     log: () => undefined,
   });
-  const finishedAttempt = (lane: string) => {
-    if (options.finishedJobsFilter !== false) cloudwatch.put(finishedMetric(lane).namespace, 'FinishedJobs', new Date((EPOCH + t) * 1000), 1);
+  // queue:work prints DONE for a job that succeeded and FAIL for one that threw (released or failed for good).
+  const finishedAttempt = (lane: string, failed: boolean) => {
+    if (options.finishedJobsFilter === false) return;
+    cloudwatch.put(finishedMetric(lane).namespace, 'FinishedJobs', new Date((EPOCH + t) * 1000), 1);
+    if (failed) cloudwatch.put(failedMetric(lane).namespace, 'FailedJobs', new Date((EPOCH + t) * 1000), 1);
   };
   const tick = async (event?: unknown) => {
     // A failed tick changes nothing and the next one comes; the report is what matters here.
@@ -306,7 +310,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     if (proc.job && proc.job.endsAt <= t) {
       const { state, reserved, queue } = proc.job;
       proc.job = undefined;
-      finishedAttempt(lane.name);
+      finishedAttempt(lane.name, state.attempts <= state.spec.failures);
       if (state.attempts > state.spec.failures) {
         redis.deleteReserved(queue, reserved);
         state.finished = 'done';

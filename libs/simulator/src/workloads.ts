@@ -128,6 +128,12 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
       seconds: idle + 60,
       jobs: Array.from({ length: 30 }, () => job(lane, idle, 5, { failures: 99 })),
     },
+    {
+      name: 'broken-deploy',
+      description: 'a 5 s job every 2 s for 30 minutes; after 5 minutes every attempt fails (a bad release): the retries grow the backlog, and more tasks would only fail it faster',
+      seconds: idle + 1800,
+      jobs: Array.from({ length: 900 }, (_, i) => job(lane, idle + i * 2, 5, { failures: i * 2 < 300 ? 0 : 99 })),
+    },
   ];
   if (other !== lane) {
     workloads.push({

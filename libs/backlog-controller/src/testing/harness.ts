@@ -30,6 +30,13 @@ export interface LaneSpec {
   readonly jobTimeoutSeconds?: number;
   readonly maxPickupSeconds?: number;
   readonly workersPerTask?: number;
+  /** Count the lane's DONE/FAIL and FAIL lines in {@link attemptMetric}'s metrics. @default false */
+  readonly attemptMetrics?: boolean;
+}
+
+/** Where a harness lane's finished (DONE and FAIL) or failed (FAIL) attempts are counted. */
+export function attemptMetric(lane: string, kind: 'FinishedJobs' | 'FailedJobs'): { namespace: string; name: string } {
+  return { namespace: `QueueLanes/test/${lane}`, name: kind };
 }
 
 export interface HarnessOptions {
@@ -90,6 +97,9 @@ export class Harness {
         jobTimeoutSeconds: lane.jobTimeoutSeconds,
         maxPickupSeconds: lane.maxPickupSeconds,
         workersPerTask: lane.workersPerTask,
+        ...(lane.attemptMetrics
+          ? { finishedJobsMetric: attemptMetric(lane.name, 'FinishedJobs'), failedJobsMetric: attemptMetric(lane.name, 'FailedJobs') }
+          : {}),
       })),
     };
     this.config = parseControllerConfig(JSON.stringify(input));
