@@ -247,6 +247,18 @@ describe('rule one-lane-at-a-time', () => {
     );
   });
 
+  it('counts a change to a lane\'s process groups as a change to that lane', () => {
+    const grouped = {
+      ...THREE,
+      sync: { ...lane('sync', 'baseline'), queues: undefined, groups: [{ name: 'urgent', queues: ['sync-urgent'] }, { name: 'main', queues: ['sync-urgent', 'sync'] }] },
+      image: lane('image', 'baseline', { cpu: 1024, memory: 2048 }),
+    };
+    const result = run('production', THREE, JSON.parse(JSON.stringify(grouped)) as Lanes);
+    expect(result.exitCode).toBe(1);
+    expect(result.summary.find((line) => line.startsWith('sync: '))).toMatch(/groups/);
+    expect(result.messages.join('\n')).toContain('2 lanes change in one change (sync, image)');
+  });
+
   it('allows the same change where the guardrail is off (staging)', () => {
     expect(run('staging', THREE, twoLanes).exitCode).toBe(0);
   });

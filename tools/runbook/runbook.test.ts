@@ -105,7 +105,7 @@ describe('runbook by stage', () => {
   it('shows each lane’s timeouts beside retry_after', () => {
     expect(runbook).toContain('redis.retryAfter: 180');
     for (const lane of env.lanes) {
-      expect(runbook).toContain(`| ${lane.name} | ${lane.job.timeout} s | ${lane.stopTimeout} s | ${lane.job.tries} | `);
+      expect(runbook).toContain(`| ${lane.name} | ${lane.workers} on ${lane.queues.join(', ')} | ${lane.job.timeout} s | ${lane.stopTimeout} s | ${lane.job.tries} | `);
     }
   });
 });

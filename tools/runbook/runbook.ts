@@ -6,6 +6,7 @@
  */
 import {
   STACK_ROLES,
+  SINGLE_GROUP,
   STAGES,
   clusterName,
   controllerName,
@@ -229,9 +230,14 @@ export function renderRunbook(env: EnvironmentConfig): string {
     'A job that runs past `--timeout` is killed with its worker: Laravel logs "<job> has timed out." and the worker exits 1 (ECS starts it again); a task stopped by scale-in or a deployment gets SIGTERM, then SIGKILL after stopTimeout. ' +
       `A reservation that outlives its worker comes back after retry_after (redis.retryAfter: ${env.redis.retryAfter ?? 'null, so it never does: the stuck-jobs alarm reports those'}).`,
     '',
-    '| lane | job.timeout | stopTimeout | tries | backoff |',
-    '| --- | --- | --- | --- | --- |',
-    ...env.lanes.map((l) => `| ${l.name} | ${l.job.timeout} s | ${l.stopTimeout} s | ${l.job.tries} | ${l.job.backoff.join(', ')} s |`),
+    '| lane | processes | job.timeout | stopTimeout | tries | backoff |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...env.lanes.flatMap((l) =>
+      l.groups.map(
+        (g) =>
+          `| ${l.name} | ${g.name === SINGLE_GROUP ? '' : `${g.name}: `}${g.processes} on ${g.queues.join(', ')} | ${g.job.timeout} s | ${l.stopTimeout} s | ${g.job.tries} | ${g.job.backoff.join(', ')} s |`,
+      ),
+    ),
     '',
   );
   sh(...search('"has timed out."', '-1 day'));

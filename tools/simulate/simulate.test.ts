@@ -7,9 +7,14 @@ const staging = loadEnvironment(join(__dirname, '..', '..', 'environments', 'sta
 describe('nx run <env>:simulate', () => {
   it("takes the environment's Redis lanes with their policy and workers", () => {
     expect(workloadLanes(staging).map((l) => [l.name, l.min, l.max, l.backlogPerTask, l.workers, l.jobTimeout])).toEqual([
-      ['sync', 0, 1, 50, 1, 60],
+      // Two process groups of one process each (urgent on sync-urgent, main on sync-urgent then sync).
+      ['sync', 0, 1, 50, 2, 60],
       ['image', 0, 1, 50, 1, 90],
       ['bulk', 0, 1, 10, 1, 110],
+    ]);
+    expect(workloadLanes(staging)[0].groups).toEqual([
+      { queues: ['sync-urgent'], processes: 1 },
+      { queues: ['sync-urgent', 'sync'], processes: 1 },
     ]);
   });
 

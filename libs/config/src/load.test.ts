@@ -256,7 +256,7 @@ describe('file-level errors', () => {
 describe('schema errors', () => {
   it('reports an unknown key with a suggestion', () => {
     expect(problems(envYaml('  image:\n    queus: [image]\n'))).toEqual([
-      'environments/staging.yaml:16:3 lanes.image.queues: is required (a list)',
+      'environments/staging.yaml:16:3 lanes.image.queues: is required (a list of queues in priority order), or groups, each with its own queues',
       'environments/staging.yaml:17:5 lanes.image.queus: unknown key; did you mean "queues"?',
     ]);
   });
@@ -749,6 +749,68 @@ describe('redis, controller and SQS scaling settings', () => {
     const lane = '  feeds:\n    broker: sqs\n    queues: [feeds]\n    sqs: { oldestMessageSteps: [{ ageSeconds: 600, addTasks: 1 }, { ageSeconds: 300, addTasks: 2 }] }\n';
     expect(problems(envYaml(lane))).toEqual([
       "environments/staging.yaml:19:81 lanes.feeds.sqs.oldestMessageSteps[1].ageSeconds: 300 s is not above the previous step's 600 s; list the steps from the youngest age to the oldest",
+    ]);
+  });
+});
+
+describe('process groups', () => {
+  const grouped = (groups: string, extra = '') =>
+    envYaml(`  sync:\n    cpu: 512\n    memory: 1024\n    job: { timeout: 60, memory: 256 }\n    groups:\n${groups}${extra}`);
+  const URGENT = '      - { name: urgent, queues: [sync-urgent], processes: 1, job: { timeout: 30, tries: 5 } }\n';
+  const MAIN = '      - { name: main, queues: [sync-urgent, sync], processes: 3 }\n';
+
+  it('give the lane every queue they name once, their processes, and each group the lane job under its own', () => {
+    const [lane] = parseEnvironment(grouped(URGENT + MAIN), FILE).lanes;
+    expect(lane.queues).toEqual(['sync-urgent', 'sync']);
+    expect(lane.workers).toBe(4);
+    expect(lane.groups.map((g) => [g.name, g.queues, g.processes, g.job.timeout, g.job.tries, g.job.memory])).toEqual([
+      ['urgent', ['sync-urgent'], 1, 30, 5, 256],
+      ['main', ['sync-urgent', 'sync'], 3, 60, 3, 256],
+    ]);
+    expect(lane.longestJobTimeout).toBe(60);
+  });
+
+  it('leave a lane without them one group, worker, of its workers on its queues', () => {
+    const [lane] = parseEnvironment(envYaml('  image:\n    queues: [image, bulk]\n    workers: 2\n'), FILE).lanes;
+    expect(lane.groups).toEqual([{ name: 'worker', queues: ['image', 'bulk'], processes: 2, job: lane.job }]);
+  });
+
+  it('refuse queues or workers beside them, and a lane with neither', () => {
+    expect(problems(envYaml('  sync:\n    queues: [sync]\n    groups:\n' + MAIN))).toEqual([
+      'environments/staging.yaml:17:5 lanes.sync.queues: give the queues either here or per group, not both: with groups the lane consumes every queue its groups name',
+    ]);
+    expect(problems(envYaml('  sync:\n    workers: 2\n    groups:\n' + MAIN))).toEqual([
+      'environments/staging.yaml:17:14 lanes.sync.workers: applies to a lane without groups; with groups each group sets its processes',
+    ]);
+    expect(problems(envYaml('  sync:\n    stage: off\n'))).toEqual([
+      'environments/staging.yaml:16:3 lanes.sync.queues: is required (a list of queues in priority order), or groups, each with its own queues',
+    ]);
+  });
+
+  it('refuse a queue twice in one chain, default, a queue of another lane, and a name used twice', () => {
+    expect(problems(grouped('      - { name: main, queues: [sync, sync] }\n'))).toEqual([
+      'environments/staging.yaml:21:38 lanes.sync.groups[0].queues[1]: queue "sync" is listed twice in group "main"',
+    ]);
+    expect(problems(grouped('      - { name: main, queues: [sync, default] }\n'))).toEqual([
+      'environments/staging.yaml:21:38 lanes.sync.groups[0].queues[1]: the "default" queue stays on the web hosts; a lane may not consume it',
+    ]);
+    expect(problems(grouped(MAIN, '  image:\n    queues: [image, sync]\n'))).toEqual([
+      'environments/staging.yaml:23:21 lanes.image.queues[1]: queue "sync" is already consumed by lane "sync" (lanes.sync.groups[0].queues[1]); a queue belongs to one lane',
+    ]);
+    expect(problems(grouped('      - { name: main, queues: [sync] }\n'.repeat(2)))).toEqual([
+      'environments/staging.yaml:22:17 lanes.sync.groups[1].name: group "main" is named twice in this lane; each names its own containers',
+    ]);
+  });
+
+  it("fit every group's --memory into its container's share of the task", () => {
+    expect(problems(grouped(URGENT + '      - { name: main, queues: [sync], processes: 3, job: { memory: 300 } }\n'))).toEqual([
+      "environments/staging.yaml:22:68 lanes.sync.groups[1].job.memory: group \"main\": job.memory 300 MB does not fit its container's 256 MiB (the task's 1024 MiB over 4 processes); lower job.memory or processes, or raise memory",
+    ]);
+  });
+
+  it('cover every group’s job timeout with stopTimeout, naming the group whose own timeout is too long', () => {
+    expect(problems(grouped('      - { name: slow, queues: [sync], job: { timeout: 300 } }\n'))).toEqual([
+      'environments/staging.yaml:21:55 lanes.sync.groups[0].job.timeout: group "slow": 300 s is not below stopTimeout (120 s), so a stopping task would kill a running job; lower job.timeout or set scaleInProtection: true',
     ]);
   });
 });

@@ -164,7 +164,8 @@ function issueProblems(issue: z.core.$ZodIssue, data: unknown, doc: Document, at
     case 'not_multiple_of':
       return [at(valueOffset(doc, path), formatPath(path), `${describe(value)} must be a multiple of ${issue.divisor}`)];
     default:
-      return [at(valueOffset(doc, path), formatPath(path), issue.message)];
+      // A refinement about a key the file leaves out points where a missing key does.
+      return [at(value === undefined ? missingOffset(doc, path) : valueOffset(doc, path), formatPath(path), issue.message)];
   }
 }
 

@@ -57,10 +57,50 @@ export function reservedTaskParts(
   });
 }
 
+export type JobSettings = LaneFile['job'];
+
+/** One set of a lane's queue:work processes: its queue chain, how many per task, and their job settings. */
+export interface ProcessGroup {
+  /** Names the containers, `<name>-1` … (`worker` for a lane without groups). */
+  readonly name: string;
+  readonly queues: readonly string[];
+  readonly processes: number;
+  /** The lane's job with the group's own settings over it. */
+  readonly job: JobSettings;
+}
+
+/** The group a lane without `groups` is: `workers` processes taking every queue of `queues`. */
+export const SINGLE_GROUP = 'worker';
+
+/**
+ * A lane's process groups: its `groups` with the lane's job under each, or the one
+ * group of `workers` processes on `queues`. Empty when the lane gives neither
+ * (the rules report it).
+ */
+export function laneGroups(lane: Pick<LaneFile, 'queues' | 'groups' | 'workers' | 'job'>): ProcessGroup[] {
+  if (lane.groups) {
+    return lane.groups.map((group) => ({ name: group.name, queues: group.queues, processes: group.processes, job: { ...lane.job, ...group.job } }));
+  }
+  return lane.queues ? [{ name: SINGLE_GROUP, queues: lane.queues, processes: lane.workers ?? 1, job: lane.job }] : [];
+}
+
+/** Every queue a lane's groups take, each once, in the order they first appear. */
+export function groupQueues(groups: readonly ProcessGroup[]): string[] {
+  return [...new Set(groups.flatMap((group) => group.queues))];
+}
+
 /** A lane with every default applied and its derived values filled in. */
 export interface LaneConfig
-  extends Omit<LaneFile, 'capacity' | 'priority' | 'connection' | 'spot' | 'sqs'> {
+  extends Omit<LaneFile, 'capacity' | 'priority' | 'connection' | 'spot' | 'sqs' | 'queues' | 'workers' | 'groups'> {
   readonly name: string;
+  /** Every queue the lane consumes, each once, in priority order (its groups' chains joined). */
+  readonly queues: readonly string[];
+  /** queue:work processes per task, every group's together. */
+  readonly workers: number;
+  /** Its process groups; one (`worker`) for a lane that gives queues and workers. */
+  readonly groups: readonly ProcessGroup[];
+  /** The longest job.timeout of its groups: what stopTimeout, retry_after and SQS visibility must cover. */
+  readonly longestJobTimeout: number;
   /** Who sets the lane's task count. */
   readonly sizedBy: LaneSizing;
   /**
@@ -146,9 +186,15 @@ export function resolveEnvironment(file: EnvironmentFile, source: string): Envir
 function resolveLane(name: string, lane: LaneFile, index: number): LaneConfig {
   const { capacity, priority, connection, sqs, ...rest } = lane;
   const sizedBy = laneSizing(lane);
+  const groups = laneGroups(lane);
   return {
     ...rest,
     name,
+    // queues, workers and groups: what the groups resolve to.
+    queues: groupQueues(groups),
+    workers: groups.reduce((sum, group) => sum + group.processes, 0),
+    groups,
+    longestJobTimeout: Math.max(...groups.map((group) => group.job.timeout)),
     sizedBy,
     controllerMeasured: lane.broker === 'redis' && sizedBy !== 'off',
     connection: connection ?? lane.broker,

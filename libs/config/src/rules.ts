@@ -1,6 +1,6 @@
 import { FILE_LOG_CHANNELS, PRINT_PREFIX_COMMAND, derivedPrefixes } from './laravel';
 import { ECS_EXEC, MAX_ROLE_NAME, SCHEDULER, clusterName, logGroupName, roleName, serviceName } from './names';
-import { laneSizing, redisHost, redisKeyPrefix, reservedTaskParts } from './resolve';
+import { laneGroups, laneSizing, redisHost, redisKeyPrefix, reservedTaskParts } from './resolve';
 import type { EnvironmentFile } from './schema';
 import { FARGATE_MEMORY } from './schema';
 
@@ -26,7 +26,7 @@ type AddIssue = (path: (string | number)[], message: string, locate?: (string | 
 export function checkRules(env: EnvironmentFile): RuleIssue[] {
   const issues: RuleIssue[] = [];
   const add: AddIssue = (path, message, locate) => issues.push({ path, message, ...(locate ? { locate } : {}) });
-  const consumers = new Map<string, { lane: string; index: number }>();
+  const consumers = new Map<string, { lane: string; where: string }>();
 
   for (const [name, lane] of Object.entries(env.lanes)) {
     const at = (...rest: (string | number)[]) => ['lanes', name, ...rest];
@@ -34,23 +34,39 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
     const reservedFor = reservedLaneNames(env).get(name);
     if (reservedFor) add(at(), `"${name}" is reserved for ${reservedFor}; give the lane another name`);
 
-    lane.queues.forEach((queue, index) => {
-      if (queue === 'default') {
-        add(at('queues', index), 'the "default" queue stays on the web hosts; a lane may not consume it');
-        return;
-      }
-      const owner = consumers.get(queue);
-      if (owner && owner.lane === name) {
-        add(at('queues', index), `queue "${queue}" is listed twice in this lane`);
-      } else if (owner) {
-        add(
-          at('queues', index),
-          `queue "${queue}" is already consumed by lane "${owner.lane}" (lanes.${owner.lane}.queues[${owner.index}]); a queue belongs to one lane`,
-        );
-      } else {
-        consumers.set(queue, { lane: name, index });
-      }
+    if (lane.groups && lane.queues) {
+      add(at('queues'), 'give the queues either here or per group, not both: with groups the lane consumes every queue its groups name');
+    } else if (lane.groups && lane.workers !== undefined) {
+      add(at('workers'), 'applies to a lane without groups; with groups each group sets its processes');
+    }
+    const chains = lane.groups
+      ? lane.groups.map((group, g) => ({ queues: group.queues, path: ['groups', g, 'queues'], what: `group "${group.name}"` }))
+      : [{ queues: lane.queues ?? [], path: ['queues'], what: 'this lane' }];
+    const groupNames = new Set<string>();
+    lane.groups?.forEach((group, g) => {
+      if (groupNames.has(group.name)) add(at('groups', g, 'name'), `group "${group.name}" is named twice in this lane; each names its own containers`);
+      groupNames.add(group.name);
     });
+    for (const chain of chains) {
+      chain.queues.forEach((queue, index) => {
+        const path = at(...chain.path, index);
+        if (queue === 'default') {
+          add(path, 'the "default" queue stays on the web hosts; a lane may not consume it');
+          return;
+        }
+        if (chain.queues.indexOf(queue) !== index) {
+          add(path, `queue "${queue}" is listed twice in ${chain.what}`);
+          return;
+        }
+        const owner = consumers.get(queue);
+        if (owner && owner.lane !== name) {
+          add(path, `queue "${queue}" is already consumed by lane "${owner.lane}" (lanes.${owner.lane}.${owner.where}); a queue belongs to one lane`);
+        } else if (!owner) {
+          consumers.set(queue, { lane: name, where: `${chain.path.join('.').replace(/\.(\d+)/g, '[$1]')}[${index}]` });
+        }
+      });
+    }
+    const groups = laneGroups(lane);
 
     const memoryChoices = FARGATE_MEMORY[lane.cpu];
     if (!memoryChoices.includes(lane.memory)) {
@@ -60,12 +76,27 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
       );
     }
 
-    const workerMemory = lane.workers * lane.job.memory;
-    if (workerMemory > lane.memory) {
-      add(
-        at('workers'),
-        `${lane.workers} workers × job.memory ${lane.job.memory} MB = ${workerMemory} MB does not fit the task's ${lane.memory} MiB; lower workers or job.memory, or raise memory`,
-      );
+    if (!lane.groups) {
+      const workers = lane.workers ?? 1;
+      const workerMemory = workers * lane.job.memory;
+      if (workerMemory > lane.memory) {
+        add(
+          lane.workers === undefined ? at('job', 'memory') : at('workers'),
+          `${workers} workers × job.memory ${lane.job.memory} MB = ${workerMemory} MB does not fit the task's ${lane.memory} MiB; lower workers or job.memory, or raise memory`,
+        );
+      }
+    } else {
+      // Each container's hard limit is an equal share of the task: every group's --memory must fit one.
+      const processes = groups.reduce((sum, group) => sum + group.processes, 0);
+      const share = Math.floor(lane.memory / processes);
+      groups.forEach((group, g) => {
+        if (group.job.memory > share) {
+          add(
+            lane.groups?.[g].job?.memory !== undefined ? at('groups', g, 'job', 'memory') : at('groups', g, 'processes'),
+            `group "${group.name}": job.memory ${group.job.memory} MB does not fit its container's ${share} MiB (the task's ${lane.memory} MiB over ${processes} processes); lower job.memory or processes, or raise memory`,
+          );
+        }
+      });
     }
 
     const { baseline, min, max } = lane.tasks;
@@ -82,19 +113,26 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
       );
     }
 
-    if (lane.job.timeout >= lane.stopTimeout && !lane.scaleInProtection) {
+    let inheritedTooLong = false;
+    groups.forEach((group, g) => {
+      if (group.job.timeout < lane.stopTimeout || lane.scaleInProtection) return;
+      const own = lane.groups?.[g].job?.timeout !== undefined;
+      // Groups that take the lane's job.timeout share one message, at the lane's key.
+      if (!own && inheritedTooLong) return;
+      inheritedTooLong ||= !own;
       add(
-        at('job', 'timeout'),
-        `${lane.job.timeout} s is not below stopTimeout (${lane.stopTimeout} s), so a stopping task would kill a running job; lower job.timeout or set scaleInProtection: true`,
+        own ? at('groups', g, 'job', 'timeout') : at('job', 'timeout'),
+        `${lane.groups ? `group "${group.name}": ` : ''}${group.job.timeout} s is not below stopTimeout (${lane.stopTimeout} s), so a stopping task would kill a running job; lower job.timeout or set scaleInProtection: true`,
       );
-    }
+    });
+    const longestTimeout = Math.max(0, ...groups.map((group) => group.job.timeout));
 
     if (lane.broker === 'sqs') {
       const visibility = lane.sqs?.visibilityTimeout ?? 300;
-      if (visibility < lane.job.timeout) {
+      if (visibility < longestTimeout) {
         add(
           lane.sqs ? at('sqs', 'visibilityTimeout') : at('job', 'timeout'),
-          `SQS visibility timeout ${visibility} s is below job.timeout ${lane.job.timeout} s, so a running job would be delivered twice; set sqs.visibilityTimeout to at least ${lane.job.timeout}`,
+          `SQS visibility timeout ${visibility} s is below job.timeout ${longestTimeout} s, so a running job would be delivered twice; set sqs.visibilityTimeout to at least ${longestTimeout}`,
         );
       }
       lane.sqs?.oldestMessageSteps.forEach((step, index, steps) => {
@@ -339,12 +377,17 @@ function checkController(env: EnvironmentFile, add: AddIssue): void {
     }
     if (redis.retryAfter !== null) {
       for (const [name, lane] of measured) {
-        if (lane.job.timeout >= redis.retryAfter) {
+        let inheritedTooLong = false;
+        laneGroups(lane).forEach((group, g) => {
+          if (group.job.timeout < (redis.retryAfter ?? Infinity)) return;
+          const own = lane.groups?.[g].job?.timeout !== undefined;
+          if (!own && inheritedTooLong) return;
+          inheritedTooLong ||= !own;
           add(
-            ['lanes', name, 'job', 'timeout'],
-            `${lane.job.timeout} s is not below redis.retryAfter (${redis.retryAfter} s), so Laravel would hand a job that is still running to a second worker; lower job.timeout or raise redis.retryAfter (the connection's retry_after) above it`,
+            own ? ['lanes', name, 'groups', g, 'job', 'timeout'] : ['lanes', name, 'job', 'timeout'],
+            `${lane.groups ? `group "${group.name}": ` : ''}${group.job.timeout} s is not below redis.retryAfter (${redis.retryAfter} s), so Laravel would hand a job that is still running to a second worker; lower job.timeout or raise redis.retryAfter (the connection's retry_after) above it`,
           );
-        }
+        });
       }
     }
   }

@@ -151,6 +151,32 @@ const jobSchema = z
   })
   .strict();
 
+/** A process group's own job settings: each one left out is the lane's `job`. */
+const groupJobSchema = z
+  .object({
+    timeout: int(1, 86400).optional(),
+    tries: int(1, 100).optional(),
+    maxJobs: int(0).optional(),
+    maxTime: int(0).optional(),
+    memory: int(32, 30720).optional(),
+    sleep: int(0, 60).optional(),
+    backoff: z.array(int(0)).min(1).optional(),
+  })
+  .strict()
+  .meta({ description: "Where this group's queue:work flags differ from the lane's job: each key left out is the lane's." });
+
+const processGroupSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/, 'must be 1-20 lower-case letters, digits and dashes, starting with a letter')
+      .meta({ description: 'Names its containers, <name>-1 … <name>-<processes>.' }),
+    queues: z.array(queueName).min(1).meta({ description: "This group's queue chain, in priority order (queue:work --queue)." }),
+    processes: int(1, 32).default(1).meta({ description: 'queue:work processes (containers) of this group per task.' }),
+    job: groupJobSchema.optional(),
+  })
+  .strict();
+
 const tasksSchema = z
   .object({
     baseline: int(0, 1000).default(1).meta({ description: 'Fixed task count at stage baseline.' }),
@@ -260,7 +286,20 @@ export const laneSchema = z
       .min(1)
       .optional()
       .meta({ description: 'Laravel queue connection; defaults to the broker name.' }),
-    queues: z.array(queueName).min(1).meta({ description: 'Laravel queues in priority order.' }),
+    queues: z
+      .array(queueName)
+      .min(1)
+      .optional()
+      .meta({ description: 'Laravel queues in priority order, every worker process taking them all; or give groups instead.' }),
+    groups: z
+      .array(processGroupSchema)
+      .min(1)
+      .max(8)
+      .optional()
+      .meta({
+        description:
+          "Process groups instead of queues and workers: each runs its own queue:work processes on its own queue chain, e.g. one process for sync-urgent and three for sync-urgent,sync, so a burst on sync never takes the urgent queue's last worker. The lane consumes every queue a group names.",
+      }),
     stage: z
       .enum(STAGES)
       .default('off')
@@ -282,7 +321,9 @@ export const laneSchema = z
       .meta({ description: 'Task CPU units, a Fargate size.' }),
     memory: int(512, 122880).default(1024).meta({ description: 'Task memory, MiB; a valid pair with cpu.' }),
     architecture: z.enum(ARCHITECTURES).default('x86_64'),
-    workers: int(1, 32).default(1).meta({ description: 'queue:work processes (containers) per task.' }),
+    workers: int(1, 32)
+      .optional()
+      .meta({ description: 'queue:work processes (containers) per task, each taking every queue; default 1. With groups, each group sets its processes.' }),
     job: jobSchema.default(jobSchema.parse({})),
     backlogPerTask: int(1)
       .default(50)
@@ -328,7 +369,13 @@ export const laneSchema = z
       .default(laneAlarmsSchema.parse({}))
       .meta({ description: "Thresholds of the lane's alarms (a lane at stage off keeps them, with their actions disabled)." }),
   })
-  .strict();
+  .strict()
+  // Checked with the other keys' problems (when), so a misspelt queues key and its absence show together.
+  .refine((lane) => lane === null || typeof lane !== 'object' || lane.queues !== undefined || lane.groups !== undefined, {
+    path: ['queues'],
+    message: 'is required (a list of queues in priority order), or groups, each with its own queues',
+    when: () => true,
+  });
 
 const networkSchema = z
   .object({

@@ -1,6 +1,6 @@
 import type { EnvironmentConfig, LaneConfig } from '@queue-lanes/config';
 import { DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
-import { alarmTopicName } from '@queue-lanes/config';
+import { SINGLE_GROUP, alarmTopicName } from '@queue-lanes/config';
 import { CONNECTION_ERROR_MINUTES, type AlarmThresholds } from './thresholds';
 
 /*
@@ -140,6 +140,12 @@ export function dashboardBody(input: DashboardInput): DashboardBody {
   return { widgets };
 }
 
+/** `queues sync, bulk`, or per process group `groups urgent ×1 (sync-urgent), main ×3 (sync-urgent, sync)`. */
+export function laneProcesses(lane: Pick<LaneConfig, 'queues' | 'groups'>): string {
+  if (lane.groups.length === 1 && lane.groups[0].name === SINGLE_GROUP) return `queues ${lane.queues.join(', ')}`;
+  return `groups ${lane.groups.map((g) => `${g.name} ×${g.processes} (${g.queues.join(', ')})`).join(', ')}`;
+}
+
 function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets: Widget[]): number {
   const { env } = input;
   const { lane, thresholds: t } = row;
@@ -157,7 +163,7 @@ function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets
     width: WIDTH,
     height: 1,
     properties: {
-      markdown: `## ${lane.name} · ${lane.broker} · queues ${lane.queues.join(', ')} · stage ${lane.stage} (${tasks}) · service ${row.serviceName} · logs ${row.logGroupName}`,
+      markdown: `## ${lane.name} · ${lane.broker} · ${laneProcesses(lane)} · stage ${lane.stage} (${tasks}) · service ${row.serviceName} · logs ${row.logGroupName}`,
     },
   });
   const y = top + 1;

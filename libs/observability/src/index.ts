@@ -6,6 +6,7 @@ export { AlarmTopic, type AlarmTopicProps } from './alarm-topic';
 export {
   LOG_METRIC,
   dashboardBody,
+  laneProcesses,
   type Annotation,
   type DashboardBody,
   type DashboardInput,

@@ -406,7 +406,7 @@ export class Observability extends Construct {
         });
         oldestJob = laneAlarm(`${lane.name}-oldest-job`, {
           alarmName: name('oldest-job'),
-          alarmDescription: `${lane.name}: the oldest job a worker could run now in ${lane.queues.join(', ')} (ready, delayed and due, or a reservation that expired because its worker died) has waited over ${t.oldestJobSeconds} s for ${OLDEST_JOB_MINUTES} min. Check first: whether workers take jobs at all (running tasks on ${dash}, the failed-jobs and restarts alarms); with a small backlog, one long job may be holding a worker (job.timeout ${lane.job.timeout} s).`,
+          alarmDescription: `${lane.name}: the oldest job a worker could run now in ${lane.queues.join(', ')} (ready, delayed and due, or a reservation that expired because its worker died) has waited over ${t.oldestJobSeconds} s for ${OLDEST_JOB_MINUTES} min. Check first: whether workers take jobs at all (running tasks on ${dash}, the failed-jobs and restarts alarms); with a small backlog, one long job may be holding a worker (job.timeout ${lane.longestJobTimeout} s).`,
           namespace,
           metricName: METRIC.oldestRunnableAgeSeconds,
           dimensions,
@@ -438,7 +438,7 @@ export class Observability extends Construct {
         if (env.redis.retryAfter === null) {
           stuckJobs = laneAlarm(`${lane.name}-stuck-jobs`, {
             alarmName: name('stuck-jobs'),
-            alarmDescription: `${lane.name}: jobs reserved longer than job.timeout (${lane.job.timeout} s) plus a minute in ${lane.queues.join(', ')}. With redis.retryAfter null Laravel never hands them out again, so they never finish and never fail. Check first: the worker log ${logGroup} for tasks killed mid-job (stopTimeout, out of memory); move them back by hand (ZRANGE …:reserved, RPUSH onto the queue) once the cause is known, or set retry_after on the connection.`,
+            alarmDescription: `${lane.name}: jobs reserved longer than job.timeout (${lane.longestJobTimeout} s) plus a minute in ${lane.queues.join(', ')}. With redis.retryAfter null Laravel never hands them out again, so they never finish and never fail. Check first: the worker log ${logGroup} for tasks killed mid-job (stopTimeout, out of memory); move them back by hand (ZRANGE …:reserved, RPUSH onto the queue) once the cause is known, or set retry_after on the connection.`,
             namespace,
             metricName: METRIC.stuckReserved,
             dimensions,

@@ -41,7 +41,7 @@ export function laneAlarmThresholds(lane: LaneConfig): AlarmThresholds {
   return {
     ...rest,
     backlog: backlog ?? lane.backlogPerTask * Math.max(1, ceiling),
-    oldestJobSeconds: oldestJobSeconds ?? Math.max(MIN_DEFAULT_OLDEST_JOB_SECONDS, 10 * lane.job.timeout),
+    oldestJobSeconds: oldestJobSeconds ?? Math.max(MIN_DEFAULT_OLDEST_JOB_SECONDS, 10 * lane.longestJobTimeout),
   };
 }
 

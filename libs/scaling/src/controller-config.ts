@@ -64,7 +64,7 @@ export function buildControllerConfig(env: EnvironmentConfig, options: Controlle
       name: lane.name,
       service: serviceName(env, lane.name),
       sized: lane.sizedBy === 'controller',
-      jobTimeoutSeconds: lane.job.timeout,
+      jobTimeoutSeconds: lane.longestJobTimeout,
       // The observability lib's filter on the lane's DONE and FAIL lines: short jobs count as activity.
       finishedJobsMetric: { namespace: logMetricNamespace(DEFAULT_NAMESPACE, env, lane.name), name: LOG_METRIC.finishedJobs },
       // And on the FAIL lines alone: a lane failing in a loop is not widened.

@@ -162,3 +162,35 @@ describe('the controller over the standard mix', () => {
     expect(renderTable(results).split('\n')).toHaveLength(2 + 9 + 2);
   });
 });
+
+describe('process groups', () => {
+  // Two processes per task: one only for sync-urgent, one for sync-urgent then sync.
+  const grouped: WorkloadLane = {
+    ...image,
+    name: 'sync',
+    queues: ['sync-urgent', 'sync'],
+    max: 2,
+    groups: [
+      { queues: ['sync-urgent'], processes: 1 },
+      { queues: ['sync-urgent', 'sync'], processes: 1 },
+    ],
+  };
+
+  it('keeps the urgent queue moving while a burst saturates the rest of the lane; without the group it waits its turn', async () => {
+    const workload = standardWorkloads([grouped]).find((w) => w.name === 'urgent-under-burst')!;
+    const withGroup = (await simulate({ lanes: [grouped], fleetMaxTasks: 8, workload })).lanes[0];
+    const without = (await simulate({ lanes: [{ ...grouped, groups: undefined }], fleetMaxTasks: 8, workload })).lanes[0];
+    expect(withGroup.queueWait['sync-urgent'].max).toBeLessThanOrEqual(3);
+    expect(without.queueWait['sync-urgent'].p95).toBeGreaterThan(4 * Math.max(1, withGroup.queueWait['sync-urgent'].p95));
+    expect(withGroup).toMatchObject({ stuck: 0, killed: 0 });
+    // The main queue pays for it: one process fewer takes it.
+    expect(withGroup.queueWait.sync.p95).toBeGreaterThan(without.queueWait.sync.p95);
+  });
+
+  it('adds the urgent workload only to lanes with more than one group, and charts each queue in the table', async () => {
+    expect(standardWorkloads([image]).map((w) => w.name)).not.toContain('urgent-under-burst');
+    const workload = standardWorkloads([grouped]).find((w) => w.name === 'urgent-under-burst')!;
+    const table = renderTable([await simulate({ lanes: [grouped], fleetMaxTasks: 8, workload })]);
+    expect(table).toContain('| urgent-under-burst | sync | sync-urgent |');
+  });
+});

@@ -75,6 +75,8 @@ export interface LaneResult {
   readonly killed: number;
   /** Seconds from available to the first attempt's start. */
   readonly wait: { readonly p50: number; readonly p95: number; readonly max: number };
+  /** The same per queue the lane's jobs went to, for lanes whose process groups give a queue its own workers. */
+  readonly queueWait: Readonly<Record<string, { readonly p50: number; readonly p95: number; readonly max: number }>>;
   /** Seconds from the first job becoming available to the lane's first running task. */
   readonly firstTask: number | undefined;
   readonly taskMinutes: number;
@@ -117,6 +119,8 @@ interface JobState {
 }
 
 interface Proc {
+  /** The queue chain this worker process pops, in order (its process group's). */
+  queues: readonly string[];
   job?: { state: JobState; reserved: string; endsAt: number; queue: string };
   nextPollAt: number;
   /** SIGTERM received: finish the current job, take no other. */
@@ -129,6 +133,11 @@ interface Task {
   readonly runningAt: number;
   stopAt?: number;
   procs: Proc[];
+}
+
+/** p50, p95 and max of sorted waits. */
+function waitOf(sorted: readonly number[]): { p50: number; p95: number; max: number } {
+  return { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), max: sorted[sorted.length - 1] ?? 0 };
 }
 
 export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
@@ -266,7 +275,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       if (lane.scaleInProtection) trim(lane);
       for (const task of tasks.get(lane.name)!) {
         if (task.runningAt === t && task.stopAt === undefined) {
-          task.procs = Array.from({ length: lane.workers }, () => ({ nextPollAt: t, draining: false }));
+          task.procs = (lane.groups ?? [{ queues: lane.queues, processes: lane.workers }]).flatMap((group) =>
+            Array.from({ length: group.processes }, () => ({ queues: group.queues, nextPollAt: t, draining: false })),
+          );
           s.firstTaskAt ??= t;
         }
         if (task.runningAt > t || (task.stopAt !== undefined && task.stopAt < t)) continue;
@@ -323,7 +334,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       proc.nextPollAt = t;
     }
     if (proc.job || proc.draining || task.stopAt !== undefined || proc.nextPollAt > t) return;
-    for (const queue of lane.queues) {
+    for (const queue of proc.queues) {
       const reserved = redis.pop(queue, EPOCH + t);
       if (reserved === undefined) continue;
       const state = byId.get((JSON.parse(reserved) as { id: string }).id)!;
@@ -353,7 +364,13 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         failed: mine.filter((j) => j.finished === 'failed').length,
         stuck: mine.filter((j) => j.finished === undefined).length,
         killed: s.killed,
-        wait: { p50: quantile(waits, 0.5), p95: quantile(waits, 0.95), max: waits[waits.length - 1] ?? 0 },
+        wait: waitOf(waits),
+        queueWait: Object.fromEntries(
+          [...new Set(mine.map((j) => j.spec.queue))].map((queue) => [
+            queue,
+            waitOf(mine.filter((j) => j.spec.queue === queue && j.startedAt !== undefined).map((j) => j.startedAt! - j.availableAt).sort((a, b) => a - b)),
+          ]),
+        ),
         firstTask: s.firstTaskAt === undefined || mine.length === 0 ? undefined : Math.max(0, s.firstTaskAt - firstAvailable),
         taskMinutes: round1(s.taskSeconds / 60),
         scaleEvents: ecs.updates.get(service(lane.name)) ?? 0,

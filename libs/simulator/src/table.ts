@@ -13,5 +13,12 @@ export function renderTable(results: readonly SimulationResult[]): string {
       return `| ${r.workload} | ${l.lane} | ${l.jobs} | ${l.wait.p50} / ${l.wait.p95} / ${l.wait.max} | ${bound.waitP95} | ${l.firstTask ?? '–'} | ${l.taskMinutes} | ${bound.taskMinutes} | ${ratio} | ${l.scaleEvents} | ${l.wakes} | ${l.longestZeroWithWork} | ${l.stuck} | ${l.killed} |`;
     }),
   );
-  return [...head, ...rows].join('\n');
+  // Where a lane's jobs went to more than one queue (process groups), each queue's wait on its own.
+  const split = results.flatMap((r) =>
+    r.lanes
+      .filter((l) => Object.keys(l.queueWait).length > 1)
+      .flatMap((l) => Object.entries(l.queueWait).map(([queue, w]) => `| ${r.workload} | ${l.lane} | ${queue} | ${w.p50} / ${w.p95} / ${w.max} |`)),
+  );
+  const queues = split.length ? ['', '| workload | lane | queue | wait p50 / p95 / max s |', '| --- | --- | --- | ---: |', ...split] : [];
+  return [...head, ...rows, ...queues].join('\n');
 }

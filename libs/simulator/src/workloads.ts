@@ -36,6 +36,8 @@ export interface WorkloadLane {
   readonly stopTimeout: number;
   /** Workers protect their task while a job runs, so scale-in never stops a busy task. @default false */
   readonly scaleInProtection?: boolean;
+  /** Process groups, each its own chain; their processes sum to `workers`. @default every worker on `queues` */
+  readonly groups?: readonly { readonly queues: readonly string[]; readonly processes: number }[];
   readonly priority?: number;
 }
 
@@ -59,10 +61,10 @@ export function random(seed: number): () => number {
   };
 }
 
-type Lane = Pick<WorkloadLane, 'name' | 'queues'> & Partial<Pick<WorkloadLane, 'jobTimeout'>>;
+type Lane = Pick<WorkloadLane, 'name' | 'queues'> & Partial<Pick<WorkloadLane, 'jobTimeout' | 'groups'>>;
 const job = (lane: Lane, dispatchAt: number, duration: number, extra: Partial<JobSpec> = {}): JobSpec => ({
   lane: lane.name,
-  queue: lane.queues[0],
+  queue: mainQueue(lane),
   dispatchAt,
   delay: 0,
   duration,
@@ -135,6 +137,19 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
       jobs: Array.from({ length: 900 }, (_, i) => job(lane, idle + i * 2, 5, { failures: i * 2 < 300 ? 0 : 99 })),
     },
   ];
+  if ((lane.groups?.length ?? 0) > 1) {
+    // A lane that gives one queue a group of its own: a burst on the rest, urgent jobs arriving through it.
+    const urgent = lane.groups![0].queues[0];
+    workloads.push({
+      name: 'urgent-under-burst',
+      description: `a burst of 200 jobs of 20-40 s on ${mainQueue(lane)}, and a 2 s job on ${urgent} every 30 s while it drains: the urgent queue keeps its own worker`,
+      seconds: idle + 1200,
+      jobs: [
+        ...Array.from({ length: 200 }, () => job(lane, idle, between(20, 40))),
+        ...Array.from({ length: 30 }, (_, i) => job(lane, idle + 120 + i * 30, 2, { queue: urgent })),
+      ],
+    });
+  }
   if (other !== lane) {
     workloads.push({
       name: 'two-lanes-under-cap',
@@ -147,6 +162,14 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
     });
   }
   return workloads;
+}
+
+/**
+ * Where a workload's jobs go: the lane's first queue, or with process groups the
+ * last queue of their chains (the one every group reaches last: the bulk of the work).
+ */
+export function mainQueue(lane: Lane): string {
+  return lane.groups ? lane.groups.flatMap((g) => g.queues).at(-1)! : lane.queues[0];
 }
 
 /** The long-jobs workload's duration on `lane`: ten minutes, or 80 % of its job timeout if that is shorter. */

@@ -40,9 +40,11 @@ export class LaneService extends Construct {
   readonly lane: LaneConfig;
   /** `<app>-<lane>`. */
   readonly serviceName: string;
-  /** The queue:work command line every worker container runs, placeholders filled. */
+  /** The queue:work command line of the first process group's containers (every container's, without groups), placeholders filled. */
   readonly command: readonly string[];
-  /** Worker container names, `worker-1` … `worker-<workers>`. */
+  /** Worker containers: `worker-1` … `worker-<workers>`, or `<group>-1` … per process group, each with its command. */
+  readonly containers: readonly { readonly name: string; readonly command: readonly string[] }[];
+  /** The containers' names. */
   readonly containerNames: readonly string[];
   /** Hard memory limit of each worker container, MiB (task memory / workers). */
   readonly containerMemory: number;
@@ -73,7 +75,11 @@ export class LaneService extends Construct {
     super(scope, id);
     const { lane, env } = props;
     validateContext(props);
-    const command = renderCommand(lane.command ?? DEFAULT_WORKER_COMMAND, lane);
+    // Each process group fills the template with its own queue chain and job settings.
+    const containers = lane.groups.flatMap((group) => {
+      const command = renderCommand(lane.command ?? DEFAULT_WORKER_COMMAND, { ...lane, queues: group.queues, job: group.job });
+      return Array.from({ length: group.processes }, (_, i) => ({ name: `${group.name}-${i + 1}`, command }));
+    });
     const scaled = isScaled(lane);
     const spec: WorkloadSpec = {
       name: lane.name,
@@ -81,8 +87,7 @@ export class LaneService extends Construct {
       cpu: lane.cpu,
       memory: lane.memory,
       architecture: lane.architecture,
-      containerNames: Array.from({ length: lane.workers }, (_, i) => `worker-${i + 1}`),
-      command,
+      containers,
       stopTimeout: lane.stopTimeout,
       environment: { ...workloadDefaults(env), APP_ENV: env.environment, LANE: lane.name, LANE_QUEUES: lane.queues.join(',') },
       desiredCount: laneDesiredCount(lane),
@@ -110,8 +115,9 @@ export class LaneService extends Construct {
 
     this.lane = lane;
     this.serviceName = serviceName(env, lane.name);
-    this.command = command;
-    this.containerNames = spec.containerNames;
+    this.command = containers[0].command;
+    this.containers = containers;
+    this.containerNames = containers.map((c) => c.name);
     this.desiredCount = spec.desiredCount;
     this.scaled = scaled;
 

@@ -757,3 +757,37 @@ describe('props validation', () => {
     );
   });
 });
+
+describe('process groups', () => {
+  const lane = [
+    '  sync:',
+    '    stage: baseline',
+    '    cpu: 512',
+    '    memory: 1024',
+    '    job: { timeout: 60, tries: 3, memory: 200 }',
+    '    groups:',
+    '      - { name: urgent, queues: [sync-urgent], processes: 1, job: { timeout: 20, tries: 5 } }',
+    '      - { name: main, queues: [sync-urgent, sync], processes: 3 }',
+  ].join('\n');
+  const json = synth(env(lane));
+  const workers = containers(json, 'propertyfeed-staging-sync').filter((c) => c.name !== 'runtime-dirs');
+
+  it('runs one container per process, each group on its own queue chain and job settings', () => {
+    expect(workers.map((c) => c.name)).toEqual(['urgent-1', 'main-1', 'main-2', 'main-3']);
+    const flag = (c: Container, name: string) => (c.command as string[]).find((a) => a.startsWith(`--${name}=`));
+    expect(workers.map((c) => [flag(c, 'queue'), flag(c, 'timeout'), flag(c, 'tries')])).toEqual([
+      ['--queue=sync-urgent', '--timeout=20', '--tries=5'],
+      ['--queue=sync-urgent,sync', '--timeout=60', '--tries=3'],
+      ['--queue=sync-urgent,sync', '--timeout=60', '--tries=3'],
+      ['--queue=sync-urgent,sync', '--timeout=60', '--tries=3'],
+    ]);
+  });
+
+  it('gives every process an equal share of the task, the same stop timeout and a health check', () => {
+    for (const c of workers) {
+      expect(c).toMatchObject({ memory: 256, stopTimeout: 120 });
+      expect(c.healthCheck).toBeDefined();
+    }
+    expect(service(json, 'propertyfeed-sync')).toBeDefined();
+  });
+});

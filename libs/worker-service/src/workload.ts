@@ -44,9 +44,8 @@ export interface WorkloadSpec {
   readonly cpu: number;
   readonly memory: number;
   readonly architecture: 'x86_64' | 'arm64';
-  /** Application containers, each with its own name and the same command. */
-  readonly containerNames: readonly string[];
-  readonly command: readonly string[];
+  /** Application containers, each with its name and command (a lane's process groups each run their own). */
+  readonly containers: readonly { readonly name: string; readonly command: readonly string[] }[];
   readonly stopTimeout: number;
   /** Plain (non-secret) environment; a secret of the same name wins. */
   readonly environment: Readonly<Record<string, string>>;
@@ -245,15 +244,15 @@ export function createWorkload(scope: Construct, ctx: WorkloadContext, spec: Wor
   const volumes = runtimeVolumes(env.runtime.appRoot, env.runtime.enableEcsExec);
   const image = imageReference(env.image.repository, env.image.tag);
   const logs = { group: logGroup.name, region: env.region, streamPrefix: spec.name };
-  const containerMemory = Math.floor(spec.memory / spec.containerNames.length);
+  const containerMemory = Math.floor(spec.memory / spec.containers.length);
   const environment = Object.fromEntries(Object.entries(spec.environment).filter(([name]) => !Object.hasOwn(ctx.secrets, name)));
   const containers = [
     initContainer(image, env.runtime.user, volumes, logs),
-    ...spec.containerNames.map((name) =>
+    ...spec.containers.map(({ name, command }) =>
       appContainer({
         name,
         image,
-        command: spec.command,
+        command,
         user: env.runtime.user,
         appRoot: env.runtime.appRoot,
         memory: containerMemory,
