@@ -264,3 +264,16 @@ describe('CLI', () => {
     expect(usage.stderr).toMatch(/^cost: --environment is required\nusage: /);
   }, 30_000);
 });
+
+describe('a lane with process groups', () => {
+  it('shows its groups beside its size, and costs its tasks as any other lane', () => {
+    const groups = [
+      { name: 'urgent', queues: ['sync-urgent'] },
+      { name: 'main', queues: ['sync-urgent', 'sync'], processes: 3 },
+    ];
+    const grouped = estimateCost(env({ sync: { groups, stage: 'baseline', cpu: 1024, memory: 2048 } }).config, PRICES);
+    const plain = estimateCost(env({ sync: { queues: ['sync'], workers: 4, stage: 'baseline', cpu: 1024, memory: 2048 } }).config, PRICES);
+    expect(renderReport(grouped)).toContain('| sync | baseline | 1 vCPU, 2 GB, x86_64, groups urgent ×1 (sync-urgent), main ×3 (sync-urgent, sync) |');
+    expect(grouped.total).toEqual(plain.total);
+  });
+});

@@ -18,6 +18,7 @@ import {
   Observability,
   REDIS_ERROR_PATTERN,
   laneAlarmThresholds,
+  laneProcesses,
   type DashboardBody,
   type MetricLine,
   type ObservabilityProps,
@@ -804,5 +805,16 @@ describe('bad props', () => {
 
   it('rejects a namespace CloudWatch reserves', () => {
     expect(() => synth(ENV, { namespace: 'AWS/Lanes' })).toThrow('namespace: "AWS/Lanes" is not a custom CloudWatch namespace');
+  });
+});
+
+describe('a lane with process groups', () => {
+  it('names its groups, their processes and chains in its dashboard row', () => {
+    const grouped = env(
+      '  sync:\n    stage: baseline\n    cpu: 512\n    memory: 1024\n    groups:\n      - { name: urgent, queues: [sync-urgent] }\n      - { name: main, queues: [sync-urgent, sync], processes: 3 }',
+    );
+    const header = dashboard(synth(grouped)).widgets.find((w) => w.type === 'text' && w.properties.markdown.startsWith('## sync'))!;
+    expect((header.properties as { markdown: string }).markdown).toContain('## sync · redis · groups urgent ×1 (sync-urgent), main ×3 (sync-urgent, sync) · stage baseline');
+    expect(laneProcesses(ENV.lanes[0])).toBe('queues sync');
   });
 });

@@ -145,3 +145,25 @@ describe('the controller configuration', () => {
     );
   });
 });
+
+describe('a lane with process groups', () => {
+  const grouped = env(
+    [
+      '  sync:',
+      '    stage: scaling',
+      '    tasks: { min: 0, max: 2 }',
+      '    cpu: 512',
+      '    memory: 1024',
+      '    job: { timeout: 60 }',
+      '    groups:',
+      '      - { name: urgent, queues: [sync-urgent], processes: 1, job: { timeout: 20 } }',
+      '      - { name: main, queues: [sync-urgent, sync], processes: 3, job: { timeout: 80 } }',
+    ].join('\n'),
+  );
+  const [lane] = parseControllerConfig(JSON.stringify(buildControllerConfig(grouped, options))).lanes;
+
+  it('reads each queue once and sizes the lane for every process, its longest job timeout for stuck reservations', () => {
+    expect(lane).toMatchObject({ queues: ['sync-urgent', 'sync'], workersPerTask: 4, jobTimeoutSeconds: 80 });
+  });
+});
+
