@@ -39,3 +39,18 @@ export function formatPath(path: readonly PropertyKey[]): string {
   }
   return out;
 }
+
+/**
+ * A limit a construct finds that the schema cannot (a size AWS enforces on what
+ * synth generates), raised with the key of the environment file that causes it,
+ * so the app reports it at that key's file:line like any other problem.
+ */
+export class SettingError extends Error {
+  readonly path: readonly (string | number)[];
+
+  constructor(path: readonly (string | number)[], message: string) {
+    super(`${formatPath(path)}: ${message}`);
+    this.name = 'SettingError';
+    this.path = path;
+  }
+}

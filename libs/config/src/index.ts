@@ -1,6 +1,6 @@
-export { ConfigError, formatProblem, type Problem } from './errors';
+export { ConfigError, SettingError, formatProblem, type Problem } from './errors';
 export { environmentJsonSchema } from './json-schema';
-export { loadEnvironment, parseEnvironment } from './load';
+export { loadEnvironment, locateSettingError, parseEnvironment } from './load';
 export { PRINT_PREFIX_COMMAND, derivedPrefixes } from './laravel';
 export {
   ECS_EXEC,

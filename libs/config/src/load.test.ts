@@ -814,3 +814,23 @@ describe('process groups', () => {
     ]);
   });
 });
+
+describe('bounds before any work', () => {
+  it('refuses a file over 256 KiB at once', () => {
+    const started = Date.now();
+    const lanes = Array.from({ length: 40000 }, (_, i) => `  l${i}: { queues: [q${i}] }`).join('\n');
+    expect(problems(envYaml(lanes))).toEqual([expect.stringMatching(/^environments\/staging\.yaml the file is \d+ bytes; an environment file holds at most 262144/)]);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('refuses more than 100 lanes at the lanes key, and more than 50 queues in a lane', () => {
+    const lanes = Array.from({ length: 101 }, (_, i) => `  l${i}: { queues: [q${i}] }`).join('\n');
+    expect(problems(envYaml(lanes))).toEqual([
+      'environments/staging.yaml:15:1 lanes: 101 lanes; an environment has at most 100 (each is an ECS service, and the backlog controller measures every Redis lane in one tick)',
+    ]);
+    const queues = Array.from({ length: 51 }, (_, i) => `q${i}`).join(', ');
+    expect(problems(envYaml(`  image: { queues: [${queues}] }`))).toEqual([
+      expect.stringMatching(/^environments\/staging\.yaml:16:\d+ lanes\.image\.queues: must have at most 50 items, got 51$/),
+    ]);
+  });
+});

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
 import { isCollection, isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError, formatPath, type Problem } from './errors';
+import { ConfigError, formatPath, type Problem, type SettingError } from './errors';
 import { resolveEnvironment, type EnvironmentConfig } from './resolve';
 import { checkRules } from './rules';
 import { environmentSchema } from './schema';
@@ -24,8 +24,19 @@ export function loadEnvironment(file: string, displayPath: string = file): Envir
   return parseEnvironment(readFileSync(file, 'utf8'), displayPath);
 }
 
+/** An environment file is a page of YAML; past this it is generated or broken, and parsing it would take minutes. */
+export const MAX_FILE_BYTES = 256 * 1024;
+/** Lanes one environment may have (the backlog controller measures at most 110, each its own service). */
+export const MAX_LANES = 100;
+
 /** Validates environment YAML given as text; `displayPath` names it in messages and fixes the expected environment name. */
 export function parseEnvironment(text: string, displayPath: string): EnvironmentConfig {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_FILE_BYTES) {
+    throw new ConfigError([
+      { file: displayPath, path: '', message: `the file is ${bytes} bytes; an environment file holds at most ${MAX_FILE_BYTES} (${MAX_LANES} lanes fit in a fraction of that)` },
+    ]);
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined, path: string, message: string): Problem => {
@@ -41,6 +52,13 @@ export function parseEnvironment(text: string, displayPath: string): Environment
   }
 
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  const lanes = (data as { lanes?: unknown } | null)?.lanes;
+  if (lanes !== null && typeof lanes === 'object' && Object.keys(lanes).length > MAX_LANES) {
+    // Before the schema, which would check every one of them.
+    throw new ConfigError([
+      at(keyOffset(doc, ['lanes']), 'lanes', `${Object.keys(lanes).length} lanes; an environment has at most ${MAX_LANES} (each is an ECS service, and the backlog controller measures every Redis lane in one tick)`),
+    ]);
+  }
   const parsed = environmentSchema.safeParse(data);
   const problems: Problem[] = [];
   if (!parsed.success) {
@@ -264,6 +282,20 @@ function unwrap(schema: z.core.$ZodType, data: unknown): z.core.$ZodType {
       return cur;
     }
   }
+}
+
+/**
+ * `error` as a problem of the file it came from, at its key's line and column (the
+ * key the file has nearest to it, if it does not have the key itself).
+ */
+export function locateSettingError(text: string, displayPath: string, error: SettingError): ConfigError {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const node = nodeAt(doc, error.path);
+  const offset = node === undefined ? missingOffset(doc, error.path) : isCollection(node) ? keyOffset(doc, error.path) : valueOffset(doc, error.path);
+  const { line, col } = lineCounter.linePos(offset);
+  const message = error.message.slice(formatPath(error.path).length + 2);
+  return new ConfigError([{ file: displayPath, line, column: col, path: formatPath(error.path), message }]);
 }
 
 function nodeAt(doc: Document, path: Path): Node | undefined {

@@ -151,6 +151,9 @@ const jobSchema = z
   })
   .strict();
 
+/** Queues one lane (or one of its process groups) may consume: every one is read each tick and named on each worker's command line. */
+export const MAX_QUEUES_PER_LANE = 50;
+
 /** A process group's own job settings: each one left out is the lane's `job`. */
 const groupJobSchema = z
   .object({
@@ -171,7 +174,7 @@ const processGroupSchema = z
       .string()
       .regex(/^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/, 'must be 1-20 lower-case letters, digits and dashes, starting with a letter')
       .meta({ description: 'Names its containers, <name>-1 … <name>-<processes>.' }),
-    queues: z.array(queueName).min(1).meta({ description: "This group's queue chain, in priority order (queue:work --queue)." }),
+    queues: z.array(queueName).min(1).max(MAX_QUEUES_PER_LANE).meta({ description: "This group's queue chain, in priority order (queue:work --queue)." }),
     processes: int(1, 32).default(1).meta({ description: 'queue:work processes (containers) of this group per task.' }),
     job: groupJobSchema.optional(),
   })
@@ -289,6 +292,7 @@ export const laneSchema = z
     queues: z
       .array(queueName)
       .min(1)
+      .max(MAX_QUEUES_PER_LANE)
       .optional()
       .meta({ description: 'Laravel queues in priority order, every worker process taking them all; or give groups instead.' }),
     groups: z

@@ -20,8 +20,12 @@ import {
   logGroupRetention,
   scheduleDeadLetterQueueName,
   scheduleRoleName,
+  SettingError,
   type EnvironmentConfig,
 } from '@queue-lanes/config';
+
+/** What Lambda allows for all of a function's environment variables together (keys and values), bytes. */
+export const LAMBDA_ENVIRONMENT_BYTES = 4096;
 
 export interface BacklogControllerProps {
   /** The validated environment: lanes, fleet cap, redis, controller and logs settings. */
@@ -127,6 +131,15 @@ export class BacklogController extends Construct {
     this.functionName = controllerName(env);
     // Defaults applied, so the Lambda reads exactly what the tests and reviewers see.
     this.configJson = JSON.stringify(this.config);
+    const environmentBytes = Buffer.byteLength(CONTROLLER_CONFIG_ENV + this.configJson, 'utf8');
+    if (environmentBytes > LAMBDA_ENVIRONMENT_BYTES) {
+      const lanes = this.config.lanes.length;
+      const queues = this.config.lanes.reduce((sum, lane) => sum + lane.queues.length, 0);
+      throw new SettingError(
+        ['lanes'],
+        `the backlog controller's configuration for ${lanes} Redis lanes past stage off (${queues} queues) is ${environmentBytes} bytes, over the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for a function's environment variables, so the deploy would fail; each measured lane takes about ${Math.ceil(environmentBytes / lanes)} bytes: set lanes at off, merge lanes, or shorten lane and queue names`,
+      );
+    }
     this.archive = props.archive ?? controllerArchive();
     const partition = partitionOf(env.region);
     const account = new DataAwsCallerIdentity(this, 'account').accountId;

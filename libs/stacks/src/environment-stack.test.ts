@@ -164,4 +164,19 @@ describe('runEnvironmentApp', () => {
     expect(printed).not.toMatch(/^\s+at /m);
     expect(process.exitCode).toBe(1);
   });
+
+  it("reports a limit AWS would refuse at apply at the key that causes it: the controller's 4 KB of environment", () => {
+    const root = mkdtempSync(join(tmpdir(), 'queue-lanes-app-'));
+    mkdirSync(join(root, 'environments'));
+    const lanes = Array.from({ length: 10 }, (_, i) => `  lane-${i}:\n    queues: [queue-${i}-a, queue-${i}-b, queue-${i}-c]\n    stage: baseline`).join('\n');
+    writeFileSync(join(root, 'environments', 'qa.yaml'), `${BASE.replace('maxTasks: 4', 'maxTasks: 16')}redis: { host: queues.internal, keyPrefix: shop_database_ }\nlanes:\n${lanes}\n`);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    runEnvironmentApp({ environment: 'qa', workspaceRoot: root, outdir: join(root, 'out') });
+    const printed = stderr.mock.calls.map((c) => String(c[0])).join('');
+    expect(printed).toMatch(
+      /^environments\/qa\.yaml:13:1 lanes: the backlog controller's configuration for 10 Redis lanes past stage off \(30 queues\) is \d+ bytes, over the 4096 bytes Lambda allows/,
+    );
+    expect(printed).toMatch(/qa: 1 problem\(s\); nothing was synthesized\n$/);
+    expect(process.exitCode).toBe(1);
+  });
 });

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, STACK_ROLES, loadEnvironment, stackName, type EnvironmentConfig } from '@queue-lanes/config';
+import { ConfigError, STACK_ROLES, SettingError, loadEnvironment, locateSettingError, stackName, type EnvironmentConfig } from '@queue-lanes/config';
 import { App } from 'cdktf';
 import { composeEnvironment, type EnvironmentStacks } from './compose';
 import { deployPolicy, splitPolicy, terraformCloudTrustPolicy, type SynthesizedStack } from './deploy-policy';
@@ -82,7 +82,14 @@ function withoutTokenStackTraces<T>(work: () => T): T {
  */
 export function runEnvironmentApp(options: EnvironmentAppOptions): void {
   try {
-    synthEnvironment(options);
+    try {
+      synthEnvironment(options);
+    } catch (error) {
+      // A limit a construct found, reported at the key of the file that causes it.
+      if (!(error instanceof SettingError)) throw error;
+      const relative = `environments/${options.environment}.yaml`;
+      throw locateSettingError(readFileSync(join(options.workspaceRoot, relative), 'utf8'), relative, error);
+    }
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

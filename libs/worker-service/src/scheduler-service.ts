@@ -59,6 +59,7 @@ export class SchedulerService extends Construct {
       memory: env.scheduler.service.memory,
       architecture: 'x86_64',
       containers: [{ name: SCHEDULER_CONTAINER, command: SCHEDULER_COMMAND }],
+      containersKey: ['scheduler', 'service'],
       stopTimeout: SCHEDULER_STOP_TIMEOUT,
       environment: { ...workloadDefaults(env), APP_ENV: env.environment },
       desiredCount: 1,

@@ -1,6 +1,6 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { SAMPLE_BLOCKS, sampleEnvironment, type EnvironmentConfig } from '@queue-lanes/config';
+import { SAMPLE_BLOCKS, SettingError, sampleEnvironment, type EnvironmentConfig } from '@queue-lanes/config';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
 import { EcsClusterCapacityProviders } from '@cdktf/provider-aws/lib/ecs-cluster-capacity-providers';
@@ -789,5 +789,27 @@ describe('process groups', () => {
       expect(c.healthCheck).toBeDefined();
     }
     expect(service(json, 'propertyfeed-sync')).toBeDefined();
+  });
+});
+
+describe('ECS limits', () => {
+  it('refuses a task definition over the 64 KiB ECS accepts, at the lane key that adds its containers', () => {
+    const plain = Array.from({ length: 40 }, (_, i) => `SETTING_${i}: value-${i}`).join(', ');
+    const big = env('  image:\n    queues: [image]\n    stage: baseline\n    cpu: 4096\n    memory: 16384\n    workers: 32', {
+      parameters: `parameters: { plain: { ${plain} } }`,
+    });
+    let error: unknown;
+    try {
+      synth(big);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SettingError);
+    expect((error as SettingError).path).toEqual(['lanes', 'image', 'workers']);
+    expect((error as SettingError).message).toMatch(
+      /^lanes\.image\.workers: the task definition of propertyfeed-image would hold \d+ bytes of container definitions \(32 worker containers of \d+ bytes each\), over the 65536 bytes ECS accepts/,
+    );
+    // The same lane with 8 workers fits.
+    expect(() => synth(env('  image:\n    queues: [image]\n    stage: baseline\n    cpu: 4096\n    memory: 16384\n    workers: 8', { parameters: `parameters: { plain: { ${plain} } }` }))).not.toThrow();
   });
 });

@@ -11,7 +11,7 @@ import type { Construct } from 'constructs';
 import { appContainer, imageReference, initContainer, runtimeVolumes, type RuntimeVolume } from './container';
 import { partitionOf, policyDocument, type PolicyStatement } from '@queue-lanes/iam-policy';
 import { ecrRepositoryArn, ecsTasksTrustPolicy } from './iam';
-import { MAX_ROLE_NAME, clusterName, logGroupName, logGroupRetention, queueName, roleName, serviceName, taskFamily } from '@queue-lanes/config';
+import { MAX_ROLE_NAME, SettingError, clusterName, logGroupName, logGroupRetention, queueName, roleName, serviceName, taskFamily } from '@queue-lanes/config';
 
 /** What every workload of the environment shares: where it runs, what it may read. */
 export interface WorkloadContext {
@@ -35,6 +35,9 @@ export interface WorkloadContext {
   readonly execLogGroup?: CloudwatchLogGroup;
 }
 
+/** What ECS accepts in one task definition (RegisterTaskDefinition), bytes. */
+export const TASK_DEFINITION_BYTES = 65536;
+
 /** One ECS service of the environment, resolved: a lane or the scheduler. */
 export interface WorkloadSpec {
   /** Lane name, or `scheduler`: the last part of the log group, family and role names. */
@@ -46,6 +49,8 @@ export interface WorkloadSpec {
   readonly architecture: 'x86_64' | 'arm64';
   /** Application containers, each with its name and command (a lane's process groups each run their own). */
   readonly containers: readonly { readonly name: string; readonly command: readonly string[] }[];
+  /** The environment file's key that adds containers (a lane's workers or groups), for an over-size task definition. */
+  readonly containersKey: readonly (string | number)[];
   readonly stopTimeout: number;
   /** Plain (non-secret) environment; a secret of the same name wins. */
   readonly environment: Readonly<Record<string, string>>;
@@ -265,6 +270,13 @@ export function createWorkload(scope: Construct, ctx: WorkloadContext, spec: Wor
     ),
   ];
 
+  const definitionBytes = Buffer.byteLength(JSON.stringify(containers), 'utf8');
+  if (definitionBytes > TASK_DEFINITION_BYTES) {
+    throw new SettingError(
+      spec.containersKey,
+      `the task definition of ${serviceName(env, spec.name)} would hold ${definitionBytes} bytes of container definitions (${spec.containers.length} worker containers of ${Math.ceil(definitionBytes / containers.length)} bytes each), over the ${TASK_DEFINITION_BYTES} bytes ECS accepts in a task definition; run fewer processes per task (and more tasks), or fewer parameters`,
+    );
+  }
   const taskDefinition = new EcsTaskDefinition(scope, 'task-definition', {
     family: taskFamily(env, spec.name),
     requiresCompatibilities: ['FARGATE'],
