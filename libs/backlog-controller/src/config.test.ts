@@ -1,4 +1,4 @@
-import { ControllerConfigError, MAX_LANES, parseControllerConfig, type ControllerConfigInput } from './config';
+import { ControllerConfigError, DEFLATED_CONFIG_PREFIX, MAX_LANES, encodeControllerConfig, parseControllerConfig, type ControllerConfigInput } from './config';
 
 const valid: ControllerConfigInput = {
   cluster: 'propertyfeed-production',
@@ -96,5 +96,19 @@ describe('CONTROLLER_CONFIG', () => {
   it('caps the lanes at what one PutMetricData and one GetMetricData can carry', () => {
     const lanes = Array.from({ length: MAX_LANES + 1 }, (_, i) => ({ ...valid.lanes[0], name: `l${i}`, service: `s${i}`, queues: [`q${i}`] }));
     expect(problems({ ...valid, lanes })).toEqual([`lanes: Too big: expected array to have <=${MAX_LANES} items`]);
+  });
+});
+
+describe('a deflated CONTROLLER_CONFIG', () => {
+  it('is written only when the JSON would not fit, and reads back as the same configuration', () => {
+    const json = JSON.stringify(valid);
+    expect(encodeControllerConfig(json, 4096)).toBe(json);
+    const deflated = encodeControllerConfig(json, 10);
+    expect(deflated.startsWith(DEFLATED_CONFIG_PREFIX)).toBe(true);
+    expect(parseControllerConfig(deflated)).toEqual(parseControllerConfig(json));
+  });
+
+  it('says so when it does not inflate', () => {
+    expect(() => parseControllerConfig(`${DEFLATED_CONFIG_PREFIX}bm90IGRlZmxhdGVk`)).toThrow(/starts with deflate: but does not inflate/);
   });
 });

@@ -1,3 +1,4 @@
+import { deflateSync, inflateSync } from 'node:zlib';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.cjs';
 
@@ -201,9 +202,30 @@ export class ControllerConfigError extends Error {
 }
 
 /** Parses and validates the configuration's JSON text; throws ControllerConfigError listing every problem. */
-export function parseControllerConfig(json: string | undefined): ControllerConfig {
-  if (json === undefined || json.trim() === '') {
+/**
+ * The start of a CONTROLLER_CONFIG that is deflated JSON in base64: what a
+ * configuration too large for Lambda's 4 KB of environment variables is written
+ * as (its lanes repeat the same keys, so it shrinks about sixfold).
+ */
+export const DEFLATED_CONFIG_PREFIX = 'deflate:';
+
+/** `json` as CONTROLLER_CONFIG holds it: as it is while it is at most `limitBytes`, else deflated. */
+export function encodeControllerConfig(json: string, limitBytes: number): string {
+  if (Buffer.byteLength(json, 'utf8') <= limitBytes) return json;
+  return DEFLATED_CONFIG_PREFIX + deflateSync(json, { level: 9 }).toString('base64');
+}
+
+export function parseControllerConfig(value: string | undefined): ControllerConfig {
+  if (value === undefined || value.trim() === '') {
     throw new ControllerConfigError([`${CONTROLLER_CONFIG_ENV} is not set (expected the controller's JSON configuration)`]);
+  }
+  let json = value;
+  if (value.startsWith(DEFLATED_CONFIG_PREFIX)) {
+    try {
+      json = inflateSync(Buffer.from(value.slice(DEFLATED_CONFIG_PREFIX.length), 'base64')).toString('utf8');
+    } catch (error) {
+      throw new ControllerConfigError([`starts with ${DEFLATED_CONFIG_PREFIX} but does not inflate: ${(error as Error).message}`]);
+    }
   }
   let raw: unknown;
   try {

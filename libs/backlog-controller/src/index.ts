@@ -11,6 +11,8 @@ export {
   CONTROLLER_CONFIG_ENV,
   ControllerConfigError,
   DEFAULT_NAMESPACE,
+  DEFLATED_CONFIG_PREFIX,
+  encodeControllerConfig,
   MAX_LANES,
   controllerConfigSchema,
   parseControllerConfig,

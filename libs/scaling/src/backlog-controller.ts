@@ -1,4 +1,4 @@
-import { CONTROLLER_CONFIG_ENV, type ControllerConfig } from '@queue-lanes/backlog-controller';
+import { CONTROLLER_CONFIG_ENV, encodeControllerConfig, type ControllerConfig } from '@queue-lanes/backlog-controller';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
@@ -80,6 +80,8 @@ export class BacklogController extends Construct {
   readonly config: ControllerConfig;
   /** The JSON in CONTROLLER_CONFIG. */
   readonly configJson: string;
+  /** CONTROLLER_CONFIG as the function gets it: {@link configJson}, deflated when it would not fit Lambda's environment. */
+  readonly configValue: string;
   /** The Lambda package (a deterministic zip of the bundled handler). */
   readonly archive: ControllerArchive;
   /** The package, copied into the stack's assets folder at synth. */
@@ -131,13 +133,15 @@ export class BacklogController extends Construct {
     this.functionName = controllerName(env);
     // Defaults applied, so the Lambda reads exactly what the tests and reviewers see.
     this.configJson = JSON.stringify(this.config);
-    const environmentBytes = Buffer.byteLength(CONTROLLER_CONFIG_ENV + this.configJson, 'utf8');
+    // Readable JSON while it fits Lambda's environment; deflated when it would not.
+    this.configValue = encodeControllerConfig(this.configJson, LAMBDA_ENVIRONMENT_BYTES - CONTROLLER_CONFIG_ENV.length);
+    const environmentBytes = Buffer.byteLength(CONTROLLER_CONFIG_ENV + this.configValue, 'utf8');
     if (environmentBytes > LAMBDA_ENVIRONMENT_BYTES) {
       const lanes = this.config.lanes.length;
       const queues = this.config.lanes.reduce((sum, lane) => sum + lane.queues.length, 0);
       throw new SettingError(
         ['lanes'],
-        `the backlog controller's configuration for ${lanes} Redis lanes past stage off (${queues} queues) is ${environmentBytes} bytes, over the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for a function's environment variables, so the deploy would fail; each measured lane takes about ${Math.ceil(environmentBytes / lanes)} bytes: set lanes at off, merge lanes, or shorten lane and queue names`,
+        `the backlog controller's configuration for ${lanes} Redis lanes past stage off (${queues} queues) is ${environmentBytes} bytes even deflated, over the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for a function's environment variables, so the deploy would fail; each measured lane takes about ${Math.ceil(environmentBytes / lanes)} bytes: set lanes at off, merge lanes, or shorten lane and queue names`,
       );
     }
     this.archive = props.archive ?? controllerArchive();
@@ -282,7 +286,7 @@ export class BacklogController extends Construct {
       reservedConcurrentExecutions: 1,
       tracingConfig: { mode: 'Active' },
       kmsKeyArn: props.kmsKeyArn,
-      environment: { variables: { [CONTROLLER_CONFIG_ENV]: this.configJson } },
+      environment: { variables: { [CONTROLLER_CONFIG_ENV]: this.configValue } },
       vpcConfig: { subnetIds: [...props.subnetIds], securityGroupIds: [props.securityGroupId] },
       deadLetterConfig: { targetArn: this.deadLetterQueue.arn },
       // The log group first, so Lambda never creates one without the key and retention;

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnvironment } from '@queue-lanes/config';
+import { parseControllerConfig } from '@queue-lanes/backlog-controller';
 import { runEnvironmentApp, synthesizeToJson } from './index';
 
 const BASE = `app: shop
@@ -168,15 +169,28 @@ describe('runEnvironmentApp', () => {
   it("reports a limit AWS would refuse at apply at the key that causes it: the controller's 4 KB of environment", () => {
     const root = mkdtempSync(join(tmpdir(), 'queue-lanes-app-'));
     mkdirSync(join(root, 'environments'));
-    const lanes = Array.from({ length: 10 }, (_, i) => `  lane-${i}:\n    queues: [queue-${i}-a, queue-${i}-b, queue-${i}-c]\n    stage: baseline`).join('\n');
-    writeFileSync(join(root, 'environments', 'qa.yaml'), `${BASE.replace('maxTasks: 4', 'maxTasks: 16')}redis: { host: queues.internal, keyPrefix: shop_database_ }\nlanes:\n${lanes}\n`);
+    const lanes = Array.from(
+      { length: 30 },
+      (_, i) => `  lane-${i}:\n    queues: [${Array.from({ length: 40 }, (_, j) => `imports-${i}-${j}`).join(', ')}]\n    stage: baseline`,
+    ).join('\n');
+    writeFileSync(join(root, 'environments', 'qa.yaml'), `${BASE.replace('maxTasks: 4', 'maxTasks: 64')}redis: { host: queues.internal, keyPrefix: shop_database_ }\nlanes:\n${lanes}\n`);
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     runEnvironmentApp({ environment: 'qa', workspaceRoot: root, outdir: join(root, 'out') });
     const printed = stderr.mock.calls.map((c) => String(c[0])).join('');
     expect(printed).toMatch(
-      /^environments\/qa\.yaml:13:1 lanes: the backlog controller's configuration for 10 Redis lanes past stage off \(30 queues\) is \d+ bytes, over the 4096 bytes Lambda allows/,
+      /^environments\/qa\.yaml:13:1 lanes: the backlog controller's configuration for 30 Redis lanes past stage off \(1200 queues\) is \d+ bytes even deflated, over the 4096 bytes Lambda allows/,
     );
     expect(printed).toMatch(/qa: 1 problem\(s\); nothing was synthesized\n$/);
     expect(process.exitCode).toBe(1);
+  });
+
+  it('deflates a controller configuration past 4 KB, so ten lanes still deploy', () => {
+    const lanes = Array.from({ length: 10 }, (_, i) => `  lane-${i}:\n    queues: [queue-${i}-a, queue-${i}-b, queue-${i}-c]\n    stage: baseline`).join('\n');
+    const text = `${BASE.replace('maxTasks: 4', 'maxTasks: 16')}redis: { host: queues.internal, keyPrefix: shop_database_ }\nlanes:\n${lanes}\n`;
+    const stacks = synthesizeToJson(parseEnvironment(text, 'environments/qa.yaml')) as Record<string, Json>;
+    const value = Object.values(stacks.scaling.resource.aws_lambda_function as Record<string, Json>)[0].environment.variables.CONTROLLER_CONFIG as string;
+    expect(value.startsWith('deflate:')).toBe(true);
+    expect(value.length).toBeLessThan(1200);
+    expect(parseControllerConfig(value).lanes).toHaveLength(10);
   });
 });
