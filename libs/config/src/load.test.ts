@@ -834,3 +834,34 @@ describe('bounds before any work', () => {
     ]);
   });
 });
+
+describe('inputs a fuzzer found accepted or unlocated', () => {
+  it.each([
+    ['state.kmsKeyId', 'state: { backend: s3, bucket: acme-state, kmsKeyId: "not a key!!" }', 'must be a KMS key id, key ARN, alias/<name> or alias ARN'],
+    ['state.hostname', 'state: { backend: cloud, organization: acme, hostname: "http://evil example" }', 'must be a host name (no scheme, port or path), e.g. app.terraform.io'],
+    ['state.directory', 'state: { backend: local, directory: ../../../../tmp }', 'must stay inside the repository: no ".." in the path'],
+    ['state.dynamodbTable', 'state: { backend: s3, bucket: acme-state, dynamodbTable: "a b" }', 'must be a DynamoDB table name (3-255 letters, digits, "_", "." and "-")'],
+  ])('%s', (key, state, message) => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n', { state }))).toEqual([expect.stringContaining(`${key}: `)]);
+    expect(problems(envYaml('  image:\n    queues: [image]\n', { state }))[0]).toMatch(/^environments\/staging\.yaml:\d+:\d+ /);
+    expect(problems(envYaml('  image:\n    queues: [image]\n', { state }))[0]).toContain(message);
+  });
+
+  it('a connection name with a newline, and a backlogPerTask the controller would refuse', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n    connection: "red\\nis"\n'))).toEqual([
+      'environments/staging.yaml:18:17 lanes.image.connection: "red\\nis" must be a Laravel connection name from config/queue.php (letters, digits, "_" and "-")',
+    ]);
+    expect(problems(envYaml('  image:\n    queues: [image]\n    backlogPerTask: 1000000000000\n'))).toEqual([
+      'environments/staging.yaml:18:21 lanes.image.backlogPerTask: must be at most 100000, got 1000000000000',
+    ]);
+  });
+
+  it('an alias without its anchor, and an alias bomb, at the alias', () => {
+    expect(problems(envYaml('  image:\n    queues: *nope\n'))).toEqual([
+      'environments/staging.yaml:17:13 the alias *nope names no anchor (&nope) set before it; define the anchor first, or write the value out',
+    ]);
+    const bomb = ['x0: &a0 [q, q, q, q, q, q, q, q, q, q]', ...Array.from({ length: 6 }, (_, i) => `x${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`)].join('\n');
+    const [problem] = problems(`${bomb}\n${envYaml('  image:\n    queues: [image]\n')}`);
+    expect(problem).toMatch(/^environments\/staging\.yaml:2:\d+ aliases would expand this file too far \(.*\); write the values out instead of nesting aliases$/);
+  });
+});

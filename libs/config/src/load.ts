@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
-import { isCollection, isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isCollection, isMap, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, formatPath, type Problem, type SettingError } from './errors';
 import { resolveEnvironment, type EnvironmentConfig } from './resolve';
@@ -51,7 +51,13 @@ export function parseEnvironment(text: string, displayPath: string): Environment
     ]);
   }
 
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // An alias without its anchor, or so many aliases the file would expand past any real one.
+    throw new ConfigError([aliasProblem(doc, error as Error, at)]);
+  }
   const lanes = (data as { lanes?: unknown } | null)?.lanes;
   if (lanes !== null && typeof lanes === 'object' && Object.keys(lanes).length > MAX_LANES) {
     // Before the schema, which would check every one of them.
@@ -296,6 +302,22 @@ export function locateSettingError(text: string, displayPath: string, error: Set
   const { line, col } = lineCounter.linePos(offset);
   const message = error.message.slice(formatPath(error.path).length + 2);
   return new ConfigError([{ file: displayPath, line, column: col, path: formatPath(error.path), message }]);
+}
+
+/** Where the first alias that could not be expanded is, and why. */
+function aliasProblem(doc: Document, error: Error, at: (offset: number | undefined, path: string, message: string) => Problem): Problem {
+  let first: { offset: number; source: string; resolved: boolean } | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      const entry = { offset: node.range?.[0] ?? 0, source: node.source, resolved: node.resolve(doc) !== undefined };
+      if (!first || (!entry.resolved && first.resolved)) first = entry;
+      return entry.resolved ? undefined : visit.BREAK;
+    },
+  });
+  if (first && !first.resolved) {
+    return at(first.offset, '', `the alias *${first.source} names no anchor (&${first.source}) set before it; define the anchor first, or write the value out`);
+  }
+  return at(first?.offset, '', `aliases would expand this file too far (${error.message}); write the values out instead of nesting aliases`);
 }
 
 function nodeAt(doc: Document, path: Path): Node | undefined {

@@ -99,6 +99,7 @@ const localState = z
     directory: z
       .string()
       .regex(/^[^/]/, 'must be a relative path (state must not depend on where the repository is checked out)')
+      .regex(/^(?!(.*\/)?\.\.(\/|$))/, 'must stay inside the repository: no ".." in the path')
       .default('.')
       .meta({ description: 'Folder for the state files, relative to the app folder.' }),
   })
@@ -116,9 +117,17 @@ const s3State = z
       .meta({ description: 'Prefix of each stack state key; defaults to <app>/<environment>.' }),
     dynamodbTable: z
       .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 letters, digits, "_", "." and "-")')
       .optional()
       .meta({ description: 'Legacy DynamoDB lock table, kept alongside S3 lockfile locking during migration.' }),
-    kmsKeyId: z.string().optional().meta({ description: 'KMS key for state encryption; default SSE-S3.' }),
+    kmsKeyId: z
+      .string()
+      .regex(
+        /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[0-9a-f-]{36}|alias\/[A-Za-z0-9/_-]+)|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|alias\/[A-Za-z0-9/_-]+)$/,
+        'must be a KMS key id, key ARN, alias/<name> or alias ARN',
+      )
+      .optional()
+      .meta({ description: 'KMS key for state encryption; default SSE-S3.' }),
   })
   .strict();
 
@@ -127,7 +136,10 @@ const cloudState = z
     backend: z.literal('cloud'),
     organization: z.string().min(1),
     project: z.string().min(1).optional(),
-    hostname: z.string().min(1).default('app.terraform.io'),
+    hostname: z
+      .string()
+      .regex(/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/, 'must be a host name (no scheme, port or path), e.g. app.terraform.io')
+      .default('app.terraform.io'),
     workspacePrefix: z
       .string()
       .optional()
@@ -286,7 +298,7 @@ export const laneSchema = z
     broker: z.enum(BROKERS).default('redis'),
     connection: z
       .string()
-      .min(1)
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a Laravel connection name from config/queue.php (letters, digits, "_" and "-")')
       .optional()
       .meta({ description: 'Laravel queue connection; defaults to the broker name.' }),
     queues: z
@@ -329,7 +341,8 @@ export const laneSchema = z
       .optional()
       .meta({ description: 'queue:work processes (containers) per task, each taking every queue; default 1. With groups, each group sets its processes.' }),
     job: jobSchema.default(jobSchema.parse({})),
-    backlogPerTask: int(1)
+    // The backlog controller's own bound (libs/backlog-controller config): what synth accepts, it accepts.
+    backlogPerTask: int(1, 100000)
       .default(50)
       .meta({ description: 'Jobs one task is expected to take: the backlog controller asks for ceil(backlog / backlogPerTask) tasks at least.' }),
     maxPickupSeconds: int(30, 86400)
