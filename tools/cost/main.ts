@@ -9,8 +9,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigError, loadEnvironment } from '@queue-lanes/config';
+import { environmentArgs } from '../cli';
 import { CostError, estimateCost } from './estimate';
 import { renderReport } from './report';
 
@@ -19,33 +19,10 @@ const USAGE =
   '  --out defaults to apps/<name>/cdktf.out/cost.md';
 
 function main(argv: string[], root: string): number {
-  let values: { environment?: string; out?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        environment: { type: 'string', short: 'e' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    process.stderr.write(`cost: ${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const name = values.environment;
-  if (!name || !/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(name)) {
-    process.stderr.write(
-      `cost: ${name ? `"${name}" is not an environment name` : '--environment is required'}\n${USAGE}\n`,
-    );
-    return 2;
-  }
+  const args = environmentArgs('cost', USAGE, argv, ['out']);
+  if (typeof args === 'number') return args;
+  const name = args.environment;
+  const values = args.options;
 
   let markdown: string;
   try {
