@@ -5,4 +5,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash tools/bootstrap.sh --test
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
+# Into a file or a CI log, no colour codes: Nx, jest and eslint (chalk, supports-color) all honour these.
+if [[ ! -t 1 ]]; then export FORCE_COLOR=0 NO_COLOR=1; fi
 exec node_modules/.bin/nx run-many -t lint typecheck test synth checkov --outputStyle=static --parallel=2 "$@"
