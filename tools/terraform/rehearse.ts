@@ -62,7 +62,7 @@ import {
   type StackJson,
 } from './rehearsal';
 import { renderReport, type CrossStackCheck, type MotoReady, type PermissionCheck, type ReportInput, type RollbackRehearsal, type StackRun } from './rehearsal-report';
-import { cacheDir, formatDiagnostic, prepareToolchain, streamDiagnostics, tofu, type Toolchain } from './tofu';
+import { ToolchainError, cacheDir, formatDiagnostic, prepareToolchain, streamDiagnostics, tofu, type Toolchain } from './tofu';
 
 const USAGE =
   'usage: node tools/run-app.cjs tools/terraform/rehearse.ts --environment <name> --moto <moto.json> --scratch <dir> --report-dir <dir>\n' +
@@ -445,4 +445,10 @@ function summary(stdout: string): { add?: number; change?: number; remove?: numb
   return {};
 }
 
-process.exitCode = main(process.argv.slice(2), join(__dirname, '..', '..'));
+try {
+  process.exitCode = main(process.argv.slice(2), join(__dirname, '..', '..'));
+} catch (error) {
+  if (!(error instanceof ToolchainError)) throw error;
+  process.stderr.write(`rehearse: ${error.message}\n`);
+  process.exitCode = 1;
+}

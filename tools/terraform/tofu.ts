@@ -63,9 +63,12 @@ export function cacheDir(root: string): string {
  * Builds (or finds in the cache) tofu and the provider, writes the CLI config, and
  * returns the toolchain with the environment every tofu command runs with.
  */
+/** The real-engine toolchain could not be built: reported as one line, never a stack trace. */
+export class ToolchainError extends Error {}
+
 export function prepareToolchain(root: string): { toolchain: Toolchain; env: NodeJS.ProcessEnv } {
   const build = spawnSync('bash', [join(root, 'tools', 'terraform', 'toolchain.sh')], { stdio: ['ignore', 2, 2] });
-  if (build.status !== 0) throw new Error('tools/terraform/toolchain.sh failed; see above');
+  if (build.status !== 0) throw new ToolchainError(`tools/terraform/toolchain.sh exited ${build.status ?? build.signal}; the lines above say why`);
   const tofuDir = join(cacheDir(root), 'tofu');
   const toolchain = JSON.parse(readFileSync(join(tofuDir, 'toolchain.json'), 'utf8')) as Toolchain;
   const configFile = join(tofuDir, 'tofurc');

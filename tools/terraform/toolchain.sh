@@ -37,6 +37,11 @@ flock 9
 
 log() { echo "toolchain: $*" >&2; }
 
+if [[ ( ! -x "$tofu_bin" || ! -x "$provider_bin" ) ]] && ! command -v go >/dev/null; then
+  log "go is not on PATH, and OpenTofu and the AWS provider are built with it; install Go (any release from the last year) and run this again"
+  exit 1
+fi
+
 # Downloads module@version through the proxy and prints its folder in the module cache.
 module_dir() {
   local json
@@ -51,9 +56,32 @@ build() {
   local module="$1" version="$2" package="$3" out="$4" dir
   shift 4
   dir="$(module_dir "$module" "$version")"
-  log "building $module@$version ($package): once per version, cached in $cache/go; cold on 2 cores about 5 min for tofu, 35 for the provider"
-  (cd "$dir" && nice -n 10 go build -p "$GOMAXPROCS" -trimpath "$@" -o "$out.tmp" "$package")
+  local total started=$SECONDS
+  total="$(cd "$dir" && go list -deps "$package" 2>/dev/null | wc -l)"
+  log "building $module@$version ($package, $total packages): once per version, cached in $cache/go; cold on 2 cores about 5 min for tofu, 35 for the provider"
+  # go build -v names each package it compiles (cached ones it skips): count them,
+  # and say how far it is every 100 packages and every minute, on a pipe too.
+  (cd "$dir" && nice -n 10 go build -v -p "$GOMAXPROCS" -trimpath "$@" -o "$out.tmp" "$package") 2> >(progress "$module" "$total")
   mv "$out.tmp" "$out"
+  log "built $module@$version in $(elapsed "$started")"
+}
+
+elapsed() { local s=$((SECONDS - $1)); echo "$((s / 60)) min $((s % 60)) s"; }
+
+# progress MODULE TOTAL: reads go build -v's stderr; package lines are counted, anything else (errors) passes through.
+progress() {
+  local module="$1" total="$2" n=0 line last=$SECONDS started=$SECONDS
+  while IFS= read -r line; do
+    if [[ $line =~ ^[A-Za-z0-9._~/+-]+$ ]]; then
+      n=$((n + 1))
+      if ((n % 100 == 0 || SECONDS - last >= 60)); then
+        log "$module: $n of at most $total packages compiled, $(elapsed "$started")"
+        last=$SECONDS
+      fi
+    else
+      echo "$line" >&2
+    fi
+  done
 }
 
 build_tofu() {

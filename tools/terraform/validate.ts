@@ -13,7 +13,7 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { formatDiagnostic, isStackDir, prepareToolchain, tofu, type Diagnostic } from './tofu';
+import { ToolchainError, formatDiagnostic, isStackDir, prepareToolchain, tofu, type Diagnostic } from './tofu';
 
 interface ValidateOutput {
   readonly valid: boolean;
@@ -86,4 +86,10 @@ function main(argv: string[], root: string): number {
   return failed === 0 ? 0 : 1;
 }
 
-process.exitCode = main(process.argv.slice(2), join(__dirname, '..', '..'));
+try {
+  process.exitCode = main(process.argv.slice(2), join(__dirname, '..', '..'));
+} catch (error) {
+  if (!(error instanceof ToolchainError)) throw error;
+  process.stderr.write(`validate: ${error.message}\n`);
+  process.exitCode = 1;
+}
