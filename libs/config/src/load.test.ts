@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadEnvironment, parseEnvironment, redisHost } from './index';
+import { ConfigError, environmentJsonSchema, loadEnvironment, parseEnvironment, redisHost } from './index';
 import { AWS_REGIONS } from './schema';
 
 const FILE = 'environments/staging.yaml';
@@ -863,5 +863,27 @@ describe('inputs a fuzzer found accepted or unlocated', () => {
     const bomb = ['x0: &a0 [q, q, q, q, q, q, q, q, q, q]', ...Array.from({ length: 6 }, (_, i) => `x${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`)].join('\n');
     const [problem] = problems(`${bomb}\n${envYaml('  image:\n    queues: [image]\n')}`);
     expect(problem).toMatch(/^environments\/staging\.yaml:2:\d+ aliases would expand this file too far \(.*\); write the values out instead of nesting aliases$/);
+  });
+});
+
+describe('the JSON Schema editors read', () => {
+  it('describes every key', () => {
+    const undescribed: string[] = [];
+    const walk = (node: unknown, path: string) => {
+      if (node === null || typeof node !== 'object') return;
+      const n = node as Record<string, unknown>;
+      for (const [key, value] of Object.entries((n.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+        const at = path ? `${path}.${key}` : key;
+        if (value.description === undefined && value.$ref === undefined) undescribed.push(at);
+        walk(value, at);
+      }
+      if (n.items) walk(n.items, `${path}[]`);
+      if (n.additionalProperties) walk(n.additionalProperties, `${path}.*`);
+      for (const key of ['anyOf', 'oneOf', 'allOf']) for (const sub of (n[key] ?? []) as unknown[]) walk(sub, path);
+    };
+    const schema = JSON.parse(environmentJsonSchema()) as { $defs?: Record<string, unknown> };
+    walk(schema, '');
+    for (const [name, definition] of Object.entries(schema.$defs ?? {})) walk(definition, `#${name}`);
+    expect(undescribed).toEqual([]);
   });
 });

@@ -95,7 +95,7 @@ const port = (fallback: number) => int(1, 65535).default(fallback);
 
 const localState = z
   .object({
-    backend: z.literal('local'),
+    backend: z.literal('local').meta({ description: 'State files beside the app folder (the default): for trying things and CI, no AWS.' }),
     directory: z
       .string()
       .regex(/^[^/]/, 'must be a relative path (state must not depend on where the repository is checked out)')
@@ -107,8 +107,8 @@ const localState = z
 
 const s3State = z
   .object({
-    backend: z.literal('s3'),
-    bucket: s3BucketName,
+    backend: z.literal('s3').meta({ description: 'State in S3, one key per stack, encrypted, with S3 lockfile locking.' }),
+    bucket: s3BucketName.meta({ description: 'The state bucket (it must exist; versioning recommended).' }),
     region: awsRegion.optional().meta({ description: 'Bucket region; defaults to the environment region.' }),
     keyPrefix: z
       .string()
@@ -133,13 +133,14 @@ const s3State = z
 
 const cloudState = z
   .object({
-    backend: z.literal('cloud'),
-    organization: z.string().min(1),
-    project: z.string().min(1).optional(),
+    backend: z.literal('cloud').meta({ description: 'Terraform Cloud or Enterprise: one workspace per stack.' }),
+    organization: z.string().min(1).meta({ description: 'The Terraform Cloud organization.' }),
+    project: z.string().min(1).optional().meta({ description: 'The project the workspaces belong to; default the organization\'s default project.' }),
     hostname: z
       .string()
       .regex(/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/, 'must be a host name (no scheme, port or path), e.g. app.terraform.io')
-      .default('app.terraform.io'),
+      .default('app.terraform.io')
+      .meta({ description: 'Terraform Cloud, or your Terraform Enterprise host.' }),
     workspacePrefix: z
       .string()
       .optional()
@@ -154,11 +155,11 @@ export const stateSchema = z
 const jobSchema = z
   .object({
     timeout: int(1, 86400).default(60).meta({ description: 'queue:work --timeout, seconds.' }),
-    tries: int(1, 100).default(3),
+    tries: int(1, 100).default(3).meta({ description: 'queue:work --tries: attempts before a job fails for good.' }),
     maxJobs: int(0).default(500).meta({ description: 'queue:work --max-jobs; 0 is unlimited.' }),
     maxTime: int(0).default(3600).meta({ description: 'queue:work --max-time, seconds; 0 is unlimited.' }),
     memory: int(32, 30720).default(128).meta({ description: 'queue:work --memory, MB.' }),
-    sleep: int(0, 60).default(3),
+    sleep: int(0, 60).default(3).meta({ description: 'queue:work --sleep: seconds between polls of empty queues.' }),
     backoff: z.array(int(0)).min(1).default([0]).meta({ description: 'queue:work --backoff, seconds per try.' }),
   })
   .strict();
@@ -169,13 +170,13 @@ export const MAX_QUEUES_PER_LANE = 50;
 /** A process group's own job settings: each one left out is the lane's `job`. */
 const groupJobSchema = z
   .object({
-    timeout: int(1, 86400).optional(),
-    tries: int(1, 100).optional(),
-    maxJobs: int(0).optional(),
-    maxTime: int(0).optional(),
-    memory: int(32, 30720).optional(),
-    sleep: int(0, 60).optional(),
-    backoff: z.array(int(0)).min(1).optional(),
+    timeout: int(1, 86400).optional().meta({ description: 'queue:work --timeout for this group, seconds.' }),
+    tries: int(1, 100).optional().meta({ description: 'queue:work --tries for this group.' }),
+    maxJobs: int(0).optional().meta({ description: 'queue:work --max-jobs for this group; 0 is unlimited.' }),
+    maxTime: int(0).optional().meta({ description: 'queue:work --max-time for this group, seconds; 0 is unlimited.' }),
+    memory: int(32, 30720).optional().meta({ description: "queue:work --memory for this group, MB; must fit its container's share of the task." }),
+    sleep: int(0, 60).optional().meta({ description: 'queue:work --sleep for this group, seconds.' }),
+    backoff: z.array(int(0)).min(1).optional().meta({ description: 'queue:work --backoff for this group, seconds per try.' }),
   })
   .strict()
   .meta({ description: "Where this group's queue:work flags differ from the lane's job: each key left out is the lane's." });
@@ -202,9 +203,9 @@ const tasksSchema = z
 
 const capacitySchema = z
   .object({
-    provider: z.enum(CAPACITY_PROVIDERS),
-    base: int(0, 100000).default(0),
-    weight: int(0, 1000).default(1),
+    provider: z.enum(CAPACITY_PROVIDERS).meta({ description: 'FARGATE (on-demand) or FARGATE_SPOT.' }),
+    base: int(0, 100000).default(0).meta({ description: 'Tasks placed on this provider first; one provider of the list may set it.' }),
+    weight: int(0, 1000).default(1).meta({ description: 'Share of the tasks beyond the base.' }),
   })
   .strict();
 
@@ -217,8 +218,8 @@ export const DEFAULT_OLDEST_MESSAGE_STEPS: readonly { readonly ageSeconds: numbe
 const sqsSchema = z
   .object({
     visibilityTimeout: int(0, 43200).default(300).meta({ description: 'Seconds; at least job.timeout.' }),
-    maxReceiveCount: int(1, 1000).default(5),
-    messageRetentionSeconds: int(60, 1209600).default(345600),
+    maxReceiveCount: int(1, 1000).default(5).meta({ description: 'Receives before a message moves to the dead-letter queue.' }),
+    messageRetentionSeconds: int(60, 1209600).default(345600).meta({ description: 'How long SQS keeps a message, seconds (default 4 days).' }),
     oldestMessageSteps: z
       .array(
         z
@@ -295,7 +296,7 @@ const laneAlarmsSchema = z
 
 export const laneSchema = z
   .object({
-    broker: z.enum(BROKERS).default('redis'),
+    broker: z.enum(BROKERS).default('redis').meta({ description: 'Where the lane\'s queues live: redis (Laravel\'s Redis queue) or sqs (one SQS queue per lane).' }),
     connection: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a Laravel connection name from config/queue.php (letters, digits, "_" and "-")')
@@ -330,17 +331,17 @@ export const laneSchema = z
         description:
           "Only an operator changes the lane's task count: the backlog controller and App Auto Scaling leave it alone and Terraform ignores desired_count, so `aws ecs update-service --desired-count N` sticks. For an incident; set it back to false to hand the lane back.",
       }),
-    tasks: tasksSchema.default(tasksSchema.parse({})),
+    tasks: tasksSchema.default(tasksSchema.parse({})).meta({ description: 'Task counts: the fixed count at baseline, the floor and ceiling when scaled.' }),
     cpu: z
       .literal(FARGATE_CPUS)
       .default(512)
       .meta({ description: 'Task CPU units, a Fargate size.' }),
     memory: int(512, 122880).default(1024).meta({ description: 'Task memory, MiB; a valid pair with cpu.' }),
-    architecture: z.enum(ARCHITECTURES).default('x86_64'),
+    architecture: z.enum(ARCHITECTURES).default('x86_64').meta({ description: "The image's CPU architecture: x86_64 or arm64 (Graviton; not on Spot)." }),
     workers: int(1, 32)
       .optional()
       .meta({ description: 'queue:work processes (containers) per task, each taking every queue; default 1. With groups, each group sets its processes.' }),
-    job: jobSchema.default(jobSchema.parse({})),
+    job: jobSchema.default(jobSchema.parse({})).meta({ description: "queue:work's flags for the lane's workers (a group's job overrides them key by key)." }),
     // The backlog controller's own bound (libs/backlog-controller config): what synth accepts, it accepts.
     backlogPerTask: int(1, 100000)
       .default(50)
@@ -396,14 +397,26 @@ export const laneSchema = z
 
 const networkSchema = z
   .object({
-    vpcId: z.string().regex(/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a VPC id like vpc-0123456789abcdef0'),
-    privateSubnetIds: z.array(subnetId).min(1),
-    redis: z.object({ securityGroupId, port: port(6379) }).strict(),
-    aurora: z.object({ securityGroupId, port: port(3306) }).strict(),
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a VPC id like vpc-0123456789abcdef0').meta({ description: 'The VPC the application already runs in.' }),
+    privateSubnetIds: z.array(subnetId).min(1).meta({ description: 'Private subnets for the worker tasks and the controller (no public IPs).' }),
+    redis: z
+      .object({
+        securityGroupId: securityGroupId.meta({ description: "Redis's security group: the workers' and the controller's groups are admitted to it." }),
+        port: port(6379).meta({ description: 'The Redis port.' }),
+      })
+      .strict()
+      .meta({ description: 'The ElastiCache Redis that holds the queues.' }),
+    aurora: z
+      .object({
+        securityGroupId: securityGroupId.meta({ description: "Aurora's security group: the workers' group is admitted to it." }),
+        port: port(3306).meta({ description: 'The Aurora (MySQL) port.' }),
+      })
+      .strict()
+      .meta({ description: 'The Aurora cluster the jobs use.' }),
     httpsEgress: z
       .object({
-        prefixListIds: z.array(prefixListId).default([]),
-        securityGroupIds: z.array(securityGroupId).default([]),
+        prefixListIds: z.array(prefixListId).default([]).meta({ description: 'Prefix lists HTTPS may go to (e.g. the S3 gateway endpoint).' }),
+        securityGroupIds: z.array(securityGroupId).default([]).meta({ description: "Interface endpoints' security groups HTTPS may go to." }),
       })
       .strict()
       .optional()
@@ -492,18 +505,19 @@ const schedulerSchema = z
     onHosts: z.boolean().default(true).meta({ description: 'The web hosts run schedule:run from cron.' }),
     service: z
       .object({
-        enabled: z.boolean().default(false),
-        cpu: z.literal([256, 512, 1024]).default(256),
-        memory: int(512, 4096).default(512),
+        enabled: z.boolean().default(false).meta({ description: 'Run php artisan schedule:work as exactly one ECS task (set onHosts: false too).' }),
+        cpu: z.literal([256, 512, 1024]).default(256).meta({ description: "The scheduler task's CPU units." }),
+        memory: int(512, 4096).default(512).meta({ description: "The scheduler task's memory, MiB." }),
       })
       .strict()
-      .default({ enabled: false, cpu: 256, memory: 512 }),
+      .default({ enabled: false, cpu: 256, memory: 512 })
+      .meta({ description: 'The scheduler as an ECS service instead of cron on the hosts.' }),
   })
   .strict();
 
 const storageSchema = z
   .object({
-    bucket: s3BucketName,
+    bucket: s3BucketName.meta({ description: 'The bucket the workers and the scheduler read and write.' }),
     prefix: z
       .string()
       .regex(/^([A-Za-z0-9_.-]+\/)*$/, 'must be empty (the whole bucket) or a key prefix ending in "/", like jobs/')
@@ -541,38 +555,44 @@ const subscriptionSchema = z
   .discriminatedUnion('protocol', [
     z
       .object({
-        protocol: z.literal('email'),
+        protocol: z.literal('email').meta({ description: 'Deliver to an email address (the owner confirms the subscription).' }),
         endpoint: z
           .string()
-          .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address like oncall@example.com'),
+          .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address like oncall@example.com')
+          .meta({ description: 'The address.' }),
       })
       .strict(),
     z
       .object({
-        protocol: z.literal('https'),
-        endpoint: z.string().regex(/^https:\/\/[^\s/?#]+[^\s]*$/, 'must be an https:// URL like https://hooks.example.com/alarms'),
+        protocol: z.literal('https').meta({ description: 'Deliver to an https endpoint that confirms the subscription.' }),
+        endpoint: z
+          .string()
+          .regex(/^https:\/\/[^\s/?#]+[^\s]*$/, 'must be an https:// URL like https://hooks.example.com/alarms')
+          .meta({ description: 'The URL.' }),
       })
       .strict(),
     z
       .object({
-        protocol: z.literal('sqs'),
+        protocol: z.literal('sqs').meta({ description: 'Deliver to an SQS queue (standard, not FIFO).' }),
         endpoint: z
           .string()
           .regex(
             /^arn:aws[a-z-]*:sqs:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:[A-Za-z0-9_-]{1,80}$/,
             'must be the ARN of a standard (not FIFO) SQS queue like arn:aws:sqs:eu-west-2:111111111111:alarms',
-          ),
+          )
+          .meta({ description: 'The queue ARN.' }),
       })
       .strict(),
     z
       .object({
-        protocol: z.literal('lambda'),
+        protocol: z.literal('lambda').meta({ description: 'Deliver to a Lambda function.' }),
         endpoint: z
           .string()
           .regex(
             /^arn:aws[a-z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$/,
             'must be a Lambda function ARN like arn:aws:lambda:eu-west-2:111111111111:function:notify',
-          ),
+          )
+          .meta({ description: 'The function ARN.' }),
       })
       .strict(),
   ])
@@ -589,12 +609,15 @@ const alarmsSchema = z
 
 export const environmentSchema = z
   .object({
-    app: name('app name', 20),
-    environment: name('environment name', 20),
-    region: awsRegion,
-    allowedAccountIds: z.array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id')).min(1),
+    app: name('app name', 20).meta({ description: 'The application: the first part of every resource name (<app>-<env>-…).' }),
+    environment: name('environment name', 20).meta({ description: 'The environment; the file must be environments/<environment>.yaml.' }),
+    region: awsRegion.meta({ description: 'The AWS region every stack deploys to.' }),
+    allowedAccountIds: z
+      .array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))
+      .min(1)
+      .meta({ description: 'The AWS accounts the provider may act in: a plan with other credentials fails.' }),
     state: stateSchema.default({ backend: 'local', directory: '.' }),
-    network: networkSchema,
+    network: networkSchema.meta({ description: 'The existing network the lanes run in, and what they reach.' }),
     image: z
       .object({
         repository: z
@@ -613,7 +636,9 @@ export const environmentSchema = z
       })
       .strict()
       .meta({ description: 'One image for every role; the role is the container command.' }),
-    parameters: parametersSchema.default({ plain: {}, secure: [] }),
+    parameters: parametersSchema
+      .default({ plain: {}, secure: [] })
+      .meta({ description: 'Runtime variables of the workers, as SSM parameters under /<app>/<env>/env/: plain values, and secrets set out of band.' }),
     redis: redisSchema
       .default(redisSchema.parse({}))
       .meta({ description: 'How the backlog controller reaches the Redis that holds the Laravel queues (every Redis lane past stage off).' }),
@@ -621,25 +646,36 @@ export const environmentSchema = z
       .default(controllerSchema.parse({}))
       .meta({ description: 'The backlog controller Lambda, created when a Redis lane is past stage off: it measures every such lane and sizes those at stages scaling and owned.' }),
     logs: z
-      .object({ retentionDays: int(1).default(365) })
+      .object({ retentionDays: int(1).default(365).meta({ description: 'Days CloudWatch keeps every log group of the environment (one of the values it offers).' }) })
       .strict()
-      .default({ retentionDays: 365 }),
+      .default({ retentionDays: 365 })
+      .meta({ description: 'Log retention.' }),
     alarms: alarmsSchema
       .default({ subscriptions: [] })
       .meta({ description: 'The alarm topic <app>-<env>-alarms, which every alarm and its recovery notify.' }),
-    fleet: z.object({ maxTasks: int(1, 5000) }).strict(),
+    fleet: z
+      .object({ maxTasks: int(1, 5000).meta({ description: 'Worker tasks of the environment at most, all lanes together.' }) })
+      .strict()
+      .meta({ description: 'The whole fleet of worker tasks.' }),
     guardrails: z
       .object({
-        maxTasksBeforeOwned: int(1).default(2),
-        oneLaneAtATime: z.boolean().default(false),
+        maxTasksBeforeOwned: int(1).default(2).meta({ description: 'tasks.max allowed before a lane is owned (while the hosts still consume its queues).' }),
+        oneLaneAtATime: z
+          .boolean()
+          .default(false)
+          .meta({ description: 'The rollout guard allows one lane to change per change, and alarms must reach someone.' }),
       })
       .strict()
-      .default({ maxTasksBeforeOwned: 2, oneLaneAtATime: false }),
-    scheduler: schedulerSchema.default(schedulerSchema.parse({})),
+      .default({ maxTasksBeforeOwned: 2, oneLaneAtATime: false })
+      .meta({ description: 'Rollout guardrails.' }),
+    scheduler: schedulerSchema.default(schedulerSchema.parse({})).meta({ description: 'Where php artisan schedule runs.' }),
     runtime: runtimeSchema
       .default(runtimeSchema.parse({}))
       .meta({ description: 'How the application image runs on ECS, for every role.' }),
-    lanes: z.record(name('lane name', 24), laneSchema).default({}),
+    lanes: z
+      .record(name('lane name', 24), laneSchema)
+      .default({})
+      .meta({ description: 'The lanes: each a class of heavy queue work with its own ECS service.' }),
   })
   .strict()
   .meta({ title: 'queue-lanes environment', description: 'One environment of queue-lanes.' });
