@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { controllerMeasuredLanes } from '@queue-lanes/config';
-import { loadNamedEnvironment, synthesizeToJson } from '@queue-lanes/stacks';
+import { MAX_MANAGED_POLICY_CHARACTERS, deployPolicies, loadNamedEnvironment, splitPolicy, synthesizeToJson } from '@queue-lanes/stacks';
 
 /*
  * Invariants of whatever environments/production.yaml says: the rollout plan's
@@ -31,6 +31,12 @@ describe('production', () => {
   it('keeps each stack state under its own S3 key', () => {
     for (const [role, stack] of Object.entries(stacks)) {
       expect((stack as Json).terraform.backend.s3.key).toBe(`${env.app}/${env.environment}/${role}.tfstate`);
+    }
+  });
+
+  it('has a deploy policy for every stack that IAM can hold', () => {
+    for (const policy of Object.values(deployPolicies(env, stacks as never))) {
+      for (const part of splitPolicy(policy)) expect(JSON.stringify(part).length).toBeLessThanOrEqual(MAX_MANAGED_POLICY_CHARACTERS);
     }
   });
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { controllerMeasuredLanes } from '@queue-lanes/config';
-import { loadNamedEnvironment, synthesizeToJson } from '@queue-lanes/stacks';
+import { MAX_MANAGED_POLICY_CHARACTERS, deployPolicies, loadNamedEnvironment, splitPolicy, synthesizeToJson } from '@queue-lanes/stacks';
 
 /*
  * Invariants of whatever environments/staging.yaml says, so adding or changing a
@@ -30,6 +30,12 @@ describe('staging', () => {
   it('keeps state locally by default, one file per stack', () => {
     for (const [role, stack] of Object.entries(stacks)) {
       expect((stack as Json).terraform.backend).toEqual({ local: { path: `../../../terraform.${env.app}-${env.environment}-${role}.tfstate` } });
+    }
+  });
+
+  it('has a deploy policy for every stack that IAM can hold', () => {
+    for (const policy of Object.values(deployPolicies(env, stacks as never))) {
+      for (const part of splitPolicy(policy)) expect(JSON.stringify(part).length).toBeLessThanOrEqual(MAX_MANAGED_POLICY_CHARACTERS);
     }
   });
 });

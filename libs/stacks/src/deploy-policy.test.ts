@@ -1,11 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseEnvironment, stackName, type EnvironmentConfig, type StackRole } from '@queue-lanes/config';
+import { SAMPLE_BLOCKS, parseEnvironment, sampleEnvironment, stackName, type EnvironmentConfig, type StackRole } from '@queue-lanes/config';
 import { actionsOf, type PolicyDocument } from '@queue-lanes/iam-policy';
 import { MAX_MANAGED_POLICY_CHARACTERS, deployPolicies, deployPolicy, splitPolicy, synthEnvironment, synthesizeToJson, terraformCloudTrustPolicy, UNGRANTED_CALLS } from './index';
 
-const root = join(__dirname, '..', '..', '..');
 
 /** Everything a stack can hold: an SQS lane App Auto Scaling scales, the scheduler service, ECS Exec, alarm e-mail, S3 state with a lock table and a key. */
 const KITCHEN_SINK = parseEnvironment(
@@ -45,9 +44,11 @@ lanes:
 /** The statements of a policy whose Resource is "*". */
 const anywhere = (policy: PolicyDocument) => policy.Statement.filter((s) => s.Resource === '*');
 
+// The lib's tests use environments of their own (the real files are the apps' inputs, not this lib's).
+const LOCAL = sampleEnvironment('  image:\n    queues: [image]\n    stage: scaling\n    tasks: { min: 0, max: 1 }');
+
 describe.each<[string, EnvironmentConfig]>([
-  ['staging', parseEnvironment(readFileSync(join(root, 'environments', 'staging.yaml'), 'utf8'), 'environments/staging.yaml')],
-  ['production', parseEnvironment(readFileSync(join(root, 'environments', 'production.yaml'), 'utf8'), 'environments/production.yaml')],
+  ['a Redis lane with local state', LOCAL],
   ['every resource type', KITCHEN_SINK],
 ])('the deploy policies of %s', (_, env) => {
   const stacks = synthesizeToJson(env);
@@ -104,8 +105,8 @@ describe.each<[string, EnvironmentConfig]>([
 describe('what the provider was seen to call', () => {
   // Recorded by the deploy rehearsal; a rehearsal fails on any call not granted, this keeps the table from losing one between rehearsals.
   const recorded = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'rehearsal-called-actions.json'), 'utf8')) as Record<string, string[]>;
-  const env = parseEnvironment(readFileSync(join(root, 'environments', 'staging.yaml'), 'utf8'), 'environments/staging.yaml');
-  const policies = deployPolicies(env, synthesizeToJson(env));
+  // Every resource type a stack can hold, so every type the rehearsal saw is in it.
+  const policies = deployPolicies(KITCHEN_SINK, synthesizeToJson(KITCHEN_SINK));
 
   it.each(['networking', 'parameters', 'workers', 'scaling'] as const)('%s: every recorded call is granted, or left out on purpose', (role) => {
     const granted = new Set(actionsOf(policies[role]));
@@ -132,17 +133,15 @@ describe('state access', () => {
   });
 
   it('needs no state access in AWS with a local backend', () => {
-    const local = parseEnvironment(readFileSync(join(root, 'environments', 'staging.yaml'), 'utf8'), 'environments/staging.yaml');
-    const sids = Object.values(deployPolicies(local, synthesizeToJson(local))).flatMap((p) => p.Statement.map((s) => s.Sid));
+    const sids = Object.values(deployPolicies(LOCAL, synthesizeToJson(LOCAL))).flatMap((p) => p.Statement.map((s) => s.Sid));
     expect(sids.filter((sid) => /State/.test(sid ?? ''))).toEqual([]);
   });
 });
 
 describe('Terraform Cloud', () => {
-  const cloud = parseEnvironment(
-    readFileSync(join(root, 'environments', 'production.yaml'), 'utf8').replace(/^state:\n( {2}.*\n)+/m, 'state: { backend: cloud, organization: acme, project: queue-lanes }\n'),
-    'environments/production.yaml',
-  );
+  const cloud = sampleEnvironment('  image:\n    queues: [image]\n    stage: baseline', {
+    state: 'state: { backend: cloud, organization: acme, project: queue-lanes }',
+  });
 
   it("lets only the stack's own workspace runs assume its deploy role", () => {
     expect(terraformCloudTrustPolicy(cloud, 'workers')).toEqual({
@@ -150,11 +149,11 @@ describe('Terraform Cloud', () => {
       Statement: [
         {
           Effect: 'Allow',
-          Principal: { Federated: 'arn:aws:iam::222222222222:oidc-provider/app.terraform.io' },
+          Principal: { Federated: 'arn:aws:iam::111111111111:oidc-provider/app.terraform.io' },
           Action: 'sts:AssumeRoleWithWebIdentity',
           Condition: {
             StringEquals: { 'app.terraform.io:aud': 'aws.workload.identity' },
-            StringLike: { 'app.terraform.io:sub': 'organization:acme:project:queue-lanes:workspace:propertyfeed-production-workers:run_phase:*' },
+            StringLike: { 'app.terraform.io:sub': 'organization:acme:project:queue-lanes:workspace:propertyfeed-staging-workers:run_phase:*' },
           },
         },
       ],
@@ -197,9 +196,15 @@ describe('splitPolicy', () => {
 
 describe('synth', () => {
   it('writes each stack’s deploy policy beside the stacks', () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'queue-lanes-deploy-policy-'));
+    const workspace = mkdtempSync(join(tmpdir(), 'queue-lanes-deploy-policy-'));
+    const outdir = join(workspace, 'out');
+    mkdirSync(join(workspace, 'environments'));
+    writeFileSync(
+      join(workspace, 'environments', 'production.yaml'),
+      `${Object.values({ ...SAMPLE_BLOCKS, environment: 'environment: production' }).join('\n')}\nlanes:\n  image:\n    queues: [image]\n    stage: baseline\n`,
+    );
     try {
-      synthEnvironment({ environment: 'production', workspaceRoot: root, outdir });
+      synthEnvironment({ environment: 'production', workspaceRoot: workspace, outdir });
       const files = readdirSync(join(outdir, 'deploy-policies')).sort();
       expect(files.map((f) => f.replace(/(\.part-\d+)?\.json$/, ''))).toEqual(
         expect.arrayContaining(['networking', 'parameters', 'scaling', 'workers'].map((role) => stackName({ app: 'propertyfeed', environment: 'production' }, role as StackRole))),
@@ -207,7 +212,7 @@ describe('synth', () => {
       const workers = JSON.parse(readFileSync(join(outdir, 'deploy-policies', 'propertyfeed-production-workers.json'), 'utf8')) as PolicyDocument;
       expect(actionsOf(workers)).toContain('ecs:CreateService');
     } finally {
-      rmSync(outdir, { recursive: true, force: true });
+      rmSync(workspace, { recursive: true, force: true });
     }
   });
 });
