@@ -3,7 +3,6 @@
  * scenarios, then every assumption behind the numbers.
  */
 import { logGroupName } from '@queue-lanes/config';
-import { SINGLE_GROUP } from '@queue-lanes/config';
 import { laneProcesses } from '@queue-lanes/observability';
 import { SCENARIOS, SERVICES, type CostEstimate, type LaneEstimate, type PerScenario, type Scenario } from './estimate';
 
@@ -26,8 +25,7 @@ const row = (values: readonly string[]) => `| ${values.join(' | ')} |`;
 
 function size(lane: LaneEstimate['lane']): string {
   const gb = lane.memory / 1024;
-  const grouped = lane.groups.length > 1 || lane.groups[0]?.name !== SINGLE_GROUP;
-  return `${lane.cpu / 1024} vCPU, ${gb} GB, ${lane.architecture}${grouped ? `, ${laneProcesses(lane)}` : ''}`;
+  return `${lane.cpu / 1024} vCPU, ${gb} GB, ${lane.architecture}${lane.grouped ? `, ${laneProcesses(lane)}` : ''}`;
 }
 
 function capacity(lane: LaneEstimate['lane']): string {

@@ -5,7 +5,7 @@
  * the rules broken. Reading git and files is guard.ts's job.
  */
 import { parse } from 'yaml';
-import { SINGLE_GROUP, STAGES, stageIndex, type EnvironmentConfig, type LaneConfig, type Stage } from '@queue-lanes/config';
+import { STAGES, stageIndex, type EnvironmentConfig, type LaneConfig, type Stage } from '@queue-lanes/config';
 
 /** Rule ids, printed in brackets after each violation and explained in the README. */
 export const RULES = {
@@ -234,14 +234,13 @@ function taskRange(stage: Stage, tasks: TaskCounts | undefined): string {
  */
 function laneSettings(lane: LaneConfig): Map<string, string> {
   // A lane without groups is its queues, workers and job; its one derived group would say it twice.
-  const single = lane.groups.length === 1 && lane.groups[0].name === SINGLE_GROUP;
-  const rest = Object.fromEntries(Object.entries(lane).filter(([key]) => !NOT_SETTINGS.has(key) && !(single && key === 'groups')));
+  const rest = Object.fromEntries(Object.entries(lane).filter(([key]) => !NOT_SETTINGS.has(key) && !(!lane.grouped && key === 'groups')));
   const out = new Map<string, string>();
   flatten(rest, '', out);
   return out;
 }
 
-const NOT_SETTINGS = new Set(['name', 'stage', 'priority', 'sizedBy', 'controllerMeasured', 'longestJobTimeout']);
+const NOT_SETTINGS = new Set(['name', 'stage', 'priority', 'sizedBy', 'controllerMeasured', 'longestJobTimeout', 'grouped']);
 
 function flatten(value: Record<string, unknown>, prefix: string, out: Map<string, string>): void {
   for (const [key, v] of Object.entries(value)) {

@@ -6,7 +6,6 @@
  */
 import {
   STACK_ROLES,
-  SINGLE_GROUP,
   STAGES,
   clusterName,
   controllerName,
@@ -235,7 +234,7 @@ export function renderRunbook(env: EnvironmentConfig): string {
     ...env.lanes.flatMap((l) =>
       l.groups.map(
         (g) =>
-          `| ${l.name} | ${g.name === SINGLE_GROUP ? '' : `${g.name}: `}${g.processes} on ${g.queues.join(', ')} | ${g.job.timeout} s | ${l.stopTimeout} s | ${g.job.tries} | ${g.job.backoff.join(', ')} s |`,
+          `| ${l.name} | ${l.grouped ? `${g.name}: ` : ''}${g.processes} on ${g.queues.join(', ')} | ${g.job.timeout} s | ${l.stopTimeout} s | ${g.job.tries} | ${g.job.backoff.join(', ')} s |`,
       ),
     ),
     '',

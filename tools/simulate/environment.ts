@@ -2,7 +2,7 @@
  * An environment's Redis lanes as the simulator takes them (every stage taken as
  * scaled), run through the standard workloads.
  */
-import { SINGLE_GROUP, type EnvironmentConfig } from '@queue-lanes/config';
+import type { EnvironmentConfig } from '@queue-lanes/config';
 import { simulate, standardWorkloads, workloadLanes as lanesOf, type SimulationResult, type WorkloadLane } from '@queue-lanes/simulator';
 
 /** A lane of the file as the simulator takes it: its controller policy and its workers. */
@@ -23,7 +23,7 @@ export function workloadLanes(env: EnvironmentConfig): WorkloadLane[] {
       jobTimeout: lane.longestJobTimeout,
       stopTimeout: lane.stopTimeout,
       scaleInProtection: lane.scaleInProtection,
-      ...(lane.groups.length > 1 || lane.groups[0].name !== SINGLE_GROUP ? { groups: lane.groups.map((g) => ({ queues: g.queues, processes: g.processes })) } : {}),
+      ...(lane.grouped ? { groups: lane.groups.map((g) => ({ queues: g.queues, processes: g.processes })) } : {}),
       priority: lane.priority,
     }));
 }

@@ -39,7 +39,6 @@ export {
   laneSizing,
   laneGroups,
   groupQueues,
-  SINGLE_GROUP,
   type JobSettings,
   type ProcessGroup,
   logGroupRetention,

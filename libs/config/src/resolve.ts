@@ -70,7 +70,7 @@ export interface ProcessGroup {
 }
 
 /** The group a lane without `groups` is: `workers` processes taking every queue of `queues`. */
-export const SINGLE_GROUP = 'worker';
+const SINGLE_GROUP = 'worker';
 
 /**
  * A lane's process groups: its `groups` with the lane's job under each, or the one
@@ -99,6 +99,8 @@ export interface LaneConfig
   readonly workers: number;
   /** Its process groups; one (`worker`) for a lane that gives queues and workers. */
   readonly groups: readonly ProcessGroup[];
+  /** Whether the file gives `groups` (else the lane is its queues and workers, one group). */
+  readonly grouped: boolean;
   /** The longest job.timeout of its groups: what stopTimeout, retry_after and SQS visibility must cover. */
   readonly longestJobTimeout: number;
   /** Who sets the lane's task count. */
@@ -194,6 +196,7 @@ function resolveLane(name: string, lane: LaneFile, index: number): LaneConfig {
     queues: groupQueues(groups),
     workers: groups.reduce((sum, group) => sum + group.processes, 0),
     groups,
+    grouped: lane.groups !== undefined,
     longestJobTimeout: Math.max(...groups.map((group) => group.job.timeout)),
     sizedBy,
     controllerMeasured: lane.broker === 'redis' && sizedBy !== 'off',

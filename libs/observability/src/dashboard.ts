@@ -1,6 +1,6 @@
 import type { EnvironmentConfig, LaneConfig } from '@queue-lanes/config';
 import { DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
-import { SINGLE_GROUP, alarmTopicName } from '@queue-lanes/config';
+import { alarmTopicName } from '@queue-lanes/config';
 import { CONNECTION_ERROR_MINUTES, type AlarmThresholds } from './thresholds';
 
 /*
@@ -141,8 +141,8 @@ export function dashboardBody(input: DashboardInput): DashboardBody {
 }
 
 /** `queues sync, bulk`, or per process group `groups urgent ×1 (sync-urgent), main ×3 (sync-urgent, sync)`. */
-export function laneProcesses(lane: Pick<LaneConfig, 'queues' | 'groups'>): string {
-  if (lane.groups.length === 1 && lane.groups[0].name === SINGLE_GROUP) return `queues ${lane.queues.join(', ')}`;
+export function laneProcesses(lane: Pick<LaneConfig, 'queues' | 'groups' | 'grouped'>): string {
+  if (!lane.grouped) return `queues ${lane.queues.join(', ')}`;
   return `groups ${lane.groups.map((g) => `${g.name} ×${g.processes} (${g.queues.join(', ')})`).join(', ')}`;
 }
 

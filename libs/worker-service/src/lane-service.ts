@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_WORKER_COMMAND, renderCommand } from './command';
 import type { RuntimeVolume } from './container';
 import { serviceEndpoint, type PolicyStatement } from '@queue-lanes/iam-policy';
-import { SINGLE_GROUP, serviceName } from '@queue-lanes/config';
+import { serviceName } from '@queue-lanes/config';
 import {
   clusterTaskArns,
   createWorkload,
@@ -88,7 +88,7 @@ export class LaneService extends Construct {
       memory: lane.memory,
       architecture: lane.architecture,
       containers,
-      containersKey: ['lanes', lane.name, lane.groups[0]?.name === SINGLE_GROUP ? 'workers' : 'groups'],
+      containersKey: ['lanes', lane.name, lane.grouped ? 'groups' : 'workers'],
       stopTimeout: lane.stopTimeout,
       environment: { ...workloadDefaults(env), APP_ENV: env.environment, LANE: lane.name, LANE_QUEUES: lane.queues.join(',') },
       desiredCount: laneDesiredCount(lane),
