@@ -505,11 +505,16 @@ def serve(args):
     print("moto: stopped", flush=True)
 
 
-def seed(args):
+def moto_client(args, service):
+    """A boto3 client of `service` on the moto server the command was pointed at."""
     import boto3
 
+    return boto3.client(service, endpoint_url=args.endpoint, region_name=args.region)
+
+
+def seed(args):
     def client(service):
-        return boto3.client(service, endpoint_url=args.endpoint, region_name=args.region)
+        return moto_client(args, service)
 
     ec2 = client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
@@ -538,10 +543,8 @@ def seed(args):
 
 
 def inspect(args):
-    import boto3
-
     def client(service):
-        return boto3.client(service, endpoint_url=args.endpoint, region_name=args.region)
+        return moto_client(args, service)
 
     services = client("ecs").describe_services(cluster=args.cluster, services=[args.service]).get("services", [])
     service = next((s for s in services if s.get("status") != "INACTIVE"), None)
@@ -573,9 +576,7 @@ def inspect(args):
 
 
 def scale(args):
-    import boto3
-
-    ecs = boto3.client("ecs", endpoint_url=args.endpoint, region_name=args.region)
+    ecs = moto_client(args, "ecs")
     service = ecs.update_service(cluster=args.cluster, service=args.service, desiredCount=args.count)["service"]
     json.dump({"desiredCount": service["desiredCount"]}, sys.stdout)
     sys.stdout.write("\n")

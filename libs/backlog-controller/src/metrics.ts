@@ -114,6 +114,13 @@ function windowStart(now: Date, minutes: number): Date {
   return new Date(minute - minutes * 60_000);
 }
 
+/** Throws when CloudWatch reports it could not answer a query: data it cannot vouch for is not data. */
+function answered(result: MetricDataResult): void {
+  if (result.StatusCode === 'InternalError' || result.StatusCode === 'Forbidden') {
+    throw new Error(`GetMetricData could not answer ${result.Id}: ${result.StatusCode}`);
+  }
+}
+
 /**
  * Each lane's DrainHistory from the GetMetricData results (all pages). Throws if
  * CloudWatch reports a query it could not answer: history it cannot vouch for is
@@ -126,9 +133,7 @@ export function drainHistories(
 ): Map<string, DrainHistory> {
   const series = new Map<string, { timestamps: number[]; values: number[] }>();
   for (const result of results) {
-    if (result.StatusCode === 'InternalError' || result.StatusCode === 'Forbidden') {
-      throw new Error(`GetMetricData could not answer ${result.Id}: ${result.StatusCode}`);
-    }
+    answered(result);
     const entry = series.get(result.Id!) ?? { timestamps: [], values: [] };
     (result.Timestamps ?? []).forEach((t, i) => {
       entry.timestamps.push(t.getTime());
@@ -202,9 +207,7 @@ export function attemptsQuery(lanes: readonly AttemptsRequest[], now: Date): His
 export function recentAttempts(lanes: readonly AttemptsRequest[], results: readonly MetricDataResult[]): Map<string, RecentAttempts> {
   const totals = new Map<string, number>();
   for (const result of results) {
-    if (result.StatusCode === 'InternalError' || result.StatusCode === 'Forbidden') {
-      throw new Error(`GetMetricData could not answer ${result.Id}: ${result.StatusCode}`);
-    }
+    answered(result);
     const values = (result.Values ?? []).filter((v) => Number.isFinite(v));
     totals.set(result.Id!, (totals.get(result.Id!) ?? 0) + values.reduce((a, b) => a + b, 0));
   }
