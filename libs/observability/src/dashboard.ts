@@ -1,4 +1,5 @@
 import type { EnvironmentConfig, LaneConfig } from '@queue-lanes/config';
+import type { MetricLine, MetricOptions, QueueSignals } from '@queue-lanes/brokers';
 import { DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
 import { alarmTopicName } from '@queue-lanes/config';
 import { CONNECTION_ERROR_MINUTES, type AlarmThresholds } from './thresholds';
@@ -18,16 +19,6 @@ export const LOG_METRIC = {
   /** Finished attempts (DONE and FAIL lines): the backlog controller's activity signal. */
   finishedJobs: 'FinishedJobs',
 } as const;
-
-/** A metric line: namespace, name, dimension name/value pairs, then rendering options. */
-export type MetricLine = (string | MetricOptions)[];
-
-export interface MetricOptions {
-  readonly label?: string;
-  readonly stat?: string;
-  readonly period?: number;
-  readonly yAxis?: 'left' | 'right';
-}
 
 export interface Annotation {
   readonly label: string;
@@ -72,12 +63,8 @@ export interface DashboardLane {
   readonly logGroupName: string;
   /** Namespace of the lane's log-derived metrics. */
   readonly logNamespace: string;
-  /** SQS lanes: the SQS queues the workers consume (the lane's name when absent). */
-  readonly sqsQueues?: readonly string[];
-  /** SQS lanes: the dead-letter queue. */
-  readonly deadLetterQueue?: string;
-  /** Redis lanes: whether the backlog controller publishes this lane's backlog. */
-  readonly measured: boolean;
+  /** How the lane's broker watches its queue: whether it is measured, and its graph lines. */
+  readonly queue: QueueSignals;
 }
 
 export interface DashboardInput {
@@ -178,58 +165,25 @@ function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets
   const service: [string, string, string, string] = ['ClusterName', input.clusterName, 'ServiceName', row.serviceName];
   const threshold = (label: string, value: number) => ({ horizontal: [{ label, value }] });
 
-  let backlog: MetricLine[];
-  let age: MetricLine[];
-  let measured = '';
-  if (lane.broker === 'sqs') {
-    const queues = row.sqsQueues ?? [lane.name];
-    backlog = queues.flatMap((q) => [
-      ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', q, { label: `${q} ready` }],
-      ['AWS/SQS', 'ApproximateNumberOfMessagesNotVisible', 'QueueName', q, { label: `${q} in flight` }],
-      ['AWS/SQS', 'ApproximateNumberOfMessagesDelayed', 'QueueName', q, { label: `${q} delayed` }],
-    ]);
-    age = queues.map((q) => ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', q, { label: `${q} oldest` }]);
-  } else {
-    const dims = [DIMENSION.environment, env.environment, DIMENSION.lane, lane.name];
-    const m = (name: string, label: string): MetricLine => [input.namespace, name, ...dims, { label }];
-    backlog = [
-      m(METRIC.ready, 'ready'),
-      m(METRIC.reserved, 'reserved'),
-      m(METRIC.delayed, 'delayed'),
-      m(METRIC.delayedDue, 'delayed, due'),
-      m(METRIC.backlog, 'backlog (ready + reserved + due)'),
-      m(METRIC.stuckReserved, 'stuck reservations'),
-    ];
-    age = [m(METRIC.oldestRunnableAgeSeconds, 'oldest runnable job'), m(METRIC.oldestReadyAgeSeconds, 'oldest ready job')];
-    // Without a controller (no Redis lane past off) nothing measures the lane.
-    if (!row.measured) measured = ' (not measured at this stage)';
-  }
-
-  const failed: MetricLine[] = [[row.logNamespace, LOG_METRIC.failedJobs, { label: 'failed attempts', stat: 'Sum' }]];
-  if (row.deadLetterQueue) {
-    failed.push([
-      'AWS/SQS',
-      'ApproximateNumberOfMessagesVisible',
-      'QueueName',
-      row.deadLetterQueue,
-      { label: 'dead-letter queue', stat: 'Maximum', yAxis: 'right' },
-    ]);
-  }
+  const { queue } = row;
+  // Without a controller (no Redis lane past off) nothing measures a Redis lane.
+  const measured = queue.measured ? '' : ' (not measured at this stage)';
+  const failed: MetricLine[] = [[row.logNamespace, LOG_METRIC.failedJobs, { label: 'failed attempts', stat: 'Sum' }], ...queue.dashboard.failed];
 
   widgets.push(
     graph(0, {
       title: `${lane.name}: backlog${measured}`,
       period: 60,
       stat: 'Maximum',
-      metrics: backlog,
+      metrics: queue.dashboard.backlog,
       yAxis: { left: { min: 0 } },
       annotations: threshold('backlog alarm', t.backlog),
     }),
     graph(4, {
-      title: `${lane.name}: oldest ${lane.broker === 'sqs' ? 'message' : 'runnable job'}, s${measured}`,
+      title: `${lane.name}: oldest ${queue.dashboard.oldestNoun}, s${measured}`,
       period: 60,
       stat: 'Maximum',
-      metrics: age,
+      metrics: queue.dashboard.age,
       yAxis: { left: { min: 0 } },
       annotations: threshold('oldest-job alarm', t.oldestJobSeconds),
     }),

@@ -11,8 +11,6 @@ export {
   type DashboardBody,
   type DashboardInput,
   type DashboardLane,
-  type MetricLine,
-  type MetricOptions,
   type MetricWidgetProperties,
   type Widget,
 } from './dashboard';

@@ -20,10 +20,10 @@ import {
   laneAlarmThresholds,
   laneProcesses,
   type DashboardBody,
-  type MetricLine,
   type ObservabilityProps,
   type Widget,
 } from './index';
+import type { MetricLine } from '@queue-lanes/brokers';
 
 const ACCOUNT = '111111111111';
 const KEY = `arn:aws:kms:eu-west-2:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;

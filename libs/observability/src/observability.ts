@@ -4,10 +4,8 @@ import {
   alarmName,
   clusterName,
   dashboardName,
-  deadLetterQueueName,
   logGroupName,
   logMetricNamespace,
-  queueName,
   serviceName,
   stoppedTasksLogGroupName,
   stoppedTasksRuleName,
@@ -20,13 +18,10 @@ import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter';
 import { CloudwatchLogResourcePolicy } from '@cdktf/provider-aws/lib/cloudwatch-log-resource-policy';
-import {
-  CloudwatchMetricAlarm,
-  type CloudwatchMetricAlarmConfig,
-  type CloudwatchMetricAlarmMetricQuery,
-} from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import type { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { brokerOf, type AlarmSpec, type AlarmSpecConfig, type QueueAlarmKind, type QueueSignalContext } from '@queue-lanes/brokers';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
 import { LOG_METRIC, dashboardBody, type DashboardBody, type DashboardLane } from './dashboard';
@@ -207,14 +202,13 @@ export class Observability extends Construct {
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     const { env } = props;
-    const lanes = env.lanes;
     const namespace = props.namespace ?? DEFAULT_NAMESPACE;
     const controller = props.controllerFunctionName;
     const controllerLanes = new Set(
-      props.controllerLanes ?? (controller ? lanes.filter((l) => l.controllerMeasured).map((l) => l.name) : []),
+      props.controllerLanes ?? (controller ? env.lanes.filter((l) => l.controllerMeasured).map((l) => l.name) : []),
     );
-    const thresholds = Object.fromEntries(lanes.map((l) => [l.name, laneAlarmThresholds(l)]));
-    validate(props, lanes, namespace, thresholds);
+    const thresholds = Object.fromEntries(env.lanes.map((l) => [l.name, laneAlarmThresholds(l)]));
+    validate(props, env.lanes, namespace, thresholds);
 
     const cluster = clusterName(env);
     this.dashboardName = dashboardName(env);
@@ -223,383 +217,47 @@ export class Observability extends Construct {
     this.topicKey = this.alarmTopic.key;
     const actions = [this.topic.arn];
     const alarms: CloudwatchMetricAlarm[] = [];
-    const alarm = (
-      cid: string,
-      config: Omit<CloudwatchMetricAlarmConfig, 'alarmActions' | 'okActions' | 'actionsEnabled'>,
-      quiet = false,
-    ): CloudwatchMetricAlarm => {
+    const alarm: AlarmFactory = (cid, config, quiet = false) => {
       const a = new CloudwatchMetricAlarm(this, cid, { ...config, actionsEnabled: !quiet, alarmActions: actions, okActions: actions });
       alarms.push(a);
       return a;
     };
 
-    // Crash loops are invisible in queue depth: count the lanes' tasks that stop on their own.
-    let eventsLogGroup: CloudwatchLogGroup | undefined;
     const scheduler = env.scheduler.service.enabled;
-    if (lanes.length > 0 || scheduler) {
-      eventsLogGroup = new CloudwatchLogGroup(this, 'stopped-tasks-log-group', {
-        name: stoppedTasksLogGroupName(env),
-        ...logGroupRetention(env),
-        kmsKeyId: props.kmsKeyArn,
-      });
-      this.stoppedTasksLogGroup = eventsLogGroup;
-      this.stoppedTasksLogPolicy = new CloudwatchLogResourcePolicy(this, 'stopped-tasks-log-policy', {
-        policyName: stoppedTasksRuleName(env),
-        policyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'EventBridgeWritesStoppedTasks',
-              Effect: 'Allow',
-              Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
-              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-              Resource: `${eventsLogGroup.arn}:*`,
-            },
-          ],
-        }),
-      });
-      this.stoppedTasksPattern = JSON.stringify({
-        source: ['aws.ecs'],
-        'detail-type': ['ECS Task State Change'],
-        detail: {
-          // The rule sits on this account's and region's default bus, so the name pins the cluster.
-          clusterArn: [{ suffix: `:cluster/${cluster}` }],
-          group: [...lanes.map((l) => l.name), ...(scheduler ? [SCHEDULER] : [])].map((w) => `service:${serviceName(env, w)}`),
-          lastStatus: ['STOPPED'],
-          // Scale-in and deployments stop tasks with ServiceSchedulerInitiated, Spot with
-          // SpotInterruption, people with UserInitiated: none of those is a crash.
-          stopCode: [...CRASH_STOP_CODES],
-        },
-      });
-      this.stoppedTasksRule = new CloudwatchEventRule(this, 'stopped-tasks-rule', {
-        name: stoppedTasksRuleName(env),
-        description: `Tasks of the ${env.app} ${env.environment} lanes that stopped on their own (crashed or failed to start)`,
-        eventPattern: this.stoppedTasksPattern,
-      });
-      this.stoppedTasksTarget = new CloudwatchEventTarget(this, 'stopped-tasks-target', {
-        rule: this.stoppedTasksRule.name,
-        targetId: 'stopped-tasks-log-group',
-        arn: eventsLogGroup.arn,
-        dependsOn: [this.stoppedTasksLogPolicy],
-      });
-    }
+    // Crash loops are invisible in queue depth: count the lanes' tasks that stop on their own.
+    const stopped = env.lanes.length > 0 || scheduler ? stoppedTasksLog(this, env, props.kmsKeyArn, cluster) : undefined;
+    this.stoppedTasksLogGroup = stopped?.logGroup;
+    this.stoppedTasksLogPolicy = stopped?.policy;
+    this.stoppedTasksPattern = stopped?.pattern;
+    this.stoppedTasksRule = stopped?.rule;
+    this.stoppedTasksTarget = stopped?.target;
 
     const laneResults: Record<string, LaneObservability> = {};
     const dashboardLanes: DashboardLane[] = [];
-    for (const lane of lanes) {
-      const t = thresholds[lane.name];
-      const laneAlarm = (cid: string, config: Parameters<typeof alarm>[1]) => alarm(cid, config, lane.sizedBy === 'off');
-      const tags = { lane: lane.name };
-      const logGroup = props.logGroupNames?.[lane.name] ?? logGroupName(env, lane.name);
-      const logNamespace = logMetricNamespace(namespace, env, lane.name);
-      const service = serviceName(env, lane.name);
-      const name = (kind: string) => alarmName(env, lane.name, kind);
-      const dash = `dashboard ${this.dashboardName}`;
-
-      const filter = (kind: string, logGroupNameValue: string, pattern: string, metric: string) =>
-        new CloudwatchLogMetricFilter(this, `${lane.name}-${kind}-filter`, {
-          name: name(kind),
-          logGroupName: logGroupNameValue,
-          pattern,
-          metricTransformation: { name: metric, namespace: logNamespace, value: '1', defaultValue: '0', unit: 'Count' },
-        });
-      const metricFilters: LaneMetricFilters = {
-        stoppedTasks: filter(
-          'stopped-tasks',
-          eventsLogGroup?.name ?? stoppedTasksLogGroupName(env),
-          jsonEquals({ '$.detail.group': `service:${service}` }),
-          LOG_METRIC.stoppedTasks,
-        ),
-        redisErrors: filter('redis-errors', logGroup, REDIS_ERROR_PATTERN, LOG_METRIC.redisErrors),
-        auroraErrors: filter('aurora-errors', logGroup, AURORA_ERROR_PATTERN, LOG_METRIC.auroraErrors),
-        failedJobs: filter('failed-jobs', logGroup, FAILED_JOB_PATTERN, LOG_METRIC.failedJobs),
-        finishedJobs: filter('finished-jobs', logGroup, FINISHED_JOB_PATTERN, LOG_METRIC.finishedJobs),
-      };
-      const logMetric = (metricName: string) => ({ namespace: logNamespace, metricName });
-
-      let backlog: CloudwatchMetricAlarm | undefined;
-      let oldestJob: CloudwatchMetricAlarm | undefined;
-      let keyPrefix: CloudwatchMetricAlarm | undefined;
-      let stuckJobs: CloudwatchMetricAlarm | undefined;
-      let deadLetterQueue: string | undefined;
-      let sqsQueues: readonly string[] | undefined;
-      const behind = 'if redis-errors or aurora-errors also fire, fix connectivity before adding workers';
-      if (lane.broker === 'sqs') {
-        sqsQueues = props.sqsQueueNames?.[lane.name] ?? [queueName(env, lane.name)];
-        deadLetterQueue = props.deadLetterQueueNames?.[lane.name] ?? deadLetterQueueName(env, lane.name);
-        const queueMetric = (id: string, metricName: string, queue: string): CloudwatchMetricAlarmMetricQuery => ({
-          id,
-          metric: { namespace: 'AWS/SQS', metricName, dimensions: { QueueName: queue }, period: 60, stat: 'Maximum' },
-          returnData: false,
-        });
-        const queues = sqsQueues;
-        backlog = laneAlarm(`${lane.name}-backlog`, {
-          alarmName: name('backlog'),
-          alarmDescription: `${lane.name}: more than ${t.backlog} messages waiting or in flight in ${queues.join(', ')} for ${t.backlogMinutes} min. Check first: desired vs running tasks on ${dash}: running at its ceiling: the lane is saturated, raise its tasks; running below desired: tasks fail to start (see restarts); ${behind}.`,
-          metricQuery: [
-            {
-              id: 'backlog',
-              expression: queues.flatMap((_, i) => [`visible${i}`, `inflight${i}`]).join(' + '),
-              label: 'visible + in flight',
-              returnData: true,
-            },
-            ...queues.flatMap((q, i) => [
-              queueMetric(`visible${i}`, 'ApproximateNumberOfMessagesVisible', q),
-              queueMetric(`inflight${i}`, 'ApproximateNumberOfMessagesNotVisible', q),
-            ]),
-          ],
-          comparisonOperator: 'GreaterThanThreshold',
-          threshold: t.backlog,
-          evaluationPeriods: t.backlogMinutes,
-          datapointsToAlarm: t.backlogMinutes,
-          // A gap is no measurement, never "empty" (SQS stops publishing for a queue nobody polls): keep the state.
-          treatMissingData: 'ignore',
-          tags,
-        });
-        oldestJob = laneAlarm(`${lane.name}-oldest-job`, {
-          alarmName: name('oldest-job'),
-          alarmDescription: `${lane.name}: the oldest message in ${queues.join(', ')} has waited over ${t.oldestJobSeconds} s for ${OLDEST_JOB_MINUTES} min. Check first: whether workers take jobs at all (running tasks on ${dash}, the failed-jobs and restarts alarms); a message that keeps failing and returning also ages, so look at the dead-letter queue too.`,
-          ...(queues.length === 1
-            ? {
-                namespace: 'AWS/SQS',
-                metricName: 'ApproximateAgeOfOldestMessage',
-                dimensions: { QueueName: queues[0] },
-                period: 60,
-                statistic: 'Maximum',
-              }
-            : {
-                metricQuery: [
-                  { id: 'oldest', expression: `MAX([${queues.map((_, i) => `age${i}`).join(', ')}])`, label: 'oldest message', returnData: true },
-                  ...queues.map((q, i) => queueMetric(`age${i}`, 'ApproximateAgeOfOldestMessage', q)),
-                ],
-              }),
-          comparisonOperator: 'GreaterThanThreshold',
-          threshold: t.oldestJobSeconds,
-          evaluationPeriods: OLDEST_JOB_MINUTES,
-          datapointsToAlarm: OLDEST_JOB_MINUTES,
-          treatMissingData: 'ignore',
-          tags,
-        });
-      } else if (controllerLanes.has(lane.name)) {
-        const dimensions = { [DIMENSION.environment]: env.environment, [DIMENSION.lane]: lane.name };
-        backlog = laneAlarm(`${lane.name}-backlog`, {
-          alarmName: name('backlog'),
-          alarmDescription: `${lane.name}: backlog (ready + reserved + due delayed jobs) above ${t.backlog} for ${t.backlogMinutes} min. Check first: desired vs running tasks on ${dash}: ${
-            lane.sizedBy === 'controller'
-              ? `desired at tasks.max (${lane.tasks.max}): the lane is saturated, raise tasks.max; desired below it: the controller holds it back (fleet.maxTasks, or see controller-failing)`
-              : lane.sizedBy === 'operator'
-                ? 'the lane is paused, so only an operator changes its count: raise it with aws ecs update-service --desired-count, or unpause the lane'
-                : `the lane runs a fixed ${lane.tasks.baseline} at stage baseline and the host consumers still take its jobs: check they run, or raise tasks.baseline`
-          }; running below desired: tasks fail to start (see restarts); ${behind}.`,
-          namespace,
-          metricName: METRIC.backlog,
-          dimensions,
-          period: 60,
-          statistic: 'Maximum',
-          comparisonOperator: 'GreaterThanThreshold',
-          threshold: t.backlog,
-          evaluationPeriods: t.backlogMinutes,
-          datapointsToAlarm: t.backlogMinutes,
-          // A gap is a missed controller tick, not an empty lane (controller-not-running reports those): keep the state.
-          treatMissingData: 'ignore',
-          tags,
-        });
-        oldestJob = laneAlarm(`${lane.name}-oldest-job`, {
-          alarmName: name('oldest-job'),
-          alarmDescription: `${lane.name}: the oldest job a worker could run now in ${lane.queues.join(', ')} (ready, delayed and due, or a reservation that expired because its worker died) has waited over ${t.oldestJobSeconds} s for ${OLDEST_JOB_MINUTES} min. Check first: whether workers take jobs at all (running tasks on ${dash}, the failed-jobs and restarts alarms); with a small backlog, one long job may be holding a worker (job.timeout ${lane.longestJobTimeout} s).`,
-          namespace,
-          metricName: METRIC.oldestRunnableAgeSeconds,
-          dimensions,
-          period: 60,
-          statistic: 'Maximum',
-          comparisonOperator: 'GreaterThanThreshold',
-          threshold: t.oldestJobSeconds,
-          evaluationPeriods: OLDEST_JOB_MINUTES,
-          datapointsToAlarm: OLDEST_JOB_MINUTES,
-          // Missing while only ready jobs of unknown age wait, or a tick was missed: keep the state.
-          treatMissingData: 'ignore',
-          tags,
-        });
-        keyPrefix = laneAlarm(`${lane.name}-key-prefix`, {
-          alarmName: name('key-prefix'),
-          alarmDescription: `${lane.name}: every queue of the lane (${lane.queues.join(', ')}) reads empty under the configured Redis key prefix ${JSON.stringify(env.redisKeyPrefix ?? '')} while its keys exist under another one, so the controller sees no jobs and holds the lane's count. Check first: the controller log /aws/lambda/${controller} ("key prefix mismatch" names the prefix found); set redis.keyPrefix to what php artisan tinker --execute="echo config('database.redis.options.prefix');" prints in the application, and deploy.`,
-          namespace,
-          metricName: METRIC.keysUnderOtherPrefix,
-          dimensions,
-          period: 60,
-          statistic: 'Maximum',
-          comparisonOperator: 'GreaterThanOrEqualToThreshold',
-          threshold: 1,
-          evaluationPeriods: 2,
-          datapointsToAlarm: 2,
-          treatMissingData: 'ignore',
-          tags,
-        });
-        if (env.redis.retryAfter === null) {
-          stuckJobs = laneAlarm(`${lane.name}-stuck-jobs`, {
-            alarmName: name('stuck-jobs'),
-            alarmDescription: `${lane.name}: jobs reserved longer than job.timeout (${lane.longestJobTimeout} s) plus a minute in ${lane.queues.join(', ')}. With redis.retryAfter null Laravel never hands them out again, so they never finish and never fail. Check first: the worker log ${logGroup} for tasks killed mid-job (stopTimeout, out of memory); move them back by hand (ZRANGE …:reserved, RPUSH onto the queue) once the cause is known, or set retry_after on the connection.`,
-            namespace,
-            metricName: METRIC.stuckReserved,
-            dimensions,
-            period: 60,
-            statistic: 'Maximum',
-            comparisonOperator: 'GreaterThanThreshold',
-            threshold: 0,
-            evaluationPeriods: 5,
-            datapointsToAlarm: 5,
-            treatMissingData: 'ignore',
-            tags,
-          });
-        }
-      }
-
-      const restarts = laneAlarm(`${lane.name}-restarts`, {
-        alarmName: name('restarts'),
-        alarmDescription: `${lane.name}: more than ${t.restarts} tasks of ${service} stopped on their own (container exited, failed to start) within ${t.restartWindowMinutes} min: a crash loop, which queue depth does not show. Check first: stopCode and stoppedReason of the events in ${stoppedTasksLogGroupName(env)}, then the last lines in ${logGroup} before each stop (a missing runtime folder, secret or image shows there).`,
-        ...logMetric(LOG_METRIC.stoppedTasks),
-        period: t.restartWindowMinutes * 60,
-        statistic: 'Sum',
-        comparisonOperator: 'GreaterThanThreshold',
-        threshold: t.restarts,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        // The filter publishes only when a stopped task is logged: no data is no restart.
-        treatMissingData: 'notBreaching',
-        tags,
-      });
-      const redisErrors = laneAlarm(`${lane.name}-redis-errors`, {
-        alarmName: name('redis-errors'),
-        alarmDescription: `${lane.name}: ${t.connectionErrors} or more Redis connection errors (refused, timed out, read error) in ${CONNECTION_ERROR_MINUTES} min in ${logGroup}. Check first: that Redis admits the worker security group on network.redis's port and that the Redis node is healthy (CPU, connections, failover); fix connectivity before adding workers: more workers only add connections.`,
-        ...logMetric(LOG_METRIC.redisErrors),
-        period: CONNECTION_ERROR_MINUTES * 60,
-        statistic: 'Sum',
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        threshold: t.connectionErrors,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        // No matching line (or no log at all while the lane is at zero) is no error.
-        treatMissingData: 'notBreaching',
-        tags,
-      });
-      const auroraErrors = laneAlarm(`${lane.name}-aurora-errors`, {
-        alarmName: name('aurora-errors'),
-        alarmDescription: `${lane.name}: ${t.connectionErrors} or more Aurora connection errors (SQLSTATE 2002/2006/2013/08S01, too many connections, read-only after a failover) in ${CONNECTION_ERROR_MINUTES} min in ${logGroup}. Check first: that Aurora admits the worker security group on network.aurora's port, recent failovers in the RDS events, and DatabaseConnections against max_connections; fix connectivity before adding workers: more workers only add connections.`,
-        ...logMetric(LOG_METRIC.auroraErrors),
-        period: CONNECTION_ERROR_MINUTES * 60,
-        statistic: 'Sum',
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        threshold: t.connectionErrors,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        treatMissingData: 'notBreaching',
-        tags,
-      });
-      const failedJobs = laneAlarm(`${lane.name}-failed-jobs`, {
-        alarmName: name('failed-jobs'),
-        alarmDescription: `${lane.name}: ${t.failedJobsPerMinute} or more job attempts failed every minute for ${FAILED_JOB_MINUTES} min (queue:work FAIL lines in ${logGroup}). Check first: the exception logged just before the FAIL lines and php artisan queue:failed; if it started with a deploy, roll the image back before retrying the failed jobs.`,
-        ...logMetric(LOG_METRIC.failedJobs),
-        period: 60,
-        statistic: 'Sum',
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        threshold: t.failedJobsPerMinute,
-        evaluationPeriods: FAILED_JOB_MINUTES,
-        datapointsToAlarm: FAILED_JOB_MINUTES,
-        treatMissingData: 'notBreaching',
-        tags,
-      });
-      let deadLetters: CloudwatchMetricAlarm | undefined;
-      if (deadLetterQueue) {
-        deadLetters = laneAlarm(`${lane.name}-dead-letters`, {
-          alarmName: name('dead-letters'),
-          alarmDescription: `${lane.name}: messages in the dead-letter queue ${deadLetterQueue}, i.e. jobs received ${lane.sqs?.maxReceiveCount ?? 5} times without finishing. Check first: a message's body (aws sqs receive-message) and the worker log ${logGroup} around its first failure; redrive only once the cause is fixed.`,
-          namespace: 'AWS/SQS',
-          metricName: 'ApproximateNumberOfMessagesVisible',
-          dimensions: { QueueName: deadLetterQueue },
-          period: 300,
-          statistic: 'Maximum',
-          comparisonOperator: 'GreaterThanThreshold',
-          threshold: 0,
-          evaluationPeriods: 1,
-          datapointsToAlarm: 1,
-          // SQS stops publishing for a queue nobody touches for 6 hours, even with messages in
-          // it: a gap must not turn the alarm OK.
-          treatMissingData: 'ignore',
-          tags,
-        });
-      }
-
-      laneResults[lane.name] = {
+    for (const lane of env.lanes) {
+      const observed = laneObservability(this, alarm, {
+        env,
         lane,
-        thresholds: t,
-        logGroupName: logGroup,
-        metricNamespace: logNamespace,
-        metricFilters,
-        alarms: { backlog, oldestJob, keyPrefix, stuckJobs, restarts, redisErrors, auroraErrors, failedJobs, deadLetters },
-      };
-      dashboardLanes.push({
-        lane,
-        thresholds: t,
-        serviceName: service,
-        logGroupName: logGroup,
-        logNamespace,
-        sqsQueues,
-        deadLetterQueue,
-        measured: lane.broker === 'sqs' || controllerLanes.has(lane.name),
+        thresholds: thresholds[lane.name],
+        namespace,
+        dashboardName: this.dashboardName,
+        logGroupName: props.logGroupNames?.[lane.name] ?? logGroupName(env, lane.name),
+        stoppedTasksLogGroupName: stopped?.logGroup.name ?? stoppedTasksLogGroupName(env),
+        controllerFunctionName: controller,
+        controllerMeasured: controllerLanes.has(lane.name),
+        queueNames: props.sqsQueueNames?.[lane.name],
+        deadLetterQueueName: props.deadLetterQueueNames?.[lane.name],
       });
+      laneResults[lane.name] = observed.lane;
+      dashboardLanes.push(observed.dashboard);
     }
     this.lanes = laneResults;
 
     if (scheduler) {
-      this.schedulerAlarms = schedulerAlarms(this, env, namespace, eventsLogGroup!.name, cluster, alarm);
+      this.schedulerAlarms = schedulerAlarms(this, env, namespace, stopped!.logGroup.name, cluster, alarm);
     }
-
     if (controller) {
-      const failing = alarm('controller-failing', {
-        alarmName: alarmName(env, 'controller', 'failing'),
-        alarmDescription: `The backlog controller ${controller} failed ${CONTROLLER_FAILING_MINUTES} ticks in a row (ControllerErrors or Lambda errors), so no Redis lane scales or wakes. Check first: its log /aws/lambda/${controller}; a Redis connection or AUTH error there means fixing Redis access (redis-errors on the lanes), not the lanes.`,
-        metricQuery: [
-          { id: 'failures', expression: 'FILL(ticks, 0) + FILL(crashes, 0)', label: 'failed ticks + Lambda errors', returnData: true },
-          {
-            id: 'ticks',
-            metric: {
-              namespace,
-              metricName: METRIC.controllerErrors,
-              dimensions: { [DIMENSION.environment]: env.environment },
-              period: 60,
-              stat: 'Sum',
-            },
-            returnData: false,
-          },
-          {
-            id: 'crashes',
-            metric: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: controller }, period: 60, stat: 'Sum' },
-            returnData: false,
-          },
-        ],
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        threshold: 1,
-        evaluationPeriods: CONTROLLER_FAILING_MINUTES,
-        datapointsToAlarm: CONTROLLER_FAILING_MINUTES,
-        // A controller that does not run reports nothing; controller-not-running covers that.
-        treatMissingData: 'notBreaching',
-      });
-      const notRunning = alarm('controller-not-running', {
-        alarmName: alarmName(env, 'controller', 'not-running'),
-        alarmDescription: `The backlog controller ${controller} has not run for ${CONTROLLER_SILENT_MINUTES} min, so Redis lanes neither wake nor scale and their backlog metrics stop. Check first: that its EventBridge schedule is enabled and the function exists (aws lambda get-function --function-name ${controller}), then Throttles on dashboard ${this.dashboardName}.`,
-        namespace: 'AWS/Lambda',
-        metricName: 'Invocations',
-        dimensions: { FunctionName: controller },
-        period: 300,
-        statistic: 'Sum',
-        comparisonOperator: 'LessThanThreshold',
-        threshold: 1,
-        evaluationPeriods: CONTROLLER_SILENT_MINUTES / 5,
-        datapointsToAlarm: CONTROLLER_SILENT_MINUTES / 5,
-        // Lambda publishes Invocations only when it is invoked: no data is exactly "not running".
-        treatMissingData: 'breaching',
-      });
-      this.controllerAlarms = { failing, notRunning };
+      this.controllerAlarms = controllerAlarms(env, namespace, controller, this.dashboardName, alarm);
     }
     this.alarms = alarms;
 
@@ -618,6 +276,276 @@ export class Observability extends Construct {
   }
 }
 
+/** Creates an alarm whose actions notify the alarm topic (disabled when `quiet`) and records it. */
+type AlarmFactory = (
+  id: string,
+  config: Omit<CloudwatchMetricAlarmConfig, 'alarmActions' | 'okActions' | 'actionsEnabled'>,
+  quiet?: boolean,
+) => CloudwatchMetricAlarm;
+
+interface StoppedTasksLog {
+  readonly logGroup: CloudwatchLogGroup;
+  readonly policy: CloudwatchLogResourcePolicy;
+  readonly pattern: string;
+  readonly rule: CloudwatchEventRule;
+  readonly target: CloudwatchEventTarget;
+}
+
+/** ECS task state changes to STOPPED with a crash stop code, of every lane's and the scheduler's service, into one log group. */
+function stoppedTasksLog(scope: Construct, env: EnvironmentConfig, kmsKeyArn: string, cluster: string): StoppedTasksLog {
+  const logGroup = new CloudwatchLogGroup(scope, 'stopped-tasks-log-group', {
+    name: stoppedTasksLogGroupName(env),
+    ...logGroupRetention(env),
+    kmsKeyId: kmsKeyArn,
+  });
+  const policy = new CloudwatchLogResourcePolicy(scope, 'stopped-tasks-log-policy', {
+    policyName: stoppedTasksRuleName(env),
+    policyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'EventBridgeWritesStoppedTasks',
+          Effect: 'Allow',
+          Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: `${logGroup.arn}:*`,
+        },
+      ],
+    }),
+  });
+  const services = [...env.lanes.map((l) => l.name), ...(env.scheduler.service.enabled ? [SCHEDULER] : [])];
+  const pattern = JSON.stringify({
+    source: ['aws.ecs'],
+    'detail-type': ['ECS Task State Change'],
+    detail: {
+      // The rule sits on this account's and region's default bus, so the name pins the cluster.
+      clusterArn: [{ suffix: `:cluster/${cluster}` }],
+      group: services.map((w) => `service:${serviceName(env, w)}`),
+      lastStatus: ['STOPPED'],
+      // Scale-in and deployments stop tasks with ServiceSchedulerInitiated, Spot with
+      // SpotInterruption, people with UserInitiated: none of those is a crash.
+      stopCode: [...CRASH_STOP_CODES],
+    },
+  });
+  const rule = new CloudwatchEventRule(scope, 'stopped-tasks-rule', {
+    name: stoppedTasksRuleName(env),
+    description: `Tasks of the ${env.app} ${env.environment} lanes that stopped on their own (crashed or failed to start)`,
+    eventPattern: pattern,
+  });
+  const target = new CloudwatchEventTarget(scope, 'stopped-tasks-target', {
+    rule: rule.name,
+    targetId: 'stopped-tasks-log-group',
+    arn: logGroup.arn,
+    dependsOn: [policy],
+  });
+  return { logGroup, policy, pattern, rule, target };
+}
+
+interface LaneContext extends Omit<QueueSignalContext, 'thresholds'> {
+  readonly thresholds: AlarmThresholds;
+  /** The log group the stopped-task events land in (may be a token). */
+  readonly stoppedTasksLogGroupName: string;
+}
+
+/** Where each queue alarm kind is exposed on {@link LaneAlarms}. */
+const QUEUE_ALARM_FIELD = {
+  backlog: 'backlog',
+  'oldest-job': 'oldestJob',
+  'key-prefix': 'keyPrefix',
+  'stuck-jobs': 'stuckJobs',
+  'dead-letters': 'deadLetters',
+} as const satisfies Record<QueueAlarmKind, keyof LaneAlarms>;
+
+/** A lane's metric filters, its broker's queue alarms and its log-derived alarms; quiet at stage off. */
+function laneObservability(
+  scope: Construct,
+  alarm: AlarmFactory,
+  context: LaneContext,
+): { lane: LaneObservability; dashboard: DashboardLane } {
+  const { env, lane, thresholds: t } = context;
+  const logGroup = context.logGroupName;
+  const logNamespace = logMetricNamespace(context.namespace, env, lane.name);
+  const service = serviceName(env, lane.name);
+  const tags = { lane: lane.name };
+  const laneAlarm = (kind: string, config: AlarmSpecConfig) =>
+    alarm(`${lane.name}-${kind}`, { alarmName: alarmName(env, lane.name, kind), ...config, tags }, lane.sizedBy === 'off');
+
+  const filter = (kind: string, logGroupNameValue: string, pattern: string, metric: string) =>
+    new CloudwatchLogMetricFilter(scope, `${lane.name}-${kind}-filter`, {
+      name: alarmName(env, lane.name, kind),
+      logGroupName: logGroupNameValue,
+      pattern,
+      metricTransformation: { name: metric, namespace: logNamespace, value: '1', defaultValue: '0', unit: 'Count' },
+    });
+  const metricFilters: LaneMetricFilters = {
+    stoppedTasks: filter(
+      'stopped-tasks',
+      context.stoppedTasksLogGroupName,
+      jsonEquals({ '$.detail.group': `service:${service}` }),
+      LOG_METRIC.stoppedTasks,
+    ),
+    redisErrors: filter('redis-errors', logGroup, REDIS_ERROR_PATTERN, LOG_METRIC.redisErrors),
+    auroraErrors: filter('aurora-errors', logGroup, AURORA_ERROR_PATTERN, LOG_METRIC.auroraErrors),
+    failedJobs: filter('failed-jobs', logGroup, FAILED_JOB_PATTERN, LOG_METRIC.failedJobs),
+    finishedJobs: filter('finished-jobs', logGroup, FINISHED_JOB_PATTERN, LOG_METRIC.finishedJobs),
+  };
+
+  const signals = brokerOf(lane).queueSignals({ ...context, thresholds: { ...t, oldestJobMinutes: OLDEST_JOB_MINUTES } });
+  const queueAlarms: Partial<Record<(typeof QUEUE_ALARM_FIELD)[QueueAlarmKind], CloudwatchMetricAlarm>> = {};
+  const create = (specs: readonly AlarmSpec[]) => {
+    for (const spec of specs) queueAlarms[QUEUE_ALARM_FIELD[spec.kind]] = laneAlarm(spec.kind, spec.config);
+  };
+  create(signals.queueAlarms);
+  const [restarts, redisErrors, auroraErrors, failedJobs] = logAlarmSpecs(context, service, logNamespace).map((spec) =>
+    laneAlarm(spec.kind, spec.config),
+  );
+  create(signals.failureAlarms);
+
+  return {
+    lane: {
+      lane,
+      thresholds: t,
+      logGroupName: logGroup,
+      metricNamespace: logNamespace,
+      metricFilters,
+      alarms: {
+        backlog: queueAlarms.backlog,
+        oldestJob: queueAlarms.oldestJob,
+        keyPrefix: queueAlarms.keyPrefix,
+        stuckJobs: queueAlarms.stuckJobs,
+        restarts,
+        redisErrors,
+        auroraErrors,
+        failedJobs,
+        deadLetters: queueAlarms.deadLetters,
+      },
+    },
+    dashboard: { lane, thresholds: t, serviceName: service, logGroupName: logGroup, logNamespace, queue: signals },
+  };
+}
+
+/** The alarms every lane has, on the metrics its log filters publish: restarts, Redis and Aurora errors, failed jobs. */
+function logAlarmSpecs(context: LaneContext, service: string, logNamespace: string): { kind: string; config: AlarmSpecConfig }[] {
+  const { env, lane, thresholds: t } = context;
+  const logGroup = context.logGroupName;
+  const logMetric = (metricName: string) => ({ namespace: logNamespace, metricName });
+  return [
+    {
+      kind: 'restarts',
+      config: {
+        alarmDescription: `${lane.name}: more than ${t.restarts} tasks of ${service} stopped on their own (container exited, failed to start) within ${t.restartWindowMinutes} min: a crash loop, which queue depth does not show. Check first: stopCode and stoppedReason of the events in ${stoppedTasksLogGroupName(env)}, then the last lines in ${logGroup} before each stop (a missing runtime folder, secret or image shows there).`,
+        ...logMetric(LOG_METRIC.stoppedTasks),
+        period: t.restartWindowMinutes * 60,
+        statistic: 'Sum',
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold: t.restarts,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        // The filter publishes only when a stopped task is logged: no data is no restart.
+        treatMissingData: 'notBreaching',
+      },
+    },
+    {
+      kind: 'redis-errors',
+      config: {
+        alarmDescription: `${lane.name}: ${t.connectionErrors} or more Redis connection errors (refused, timed out, read error) in ${CONNECTION_ERROR_MINUTES} min in ${logGroup}. Check first: that Redis admits the worker security group on network.redis's port and that the Redis node is healthy (CPU, connections, failover); fix connectivity before adding workers: more workers only add connections.`,
+        ...logMetric(LOG_METRIC.redisErrors),
+        period: CONNECTION_ERROR_MINUTES * 60,
+        statistic: 'Sum',
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: t.connectionErrors,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        // No matching line (or no log at all while the lane is at zero) is no error.
+        treatMissingData: 'notBreaching',
+      },
+    },
+    {
+      kind: 'aurora-errors',
+      config: {
+        alarmDescription: `${lane.name}: ${t.connectionErrors} or more Aurora connection errors (SQLSTATE 2002/2006/2013/08S01, too many connections, read-only after a failover) in ${CONNECTION_ERROR_MINUTES} min in ${logGroup}. Check first: that Aurora admits the worker security group on network.aurora's port, recent failovers in the RDS events, and DatabaseConnections against max_connections; fix connectivity before adding workers: more workers only add connections.`,
+        ...logMetric(LOG_METRIC.auroraErrors),
+        period: CONNECTION_ERROR_MINUTES * 60,
+        statistic: 'Sum',
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: t.connectionErrors,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: 'notBreaching',
+      },
+    },
+    {
+      kind: 'failed-jobs',
+      config: {
+        alarmDescription: `${lane.name}: ${t.failedJobsPerMinute} or more job attempts failed every minute for ${FAILED_JOB_MINUTES} min (queue:work FAIL lines in ${logGroup}). Check first: the exception logged just before the FAIL lines and php artisan queue:failed; if it started with a deploy, roll the image back before retrying the failed jobs.`,
+        ...logMetric(LOG_METRIC.failedJobs),
+        period: 60,
+        statistic: 'Sum',
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: t.failedJobsPerMinute,
+        evaluationPeriods: FAILED_JOB_MINUTES,
+        datapointsToAlarm: FAILED_JOB_MINUTES,
+        treatMissingData: 'notBreaching',
+      },
+    },
+  ];
+}
+
+/** The backlog controller's two alarms: failing ticks, and no invocation at all. */
+function controllerAlarms(
+  env: EnvironmentConfig,
+  namespace: string,
+  controller: string,
+  dashboard: string,
+  alarm: AlarmFactory,
+): ControllerAlarms {
+  const failing = alarm('controller-failing', {
+    alarmName: alarmName(env, 'controller', 'failing'),
+    alarmDescription: `The backlog controller ${controller} failed ${CONTROLLER_FAILING_MINUTES} ticks in a row (ControllerErrors or Lambda errors), so no Redis lane scales or wakes. Check first: its log /aws/lambda/${controller}; a Redis connection or AUTH error there means fixing Redis access (redis-errors on the lanes), not the lanes.`,
+    metricQuery: [
+      { id: 'failures', expression: 'FILL(ticks, 0) + FILL(crashes, 0)', label: 'failed ticks + Lambda errors', returnData: true },
+      {
+        id: 'ticks',
+        metric: {
+          namespace,
+          metricName: METRIC.controllerErrors,
+          dimensions: { [DIMENSION.environment]: env.environment },
+          period: 60,
+          stat: 'Sum',
+        },
+        returnData: false,
+      },
+      {
+        id: 'crashes',
+        metric: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: controller }, period: 60, stat: 'Sum' },
+        returnData: false,
+      },
+    ],
+    comparisonOperator: 'GreaterThanOrEqualToThreshold',
+    threshold: 1,
+    evaluationPeriods: CONTROLLER_FAILING_MINUTES,
+    datapointsToAlarm: CONTROLLER_FAILING_MINUTES,
+    // A controller that does not run reports nothing; controller-not-running covers that.
+    treatMissingData: 'notBreaching',
+  });
+  const notRunning = alarm('controller-not-running', {
+    alarmName: alarmName(env, 'controller', 'not-running'),
+    alarmDescription: `The backlog controller ${controller} has not run for ${CONTROLLER_SILENT_MINUTES} min, so Redis lanes neither wake nor scale and their backlog metrics stop. Check first: that its EventBridge schedule is enabled and the function exists (aws lambda get-function --function-name ${controller}), then Throttles on dashboard ${dashboard}.`,
+    namespace: 'AWS/Lambda',
+    metricName: 'Invocations',
+    dimensions: { FunctionName: controller },
+    period: 300,
+    statistic: 'Sum',
+    comparisonOperator: 'LessThanThreshold',
+    threshold: 1,
+    evaluationPeriods: CONTROLLER_SILENT_MINUTES / 5,
+    datapointsToAlarm: CONTROLLER_SILENT_MINUTES / 5,
+    // Lambda publishes Invocations only when it is invoked: no data is exactly "not running".
+    treatMissingData: 'breaching',
+  });
+  return { failing, notRunning };
+}
+
 /** The scheduler's stopped-task filter and its two alarms. */
 function schedulerAlarms(
   scope: Construct,
@@ -625,7 +553,7 @@ function schedulerAlarms(
   namespace: string,
   eventsLogGroup: string,
   cluster: string,
-  alarm: (id: string, config: Omit<CloudwatchMetricAlarmConfig, 'alarmActions' | 'okActions' | 'actionsEnabled'>) => CloudwatchMetricAlarm,
+  alarm: AlarmFactory,
 ): SchedulerAlarms {
   const service = serviceName(env, SCHEDULER);
   const logNamespace = logMetricNamespace(namespace, env, SCHEDULER);

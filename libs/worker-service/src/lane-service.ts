@@ -7,12 +7,11 @@ import type { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Construct } from 'constructs';
 import { DEFAULT_WORKER_COMMAND, renderCommand } from './command';
 import type { RuntimeVolume } from './container';
-import { serviceEndpoint, type PolicyStatement } from '@queue-lanes/iam-policy';
+import { brokerOf } from '@queue-lanes/brokers';
 import { serviceName } from '@queue-lanes/config';
 import {
   clusterTaskArns,
   createWorkload,
-  laneQueueArns,
   validateContext,
   validateSpec,
   workloadDefaults,
@@ -109,7 +108,7 @@ export class LaneService extends Construct {
               },
             ]
           : []),
-        ...(lane.broker === 'sqs' ? sqsQueueStatements(env, lane.name, props.kmsKeyArn) : []),
+        ...brokerOf(lane).taskStatements(env, lane, props.kmsKeyArn),
       ],
     };
     validateSpec(env, spec, props.secrets);
@@ -140,31 +139,4 @@ export class LaneService extends Construct {
 function laneDesiredCount(lane: LaneConfig): number {
   if (lane.sizedBy === 'off') return 0;
   return isScaled(lane) ? lane.tasks.min : lane.tasks.baseline;
-}
-
-/**
- * Laravel's SQS driver on the lane's own queue (created by the scaling stack,
- * libs/scaling): pop receives, a finished job is deleted, release and backoff
- * change the visibility, size reads the attributes, and jobs dispatched from a
- * job send. The queue is encrypted with the environment key: receiving decrypts,
- * sending needs a data key, both only through SQS. The ARN is computed from the
- * naming rule, so the grant lives beside the role (one stack, one state) and the
- * role can be deleted without another stack's policy still attached.
- */
-function sqsQueueStatements(env: LaneServiceProps['env'], lane: string, kmsKeyArn: string): PolicyStatement[] {
-  return [
-    {
-      Sid: 'ConsumeLaneQueue',
-      Effect: 'Allow',
-      Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
-      Resource: laneQueueArns(env, lane),
-    },
-    {
-      Sid: 'UseLaneQueueKey',
-      Effect: 'Allow',
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: kmsKeyArn,
-      Condition: { StringEquals: { 'kms:ViaService': serviceEndpoint('sqs', env.region) } },
-    },
-  ];
 }

@@ -11,7 +11,7 @@ import type { Construct } from 'constructs';
 import { appContainer, imageReference, initContainer, runtimeVolumes, type RuntimeVolume } from './container';
 import { partitionOf, policyDocument, type PolicyStatement } from '@queue-lanes/iam-policy';
 import { ecrRepositoryArn, ecsTasksTrustPolicy } from './iam';
-import { MAX_ROLE_NAME, SettingError, clusterName, logGroupName, logGroupRetention, queueName, roleName, serviceName, taskFamily } from '@queue-lanes/config';
+import { MAX_ROLE_NAME, SettingError, clusterName, logGroupName, logGroupRetention, roleName, serviceName, taskFamily } from '@queue-lanes/config';
 
 /** What every workload of the environment shares: where it runs, what it may read. */
 export interface WorkloadContext {
@@ -394,12 +394,6 @@ function ecsExecStatements(
       Resource: kmsKeyArn,
     },
   ];
-}
-
-/** An SQS lane's queue, `arn:…:sqs:<region>:<account>:<app>-<env>-<lane>`, for each allowed account. */
-export function laneQueueArns(env: EnvironmentConfig, lane: string): string[] {
-  const partition = partitionOf(env.region);
-  return env.allowedAccountIds.map((a) => `arn:${partition}:sqs:${env.region}:${a}:${queueName(env, lane)}`);
 }
 
 /** `arn:…:ecs:<region>:<account>:task/<cluster>/*` for each allowed account. */
