@@ -15,27 +15,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  {
-    // DESIGN.md: config imports no other lib (every other lib depends on it).
-    files: ['libs/config/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { paths: [providerRoot], patterns: [{ group: ['@queue-lanes/*'], message: 'libs/config imports no other lib.' }] },
-      ],
-    },
-  },
-  {
-    // The backlog controller ships as a Lambda zip: no cdktf in it.
-    files: ['libs/backlog-controller/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [providerRoot],
-          patterns: [{ group: ['cdktf', '@cdktf/*', 'constructs'], message: 'The controller runtime must not bundle cdktf.' }],
-        },
-      ],
-    },
-  },
+  // Who may import whom (config imports no project, the controller runtime no cdktf) is
+  // checked on Nx's project graph by tools/boundaries.test.ts, from each project's layer tag.
 );

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { ConfigError, SettingError, parseEnvironment } from '@queue-lanes/config';
-import { synthesizeToJson } from '@queue-lanes/stacks';
+import { synthesizeToJson } from '@queue-lanes/stacks/testing';
 
 /*
  * Mutations of every environment file, seeded: whatever a person (or a merge)

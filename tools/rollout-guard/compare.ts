@@ -1,6 +1,6 @@
 /*
- * The rollout rules that need two versions of an environment file (DESIGN.md:
- * "Rules that need the previous version of a file ... live in the rollout guard").
+ * The rollout rules that need two versions of an environment file; the rules of
+ * one version alone are libs/config's.
  * Pure: takes what is known of each side and returns the per-lane summary and
  * the rules broken. Reading git and files is guard.ts's job.
  */

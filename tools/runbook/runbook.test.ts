@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { sampleEnvironment } from '@queue-lanes/config';
+import { sampleEnvironment } from '@queue-lanes/config/testing';
 import { queueKeys } from '@queue-lanes/backlog-controller';
 import { REDIS_ERROR_PATTERN } from '@queue-lanes/observability';
-import { loadNamedEnvironment, synthesizeToJson } from '@queue-lanes/stacks';
+import { loadNamedEnvironment } from '@queue-lanes/stacks';
+import { synthesizeToJson } from '@queue-lanes/stacks/testing';
 import { quote, renderRunbook } from './runbook';
 
 const root = join(__dirname, '..', '..');

@@ -1,4 +1,5 @@
-import { BROKERS, sampleEnvironment, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
+import { BROKERS, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
+import { sampleEnvironment } from '@queue-lanes/config/testing';
 import type { CloudwatchMetricAlarmMetricQuery } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { BROKER_MODULES, brokerOf, sqsSettings, type AlarmSpec, type QueueSignalContext } from './index';
 

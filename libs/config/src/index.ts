@@ -64,4 +64,3 @@ export {
   type EnvironmentInput,
   type Stage,
 } from './schema';
-export { SAMPLE_BLOCKS, sampleEnvironment } from './testing';

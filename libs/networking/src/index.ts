@@ -1,4 +1,3 @@
-export { openIngress } from './open-ingress';
 export {
   DEFAULT_AURORA_PORT,
   DEFAULT_REDIS_PORT,

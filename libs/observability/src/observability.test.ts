@@ -1,6 +1,7 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { sampleEnvironment, type EnvironmentConfig } from '@queue-lanes/config';
+import { type EnvironmentConfig } from '@queue-lanes/config';
+import { sampleEnvironment } from '@queue-lanes/config/testing';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';

@@ -63,9 +63,8 @@ export const CONTROLLER_RUNTIME = 'nodejs22.x';
 const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
 
 /**
- * The backlog controller of one environment (DESIGN.md, "The backlog
- * controller"): the Lambda `<app>-<env>-backlog-controller` in the private
- * subnets with the controller security group, reserved concurrency 1, X-Ray
+ * The backlog controller of one environment (README, "Scaling"): the Lambda
+ * `<app>-<env>-backlog-controller` in the private subnets with the controller security group, reserved concurrency 1, X-Ray
  * tracing, its environment encrypted with the environment key, and
  * CONTROLLER_CONFIG derived from the environment file; its own log group; a
  * dead-letter queue for failed asynchronous invocations; an EventBridge

@@ -1,15 +1,11 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { join } from 'node:path';
-import { loadEnvironment } from '@queue-lanes/config';
 import { CONTROLLER_CONFIG_ENV, parseControllerConfig } from '@queue-lanes/backlog-controller';
 import type { WorkerService } from '@queue-lanes/worker-service';
 import { Testing } from 'cdktf';
 import { WorkerScaling, controllerArchive } from './index';
 import { CONTROLLER_SG, KEY, PARAMETERS, env, one, redisLane, resources, sqsLane, synth, type Json } from './testing/fixtures';
 
-const root = join(__dirname, '..', '..', '..');
-const load = (name: string) => loadEnvironment(join(root, 'environments', `${name}.yaml`), `environments/${name}.yaml`);
 /** Resource types the scaling construct creates (the workers' own resources aside). */
 const SCALING_TYPES = [
   'aws_lambda_function',
@@ -25,52 +21,6 @@ const SCALING_TYPES = [
 const created = (json: Json) => SCALING_TYPES.filter((type) => resources(json, type).length > 0);
 const controllerConfig = (json: Json) =>
   parseControllerConfig((one(json, 'aws_lambda_function').environment as { variables: Record<string, string> }).variables[CONTROLLER_CONFIG_ENV]);
-
-describe('environments/staging.yaml', () => {
-  const staging = synth(load('staging'));
-
-  it('runs the controller for sync and image (stage scaling), and measures bulk (baseline) without sizing it', () => {
-    expect(staging.scaling.controllerLanes).toEqual(['sync', 'image', 'bulk']);
-    const config = controllerConfig(staging.json);
-    expect(config.lanes.map((l) => [l.name, l.sized, l.min, l.max, l.priority])).toEqual([
-      ['sync', true, 0, 1, 10],
-      ['image', true, 0, 1, 20],
-      ['bulk', false, 0, 1, 30],
-    ]);
-    expect(config).toMatchObject({ fleetMaxTasks: 4, reservedTasks: 1 });
-    expect(config.redis).toMatchObject({
-      host: 'master.propertyfeed-staging.def456.euw2.cache.amazonaws.com',
-      keyPrefix: 'propertyfeed_database_',
-      authParameterName: '/propertyfeed/staging/env/REDIS_PASSWORD',
-      tls: true,
-    });
-  });
-
-  it('creates one function and one schedule, and no App Auto Scaling', () => {
-    expect(resources(staging.json, 'aws_lambda_function')).toHaveLength(1);
-    expect(resources(staging.json, 'aws_scheduler_schedule')).toHaveLength(1);
-    expect(resources(staging.json, 'aws_appautoscaling_target')).toEqual([]);
-  });
-});
-
-describe('environments/production.yaml', () => {
-  const production = synth(load('production'));
-
-  it('has every lane at baseline: a controller that measures all three and may change none', () => {
-    const controller = production.scaling.controller!;
-    expect(production.scaling.controllerLanes).toEqual(['sync', 'image', 'bulk']);
-    expect(controller.config.lanes.map((l) => [l.name, l.sized])).toEqual([
-      ['sync', false],
-      ['image', false],
-      ['bulk', false],
-    ]);
-    expect(controller.config.redis).toMatchObject({ keyPrefix: 'propertyfeed_database_', retryAfterSeconds: 150 });
-    // No ECS permission at all: nothing it could scale.
-    expect(controller.statements.flatMap((st) => st.Action)).not.toContain('ecs:UpdateService');
-    expect(controller.statements.flatMap((st) => st.Action)).not.toContain('ecs:DescribeServices');
-    expect(resources(production.json, 'aws_appautoscaling_target')).toEqual([]);
-  });
-});
 
 describe('stages', () => {
   it('off: nothing for a Redis lane', () => {
@@ -156,7 +106,7 @@ describe('bad input', () => {
 describe('the real controller package', () => {
   it('is the cached bundle of libs/backlog-controller, referenced by its hash', () => {
     const archive = controllerArchive();
-    const s = synth(load('staging'), { controllerArchive: undefined });
+    const s = synth(env(redisLane('sync', 'scaling')), { controllerArchive: undefined });
     const fn = one(s.json, 'aws_lambda_function');
     expect(fn.source_code_hash).toBe(archive.sourceCodeHash);
     expect(fn.filename).toBe(`assets/scaling_controller_package_0C3A3EC4/${archive.assetHash}/controller.zip`);

@@ -37,7 +37,7 @@ export interface WorkerScalingProps {
 }
 
 /**
- * The `scaling` stack's content (DESIGN.md, "libs/scaling"): per-lane scaling,
+ * The `scaling` stack's content: per-lane scaling,
  * by broker.
  *
  * - Redis lanes past stage off are measured by one {@link BacklogController}

@@ -1,16 +1,13 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { SAMPLE_BLOCKS, STAGES, loadEnvironment, parseEnvironment } from '@queue-lanes/config';
+import { STAGES, parseEnvironment } from '@queue-lanes/config';
+import { SAMPLE_BLOCKS } from '@queue-lanes/config/testing';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
 import { ParameterStore, SECRET_PLACEHOLDER, hostConsumerState, parameterStoreProps, type ParameterStoreProps } from './index';
-
-const ENVIRONMENTS = join(__dirname, '..', '..', '..', 'environments');
 
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
 interface Synthesized {
@@ -330,38 +327,6 @@ describe('ParameterStore options and edge cases', () => {
       'enabled',
       'disabled',
     ]);
-  });
-});
-
-describe('ParameterStore from the environment files', () => {
-  const files = readdirSync(ENVIRONMENTS).filter((f) => f.endsWith('.yaml'));
-
-  it('covers the environments the repository has', () => {
-    expect(files).toEqual(expect.arrayContaining(['production.yaml', 'staging.yaml']));
-  });
-
-  it.each(files)('publishes every parameter and lane switch of %s', (file) => {
-    const env = loadEnvironment(join(ENVIRONMENTS, file), `environments/${file}`);
-    const { parsed } = build(parameterStoreProps(env));
-    const prefix = `/${env.app}/${env.environment}`;
-    const byName = Object.fromEntries(Object.values(parsed.resource.aws_ssm_parameter).map((p) => [p.name, p]));
-    for (const [name, value] of Object.entries(env.parameters.plain)) {
-      expect(byName[`${prefix}/env/${name}`]).toMatchObject({ type: 'String', value: String(value) });
-    }
-    for (const name of env.parameters.secure) {
-      expect(byName[`${prefix}/env/${name}`]).toMatchObject({ type: 'SecureString', value: SECRET_PLACEHOLDER });
-    }
-    expect(env.lanes.length).toBeGreaterThan(0);
-    for (const lane of env.lanes) {
-      expect(byName[`${prefix}/lanes/${lane.name}/stage`]).toMatchObject({ value: lane.stage, tags: { lane: lane.name } });
-      expect(byName[`${prefix}/lanes/${lane.name}/host-consumer`]).toMatchObject({
-        value: lane.stage === 'owned' ? 'disabled' : 'enabled',
-        tags: { lane: lane.name },
-      });
-    }
-    const expected =
-      Object.keys(env.parameters.plain).length + env.parameters.secure.length + 2 * env.lanes.length;
-    expect(Object.keys(byName)).toHaveLength(expected);
   });
 });
 

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { partitionOf, policyDocument, type PolicyStatement } from '@queue-lanes/iam-policy';
 
 /*
- * Naming (the operators' runbook depends on it; DESIGN.md "Naming"):
+ * Naming (the operators' runbook depends on it):
  *
  *   /<app>/<env>/env/<NAME>                 one per runtime variable, plain (String) or secret (SecureString)
  *   /<app>/<env>/lanes/<lane>/stage         off | baseline | scaling | owned

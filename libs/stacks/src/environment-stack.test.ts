@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnvironment } from '@queue-lanes/config';
 import { parseControllerConfig } from '@queue-lanes/backlog-controller';
-import { runEnvironmentApp, synthesizeToJson } from './index';
+import { runEnvironmentApp } from './index';
+import { synthesizeToJson } from './testing';
 
 const BASE = `app: shop
 environment: qa

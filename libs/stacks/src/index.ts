@@ -7,4 +7,3 @@ export {
 } from './environment-stack';
 export { MAX_MANAGED_POLICY_CHARACTERS, deployPolicies, deployPolicy, splitPolicy, terraformCloudTrustPolicy, UNGRANTED_CALLS, type SynthesizedStack } from './deploy-policy';
 export { loadNamedEnvironment, runEnvironmentApp, synthEnvironment, type EnvironmentAppOptions } from './synth';
-export { synthesizeToJson, type SynthesizedEnvironment } from './testing';

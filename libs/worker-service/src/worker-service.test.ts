@@ -1,6 +1,7 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { SAMPLE_BLOCKS, SettingError, sampleEnvironment, type EnvironmentConfig } from '@queue-lanes/config';
+import { SettingError, type EnvironmentConfig } from '@queue-lanes/config';
+import { SAMPLE_BLOCKS, sampleEnvironment } from '@queue-lanes/config/testing';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
 import { EcsClusterCapacityProviders } from '@cdktf/provider-aws/lib/ecs-cluster-capacity-providers';

@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/*
+ * Who may import whom, by the `layer:*` tag in each project.json, checked on Nx's
+ * own project graph (every static import of every file, tests included), so a
+ * relative import across projects counts as much as an alias:
+ * - config: the schema, names and policy documents everything builds on; imports no project;
+ * - runtime: code that runs outside synth (the controller's Lambda, the simulator, the host
+ *   agent); takes config and runtime, and no cdktf, which must not be bundled into the Lambda;
+ * - construct: the cdktf libraries; take config, runtime and construct;
+ * - app: one per environment; takes construct and config;
+ * - tool: the workspace's scripts and tests; takes anything but another tool.
+ * Nothing imports an app or a tool.
+ */
+const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
+  'layer:config': [],
+  'layer:runtime': ['layer:config', 'layer:runtime'],
+  'layer:construct': ['layer:config', 'layer:runtime', 'layer:construct'],
+  'layer:app': ['layer:config', 'layer:construct'],
+  'layer:tool': ['layer:config', 'layer:runtime', 'layer:construct'],
+};
+/** npm packages a layer must not import. */
+const MAY_NOT_IMPORT_PACKAGES: Readonly<Record<string, RegExp>> = {
+  'layer:config': /^npm:(cdktf|@cdktf\/.*|constructs)$/,
+  'layer:runtime': /^npm:(cdktf|@cdktf\/.*|constructs)$/,
+};
+
+interface Graph {
+  readonly nodes: Record<string, { readonly data: { readonly tags?: readonly string[]; readonly root: string } }>;
+  readonly dependencies: Record<string, readonly { readonly target: string; readonly type: 'static' | 'dynamic' | 'implicit' }[]>;
+}
+
+let graph: Graph;
+beforeAll(() => {
+  const scratch = mkdtempSync(join(tmpdir(), 'queue-lanes-graph-'));
+  try {
+    const file = join(scratch, 'graph.json');
+    execFileSync(join(__dirname, '..', 'node_modules', '.bin', 'nx'), ['graph', `--file=${file}`], {
+      cwd: join(__dirname, '..'),
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+      stdio: 'ignore',
+    });
+    graph = (JSON.parse(readFileSync(file, 'utf8')) as { graph: Graph }).graph;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+describe('module boundaries', () => {
+  it('every project has exactly one known layer tag', () => {
+    const wrong = Object.entries(graph.nodes)
+      .filter(([, node]) => (node.data.tags ?? []).filter((t) => t.startsWith('layer:') && t in MAY_IMPORT).length !== 1)
+      .map(([name, node]) => `${node.data.root}/project.json (${name}): tags ${JSON.stringify(node.data.tags ?? [])}`);
+    expect(wrong).toEqual([]);
+  });
+
+  it('every import crosses layers only the allowed way', () => {
+    expect(violations(graph)).toEqual([]);
+  });
+
+  it('names the projects, layers and what was allowed when an import crosses the wrong way', () => {
+    const withEdges = (extra: Record<string, Graph['dependencies'][string]>): Graph => ({
+      ...graph,
+      dependencies: { ...graph.dependencies, ...Object.fromEntries(Object.entries(extra).map(([p, d]) => [p, [...graph.dependencies[p], ...d]])) },
+    });
+    expect(violations(withEdges({ stacks: [{ target: 'staging', type: 'static' }] }))).toEqual([
+      'stacks (layer:construct) imports staging (layer:app); layer:construct may import layer:config, layer:runtime, layer:construct',
+    ]);
+    expect(violations(withEdges({ config: [{ target: 'iam-policy', type: 'static' }] }))).toEqual([
+      'config (layer:config) imports iam-policy (layer:config); layer:config may import no project',
+    ]);
+    expect(violations(withEdges({ 'backlog-controller': [{ target: 'npm:@cdktf/provider-aws', type: 'static' }] }))).toEqual([
+      'backlog-controller (layer:runtime) imports @cdktf/provider-aws',
+    ]);
+    expect(violations(withEdges({ workspace: [{ target: 'staging', type: 'implicit' }] }))).toEqual([]);
+  });
+});
+
+function violations(projectGraph: Graph): string[] {
+  const layer = (project: string) => projectGraph.nodes[project]?.data.tags?.find((t) => t.startsWith('layer:'));
+  const found: string[] = [];
+  for (const [source, deps] of Object.entries(projectGraph.dependencies)) {
+    const from = layer(source);
+    if (!from) continue;
+    for (const dep of deps) {
+      // Implicit dependencies are declared on purpose (the workspace tests synthesize the apps).
+      if (dep.type === 'implicit') continue;
+      if (dep.target.startsWith('npm:')) {
+        if (MAY_NOT_IMPORT_PACKAGES[from]?.test(dep.target)) found.push(`${source} (${from}) imports ${dep.target.slice(4)}`);
+        continue;
+      }
+      const to = layer(dep.target);
+      if (!to || !MAY_IMPORT[from]?.includes(to)) {
+        found.push(`${source} (${from}) imports ${dep.target} (${to}); ${from} may import ${MAY_IMPORT[from]?.join(', ') || 'no project'}`);
+      }
+    }
+  }
+  return found;
+}
