@@ -64,3 +64,4 @@ export {
   type EnvironmentInput,
   type Stage,
 } from './schema';
+export { KEY_DELETION_WINDOW_DAYS, keyDeletionWindowProblem } from './kms';

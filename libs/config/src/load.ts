@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
 import { isCollection, isMap, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ConfigError, formatPath, type Problem, type SettingError } from './errors';
 import { resolveEnvironment, type EnvironmentConfig } from './resolve';
 import { checkRules } from './rules';
@@ -256,34 +256,30 @@ function knownKeys(path: Path, data: unknown): string[] {
   for (let i = 0; i <= path.length && schema; i++) {
     schema = unwrap(schema, valueAt(data, path.slice(0, i)));
     if (i === path.length) break;
-    const def = schema._zod.def as unknown as Record<string, unknown>;
-    if (def.type === 'object') schema = (def.shape as Record<string, z.core.$ZodType>)[String(path[i])];
-    else if (def.type === 'record') schema = def.valueType as z.core.$ZodType;
-    else if (def.type === 'array') schema = def.element as z.core.$ZodType;
+    if (schema instanceof z.ZodObject) schema = schema.shape[String(path[i])];
+    else if (schema instanceof z.ZodRecord) schema = schema.valueType;
+    else if (schema instanceof z.ZodArray) schema = schema.element;
     else schema = undefined;
   }
-  if (!schema) return [];
-  const def = schema._zod.def as unknown as { type: string; shape?: Record<string, unknown> };
-  return def.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
 /** Strips optional/default wrappers, and picks the union member whose literal matches the data (state.backend). */
 function unwrap(schema: z.core.$ZodType, data: unknown): z.core.$ZodType {
   let cur = schema;
   for (;;) {
-    const def = cur._zod.def as unknown as Record<string, unknown>;
-    if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable') {
-      cur = def.innerType as z.core.$ZodType;
-    } else if (def.type === 'union') {
-      const options = def.options as z.core.$ZodType[];
-      const disc = def.discriminator as string | undefined;
-      const wanted = disc && data && typeof data === 'object' ? (data as Record<string, unknown>)[disc] : undefined;
-      const match = options.find((o) => {
-        const shape = (o._zod.def as unknown as { shape?: Record<string, z.core.$ZodType> }).shape;
-        const lit = shape && disc ? (shape[disc]._zod.def as unknown as { values?: unknown[] }).values : undefined;
-        return lit?.includes(wanted);
+    if (cur instanceof z.ZodOptional || cur instanceof z.ZodDefault || cur instanceof z.ZodNullable) {
+      cur = cur.unwrap();
+    } else if (cur instanceof z.ZodDiscriminatedUnion) {
+      const disc = cur.def.discriminator;
+      const wanted = data && typeof data === 'object' ? (data as Record<string, unknown>)[disc] : undefined;
+      const match = cur.options.find((option) => {
+        const literal = option instanceof z.ZodObject ? option.shape[disc] : undefined;
+        return literal instanceof z.ZodLiteral && literal.values.has(wanted as never);
       });
-      cur = match ?? options[0];
+      cur = match ?? cur.options[0];
+    } else if (cur instanceof z.ZodUnion) {
+      cur = cur.options[0];
     } else {
       return cur;
     }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EnvironmentFile, LaneFile, Stage } from './schema';
-import { DEFAULT_OLDEST_MESSAGE_STEPS, STAGES } from './schema';
+import { SQS_DEFAULTS, STAGES } from './schema';
 
 export interface CapacityStrategyItem {
   readonly provider: 'FARGATE' | 'FARGATE_SPOT';
@@ -161,13 +161,6 @@ export interface EnvironmentConfig extends Omit<EnvironmentFile, 'lanes' | 'stat
    */
   readonly redisKeyPrefix?: string;
 }
-
-const SQS_DEFAULTS: SqsSettings = {
-  visibilityTimeout: 300,
-  maxReceiveCount: 5,
-  messageRetentionSeconds: 345600,
-  oldestMessageSteps: DEFAULT_OLDEST_MESSAGE_STEPS,
-};
 
 export function resolveEnvironment(file: EnvironmentFile, source: string): EnvironmentConfig {
   const lanes = Object.entries(file.lanes).map(([name, lane], index) => resolveLane(name, lane, index));

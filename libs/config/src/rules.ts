@@ -2,7 +2,7 @@ import { FILE_LOG_CHANNELS, PRINT_PREFIX_COMMAND, derivedPrefixes } from './lara
 import { ECS_EXEC, MAX_ROLE_NAME, SCHEDULER, clusterName, logGroupName, roleName, serviceName } from './names';
 import { laneGroups, laneSizing, redisHost, redisKeyPrefix, reservedTaskParts } from './resolve';
 import type { EnvironmentFile } from './schema';
-import { FARGATE_MEMORY } from './schema';
+import { FARGATE_MEMORY, SQS_DEFAULTS } from './schema';
 
 /** A rule violation, located by key path; the loader turns the path into file:line:column. */
 export interface RuleIssue {
@@ -128,7 +128,7 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
     const longestTimeout = Math.max(0, ...groups.map((group) => group.job.timeout));
 
     if (lane.broker === 'sqs') {
-      const visibility = lane.sqs?.visibilityTimeout ?? 300;
+      const visibility = lane.sqs?.visibilityTimeout ?? SQS_DEFAULTS.visibilityTimeout;
       if (visibility < longestTimeout) {
         add(
           lane.sqs ? at('sqs', 'visibilityTimeout') : at('job', 'timeout'),

@@ -238,6 +238,9 @@ const sqsSchema = z
   })
   .strict();
 
+/** An SQS lane's settings where its file leaves them out: the schema's own defaults. */
+export const SQS_DEFAULTS = sqsSchema.parse({});
+
 const deploymentSchema = z
   .object({
     minimumHealthyPercent: int(0, 100)

@@ -8,7 +8,7 @@ import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { Construct } from 'constructs';
-import { alarmTopicName } from '@queue-lanes/config';
+import { KEY_DELETION_WINDOW_DAYS, alarmTopicName, keyDeletionWindowProblem } from '@queue-lanes/config';
 
 export interface AlarmTopicProps {
   /** The environment: its name, accounts and `alarms.subscriptions`. */
@@ -52,9 +52,10 @@ export class AlarmTopic extends Construct {
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {
     super(scope, id);
     const { env } = props;
-    const window = props.keyDeletionWindowInDays ?? 30;
-    if (!(Number.isInteger(window) && window >= 7 && window <= 30)) {
-      throw new Error(`AlarmTopic ${alarmTopicName(env)}: keyDeletionWindowInDays ${window} is not a whole number of days from 7 to 30`);
+    const window = props.keyDeletionWindowInDays ?? KEY_DELETION_WINDOW_DAYS.default;
+    const windowProblem = keyDeletionWindowProblem(window);
+    if (windowProblem) {
+      throw new Error(`AlarmTopic ${alarmTopicName(env)}: ${windowProblem}`);
     }
     this.topicName = alarmTopicName(env);
 

@@ -1,5 +1,6 @@
 import {
   SCHEDULER,
+  keyDeletionWindowProblem,
   logGroupRetention,
   alarmName,
   clusterName,
@@ -625,9 +626,8 @@ function validate(
   }
   for (const [lane, t] of Object.entries(thresholds)) problems.push(...thresholdProblems(lane, t));
   const window = props.keyDeletionWindowInDays;
-  if (window !== undefined && !(Number.isInteger(window) && window >= 7 && window <= 30)) {
-    problems.push(`keyDeletionWindowInDays: ${window} is not a whole number of days from 7 to 30`);
-  }
+  const windowProblem = keyDeletionWindowProblem(window);
+  if (windowProblem) problems.push(windowProblem);
   if (problems.length > 0) {
     throw new Error(`Observability ${env.app}-${env.environment}:\n  ${problems.join('\n  ')}`);
   }

@@ -1,4 +1,12 @@
-import { laneParameterName, parameterPathPrefix, runtimeParameterName, type EnvironmentConfig, type Stage } from '@queue-lanes/config';
+import {
+  KEY_DELETION_WINDOW_DAYS,
+  keyDeletionWindowProblem,
+  laneParameterName,
+  parameterPathPrefix,
+  runtimeParameterName,
+  type EnvironmentConfig,
+  type Stage,
+} from '@queue-lanes/config';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
@@ -63,7 +71,6 @@ export interface ParameterStoreProps {
 
 /** The value SecureString parameters are created with; anything else means it was set. */
 export const SECRET_PLACEHOLDER = 'placeholder-set-out-of-band';
-export const DEFAULT_KEY_DELETION_WINDOW_DAYS = 30;
 /** SSM's limit on a standard-tier value, in bytes (UTF-8). */
 export const MAX_STANDARD_VALUE_BYTES = 4096;
 /** SSM's limit on a parameter name, counted with the ARN around it. */
@@ -144,7 +151,7 @@ export class ParameterStore extends Construct {
     const plain = props.plain ?? {};
     const secure = props.secure ?? [];
     const lanes = props.lanes ?? [];
-    const deletionWindow = props.keyDeletionWindowInDays ?? DEFAULT_KEY_DELETION_WINDOW_DAYS;
+    const deletionWindow = props.keyDeletionWindowInDays ?? KEY_DELETION_WINDOW_DAYS.default;
     const label = `${props.app} ${props.environment}`;
     this.pathPrefix = parameterPathPrefix(props);
 
@@ -339,9 +346,8 @@ function validate(props: ParameterStoreProps): void {
     lanes.add(lane.name);
   }
   const window = props.keyDeletionWindowInDays;
-  if (window !== undefined && !(Number.isInteger(window) && window >= 7 && window <= 30)) {
-    problems.push(`keyDeletionWindowInDays: ${window} is not a whole number of days from 7 to 30`);
-  }
+  const windowProblem = keyDeletionWindowProblem(window);
+  if (windowProblem) problems.push(windowProblem);
   if (problems.length > 0) {
     throw new Error(`ParameterStore ${prefix}:\n  ${problems.join('\n  ')}`);
   }
