@@ -2,8 +2,7 @@ import tseslint from 'typescript-eslint';
 
 const providerRoot = {
   name: '@cdktf/provider-aws',
-  message:
-    'Import the resource by deep path (@cdktf/provider-aws/lib/<resource>): the package root loads ~2,200 modules in every process.',
+  message: 'Import the resource by deep path (@cdktf/provider-aws/lib/<resource>): the package root loads ~2,200 modules in every process.',
 };
 
 export default tseslint.config(

@@ -93,9 +93,7 @@ async function main(): Promise<void> {
       const { readings } = await readLanes(client, h.config.lanes, h.config.redis, now);
       client.disconnect();
       const states: LaneState[] = h.config.lanes.map((policy, i) => ({ policy, backlog: readings[i], current: 1 }));
-      const decideMs = await time(1000, () =>
-        decide({ lanes: states, fleetMaxTasks: 500, reservedTasks: 0, mode: 'schedule' }),
-      );
+      const decideMs = await time(1000, () => decide({ lanes: states, fleetMaxTasks: 500, reservedTasks: 0, mode: 'schedule' }));
       const tick = await time(ticks, () => h.controller.tick());
       const queues = laneCount * 2;
       process.stdout.write(

@@ -3,7 +3,7 @@
 // Bounds (issue 2): at most 1.5× the empty app's wall time, under 300 MB RSS.
 // Usage: node tools/run-app.cjs tools/bench-synth.ts [runs]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,6 +12,7 @@ const runs = Number(process.argv[2] ?? 7);
 const scratch = mkdtempSync(join(tmpdir(), 'queue-lanes-bench-'));
 const rssFile = join(scratch, 'rss');
 const emptyApp = join(root, '.cache', 'bench-empty-app.ts');
+mkdirSync(join(root, '.cache'), { recursive: true });
 writeFileSync(
   emptyApp,
   `import { App, TerraformStack } from 'cdktf';\n` +

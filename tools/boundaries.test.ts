@@ -64,7 +64,10 @@ describe('module boundaries', () => {
   it('names the projects, layers and what was allowed when an import crosses the wrong way', () => {
     const withEdges = (extra: Record<string, Graph['dependencies'][string]>): Graph => ({
       ...graph,
-      dependencies: { ...graph.dependencies, ...Object.fromEntries(Object.entries(extra).map(([p, d]) => [p, [...graph.dependencies[p], ...d]])) },
+      dependencies: {
+        ...graph.dependencies,
+        ...Object.fromEntries(Object.entries(extra).map(([p, d]) => [p, [...graph.dependencies[p], ...d]])),
+      },
     });
     expect(violations(withEdges({ stacks: [{ target: 'staging', type: 'static' }] }))).toEqual([
       'stacks (layer:construct) imports staging (layer:app); layer:construct may import layer:config, layer:runtime, layer:construct',

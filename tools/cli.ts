@@ -39,7 +39,9 @@ export function environmentArgs(
   }
   const name = values.environment;
   if (typeof name !== 'string' || !ENVIRONMENT_NAME.test(name)) {
-    process.stderr.write(`${tool}: ${typeof name === 'string' ? `"${name}" is not an environment name` : '--environment is required'}\n${usage}\n`);
+    process.stderr.write(
+      `${tool}: ${typeof name === 'string' ? `"${name}" is not an environment name` : '--environment is required'}\n${usage}\n`,
+    );
     return 2;
   }
   return { environment: name, options: Object.fromEntries(extra.map((key) => [key, values[key] as string | undefined])) };

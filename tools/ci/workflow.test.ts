@@ -44,9 +44,7 @@ function events(workflow: Workflow): string[] {
 
 /** Every target name the workspace defines: nx.json targetDefaults and each project.json. */
 function definedTargets(): Set<string> {
-  const names = new Set<string>(
-    Object.keys(JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')).targetDefaults ?? {}),
-  );
+  const names = new Set<string>(Object.keys(JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')).targetDefaults ?? {}));
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (entry.isDirectory() && !/^(node_modules|dist|cdktf\.out|coverage)$|^\./.test(entry.name)) {
@@ -95,9 +93,7 @@ function deploys(step: Step): boolean {
 /** Whether an `if:` confines a job or step to pushes to main (and nothing else). */
 function onlyOnPushToMain(condition: string | undefined): boolean {
   const c = condition ?? '';
-  return (
-    /github\.event_name\s*==\s*'push'/.test(c) && /github\.ref\s*==\s*'refs\/heads\/main'/.test(c) && !c.includes('||')
-  );
+  return /github\.event_name\s*==\s*'push'/.test(c) && /github\.ref\s*==\s*'refs\/heads\/main'/.test(c) && !c.includes('||');
 }
 
 /** Everything wrong with a workflow, one message each; empty when it is fine. */
@@ -116,8 +112,7 @@ function lintWorkflow(workflow: Workflow, defined: ReadonlySet<string>): string[
       const label = `job ${name}, step ${step.name ?? index + 1}`;
       if (!step.run && !step.uses) problems.push(`${label}: neither run nor uses`);
       for (const target of affectedTargets(step.run ?? '').flat()) {
-        if (!defined.has(target))
-          problems.push(`${label}: nx affected target "${target}" is not defined in nx.json or any project.json`);
+        if (!defined.has(target)) problems.push(`${label}: nx affected target "${target}" is not defined in nx.json or any project.json`);
       }
       if (deploys(step)) {
         if (onPullRequest && !onlyOnPushToMain(job.if) && !onlyOnPushToMain(step.if)) {
@@ -125,8 +120,7 @@ function lintWorkflow(workflow: Workflow, defined: ReadonlySet<string>): string[
             `${label}: deploys, and could run on a pull request; add if: github.event_name == 'push' && github.ref == 'refs/heads/main'`,
           );
         }
-        if (job.environment === undefined)
-          problems.push(`${label}: deploys from a job without an environment (no protection rules)`);
+        if (job.environment === undefined) problems.push(`${label}: deploys from a job without an environment (no protection rules)`);
       }
     }
   }
@@ -148,10 +142,7 @@ describe('the workflow linter', () => {
 
   it('rejects a job without steps, a step doing nothing and an unknown target', () => {
     expect(
-      lintWorkflow(
-        { on: 'push', jobs: { a: {}, b: { steps: [{ name: 'x' }, { run: 'npx nx affected -t lint tset' }] } } },
-        defined,
-      ),
+      lintWorkflow({ on: 'push', jobs: { a: {}, b: { steps: [{ name: 'x' }, { run: 'npx nx affected -t lint tset' }] } } }, defined),
     ).toEqual([
       'job a: no steps',
       'job b, step x: neither run nor uses',
@@ -171,9 +162,7 @@ describe('the workflow linter', () => {
       steps: [deploy],
     };
     expect(lintWorkflow(workflow(loose), defined)).toHaveLength(1);
-    expect(lintWorkflow(workflow({ steps: [{ run: 'npx nx affected -t deploy' }] }), defined)[0]).toMatch(
-      /could run on a pull request/,
-    );
+    expect(lintWorkflow(workflow({ steps: [{ run: 'npx nx affected -t deploy' }] }), defined)[0]).toMatch(/could run on a pull request/);
     expect(lintWorkflow(workflow({ steps: [{ run: 'terraform -chdir=x apply -auto-approve' }] }), defined)[0]).toMatch(
       /could run on a pull request/,
     );
@@ -217,9 +206,7 @@ describe('.github/workflows/ci.yml', () => {
     const affected = runs.findIndex((r) => affectedTargets(r).length > 0);
     expect(bootstrap).toBeGreaterThanOrEqual(0);
     expect(affected).toBeGreaterThan(bootstrap);
-    expect(affectedTargets(runs[affected])[0]).toEqual(
-      expect.arrayContaining(['lint', 'typecheck', 'test', 'synth', 'checkov', 'guard']),
-    );
+    expect(affectedTargets(runs[affected])[0]).toEqual(expect.arrayContaining(['lint', 'typecheck', 'test', 'synth', 'checkov', 'guard']));
     expect(runs[affected]).toContain('--base="$NX_BASE" --head="$NX_HEAD"');
     expect(runs.some((r) => r.includes('NX_BASE=') && r.includes('>> "$GITHUB_ENV"'))).toBe(true);
   });

@@ -102,7 +102,11 @@ describe('the arithmetic, on a case worked out by hand', () => {
     // bulk (baseline, measured by the controller): 5.256 + 0.50 logs + 2.70 metrics + 0.30 alarms = 8.756
     expect(lane('bulk').monthly.max).toBeCloseTo(8.756, 10);
     // feeds is off: no task, but its 3 alarms are kept (quiet) and billed.
-    expect(lane('feeds').monthly).toEqual({ idle: expect.closeTo(0.3, 10), baseline: expect.closeTo(0.3, 10), max: expect.closeTo(0.3, 10) });
+    expect(lane('feeds').monthly).toEqual({
+      idle: expect.closeTo(0.3, 10),
+      baseline: expect.closeTo(0.3, 10),
+      max: expect.closeTo(0.3, 10),
+    });
   });
 
   it('prices the backlog controller and the dashboard', () => {
@@ -125,12 +129,8 @@ describe('the arithmetic, on a case worked out by hand', () => {
   it('renders the numbers as Markdown', () => {
     const markdown = renderReport(estimate);
     expect(markdown).toContain('# Monthly cost estimate: propertyfeed staging (us-east-1, Test)');
-    expect(markdown).toContain(
-      '| image | scaling | 1 vCPU, 2 GB, x86_64 | on-demand | 0 / 1 / 2 | $3.00 | $38.54 | $74.08 |',
-    );
-    expect(markdown).toContain(
-      '| bulk | baseline | 0.5 vCPU, 1 GB, x86_64 | Spot | 1 / 1 / 1 | $8.76 | $8.76 | $8.76 |',
-    );
+    expect(markdown).toContain('| image | scaling | 1 vCPU, 2 GB, x86_64 | on-demand | 0 / 1 / 2 | $3.00 | $38.54 | $74.08 |');
+    expect(markdown).toContain('| bulk | baseline | 0.5 vCPU, 1 GB, x86_64 | Spot | 1 / 1 / 1 | $8.76 | $8.76 | $8.76 |');
     expect(markdown).toContain('| **total** |  |  |  | **1 / 2 / 3** | **$16.06** | **$51.60** | **$87.14** |');
     expect(markdown).toContain('| Fargate Spot | $5.26 | $5.26 | $5.26 |');
     expect(markdown).toContain('Fargate Spot rates are an average snapshot');
@@ -221,22 +221,16 @@ describe('CLI', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   const cli = (...args: string[]) =>
-    spawnSync(
-      process.execPath,
-      [join(workspace, 'tools', 'run-app.cjs'), join(workspace, 'tools', 'cost', 'main.ts'), ...args],
-      {
-        cwd: root,
-        encoding: 'utf8',
-      },
-    );
+    spawnSync(process.execPath, [join(workspace, 'tools', 'run-app.cjs'), join(workspace, 'tools', 'cost', 'main.ts'), ...args], {
+      cwd: root,
+      encoding: 'utf8',
+    });
 
   it('prints the report and writes it next to the synth output', () => {
     writeFileSync(join(root, 'environments', 'staging.yaml'), env(LANES).text);
     const run = cli('--environment', 'staging');
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(
-      /^# Monthly cost estimate: propertyfeed staging \(us-east-1, US East \(N\. Virginia\)\)\n/,
-    );
+    expect(run.stdout).toMatch(/^# Monthly cost estimate: propertyfeed staging \(us-east-1, US East \(N\. Virginia\)\)\n/);
     expect(readFileSync(join(root, 'apps', 'staging', 'cdktf.out', 'cost.md'), 'utf8')).toBe(run.stdout);
     expect(run.stderr).toBe('cost: written to apps/staging/cdktf.out/cost.md\n');
   }, 30_000);
@@ -256,9 +250,7 @@ describe('CLI', () => {
     writeFileSync(join(root, 'environments', 'staging.yaml'), env(LANES).text.replace('maxTasks: 8', 'maxTasks: many'));
     const invalid = cli('--environment', 'staging', '--out', 'elsewhere.md');
     expect(invalid.status).toBe(1);
-    expect(invalid.stderr).toMatch(
-      /^environments\/staging\.yaml:\d+:\d+ fleet\.maxTasks: expected a number, got "many"\n/,
-    );
+    expect(invalid.stderr).toMatch(/^environments\/staging\.yaml:\d+:\d+ fleet\.maxTasks: expected a number, got "many"\n/);
     const usage = cli();
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/^cost: --environment is required\nusage: /);
@@ -273,7 +265,9 @@ describe('a lane with process groups', () => {
     ];
     const grouped = estimateCost(env({ sync: { groups, stage: 'baseline', cpu: 1024, memory: 2048 } }).config, PRICES);
     const plain = estimateCost(env({ sync: { queues: ['sync'], workers: 4, stage: 'baseline', cpu: 1024, memory: 2048 } }).config, PRICES);
-    expect(renderReport(grouped)).toContain('| sync | baseline | 1 vCPU, 2 GB, x86_64, groups urgent ×1 (sync-urgent), main ×3 (sync-urgent, sync) |');
+    expect(renderReport(grouped)).toContain(
+      '| sync | baseline | 1 vCPU, 2 GB, x86_64, groups urgent ×1 (sync-urgent), main ×3 (sync-urgent, sync) |',
+    );
     expect(grouped.total).toEqual(plain.total);
   });
 });

@@ -215,11 +215,7 @@ export function splitByCapacity(tasks: number, capacity: LaneConfig['capacity'])
  * baseline, SQS lanes App Auto Scaling manages) first, then the controller's
  * lanes in priority order with what is left.
  */
-function allocate(
-  env: EnvironmentConfig,
-  scenario: Scenario,
-  managed: (lane: LaneConfig) => boolean,
-): Map<string, number> {
+function allocate(env: EnvironmentConfig, scenario: Scenario, managed: (lane: LaneConfig) => boolean): Map<string, number> {
   const out = new Map<string, number>();
   let fixed = 0;
   for (const lane of env.lanes) {
@@ -275,8 +271,7 @@ export function estimateCost(
       perScenario((s) => tasks[s] * assumptions.logGbPerTaskMonth * cw.logIngestionGb),
     );
     const controllerManaged = isManaged(lane);
-    if (lane.controllerMeasured)
-      addLane('CloudWatch metrics', constant(assumptions.metricsPerControllerLane * cw.metricMonth));
+    if (lane.controllerMeasured) addLane('CloudWatch metrics', constant(assumptions.metricsPerControllerLane * cw.metricMonth));
     // A lane at off keeps its alarms (quiet), and CloudWatch bills them all the same.
     const sqsScaled = lane.sizedBy === 'app-autoscaling';
     const alarms = assumptions.alarmsPerLane + (sqsScaled ? assumptions.alarmsPerSqsScaledLane : 0);
@@ -300,15 +295,9 @@ export function estimateCost(
     add(
       owner,
       'Lambda',
-      constant(
-        gbSeconds * region.lambda[c.architecture].gbSecond + (invocations / 1e6) * region.lambda.requestsPerMillion,
-      ),
+      constant(gbSeconds * region.lambda[c.architecture].gbSecond + (invocations / 1e6) * region.lambda.requestsPerMillion),
     );
-    add(
-      owner,
-      'CloudWatch API requests',
-      constant(((invocations * c.putMetricDataPerInvocation) / 1000) * cw.apiRequestsPerThousand),
-    );
+    add(owner, 'CloudWatch API requests', constant(((invocations * c.putMetricDataPerInvocation) / 1000) * cw.apiRequestsPerThousand));
     add(owner, 'CloudWatch metrics', constant(c.metrics * cw.metricMonth));
     add(owner, 'CloudWatch alarms', constant(c.alarms * cw.alarmMonth));
     add(owner, 'CloudWatch Logs ingestion', constant(c.logGbPerMonth * cw.logIngestionGb));

@@ -18,8 +18,7 @@ export function money(value: number): string {
   return usd.format(Math.abs(value) < 0.005 ? 0 : value);
 }
 
-const cells = (values: PerScenario<number>, bold = false) =>
-  SCENARIOS.map((s) => (bold ? `**${money(values[s])}**` : money(values[s])));
+const cells = (values: PerScenario<number>, bold = false) => SCENARIOS.map((s) => (bold ? `**${money(values[s])}**` : money(values[s])));
 
 const row = (values: readonly string[]) => `| ${values.join(' | ')} |`;
 
@@ -64,18 +63,14 @@ export function renderReport(estimate: CostEstimate): string {
   }
   const others = ['scheduler service', 'backlog controller', 'environment'];
   const describe: Record<string, string> = {
-    'scheduler service': `1 task, ${env.scheduler.service.cpu / 1024} vCPU, ${
-      env.scheduler.service.memory / 1024
-    } GB, on-demand`,
+    'scheduler service': `1 task, ${env.scheduler.service.cpu / 1024} vCPU, ${env.scheduler.service.memory / 1024} GB, on-demand`,
     'backlog controller': `Lambda ${a.controller.memoryMb} MB, ${a.controller.invocationsPerMinute}/min × ${a.controller.durationSeconds} s; its metrics, alarm, logs`,
     environment: `${a.dashboards} CloudWatch dashboard`,
   };
   for (const owner of others) {
     const items = estimate.items.filter((item) => item.owner === owner && item.lane === undefined);
     if (items.length === 0) continue;
-    const monthly = Object.fromEntries(
-      SCENARIOS.map((s) => [s, items.reduce((sum, i) => sum + i.monthly[s], 0)]),
-    ) as PerScenario<number>;
+    const monthly = Object.fromEntries(SCENARIOS.map((s) => [s, items.reduce((sum, i) => sum + i.monthly[s], 0)])) as PerScenario<number>;
     out.push(row([owner, '', describe[owner], '', '', ...cells(monthly)]));
   }
   out.push(row(['**total**', '', '', '', `**${tasks(estimate.tasks)}**`, ...cells(estimate.total, true)]));
@@ -87,9 +82,7 @@ export function renderReport(estimate: CostEstimate): string {
   for (const service of SERVICES) {
     const items = estimate.items.filter((i) => i.service === service);
     if (items.length === 0) continue;
-    const monthly = Object.fromEntries(
-      SCENARIOS.map((s) => [s, items.reduce((sum, i) => sum + i.monthly[s], 0)]),
-    ) as PerScenario<number>;
+    const monthly = Object.fromEntries(SCENARIOS.map((s) => [s, items.reduce((sum, i) => sum + i.monthly[s], 0)])) as PerScenario<number>;
     out.push(row([service, ...cells(monthly)]));
   }
   out.push(row(['**total**', ...cells(estimate.total, true)]));

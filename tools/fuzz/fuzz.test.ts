@@ -88,7 +88,8 @@ function mutate(m: { file: number; target: number; op: string; value: number }):
     }
     case 'duplicate-lane': {
       const lanes = doc.getIn(['lanes'], true);
-      if (isMap(lanes) && lanes.items.length > 0) doc.setIn(['lanes', 'copy'], doc.createNode((lanes.items[0].value as { toJSON(): unknown }).toJSON()));
+      if (isMap(lanes) && lanes.items.length > 0)
+        doc.setIn(['lanes', 'copy'], doc.createNode((lanes.items[0].value as { toJSON(): unknown }).toJSON()));
       break;
     }
     case 'quote-number': {
@@ -129,7 +130,8 @@ describe('every environment file, mutated', () => {
         try {
           synthesizeToJson(env);
         } catch (error) {
-          if (!(error instanceof SettingError)) throw new Error(`synth threw where the file was accepted: ${(error as Error).message}\n${text}`);
+          if (!(error instanceof SettingError))
+            throw new Error(`synth threw where the file was accepted: ${(error as Error).message}\n${text}`);
         }
       }),
       { seed: 20261201, numRuns: 400 },

@@ -99,8 +99,7 @@ export function sideFromInvalidText(text: string): EnvironmentSide | undefined {
     for (const [name, raw] of Object.entries(data.lanes)) {
       const stage = isRecord(raw) ? raw.stage : undefined;
       lanes.set(name, {
-        stage:
-          stage === undefined ? 'off' : (STAGES as readonly unknown[]).includes(stage) ? (stage as Stage) : undefined,
+        stage: stage === undefined ? 'off' : (STAGES as readonly unknown[]).includes(stage) ? (stage as Stage) : undefined,
       });
     }
   }
@@ -182,9 +181,7 @@ export function compareSides(base: EnvironmentSide | undefined, head: Environmen
       rule: RULES.oneLaneAtATime,
       lanes: counted,
       path: ['guardrails', 'oneLaneAtATime'],
-      message: `${counted.length} lanes change in one change (${counted.join(
-        ', ',
-      )}) while guardrails.oneLaneAtATime is on${
+      message: `${counted.length} lanes change in one change (${counted.join(', ')}) while guardrails.oneLaneAtATime is on${
         head.oneLaneAtATime ? '' : ' at the base'
       }; change one lane per change (lanes at "off" before and after do not count)`,
     });
@@ -200,8 +197,7 @@ function environmentLines(base: EnvironmentSide | undefined, head: EnvironmentSi
     const before = base.settings.get(key);
     if (before !== undefined && before !== now) lines.push(`${key}: ${before} → ${now}`);
   }
-  const common = (names: Iterable<string>, other: ReadonlyMap<string, LaneSide>) =>
-    [...names].filter((n) => other.has(n));
+  const common = (names: Iterable<string>, other: ReadonlyMap<string, LaneSide>) => [...names].filter((n) => other.has(n));
   const beforeOrder = common(base.lanes.keys(), head.lanes);
   const nowOrder = common(head.lanes.keys(), base.lanes);
   if (base.validated && beforeOrder.join() !== nowOrder.join()) {

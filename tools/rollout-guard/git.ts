@@ -32,9 +32,7 @@ function git(cwd: string, env: NodeJS.ProcessEnv, args: readonly string[]): GitR
   const run = spawnSync('git', args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (run.error) {
     const code = (run.error as NodeJS.ErrnoException).code;
-    throw new GitError(
-      code === 'ENOENT' ? 'git is not installed or not on PATH' : `git ${args[0]} failed: ${run.error.message}`,
-    );
+    throw new GitError(code === 'ENOENT' ? 'git is not installed or not on PATH' : `git ${args[0]} failed: ${run.error.message}`);
   }
   return { status: run.status ?? 1, stdout: run.stdout, stderr: run.stderr.trim() };
 }
@@ -73,18 +71,13 @@ export function resolveBase(cwd: string, env: NodeJS.ProcessEnv, explicit?: stri
     if (sha) return { ref, sha, source: 'default' };
   }
   throw new GitError(
-    `no base ref: neither origin/main nor main exists in this repository; pass --base <ref> or set NX_BASE${shallowHint(
-      cwd,
-      env,
-    )}`,
+    `no base ref: neither origin/main nor main exists in this repository; pass --base <ref> or set NX_BASE${shallowHint(cwd, env)}`,
   );
 }
 
 function shallowHint(cwd: string, env: NodeJS.ProcessEnv): string {
   const run = git(cwd, env, ['rev-parse', '--is-shallow-repository']);
-  return run.stdout.trim() === 'true'
-    ? '; this is a shallow clone, so fetch the history first (actions/checkout with fetch-depth: 0)'
-    : '';
+  return run.stdout.trim() === 'true' ? '; this is a shallow clone, so fetch the history first (actions/checkout with fetch-depth: 0)' : '';
 }
 
 /**

@@ -16,9 +16,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** git and the guard see only this environment: no user config, no inherited NX_BASE or GIT_DIR. */
 const gitEnv: NodeJS.ProcessEnv = {
-  ...Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(GIT_|NX_BASE$|NX_HEAD$|GITHUB_STEP_SUMMARY$)/.test(k)),
-  ),
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GIT_|NX_BASE$|NX_HEAD$|GITHUB_STEP_SUMMARY$)/.test(k))),
   GIT_CONFIG_GLOBAL: '/dev/null',
   GIT_CONFIG_NOSYSTEM: '1',
   GIT_AUTHOR_NAME: 'Test',
@@ -112,9 +110,7 @@ describe('summary', () => {
     const result = run('production', THREE, THREE);
     expect(result.exitCode).toBe(0);
     expect(result.summary).toEqual(['no lane changes']);
-    expect(result.messages[0]).toMatch(
-      /^rollout guard: environments\/production\.yaml, working tree against main \([0-9a-f]{12}\)$/,
-    );
+    expect(result.messages[0]).toMatch(/^rollout guard: environments\/production\.yaml, working tree against main \([0-9a-f]{12}\)$/);
   });
 
   it('prints one line per changed lane: stage with its task range, then each setting', () => {
@@ -147,11 +143,7 @@ describe('summary', () => {
     const dir = repo();
     write(dir, 'staging', envText('staging', THREE));
     commit(dir);
-    write(
-      dir,
-      'staging',
-      envText('staging', { image: THREE.image, sync: THREE.sync, bulk: THREE.bulk }, { fleet: { maxTasks: 6 } }),
-    );
+    write(dir, 'staging', envText('staging', { image: THREE.image, sync: THREE.sync, bulk: THREE.bulk }, { fleet: { maxTasks: 6 } }));
     expect(guard(dir, 'staging').summary).toEqual([
       'no lane changes',
       'fleet.maxTasks: 8 → 6',
@@ -203,17 +195,11 @@ describe('rule one-step-forward', () => {
   });
 
   it('points at the lane when the stage is left at its default', () => {
-    const { dir, text } = change(
-      'staging',
-      { ...THREE, bulk: { queues: ['bulk'] } },
-      { ...THREE, bulk: lane('bulk', 'scaling') },
-    );
+    const { dir, text } = change('staging', { ...THREE, bulk: { queues: ['bulk'] } }, { ...THREE, bulk: lane('bulk', 'scaling') });
     const result = guard(dir, 'staging');
     expect(result.exitCode).toBe(1);
     const line = text.split('\n').findIndex((l) => l.includes('stage: scaling')) + 1;
-    expect(result.messages[1]).toMatch(
-      new RegExp(`^environments/staging\\.yaml:${line}:\\d+ lanes\\.bulk\\.stage: off → scaling`),
-    );
+    expect(result.messages[1]).toMatch(new RegExp(`^environments/staging\\.yaml:${line}:\\d+ lanes\\.bulk\\.stage: off → scaling`));
   });
 });
 
@@ -247,10 +233,17 @@ describe('rule one-lane-at-a-time', () => {
     );
   });
 
-  it('counts a change to a lane\'s process groups as a change to that lane', () => {
+  it("counts a change to a lane's process groups as a change to that lane", () => {
     const grouped = {
       ...THREE,
-      sync: { ...lane('sync', 'baseline'), queues: undefined, groups: [{ name: 'urgent', queues: ['sync-urgent'] }, { name: 'main', queues: ['sync-urgent', 'sync'] }] },
+      sync: {
+        ...lane('sync', 'baseline'),
+        queues: undefined,
+        groups: [
+          { name: 'urgent', queues: ['sync-urgent'] },
+          { name: 'main', queues: ['sync-urgent', 'sync'] },
+        ],
+      },
       image: lane('image', 'baseline', { cpu: 1024, memory: 2048 }),
     };
     const result = run('production', THREE, JSON.parse(JSON.stringify(grouped)) as Lanes);
@@ -271,11 +264,7 @@ describe('rule one-lane-at-a-time', () => {
       feeds: lane('feeds', 'off'),
     });
     expect(result.exitCode).toBe(0);
-    expect(result.summary).toEqual([
-      'image: baseline → scaling (0..2)',
-      'bulk: cpu 512 → 1024, memory 1024 → 2048',
-      'feeds: added at off',
-    ]);
+    expect(result.summary).toEqual(['image: baseline → scaling (0..2)', 'bulk: cpu 512 → 1024, memory 1024 → 2048', 'feeds: added at off']);
   });
 
   it('still applies in the change that turns the guardrail off', () => {
@@ -293,11 +282,7 @@ describe('rule one-lane-at-a-time', () => {
     const result = run('production', undefined, THREE);
     expect(result.exitCode).toBe(0);
     expect(result.messages).toContain('environments/production.yaml does not exist at main: every lane is new');
-    expect(result.summary).toEqual([
-      'sync: added at baseline (1 task)',
-      'image: added at baseline (1 task)',
-      'bulk: added at off',
-    ]);
+    expect(result.summary).toEqual(['sync: added at baseline (1 task)', 'image: added at baseline (1 task)', 'bulk: added at off']);
   });
 
   it('still holds new lanes of a new file to off or baseline', () => {
@@ -407,9 +392,7 @@ describe('base ref', () => {
     commit(dir);
     expect(guard(dir, 'staging')).toMatchObject({
       exitCode: 2,
-      messages: [
-        'rollout guard: no base ref: neither origin/main nor main exists in this repository; pass --base <ref> or set NX_BASE',
-      ],
+      messages: ['rollout guard: no base ref: neither origin/main nor main exists in this repository; pass --base <ref> or set NX_BASE'],
     });
   });
 
@@ -431,15 +414,11 @@ describe('base ref', () => {
 
 describe('CLI', () => {
   const cli = (cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
-    spawnSync(
-      process.execPath,
-      [join(workspace, 'tools', 'run-app.cjs'), join(workspace, 'tools', 'rollout-guard', 'main.ts'), ...args],
-      {
-        cwd,
-        env: { ...gitEnv, ...env },
-        encoding: 'utf8',
-      },
-    );
+    spawnSync(process.execPath, [join(workspace, 'tools', 'run-app.cjs'), join(workspace, 'tools', 'rollout-guard', 'main.ts'), ...args], {
+      cwd,
+      env: { ...gitEnv, ...env },
+      encoding: 'utf8',
+    });
 
   it('exits 1 on a broken rule: summary on stdout, the rule on stderr, no stack trace', () => {
     const { dir } = change('production', THREE, { ...THREE, image: lane('image', 'owned') });
@@ -447,14 +426,10 @@ describe('CLI', () => {
     const result = cli(dir, ['--environment', 'production'], { GITHUB_STEP_SUMMARY: summaryFile });
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('image: baseline → owned (0..2)\n');
-    expect(result.stderr).toMatch(
-      /lanes\.image\.stage: baseline → owned moves forward 2 stages at once;.*\[one-step-forward\]\n/,
-    );
+    expect(result.stderr).toMatch(/lanes\.image\.stage: baseline → owned moves forward 2 stages at once;.*\[one-step-forward\]\n/);
     expect(result.stderr).not.toMatch(/^\s+at /m);
     const summary = readFileSync(summaryFile, 'utf8');
-    expect(summary).toMatch(
-      /^### Rollout guard: production against `main` \([0-9a-f]{12}\)\n\n- image: baseline → owned \(0\.\.2\)\n/,
-    );
+    expect(summary).toMatch(/^### Rollout guard: production against `main` \([0-9a-f]{12}\)\n\n- image: baseline → owned \(0\.\.2\)\n/);
     expect(summary).toContain('- `one-step-forward`: baseline → owned moves forward 2 stages at once');
   }, 30_000);
 

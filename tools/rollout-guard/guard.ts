@@ -83,11 +83,7 @@ export function runGuard(options: GuardOptions): GuardResult {
     if (!(error instanceof ConfigError)) throw error;
     return fail(
       1,
-      [
-        ...messages,
-        ...error.message.split('\n'),
-        `${name}: ${file} is invalid; fix it, then the rollout rules are checked`,
-      ],
+      [...messages, ...error.message.split('\n'), `${name}: ${file} is invalid; fix it, then the rollout rules are checked`],
       base,
     );
   }
@@ -120,10 +116,7 @@ export function runGuard(options: GuardOptions): GuardResult {
   }
 
   const comparison = compareSides(baseSide, head);
-  const summary = [
-    ...(comparison.laneLines.length ? comparison.laneLines : ['no lane changes']),
-    ...comparison.environmentLines,
-  ];
+  const summary = [...(comparison.laneLines.length ? comparison.laneLines : ['no lane changes']), ...comparison.environmentLines];
   const locate = locator(headText);
   for (const v of comparison.violations) {
     const { line, column, path } = locate(v.path);

@@ -106,14 +106,19 @@ describe('runbook by stage', () => {
   it('shows each lane’s timeouts beside retry_after', () => {
     expect(runbook).toContain('redis.retryAfter: 180');
     for (const lane of env.lanes) {
-      expect(runbook).toContain(`| ${lane.name} | ${lane.workers} on ${lane.queues.join(', ')} | ${lane.job.timeout} s | ${lane.stopTimeout} s | ${lane.job.tries} | `);
+      expect(runbook).toContain(
+        `| ${lane.name} | ${lane.workers} on ${lane.queues.join(', ')} | ${lane.job.timeout} s | ${lane.stopTimeout} s | ${lane.job.tries} | `,
+      );
     }
   });
 });
 
 describe('quote', () => {
-  it.each(['plain', "it's", REDIS_ERROR_PATTERN, '%[0-9]+$%', '{ $.detail.group = "service:x" }'])('gives bash back %s unchanged', (text) => {
-    const echoed = spawnSync('bash', ['-c', `printf %s ${quote(text)}`], { encoding: 'utf8' });
-    expect(echoed.stdout).toBe(text);
-  });
+  it.each(['plain', "it's", REDIS_ERROR_PATTERN, '%[0-9]+$%', '{ $.detail.group = "service:x" }'])(
+    'gives bash back %s unchanged',
+    (text) => {
+      const echoed = spawnSync('bash', ['-c', `printf %s ${quote(text)}`], { encoding: 'utf8' });
+      expect(echoed.stdout).toBe(text);
+    },
+  );
 });

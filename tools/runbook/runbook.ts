@@ -37,7 +37,8 @@ export function renderRunbook(env: EnvironmentConfig): string {
   const services = env.lanes.map((l) => serviceName(env, l.name));
   const out: string[] = [];
   const sh = (...lines: string[]) => out.push('```sh', ...lines, '```', '');
-  const deploy = (...roles: StackRole[]) => `(cd apps/${env.environment} && npx cdktf deploy ${roles.map((role) => stackName(env, role)).join(' ')})`;
+  const deploy = (...roles: StackRole[]) =>
+    `(cd apps/${env.environment} && npx cdktf deploy ${roles.map((role) => stackName(env, role)).join(' ')})`;
   const controlled = env.lanes.some((l) => l.controllerMeasured);
 
   out.push(
@@ -84,7 +85,13 @@ export function renderRunbook(env: EnvironmentConfig): string {
     );
   }
   if (running.length < env.lanes.length) {
-    out.push(`Lanes at off (${env.lanes.filter((l) => l.sizedBy === 'off').map((l) => l.name).join(', ')}) cannot be paused: move them to baseline first.`, '');
+    out.push(
+      `Lanes at off (${env.lanes
+        .filter((l) => l.sizedBy === 'off')
+        .map((l) => l.name)
+        .join(', ')}) cannot be paused: move them to baseline first.`,
+      '',
+    );
   }
 
   out.push('## Roll a lane back', '');
@@ -97,7 +104,10 @@ export function renderRunbook(env: EnvironmentConfig): string {
   for (const lane of env.lanes) {
     const index = stageIndex(lane.stage);
     if (index === 0) {
-      out.push(`**${lane.name}** is at off: nothing to roll back. Removing it from the file (a later change) deletes its service and alarms; its log group stays.`, '');
+      out.push(
+        `**${lane.name}** is at off: nothing to roll back. Removing it from the file (a later change) deletes its service and alarms; its log group stays.`,
+        '',
+      );
       continue;
     }
     const previous = STAGES[index - 1];
@@ -134,7 +144,7 @@ export function renderRunbook(env: EnvironmentConfig): string {
   out.push('## First checks', '');
   out.push('### Jobs fail immediately', '');
   out.push(
-    "The exception is logged just before each FAIL line. If it started with a deploy, roll the image back (the previous task definition revision) before retrying the failed jobs (`php artisan queue:retry`). " +
+    'The exception is logged just before each FAIL line. If it started with a deploy, roll the image back (the previous task definition revision) before retrying the failed jobs (`php artisan queue:retry`). ' +
       'A missing class or config value points at the image or the runtime parameters; a connection error at the network.',
     '',
   );

@@ -35,7 +35,11 @@ export async function simulateEnvironment(
   const lanes = workloadLanes(env).filter((l) => options.lane === undefined || l.name === options.lane);
   if (lanes.length === 0) {
     const known = workloadLanes(env).map((l) => l.name);
-    throw new Error(options.lane ? `no Redis lane "${options.lane}"; lanes: ${known.join(', ') || 'none'}` : 'the environment has no Redis lane to simulate');
+    throw new Error(
+      options.lane
+        ? `no Redis lane "${options.lane}"; lanes: ${known.join(', ') || 'none'}`
+        : 'the environment has no Redis lane to simulate',
+    );
   }
   const results: SimulationResult[] = [];
   for (const lane of lanes) {
@@ -56,4 +60,3 @@ export async function simulateEnvironment(
   }
   return results;
 }
-

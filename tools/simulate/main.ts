@@ -20,7 +20,9 @@ async function main(argv: string[]): Promise<number> {
     return at === -1 ? undefined : rest[at + 1];
   };
   if (!name || name.startsWith('-')) {
-    process.stderr.write('usage: node tools/run-app.cjs tools/simulate/main.ts <env> [--lane <lane>] [--workload <name>] [--wake] [--charts <dir>]\n');
+    process.stderr.write(
+      'usage: node tools/run-app.cjs tools/simulate/main.ts <env> [--lane <lane>] [--workload <name>] [--wake] [--charts <dir>]\n',
+    );
     return 2;
   }
   try {

@@ -58,7 +58,12 @@ export interface RollbackRehearsal {
   /** The service's desired count just before the rollback (what its scaler or Terraform had set). */
   readonly startCount: number;
   /** The rolled-back copy applied to each stack, in apply order. */
-  readonly applies: readonly (Step & { readonly stack: string; readonly added?: number; readonly changed?: number; readonly removed?: number })[];
+  readonly applies: readonly (Step & {
+    readonly stack: string;
+    readonly added?: number;
+    readonly changed?: number;
+    readonly removed?: number;
+  })[];
   readonly checks: readonly RollbackCheck[];
 }
 
@@ -138,7 +143,9 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
   else {
     lines.push('| stack | reads | from | resolved | value |', '| --- | --- | --- | --- | --- |');
     for (const c of checks) {
-      lines.push(`| ${c.consumer} | ${c.data}.outputs.${c.output} | ${c.producer ?? '?'} | ${c.resolved ? 'yes' : '**NO**'} | ${cell(c.note)} |`);
+      lines.push(
+        `| ${c.consumer} | ${c.data}.outputs.${c.output} | ${c.producer ?? '?'} | ${c.resolved ? 'yes' : '**NO**'} | ${cell(c.note)} |`,
+      );
     }
   }
 
@@ -175,7 +182,8 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
     '| stack | actions called | called, not granted | granted, not called here |',
     '| --- | --- | --- | --- |',
     ...input.permissions.map(
-      (p) => `| ${p.stack} | ${p.called} | ${p.missing.length ? `**${p.missing.join(', ')}**` : 'none'} | ${p.unused.length ? cell(p.unused.join(', '), 4000) : 'none'} |`,
+      (p) =>
+        `| ${p.stack} | ${p.called} | ${p.missing.length ? `**${p.missing.join(', ')}**` : 'none'} | ${p.unused.length ? cell(p.unused.join(', '), 4000) : 'none'} |`,
     ),
   );
   const permitted = input.permissions.every((p) => p.missing.length === 0);
@@ -190,7 +198,10 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
   };
   const table = (list: readonly Difference[], missing: string) => {
     let unexplained = 0;
-    lines.push('| stack | address | actions | attribute | state after apply | moto / plan | why |', '| --- | --- | --- | --- | --- | --- | --- |');
+    lines.push(
+      '| stack | address | actions | attribute | state after apply | moto / plan | why |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+    );
     for (const d of list) {
       const reasons = explain(d, known);
       const attributes = d.attributes.length ? d.attributes : [{ path: '(resource)', before: null, after: null }];
@@ -215,7 +226,8 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
   let unexplained = 0;
   if (planned.length < runs.length) lines.push('Not every stack was planned again (see the stacks table).', '');
   if (changes.length > 0) unexplained = table(changes, '**unexplained**');
-  else if (planned.length > 0) lines.push(`Nothing: ${planned.length === runs.length ? 'every stack' : 'every stack planned'} plans clean after apply.`);
+  else if (planned.length > 0)
+    lines.push(`Nothing: ${planned.length === runs.length ? 'every stack' : 'every stack planned'} plans clean after apply.`);
 
   lines.push('', '## Read back differently (drift; nothing planned for it)', '');
   lines.push(

@@ -112,9 +112,19 @@ export function rollbackChecks(
   );
   check('after rollback', 'host-consumer switch', 'enabled', afterRollback.parameter ?? 'missing');
   const missing = (inspection: LaneInspection) => logGroups.filter((g) => !inspection.logGroups.includes(g));
-  check('after rollback', 'log groups', 'all kept', missing(afterRollback).length ? `missing ${missing(afterRollback).join(', ')}` : 'all kept');
+  check(
+    'after rollback',
+    'log groups',
+    'all kept',
+    missing(afterRollback).length ? `missing ${missing(afterRollback).join(', ')}` : 'all kept',
+  );
   if (afterDestroy) {
-    check('after destroy', 'log groups', 'all kept', missing(afterDestroy).length ? `missing ${missing(afterDestroy).join(', ')}` : 'all kept');
+    check(
+      'after destroy',
+      'log groups',
+      'all kept',
+      missing(afterDestroy).length ? `missing ${missing(afterDestroy).join(', ')}` : 'all kept',
+    );
     check('after destroy', 'service', 'gone', afterDestroy.service ? `${afterDestroy.service.status}` : 'gone');
     check('after destroy', 'alarms', 'gone', afterDestroy.alarms.length ? `${afterDestroy.alarms.length} left` : 'gone');
   }

@@ -61,7 +61,15 @@ import {
   type RehearsalNetwork,
   type StackJson,
 } from './rehearsal';
-import { renderReport, type CrossStackCheck, type MotoReady, type PermissionCheck, type ReportInput, type RollbackRehearsal, type StackRun } from './rehearsal-report';
+import {
+  renderReport,
+  type CrossStackCheck,
+  type MotoReady,
+  type PermissionCheck,
+  type ReportInput,
+  type RollbackRehearsal,
+  type StackRun,
+} from './rehearsal-report';
 import { ToolchainError, cacheDir, formatDiagnostic, prepareToolchain, streamDiagnostics, tofu, type Toolchain } from './tofu';
 
 const USAGE =
@@ -129,7 +137,18 @@ function main(argv: string[], root: string): number {
   const subnets = environmentConfig.network.privateSubnetIds.length;
   const seed = spawnSync(
     join(root, '.venv', 'bin', 'python'),
-    [join(__dirname, 'moto_rehearsal.py'), 'seed', '--endpoint', target.endpoint, '--region', region, '--bucket', target.bucket, '--subnets', String(subnets)],
+    [
+      join(__dirname, 'moto_rehearsal.py'),
+      'seed',
+      '--endpoint',
+      target.endpoint,
+      '--region',
+      region,
+      '--bucket',
+      target.bucket,
+      '--subnets',
+      String(subnets),
+    ],
     { encoding: 'utf8', env: awsEnv },
   );
   if (seed.status !== 0) {
@@ -137,7 +156,9 @@ function main(argv: string[], root: string): number {
     return 1;
   }
   const network = JSON.parse(seed.stdout) as RehearsalNetwork;
-  say(`moto ${moto.motoVersion} at ${target.endpoint}: ${network.vpcId}, ${network.privateSubnetIds.join(', ')}, redis ${network.redisSecurityGroupId}, aurora ${network.auroraSecurityGroupId}, state s3://${target.bucket}`);
+  say(
+    `moto ${moto.motoVersion} at ${target.endpoint}: ${network.vpcId}, ${network.privateSubnetIds.join(', ')}, redis ${network.redisSecurityGroupId}, aurora ${network.auroraSecurityGroupId}, state s3://${target.bucket}`,
+  );
 
   // 2. The rehearsal copy, synthesized into the scratch folder.
   const copy = rehearsalEnvironment(original, network, target);
@@ -178,7 +199,8 @@ function main(argv: string[], root: string): number {
           .map((d) => formatDiagnostic(stack.name, d))
       : errorLines(stack.name, result.stdout + result.stderr);
     if (result.timedOut) errors.push(`${stack.name}: tofu ${step} did not finish within ${timeout}s and was stopped`);
-    if (result.status !== 0 && result.status !== 2 && errors.length === 0) errors.push(`${stack.name}: tofu ${step} exited ${result.status}; see logs/${stack.name}.${step}.log`);
+    if (result.status !== 0 && result.status !== 2 && errors.length === 0)
+      errors.push(`${stack.name}: tofu ${step} exited ${result.status}; see logs/${stack.name}.${step}.log`);
     return { result, seconds, errors, stdout: result.stdout };
   };
 
@@ -190,7 +212,12 @@ function main(argv: string[], root: string): number {
     stack.init = { ok: init.result.status === 0, seconds: init.seconds, errors: init.errors };
     if (!stack.init.ok) break;
     const apply = run(stack, 'apply', ['apply', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'], APPLY_TIMEOUT);
-    stack.apply = { ok: apply.result.status === 0 && !apply.result.timedOut, seconds: apply.seconds, errors: apply.errors, added: summary(apply.stdout).add };
+    stack.apply = {
+      ok: apply.result.status === 0 && !apply.result.timedOut,
+      seconds: apply.seconds,
+      errors: apply.errors,
+      added: summary(apply.stdout).add,
+    };
     // Even a failed apply may have created resources: destroy covers it.
     applied.push(stack);
     say(`${stack.name}: apply ${stack.apply.ok ? 'ok' : 'FAILED'} (${stack.apply.added ?? 0} added, ${stack.apply.seconds.toFixed(1)}s)`);
@@ -205,8 +232,18 @@ function main(argv: string[], root: string): number {
   const allApplied = applied.length === runs.length && applied.every((s) => s.apply?.ok);
   if (allApplied) {
     for (const stack of runs) {
-      const plan = run(stack, 'plan', ['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s', '-out=rehearsal.tfplan'], PLAN_TIMEOUT);
-      stack.plan = { ok: plan.result.status === 0 || plan.result.status === 2, seconds: plan.seconds, errors: plan.errors, exitCode: plan.result.status };
+      const plan = run(
+        stack,
+        'plan',
+        ['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s', '-out=rehearsal.tfplan'],
+        PLAN_TIMEOUT,
+      );
+      stack.plan = {
+        ok: plan.result.status === 0 || plan.result.status === 2,
+        seconds: plan.seconds,
+        errors: plan.errors,
+        exitCode: plan.result.status,
+      };
       if (!stack.plan.ok) continue;
       const show = tofu(toolchain, awsEnv, stack.dir, ['show', '-json', 'rehearsal.tfplan']);
       writeFileSync(join(logs, `${stack.name}.plan.json`), show.stdout);
@@ -231,7 +268,14 @@ function main(argv: string[], root: string): number {
     const scaled =
       lane.sizedBy === 'fixed'
         ? undefined
-        : motoCommand(root, awsEnv, target, 'scale', ['--cluster', clusterName(rehearsed), '--service', serviceName(rehearsed, lane.name), '--count', String(startCount)]);
+        : motoCommand(root, awsEnv, target, 'scale', [
+            '--cluster',
+            clusterName(rehearsed),
+            '--service',
+            serviceName(rehearsed, lane.name),
+            '--count',
+            String(startCount),
+          ]);
     const rolled = rolledBackEnvironment(copy, lane.name);
     writeFileSync(join(reportDir, `${environment}.rollback.yaml`), rolled);
     const rolledOut = join(scratch, 'cdktf.rollback');
@@ -243,24 +287,42 @@ function main(argv: string[], root: string): number {
       const source = join(rolledOut, 'stacks', stack.name);
       cpSync(source, stack.dir, { recursive: true, force: true });
       const json = JSON.parse(readFileSync(join(source, 'cdk.tf.json'), 'utf8')) as StackJson;
-      writeFileSync(join(stack.dir, 'rehearsal_override.tf.json'), `${JSON.stringify(rehearsalOverride(stack.name, json, target, endpoints), null, 2)}\n`);
+      writeFileSync(
+        join(stack.dir, 'rehearsal_override.tf.json'),
+        `${JSON.stringify(rehearsalOverride(stack.name, json, target, endpoints), null, 2)}\n`,
+      );
       const apply = run(stack, 'rollback-apply', ['apply', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'], APPLY_TIMEOUT);
       const counts = summary(apply.stdout);
       const ok = apply.result.status === 0 && !apply.result.timedOut;
-      applies.push({ stack: stack.name, ok, seconds: apply.seconds, errors: apply.errors, added: counts.add, changed: counts.change, removed: counts.remove });
-      say(`${stack.name}: rollback of ${lane.name} to off: apply ${ok ? 'ok' : 'FAILED'} (${counts.add ?? 0} added, ${counts.change ?? 0} changed, ${counts.remove ?? 0} destroyed)`);
+      applies.push({
+        stack: stack.name,
+        ok,
+        seconds: apply.seconds,
+        errors: apply.errors,
+        added: counts.add,
+        changed: counts.change,
+        removed: counts.remove,
+      });
+      say(
+        `${stack.name}: rollback of ${lane.name} to off: apply ${ok ? 'ok' : 'FAILED'} (${counts.add ?? 0} added, ${counts.change ?? 0} changed, ${counts.remove ?? 0} destroyed)`,
+      );
       if (!ok) break;
     }
     inspectRolledBack = () =>
       motoCommand(root, awsEnv, target, 'inspect', [
-        '--cluster', clusterName(rehearsed),
-        '--service', serviceName(rehearsed, lane.name),
-        '--alarm-prefix', alarmName(rehearsed, lane.name, ''),
-        '--parameter', laneParameterName(rehearsed, lane.name, 'host-consumer'),
+        '--cluster',
+        clusterName(rehearsed),
+        '--service',
+        serviceName(rehearsed, lane.name),
+        '--alarm-prefix',
+        alarmName(rehearsed, lane.name, ''),
+        '--parameter',
+        laneParameterName(rehearsed, lane.name, 'host-consumer'),
         ...logGroups.flatMap((g) => ['--log-group', g]),
       ]);
     const after = inspectRolledBack();
-    if (typeof scaled === 'string') rollback = { failed: `Setting ${lane.name} to ${startCount} task(s) before the rollback failed: ${scaled}` };
+    if (typeof scaled === 'string')
+      rollback = { failed: `Setting ${lane.name} to ${startCount} task(s) before the rollback failed: ${scaled}` };
     else if (typeof after === 'string') rollback = { failed: `Rolled back, but moto could not be read: ${after}` };
     else {
       rolledBackState = after;
@@ -277,10 +339,20 @@ function main(argv: string[], root: string): number {
       // Destroy refreshes and plans first; a plan error (a moto round-trip the provider
       // refuses) must not leave resources behind. The first errors stay in the report.
       destroy = run(stack, 'destroy-without-refresh', [...args, '-refresh=false'], APPLY_TIMEOUT);
-      errors.push(...destroy.errors, `${stack.name}: destroy failed as above and was repeated with -refresh=false: ${destroy.result.status === 0 ? 'ok' : 'failed too'}`);
+      errors.push(
+        ...destroy.errors,
+        `${stack.name}: destroy failed as above and was repeated with -refresh=false: ${destroy.result.status === 0 ? 'ok' : 'failed too'}`,
+      );
     }
-    stack.destroy = { ok: destroy.result.status === 0 && !destroy.result.timedOut, seconds: destroy.seconds, errors, removed: summary(destroy.stdout).remove };
-    say(`${stack.name}: destroy ${stack.destroy.ok ? 'ok' : 'FAILED'} (${stack.destroy.removed ?? 0} destroyed, ${stack.destroy.seconds.toFixed(1)}s)`);
+    stack.destroy = {
+      ok: destroy.result.status === 0 && !destroy.result.timedOut,
+      seconds: destroy.seconds,
+      errors,
+      removed: summary(destroy.stdout).remove,
+    };
+    say(
+      `${stack.name}: destroy ${stack.destroy.ok ? 'ok' : 'FAILED'} (${stack.destroy.removed ?? 0} destroyed, ${stack.destroy.seconds.toFixed(1)}s)`,
+    );
   }
 
   if ('checks' in rollback && inspectRolledBack && rolledBackState) {
@@ -332,7 +404,13 @@ function main(argv: string[], root: string): number {
 }
 
 /** Runs a moto_rehearsal.py command against moto: its JSON answer, or why it failed. */
-function motoCommand(root: string, awsEnv: NodeJS.ProcessEnv, target: MotoTarget, command: 'inspect' | 'scale', args: string[]): LaneInspection | string {
+function motoCommand(
+  root: string,
+  awsEnv: NodeJS.ProcessEnv,
+  target: MotoTarget,
+  command: 'inspect' | 'scale',
+  args: string[],
+): LaneInspection | string {
   const result = spawnSync(
     join(root, '.venv', 'bin', 'python'),
     [join(__dirname, 'moto_rehearsal.py'), command, '--endpoint', target.endpoint, '--region', target.region, ...args],
@@ -371,7 +449,13 @@ function providerEndpoints(root: string, toolchain: Toolchain, env: NodeJS.Proce
 }
 
 /** Checks every remote-state read of `stack` against the producing stack's outputs. */
-function crossStackChecks(stack: StackRun, json: StackJson, runs: readonly StackRun[], toolchain: Toolchain, env: NodeJS.ProcessEnv): CrossStackCheck[] {
+function crossStackChecks(
+  stack: StackRun,
+  json: StackJson,
+  runs: readonly StackRun[],
+  toolchain: Toolchain,
+  env: NodeJS.ProcessEnv,
+): CrossStackCheck[] {
   const references = remoteStateReferences(json);
   if (references.length === 0) return [];
   const show = tofu(toolchain, env, stack.dir, ['show', '-json']);
@@ -390,7 +474,8 @@ function crossStackChecks(stack: StackRun, json: StackJson, runs: readonly Stack
     let resolved = false;
     if (!producer) note = `no stack of this rehearsal writes state key ${key}`;
     else if (value === undefined || value === null) note = `not in ${producer.name}'s state`;
-    else if (JSON.stringify(value) !== JSON.stringify(expected)) note = `reads ${cell(value, 60)}, ${producer.name} has ${cell(expected, 60)}`;
+    else if (JSON.stringify(value) !== JSON.stringify(expected))
+      note = `reads ${cell(value, 60)}, ${producer.name} has ${cell(expected, 60)}`;
     else {
       resolved = true;
       note = cell(value, 80);

@@ -48,10 +48,16 @@ describe('CLI config', () => {
 });
 
 describe('tofu environment', () => {
-  it('drops the caller\'s TF_ variables and sets its own', () => {
+  it("drops the caller's TF_ variables and sets its own", () => {
     const env = tofuEnv({ PATH: '/bin', TF_WORKSPACE: 'prod', TF_VAR_x: '1', TF_CLI_CONFIG_FILE: '/home/.tofurc' }, '/c/tofurc');
     expect(env).toEqual(
-      expect.objectContaining({ PATH: '/bin', TF_CLI_CONFIG_FILE: '/c/tofurc', TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' }),
+      expect.objectContaining({
+        PATH: '/bin',
+        TF_CLI_CONFIG_FILE: '/c/tofurc',
+        TF_IN_AUTOMATION: '1',
+        TF_INPUT: '0',
+        CHECKPOINT_DISABLE: '1',
+      }),
     );
     expect(env.TF_WORKSPACE).toBeUndefined();
     expect(env.TF_VAR_x).toBeUndefined();
@@ -76,10 +82,22 @@ describe('diagnostics on cdk.tf.json', () => {
   const lineOf = (needle: string) => lines.findIndex((l) => l.includes(needle)) + 1;
 
   it('finds the JSON key path of a line', () => {
-    expect(jsonPathAtLine(json, lineOf('"bogus"'))).toEqual(['resource', 'aws_ecs_service', 'lane_sync_1A2B', 'network_configuration', 'bogus']);
+    expect(jsonPathAtLine(json, lineOf('"bogus"'))).toEqual([
+      'resource',
+      'aws_ecs_service',
+      'lane_sync_1A2B',
+      'network_configuration',
+      'bogus',
+    ]);
     expect(jsonPathAtLine(json, lineOf('"lane_sync_1A2B"'))).toEqual(['resource', 'aws_ecs_service', 'lane_sync_1A2B']);
     expect(jsonPathAtLine(json, lineOf('"eu-west-2"'))).toEqual(['provider', 'aws', 'region']);
-    expect(jsonPathAtLine(json, lineOf('"b"'))).toEqual(['resource', 'aws_ecs_service', 'lane_sync_1A2B', 'network_configuration', 'subnets']);
+    expect(jsonPathAtLine(json, lineOf('"b"'))).toEqual([
+      'resource',
+      'aws_ecs_service',
+      'lane_sync_1A2B',
+      'network_configuration',
+      'subnets',
+    ]);
   });
 
   it('names resources, data sources and blocks by address', () => {
@@ -155,13 +173,20 @@ describe('apply order', () => {
   const stack = (name: string, dependencies: string[] = []) => [name, { name, dependencies }] as const;
 
   it('follows the roles when the manifest has no dependencies', () => {
-    const manifest = { stacks: Object.fromEntries([stack('a-s-scaling'), stack('a-s-workers'), stack('a-s-networking'), stack('a-s-parameters')]) };
+    const manifest = {
+      stacks: Object.fromEntries([stack('a-s-scaling'), stack('a-s-workers'), stack('a-s-networking'), stack('a-s-parameters')]),
+    };
     expect(applyOrder(manifest, roles)).toEqual(['a-s-networking', 'a-s-parameters', 'a-s-workers', 'a-s-scaling']);
   });
 
   it('puts a stack after the stacks it depends on', () => {
     const manifest = {
-      stacks: Object.fromEntries([stack('a-s-networking', ['a-s-parameters']), stack('a-s-parameters'), stack('a-s-workers', ['a-s-networking']), stack('extra')]),
+      stacks: Object.fromEntries([
+        stack('a-s-networking', ['a-s-parameters']),
+        stack('a-s-parameters'),
+        stack('a-s-workers', ['a-s-networking']),
+        stack('extra'),
+      ]),
     };
     expect(applyOrder(manifest, roles)).toEqual(['a-s-parameters', 'a-s-networking', 'a-s-workers', 'extra']);
   });
@@ -194,7 +219,12 @@ describe('provider endpoints', () => {
 
 describe('rehearsal override', () => {
   const stack: StackJson = {
-    provider: { aws: [{ region: 'eu-west-2', allowed_account_ids: ['111111111111'] }, { alias: 'use1', region: 'us-east-1' }] },
+    provider: {
+      aws: [
+        { region: 'eu-west-2', allowed_account_ids: ['111111111111'] },
+        { alias: 'use1', region: 'us-east-1' },
+      ],
+    },
     terraform: { backend: { s3: { bucket: 'acme-state', key: 'pf/staging/workers.tfstate', region: 'eu-west-2', encrypt: true } } },
     data: {
       terraform_remote_state: {
@@ -211,7 +241,7 @@ describe('rehearsal override', () => {
     data: { terraform_remote_state: Record<string, { backend: string; config: Record<string, unknown> }> };
   };
 
-  it('points every provider configuration (aliases too) at moto with fake credentials and moto\'s account', () => {
+  it("points every provider configuration (aliases too) at moto with fake credentials and moto's account", () => {
     expect(override.provider.aws).toHaveLength(2);
     expect(override.provider.aws[1].alias).toBe('use1');
     for (const provider of override.provider.aws) {
@@ -231,7 +261,7 @@ describe('rehearsal override', () => {
     }
   });
 
-  it('keeps the state key and moves the state into moto\'s S3', () => {
+  it("keeps the state key and moves the state into moto's S3", () => {
     expect(override.terraform.backend.s3).toEqual(
       expect.objectContaining({
         bucket: 'pf-rehearsal',
@@ -244,7 +274,7 @@ describe('rehearsal override', () => {
     );
   });
 
-  it('reads every remote state from moto under the producer\'s key', () => {
+  it("reads every remote state from moto under the producer's key", () => {
     const remote = override.data.terraform_remote_state['cross-stack-reference-input-pf-staging-networking'];
     expect(remote.backend).toBe('s3');
     expect(remote.config).toEqual(expect.objectContaining({ bucket: 'pf-rehearsal', key: 'pf/staging/networking.tfstate' }));
@@ -263,7 +293,9 @@ describe('rehearsal override', () => {
   });
 
   it('refuses a backend moto cannot hold', () => {
-    expect(() => rehearsalOverride('x', { terraform: { backend: { cloud: { organization: 'o' } } } }, target, [])).toThrow(/"cloud" backend cannot be rehearsed/);
+    expect(() => rehearsalOverride('x', { terraform: { backend: { cloud: { organization: 'o' } } } }, target, [])).toThrow(
+      /"cloud" backend cannot be rehearsed/,
+    );
   });
 
   it('finds every remote-state output a stack reads', () => {
@@ -305,24 +337,56 @@ describe('plan differences', () => {
   it('reads drift, changes and output changes from tofu show -json, skipping no-ops', () => {
     const plan = {
       resource_drift: [
-        { address: 'aws_ecs_service.s', type: 'aws_ecs_service', change: { actions: ['update'], before: { desired_count: 1 }, after: { desired_count: 0 } } },
+        {
+          address: 'aws_ecs_service.s',
+          type: 'aws_ecs_service',
+          change: { actions: ['update'], before: { desired_count: 1 }, after: { desired_count: 0 } },
+        },
       ],
       resource_changes: [
         { address: 'aws_sqs_queue.q', type: 'aws_sqs_queue', change: { actions: ['no-op'], before: {}, after: {} } },
-        { address: 'aws_ssm_parameter.p', type: 'aws_ssm_parameter', change: { actions: ['update'], before: { tier: 'Standard' }, after: { tier: 'Advanced' }, after_unknown: {} } },
+        {
+          address: 'aws_ssm_parameter.p',
+          type: 'aws_ssm_parameter',
+          change: { actions: ['update'], before: { tier: 'Standard' }, after: { tier: 'Advanced' }, after_unknown: {} },
+        },
       ],
       output_changes: { a: { actions: ['no-op'], before: 1, after: 1 }, b: { actions: ['update'], before: 1, after: 2 } },
     };
     const found = planDifferences('st', plan);
     expect(found).toEqual([
-      { kind: 'drift', stack: 'st', address: 'aws_ecs_service.s', type: 'aws_ecs_service', actions: ['update'], attributes: [{ path: 'desired_count', before: 1, after: 0 }] },
-      { kind: 'change', stack: 'st', address: 'aws_ssm_parameter.p', type: 'aws_ssm_parameter', actions: ['update'], attributes: [{ path: 'tier', before: 'Standard', after: 'Advanced' }] },
+      {
+        kind: 'drift',
+        stack: 'st',
+        address: 'aws_ecs_service.s',
+        type: 'aws_ecs_service',
+        actions: ['update'],
+        attributes: [{ path: 'desired_count', before: 1, after: 0 }],
+      },
+      {
+        kind: 'change',
+        stack: 'st',
+        address: 'aws_ssm_parameter.p',
+        type: 'aws_ssm_parameter',
+        actions: ['update'],
+        attributes: [{ path: 'tier', before: 'Standard', after: 'Advanced' }],
+      },
       { kind: 'output', stack: 'st', address: 'output.b', actions: ['update'], attributes: [{ path: '(value)', before: 1, after: 2 }] },
     ]);
   });
 
   it('explains a difference only by a listed reason', () => {
-    const difference = { kind: 'change' as const, stack: 's', address: 'aws_x.y', type: 'aws_x', actions: ['update'], attributes: [{ path: 'a.b', before: 1, after: 2 }, { path: 'c', before: 1, after: 2 }] };
+    const difference = {
+      kind: 'change' as const,
+      stack: 's',
+      address: 'aws_x.y',
+      type: 'aws_x',
+      actions: ['update'],
+      attributes: [
+        { path: 'a.b', before: 1, after: 2 },
+        { path: 'c', before: 1, after: 2 },
+      ],
+    };
     expect(explain(difference, [{ type: 'aws_x', path: /^a\./, why: 'moto drops a.b' }])).toEqual(['moto drops a.b', undefined]);
   });
 
@@ -401,7 +465,11 @@ describe('rollback to off', () => {
   it.each<[string, Partial<LaneInspection>, string | string[]]>([
     ['a service still running tasks', { service: { status: 'ACTIVE', desiredCount: 2, taskDefinition: 'arn:td:3' } }, 'ACTIVE, 2 tasks'],
     ['a deleted service', { service: null }, ['missing', 'missing']],
-    ['an alarm that still pages', { alarms: [{ name: 'pf-staging-image-restarts', actionsEnabled: true }] }, 'actions enabled on pf-staging-image-restarts'],
+    [
+      'an alarm that still pages',
+      { alarms: [{ name: 'pf-staging-image-restarts', actionsEnabled: true }] },
+      'actions enabled on pf-staging-image-restarts',
+    ],
     ['no alarms at all', { alarms: [] }, 'none'],
     ['the hosts still switched off', { parameter: 'disabled' }, 'disabled'],
     ['a deleted log group', { logGroups: ['/ecs/pf-staging/stopped-tasks'] }, 'missing /ecs/pf-staging/image'],
@@ -412,7 +480,13 @@ describe('rollback to off', () => {
 
   it('fails when destroy took the logs with it', () => {
     const failing = rollbackChecks(kept.logGroups, kept, { ...destroyed, logGroups: [] }).filter((c) => !c.ok);
-    expect(failing).toEqual([expect.objectContaining({ when: 'after destroy', what: 'log groups', found: 'missing /ecs/pf-staging/image, /ecs/pf-staging/stopped-tasks' })]);
+    expect(failing).toEqual([
+      expect.objectContaining({
+        when: 'after destroy',
+        what: 'log groups',
+        found: 'missing /ecs/pf-staging/image, /ecs/pf-staging/stopped-tasks',
+      }),
+    ]);
   });
 });
 
@@ -446,7 +520,14 @@ describe('rehearsal report', () => {
       ...base,
       runs: [run('pf-networking'), run('pf-workers')],
       differences: [
-        { kind: 'drift', stack: 'pf-workers', address: 'aws_iam_role.r', type: 'aws_iam_role', actions: ['update'], attributes: [{ path: 'inline_policy[0]', before: undefined, after: { name: 'p' } }] },
+        {
+          kind: 'drift',
+          stack: 'pf-workers',
+          address: 'aws_iam_role.r',
+          type: 'aws_iam_role',
+          actions: ['update'],
+          attributes: [{ path: 'inline_policy[0]', before: undefined, after: { name: 'p' } }],
+        },
         { kind: 'drift', stack: 'pf-workers', address: 'aws_ecs_cluster.c', type: 'aws_ecs_cluster', actions: ['update'], attributes: [] },
       ],
     });
@@ -460,25 +541,47 @@ describe('rehearsal report', () => {
   });
 
   it('fails on an unexplained planned change, a failed step or an unresolved read', () => {
-    const change = { kind: 'change' as const, stack: 'pf-workers', address: 'aws_lambda_function.f', type: 'aws_lambda_function', actions: ['update'], attributes: [{ path: 'dead_letter_config[0]', before: undefined, after: { target_arn: 'arn' } }] };
+    const change = {
+      kind: 'change' as const,
+      stack: 'pf-workers',
+      address: 'aws_lambda_function.f',
+      type: 'aws_lambda_function',
+      actions: ['update'],
+      attributes: [{ path: 'dead_letter_config[0]', before: undefined, after: { target_arn: 'arn' } }],
+    };
     const changed = renderReport({ ...base, runs: [run('pf-workers', 2)], differences: [change] });
     expect(changed.ok).toBe(false);
     expect(changed.markdown).toContain('| **unexplained** |');
     expect(changed.markdown).toContain('Result: FAILED (1 unexplained planned change(s)).');
 
-    const failed = renderReport({ ...base, runs: [{ ...run('pf-workers'), apply: { ...step(false), added: 0 }, plan: undefined }], differences: [] });
+    const failed = renderReport({
+      ...base,
+      runs: [{ ...run('pf-workers'), apply: { ...step(false), added: 0 }, plan: undefined }],
+      differences: [],
+    });
     expect(failed.ok).toBe(false);
     expect(failed.markdown).toContain('- s: error aws_x.y: boom');
     expect(failed.markdown).toContain('Not every stack was planned again');
 
-    const unresolved = renderReport({ ...base, runs: [run('pf-workers')], differences: [], checks: [{ ...base.checks[0], resolved: false, note: 'not in state' }] });
+    const unresolved = renderReport({
+      ...base,
+      runs: [run('pf-workers')],
+      differences: [],
+      checks: [{ ...base.checks[0], resolved: false, note: 'not in state' }],
+    });
     expect(unresolved.ok).toBe(false);
     expect(unresolved.markdown).toContain('| pf-workers | net.outputs.sg | pf-networking | **NO** | not in state |');
   });
 
   it('shows the rollback and fails when one of its checks or applies does', () => {
     const check = { when: 'after rollback' as const, what: 'service', expected: 'ACTIVE, 0 tasks', found: 'ACTIVE, 0 tasks', ok: true };
-    const rollback = { lane: 'image', from: 'scaling', startCount: 2, applies: [{ ...step(), stack: 'pf-workers', added: 0, changed: 3, removed: 2 }], checks: [check] };
+    const rollback = {
+      lane: 'image',
+      from: 'scaling',
+      startCount: 2,
+      applies: [{ ...step(), stack: 'pf-workers', added: 0, changed: 3, removed: 2 }],
+      checks: [check],
+    };
     const passed = renderReport({ ...base, runs: [run('pf-workers')], differences: [], rollback });
     expect(passed.ok).toBe(true);
     expect(passed.markdown).toContain('## Roll back image: scaling → off');
@@ -486,14 +589,24 @@ describe('rehearsal report', () => {
     expect(passed.markdown).toContain('| pf-workers | ok 1.0s | 0 | 3 | 2 |');
     expect(passed.markdown).toContain('| after rollback | service | ACTIVE, 0 tasks | ACTIVE, 0 tasks |');
 
-    const wrong = renderReport({ ...base, runs: [run('pf-workers')], differences: [], rollback: { ...rollback, checks: [{ ...check, found: 'ACTIVE, 2 tasks', ok: false }] } });
+    const wrong = renderReport({
+      ...base,
+      runs: [run('pf-workers')],
+      differences: [],
+      rollback: { ...rollback, checks: [{ ...check, found: 'ACTIVE, 2 tasks', ok: false }] },
+    });
     expect(wrong.ok).toBe(false);
     expect(wrong.markdown).toContain('| after rollback | service | ACTIVE, 0 tasks | **ACTIVE, 2 tasks** |');
 
     const short = renderReport({ ...base, runs: [run('pf-networking'), run('pf-workers')], differences: [], rollback });
     expect(short.ok).toBe(false);
 
-    const denied = renderReport({ ...base, runs: [run('pf-workers')], differences: [], permissions: [{ stack: 'pf-workers', called: 3, missing: ['ecs:TagResource'], unused: [] }] });
+    const denied = renderReport({
+      ...base,
+      runs: [run('pf-workers')],
+      differences: [],
+      permissions: [{ stack: 'pf-workers', called: 3, missing: ['ecs:TagResource'], unused: [] }],
+    });
     expect(denied.ok).toBe(false);
     expect(denied.markdown).toContain('| pf-workers | 3 | **ecs:TagResource** | none |');
 

@@ -68,7 +68,8 @@ export class ToolchainError extends Error {}
 
 export function prepareToolchain(root: string): { toolchain: Toolchain; env: NodeJS.ProcessEnv } {
   const build = spawnSync('bash', [join(root, 'tools', 'terraform', 'toolchain.sh')], { stdio: ['ignore', 2, 2] });
-  if (build.status !== 0) throw new ToolchainError(`tools/terraform/toolchain.sh exited ${build.status ?? build.signal}; the lines above say why`);
+  if (build.status !== 0)
+    throw new ToolchainError(`tools/terraform/toolchain.sh exited ${build.status ?? build.signal}; the lines above say why`);
   const tofuDir = join(cacheDir(root), 'tofu');
   const toolchain = JSON.parse(readFileSync(join(tofuDir, 'toolchain.json'), 'utf8')) as Toolchain;
   const configFile = join(tofuDir, 'tofurc');
@@ -173,7 +174,8 @@ export function formatDiagnostic(stack: string, diagnostic: Diagnostic, files: R
     if (!address && text !== undefined) {
       const path = jsonPathAtLine(text, diagnostic.range.start.line);
       address = addressOf(path) ?? path.join('.');
-      if (path.length > 3 && path[0] !== 'terraform') where = ` (${diagnostic.range.filename}:${diagnostic.range.start.line}, ${path.slice(3).join('.')})`;
+      if (path.length > 3 && path[0] !== 'terraform')
+        where = ` (${diagnostic.range.filename}:${diagnostic.range.start.line}, ${path.slice(3).join('.')})`;
     }
   }
   const detail = diagnostic.detail ? `: ${diagnostic.detail.replace(/\s+/g, ' ').trim()}` : '';

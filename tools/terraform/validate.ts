@@ -44,7 +44,10 @@ function main(argv: string[], root: string): number {
   }
 
   const { toolchain, env } = prepareToolchain(root);
-  const stand = toolchain.aws.builtVersion === toolchain.aws.version ? '' : ` (built from ${toolchain.aws.module}, provider ${toolchain.aws.builtVersion})`;
+  const stand =
+    toolchain.aws.builtVersion === toolchain.aws.version
+      ? ''
+      : ` (built from ${toolchain.aws.module}, provider ${toolchain.aws.builtVersion})`;
   process.stdout.write(`validate: OpenTofu ${toolchain.tofu.version}, hashicorp/aws ${toolchain.aws.version}${stand}\n`);
 
   const scratch = mkdtempSync(join(tmpdir(), 'queue-lanes-validate-'));

@@ -76,10 +76,7 @@ it('connects as it would to ElastiCache: TLS, and the AUTH token from its SSM Se
 });
 
 /** Loads the bundle in a fresh node process and runs one scheduled tick; CloudWatch is the JSON stub. */
-async function runBundle(
-  config: unknown,
-  env: Record<string, string> = {},
-): Promise<{ report: TickReport; cloudwatch: string[] }> {
+async function runBundle(config: unknown, env: Record<string, string> = {}): Promise<{ report: TickReport; cloudwatch: string[] }> {
   const cloudwatch = await startCloudWatchStub();
   const script = `require(${JSON.stringify(bundle.outfile)}).handler({ source: 'aws.events' })
     .then((report) => { process.stdout.write('REPORT ' + JSON.stringify(report) + '\\n'); process.exit(0); },

@@ -1,4 +1,11 @@
-import { ControllerConfigError, DEFLATED_CONFIG_PREFIX, MAX_LANES, encodeControllerConfig, parseControllerConfig, type ControllerConfigInput } from './config';
+import {
+  ControllerConfigError,
+  DEFLATED_CONFIG_PREFIX,
+  MAX_LANES,
+  encodeControllerConfig,
+  parseControllerConfig,
+  type ControllerConfigInput,
+} from './config';
 
 const valid: ControllerConfigInput = {
   cluster: 'propertyfeed-production',
@@ -38,13 +45,23 @@ describe('CONTROLLER_CONFIG', () => {
         prefixProbeScanCount: 1000,
         prefixProbeMaxCalls: 10,
       },
-      lanes: [{ ...valid.lanes[0], sized: true, jobTimeoutSeconds: 60, lookaheadSeconds: 120, drainMinutes: 15, scaleInStep: 1, workersPerTask: 1 }],
+      lanes: [
+        {
+          ...valid.lanes[0],
+          sized: true,
+          jobTimeoutSeconds: 60,
+          lookaheadSeconds: 120,
+          drainMinutes: 15,
+          scaleInStep: 1,
+          workersPerTask: 1,
+        },
+      ],
     });
   });
 
   it('says when it is missing or not JSON', () => {
     expect(() => parseControllerConfig(undefined)).toThrow(
-      'CONTROLLER_CONFIG is invalid:\n  - CONTROLLER_CONFIG is not set (expected the controller\'s JSON configuration)',
+      "CONTROLLER_CONFIG is invalid:\n  - CONTROLLER_CONFIG is not set (expected the controller's JSON configuration)",
     );
     expect(() => parseControllerConfig('{lanes')).toThrow(/CONTROLLER_CONFIG is invalid:\n {2}- not valid JSON: /);
   });
@@ -94,7 +111,12 @@ describe('CONTROLLER_CONFIG', () => {
   });
 
   it('caps the lanes at what one PutMetricData and one GetMetricData can carry', () => {
-    const lanes = Array.from({ length: MAX_LANES + 1 }, (_, i) => ({ ...valid.lanes[0], name: `l${i}`, service: `s${i}`, queues: [`q${i}`] }));
+    const lanes = Array.from({ length: MAX_LANES + 1 }, (_, i) => ({
+      ...valid.lanes[0],
+      name: `l${i}`,
+      service: `s${i}`,
+      queues: [`q${i}`],
+    }));
     expect(problems({ ...valid, lanes })).toEqual([`lanes: Too big: expected array to have <=${MAX_LANES} items`]);
   });
 });

@@ -54,9 +54,7 @@ const redisSchema = z
     /** ACL user (ElastiCache RBAC); omit to authenticate with the AUTH token alone. */
     username: z.optional(text()),
     /** SecureString parameter holding the AUTH token, read once per cold start. */
-    authParameterName: z.optional(
-      z.string().check(z.regex(/^\/[A-Za-z0-9_./-]+$/, 'must be an SSM parameter name starting with "/"')),
-    ),
+    authParameterName: z.optional(z.string().check(z.regex(/^\/[A-Za-z0-9_./-]+$/, 'must be an SSM parameter name starting with "/"'))),
     connectTimeoutMs: z._default(int(100, 30000), 2000),
     commandTimeoutMs: z._default(int(100, 30000), 3000),
     /**

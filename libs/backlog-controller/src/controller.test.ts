@@ -3,7 +3,14 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { ControllerConfigError } from './config';
-import { AWS_CLIENT_OPTIONS, BacklogController, ControllerTickError, createHandler, type ControllerHandler, type TickReport } from './controller';
+import {
+  AWS_CLIENT_OPTIONS,
+  BacklogController,
+  ControllerTickError,
+  createHandler,
+  type ControllerHandler,
+  type TickReport,
+} from './controller';
 import { connectRedis, type RedisClient } from './redis';
 import { TEST_CREDENTIALS, TEST_REGION, desiredCounts, motoClients } from './testing/aws';
 import { startCloudWatchStub } from './testing/cloudwatch-stub';
@@ -75,8 +82,11 @@ describe('a scheduled tick', () => {
     expect(await h.metric('ControllerErrors')).toBe(0);
   });
 
-  it('reports the oldest ready age as unknown when payloads carry no timestamp, and reads Horizon\'s pushedAt', async () => {
-    const h = await harness([{ name: 'legacy', current: 1 }, { name: 'horizon', current: 1 }]);
+  it("reports the oldest ready age as unknown when payloads carry no timestamp, and reads Horizon's pushedAt", async () => {
+    const h = await harness([
+      { name: 'legacy', current: 1 },
+      { name: 'horizon', current: 1 },
+    ]);
     await h.queue.push('legacy', 2, { legacy: true });
     await h.queue.push('horizon', 1, { pushedAt: `${nowSeconds() - 300}.123456` });
 
@@ -213,8 +223,18 @@ describe('failing safe', () => {
     const { port } = hung.address() as AddressInfo;
     try {
       const h = await harness([{ name: 'image', current: 1 }]);
-      const ecs = new ECSClient({ ...AWS_CLIENT_OPTIONS, endpoint: `http://127.0.0.1:${port}`, region: TEST_REGION, credentials: TEST_CREDENTIALS });
-      const controller = new BacklogController(h.config, { ...h.clients, ecs, connectRedis: async (c, p) => connectRedis(c, p), log: () => undefined });
+      const ecs = new ECSClient({
+        ...AWS_CLIENT_OPTIONS,
+        endpoint: `http://127.0.0.1:${port}`,
+        region: TEST_REGION,
+        credentials: TEST_CREDENTIALS,
+      });
+      const controller = new BacklogController(h.config, {
+        ...h.clients,
+        ecs,
+        connectRedis: async (c, p) => connectRedis(c, p),
+        log: () => undefined,
+      });
       const started = Date.now();
       const failure = (await controller.tick().catch((error: unknown) => error)) as ControllerTickError;
       await controller.close();
@@ -248,9 +268,15 @@ describe('failing safe', () => {
 
   it('changes nothing, reports ControllerErrors and throws when Redis cannot be read', async () => {
     const closed = await freePort();
-    const h = await harness([{ name: 'image', current: 2 }, { name: 'bulk', current: 1 }], {
-      redis: { port: closed, connectTimeoutMs: 500 },
-    });
+    const h = await harness(
+      [
+        { name: 'image', current: 2 },
+        { name: 'bulk', current: 1 },
+      ],
+      {
+        redis: { port: closed, connectTimeoutMs: 500 },
+      },
+    );
 
     const failure = await h.controller.tick().catch((error: unknown) => error);
 
@@ -311,7 +337,9 @@ describe('failing safe', () => {
 
     const failure = (await h.controller.tick().catch((error: unknown) => error)) as ControllerTickError;
 
-    expect(failure.report.errors).toEqual([expect.stringMatching(/^Redis read of lane bad failed: Redis LLEN for queue "bad" failed: WRONGTYPE/)]);
+    expect(failure.report.errors).toEqual([
+      expect.stringMatching(/^Redis read of lane bad failed: Redis LLEN for queue "bad" failed: WRONGTYPE/),
+    ]);
     expect(failure.report.lanes.map((l) => l.lane)).toEqual(['good']);
     expect(failure.report.changes).toEqual([{ service: 'svc-good', from: 0, to: 3 }]);
     expect(await desiredCounts(h.check.ecs, h.config.cluster, ['svc-bad', 'svc-good'])).toEqual({ 'svc-bad': 2, 'svc-good': 3 });
@@ -411,12 +439,20 @@ describe('a lane failing in a loop', () => {
   /** `finished` attempts in each of the last minutes, `failed` of them FAIL lines, as the log filters count them. */
   async function seedAttempts(h: Harness, lane: string, finished: number, failed: number): Promise<void> {
     const now = Date.now();
-    for (const [kind, value] of [['FinishedJobs', finished], ['FailedJobs', failed]] as const) {
+    for (const [kind, value] of [
+      ['FinishedJobs', finished],
+      ['FailedJobs', failed],
+    ] as const) {
       const metric = attemptMetric(lane, kind);
       await h.check.cloudwatch.send(
         new PutMetricDataCommand({
           Namespace: metric.namespace,
-          MetricData: [1, 2, 3].map((ago) => ({ MetricName: metric.name, Value: value, Unit: 'Count' as const, Timestamp: new Date(now - ago * 60_000) })),
+          MetricData: [1, 2, 3].map((ago) => ({
+            MetricName: metric.name,
+            Value: value,
+            Unit: 'Count' as const,
+            Timestamp: new Date(now - ago * 60_000),
+          })),
         }),
       );
     }
@@ -443,7 +479,9 @@ describe('a lane failing in a loop', () => {
     expect((await quiet.controller.tick()).lanes[0]).toMatchObject({ desired: 1, reason: 'steady' });
     expect(quiet.clients.sent.get('GetMetricDataCommand') ?? 0).toBe(0);
 
-    const blind = await harness([{ name: 'image', current: 1, backlogPerTask: 10, attemptMetrics: true }], { failCommands: ['GetMetricDataCommand'] });
+    const blind = await harness([{ name: 'image', current: 1, backlogPerTask: 10, attemptMetrics: true }], {
+      failCommands: ['GetMetricDataCommand'],
+    });
     await blind.queue.push('image', 30);
     await seedAttempts(blind, 'image', 10, 10);
     // The tick fails (ControllerErrors, the controller-failing alarm) after it has scaled the lane out.

@@ -2,7 +2,16 @@ import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type Metr
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CONTROLLER_CONFIG_ENV, parseControllerConfig, type ControllerConfig, type RedisConfig } from './config';
-import { backlogOf, decide, needsDrainHistory, wouldWiden, type DecisionMode, type DrainHistory, type LaneDecision, type LaneState } from './decide';
+import {
+  backlogOf,
+  decide,
+  needsDrainHistory,
+  wouldWiden,
+  type DecisionMode,
+  type DrainHistory,
+  type LaneDecision,
+  type LaneState,
+} from './decide';
 import { applyDesiredCounts, readDesiredCounts, type ServiceChange } from './ecs';
 import {
   attemptsQuery,
@@ -125,7 +134,11 @@ export class BacklogController {
 
     const [redisResult, ecsResult] = await Promise.allSettled([
       this.readRedis(nowSeconds),
-      readDesiredCounts(this.deps.ecs, this.config.cluster, this.sized.map((l) => l.service)),
+      readDesiredCounts(
+        this.deps.ecs,
+        this.config.cluster,
+        this.sized.map((l) => l.service),
+      ),
     ]);
     const readings = redisResult.status === 'fulfilled' ? redisResult.value.readings : undefined;
     const counts = ecsResult.status === 'fulfilled' ? ecsResult.value.counts : undefined;
@@ -193,9 +206,7 @@ export class BacklogController {
         mode,
       });
       decisions = new Map(decided.map((d) => [d.lane, d]));
-      changes = decided
-        .map((d, i) => ({ service: decidable[i].service, from: d.current, to: d.desired }))
-        .filter((c) => c.from !== c.to);
+      changes = decided.map((d, i) => ({ service: decidable[i].service, from: d.current, to: d.desired })).filter((c) => c.from !== c.to);
       const result = await applyDesiredCounts(this.deps.ecs, this.config.cluster, changes);
       // The report lists what ECS took; what failed or was held back is in errors.
       changes = [...result.applied];

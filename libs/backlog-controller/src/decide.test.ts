@@ -26,12 +26,7 @@ const policy = (overrides: Partial<LanePolicy> = {}): LanePolicy => ({
 const empty: LaneBacklog = { ready: 0, reserved: 0, delayed: 0, delayedDue: 0, stuckReserved: 0 };
 const drained: DrainHistory = { minutesWithData: 15, maxBacklog: 0, maxDelayed: 0 };
 
-function lane(
-  backlog: Partial<LaneBacklog>,
-  current: number,
-  overrides: Partial<LanePolicy> = {},
-  history?: DrainHistory,
-): LaneState {
+function lane(backlog: Partial<LaneBacklog>, current: number, overrides: Partial<LanePolicy> = {}, history?: DrainHistory): LaneState {
   return { policy: policy(overrides), backlog: { ...empty, ...backlog }, current, history };
 }
 
@@ -57,7 +52,10 @@ describe('decide: one lane', () => {
     expect(one(lane({}, 1, {}, { ...sparse, maxDelayed: 1 }))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
     expect(one(lane({}, 1, {}, { ...sparse, minutesWithData: 5 }))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
     // Without the finished-job count, only the full window drains.
-    expect(one(lane({}, 1, {}, { minutesWithData: 15, maxBacklog: 3, maxDelayed: 0 }))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+    expect(one(lane({}, 1, {}, { minutesWithData: 15, maxBacklog: 3, maxDelayed: 0 }))).toMatchObject({
+      desired: 1,
+      reason: 'hold-one-draining',
+    });
   });
 
   it('holds a lane whose workers finished jobs in the window, though no tick saw a backlog', () => {
@@ -204,7 +202,10 @@ describe('decide: the fleet cap', () => {
       ['image', 4, 'scale-out'],
     ]);
     // With room for both, the draining lane keeps its task.
-    expect(decide({ lanes: [draining, busy], fleetMaxTasks: 5, reservedTasks: 0, mode: 'schedule' })[0]).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+    expect(decide({ lanes: [draining, busy], fleetMaxTasks: 5, reservedTasks: 0, mode: 'schedule' })[0]).toMatchObject({
+      desired: 1,
+      reason: 'hold-one-draining',
+    });
   });
 
   it('counts reserved capacity (lanes the controller does not manage) against the cap', () => {
@@ -214,24 +215,17 @@ describe('decide: the fleet cap', () => {
   });
 
   it('grants nothing when reserved capacity is the whole fleet', () => {
-    expect(decide({ lanes, fleetMaxTasks: 4, reservedTasks: 5, mode: 'schedule' }).map((d) => d.desired)).toEqual([
-      0, 0, 0,
-    ]);
+    expect(decide({ lanes, fleetMaxTasks: 4, reservedTasks: 5, mode: 'schedule' }).map((d) => d.desired)).toEqual([0, 0, 0]);
   });
 
   it('takes tasks from a lower-priority lane to serve a higher one', () => {
     const busy = [lane({ ready: 40 }, 0, { name: 'image', priority: 1 }), lane({ ready: 40 }, 4, { name: 'bulk', priority: 2 })];
-    expect(decide({ lanes: busy, fleetMaxTasks: 5, reservedTasks: 0, mode: 'schedule' }).map((d) => d.desired)).toEqual([
-      4, 1,
-    ]);
+    expect(decide({ lanes: busy, fleetMaxTasks: 5, reservedTasks: 0, mode: 'schedule' }).map((d) => d.desired)).toEqual([4, 1]);
   });
 
   it('never exceeds the cap, whatever the lanes want', () => {
     for (let cap = 1; cap <= 12; cap += 1) {
-      const total = decide({ lanes, fleetMaxTasks: cap, reservedTasks: 1, mode: 'schedule' }).reduce(
-        (sum, d) => sum + d.desired,
-        0,
-      );
+      const total = decide({ lanes, fleetMaxTasks: cap, reservedTasks: 1, mode: 'schedule' }).reduce((sum, d) => sum + d.desired, 0);
       expect(total).toBeLessThanOrEqual(cap - 1);
     }
   });
@@ -273,7 +267,10 @@ describe('decide: sizing by pickup time', () => {
   it('asks for the tasks that start every waiting job in time, at the pace of the running ones', () => {
     // 10 waiting × 240 s / (300 s × 2 workers) = 4; counting asks for ceil(12 / 50) = 1.
     expect(pickupTasks(policy(pickup), { ...empty, ready: 10, reserved: 2, oldestRunningSeconds: 240 })).toBe(4);
-    expect(one(lane({ ready: 10, reserved: 2, oldestRunningSeconds: 240 }, 1, pickup))).toMatchObject({ desired: 4, reason: 'scale-out-for-pickup' });
+    expect(one(lane({ ready: 10, reserved: 2, oldestRunningSeconds: 240 }, 1, pickup))).toMatchObject({
+      desired: 4,
+      reason: 'scale-out-for-pickup',
+    });
     // Due delayed jobs wait too.
     expect(pickupTasks(policy(pickup), { ...empty, delayedDue: 10, oldestRunningSeconds: 240 })).toBe(4);
   });
@@ -282,10 +279,12 @@ describe('decide: sizing by pickup time', () => {
     expect(pickupTasks(policy(pickup), { ...empty, ready: 10 })).toBe(0);
     expect(pickupTasks(policy({ workersPerTask: 2 }), { ...empty, ready: 10, oldestRunningSeconds: 240 })).toBe(0);
     // Short jobs: 100 waiting × 20 s / 600 = 4 by pickup, 10 by count (backlogPerTask 10): count wins, reason scale-out.
-    expect(one(lane({ ready: 100, reserved: 2, oldestRunningSeconds: 20 }, 1, { maxPickupSeconds: 300, workersPerTask: 2 }))).toMatchObject({
-      desired: 4,
-      reason: 'scale-out',
-    });
+    expect(one(lane({ ready: 100, reserved: 2, oldestRunningSeconds: 20 }, 1, { maxPickupSeconds: 300, workersPerTask: 2 }))).toMatchObject(
+      {
+        desired: 4,
+        reason: 'scale-out',
+      },
+    );
   });
 
   it('is capped by tasks.max like any other target', () => {
@@ -301,8 +300,14 @@ describe('decide: a saturated lane', () => {
   });
 
   it('scales in once a worker is free or nothing waits', () => {
-    expect(one(lane({ ready: 5, reserved: 3 }, 2, { workersPerTask: 2, backlogPerTask: 50 }))).toMatchObject({ desired: 1, reason: 'scale-in' });
-    expect(one(lane({ ready: 0, reserved: 4 }, 2, { workersPerTask: 2, backlogPerTask: 50 }))).toMatchObject({ desired: 1, reason: 'scale-in' });
+    expect(one(lane({ ready: 5, reserved: 3 }, 2, { workersPerTask: 2, backlogPerTask: 50 }))).toMatchObject({
+      desired: 1,
+      reason: 'scale-in',
+    });
+    expect(one(lane({ ready: 0, reserved: 4 }, 2, { workersPerTask: 2, backlogPerTask: 50 }))).toMatchObject({
+      desired: 1,
+      reason: 'scale-in',
+    });
     // Stuck reservations are no busy worker.
     expect(isSaturated(lane({ ready: 5, reserved: 4, stuckReserved: 1 }, 2, { workersPerTask: 2 }))).toBe(false);
   });

@@ -277,7 +277,12 @@ export function decideLane(lane: LaneState, mode: DecisionMode): LaneWant {
 
   if (target > current && current > 0 && isFailing(lane.attempts)) return { wanted: current, reason: 'hold-failing' };
   if (target > current) {
-    const reason = current === 0 ? 'wake-from-zero' : byPickup > byCount && target > clamp(byCount, policy.min, policy.max) ? 'scale-out-for-pickup' : 'scale-out';
+    const reason =
+      current === 0
+        ? 'wake-from-zero'
+        : byPickup > byCount && target > clamp(byCount, policy.min, policy.max)
+          ? 'scale-out-for-pickup'
+          : 'scale-out';
     return { wanted: target, reason };
   }
   if (target === current) return { wanted: current, reason: 'steady' };
@@ -348,8 +353,7 @@ export function decide(input: DecisionInput): LaneDecision[] {
 
 /** Indexes of `lanes` in the order they are served under the fleet cap. */
 export function priorityOrder(lanes: readonly Pick<LanePolicy, 'priority'>[]): number[] {
-  const compare = (a: number | undefined, b: number | undefined) =>
-    a === b ? 0 : a === undefined ? 1 : b === undefined ? -1 : a - b;
+  const compare = (a: number | undefined, b: number | undefined) => (a === b ? 0 : a === undefined ? 1 : b === undefined ? -1 : a - b);
   return lanes
     .map((lane, index) => ({ index, priority: lane.priority }))
     .sort((a, b) => compare(a.priority, b.priority) || a.index - b.index)

@@ -16,11 +16,7 @@ export interface DesiredCounts {
  * whose call failed is left out of `counts` and named in `problems`: its lane is
  * not decided on, the others are.
  */
-export async function readDesiredCounts(
-  ecs: ECSClient,
-  cluster: string,
-  services: readonly string[],
-): Promise<DesiredCounts> {
+export async function readDesiredCounts(ecs: ECSClient, cluster: string, services: readonly string[]): Promise<DesiredCounts> {
   const batches: string[][] = [];
   for (let i = 0; i < services.length; i += DESCRIBE_SERVICES_BATCH) {
     batches.push(services.slice(i, i + DESCRIBE_SERVICES_BATCH));
@@ -75,11 +71,7 @@ export interface AppliedChanges {
  * computed on counts that are now not what ECS runs, and holds only on confirmed
  * ones. The next tick reads the counts afresh and tries again.
  */
-export async function applyDesiredCounts(
-  ecs: ECSClient,
-  cluster: string,
-  changes: readonly ServiceChange[],
-): Promise<AppliedChanges> {
+export async function applyDesiredCounts(ecs: ECSClient, cluster: string, changes: readonly ServiceChange[]): Promise<AppliedChanges> {
   const applied: ServiceChange[] = [];
   const errors: Error[] = [];
   const what = (change: ServiceChange) => `ECS UpdateService ${change.service} ${change.from} -> ${change.to}`;

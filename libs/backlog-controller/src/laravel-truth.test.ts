@@ -15,7 +15,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 const lane = (report: TickReport, name: string) => report.lanes.find((l) => l.lane === name)!;
 
 describe('each queue state as Laravel leaves it', () => {
-  it('ready: dispatched jobs wake the lane, and their age is the head job\'s createdAt', async () => {
+  it("ready: dispatched jobs wake the lane, and their age is the head job's createdAt", async () => {
     const h = await harness([{ name: 'image' }]);
     await h.queue.push('image', 3, { createdAt: nowSeconds() - 45 });
     const r = lane(await h.controller.tick(), 'image');
@@ -54,15 +54,24 @@ describe('each queue state as Laravel leaves it', () => {
   it('reserved: a running job is backlog until it is deleted', async () => {
     const h = await harness([{ name: 'image', current: 1 }]);
     const [job] = await h.queue.reserve('image', nowSeconds());
-    expect(lane(await h.controller.tick(), 'image')).toMatchObject({ ready: 0, reserved: 1, backlog: 1, oldestRunnableAgeSeconds: 0, desired: 1 });
+    expect(lane(await h.controller.tick(), 'image')).toMatchObject({
+      ready: 0,
+      reserved: 1,
+      backlog: 1,
+      oldestRunnableAgeSeconds: 0,
+      desired: 1,
+    });
     await h.queue.deleteReserved('image', job);
     expect(lane(await h.controller.tick(), 'image')).toMatchObject({ reserved: 0, backlog: 0 });
   });
 
   it('reserved, running long with jobs waiting: the oldest reservation dates the running job, and the lane is sized to start the rest in time', async () => {
-    const h = await harness([{ name: 'image', current: 1, max: 8, backlogPerTask: 50, maxPickupSeconds: 300, workersPerTask: 2, jobTimeoutSeconds: 600 }], {
-      redis: { retryAfterSeconds: 900 },
-    });
+    const h = await harness(
+      [{ name: 'image', current: 1, max: 8, backlogPerTask: 50, maxPickupSeconds: 300, workersPerTask: 2, jobTimeoutSeconds: 600 }],
+      {
+        redis: { retryAfterSeconds: 900 },
+      },
+    );
     // Two workers picked up a job each 240 s ago (retry_after 900: the reservations expire in 660 s); 10 more wait.
     await h.queue.reserve('image', nowSeconds() - 240, 2);
     await h.queue.push('image', 10);
@@ -78,7 +87,15 @@ describe('each queue state as Laravel leaves it', () => {
     // Popped 400 s ago with retry_after 90: expired 310 s ago, and no worker is left to migrate it.
     await h.queue.reserve('image', nowSeconds() - 400, 2);
     const r = lane(await h.controller.tick(), 'image');
-    expect(r).toMatchObject({ ready: 0, reserved: 2, stuckReserved: 0, backlog: 2, oldestReadyAgeSeconds: 0, desired: 1, reason: 'wake-from-zero' });
+    expect(r).toMatchObject({
+      ready: 0,
+      reserved: 2,
+      stuckReserved: 0,
+      backlog: 2,
+      oldestReadyAgeSeconds: 0,
+      desired: 1,
+      reason: 'wake-from-zero',
+    });
     expect(r.oldestRunnableAgeSeconds).toBeGreaterThanOrEqual(310);
     // A worker's next pop migrates them back to ready, as RedisQueue::migrate does.
     await h.queue.pop('image', nowSeconds());
@@ -145,7 +162,10 @@ describe('retry_after null: reservations never expire', () => {
 
 describe('baseline lanes', () => {
   it('are measured and published, never read from or written to ECS', async () => {
-    const h = await harness([{ name: 'image', sized: false, current: 1 }, { name: 'bulk', sized: true }]);
+    const h = await harness([
+      { name: 'image', sized: false, current: 1 },
+      { name: 'bulk', sized: true },
+    ]);
     await h.queue.push('image', 40);
     h.clients.reset();
     const report = await h.controller.tick();
@@ -170,7 +190,13 @@ describe('a wrong key prefix', () => {
 
   it('is found: the lane reads absent while its keys sit under the prefix the application really uses', async () => {
     // The application was created from laravel/laravel v12.1.0 or later; the file says the old default.
-    const h = await probed([{ name: 'image', current: 2 }, { name: 'bulk', current: 1 }], 'propertyfeed_database_');
+    const h = await probed(
+      [
+        { name: 'image', current: 2 },
+        { name: 'bulk', current: 1 },
+      ],
+      'propertyfeed_database_',
+    );
     const app = new LaravelQueue(h.writer, { prefix: 'propertyfeed-database-' });
     await app.push('image', 5);
     await app.push('bulk', 1);
@@ -187,7 +213,12 @@ describe('a wrong key prefix', () => {
     });
     expect(await h.metric('KeysUnderOtherPrefix', 'image')).toBe(1);
     expect(logs).toContainEqual(
-      expect.objectContaining({ message: 'key prefix mismatch', lane: 'image', configuredPrefix: 'propertyfeed_database_', foundPrefixes: ['propertyfeed-database-'] }),
+      expect.objectContaining({
+        message: 'key prefix mismatch',
+        lane: 'image',
+        configuredPrefix: 'propertyfeed_database_',
+        foundPrefixes: ['propertyfeed-database-'],
+      }),
     );
     expect(report.changes).toEqual([]);
   });
@@ -213,7 +244,13 @@ describe('a wrong key prefix', () => {
   });
 
   it('is not suspected of a lane that reads non-empty, and a correct prefix on an idle lane is cleared after one walk', async () => {
-    const h = await probed([{ name: 'image', current: 1 }, { name: 'idle', current: 1 }], 'app_database_');
+    const h = await probed(
+      [
+        { name: 'image', current: 1 },
+        { name: 'idle', current: 1 },
+      ],
+      'app_database_',
+    );
     await h.queue.push('image', 1);
     await h.writer.set('app_database_cache:x', '1');
     const report = await h.controller.tick();

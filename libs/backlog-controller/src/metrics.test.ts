@@ -104,7 +104,9 @@ describe('drain history', () => {
     const minutes = [10, 11, 12, 13, 14].map(minute);
     const series = (Id: string, Values: number[]) => ({ Id, Timestamps: minutes, Values, StatusCode: 'Complete' as const });
     // Backlog seen at 10:10, jobs finished between ticks at 10:11: one run, then three idle minutes.
-    expect(drainHistories(lane, [series('b0', [2, 0, 0, 0, 0]), series('d0', [0, 0, 0, 0, 0]), series('f0', [0, 1, 0, 0, 0])], at).get('image')).toEqual({
+    expect(
+      drainHistories(lane, [series('b0', [2, 0, 0, 0, 0]), series('d0', [0, 0, 0, 0, 0]), series('f0', [0, 1, 0, 0, 0])], at).get('image'),
+    ).toEqual({
       minutesWithData: 5,
       maxBacklog: 2,
       maxDelayed: 0,
@@ -113,7 +115,9 @@ describe('drain history', () => {
       idleMinutes: 3,
     });
     // A job finished again at 10:13: two runs, the jobs come within the window.
-    expect(drainHistories(lane, [series('b0', [2, 0, 0, 0, 0]), series('d0', [0, 0, 0, 0, 0]), series('f0', [0, 0, 0, 1, 0])], at).get('image')).toMatchObject({
+    expect(
+      drainHistories(lane, [series('b0', [2, 0, 0, 0, 0]), series('d0', [0, 0, 0, 0, 0]), series('f0', [0, 0, 0, 1, 0])], at).get('image'),
+    ).toMatchObject({
       activeRuns: 2,
       idleMinutes: 1,
     });
@@ -132,7 +136,11 @@ describe('drain history', () => {
 
 describe('recent attempts', () => {
   const lanes = [
-    { lane: 'image', finishedJobs: { namespace: 'QueueLanes/p/image', name: 'FinishedJobs' }, failedJobs: { namespace: 'QueueLanes/p/image', name: 'FailedJobs' } },
+    {
+      lane: 'image',
+      finishedJobs: { namespace: 'QueueLanes/p/image', name: 'FinishedJobs' },
+      failedJobs: { namespace: 'QueueLanes/p/image', name: 'FailedJobs' },
+    },
   ];
 
   it('sums finished and failed attempts per minute over the last five whole minutes', () => {
@@ -152,6 +160,8 @@ describe('recent attempts', () => {
       { Id: 'x0', StatusCode: 'Complete' as const, Values: [11], Timestamps: [at] },
     ];
     expect(recentAttempts(lanes, results).get('image')).toEqual({ finished: 22, failed: 20 });
-    expect(() => recentAttempts(lanes, [{ Id: 'n0', StatusCode: 'Forbidden' as const }])).toThrow('GetMetricData could not answer n0: Forbidden');
+    expect(() => recentAttempts(lanes, [{ Id: 'n0', StatusCode: 'Forbidden' as const }])).toThrow(
+      'GetMetricData could not answer n0: Forbidden',
+    );
   });
 });

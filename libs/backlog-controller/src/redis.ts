@@ -198,7 +198,11 @@ const QUEUE_COMMANDS = [
   'ZCOUNT delayed soon',
 ] as const;
 
-function queueCommands(pipeline: ChainableCommander, key: QueueKeys & { stuckBefore: string; soonBefore: number }, nowSeconds: number): void {
+function queueCommands(
+  pipeline: ChainableCommander,
+  key: QueueKeys & { stuckBefore: string; soonBefore: number },
+  nowSeconds: number,
+): void {
   pipeline
     .llen(key.ready)
     .zcard(key.reserved)
@@ -234,7 +238,8 @@ function toReading(key: QueueKeys, replies: readonly Reply[], nowSeconds: number
     oldestDueAt: dueAt !== undefined && dueAt <= nowSeconds ? dueAt : undefined,
     oldestExpiredAt: reservationsExpire && expiresAt !== undefined && expiresAt <= nowSeconds ? expiresAt : undefined,
     // Laravel scores a reservation with the second it expires: reserved at + retry_after.
-    oldestReservedAt: retryAfterSeconds !== null && expiresAt !== undefined && expiresAt > nowSeconds ? expiresAt - retryAfterSeconds : undefined,
+    oldestReservedAt:
+      retryAfterSeconds !== null && expiresAt !== undefined && expiresAt > nowSeconds ? expiresAt - retryAfterSeconds : undefined,
   };
 }
 

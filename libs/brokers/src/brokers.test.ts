@@ -30,7 +30,11 @@ function lane(name: string): LaneConfig {
   return env.lanes.find((l) => l.name === name)!;
 }
 
-function context(subject: LaneConfig, overrides: Partial<QueueSignalContext> = {}, environment: EnvironmentConfig = env): QueueSignalContext {
+function context(
+  subject: LaneConfig,
+  overrides: Partial<QueueSignalContext> = {},
+  environment: EnvironmentConfig = env,
+): QueueSignalContext {
   return {
     env: environment,
     lane: subject,
@@ -74,10 +78,9 @@ describe('redis', () => {
   });
 
   it('watches reservations nobody retries when retry_after is null', () => {
-    const never = sampleEnvironment(
-      '  sync:\n    queues: [default-high]\n    stage: scaling\n    tasks: { min: 0, max: 2 }',
-      { redis: 'redis: { host: queues.cache.internal, keyPrefix: propertyfeed_database_, retryAfter: null }' },
-    );
+    const never = sampleEnvironment('  sync:\n    queues: [default-high]\n    stage: scaling\n    tasks: { min: 0, max: 2 }', {
+      redis: 'redis: { host: queues.cache.internal, keyPrefix: propertyfeed_database_, retryAfter: null }',
+    });
     const signals = brokerOf(never.lanes[0]).queueSignals(context(never.lanes[0], {}, never));
     expect(signals.queueAlarms.map((a) => a.kind)).toEqual(['backlog', 'oldest-job', 'key-prefix', 'stuck-jobs']);
   });
@@ -97,9 +100,7 @@ describe('sqs', () => {
   });
 
   it('sums visible and in-flight messages over every queue, and watches the dead-letter queue', () => {
-    const signals = brokerOf(lane('feeds')).queueSignals(
-      context(lane('feeds'), { queueNames: ['a', 'b'], deadLetterQueueName: 'a-dlq' }),
-    );
+    const signals = brokerOf(lane('feeds')).queueSignals(context(lane('feeds'), { queueNames: ['a', 'b'], deadLetterQueueName: 'a-dlq' }));
     expect(signals.measured).toBe(true);
     const [backlog, oldest] = signals.queueAlarms;
     expect(queries(backlog)[0]).toMatchObject({ expression: 'visible0 + inflight0 + visible1 + inflight1' });
@@ -111,7 +112,10 @@ describe('sqs', () => {
   it('names its queues by the naming module when the caller does not', () => {
     const [backlog, oldest] = brokerOf(lane('feeds')).queueSignals(context(lane('feeds'))).queueAlarms;
     expect(queries(backlog)[1]).toMatchObject({ metric: { dimensions: { QueueName: 'propertyfeed-staging-feeds' } } });
-    expect(oldest.config).toMatchObject({ metricName: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: 'propertyfeed-staging-feeds' } });
+    expect(oldest.config).toMatchObject({
+      metricName: 'ApproximateAgeOfOldestMessage',
+      dimensions: { QueueName: 'propertyfeed-staging-feeds' },
+    });
   });
 
   it('refuses a lane of another broker where SQS settings are needed', () => {

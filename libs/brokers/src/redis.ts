@@ -1,6 +1,13 @@
 import { DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
 import type { PolicyStatement } from '@queue-lanes/iam-policy';
-import { CONNECTIVITY_FIRST, type AlarmSpec, type BrokerModule, type MetricLine, type QueueSignalContext, type QueueSignals } from './broker';
+import {
+  CONNECTIVITY_FIRST,
+  type AlarmSpec,
+  type BrokerModule,
+  type MetricLine,
+  type QueueSignalContext,
+  type QueueSignals,
+} from './broker';
 
 /**
  * Redis: Laravel's Redis queue on the application's own Redis, which the network

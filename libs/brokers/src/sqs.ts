@@ -1,7 +1,14 @@
 import type { CloudwatchMetricAlarmMetricQuery } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { deadLetterQueueName, queueName, type EnvironmentConfig, type LaneConfig, type SqsSettings } from '@queue-lanes/config';
 import { partitionOf, serviceEndpoint, type PolicyStatement } from '@queue-lanes/iam-policy';
-import { CONNECTIVITY_FIRST, type AlarmSpec, type BrokerModule, type MetricLine, type QueueSignalContext, type QueueSignals } from './broker';
+import {
+  CONNECTIVITY_FIRST,
+  type AlarmSpec,
+  type BrokerModule,
+  type MetricLine,
+  type QueueSignalContext,
+  type QueueSignals,
+} from './broker';
 
 /**
  * SQS: one queue per lane with a dead-letter queue, created by the scaling stack
@@ -102,7 +109,12 @@ function sqsSignals(context: QueueSignalContext): QueueSignals {
           }
         : {
             metricQuery: [
-              { id: 'oldest', expression: `MAX([${queues.map((_, i) => `age${i}`).join(', ')}])`, label: 'oldest message', returnData: true },
+              {
+                id: 'oldest',
+                expression: `MAX([${queues.map((_, i) => `age${i}`).join(', ')}])`,
+                label: 'oldest message',
+                returnData: true,
+              },
               ...queues.map((q, i) => queueMetric(`age${i}`, 'ApproximateAgeOfOldestMessage', q)),
             ],
           }),

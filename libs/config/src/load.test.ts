@@ -77,16 +77,16 @@ describe('a valid file', () => {
   });
 
   it('keeps a deliberate zero rather than replacing it with a default', () => {
-    const env = parseEnvironment(envYaml('  bulk:\n    queues: [bulk]\n    tasks: { baseline: 0, min: 0, max: 1 }\n    job: { maxJobs: 0 }\n'), FILE);
+    const env = parseEnvironment(
+      envYaml('  bulk:\n    queues: [bulk]\n    tasks: { baseline: 0, min: 0, max: 1 }\n    job: { maxJobs: 0 }\n'),
+      FILE,
+    );
     expect(env.lanes[0].tasks.baseline).toBe(0);
     expect(env.lanes[0].job.maxJobs).toBe(0);
   });
 
   it('orders lanes by priority, then file order', () => {
-    const env = parseEnvironment(
-      envYaml('  a:\n    queues: [a]\n  b:\n    queues: [b]\n    priority: 1\n  c:\n    queues: [c]\n'),
-      FILE,
-    );
+    const env = parseEnvironment(envYaml('  a:\n    queues: [a]\n  b:\n    queues: [b]\n    priority: 1\n  c:\n    queues: [c]\n'), FILE);
     expect(env.lanes.map((l) => l.name)).toEqual(['b', 'a', 'c']);
   });
 
@@ -137,7 +137,7 @@ describe('file-level errors', () => {
     ]);
   });
 
-  it('reports a tab in the indentation once per line, without the parser\'s cascade', () => {
+  it("reports a tab in the indentation once per line, without the parser's cascade", () => {
     const lanes = '  image:\n\tqueues: [image]\n\tstage: off\n';
     expect(problems(envYaml(lanes))).toEqual([
       'environments/staging.yaml:17:1 a tab indents this line; YAML indents with spaces only, so replace the tab with spaces',
@@ -153,7 +153,9 @@ describe('file-level errors', () => {
   });
 
   it('refuses a region AWS does not have, suggesting the nearest one', () => {
-    expect(problems(envYaml('', { region: 'region: eu-wset-2' }))[0]).toMatch(/^environments\/staging\.yaml:3:9 region: "eu-wset-2" is not valid \(did you mean "eu-west-2"\?\); expected one of: af-south-1, /);
+    expect(problems(envYaml('', { region: 'region: eu-wset-2' }))[0]).toMatch(
+      /^environments\/staging\.yaml:3:9 region: "eu-wset-2" is not valid \(did you mean "eu-west-2"\?\); expected one of: af-south-1, /,
+    );
     expect(problems(envYaml('', { region: 'region: xx-fake-9' }))[0]).toMatch(/region: "xx-fake-9" is not valid; expected one of: /);
   });
 
@@ -166,7 +168,12 @@ describe('file-level errors', () => {
       'environments/staging.yaml:10:32 image.tag: "v1 ; rm -rf /" must be an image tag (letters, digits, _ . -, at most 128) or a sha256: digest',
     ]);
     expect(image(`{ repository: app, tag: "${'a'.repeat(129)}" }`)[0]).toContain('image.tag:');
-    expect(() => parseEnvironment(envYaml('', { image: `image: { repository: 1.dkr.ecr.eu-west-2.amazonaws.com/app, tag: "sha256:${'a'.repeat(64)}" }` }), FILE)).not.toThrow();
+    expect(() =>
+      parseEnvironment(
+        envYaml('', { image: `image: { repository: 1.dkr.ecr.eu-west-2.amazonaws.com/app, tag: "sha256:${'a'.repeat(64)}" }` }),
+        FILE,
+      ),
+    ).not.toThrow();
   });
 
   it('refuses S3 bucket names S3 would reject', () => {
@@ -182,7 +189,9 @@ describe('file-level errors', () => {
   });
 
   it('refuses secret-looking names as plain parameters, uids past 65535 and a base on two capacity providers', () => {
-    expect(problems(envYaml('', { parameters: 'parameters: { plain: { MAIL_PASSWORD: x, AWS_SECRET_ACCESS_KEY: y, AWS_ACCESS_KEY_ID: z } }' }))).toEqual([
+    expect(
+      problems(envYaml('', { parameters: 'parameters: { plain: { MAIL_PASSWORD: x, AWS_SECRET_ACCESS_KEY: y, AWS_ACCESS_KEY_ID: z } }' })),
+    ).toEqual([
       'environments/staging.yaml:14:39 parameters.plain.MAIL_PASSWORD: looks like a secret (its name says PASSWORD), and plain parameters are String parameters anyone who reads the environment can see; list MAIL_PASSWORD under parameters.secure and set its value out of band',
       'environments/staging.yaml:14:65 parameters.plain.AWS_SECRET_ACCESS_KEY: looks like a secret (its name says SECRET), and plain parameters are String parameters anyone who reads the environment can see; list AWS_SECRET_ACCESS_KEY under parameters.secure and set its value out of band',
     ]);
@@ -208,7 +217,10 @@ describe('file-level errors', () => {
     expect(problems(envYaml('', { guardrails: 'guardrails: { maxTasksBeforeOwned: 2, oneLaneAtATime: true }' }))).toEqual([
       'environments/staging.yaml:12:55 alarms.subscriptions: lists no one, while guardrails.oneLaneAtATime marks this an environment people are paged for: every alarm would notify an SNS topic nobody reads; subscribe the on-call (protocol email, https, sqs or lambda)',
     ]);
-    const subscribed = { guardrails: 'guardrails: { oneLaneAtATime: true }', alarms: 'alarms: { subscriptions: [{ protocol: email, endpoint: oncall@example.com }] }' };
+    const subscribed = {
+      guardrails: 'guardrails: { oneLaneAtATime: true }',
+      alarms: 'alarms: { subscriptions: [{ protocol: email, endpoint: oncall@example.com }] }',
+    };
     expect(() => parseEnvironment(envYaml('', subscribed), FILE)).not.toThrow();
   });
 
@@ -301,7 +313,12 @@ describe('schema errors', () => {
 
   it('rejects malformed ids', () => {
     expect(
-      problems(envYaml('', { network: 'network:\n  vpcId: vpc-1\n  privateSubnetIds: []\n  redis: { securityGroupId: sg-xyz }\n  aurora: { securityGroupId: sg-0123456789abcdef2 }' })),
+      problems(
+        envYaml('', {
+          network:
+            'network:\n  vpcId: vpc-1\n  privateSubnetIds: []\n  redis: { securityGroupId: sg-xyz }\n  aurora: { securityGroupId: sg-0123456789abcdef2 }',
+        }),
+      ),
     ).toEqual([
       'environments/staging.yaml:6:10 network.vpcId: "vpc-1" must be a VPC id like vpc-0123456789abcdef0',
       'environments/staging.yaml:7:21 network.privateSubnetIds: must have at least 1 item, got 0',
@@ -351,20 +368,16 @@ describe('cross-field rules', () => {
   });
 
   it('keeps a lane within the fleet cap', () => {
-    expect(
-      problems(envYaml('  image:\n    queues: [image]\n    stage: owned\n    tasks: { max: 5 }\n')),
-    ).toEqual(['environments/staging.yaml:19:19 lanes.image.tasks.max: 5 exceeds fleet.maxTasks (4)']);
+    expect(problems(envYaml('  image:\n    queues: [image]\n    stage: owned\n    tasks: { max: 5 }\n'))).toEqual([
+      'environments/staging.yaml:19:19 lanes.image.tasks.max: 5 exceeds fleet.maxTasks (4)',
+    ]);
   });
 
   it('keeps max at the guardrail until the lane is owned', () => {
-    expect(
-      problems(envYaml('  image:\n    queues: [image]\n    stage: scaling\n    tasks: { max: 3 }\n')),
-    ).toEqual([
+    expect(problems(envYaml('  image:\n    queues: [image]\n    stage: scaling\n    tasks: { max: 3 }\n'))).toEqual([
       'environments/staging.yaml:19:19 lanes.image.tasks.max: 3 exceeds guardrails.maxTasksBeforeOwned (2) while the lane is at stage "scaling"; keep max at 2 or below until the lane is "owned"',
     ]);
-    expect(() =>
-      parseEnvironment(envYaml('  image:\n    queues: [image]\n    stage: owned\n    tasks: { max: 3 }\n'), FILE),
-    ).not.toThrow();
+    expect(() => parseEnvironment(envYaml('  image:\n    queues: [image]\n    stage: owned\n    tasks: { max: 3 }\n'), FILE)).not.toThrow();
   });
 
   it('keeps fixed and SQS-scaled tasks under the fleet cap', () => {
@@ -412,9 +425,7 @@ describe('cross-field rules', () => {
     expect(problems(envYaml('  image:\n    queues: [image]\n    spot: true\n    architecture: arm64\n'))).toEqual([
       'environments/staging.yaml:19:19 lanes.image.architecture: Fargate Spot does not run arm64 tasks; use x86_64 or turn Spot off',
     ]);
-    expect(
-      problems(envYaml('  image:\n    queues: [image]\n    spot: true\n    capacity: [{ provider: FARGATE_SPOT }]\n')),
-    ).toEqual([
+    expect(problems(envYaml('  image:\n    queues: [image]\n    spot: true\n    capacity: [{ provider: FARGATE_SPOT }]\n'))).toEqual([
       'environments/staging.yaml:18:11 lanes.image.spot: set either spot or capacity, not both (capacity already says which providers to use)',
     ]);
   });
@@ -432,7 +443,9 @@ describe('cross-field rules', () => {
   });
 
   it('rejects an invalid Fargate CPU/memory pair for the scheduler service', () => {
-    expect(problems(envYaml('', { scheduler: 'scheduler: { onHosts: false, service: { enabled: true, cpu: 256, memory: 4096 } }' }))).toEqual([
+    expect(
+      problems(envYaml('', { scheduler: 'scheduler: { onHosts: false, service: { enabled: true, cpu: 256, memory: 4096 } }' })),
+    ).toEqual([
       'environments/staging.yaml:13:74 scheduler.service.memory: 4096 MiB is not a Fargate size for cpu 256; valid: 512, 1024, 2048',
     ]);
   });
@@ -457,10 +470,7 @@ describe('cross-field rules', () => {
       'environments/staging.yaml:18:35 lanes.image.deployment.maximumPercent: 100 leaves no room for a deployment while minimumHealthyPercent is 100: ECS could neither start a new task nor stop an old one; raise maximumPercent or lower minimumHealthyPercent',
     ]);
     expect(() =>
-      parseEnvironment(
-        envYaml('  image:\n    queues: [image]\n    deployment: { minimumHealthyPercent: 0, maximumPercent: 100 }\n'),
-        FILE,
-      ),
+      parseEnvironment(envYaml('  image:\n    queues: [image]\n    deployment: { minimumHealthyPercent: 0, maximumPercent: 100 }\n'), FILE),
     ).not.toThrow();
   });
 
@@ -479,9 +489,7 @@ describe('cross-field rules', () => {
   });
 
   it('rejects a secret that is also plain', () => {
-    expect(
-      problems(envYaml('', { parameters: 'parameters: { plain: { DB_PASSWORD: x }, secure: [DB_PASSWORD] }' })),
-    ).toEqual([
+    expect(problems(envYaml('', { parameters: 'parameters: { plain: { DB_PASSWORD: x }, secure: [DB_PASSWORD] }' }))).toEqual([
       'environments/staging.yaml:14:51 parameters.secure[0]: "DB_PASSWORD" is also a plain parameter; a secret must not be stored in plain text, remove it from parameters.plain',
     ]);
   });
@@ -496,18 +504,22 @@ describe('cross-field rules', () => {
   });
 
   it('rejects Redis and Aurora on one security group and port', () => {
-    const network = 'network:\n  vpcId: vpc-0123456789abcdef0\n  privateSubnetIds: [subnet-0123456789abcdef0]\n  redis: { securityGroupId: sg-0123456789abcdef1 }\n  aurora: { securityGroupId: sg-0123456789abcdef1, port: 6379 }';
+    const network =
+      'network:\n  vpcId: vpc-0123456789abcdef0\n  privateSubnetIds: [subnet-0123456789abcdef0]\n  redis: { securityGroupId: sg-0123456789abcdef1 }\n  aurora: { securityGroupId: sg-0123456789abcdef1, port: 6379 }';
     expect(problems(envYaml('', { network }))).toEqual([
       'environments/staging.yaml:9:58 network.aurora.port: 6379 is also the Redis port on the same security group (sg-0123456789abcdef1), so the two access rules would be duplicates, which EC2 rejects',
     ]);
   });
 
   it('rejects an empty or repeated HTTPS egress list', () => {
-    const base = 'network:\n  vpcId: vpc-0123456789abcdef0\n  privateSubnetIds: [subnet-0123456789abcdef0]\n  redis: { securityGroupId: sg-0123456789abcdef1 }\n  aurora: { securityGroupId: sg-0123456789abcdef2 }\n';
+    const base =
+      'network:\n  vpcId: vpc-0123456789abcdef0\n  privateSubnetIds: [subnet-0123456789abcdef0]\n  redis: { securityGroupId: sg-0123456789abcdef1 }\n  aurora: { securityGroupId: sg-0123456789abcdef2 }\n';
     expect(problems(envYaml('', { network: `${base}  httpsEgress: {}` }))).toEqual([
       'environments/staging.yaml:10:3 network.httpsEgress: lists no prefixListIds and no securityGroupIds, so workers could not pull images or read parameters; list the VPC endpoints, or remove httpsEgress to allow 443 to anywhere',
     ]);
-    expect(problems(envYaml('', { network: `${base}  httpsEgress: { prefixListIds: [pl-0123456789abcdef0, pl-0123456789abcdef0] }` }))).toEqual([
+    expect(
+      problems(envYaml('', { network: `${base}  httpsEgress: { prefixListIds: [pl-0123456789abcdef0, pl-0123456789abcdef0] }` })),
+    ).toEqual([
       'environments/staging.yaml:10:56 network.httpsEgress.prefixListIds[1]: pl-0123456789abcdef0 is listed twice; EC2 rejects duplicate rules',
     ]);
   });
@@ -569,11 +581,13 @@ describe('alarms', () => {
   });
 
   it('rejects negative and zero thresholds', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    alarms: { backlog: -5, restarts: -1, failedJobsPerMinute: 0 }\n'))).toEqual([
-      'environments/staging.yaml:18:24 lanes.image.alarms.backlog: must be at least 1, got -5',
-      'environments/staging.yaml:18:38 lanes.image.alarms.restarts: must be at least 0, got -1',
-      'environments/staging.yaml:18:63 lanes.image.alarms.failedJobsPerMinute: must be at least 1, got 0',
-    ]);
+    expect(problems(envYaml('  image:\n    queues: [image]\n    alarms: { backlog: -5, restarts: -1, failedJobsPerMinute: 0 }\n'))).toEqual(
+      [
+        'environments/staging.yaml:18:24 lanes.image.alarms.backlog: must be at least 1, got -5',
+        'environments/staging.yaml:18:38 lanes.image.alarms.restarts: must be at least 0, got -1',
+        'environments/staging.yaml:18:63 lanes.image.alarms.failedJobsPerMinute: must be at least 1, got 0',
+      ],
+    );
   });
 
   it('rejects an unknown lane alarm setting with a suggestion', () => {
@@ -700,7 +714,7 @@ describe('redis, controller and SQS scaling settings', () => {
     ]);
   });
 
-  it('takes an explicit prefix (empty included), and refuses one that differs from the workers\' REDIS_PREFIX', () => {
+  it("takes an explicit prefix (empty included), and refuses one that differs from the workers' REDIS_PREFIX", () => {
     expect(parseEnvironment(envYaml(running, { parameters: noPrefix, redis: 'redis: { keyPrefix: "" }' }), FILE).redisKeyPrefix).toBe('');
     expect(parseEnvironment(envYaml(running), FILE).redisKeyPrefix).toBe('app_database_');
     expect(problems(envYaml(running, { redis: 'redis: { keyPrefix: app-database- }' }))).toEqual([
@@ -714,10 +728,10 @@ describe('redis, controller and SQS scaling settings', () => {
     ]);
   });
 
-  it('keeps every Redis lane\'s job timeout below retry_after, unless reservations never expire', () => {
+  it("keeps every Redis lane's job timeout below retry_after, unless reservations never expire", () => {
     const lane = '  image:\n    queues: [image]\n    stage: baseline\n    job: { timeout: 90 }\n';
     expect(problems(envYaml(lane))).toEqual([
-      'environments/staging.yaml:19:21 lanes.image.job.timeout: 90 s is not below redis.retryAfter (90 s), so Laravel would hand a job that is still running to a second worker; lower job.timeout or raise redis.retryAfter (the connection\'s retry_after) above it',
+      "environments/staging.yaml:19:21 lanes.image.job.timeout: 90 s is not below redis.retryAfter (90 s), so Laravel would hand a job that is still running to a second worker; lower job.timeout or raise redis.retryAfter (the connection's retry_after) above it",
     ]);
     expect(() => parseEnvironment(envYaml(lane, { redis: 'redis: { retryAfter: null }' }), FILE)).not.toThrow();
     expect(() => parseEnvironment(envYaml(lane, { redis: 'redis: { retryAfter: 120 }' }), FILE)).not.toThrow();
@@ -731,7 +745,9 @@ describe('redis, controller and SQS scaling settings', () => {
     expect(problems(envYaml(running, { parameters: withLog('LOG_CHANNEL: stack') }))[0]).toContain(
       'parameters.plain.LOG_CHANNEL: "stack", whose LOG_STACK defaults to "single", writes the workers\' log to a file',
     );
-    expect(() => parseEnvironment(envYaml(running, { parameters: withLog('LOG_CHANNEL: stack, LOG_STACK: "stderr"') }), FILE)).not.toThrow();
+    expect(() =>
+      parseEnvironment(envYaml(running, { parameters: withLog('LOG_CHANNEL: stack, LOG_STACK: "stderr"') }), FILE),
+    ).not.toThrow();
     expect(() => parseEnvironment(envYaml(running, { parameters: withLog('LOG_CHANNEL: stderr') }), FILE)).not.toThrow();
   });
 
@@ -746,7 +762,8 @@ describe('redis, controller and SQS scaling settings', () => {
   });
 
   it('orders the oldest-message steps from the youngest age to the oldest', () => {
-    const lane = '  feeds:\n    broker: sqs\n    queues: [feeds]\n    sqs: { oldestMessageSteps: [{ ageSeconds: 600, addTasks: 1 }, { ageSeconds: 300, addTasks: 2 }] }\n';
+    const lane =
+      '  feeds:\n    broker: sqs\n    queues: [feeds]\n    sqs: { oldestMessageSteps: [{ ageSeconds: 600, addTasks: 1 }, { ageSeconds: 300, addTasks: 2 }] }\n';
     expect(problems(envYaml(lane))).toEqual([
       "environments/staging.yaml:19:81 lanes.feeds.sqs.oldestMessageSteps[1].ageSeconds: 300 s is not above the previous step's 600 s; list the steps from the youngest age to the oldest",
     ]);
@@ -804,7 +821,7 @@ describe('process groups', () => {
 
   it("fit every group's --memory into its container's share of the task", () => {
     expect(problems(grouped(URGENT + '      - { name: main, queues: [sync], processes: 3, job: { memory: 300 } }\n'))).toEqual([
-      "environments/staging.yaml:22:68 lanes.sync.groups[1].job.memory: group \"main\": job.memory 300 MB does not fit its container's 256 MiB (the task's 1024 MiB over 4 processes); lower job.memory or processes, or raise memory",
+      'environments/staging.yaml:22:68 lanes.sync.groups[1].job.memory: group "main": job.memory 300 MB does not fit its container\'s 256 MiB (the task\'s 1024 MiB over 4 processes); lower job.memory or processes, or raise memory',
     ]);
   });
 
@@ -819,7 +836,9 @@ describe('bounds before any work', () => {
   it('refuses a file over 256 KiB at once', () => {
     const started = Date.now();
     const lanes = Array.from({ length: 40000 }, (_, i) => `  l${i}: { queues: [q${i}] }`).join('\n');
-    expect(problems(envYaml(lanes))).toEqual([expect.stringMatching(/^environments\/staging\.yaml the file is \d+ bytes; an environment file holds at most 262144/)]);
+    expect(problems(envYaml(lanes))).toEqual([
+      expect.stringMatching(/^environments\/staging\.yaml the file is \d+ bytes; an environment file holds at most 262144/),
+    ]);
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
@@ -837,10 +856,22 @@ describe('bounds before any work', () => {
 
 describe('inputs a fuzzer found accepted or unlocated', () => {
   it.each([
-    ['state.kmsKeyId', 'state: { backend: s3, bucket: acme-state, kmsKeyId: "not a key!!" }', 'must be a KMS key id, key ARN, alias/<name> or alias ARN'],
-    ['state.hostname', 'state: { backend: cloud, organization: acme, hostname: "http://evil example" }', 'must be a host name (no scheme, port or path), e.g. app.terraform.io'],
+    [
+      'state.kmsKeyId',
+      'state: { backend: s3, bucket: acme-state, kmsKeyId: "not a key!!" }',
+      'must be a KMS key id, key ARN, alias/<name> or alias ARN',
+    ],
+    [
+      'state.hostname',
+      'state: { backend: cloud, organization: acme, hostname: "http://evil example" }',
+      'must be a host name (no scheme, port or path), e.g. app.terraform.io',
+    ],
     ['state.directory', 'state: { backend: local, directory: ../../../../tmp }', 'must stay inside the repository: no ".." in the path'],
-    ['state.dynamodbTable', 'state: { backend: s3, bucket: acme-state, dynamodbTable: "a b" }', 'must be a DynamoDB table name (3-255 letters, digits, "_", "." and "-")'],
+    [
+      'state.dynamodbTable',
+      'state: { backend: s3, bucket: acme-state, dynamodbTable: "a b" }',
+      'must be a DynamoDB table name (3-255 letters, digits, "_", "." and "-")',
+    ],
   ])('%s', (key, state, message) => {
     expect(problems(envYaml('  image:\n    queues: [image]\n', { state }))).toEqual([expect.stringContaining(`${key}: `)]);
     expect(problems(envYaml('  image:\n    queues: [image]\n', { state }))[0]).toMatch(/^environments\/staging\.yaml:\d+:\d+ /);
@@ -860,9 +891,14 @@ describe('inputs a fuzzer found accepted or unlocated', () => {
     expect(problems(envYaml('  image:\n    queues: *nope\n'))).toEqual([
       'environments/staging.yaml:17:13 the alias *nope names no anchor (&nope) set before it; define the anchor first, or write the value out',
     ]);
-    const bomb = ['x0: &a0 [q, q, q, q, q, q, q, q, q, q]', ...Array.from({ length: 6 }, (_, i) => `x${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`)].join('\n');
+    const bomb = [
+      'x0: &a0 [q, q, q, q, q, q, q, q, q, q]',
+      ...Array.from({ length: 6 }, (_, i) => `x${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`),
+    ].join('\n');
     const [problem] = problems(`${bomb}\n${envYaml('  image:\n    queues: [image]\n')}`);
-    expect(problem).toMatch(/^environments\/staging\.yaml:2:\d+ aliases would expand this file too far \(.*\); write the values out instead of nesting aliases$/);
+    expect(problem).toMatch(
+      /^environments\/staging\.yaml:2:\d+ aliases would expand this file too far \(.*\); write the values out instead of nesting aliases$/,
+    );
   });
 });
 

@@ -34,7 +34,11 @@ export function parseEnvironment(text: string, displayPath: string): Environment
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_FILE_BYTES) {
     throw new ConfigError([
-      { file: displayPath, path: '', message: `the file is ${bytes} bytes; an environment file holds at most ${MAX_FILE_BYTES} (${MAX_LANES} lanes fit in a fraction of that)` },
+      {
+        file: displayPath,
+        path: '',
+        message: `the file is ${bytes} bytes; an environment file holds at most ${MAX_FILE_BYTES} (${MAX_LANES} lanes fit in a fraction of that)`,
+      },
     ]);
   }
   const lineCounter = new LineCounter();
@@ -62,7 +66,11 @@ export function parseEnvironment(text: string, displayPath: string): Environment
   if (lanes !== null && typeof lanes === 'object' && Object.keys(lanes).length > MAX_LANES) {
     // Before the schema, which would check every one of them.
     throw new ConfigError([
-      at(keyOffset(doc, ['lanes']), 'lanes', `${Object.keys(lanes).length} lanes; an environment has at most ${MAX_LANES} (each is an ECS service, and the backlog controller measures every Redis lane in one tick)`),
+      at(
+        keyOffset(doc, ['lanes']),
+        'lanes',
+        `${Object.keys(lanes).length} lanes; an environment has at most ${MAX_LANES} (each is an ECS service, and the backlog controller measures every Redis lane in one tick)`,
+      ),
     ]);
   }
   const parsed = environmentSchema.safeParse(data);
@@ -294,7 +302,8 @@ export function locateSettingError(text: string, displayPath: string, error: Set
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const node = nodeAt(doc, error.path);
-  const offset = node === undefined ? missingOffset(doc, error.path) : isCollection(node) ? keyOffset(doc, error.path) : valueOffset(doc, error.path);
+  const offset =
+    node === undefined ? missingOffset(doc, error.path) : isCollection(node) ? keyOffset(doc, error.path) : valueOffset(doc, error.path);
   const { line, col } = lineCounter.linePos(offset);
   const message = error.message.slice(formatPath(error.path).length + 2);
   return new ConfigError([{ file: displayPath, line, column: col, path: formatPath(error.path), message }]);
@@ -311,9 +320,17 @@ function aliasProblem(doc: Document, error: Error, at: (offset: number | undefin
     },
   });
   if (first && !first.resolved) {
-    return at(first.offset, '', `the alias *${first.source} names no anchor (&${first.source}) set before it; define the anchor first, or write the value out`);
+    return at(
+      first.offset,
+      '',
+      `the alias *${first.source} names no anchor (&${first.source}) set before it; define the anchor first, or write the value out`,
+    );
   }
-  return at(first?.offset, '', `aliases would expand this file too far (${error.message}); write the values out instead of nesting aliases`);
+  return at(
+    first?.offset,
+    '',
+    `aliases would expand this file too far (${error.message}); write the values out instead of nesting aliases`,
+  );
 }
 
 function nodeAt(doc: Document, path: Path): Node | undefined {

@@ -79,7 +79,12 @@ const SINGLE_GROUP = 'worker';
  */
 export function laneGroups(lane: Pick<LaneFile, 'queues' | 'groups' | 'workers' | 'job'>): ProcessGroup[] {
   if (lane.groups) {
-    return lane.groups.map((group) => ({ name: group.name, queues: group.queues, processes: group.processes, job: { ...lane.job, ...group.job } }));
+    return lane.groups.map((group) => ({
+      name: group.name,
+      queues: group.queues,
+      processes: group.processes,
+      job: { ...lane.job, ...group.job },
+    }));
   }
   return lane.queues ? [{ name: SINGLE_GROUP, queues: lane.queues, processes: lane.workers ?? 1, job: lane.job }] : [];
 }
@@ -90,8 +95,10 @@ export function groupQueues(groups: readonly ProcessGroup[]): string[] {
 }
 
 /** A lane with every default applied and its derived values filled in. */
-export interface LaneConfig
-  extends Omit<LaneFile, 'capacity' | 'priority' | 'connection' | 'spot' | 'sqs' | 'queues' | 'workers' | 'groups'> {
+export interface LaneConfig extends Omit<
+  LaneFile,
+  'capacity' | 'priority' | 'connection' | 'spot' | 'sqs' | 'queues' | 'workers' | 'groups'
+> {
   readonly name: string;
   /** Every queue the lane consumes, each once, in priority order (its groups' chains joined). */
   readonly queues: readonly string[];
@@ -196,11 +203,7 @@ function resolveLane(name: string, lane: LaneFile, index: number): LaneConfig {
     connection: connection ?? lane.broker,
     // File order, spaced so a later edit can slot a lane between two others.
     priority: priority ?? (index + 1) * 10,
-    capacity:
-      capacity ??
-      (lane.spot
-        ? [{ provider: 'FARGATE_SPOT', base: 0, weight: 1 }]
-        : [{ provider: 'FARGATE', base: 0, weight: 1 }]),
+    capacity: capacity ?? (lane.spot ? [{ provider: 'FARGATE_SPOT', base: 0, weight: 1 }] : [{ provider: 'FARGATE', base: 0, weight: 1 }]),
     ...(lane.broker === 'sqs' ? { sqs: { ...SQS_DEFAULTS, ...sqs } } : {}),
   };
 }

@@ -44,7 +44,8 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
       : [{ queues: lane.queues ?? [], path: ['queues'], what: 'this lane' }];
     const groupNames = new Set<string>();
     lane.groups?.forEach((group, g) => {
-      if (groupNames.has(group.name)) add(at('groups', g, 'name'), `group "${group.name}" is named twice in this lane; each names its own containers`);
+      if (groupNames.has(group.name))
+        add(at('groups', g, 'name'), `group "${group.name}" is named twice in this lane; each names its own containers`);
       groupNames.add(group.name);
     });
     for (const chain of chains) {
@@ -60,7 +61,10 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
         }
         const owner = consumers.get(queue);
         if (owner && owner.lane !== name) {
-          add(path, `queue "${queue}" is already consumed by lane "${owner.lane}" (lanes.${owner.lane}.${owner.where}); a queue belongs to one lane`);
+          add(
+            path,
+            `queue "${queue}" is already consumed by lane "${owner.lane}" (lanes.${owner.lane}.${owner.where}); a queue belongs to one lane`,
+          );
         } else if (!owner) {
           consumers.set(queue, { lane: name, where: `${chain.path.join('.').replace(/\.(\d+)/g, '[$1]')}[${index}]` });
         }
@@ -70,10 +74,7 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
 
     const memoryChoices = FARGATE_MEMORY[lane.cpu];
     if (!memoryChoices.includes(lane.memory)) {
-      add(
-        at('memory'),
-        `${lane.memory} MiB is not a Fargate size for cpu ${lane.cpu}; valid: ${describeChoices(memoryChoices)}`,
-      );
+      add(at('memory'), `${lane.memory} MiB is not a Fargate size for cpu ${lane.cpu}; valid: ${describeChoices(memoryChoices)}`);
     }
 
     if (!lane.groups) {
@@ -213,7 +214,10 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
   }
   const ids = env.runtime.user.split(':').filter((part) => /^\d+$/.test(part));
   if (ids.some((id) => Number(id) > MAX_CONTAINER_ID)) {
-    add(['runtime', 'user'], `"${env.runtime.user}" has an id above ${MAX_CONTAINER_ID}, which container images and Fargate do not map; use an id from 1 to ${MAX_CONTAINER_ID}`);
+    add(
+      ['runtime', 'user'],
+      `"${env.runtime.user}" has an id above ${MAX_CONTAINER_ID}, which container images and Fargate do not map; use an id from 1 to ${MAX_CONTAINER_ID}`,
+    );
   }
   for (const name of Object.keys(env.parameters.plain)) {
     // Named in secure or as the AUTH token, it already has its own error.
@@ -288,28 +292,44 @@ function reservedLaneNames(env: EnvironmentFile): Map<string, string> {
  */
 function checkAwsNames(env: EnvironmentFile, add: AddIssue): void {
   if (/^sg-/i.test(env.app)) {
-    add(['app'], `"${env.app}" would name the security groups ${clusterName(env)}-workers…, and EC2 reserves names starting with "sg-" for group ids; choose another app name`);
+    add(
+      ['app'],
+      `"${env.app}" would name the security groups ${clusterName(env)}-workers…, and EC2 reserves names starting with "sg-" for group ids; choose another app name`,
+    );
   }
   if (/^(aws|ssm)/i.test(env.app)) {
-    add(['app'], `"${env.app}" would put the parameters under /${env.app}/, and SSM reserves names beginning with "aws" or "ssm"; choose another app name`);
+    add(
+      ['app'],
+      `"${env.app}" would put the parameters under /${env.app}/, and SSM reserves names beginning with "aws" or "ssm"; choose another app name`,
+    );
   }
   for (const name of Object.keys(env.lanes)) {
     const role = roleName(env, name, 'execution');
     if (role.length > MAX_ROLE_NAME) {
-      add(['lanes', name], `the lane's IAM role ${role} would be ${role.length} characters and IAM allows ${MAX_ROLE_NAME}; shorten the lane, app or environment name`);
+      add(
+        ['lanes', name],
+        `the lane's IAM role ${role} would be ${role.length} characters and IAM allows ${MAX_ROLE_NAME}; shorten the lane, app or environment name`,
+      );
     }
   }
   const { redis, aurora, httpsEgress } = env.network;
   if (redis.securityGroupId === aurora.securityGroupId && redis.port === aurora.port) {
-    add(['network', 'aurora', 'port'], `${aurora.port} is also the Redis port on the same security group (${redis.securityGroupId}), so the two access rules would be duplicates, which EC2 rejects`);
+    add(
+      ['network', 'aurora', 'port'],
+      `${aurora.port} is also the Redis port on the same security group (${redis.securityGroupId}), so the two access rules would be duplicates, which EC2 rejects`,
+    );
   }
   if (httpsEgress) {
     if (httpsEgress.prefixListIds.length === 0 && httpsEgress.securityGroupIds.length === 0) {
-      add(['network', 'httpsEgress'], 'lists no prefixListIds and no securityGroupIds, so workers could not pull images or read parameters; list the VPC endpoints, or remove httpsEgress to allow 443 to anywhere');
+      add(
+        ['network', 'httpsEgress'],
+        'lists no prefixListIds and no securityGroupIds, so workers could not pull images or read parameters; list the VPC endpoints, or remove httpsEgress to allow 443 to anywhere',
+      );
     }
     for (const key of ['prefixListIds', 'securityGroupIds'] as const) {
       httpsEgress[key].forEach((id, index) => {
-        if (httpsEgress[key].indexOf(id) !== index) add(['network', 'httpsEgress', key, index], `${id} is listed twice; EC2 rejects duplicate rules`);
+        if (httpsEgress[key].indexOf(id) !== index)
+          add(['network', 'httpsEgress', key, index], `${id} is listed twice; EC2 rejects duplicate rules`);
       });
     }
   }
@@ -413,10 +433,16 @@ function checkLogChannel(env: EnvironmentFile, add: AddIssue): void {
   const plain = env.parameters.plain;
   if (plain.LOG_CHANNEL === undefined) return;
   const channel = String(plain.LOG_CHANNEL);
-  const stack = String(plain.LOG_STACK ?? 'single').split(',').map((c) => c.trim());
-  const files = channel === 'stack' ? stack.filter((c) => FILE_LOG_CHANNELS.includes(c)) : FILE_LOG_CHANNELS.includes(channel) ? [channel] : [];
+  const stack = String(plain.LOG_STACK ?? 'single')
+    .split(',')
+    .map((c) => c.trim());
+  const files =
+    channel === 'stack' ? stack.filter((c) => FILE_LOG_CHANNELS.includes(c)) : FILE_LOG_CHANNELS.includes(channel) ? [channel] : [];
   if (files.length === 0) return;
-  const via = channel === 'stack' ? `"stack", whose LOG_STACK ${plain.LOG_STACK === undefined ? 'defaults to' : 'includes'} "${files.join('", "')}",` : `"${channel}"`;
+  const via =
+    channel === 'stack'
+      ? `"stack", whose LOG_STACK ${plain.LOG_STACK === undefined ? 'defaults to' : 'includes'} "${files.join('", "')}",`
+      : `"${channel}"`;
   add(
     ['parameters', 'plain', 'LOG_CHANNEL'],
     `${via} writes the workers' log to a file inside the container, which nothing ships to CloudWatch, so the Redis, Aurora and failed-job alarms would never see a line; use stderr (the workers' default when LOG_CHANNEL is unset), or a stack of stderr`,

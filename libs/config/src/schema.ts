@@ -41,27 +41,51 @@ const int = (min: number, max?: number) => {
 
 const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 const name = (what: string, maxLength: number) =>
-  z
-    .string()
-    .max(maxLength)
-    .regex(NAME, `must be lower-case letters, digits and dashes, starting with a letter (a ${what})`);
+  z.string().max(maxLength).regex(NAME, `must be lower-case letters, digits and dashes, starting with a letter (a ${what})`);
 
-const securityGroupId = z
-  .string()
-  .regex(/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a security-group id like sg-0123456789abcdef0');
-const subnetId = z
-  .string()
-  .regex(/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a subnet id like subnet-0123456789abcdef0');
-const prefixListId = z
-  .string()
-  .regex(/^pl-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a prefix-list id like pl-0123456789abcdef0');
+const securityGroupId = z.string().regex(/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a security-group id like sg-0123456789abcdef0');
+const subnetId = z.string().regex(/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a subnet id like subnet-0123456789abcdef0');
+const prefixListId = z.string().regex(/^pl-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a prefix-list id like pl-0123456789abcdef0');
 /** The AWS regions (commercial, GovCloud and China) as of 2026; a new one is a line here. */
 export const AWS_REGIONS = [
-  'af-south-1', 'ap-east-1', 'ap-east-2', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-south-2',
-  'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7',
-  'ca-central-1', 'ca-west-1', 'cn-north-1', 'cn-northwest-1', 'eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1',
-  'eu-south-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'il-central-1', 'me-central-1', 'me-south-1', 'mx-central-1',
-  'sa-east-1', 'us-east-1', 'us-east-2', 'us-gov-east-1', 'us-gov-west-1', 'us-west-1', 'us-west-2',
+  'af-south-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-6',
+  'ap-southeast-7',
+  'ca-central-1',
+  'ca-west-1',
+  'cn-north-1',
+  'cn-northwest-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-north-1',
+  'eu-south-1',
+  'eu-south-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'il-central-1',
+  'me-central-1',
+  'me-south-1',
+  'mx-central-1',
+  'sa-east-1',
+  'us-east-1',
+  'us-east-2',
+  'us-gov-east-1',
+  'us-gov-west-1',
+  'us-west-1',
+  'us-west-2',
 ] as const;
 const awsRegion = z.enum(AWS_REGIONS);
 /**
@@ -74,18 +98,22 @@ const s3BucketName = z
   .string()
   .regex(BUCKET_SHAPE, 'must be an S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens, like acme-terraform-state')
   // Only names of the right shape get here a second message, so a name gets one.
-  .refine((b) => !BUCKET_SHAPE.test(b) || (!b.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(b) && !/^(xn--|sthree-|amzn-s3-demo-)/.test(b) && !/(-s3alias|--ol-s3|\.mrap|--x-s3)$/.test(b)), {
-    message: 'must be a name S3 allows: no two dots in a row, not an IP address, none of the reserved prefixes (xn--, sthree-) and suffixes (-s3alias, --ol-s3)',
-  });
+  .refine(
+    (b) =>
+      !BUCKET_SHAPE.test(b) ||
+      (!b.includes('..') &&
+        !/^\d+\.\d+\.\d+\.\d+$/.test(b) &&
+        !/^(xn--|sthree-|amzn-s3-demo-)/.test(b) &&
+        !/(-s3alias|--ol-s3|\.mrap|--x-s3)$/.test(b)),
+    {
+      message:
+        'must be a name S3 allows: no two dots in a row, not an IP address, none of the reserved prefixes (xn--, sthree-) and suffixes (-s3alias, --ol-s3)',
+    },
+  );
 const envVarName = z
   .string()
-  .regex(
-    /^[A-Za-z_][A-Za-z0-9_]*$/,
-    'must be an environment-variable name: letters, digits and underscores, not starting with a digit',
-  );
-const queueName = z
-  .string()
-  .regex(/^[A-Za-z0-9_.:-]+$/, 'must be a queue name of letters, digits, "_", ".", ":" or "-"');
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment-variable name: letters, digits and underscores, not starting with a digit');
+const queueName = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a queue name of letters, digits, "_", ".", ":" or "-"');
 
 const iamRoleArn = z
   .string()
@@ -135,10 +163,17 @@ const cloudState = z
   .object({
     backend: z.literal('cloud').meta({ description: 'Terraform Cloud or Enterprise: one workspace per stack.' }),
     organization: z.string().min(1).meta({ description: 'The Terraform Cloud organization.' }),
-    project: z.string().min(1).optional().meta({ description: 'The project the workspaces belong to; default the organization\'s default project.' }),
+    project: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "The project the workspaces belong to; default the organization's default project." }),
     hostname: z
       .string()
-      .regex(/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/, 'must be a host name (no scheme, port or path), e.g. app.terraform.io')
+      .regex(
+        /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/,
+        'must be a host name (no scheme, port or path), e.g. app.terraform.io',
+      )
       .default('app.terraform.io')
       .meta({ description: 'Terraform Cloud, or your Terraform Enterprise host.' }),
     workspacePrefix: z
@@ -174,7 +209,9 @@ const groupJobSchema = z
     tries: int(1, 100).optional().meta({ description: 'queue:work --tries for this group.' }),
     maxJobs: int(0).optional().meta({ description: 'queue:work --max-jobs for this group; 0 is unlimited.' }),
     maxTime: int(0).optional().meta({ description: 'queue:work --max-time for this group, seconds; 0 is unlimited.' }),
-    memory: int(32, 30720).optional().meta({ description: "queue:work --memory for this group, MB; must fit its container's share of the task." }),
+    memory: int(32, 30720)
+      .optional()
+      .meta({ description: "queue:work --memory for this group, MB; must fit its container's share of the task." }),
     sleep: int(0, 60).optional().meta({ description: 'queue:work --sleep for this group, seconds.' }),
     backoff: z.array(int(0)).min(1).optional().meta({ description: 'queue:work --backoff for this group, seconds per try.' }),
   })
@@ -187,7 +224,11 @@ const processGroupSchema = z
       .string()
       .regex(/^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/, 'must be 1-20 lower-case letters, digits and dashes, starting with a letter')
       .meta({ description: 'Names its containers, <name>-1 … <name>-<processes>.' }),
-    queues: z.array(queueName).min(1).max(MAX_QUEUES_PER_LANE).meta({ description: "This group's queue chain, in priority order (queue:work --queue)." }),
+    queues: z
+      .array(queueName)
+      .min(1)
+      .max(MAX_QUEUES_PER_LANE)
+      .meta({ description: "This group's queue chain, in priority order (queue:work --queue)." }),
     processes: int(1, 32).default(1).meta({ description: 'queue:work processes (containers) of this group per task.' }),
     job: groupJobSchema.optional(),
   })
@@ -219,7 +260,9 @@ const sqsSchema = z
   .object({
     visibilityTimeout: int(0, 43200).default(300).meta({ description: 'Seconds; at least job.timeout.' }),
     maxReceiveCount: int(1, 1000).default(5).meta({ description: 'Receives before a message moves to the dead-letter queue.' }),
-    messageRetentionSeconds: int(60, 1209600).default(345600).meta({ description: 'How long SQS keeps a message, seconds (default 4 days).' }),
+    messageRetentionSeconds: int(60, 1209600)
+      .default(345600)
+      .meta({ description: 'How long SQS keeps a message, seconds (default 4 days).' }),
     oldestMessageSteps: z
       .array(
         z
@@ -259,47 +302,38 @@ const deploymentSchema = z
  */
 const laneAlarmsSchema = z
   .object({
-    backlog: int(1)
-      .optional()
-      .meta({
-        description:
-          'Backlog (ready + reserved + due delayed jobs) that fires the backlog alarm once it lasts backlogMinutes; defaults to backlogPerTask × the most tasks the lane runs (tasks.baseline at stage baseline, else tasks.max).',
-      }),
+    backlog: int(1).optional().meta({
+      description:
+        'Backlog (ready + reserved + due delayed jobs) that fires the backlog alarm once it lasts backlogMinutes; defaults to backlogPerTask × the most tasks the lane runs (tasks.baseline at stage baseline, else tasks.max).',
+    }),
     backlogMinutes: int(1, 1440)
       .default(15)
       .meta({ description: 'Minutes the backlog must stay above alarms.backlog before the alarm fires.' }),
-    oldestJobSeconds: int(60, 86400)
-      .optional()
-      .meta({
-        description:
-          'Age of the oldest ready job, seconds, that fires the oldest-job alarm; defaults to 10 × job.timeout, at least 900.',
-      }),
-    restarts: int(0, 1000)
-      .default(3)
-      .meta({
-        description:
-          'Tasks that may stop on their own (container exited, failed to start) within restartWindowMinutes; one more fires the restarts alarm.',
-      }),
+    oldestJobSeconds: int(60, 86400).optional().meta({
+      description: 'Age of the oldest ready job, seconds, that fires the oldest-job alarm; defaults to 10 × job.timeout, at least 900.',
+    }),
+    restarts: int(0, 1000).default(3).meta({
+      description:
+        'Tasks that may stop on their own (container exited, failed to start) within restartWindowMinutes; one more fires the restarts alarm.',
+    }),
     restartWindowMinutes: int(1, 1440)
       .default(15)
       .meta({ description: 'Window, minutes, in which stopped tasks are counted for the restarts alarm.' }),
-    connectionErrors: int(1, 100000)
-      .default(3)
-      .meta({
-        description:
-          'Redis (or Aurora) connection errors logged within 5 minutes that fire the redis-errors (or aurora-errors) alarm.',
-      }),
-    failedJobsPerMinute: int(1, 100000)
-      .default(5)
-      .meta({
-        description: 'Failed job attempts a minute (queue:work FAIL lines) that, for 5 minutes in a row, fire the failed-jobs alarm.',
-      }),
+    connectionErrors: int(1, 100000).default(3).meta({
+      description: 'Redis (or Aurora) connection errors logged within 5 minutes that fire the redis-errors (or aurora-errors) alarm.',
+    }),
+    failedJobsPerMinute: int(1, 100000).default(5).meta({
+      description: 'Failed job attempts a minute (queue:work FAIL lines) that, for 5 minutes in a row, fire the failed-jobs alarm.',
+    }),
   })
   .strict();
 
 export const laneSchema = z
   .object({
-    broker: z.enum(BROKERS).default('redis').meta({ description: 'Where the lane\'s queues live: redis (Laravel\'s Redis queue) or sqs (one SQS queue per lane).' }),
+    broker: z
+      .enum(BROKERS)
+      .default('redis')
+      .meta({ description: "Where the lane's queues live: redis (Laravel's Redis queue) or sqs (one SQS queue per lane)." }),
     connection: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a Laravel connection name from config/queue.php (letters, digits, "_" and "-")')
@@ -311,77 +345,59 @@ export const laneSchema = z
       .max(MAX_QUEUES_PER_LANE)
       .optional()
       .meta({ description: 'Laravel queues in priority order, every worker process taking them all; or give groups instead.' }),
-    groups: z
-      .array(processGroupSchema)
-      .min(1)
-      .max(8)
-      .optional()
-      .meta({
-        description:
-          "Process groups instead of queues and workers: each runs its own queue:work processes on its own queue chain, e.g. one process for sync-urgent and three for sync-urgent,sync, so a burst on sync never takes the urgent queue's last worker. The lane consumes every queue a group names.",
-      }),
-    stage: z
-      .enum(STAGES)
-      .default('off')
-      .meta({
-        description:
-          'Where the lane is in its rollout, one step forward per change: off (the service kept at 0 tasks with its logs and quiet alarms; the hosts consume the queues), baseline (a fixed tasks.baseline), scaling (tasks.min..tasks.max), owned (ECS alone; the host consumers switched off). Rollback is an earlier stage.',
-      }),
-    paused: z
-      .boolean()
-      .default(false)
-      .meta({
-        description:
-          "Only an operator changes the lane's task count: the backlog controller and App Auto Scaling leave it alone and Terraform ignores desired_count, so `aws ecs update-service --desired-count N` sticks. For an incident; set it back to false to hand the lane back.",
-      }),
-    tasks: tasksSchema.default(tasksSchema.parse({})).meta({ description: 'Task counts: the fixed count at baseline, the floor and ceiling when scaled.' }),
-    cpu: z
-      .literal(FARGATE_CPUS)
-      .default(512)
-      .meta({ description: 'Task CPU units, a Fargate size.' }),
+    groups: z.array(processGroupSchema).min(1).max(8).optional().meta({
+      description:
+        "Process groups instead of queues and workers: each runs its own queue:work processes on its own queue chain, e.g. one process for sync-urgent and three for sync-urgent,sync, so a burst on sync never takes the urgent queue's last worker. The lane consumes every queue a group names.",
+    }),
+    stage: z.enum(STAGES).default('off').meta({
+      description:
+        'Where the lane is in its rollout, one step forward per change: off (the service kept at 0 tasks with its logs and quiet alarms; the hosts consume the queues), baseline (a fixed tasks.baseline), scaling (tasks.min..tasks.max), owned (ECS alone; the host consumers switched off). Rollback is an earlier stage.',
+    }),
+    paused: z.boolean().default(false).meta({
+      description:
+        "Only an operator changes the lane's task count: the backlog controller and App Auto Scaling leave it alone and Terraform ignores desired_count, so `aws ecs update-service --desired-count N` sticks. For an incident; set it back to false to hand the lane back.",
+    }),
+    tasks: tasksSchema
+      .default(tasksSchema.parse({}))
+      .meta({ description: 'Task counts: the fixed count at baseline, the floor and ceiling when scaled.' }),
+    cpu: z.literal(FARGATE_CPUS).default(512).meta({ description: 'Task CPU units, a Fargate size.' }),
     memory: int(512, 122880).default(1024).meta({ description: 'Task memory, MiB; a valid pair with cpu.' }),
-    architecture: z.enum(ARCHITECTURES).default('x86_64').meta({ description: "The image's CPU architecture: x86_64 or arm64 (Graviton; not on Spot)." }),
+    architecture: z
+      .enum(ARCHITECTURES)
+      .default('x86_64')
+      .meta({ description: "The image's CPU architecture: x86_64 or arm64 (Graviton; not on Spot)." }),
     workers: int(1, 32)
       .optional()
-      .meta({ description: 'queue:work processes (containers) per task, each taking every queue; default 1. With groups, each group sets its processes.' }),
-    job: jobSchema.default(jobSchema.parse({})).meta({ description: "queue:work's flags for the lane's workers (a group's job overrides them key by key)." }),
+      .meta({
+        description:
+          'queue:work processes (containers) per task, each taking every queue; default 1. With groups, each group sets its processes.',
+      }),
+    job: jobSchema
+      .default(jobSchema.parse({}))
+      .meta({ description: "queue:work's flags for the lane's workers (a group's job overrides them key by key)." }),
     // The backlog controller's own bound (libs/backlog-controller config): what synth accepts, it accepts.
     backlogPerTask: int(1, 100000)
       .default(50)
-      .meta({ description: 'Jobs one task is expected to take: the backlog controller asks for ceil(backlog / backlogPerTask) tasks at least.' }),
-    maxPickupSeconds: int(30, 86400)
-      .default(600)
       .meta({
-        description:
-          "Redis lanes: seconds a ready job may wait for a worker. The backlog controller takes the age of the lane's oldest running job as the least a job takes and asks for the tasks that start every waiting job within this, when that is more than backlogPerTask asks for (long jobs); tasks.max still caps it. Below the oldest-job alarm's threshold, so the controller acts before anyone is paged.",
+        description: 'Jobs one task is expected to take: the backlog controller asks for ceil(backlog / backlogPerTask) tasks at least.',
       }),
-    priority: int(0, 1000)
-      .optional()
-      .meta({ description: 'Lower is served first under the fleet cap; defaults to file order.' }),
+    maxPickupSeconds: int(30, 86400).default(600).meta({
+      description:
+        "Redis lanes: seconds a ready job may wait for a worker. The backlog controller takes the age of the lane's oldest running job as the least a job takes and asks for the tasks that start every waiting job within this, when that is more than backlogPerTask asks for (long jobs); tasks.max still caps it. Below the oldest-job alarm's threshold, so the controller acts before anyone is paged.",
+    }),
+    priority: int(0, 1000).optional().meta({ description: 'Lower is served first under the fleet cap; defaults to file order.' }),
     spot: z.boolean().default(false).meta({ description: 'Run on Fargate Spot (shorthand for capacity).' }),
-    capacity: z
-      .array(capacitySchema)
-      .min(1)
-      .optional()
-      .meta({ description: 'Explicit capacity-provider strategy; replaces spot.' }),
+    capacity: z.array(capacitySchema).min(1).optional().meta({ description: 'Explicit capacity-provider strategy; replaces spot.' }),
     scaleInProtection: z
       .boolean()
       .default(false)
       .meta({ description: 'Workers protect their task while a job runs, so scale-in never kills one.' }),
-    stopTimeout: int(2, 120)
-      .default(120)
-      .meta({ description: 'Seconds between SIGTERM and SIGKILL; Fargate allows at most 120.' }),
-    drainMinutes: int(1, 1440)
-      .default(15)
-      .meta({ description: 'Minutes a lane must be empty before it scales to zero.' }),
-    command: z
-      .array(z.string())
-      .min(1)
-      .optional()
-      .meta({
-        description:
-          'Overrides the queue:work command template; placeholders {connection} {queues} {tries} {timeout} {maxJobs} {maxTime} {memory} {sleep} {backoff} {lane}.',
-      }),
+    stopTimeout: int(2, 120).default(120).meta({ description: 'Seconds between SIGTERM and SIGKILL; Fargate allows at most 120.' }),
+    drainMinutes: int(1, 1440).default(15).meta({ description: 'Minutes a lane must be empty before it scales to zero.' }),
+    command: z.array(z.string()).min(1).optional().meta({
+      description:
+        'Overrides the queue:work command template; placeholders {connection} {queues} {tries} {timeout} {maxJobs} {maxTime} {memory} {sleep} {backoff} {lane}.',
+    }),
     sqs: sqsSchema.optional().meta({ description: 'Queue settings for broker sqs.' }),
     deployment: deploymentSchema
       .default(deploymentSchema.parse({}))
@@ -400,11 +416,19 @@ export const laneSchema = z
 
 const networkSchema = z
   .object({
-    vpcId: z.string().regex(/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a VPC id like vpc-0123456789abcdef0').meta({ description: 'The VPC the application already runs in.' }),
-    privateSubnetIds: z.array(subnetId).min(1).meta({ description: 'Private subnets for the worker tasks and the controller (no public IPs).' }),
+    vpcId: z
+      .string()
+      .regex(/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a VPC id like vpc-0123456789abcdef0')
+      .meta({ description: 'The VPC the application already runs in.' }),
+    privateSubnetIds: z
+      .array(subnetId)
+      .min(1)
+      .meta({ description: 'Private subnets for the worker tasks and the controller (no public IPs).' }),
     redis: z
       .object({
-        securityGroupId: securityGroupId.meta({ description: "Redis's security group: the workers' and the controller's groups are admitted to it." }),
+        securityGroupId: securityGroupId.meta({
+          description: "Redis's security group: the workers' and the controller's groups are admitted to it.",
+        }),
         port: port(6379).meta({ description: 'The Redis port.' }),
       })
       .strict()
@@ -418,8 +442,14 @@ const networkSchema = z
       .meta({ description: 'The Aurora cluster the jobs use.' }),
     httpsEgress: z
       .object({
-        prefixListIds: z.array(prefixListId).default([]).meta({ description: 'Prefix lists HTTPS may go to (e.g. the S3 gateway endpoint).' }),
-        securityGroupIds: z.array(securityGroupId).default([]).meta({ description: "Interface endpoints' security groups HTTPS may go to." }),
+        prefixListIds: z
+          .array(prefixListId)
+          .default([])
+          .meta({ description: 'Prefix lists HTTPS may go to (e.g. the S3 gateway endpoint).' }),
+        securityGroupIds: z
+          .array(securityGroupId)
+          .default([])
+          .meta({ description: "Interface endpoints' security groups HTTPS may go to." }),
       })
       .strict()
       .optional()
@@ -442,64 +472,43 @@ const parametersSchema = z
 
 const redisSchema = z
   .object({
-    host: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({
-        description:
-          "Endpoint the backlog controller reads the queues from (cluster mode: the configuration endpoint); defaults to parameters.plain.REDIS_HOST, the workers' own setting.",
-      }),
+    host: z.string().min(1).optional().meta({
+      description:
+        "Endpoint the backlog controller reads the queues from (cluster mode: the configuration endpoint); defaults to parameters.plain.REDIS_HOST, the workers' own setting.",
+    }),
     tls: z.boolean().default(true).meta({ description: 'In-transit encryption (ElastiCache TransitEncryptionEnabled).' }),
-    cluster: z
-      .boolean()
-      .default(false)
-      .meta({ description: 'Cluster mode: Laravel hash-tags the queue keys, queues:{q}.' }),
+    cluster: z.boolean().default(false).meta({ description: 'Cluster mode: Laravel hash-tags the queue keys, queues:{q}.' }),
     database: int(0, 15).default(0).meta({ description: "The queue connection's database (REDIS_DB); 0 in cluster mode." }),
-    keyPrefix: z
-      .string()
-      .optional()
-      .meta({
-        description:
-          "The queue connection's key prefix, config('database.redis.options.prefix') in the application (print it with php artisan tinker --execute=\"echo config('database.redis.options.prefix');\"). Required while a Redis lane runs, unless parameters.plain.REDIS_PREFIX sets it: Laravel derives a default from APP_NAME that changed in laravel/laravel v12.1.0 (my_app_database_ before, my-app-database- since), and a wrong prefix reads as empty queues. Horizon's own prefix does not apply to its queues. May be empty.",
-      }),
-    probeOtherPrefixes: z
-      .boolean()
-      .default(true)
-      .meta({
-        description:
-          "While every queue of a lane reads empty, the controller looks for the lane's keys under another prefix (a bounded SCAN every few minutes) and, finding them, alarms and holds the lane's count. Turn off only for a Redis shared with another application whose queues have the same names.",
-      }),
-    retryAfter: int(1, 604800)
-      .nullable()
-      .default(90)
-      .meta({
-        description:
-          "The queue connection's retry_after, seconds (config/queue.php, REDIS_QUEUE_RETRY_AFTER; 90 in laravel/laravel): when a reserved job's reservation expires and the job runs again. Must be above every Redis lane's job.timeout. null: reservations never expire, so a job whose worker died stays reserved; the controller reports those as stuck instead of keeping a task for them.",
-      }),
+    keyPrefix: z.string().optional().meta({
+      description:
+        "The queue connection's key prefix, config('database.redis.options.prefix') in the application (print it with php artisan tinker --execute=\"echo config('database.redis.options.prefix');\"). Required while a Redis lane runs, unless parameters.plain.REDIS_PREFIX sets it: Laravel derives a default from APP_NAME that changed in laravel/laravel v12.1.0 (my_app_database_ before, my-app-database- since), and a wrong prefix reads as empty queues. Horizon's own prefix does not apply to its queues. May be empty.",
+    }),
+    probeOtherPrefixes: z.boolean().default(true).meta({
+      description:
+        "While every queue of a lane reads empty, the controller looks for the lane's keys under another prefix (a bounded SCAN every few minutes) and, finding them, alarms and holds the lane's count. Turn off only for a Redis shared with another application whose queues have the same names.",
+    }),
+    retryAfter: int(1, 604800).nullable().default(90).meta({
+      description:
+        "The queue connection's retry_after, seconds (config/queue.php, REDIS_QUEUE_RETRY_AFTER; 90 in laravel/laravel): when a reserved job's reservation expires and the job runs again. Must be above every Redis lane's job.timeout. null: reservations never expire, so a job whose worker died stays reserved; the controller reports those as stuck instead of keeping a task for them.",
+    }),
     username: z
       .string()
       .min(1)
       .optional()
       .meta({ description: 'ACL user (ElastiCache RBAC); omit to authenticate with the AUTH token alone.' }),
-    authParameter: envVarName
-      .optional()
-      .meta({
-        description:
-          'The parameters.secure entry holding the Redis AUTH token (e.g. REDIS_PASSWORD), which the controller reads at cold start; omit when Redis has no AUTH.',
-      }),
+    authParameter: envVarName.optional().meta({
+      description:
+        'The parameters.secure entry holding the Redis AUTH token (e.g. REDIS_PASSWORD), which the controller reads at cold start; omit when Redis has no AUTH.',
+    }),
   })
   .strict();
 
 const controllerSchema = z
   .object({
-    wakeInvokerRoleArns: z
-      .array(iamRoleArn)
-      .default([])
-      .meta({
-        description:
-          'IAM roles (the application\'s) allowed to invoke the backlog controller, asynchronously, with { "wake": ["<lane>"] } after dispatching to a lane at zero tasks.',
-      }),
+    wakeInvokerRoleArns: z.array(iamRoleArn).default([]).meta({
+      description:
+        'IAM roles (the application\'s) allowed to invoke the backlog controller, asynchronously, with { "wake": ["<lane>"] } after dispatching to a lane at zero tasks.',
+    }),
   })
   .strict();
 
@@ -508,7 +517,10 @@ const schedulerSchema = z
     onHosts: z.boolean().default(true).meta({ description: 'The web hosts run schedule:run from cron.' }),
     service: z
       .object({
-        enabled: z.boolean().default(false).meta({ description: 'Run php artisan schedule:work as exactly one ECS task (set onHosts: false too).' }),
+        enabled: z
+          .boolean()
+          .default(false)
+          .meta({ description: 'Run php artisan schedule:work as exactly one ECS task (set onHosts: false too).' }),
         cpu: z.literal([256, 512, 1024]).default(256).meta({ description: "The scheduler task's CPU units." }),
         memory: int(512, 4096).default(512).meta({ description: "The scheduler task's memory, MiB." }),
       })
@@ -548,9 +560,7 @@ const runtimeSchema = z
       .boolean()
       .default(false)
       .meta({ description: 'Allow aws ecs execute-command into the containers; sessions are logged and KMS-encrypted.' }),
-    storage: storageSchema
-      .optional()
-      .meta({ description: 'S3 bucket (and key prefix) the workers and the scheduler may read and write.' }),
+    storage: storageSchema.optional().meta({ description: 'S3 bucket (and key prefix) the workers and the scheduler may read and write.' }),
   })
   .strict();
 
@@ -633,7 +643,10 @@ export const environmentSchema = z
           .meta({ description: 'The image repository, without tag: an ECR repository URI or another registry path.' }),
         tag: z
           .string()
-          .regex(/^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[a-f0-9]{64})$/, 'must be an image tag (letters, digits, _ . -, at most 128) or a sha256: digest')
+          .regex(
+            /^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[a-f0-9]{64})$/,
+            'must be an image tag (letters, digits, _ . -, at most 128) or a sha256: digest',
+          )
           .default('latest')
           .meta({ description: 'The image tag, or a sha256: digest to pin the exact image.' }),
       })
@@ -641,15 +654,27 @@ export const environmentSchema = z
       .meta({ description: 'One image for every role; the role is the container command.' }),
     parameters: parametersSchema
       .default({ plain: {}, secure: [] })
-      .meta({ description: 'Runtime variables of the workers, as SSM parameters under /<app>/<env>/env/: plain values, and secrets set out of band.' }),
+      .meta({
+        description:
+          'Runtime variables of the workers, as SSM parameters under /<app>/<env>/env/: plain values, and secrets set out of band.',
+      }),
     redis: redisSchema
       .default(redisSchema.parse({}))
-      .meta({ description: 'How the backlog controller reaches the Redis that holds the Laravel queues (every Redis lane past stage off).' }),
+      .meta({
+        description: 'How the backlog controller reaches the Redis that holds the Laravel queues (every Redis lane past stage off).',
+      }),
     controller: controllerSchema
       .default(controllerSchema.parse({}))
-      .meta({ description: 'The backlog controller Lambda, created when a Redis lane is past stage off: it measures every such lane and sizes those at stages scaling and owned.' }),
+      .meta({
+        description:
+          'The backlog controller Lambda, created when a Redis lane is past stage off: it measures every such lane and sizes those at stages scaling and owned.',
+      }),
     logs: z
-      .object({ retentionDays: int(1).default(365).meta({ description: 'Days CloudWatch keeps every log group of the environment (one of the values it offers).' }) })
+      .object({
+        retentionDays: int(1)
+          .default(365)
+          .meta({ description: 'Days CloudWatch keeps every log group of the environment (one of the values it offers).' }),
+      })
       .strict()
       .default({ retentionDays: 365 })
       .meta({ description: 'Log retention.' }),
@@ -662,7 +687,9 @@ export const environmentSchema = z
       .meta({ description: 'The whole fleet of worker tasks.' }),
     guardrails: z
       .object({
-        maxTasksBeforeOwned: int(1).default(2).meta({ description: 'tasks.max allowed before a lane is owned (while the hosts still consume its queues).' }),
+        maxTasksBeforeOwned: int(1)
+          .default(2)
+          .meta({ description: 'tasks.max allowed before a lane is owned (while the hosts still consume its queues).' }),
         oneLaneAtATime: z
           .boolean()
           .default(false)
@@ -672,9 +699,7 @@ export const environmentSchema = z
       .default({ maxTasksBeforeOwned: 2, oneLaneAtATime: false })
       .meta({ description: 'Rollout guardrails.' }),
     scheduler: schedulerSchema.default(schedulerSchema.parse({})).meta({ description: 'Where php artisan schedule runs.' }),
-    runtime: runtimeSchema
-      .default(runtimeSchema.parse({}))
-      .meta({ description: 'How the application image runs on ECS, for every role.' }),
+    runtime: runtimeSchema.default(runtimeSchema.parse({})).meta({ description: 'How the application image runs on ECS, for every role.' }),
     lanes: z
       .record(name('lane name', 24), laneSchema)
       .default({})

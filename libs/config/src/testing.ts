@@ -33,6 +33,8 @@ export function sampleEnvironment(
   overrides: Record<string, string> = {},
   file = 'environments/staging.yaml',
 ): EnvironmentConfig {
-  const body = Object.values({ ...SAMPLE_BLOCKS, ...overrides }).filter(Boolean).join('\n');
+  const body = Object.values({ ...SAMPLE_BLOCKS, ...overrides })
+    .filter(Boolean)
+    .join('\n');
   return parseEnvironment(`${body}\n${lanes ? `lanes:\n${lanes}` : 'lanes: {}'}`, file);
 }

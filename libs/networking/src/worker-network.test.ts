@@ -256,12 +256,16 @@ describe('WorkerNetwork', () => {
     const consumer = JSON.parse(Testing.synth(workersStack)) as Json;
     const producerJson = Testing.synth(networking);
     const outputs = (JSON.parse(producerJson) as { output: Record<string, { value: string }> }).output;
-    expect(Object.values(outputs).map((o) => o.value).sort()).toEqual(
-      [groupRef(producerJson, 'propertyfeed-staging-controller'), groupRef(producerJson, 'propertyfeed-staging-workers')].sort(),
-    );
+    expect(
+      Object.values(outputs)
+        .map((o) => o.value)
+        .sort(),
+    ).toEqual([groupRef(producerJson, 'propertyfeed-staging-controller'), groupRef(producerJson, 'propertyfeed-staging-workers')].sort());
     expect(Object.keys(consumer.data.terraform_remote_state)).toEqual([expect.stringContaining('networking')]);
     const value = (consumer.resource.aws_ssm_parameter.consumer as { value: string }).value;
-    expect(value).toMatch(/^\$\{data\.terraform_remote_state\.[^.]+\.outputs\.[^}]+\},\$\{data\.terraform_remote_state\.[^.]+\.outputs\.[^}]+\}$/);
+    expect(value).toMatch(
+      /^\$\{data\.terraform_remote_state\.[^.]+\.outputs\.[^}]+\},\$\{data\.terraform_remote_state\.[^.]+\.outputs\.[^}]+\}$/,
+    );
   });
 });
 
@@ -378,7 +382,10 @@ describe('WorkerNetwork validation', () => {
     expect(
       error({
         ...BASE,
-        httpsEgress: { prefixListIds: ['pl-0123456789abcdef0', 'pl-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef7', 'sg-0123456789abcdef7'] },
+        httpsEgress: {
+          prefixListIds: ['pl-0123456789abcdef0', 'pl-0123456789abcdef0'],
+          securityGroupIds: ['sg-0123456789abcdef7', 'sg-0123456789abcdef7'],
+        },
       }),
     ).toBe(
       'WorkerNetwork propertyfeed-staging:\n' +
@@ -388,9 +395,7 @@ describe('WorkerNetwork validation', () => {
   });
 
   it('rejects Redis and Aurora sharing a group and a port', () => {
-    expect(
-      error({ ...BASE, redis: { securityGroupId: REDIS_SG, port: 5000 }, aurora: { securityGroupId: REDIS_SG, port: 5000 } }),
-    ).toBe(
+    expect(error({ ...BASE, redis: { securityGroupId: REDIS_SG, port: 5000 }, aurora: { securityGroupId: REDIS_SG, port: 5000 } })).toBe(
       'WorkerNetwork propertyfeed-staging:\n  network.redis and network.aurora share security group sg-0123456789abcdef1 and port 5000; the two rules would be duplicates, which EC2 rejects',
     );
     // Sharing a group on different ports is fine.

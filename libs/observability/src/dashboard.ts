@@ -168,7 +168,10 @@ function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets
   const { queue } = row;
   // Without a controller (no Redis lane past off) nothing measures a Redis lane.
   const measured = queue.measured ? '' : ' (not measured at this stage)';
-  const failed: MetricLine[] = [[row.logNamespace, LOG_METRIC.failedJobs, { label: 'failed attempts', stat: 'Sum' }], ...queue.dashboard.failed];
+  const failed: MetricLine[] = [
+    [row.logNamespace, LOG_METRIC.failedJobs, { label: 'failed attempts', stat: 'Sum' }],
+    ...queue.dashboard.failed,
+  ];
 
   widgets.push(
     graph(0, {

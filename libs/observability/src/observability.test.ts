@@ -335,7 +335,10 @@ describe('every alarm', () => {
       construct = new Observability(scope, 'observability', { env: ENV, kmsKeyArn: KEY, controllerFunctionName: CONTROLLER });
     });
     const byLane = Object.fromEntries(
-      Object.entries(construct!.lanes).map(([lane, o]) => [lane, Object.keys(o.alarms).filter((k) => o.alarms[k as keyof typeof o.alarms])]),
+      Object.entries(construct!.lanes).map(([lane, o]) => [
+        lane,
+        Object.keys(o.alarms).filter((k) => o.alarms[k as keyof typeof o.alarms]),
+      ]),
     );
     expect(byLane).toEqual({
       sync: ['backlog', 'oldestJob', 'keyPrefix', 'restarts', 'redisErrors', 'auroraErrors', 'failedJobs'],
@@ -344,19 +347,31 @@ describe('every alarm', () => {
       // Not measured at off, so no backlog alarms; what its tasks logged stays watched.
       quiet: ['restarts', 'redisErrors', 'auroraErrors', 'failedJobs'],
     });
-    expect(Object.keys(construct!.lanes.feeds.metricFilters)).toEqual(['stoppedTasks', 'redisErrors', 'auroraErrors', 'failedJobs', 'finishedJobs']);
+    expect(Object.keys(construct!.lanes.feeds.metricFilters)).toEqual([
+      'stoppedTasks',
+      'redisErrors',
+      'auroraErrors',
+      'failedJobs',
+      'finishedJobs',
+    ]);
     expect(construct!.controllerAlarms).toBeDefined();
     expect(construct!.alarms.length).toBe(all.length);
-    expect(all.map((a) => a.alarm_name).sort()).toEqual([
-      ...['backlog', 'oldest-job', 'key-prefix', 'restarts', 'redis-errors', 'aurora-errors', 'failed-jobs'].map((k) => `propertyfeed-staging-sync-${k}`),
-      ...['backlog', 'oldest-job', 'key-prefix', 'restarts', 'redis-errors', 'aurora-errors', 'failed-jobs'].map((k) => `propertyfeed-staging-image-${k}`),
-      ...['backlog', 'oldest-job', 'restarts', 'redis-errors', 'aurora-errors', 'failed-jobs', 'dead-letters'].map(
-        (k) => `propertyfeed-staging-feeds-${k}`,
-      ),
-      ...['restarts', 'redis-errors', 'aurora-errors', 'failed-jobs'].map((k) => `propertyfeed-staging-quiet-${k}`),
-      'propertyfeed-staging-controller-failing',
-      'propertyfeed-staging-controller-not-running',
-    ].sort());
+    expect(all.map((a) => a.alarm_name).sort()).toEqual(
+      [
+        ...['backlog', 'oldest-job', 'key-prefix', 'restarts', 'redis-errors', 'aurora-errors', 'failed-jobs'].map(
+          (k) => `propertyfeed-staging-sync-${k}`,
+        ),
+        ...['backlog', 'oldest-job', 'key-prefix', 'restarts', 'redis-errors', 'aurora-errors', 'failed-jobs'].map(
+          (k) => `propertyfeed-staging-image-${k}`,
+        ),
+        ...['backlog', 'oldest-job', 'restarts', 'redis-errors', 'aurora-errors', 'failed-jobs', 'dead-letters'].map(
+          (k) => `propertyfeed-staging-feeds-${k}`,
+        ),
+        ...['restarts', 'redis-errors', 'aurora-errors', 'failed-jobs'].map((k) => `propertyfeed-staging-quiet-${k}`),
+        'propertyfeed-staging-controller-failing',
+        'propertyfeed-staging-controller-not-running',
+      ].sort(),
+    );
   });
 
   it('watches the scheduler service: not running, and restarts from its stopped-task events', () => {
@@ -414,7 +429,9 @@ describe('lane alarms', () => {
       evaluation_periods: 15,
       datapoints_to_alarm: 15,
       treat_missing_data: 'ignore',
-      alarm_description: expect.stringMatching(/^sync: backlog \(ready \+ reserved \+ due delayed jobs\) above 100 for 15 min\. Check first: desired vs running tasks on dashboard propertyfeed-staging-queue-lanes/),
+      alarm_description: expect.stringMatching(
+        /^sync: backlog \(ready \+ reserved \+ due delayed jobs\) above 100 for 15 min\. Check first: desired vs running tasks on dashboard propertyfeed-staging-queue-lanes/,
+      ),
     });
     expect(JSON_STACK).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
       alarm_name: 'propertyfeed-staging-sync-backlog',
@@ -422,7 +439,7 @@ describe('lane alarms', () => {
     });
   });
 
-  it("oldest job of a Redis lane: OldestRunnableAgeSeconds over 10 × job.timeout, at least 900 s, 3 minutes in a row", () => {
+  it('oldest job of a Redis lane: OldestRunnableAgeSeconds over 10 × job.timeout, at least 900 s, 3 minutes in a row', () => {
     expect(alarm(JSON_STACK, 'propertyfeed-staging-sync-oldest-job')).toMatchObject({
       namespace: 'QueueLanes',
       metric_name: 'OldestRunnableAgeSeconds',
@@ -484,7 +501,12 @@ describe('lane alarms', () => {
       treat_missing_data: 'ignore',
     });
     const two = alarm(synth(ENV, { sqsQueueNames: { feeds: ['feeds-high', 'feeds-low'] } }), 'propertyfeed-staging-feeds-oldest-job');
-    expect((two.metric_query as Resource[])[0]).toEqual({ id: 'oldest', expression: 'MAX([age0, age1])', label: 'oldest message', return_data: true });
+    expect((two.metric_query as Resource[])[0]).toEqual({
+      id: 'oldest',
+      expression: 'MAX([age0, age1])',
+      label: 'oldest message',
+      return_data: true,
+    });
   });
 
   it('no backlog, oldest-job or key-prefix alarm for a Redis lane the controller does not measure', () => {
@@ -496,7 +518,7 @@ describe('lane alarms', () => {
     expect(alarm(measured, 'propertyfeed-staging-image-oldest-job')).toMatchObject({ threshold: 1100 });
   });
 
-  it('key prefix: the controller found the lane\'s keys under another prefix, two ticks in a row', () => {
+  it("key prefix: the controller found the lane's keys under another prefix, two ticks in a row", () => {
     expect(alarm(JSON_STACK, 'propertyfeed-staging-image-key-prefix')).toMatchObject({
       namespace: 'QueueLanes',
       metric_name: 'KeysUnderOtherPrefix',
@@ -513,10 +535,12 @@ describe('lane alarms', () => {
   it('stuck jobs: alarmed only where reservations never expire (redis.retryAfter null)', () => {
     expect(alarmsOf(JSON_STACK).filter((a) => (a.alarm_name as string).endsWith('-stuck-jobs'))).toEqual([]);
     const never = synth(env(LANES, { redis: 'redis: { host: queues.cache.internal, keyPrefix: p_, retryAfter: null }' }));
-    expect(alarmsOf(never).filter((a) => (a.alarm_name as string).endsWith('-stuck-jobs')).map((a) => a.alarm_name).sort()).toEqual([
-      'propertyfeed-staging-image-stuck-jobs',
-      'propertyfeed-staging-sync-stuck-jobs',
-    ]);
+    expect(
+      alarmsOf(never)
+        .filter((a) => (a.alarm_name as string).endsWith('-stuck-jobs'))
+        .map((a) => a.alarm_name)
+        .sort(),
+    ).toEqual(['propertyfeed-staging-image-stuck-jobs', 'propertyfeed-staging-sync-stuck-jobs']);
     expect(alarm(never, 'propertyfeed-staging-image-stuck-jobs')).toMatchObject({
       metric_name: 'StuckReserved',
       comparison_operator: 'GreaterThanThreshold',
@@ -537,7 +561,9 @@ describe('lane alarms', () => {
       evaluation_periods: 1,
       datapoints_to_alarm: 1,
       treat_missing_data: 'notBreaching',
-      alarm_description: expect.stringContaining('Check first: stopCode and stoppedReason of the events in /aws/events/propertyfeed-staging/ecs-task-stopped'),
+      alarm_description: expect.stringContaining(
+        'Check first: stopCode and stoppedReason of the events in /aws/events/propertyfeed-staging/ecs-task-stopped',
+      ),
     });
   });
 
@@ -556,7 +582,9 @@ describe('lane alarms', () => {
       datapoints_to_alarm: 1,
       treat_missing_data: 'notBreaching',
       alarm_description: expect.stringMatching(
-        new RegExp(`^image: 3 or more ${what} connection errors .* in 5 min in /ecs/propertyfeed-staging/image\\. Check first: .*fix connectivity before adding workers`),
+        new RegExp(
+          `^image: 3 or more ${what} connection errors .* in 5 min in /ecs/propertyfeed-staging/image\\. Check first: .*fix connectivity before adding workers`,
+        ),
       ),
     });
   });
@@ -607,7 +635,11 @@ describe('lane alarms', () => {
       '      failedJobsPerMinute: 20',
     ].join('\n');
     const json = synth(env(lanes));
-    expect(alarm(json, 'propertyfeed-staging-sync-backlog')).toMatchObject({ threshold: 400, evaluation_periods: 5, datapoints_to_alarm: 5 });
+    expect(alarm(json, 'propertyfeed-staging-sync-backlog')).toMatchObject({
+      threshold: 400,
+      evaluation_periods: 5,
+      datapoints_to_alarm: 5,
+    });
     expect(alarm(json, 'propertyfeed-staging-sync-oldest-job')).toMatchObject({ threshold: 1800 });
     expect(alarm(json, 'propertyfeed-staging-sync-restarts')).toMatchObject({ threshold: 0, period: 1800 });
     expect(alarm(json, 'propertyfeed-staging-sync-redis-errors')).toMatchObject({ threshold: 10 });
@@ -629,7 +661,13 @@ describe('controller alarms', () => {
         { id: 'failures', expression: 'FILL(ticks, 0) + FILL(crashes, 0)', label: 'failed ticks + Lambda errors', return_data: true },
         {
           id: 'ticks',
-          metric: { namespace: 'QueueLanes', metric_name: 'ControllerErrors', dimensions: { Environment: 'staging' }, period: 60, stat: 'Sum' },
+          metric: {
+            namespace: 'QueueLanes',
+            metric_name: 'ControllerErrors',
+            dimensions: { Environment: 'staging' },
+            period: 60,
+            stat: 'Sum',
+          },
           return_data: false,
         },
         {
@@ -747,14 +785,22 @@ describe('worker log metric filters', () => {
       name: `propertyfeed-staging-image-${kind}`,
       log_group_name: '/ecs/propertyfeed-staging/image',
       pattern,
-      metric_transformation: { name: metric, namespace: 'QueueLanes/propertyfeed-staging/image', value: '1', default_value: '0', unit: 'Count' },
+      metric_transformation: {
+        name: metric,
+        namespace: 'QueueLanes/propertyfeed-staging/image',
+        value: '1',
+        default_value: '0',
+        unit: 'Count',
+      },
     });
     expect(JSON_STACK).toHaveResourceWithProperties(CloudwatchLogMetricFilter, { name: `propertyfeed-staging-image-${kind}`, pattern });
   });
 
   it('uses the log group names it is given (cross-stack references)', () => {
     const json = synth(ENV, { logGroupNames: { image: '${data.terraform_remote_state.workers.outputs.image_log}' } });
-    expect(filter(json, 'propertyfeed-staging-image-failed-jobs').log_group_name).toBe('${data.terraform_remote_state.workers.outputs.image_log}');
+    expect(filter(json, 'propertyfeed-staging-image-failed-jobs').log_group_name).toBe(
+      '${data.terraform_remote_state.workers.outputs.image_log}',
+    );
   });
 });
 
@@ -796,12 +842,17 @@ describe('bad props', () => {
   });
 
   it('rejects thresholds that did not come through the config schema', () => {
-    const broken: EnvironmentConfig = { ...ENV, lanes: ENV.lanes.map((l) => (l.name === 'sync' ? { ...l, alarms: { ...l.alarms, restarts: -1 } } : l)) };
+    const broken: EnvironmentConfig = {
+      ...ENV,
+      lanes: ENV.lanes.map((l) => (l.name === 'sync' ? { ...l, alarms: { ...l.alarms, restarts: -1 } } : l)),
+    };
     expect(() => synth(broken)).toThrow('lanes.sync.alarms.restarts: -1 is not a whole number from 0 to 1000');
   });
 
   it('rejects a key deletion window KMS does not offer', () => {
-    expect(() => synth(ENV, { keyDeletionWindowInDays: 3 })).toThrow('keyDeletionWindowInDays: 3 is not a whole number of days from 7 to 30');
+    expect(() => synth(ENV, { keyDeletionWindowInDays: 3 })).toThrow(
+      'keyDeletionWindowInDays: 3 is not a whole number of days from 7 to 30',
+    );
   });
 
   it('rejects a namespace CloudWatch reserves', () => {
@@ -815,7 +866,9 @@ describe('a lane with process groups', () => {
       '  sync:\n    stage: baseline\n    cpu: 512\n    memory: 1024\n    groups:\n      - { name: urgent, queues: [sync-urgent] }\n      - { name: main, queues: [sync-urgent, sync], processes: 3 }',
     );
     const header = dashboard(synth(grouped)).widgets.find((w) => w.type === 'text' && w.properties.markdown.startsWith('## sync'))!;
-    expect((header.properties as { markdown: string }).markdown).toContain('## sync · redis · groups urgent ×1 (sync-urgent), main ×3 (sync-urgent, sync) · stage baseline');
+    expect((header.properties as { markdown: string }).markdown).toContain(
+      '## sync · redis · groups urgent ×1 (sync-urgent), main ×3 (sync-urgent, sync) · stage baseline',
+    );
     expect(laneProcesses(ENV.lanes[0])).toBe('queues sync');
   });
 });

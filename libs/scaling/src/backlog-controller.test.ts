@@ -145,7 +145,12 @@ describe('the controller role', () => {
   });
 
   it('reads metrics back with GetMetricData, which IAM only grants on "*"', () => {
-    expect(bySid('ReadDrainHistory')).toEqual({ Sid: 'ReadDrainHistory', Effect: 'Allow', Action: 'cloudwatch:GetMetricData', Resource: '*' });
+    expect(bySid('ReadDrainHistory')).toEqual({
+      Sid: 'ReadDrainHistory',
+      Effect: 'Allow',
+      Action: 'cloudwatch:GetMetricData',
+      Resource: '*',
+    });
   });
 
   it('reads the Redis AUTH token parameter and nothing else in SSM', () => {
@@ -158,7 +163,12 @@ describe('the controller role', () => {
   });
 
   it('decrypts with the environment key, and generates data keys only through SQS for its DLQ', () => {
-    expect(bySid('DecryptWithEnvironmentKey')).toEqual({ Sid: 'DecryptWithEnvironmentKey', Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY });
+    expect(bySid('DecryptWithEnvironmentKey')).toEqual({
+      Sid: 'DecryptWithEnvironmentKey',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: KEY,
+    });
     expect(bySid('EncryptDeadLetters')).toEqual({
       Sid: 'EncryptDeadLetters',
       Effect: 'Allow',
@@ -270,7 +280,11 @@ describe('the schedule', () => {
       }),
     );
     expect(schedule.target).toEqual(
-      expect.objectContaining({ arn: functionArn, role_arn: ref(controller.scheduleRole, 'arn'), input: '{"source":"queue-lanes.schedule"}' }),
+      expect.objectContaining({
+        arn: functionArn,
+        role_arn: ref(controller.scheduleRole, 'arn'),
+        input: '{"source":"queue-lanes.schedule"}',
+      }),
     );
   });
 

@@ -169,9 +169,7 @@ export class BacklogController extends Construct {
       name: this.functionName,
       description: `Backlog controller of ${env.app} ${env.environment}: reads Redis, publishes QueueLanes metrics, sets lane desired counts`,
       assumeRolePolicy: JSON.stringify(
-        policyDocument([
-          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-        ]),
+        policyDocument([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]),
       ),
     });
     const subnetArns = props.subnetIds.map((s) => arn('ec2', `subnet/${s}`));

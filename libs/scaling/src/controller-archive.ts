@@ -112,7 +112,11 @@ export function inputsHash(root: string): string {
     .map((f) => f.split(sep).join('/'))
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('testing/'))
     .sort();
-  for (const f of sources) hash.update(`${f}\n`).update(readFileSync(join(sourceDir, f))).update('\n');
+  for (const f of sources)
+    hash
+      .update(`${f}\n`)
+      .update(readFileSync(join(sourceDir, f)))
+      .update('\n');
   // The installed tree (npm writes it on every install); the lockfile when node_modules has none.
   for (const lock of [join(root, 'node_modules', '.package-lock.json'), join(root, 'package-lock.json')]) {
     if (existsSync(lock)) {

@@ -81,7 +81,13 @@ describe('the controller configuration', () => {
   it('caps the fleet at fleet.maxTasks, less baseline counts and SQS maxima', () => {
     // bulk 2 (baseline) + exports 1 (baseline) + feeds 3 (sqs, owned).
     expect(mixed.reservedTasks).toBe(6);
-    expect(config).toMatchObject({ cluster: 'propertyfeed-staging', environment: 'staging', namespace: 'QueueLanes', fleetMaxTasks: 8, reservedTasks: 6 });
+    expect(config).toMatchObject({
+      cluster: 'propertyfeed-staging',
+      environment: 'staging',
+      namespace: 'QueueLanes',
+      fleetMaxTasks: 8,
+      reservedTasks: 6,
+    });
   });
 
   it("reads the workers' Redis: host, port, TLS and the AUTH token parameter", () => {
@@ -112,7 +118,8 @@ describe('the controller configuration', () => {
         '  redis: { securityGroupId: sg-0123456789abcdef1, port: 6380 }',
         '  aurora: { securityGroupId: sg-0123456789abcdef2 }',
       ].join('\n'),
-      redis: 'redis: { host: clustercfg.queues.internal, cluster: true, tls: false, username: controller, keyPrefix: "", retryAfter: null, probeOtherPrefixes: false }',
+      redis:
+        'redis: { host: clustercfg.queues.internal, cluster: true, tls: false, username: controller, keyPrefix: "", retryAfter: null, probeOtherPrefixes: false }',
     });
     expect(buildControllerConfig(e, options).redis).toEqual({
       host: 'clustercfg.queues.internal',
@@ -129,7 +136,8 @@ describe('the controller configuration', () => {
 
   it("takes the key prefix from the file, else the workers' REDIS_PREFIX, and never derives it", () => {
     const plain = (p: string) => `parameters: { plain: { REDIS_HOST: h${p} }, secure: [DB_PASSWORD, REDIS_PASSWORD] }`;
-    const prefix = (overrides: Record<string, string>) => buildControllerConfig(env(redisLane('image', 'baseline'), overrides), options).redis.keyPrefix;
+    const prefix = (overrides: Record<string, string>) =>
+      buildControllerConfig(env(redisLane('image', 'baseline'), overrides), options).redis.keyPrefix;
     expect(prefix({ parameters: plain(', REDIS_PREFIX: pf-'), redis: 'redis: { authParameter: REDIS_PASSWORD }' })).toBe('pf-');
     expect(prefix({ redis: 'redis: { authParameter: REDIS_PASSWORD, keyPrefix: propertyfeed-database- }' })).toBe('propertyfeed-database-');
   });
@@ -166,4 +174,3 @@ describe('a lane with process groups', () => {
     expect(lane).toMatchObject({ queues: ['sync-urgent', 'sync'], workersPerTask: 4, jobTimeoutSeconds: 80 });
   });
 });
-

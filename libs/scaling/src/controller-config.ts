@@ -7,7 +7,12 @@ import {
   type EnvironmentConfig,
   type LaneConfig,
 } from '@queue-lanes/config';
-import { DEFAULT_NAMESPACE, parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from '@queue-lanes/backlog-controller';
+import {
+  DEFAULT_NAMESPACE,
+  parseControllerConfig,
+  type ControllerConfig,
+  type ControllerConfigInput,
+} from '@queue-lanes/backlog-controller';
 import { LOG_METRIC } from '@queue-lanes/observability';
 
 /*
@@ -34,11 +39,15 @@ export function buildControllerConfig(env: EnvironmentConfig, options: Controlle
   }
   const host = redisHost(env);
   if (host === undefined) {
-    throw new Error(`redis.host: ${describeLanes(lanes)} past stage off, but no Redis host is configured; set redis.host, or REDIS_HOST under parameters.plain`);
+    throw new Error(
+      `redis.host: ${describeLanes(lanes)} past stage off, but no Redis host is configured; set redis.host, or REDIS_HOST under parameters.plain`,
+    );
   }
   const keyPrefix = env.redisKeyPrefix;
   if (keyPrefix === undefined) {
-    throw new Error(`redis.keyPrefix: ${describeLanes(lanes)} past stage off, but no key prefix is configured; set redis.keyPrefix, or REDIS_PREFIX under parameters.plain`);
+    throw new Error(
+      `redis.keyPrefix: ${describeLanes(lanes)} past stage off, but no key prefix is configured; set redis.keyPrefix, or REDIS_PREFIX under parameters.plain`,
+    );
   }
   const { redis } = env;
   return {
@@ -56,9 +65,7 @@ export function buildControllerConfig(env: EnvironmentConfig, options: Controlle
       cluster: redis.cluster,
       database: redis.database,
       ...(redis.username !== undefined ? { username: redis.username } : {}),
-      ...(redis.authParameter !== undefined
-        ? { authParameterName: `${options.parameterPathPrefix}/env/${redis.authParameter}` }
-        : {}),
+      ...(redis.authParameter !== undefined ? { authParameterName: `${options.parameterPathPrefix}/env/${redis.authParameter}` } : {}),
     },
     lanes: lanes.map((lane) => ({
       name: lane.name,

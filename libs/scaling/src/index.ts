@@ -19,11 +19,7 @@ export {
   type ControllerArchive,
   type ControllerArchiveOptions,
 } from './controller-archive';
-export {
-  buildControllerConfig,
-  validateControllerConfig,
-  type ControllerConfigOptions,
-} from './controller-config';
+export { buildControllerConfig, validateControllerConfig, type ControllerConfigOptions } from './controller-config';
 export type { PolicyDocument, PolicyStatement } from '@queue-lanes/iam-policy';
 export { ECS_SCALING, IDLE_BACKLOG_PER_TASK, SqsLaneScaling, type SqsLaneScalingProps } from './sqs-lane-scaling';
 export { WorkerScaling, type WorkerScalingProps } from './worker-scaling';

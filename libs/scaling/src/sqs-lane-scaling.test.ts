@@ -38,7 +38,10 @@ describe('the queues', () => {
 
   it('move a message to <app>-<env>-<lane>-dlq after sqs.maxReceiveCount receives', () => {
     const queue = one(json, 'aws_sqs_queue', (q) => q.name === 'propertyfeed-staging-feeds');
-    expect(JSON.parse(queue.redrive_policy as string)).toEqual({ deadLetterTargetArn: ref(feeds.deadLetterQueue, 'arn'), maxReceiveCount: 3 });
+    expect(JSON.parse(queue.redrive_policy as string)).toEqual({
+      deadLetterTargetArn: ref(feeds.deadLetterQueue, 'arn'),
+      maxReceiveCount: 3,
+    });
     expect(one(json, 'aws_sqs_queue', (q) => q.name === 'propertyfeed-staging-feeds-dlq')).toEqual(
       expect.objectContaining({ kms_master_key_id: KEY, message_retention_seconds: 1209600 }),
     );
@@ -47,7 +50,10 @@ describe('the queues', () => {
   it('let only the lane queue use the dead-letter queue', () => {
     const allow = one(json, 'aws_sqs_queue_redrive_allow_policy');
     expect(allow.queue_url).toBe(ref(feeds.deadLetterQueue, 'url'));
-    expect(JSON.parse(allow.redrive_allow_policy as string)).toEqual({ redrivePermission: 'byQueue', sourceQueueArns: [ref(feeds.queue, 'arn')] });
+    expect(JSON.parse(allow.redrive_allow_policy as string)).toEqual({
+      redrivePermission: 'byQueue',
+      sourceQueueArns: [ref(feeds.queue, 'arn')],
+    });
   });
 });
 
@@ -75,7 +81,11 @@ describe('App Auto Scaling', () => {
         id: 'visible',
         return_data: false,
         metric_stat: {
-          metric: { namespace: 'AWS/SQS', metric_name: 'ApproximateNumberOfMessagesVisible', dimensions: [{ name: 'QueueName', value: 'propertyfeed-staging-feeds' }] },
+          metric: {
+            namespace: 'AWS/SQS',
+            metric_name: 'ApproximateNumberOfMessagesVisible',
+            dimensions: [{ name: 'QueueName', value: 'propertyfeed-staging-feeds' }],
+          },
           stat: 'Maximum',
         },
       },
@@ -83,7 +93,11 @@ describe('App Auto Scaling', () => {
         id: 'inflight',
         return_data: false,
         metric_stat: {
-          metric: { namespace: 'AWS/SQS', metric_name: 'ApproximateNumberOfMessagesNotVisible', dimensions: [{ name: 'QueueName', value: 'propertyfeed-staging-feeds' }] },
+          metric: {
+            namespace: 'AWS/SQS',
+            metric_name: 'ApproximateNumberOfMessagesNotVisible',
+            dimensions: [{ name: 'QueueName', value: 'propertyfeed-staging-feeds' }],
+          },
           stat: 'Maximum',
         },
       },
@@ -141,7 +155,11 @@ describe('App Auto Scaling', () => {
 
   it('takes the oldest-message steps from the lane', () => {
     const custom = synth(
-      env(sqsLane('feeds', 'owned', ['sqs: { oldestMessageSteps: [{ ageSeconds: 120, addTasks: 1 }, { ageSeconds: 240, addTasks: 2 }, { ageSeconds: 900, addTasks: 4 }] }'])),
+      env(
+        sqsLane('feeds', 'owned', [
+          'sqs: { oldestMessageSteps: [{ ageSeconds: 120, addTasks: 1 }, { ageSeconds: 240, addTasks: 2 }, { ageSeconds: 900, addTasks: 4 }] }',
+        ]),
+      ),
     );
     const step = one(custom.json, 'aws_appautoscaling_policy', (p) => p.name === 'propertyfeed-staging-feeds-oldest-message');
     expect((step.step_scaling_policy_configuration as Resource).step_adjustment).toEqual([
@@ -149,7 +167,9 @@ describe('App Auto Scaling', () => {
       { metric_interval_lower_bound: '120', metric_interval_upper_bound: '780', scaling_adjustment: 2 },
       { metric_interval_lower_bound: '780', scaling_adjustment: 4 },
     ]);
-    expect(one(custom.json, 'aws_cloudwatch_metric_alarm', (a) => a.alarm_name === 'propertyfeed-staging-feeds-oldest-message').threshold).toBe(120);
+    expect(
+      one(custom.json, 'aws_cloudwatch_metric_alarm', (a) => a.alarm_name === 'propertyfeed-staging-feeds-oldest-message').threshold,
+    ).toBe(120);
   });
 
   it('lifts the lane from 0 to 1 task on a single visible message, which target tracking cannot do', () => {
@@ -166,13 +186,30 @@ describe('App Auto Scaling', () => {
         metric_query: [
           {
             id: 'visible',
-            metric: { namespace: 'AWS/SQS', metric_name: 'ApproximateNumberOfMessagesVisible', dimensions: queueDimensions, period: 60, stat: 'Maximum' },
+            metric: {
+              namespace: 'AWS/SQS',
+              metric_name: 'ApproximateNumberOfMessagesVisible',
+              dimensions: queueDimensions,
+              period: 60,
+              stat: 'Maximum',
+            },
           },
           {
             id: 'desired',
-            metric: { namespace: 'ECS/ContainerInsights', metric_name: 'DesiredTaskCount', dimensions: serviceDimensions, period: 60, stat: 'Maximum' },
+            metric: {
+              namespace: 'ECS/ContainerInsights',
+              metric_name: 'DesiredTaskCount',
+              dimensions: serviceDimensions,
+              period: 60,
+              stat: 'Maximum',
+            },
           },
-          { id: 'waiting', expression: 'IF(FILL(desired, 0) < 1, visible, 0)', label: 'Messages waiting for a first task', return_data: true },
+          {
+            id: 'waiting',
+            expression: 'IF(FILL(desired, 0) < 1, visible, 0)',
+            label: 'Messages waiting for a first task',
+            return_data: true,
+          },
         ],
         evaluation_periods: 1,
         threshold: 1,
@@ -197,11 +234,23 @@ describe('App Auto Scaling', () => {
         metric_query: [
           {
             id: 'visible',
-            metric: { namespace: 'AWS/SQS', metric_name: 'ApproximateNumberOfMessagesVisible', dimensions: queueDimensions, period: 60, stat: 'Maximum' },
+            metric: {
+              namespace: 'AWS/SQS',
+              metric_name: 'ApproximateNumberOfMessagesVisible',
+              dimensions: queueDimensions,
+              period: 60,
+              stat: 'Maximum',
+            },
           },
           {
             id: 'inflight',
-            metric: { namespace: 'AWS/SQS', metric_name: 'ApproximateNumberOfMessagesNotVisible', dimensions: queueDimensions, period: 60, stat: 'Maximum' },
+            metric: {
+              namespace: 'AWS/SQS',
+              metric_name: 'ApproximateNumberOfMessagesNotVisible',
+              dimensions: queueDimensions,
+              period: 60,
+              stat: 'Maximum',
+            },
           },
           { id: 'queued', expression: 'visible + inflight', label: 'Visible and in-flight messages', return_data: true },
         ],
@@ -222,7 +271,9 @@ describe('App Auto Scaling', () => {
       'propertyfeed-staging-feeds-backlog-per-task',
       'propertyfeed-staging-feeds-oldest-message',
     ]);
-    expect(resources(floor.json, 'aws_cloudwatch_metric_alarm').map((a) => a.alarm_name)).toEqual(['propertyfeed-staging-feeds-oldest-message']);
+    expect(resources(floor.json, 'aws_cloudwatch_metric_alarm').map((a) => a.alarm_name)).toEqual([
+      'propertyfeed-staging-feeds-oldest-message',
+    ]);
   });
 
   it('exposes the queues and scaling by lane', () => {
@@ -237,7 +288,11 @@ describe.each(['baseline', 'off'])('an SQS lane at stage %s', (stage) => {
   const fixed = synth(env(sqsLane('feeds', stage)));
 
   it('keeps its queues, so a rollback never deletes messages', () => {
-    expect(resources(fixed.json, 'aws_sqs_queue').map((q) => q.name).sort()).toEqual(['propertyfeed-staging-feeds', 'propertyfeed-staging-feeds-dlq']);
+    expect(
+      resources(fixed.json, 'aws_sqs_queue')
+        .map((q) => q.name)
+        .sort(),
+    ).toEqual(['propertyfeed-staging-feeds', 'propertyfeed-staging-feeds-dlq']);
   });
 
   it('is not scaled: no target, policy or alarm', () => {

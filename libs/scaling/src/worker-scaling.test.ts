@@ -20,7 +20,9 @@ const SCALING_TYPES = [
 ];
 const created = (json: Json) => SCALING_TYPES.filter((type) => resources(json, type).length > 0);
 const controllerConfig = (json: Json) =>
-  parseControllerConfig((one(json, 'aws_lambda_function').environment as { variables: Record<string, string> }).variables[CONTROLLER_CONFIG_ENV]);
+  parseControllerConfig(
+    (one(json, 'aws_lambda_function').environment as { variables: Record<string, string> }).variables[CONTROLLER_CONFIG_ENV],
+  );
 
 describe('stages', () => {
   it('off: nothing for a Redis lane', () => {
@@ -37,7 +39,13 @@ describe('stages', () => {
   });
 
   it('paused: the controller measures the lane but never sizes it, and App Auto Scaling leaves it alone', () => {
-    const s = synth(env([redisLane('image', 'scaling', ['paused: true']), sqsLane('feeds', 'owned', ['paused: true', 'tasks: { min: 0, max: 3 }'])].join('\n')));
+    const s = synth(
+      env(
+        [redisLane('image', 'scaling', ['paused: true']), sqsLane('feeds', 'owned', ['paused: true', 'tasks: { min: 0, max: 3 }'])].join(
+          '\n',
+        ),
+      ),
+    );
     const config = controllerConfig(s.json);
     expect(config.lanes.map((l) => [l.name, l.sized])).toEqual([['image', false]]);
     // Both paused lanes count at their maximum against the cap: 2 + 3.

@@ -123,7 +123,9 @@ function validate(props: WorkerScalingProps): void {
   }
   const literal = (v: string) => !Token.isUnresolved(v);
   if (literal(props.controllerSecurityGroupId) && !/^sg-[0-9a-f]{8,17}$/.test(props.controllerSecurityGroupId)) {
-    throw new Error(`controllerSecurityGroupId: ${JSON.stringify(props.controllerSecurityGroupId)} is not a security-group id like sg-0123456789abcdef0`);
+    throw new Error(
+      `controllerSecurityGroupId: ${JSON.stringify(props.controllerSecurityGroupId)} is not a security-group id like sg-0123456789abcdef0`,
+    );
   }
   if (literal(props.kmsKeyArn) && !/^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\/[\w-]+$/.test(props.kmsKeyArn)) {
     throw new Error(`kmsKeyArn: ${JSON.stringify(props.kmsKeyArn)} is not a KMS key ARN like arn:aws:kms:eu-west-2:111111111111:key/<id>`);

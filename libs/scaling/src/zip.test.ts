@@ -20,7 +20,14 @@ function readZip(zip: Buffer): { name: string; data: Buffer; time: number; date:
     const dataStart = offset + 30 + zip.readUInt16LE(offset + 26) + zip.readUInt16LE(offset + 28);
     const data = zip.subarray(dataStart, dataStart + size);
     expect(crc32(data)).toBe(crc);
-    out.push({ name, data, time: zip.readUInt16LE(at + 12), date: zip.readUInt16LE(at + 14), mode: zip.readUInt32LE(at + 38) >>> 16, method });
+    out.push({
+      name,
+      data,
+      time: zip.readUInt16LE(at + 12),
+      date: zip.readUInt16LE(at + 14),
+      mode: zip.readUInt32LE(at + 38) >>> 16,
+      method,
+    });
     at += 46 + nameLength;
   }
   return out;
@@ -31,7 +38,12 @@ describe('deterministicZip', () => {
   const b = Buffer.from('{"b":true}\n');
 
   it('stores every entry readably, with its CRC, sorted by name', () => {
-    const entries = readZip(deterministicZip([{ name: 'lib/b.json', data: b }, { name: 'index.js', data: a }]));
+    const entries = readZip(
+      deterministicZip([
+        { name: 'lib/b.json', data: b },
+        { name: 'index.js', data: a },
+      ]),
+    );
     expect(entries.map((e) => [e.name, e.data.toString()])).toEqual([
       ['index.js', a.toString()],
       ['lib/b.json', b.toString()],
@@ -47,14 +59,25 @@ describe('deterministicZip', () => {
   });
 
   it('is byte-identical for the same entries in any order', () => {
-    const one = deterministicZip([{ name: 'index.js', data: a }, { name: 'b.json', data: b }]);
-    const two = deterministicZip([{ name: 'b.json', data: Buffer.from(b) }, { name: 'index.js', data: Buffer.from(a) }]);
+    const one = deterministicZip([
+      { name: 'index.js', data: a },
+      { name: 'b.json', data: b },
+    ]);
+    const two = deterministicZip([
+      { name: 'b.json', data: Buffer.from(b) },
+      { name: 'index.js', data: Buffer.from(a) },
+    ]);
     expect(two.equals(one)).toBe(true);
   });
 
   it('rejects absolute paths, parent folders and duplicates', () => {
     expect(() => deterministicZip([{ name: '/etc/passwd', data: a }])).toThrow('is not a relative path');
     expect(() => deterministicZip([{ name: 'a/../../x', data: a }])).toThrow('is not a relative path');
-    expect(() => deterministicZip([{ name: 'index.js', data: a }, { name: 'index.js', data: b }])).toThrow('index.js is listed twice');
+    expect(() =>
+      deterministicZip([
+        { name: 'index.js', data: a },
+        { name: 'index.js', data: b },
+      ]),
+    ).toThrow('index.js is listed twice');
   });
 });

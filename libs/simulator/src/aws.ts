@@ -1,9 +1,4 @@
-import {
-  GetMetricDataCommand,
-  PutMetricDataCommand,
-  type CloudWatchClient,
-  type MetricDataResult,
-} from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, PutMetricDataCommand, type CloudWatchClient, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, UpdateServiceCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 
@@ -39,7 +34,8 @@ export class SimulatedEcs {
       }
       if (command instanceof UpdateServiceCommand) {
         const { service, desiredCount } = command.input;
-        if (service === undefined || !this.desired.has(service) || desiredCount === undefined) throw new Error(`ServiceNotFoundException: ${service}`);
+        if (service === undefined || !this.desired.has(service) || desiredCount === undefined)
+          throw new Error(`ServiceNotFoundException: ${service}`);
         if (this.desired.get(service) !== desiredCount) this.updates.set(service, (this.updates.get(service) ?? 0) + 1);
         this.desired.set(service, desiredCount);
         this.onChange(service, desiredCount);
@@ -58,7 +54,11 @@ interface Datapoint {
   readonly value: number;
 }
 
-function metricId(namespace: string | undefined, name: string | undefined, dimensions: readonly { Name?: string; Value?: string }[] = []): string {
+function metricId(
+  namespace: string | undefined,
+  name: string | undefined,
+  dimensions: readonly { Name?: string; Value?: string }[] = [],
+): string {
   const dims = [...dimensions].map((d) => `${d.Name}=${d.Value}`).sort();
   return [namespace, name, ...dims].join('|');
 }

@@ -3,7 +3,17 @@
  * workloads in virtual time, beside a perfect-foresight schedule, so a policy
  * change is judged on how soon jobs start and what the tasks cost.
  */
-export { TYPICAL_START_LATENCY, fargateStartLatency, foresight, simulate, type Bound, type LaneResult, type TimelinePoint, type SimulationOptions, type SimulationResult } from './simulate';
+export {
+  TYPICAL_START_LATENCY,
+  fargateStartLatency,
+  foresight,
+  simulate,
+  type Bound,
+  type LaneResult,
+  type TimelinePoint,
+  type SimulationOptions,
+  type SimulationResult,
+} from './simulate';
 export { random, standardWorkloads, workloadLanes, type JobSpec, type Workload, type WorkloadLane } from './workloads';
 export { renderTable } from './table';
 export { renderChart } from './chart';

@@ -71,7 +71,9 @@ export class MemoryRedis {
   waiting(queue: string, now: number): number {
     const key = this.key(queue);
     const due = (set: SortedSet | undefined) => [...(set?.values() ?? [])].filter((score) => score <= now).length;
-    return (this.list(key)?.length ?? 0) + due(this.set(`${key}:delayed`)) + (this.retryAfter !== null ? due(this.set(`${key}:reserved`)) : 0);
+    return (
+      (this.list(key)?.length ?? 0) + due(this.set(`${key}:delayed`)) + (this.retryAfter !== null ? due(this.set(`${key}:reserved`)) : 0)
+    );
   }
 
   /** Whether a worker's pop at `now` would find a job (ready, due delayed, or an expired reservation). */

@@ -100,7 +100,8 @@ describe('the controller over the standard mix', () => {
 
   it('strands no job and kills none, in every workload', () => {
     for (const r of results) {
-      for (const lane of r.lanes) expect({ workload: r.workload, lane: lane.lane, stuck: lane.stuck, killed: lane.killed }).toMatchObject({ stuck: 0, killed: 0 });
+      for (const lane of r.lanes)
+        expect({ workload: r.workload, lane: lane.lane, stuck: lane.stuck, killed: lane.killed }).toMatchObject({ stuck: 0, killed: 0 });
     }
   });
 

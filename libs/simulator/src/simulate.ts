@@ -151,7 +151,12 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const service = (lane: string) => `sim-${lane}`;
   const byService = new Map(lanes.map((l) => [service(l.name), l]));
   const tasks = new Map<string, Task[]>(lanes.map((l) => [l.name, []]));
-  const stats = new Map(lanes.map((l) => [l.name, { killed: 0, taskSeconds: 0, wakes: 0, zeroStreak: 0, longestZero: 0, firstTaskAt: undefined as number | undefined }]));
+  const stats = new Map(
+    lanes.map((l) => [
+      l.name,
+      { killed: 0, taskSeconds: 0, wakes: 0, zeroStreak: 0, longestZero: 0, firstTaskAt: undefined as number | undefined },
+    ]),
+  );
   let t = 0;
   let peak = 0;
 
@@ -221,7 +226,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         workersPerTask: l.workers,
         drainMinutes: l.drainMinutes,
         jobTimeoutSeconds: l.jobTimeout,
-        ...(options.finishedJobsFilter === false ? {} : { finishedJobsMetric: finishedMetric(l.name), failedJobsMetric: failedMetric(l.name) }),
+        ...(options.finishedJobsFilter === false
+          ? {}
+          : { finishedJobsMetric: finishedMetric(l.name), failedJobsMetric: failedMetric(l.name) }),
         ...(l.priority !== undefined ? { priority: l.priority } : {}),
       })),
     } satisfies ControllerConfigInput),
@@ -303,10 +310,19 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     peak = Math.max(peak, billedNow);
     if (t >= firstDispatch && (t - firstDispatch) % 60 === 0) {
       for (const lane of lanes) {
-        const running = tasks.get(lane.name)!.filter((task) => task.runningAt <= t && (task.stopAt === undefined || task.stopAt > t)).length;
-        const busy = tasks.get(lane.name)!.reduce((sum, task) => sum + task.procs.filter((p) => p.job !== undefined && (task.stopAt === undefined || task.stopAt > t)).length, 0);
+        const running = tasks
+          .get(lane.name)!
+          .filter((task) => task.runningAt <= t && (task.stopAt === undefined || task.stopAt > t)).length;
+        const busy = tasks
+          .get(lane.name)!
+          .reduce(
+            (sum, task) => sum + task.procs.filter((p) => p.job !== undefined && (task.stopAt === undefined || task.stopAt > t)).length,
+            0,
+          );
         const waiting = lane.queues.reduce((sum, q) => sum + redis.waiting(q, EPOCH + t), 0);
-        timeline.get(lane.name)!.push({ t: t - firstDispatch, backlog: waiting + busy, desired: ecs.desired.get(service(lane.name)) ?? 0, running });
+        timeline
+          .get(lane.name)!
+          .push({ t: t - firstDispatch, backlog: waiting + busy, desired: ecs.desired.get(service(lane.name)) ?? 0, running });
       }
     }
     if (t > lastDispatch && atFloor && jobs.every((j) => j.finished !== undefined)) break;
@@ -351,11 +367,23 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     seconds: t,
     timeline: Object.fromEntries(timeline),
     peakTasks: peak,
-    bound: Object.fromEntries(lanes.map((l) => [l.name, foresight(workload.jobs.filter((j) => j.lane === l.name), l, TYPICAL_START_LATENCY)])),
+    bound: Object.fromEntries(
+      lanes.map((l) => [
+        l.name,
+        foresight(
+          workload.jobs.filter((j) => j.lane === l.name),
+          l,
+          TYPICAL_START_LATENCY,
+        ),
+      ]),
+    ),
     lanes: lanes.map((lane): LaneResult => {
       const mine = jobs.filter((j) => j.spec.lane === lane.name);
       const s = stats.get(lane.name)!;
-      const waits = mine.filter((j) => j.startedAt !== undefined).map((j) => j.startedAt! - j.availableAt).sort((a, b) => a - b);
+      const waits = mine
+        .filter((j) => j.startedAt !== undefined)
+        .map((j) => j.startedAt! - j.availableAt)
+        .sort((a, b) => a - b);
       const firstAvailable = Math.min(...mine.map((j) => j.availableAt));
       return {
         lane: lane.name,
@@ -368,7 +396,12 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         queueWait: Object.fromEntries(
           [...new Set(mine.map((j) => j.spec.queue))].map((queue) => [
             queue,
-            waitOf(mine.filter((j) => j.spec.queue === queue && j.startedAt !== undefined).map((j) => j.startedAt! - j.availableAt).sort((a, b) => a - b)),
+            waitOf(
+              mine
+                .filter((j) => j.spec.queue === queue && j.startedAt !== undefined)
+                .map((j) => j.startedAt! - j.availableAt)
+                .sort((a, b) => a - b),
+            ),
           ]),
         ),
         firstTask: s.firstTaskAt === undefined || mine.length === 0 ? undefined : Math.max(0, s.firstTaskAt - firstAvailable),
@@ -403,7 +436,12 @@ export function foresight(
   latency: number,
 ): Bound {
   // Attempts in availability order; a failed attempt queues the next after its backoff.
-  const pending = jobs.map((job) => ({ at: job.dispatchAt + job.delay, duration: job.duration, left: Math.min(job.failures + 1, lane.tries), available: job.dispatchAt + job.delay }));
+  const pending = jobs.map((job) => ({
+    at: job.dispatchAt + job.delay,
+    duration: job.duration,
+    left: Math.min(job.failures + 1, lane.tries),
+    available: job.dispatchAt + job.delay,
+  }));
   const slots: { task: number; free: number }[] = [];
   const busy: [number, number][][] = [];
   const waits: number[] = [];

@@ -17,7 +17,9 @@ export function renderTable(results: readonly SimulationResult[]): string {
   const split = results.flatMap((r) =>
     r.lanes
       .filter((l) => Object.keys(l.queueWait).length > 1)
-      .flatMap((l) => Object.entries(l.queueWait).map(([queue, w]) => `| ${r.workload} | ${l.lane} | ${queue} | ${w.p50} / ${w.p95} / ${w.max} |`)),
+      .flatMap((l) =>
+        Object.entries(l.queueWait).map(([queue, w]) => `| ${r.workload} | ${l.lane} | ${queue} | ${w.p50} / ${w.p95} / ${w.max} |`),
+      ),
   );
   const queues = split.length ? ['', '| workload | lane | queue | wait p50 / p95 / max s |', '| --- | --- | --- | ---: |', ...split] : [];
   return [...head, ...rows, ...queues].join('\n');

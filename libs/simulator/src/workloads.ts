@@ -114,7 +114,8 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
     },
     {
       name: 'long-jobs-20',
-      description: "twenty 10-minute jobs at once (80 % of the lane's job.timeout when that is shorter: no job outruns --timeout): count-based sizing gives them one task",
+      description:
+        "twenty 10-minute jobs at once (80 % of the lane's job.timeout when that is shorter: no job outruns --timeout): count-based sizing gives them one task",
       seconds: idle + 60,
       jobs: Array.from({ length: 20 }, () => job(lane, idle, longJobSeconds(lane))),
     },
@@ -132,7 +133,8 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
     },
     {
       name: 'broken-deploy',
-      description: 'a 5 s job every 2 s for 30 minutes; after 5 minutes every attempt fails (a bad release): the retries grow the backlog, and more tasks would only fail it faster',
+      description:
+        'a 5 s job every 2 s for 30 minutes; after 5 minutes every attempt fails (a bad release): the retries grow the backlog, and more tasks would only fail it faster',
       seconds: idle + 1800,
       jobs: Array.from({ length: 900 }, (_, i) => job(lane, idle + i * 2, 5, { failures: i * 2 < 300 ? 0 : 99 })),
     },

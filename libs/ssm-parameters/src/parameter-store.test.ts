@@ -85,7 +85,10 @@ const arnOf = (parsed: Synthesized, name: string) => `\${aws_ssm_parameter.${par
 
 /** An IAM resource pattern as IAM matches it: `*` any run of characters, `?` any one, the rest literal. */
 function iamPattern(resource: string): RegExp {
-  const body = resource.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = resource
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 
@@ -201,7 +204,11 @@ describe('ParameterStore', () => {
   });
 
   it('creates nothing else', () => {
-    expect(Object.values(parsed.resource.aws_ssm_parameter).map((p) => p.name).sort()).toEqual([
+    expect(
+      Object.values(parsed.resource.aws_ssm_parameter)
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual([
       '/propertyfeed/staging/env/APP_DEBUG',
       '/propertyfeed/staging/env/APP_ENV',
       '/propertyfeed/staging/env/APP_KEY',
@@ -286,7 +293,9 @@ describe('ParameterStore options and edge cases', () => {
   it('names the partition of the region in the host-consumer read policy', () => {
     const { stack, store } = build({ ...base, region: 'cn-north-1', lanes: [{ name: 'image', stage: 'owned' }] });
     const [statement] = JSON.parse(resolved(stack, store.hostConsumerReadPolicy) as string).Statement;
-    expect(statement.Resource).toMatch(/^arn:aws-cn:ssm:cn-north-1:\$\{data\.aws_caller_identity\.[^}]+\}:parameter\/propertyfeed\/staging\/lanes\/\*\/host-consumer$/);
+    expect(statement.Resource).toMatch(
+      /^arn:aws-cn:ssm:cn-north-1:\$\{data\.aws_caller_identity\.[^}]+\}:parameter\/propertyfeed\/staging\/lanes\/\*\/host-consumer$/,
+    );
   });
 
   it('still yields a valid read policy when there are no runtime parameters', () => {
@@ -311,7 +320,11 @@ describe('ParameterStore options and edge cases', () => {
     for (const stack of [parameters, workers]) stack.prepareStack();
     const consumer = JSON.parse(Testing.synth(workers)) as Synthesized;
     const producer = JSON.parse(Testing.synth(parameters)) as Synthesized;
-    expect(Object.values(producer.output ?? {}).map((o) => o.value).sort()).toEqual([
+    expect(
+      Object.values(producer.output ?? {})
+        .map((o) => o.value)
+        .sort(),
+    ).toEqual([
       `\${aws_kms_key.${Object.keys(producer.resource.aws_kms_key)[0]}.arn}`,
       arnOf(producer, '/propertyfeed/staging/env/APP_KEY'),
     ]);
@@ -321,12 +334,7 @@ describe('ParameterStore options and edge cases', () => {
   });
 
   it('maps each stage to the host-consumer switch', () => {
-    expect(STAGES.map(hostConsumerState)).toEqual([
-      'enabled',
-      'enabled',
-      'enabled',
-      'disabled',
-    ]);
+    expect(STAGES.map(hostConsumerState)).toEqual(['enabled', 'enabled', 'enabled', 'disabled']);
   });
 });
 

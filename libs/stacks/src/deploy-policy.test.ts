@@ -4,9 +4,16 @@ import { join } from 'node:path';
 import { parseEnvironment, stackName, type EnvironmentConfig, type StackRole } from '@queue-lanes/config';
 import { SAMPLE_BLOCKS, sampleEnvironment } from '@queue-lanes/config/testing';
 import { actionsOf, type PolicyDocument } from '@queue-lanes/iam-policy';
-import { MAX_MANAGED_POLICY_CHARACTERS, deployPolicies, deployPolicy, splitPolicy, synthEnvironment, terraformCloudTrustPolicy, UNGRANTED_CALLS } from './index';
+import {
+  MAX_MANAGED_POLICY_CHARACTERS,
+  deployPolicies,
+  deployPolicy,
+  splitPolicy,
+  synthEnvironment,
+  terraformCloudTrustPolicy,
+  UNGRANTED_CALLS,
+} from './index';
 import { synthesizeToJson } from './testing';
-
 
 /** Everything a stack can hold: an SQS lane App Auto Scaling scales, the scheduler service, ECS Exec, alarm e-mail, S3 state with a lock table and a key. */
 const KITCHEN_SINK = parseEnvironment(
@@ -71,7 +78,9 @@ describe.each<[string, EnvironmentConfig]>([
       for (const action of actionsOf(policy)) expect(action).toMatch(/^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$/);
       for (const statement of anywhere(policy)) {
         for (const action of actionsOf({ Version: '2012-10-17', Statement: [statement] })) {
-          expect(action).toMatch(/^(ec2:Describe|ssm:DescribeParameters|kms:(CreateKey|ListAliases)|ecs:(Register|Deregister|Describe)TaskDefinition|logs:(DescribeLogGroups|DescribeMetricFilters|\w+ResourcePolicy|DescribeResourcePolicies)|application-autoscaling:Describe|sts:GetCallerIdentity)/);
+          expect(action).toMatch(
+            /^(ec2:Describe|ssm:DescribeParameters|kms:(CreateKey|ListAliases)|ecs:(Register|Deregister|Describe)TaskDefinition|logs:(DescribeLogGroups|DescribeMetricFilters|\w+ResourcePolicy|DescribeResourcePolicies)|application-autoscaling:Describe|sts:GetCallerIdentity)/,
+          );
         }
       }
     }
@@ -92,10 +101,15 @@ describe.each<[string, EnvironmentConfig]>([
       for (const statement of policy.Statement.filter((s) => s.Resource !== '*')) {
         for (const resource of [statement.Resource ?? []].flat()) {
           if (resource.includes(':kms:') && resource.endsWith(':key/*')) {
-            expect(statement.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/app': env.app, 'aws:ResourceTag/environment': env.environment } });
+            expect(statement.Condition).toEqual({
+              StringEquals: { 'aws:ResourceTag/app': env.app, 'aws:ResourceTag/environment': env.environment },
+            });
           } else if (resource.startsWith('arn:aws:s3:::')) {
             expect(env.state).toMatchObject({ backend: 's3' });
-          } else if (!(env.state.backend === 's3' && (resource.endsWith(`:table/${env.state.dynamodbTable}`) || resource.endsWith(env.state.kmsKeyId ?? '\0')))) {
+          } else if (!(
+            env.state.backend === 's3' &&
+            (resource.endsWith(`:table/${env.state.dynamodbTable}`) || resource.endsWith(env.state.kmsKeyId ?? '\0'))
+          )) {
             expect(mine.some((m) => resource.includes(m))).toBe(true);
           }
         }
@@ -106,15 +120,21 @@ describe.each<[string, EnvironmentConfig]>([
 
 describe('what the provider was seen to call', () => {
   // Recorded by the deploy rehearsal; a rehearsal fails on any call not granted, this keeps the table from losing one between rehearsals.
-  const recorded = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'rehearsal-called-actions.json'), 'utf8')) as Record<string, string[]>;
+  const recorded = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'rehearsal-called-actions.json'), 'utf8')) as Record<
+    string,
+    string[]
+  >;
   // Every resource type a stack can hold, so every type the rehearsal saw is in it.
   const policies = deployPolicies(KITCHEN_SINK, synthesizeToJson(KITCHEN_SINK));
 
-  it.each(['networking', 'parameters', 'workers', 'scaling'] as const)('%s: every recorded call is granted, or left out on purpose', (role) => {
-    const granted = new Set(actionsOf(policies[role]));
-    expect(recorded[role].length).toBeGreaterThan(0);
-    expect(recorded[role].filter((action) => !granted.has(action) && !Object.hasOwn(UNGRANTED_CALLS, action))).toEqual([]);
-  });
+  it.each(['networking', 'parameters', 'workers', 'scaling'] as const)(
+    '%s: every recorded call is granted, or left out on purpose',
+    (role) => {
+      const granted = new Set(actionsOf(policies[role]));
+      expect(recorded[role].length).toBeGreaterThan(0);
+      expect(recorded[role].filter((action) => !granted.has(action) && !Object.hasOwn(UNGRANTED_CALLS, action))).toEqual([]);
+    },
+  );
 });
 
 describe('state access', () => {
@@ -123,7 +143,10 @@ describe('state access', () => {
   it("reads and writes the stack's own state and lock file, and only reads the states it depends on", () => {
     const workers = deployPolicy(KITCHEN_SINK, 'workers', stacks.workers);
     const byId = Object.fromEntries(workers.Statement.map((s) => [s.Sid, s]));
-    expect(byId.WriteThisState.Resource).toEqual(['arn:aws:s3:::shop-state/shop/qa/workers.tfstate', 'arn:aws:s3:::shop-state/shop/qa/workers.tfstate.tflock']);
+    expect(byId.WriteThisState.Resource).toEqual([
+      'arn:aws:s3:::shop-state/shop/qa/workers.tfstate',
+      'arn:aws:s3:::shop-state/shop/qa/workers.tfstate.tflock',
+    ]);
     expect(byId.ReadTheStatesItDependsOn).toMatchObject({ Action: ['s3:GetObject'] });
     expect([byId.ReadTheStatesItDependsOn.Resource].flat().sort()).toEqual([
       'arn:aws:s3:::shop-state/shop/qa/networking.tfstate',
@@ -131,7 +154,9 @@ describe('state access', () => {
     ]);
     expect(byId.LockThisState.Resource).toEqual(['arn:aws:dynamodb:eu-west-1:123456789012:table/shop-locks']);
     expect(byId.EncryptTheState.Resource).toEqual(['arn:aws:kms:eu-west-1:123456789012:alias/shop-state']);
-    expect(deployPolicy(KITCHEN_SINK, 'networking', stacks.networking).Statement.map((s) => s.Sid)).not.toContain('ReadTheStatesItDependsOn');
+    expect(deployPolicy(KITCHEN_SINK, 'networking', stacks.networking).Statement.map((s) => s.Sid)).not.toContain(
+      'ReadTheStatesItDependsOn',
+    );
   });
 
   it('needs no state access in AWS with a local backend', () => {
@@ -155,7 +180,9 @@ describe('Terraform Cloud', () => {
           Action: 'sts:AssumeRoleWithWebIdentity',
           Condition: {
             StringEquals: { 'app.terraform.io:aud': 'aws.workload.identity' },
-            StringLike: { 'app.terraform.io:sub': 'organization:acme:project:queue-lanes:workspace:propertyfeed-staging-workers:run_phase:*' },
+            StringLike: {
+              'app.terraform.io:sub': 'organization:acme:project:queue-lanes:workspace:propertyfeed-staging-workers:run_phase:*',
+            },
           },
         },
       ],
@@ -180,7 +207,12 @@ describe('a resource type nobody described', () => {
 });
 
 describe('splitPolicy', () => {
-  const statement = (i: number) => ({ Sid: `S${i}`, Effect: 'Allow' as const, Action: ['ecs:DescribeServices'], Resource: `arn:aws:ecs:eu-west-1:1:service/c/${'x'.repeat(40)}` });
+  const statement = (i: number) => ({
+    Sid: `S${i}`,
+    Effect: 'Allow' as const,
+    Action: ['ecs:DescribeServices'],
+    Resource: `arn:aws:ecs:eu-west-1:1:service/c/${'x'.repeat(40)}`,
+  });
   const policy = { Version: '2012-10-17' as const, Statement: Array.from({ length: 30 }, (_, i) => statement(i)) };
 
   it('keeps every statement, in order, in parts within the limit', () => {
@@ -209,9 +241,15 @@ describe('synth', () => {
       synthEnvironment({ environment: 'production', workspaceRoot: workspace, outdir });
       const files = readdirSync(join(outdir, 'deploy-policies')).sort();
       expect(files.map((f) => f.replace(/(\.part-\d+)?\.json$/, ''))).toEqual(
-        expect.arrayContaining(['networking', 'parameters', 'scaling', 'workers'].map((role) => stackName({ app: 'propertyfeed', environment: 'production' }, role as StackRole))),
+        expect.arrayContaining(
+          ['networking', 'parameters', 'scaling', 'workers'].map((role) =>
+            stackName({ app: 'propertyfeed', environment: 'production' }, role as StackRole),
+          ),
+        ),
       );
-      const workers = JSON.parse(readFileSync(join(outdir, 'deploy-policies', 'propertyfeed-production-workers.json'), 'utf8')) as PolicyDocument;
+      const workers = JSON.parse(
+        readFileSync(join(outdir, 'deploy-policies', 'propertyfeed-production-workers.json'), 'utf8'),
+      ) as PolicyDocument;
       expect(actionsOf(workers)).toContain('ecs:CreateService');
     } finally {
       rmSync(workspace, { recursive: true, force: true });

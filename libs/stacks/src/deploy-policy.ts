@@ -96,7 +96,14 @@ const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
   aws_vpc_security_group_ingress_rule: SECURITY_GROUP_RULES,
   aws_vpc_security_group_egress_rule: SECURITY_GROUP_RULES,
   aws_ssm_parameter: {
-    parameters: ['ssm:AddTagsToResource', 'ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:ListTagsForResource', 'ssm:PutParameter', 'ssm:RemoveTagsFromResource'],
+    parameters: [
+      'ssm:AddTagsToResource',
+      'ssm:DeleteParameter',
+      'ssm:GetParameter',
+      'ssm:ListTagsForResource',
+      'ssm:PutParameter',
+      'ssm:RemoveTagsFromResource',
+    ],
     any: ['ssm:DescribeParameters'],
   },
   aws_kms_key: {
@@ -114,9 +121,20 @@ const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
     ],
     any: ['kms:CreateKey'],
   },
-  aws_kms_alias: { kmsAliases: ['kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias'], kmsKeys: ['kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias'], any: ['kms:ListAliases'] },
+  aws_kms_alias: {
+    kmsAliases: ['kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias'],
+    kmsKeys: ['kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias'],
+    any: ['kms:ListAliases'],
+  },
   aws_ecs_cluster: {
-    cluster: ['ecs:CreateCluster', 'ecs:DeleteCluster', 'ecs:DescribeClusters', 'ecs:UpdateCluster', 'ecs:TagResource', 'ecs:UntagResource'],
+    cluster: [
+      'ecs:CreateCluster',
+      'ecs:DeleteCluster',
+      'ecs:DescribeClusters',
+      'ecs:UpdateCluster',
+      'ecs:TagResource',
+      'ecs:UntagResource',
+    ],
   },
   aws_ecs_cluster_capacity_providers: { cluster: ['ecs:DescribeClusters', 'ecs:PutClusterCapacityProviders'] },
   aws_ecs_task_definition: {
@@ -126,7 +144,14 @@ const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
     roles: ['iam:PassRole'],
   },
   aws_ecs_service: {
-    services: ['ecs:CreateService', 'ecs:DeleteService', 'ecs:DescribeServices', 'ecs:UpdateService', 'ecs:TagResource', 'ecs:UntagResource'],
+    services: [
+      'ecs:CreateService',
+      'ecs:DeleteService',
+      'ecs:DescribeServices',
+      'ecs:UpdateService',
+      'ecs:TagResource',
+      'ecs:UntagResource',
+    ],
     roles: ['iam:PassRole'],
   },
   aws_iam_role: {
@@ -147,15 +172,37 @@ const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
   aws_iam_role_policy: ROLE_POLICIES,
   aws_cloudwatch_log_group: {
     // No logs:DeleteLogGroup: every log group outlives its resource (skip_destroy), so deleting one is never a deploy's job.
-    logGroups: ['logs:AssociateKmsKey', 'logs:CreateLogGroup', 'logs:DeleteRetentionPolicy', 'logs:DisassociateKmsKey', 'logs:ListTagsForResource', 'logs:PutRetentionPolicy', 'logs:TagResource', 'logs:UntagResource'],
+    logGroups: [
+      'logs:AssociateKmsKey',
+      'logs:CreateLogGroup',
+      'logs:DeleteRetentionPolicy',
+      'logs:DisassociateKmsKey',
+      'logs:ListTagsForResource',
+      'logs:PutRetentionPolicy',
+      'logs:TagResource',
+      'logs:UntagResource',
+    ],
     any: ['logs:DescribeLogGroups'],
   },
-  aws_cloudwatch_log_metric_filter: { logGroups: ['logs:DeleteMetricFilter', 'logs:DescribeMetricFilters', 'logs:PutMetricFilter'], any: ['logs:DescribeMetricFilters'] },
+  aws_cloudwatch_log_metric_filter: {
+    logGroups: ['logs:DeleteMetricFilter', 'logs:DescribeMetricFilters', 'logs:PutMetricFilter'],
+    any: ['logs:DescribeMetricFilters'],
+  },
   // Resource policies are account-wide, with no ARN of their own.
   aws_cloudwatch_log_resource_policy: { any: ['logs:DeleteResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:PutResourcePolicy'] },
-  aws_cloudwatch_metric_alarm: { alarms: ['cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms', 'cloudwatch:ListTagsForResource', 'cloudwatch:PutMetricAlarm', ...TAGGING('cloudwatch')] },
+  aws_cloudwatch_metric_alarm: {
+    alarms: [
+      'cloudwatch:DeleteAlarms',
+      'cloudwatch:DescribeAlarms',
+      'cloudwatch:ListTagsForResource',
+      'cloudwatch:PutMetricAlarm',
+      ...TAGGING('cloudwatch'),
+    ],
+  },
   aws_cloudwatch_dashboard: { dashboards: ['cloudwatch:DeleteDashboards', 'cloudwatch:GetDashboard', 'cloudwatch:PutDashboard'] },
-  aws_cloudwatch_event_rule: { rules: ['events:DeleteRule', 'events:DescribeRule', 'events:ListTagsForResource', 'events:PutRule', ...TAGGING('events')] },
+  aws_cloudwatch_event_rule: {
+    rules: ['events:DeleteRule', 'events:DescribeRule', 'events:ListTagsForResource', 'events:PutRule', ...TAGGING('events')],
+  },
   aws_cloudwatch_event_target: { rules: ['events:ListTargetsByRule', 'events:PutTargets', 'events:RemoveTargets'] },
   aws_lambda_function: {
     lambda: [
@@ -173,20 +220,50 @@ const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
     roles: ['iam:PassRole'],
   },
   aws_lambda_function_event_invoke_config: {
-    lambda: ['lambda:DeleteFunctionEventInvokeConfig', 'lambda:GetFunctionEventInvokeConfig', 'lambda:PutFunctionEventInvokeConfig', 'lambda:UpdateFunctionEventInvokeConfig'],
+    lambda: [
+      'lambda:DeleteFunctionEventInvokeConfig',
+      'lambda:GetFunctionEventInvokeConfig',
+      'lambda:PutFunctionEventInvokeConfig',
+      'lambda:UpdateFunctionEventInvokeConfig',
+    ],
   },
-  aws_scheduler_schedule: { schedules: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule'], roles: ['iam:PassRole'] },
+  aws_scheduler_schedule: {
+    schedules: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
+    roles: ['iam:PassRole'],
+  },
   aws_sns_topic: {
-    topics: ['sns:CreateTopic', 'sns:DeleteTopic', 'sns:GetTopicAttributes', 'sns:ListTagsForResource', 'sns:SetTopicAttributes', ...TAGGING('sns')],
+    topics: [
+      'sns:CreateTopic',
+      'sns:DeleteTopic',
+      'sns:GetTopicAttributes',
+      'sns:ListTagsForResource',
+      'sns:SetTopicAttributes',
+      ...TAGGING('sns'),
+    ],
   },
-  aws_sns_topic_subscription: { topics: ['sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes', 'sns:Subscribe', 'sns:Unsubscribe'] },
+  aws_sns_topic_subscription: {
+    topics: ['sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes', 'sns:Subscribe', 'sns:Unsubscribe'],
+  },
   aws_sqs_queue: {
-    queues: ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:ListQueueTags', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue'],
+    queues: [
+      'sqs:CreateQueue',
+      'sqs:DeleteQueue',
+      'sqs:GetQueueAttributes',
+      'sqs:ListQueueTags',
+      'sqs:SetQueueAttributes',
+      'sqs:TagQueue',
+      'sqs:UntagQueue',
+    ],
   },
   aws_sqs_queue_redrive_allow_policy: { queues: ['sqs:GetQueueAttributes', 'sqs:SetQueueAttributes'] },
   aws_sqs_queue_redrive_policy: { queues: ['sqs:GetQueueAttributes', 'sqs:SetQueueAttributes'] },
   aws_appautoscaling_target: {
-    scalableTargets: ['application-autoscaling:DeregisterScalableTarget', 'application-autoscaling:RegisterScalableTarget', 'application-autoscaling:ListTagsForResource', ...TAGGING('application-autoscaling')],
+    scalableTargets: [
+      'application-autoscaling:DeregisterScalableTarget',
+      'application-autoscaling:RegisterScalableTarget',
+      'application-autoscaling:ListTagsForResource',
+      ...TAGGING('application-autoscaling'),
+    ],
     any: ['application-autoscaling:DescribeScalableTargets'],
     services: ['ecs:DescribeServices', 'ecs:UpdateService'],
   },
@@ -213,7 +290,10 @@ export const UNGRANTED_CALLS: Readonly<Record<string, string>> = {
 };
 
 /** One deploy policy per stack of the environment, by role. */
-export function deployPolicies(env: EnvironmentConfig, stacks: Readonly<Record<StackRole, SynthesizedStack>>): Record<StackRole, PolicyDocument> {
+export function deployPolicies(
+  env: EnvironmentConfig,
+  stacks: Readonly<Record<StackRole, SynthesizedStack>>,
+): Record<StackRole, PolicyDocument> {
   return Object.fromEntries(Object.entries(stacks).map(([role, stack]) => [role, deployPolicy(env, role as StackRole, stack)])) as Record<
     StackRole,
     PolicyDocument
@@ -257,7 +337,8 @@ export function splitPolicy(policy: PolicyDocument, limit = MAX_MANAGED_POLICY_C
   const size = (statements: readonly PolicyStatement[]) => JSON.stringify(policyDocument(statements)).length;
   const parts: PolicyStatement[][] = [[]];
   for (const statement of policy.Statement) {
-    if (size([statement]) > limit) throw new Error(`deploy policy statement ${statement.Sid ?? ''} alone is over IAM's ${limit} characters`);
+    if (size([statement]) > limit)
+      throw new Error(`deploy policy statement ${statement.Sid ?? ''} alone is over IAM's ${limit} characters`);
     const current = parts[parts.length - 1];
     if (size([...current, statement]) > limit) parts.push([statement]);
     else current.push(statement);
@@ -296,27 +377,42 @@ const SCOPES: Readonly<Record<Scope, { readonly sid: string; readonly where: (en
       ],
     }),
   },
-  parameters: { sid: 'ParametersOfTheEnvironment', where: (env) => ({ Resource: arns(env, 'ssm', `parameter${parameterPathPrefix(env)}/*`) }) },
-  kmsKeys: { sid: 'KeysTaggedForTheEnvironment', where: (env) => ({ Resource: arns(env, 'kms', 'key/*'), Condition: TAGGED(env, 'aws:ResourceTag') }) },
+  parameters: {
+    sid: 'ParametersOfTheEnvironment',
+    where: (env) => ({ Resource: arns(env, 'ssm', `parameter${parameterPathPrefix(env)}/*`) }),
+  },
+  kmsKeys: {
+    sid: 'KeysTaggedForTheEnvironment',
+    where: (env) => ({ Resource: arns(env, 'kms', 'key/*'), Condition: TAGGED(env, 'aws:ResourceTag') }),
+  },
   kmsAliases: { sid: 'KeyAliasesOfTheEnvironment', where: (env) => ({ Resource: arns(env, 'kms', `alias/${clusterName(env)}*`) }) },
   cluster: { sid: 'TheCluster', where: (env) => ({ Resource: arns(env, 'ecs', `cluster/${clusterName(env)}`) }) },
   services: { sid: 'ServicesInTheCluster', where: (env) => ({ Resource: arns(env, 'ecs', `service/${clusterName(env)}/*`) }) },
-  taskDefinitions: { sid: 'TaskDefinitionsOfTheEnvironment', where: (env) => ({ Resource: arns(env, 'ecs', `task-definition/${clusterName(env)}-*:*`) }) },
+  taskDefinitions: {
+    sid: 'TaskDefinitionsOfTheEnvironment',
+    where: (env) => ({ Resource: arns(env, 'ecs', `task-definition/${clusterName(env)}-*:*`) }),
+  },
   roles: { sid: 'RolesOfTheEnvironment', where: (env) => ({ Resource: arns(env, 'iam', `role/${clusterName(env)}-*`, true) }) },
   logGroups: {
     sid: 'LogGroupsOfTheEnvironment',
     where: (env) => ({
       // A trailing * also covers the groups' `:*` (log stream) form.
-      Resource: [`/ecs/${clusterName(env)}/*`, `/aws/lambda/${controllerName(env)}`, `/aws/lambda/${controllerName(env)}:*`, `/aws/events/${clusterName(env)}/*`].flatMap((group) =>
-        arns(env, 'logs', `log-group:${group}`),
-      ),
+      Resource: [
+        `/ecs/${clusterName(env)}/*`,
+        `/aws/lambda/${controllerName(env)}`,
+        `/aws/lambda/${controllerName(env)}:*`,
+        `/aws/events/${clusterName(env)}/*`,
+      ].flatMap((group) => arns(env, 'logs', `log-group:${group}`)),
     }),
   },
   lambda: { sid: 'TheController', where: (env) => ({ Resource: arns(env, 'lambda', `function:${controllerName(env)}`) }) },
   queues: { sid: 'QueuesOfTheEnvironment', where: (env) => ({ Resource: arns(env, 'sqs', `${clusterName(env)}-*`) }) },
   topics: { sid: 'TheAlarmTopic', where: (env) => ({ Resource: arns(env, 'sns', alarmTopicName(env)) }) },
   rules: { sid: 'EventRulesOfTheEnvironment', where: (env) => ({ Resource: arns(env, 'events', `rule/${clusterName(env)}-*`) }) },
-  schedules: { sid: 'TheControllerSchedule', where: (env) => ({ Resource: arns(env, 'scheduler', `schedule/default/${controllerName(env)}`) }) },
+  schedules: {
+    sid: 'TheControllerSchedule',
+    where: (env) => ({ Resource: arns(env, 'scheduler', `schedule/default/${controllerName(env)}`) }),
+  },
   alarms: { sid: 'AlarmsOfTheEnvironment', where: (env) => ({ Resource: arns(env, 'cloudwatch', `alarm:${clusterName(env)}-*`) }) },
   dashboards: { sid: 'TheDashboard', where: (env) => ({ Resource: arns(env, 'cloudwatch', `dashboard/${clusterName(env)}-*`, true) }) },
   scalableTargets: { sid: 'ScalableTargets', where: (env) => ({ Resource: arns(env, 'application-autoscaling', 'scalable-target/*') }) },
@@ -353,16 +449,35 @@ function stateStatements(env: EnvironmentConfig, stack: SynthesizedStack): Polic
     .map((remote) => remote.config?.key)
     .filter((k): k is string => typeof k === 'string');
   const statements: PolicyStatement[] = [
-    { Sid: 'ListTheStateBucket', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: bucket, Condition: { StringLike: { 's3:prefix': [key, `${key}.tflock`] } } },
-    { Sid: 'WriteThisState', Effect: 'Allow', Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], Resource: [`${bucket}/${key}`, `${bucket}/${key}.tflock`] },
+    {
+      Sid: 'ListTheStateBucket',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: bucket,
+      Condition: { StringLike: { 's3:prefix': [key, `${key}.tflock`] } },
+    },
+    {
+      Sid: 'WriteThisState',
+      Effect: 'Allow',
+      Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+      Resource: [`${bucket}/${key}`, `${bucket}/${key}.tflock`],
+    },
   ];
-  if (reads.length > 0) statements.push({ Sid: 'ReadTheStatesItDependsOn', Effect: 'Allow', Action: ['s3:GetObject'], Resource: reads.map((k) => `${bucket}/${k}`) });
+  if (reads.length > 0)
+    statements.push({
+      Sid: 'ReadTheStatesItDependsOn',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: reads.map((k) => `${bucket}/${k}`),
+    });
   if (env.state.backend === 's3' && env.state.dynamodbTable) {
     statements.push({
       Sid: 'LockThisState',
       Effect: 'Allow',
       Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
-      Resource: env.allowedAccountIds.map((a) => `arn:${p}:dynamodb:${String(s3.region ?? env.region)}:${a}:table/${String(s3.dynamodb_table)}`),
+      Resource: env.allowedAccountIds.map(
+        (a) => `arn:${p}:dynamodb:${String(s3.region ?? env.region)}:${a}:table/${String(s3.dynamodb_table)}`,
+      ),
     });
   }
   if (env.state.backend === 's3' && env.state.kmsKeyId) {
@@ -371,7 +486,12 @@ function stateStatements(env: EnvironmentConfig, stack: SynthesizedStack): Polic
     const resource = id.startsWith('arn:')
       ? [id]
       : env.allowedAccountIds.map((a) => `arn:${p}:kms:${stateRegion}:${a}:${id.startsWith('alias/') ? id : `key/${id}`}`);
-    statements.push({ Sid: 'EncryptTheState', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], Resource: resource });
+    statements.push({
+      Sid: 'EncryptTheState',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      Resource: resource,
+    });
   }
   return statements;
 }

@@ -47,7 +47,9 @@ describe('every stack', () => {
     expect(policy.Statement).toEqual([
       expect.objectContaining({
         Action: ['ssm:GetParameter', 'ssm:GetParameters'],
-        Resource: expect.stringMatching(/^arn:aws:ssm:eu-west-1:\$\{data\.aws_caller_identity\.[^}]+\}:parameter\/shop\/qa\/lanes\/\*\/host-consumer$/),
+        Resource: expect.stringMatching(
+          /^arn:aws:ssm:eu-west-1:\$\{data\.aws_caller_identity\.[^}]+\}:parameter\/shop\/qa\/lanes\/\*\/host-consumer$/,
+        ),
       }),
     ]);
     for (const role of ['networking', 'workers', 'scaling'] as const) {
@@ -138,7 +140,10 @@ describe('runEnvironmentApp', () => {
   it('prints every problem of a bad file, sets exit code 1 and writes nothing', () => {
     const root = mkdtempSync(join(tmpdir(), 'queue-lanes-app-'));
     mkdirSync(join(root, 'environments'));
-    writeFileSync(join(root, 'environments', 'qa.yaml'), BASE.replace('maxTasks: 4', 'maxTasks: 0') + 'lanes: { x: { queues: [x], stage: of } }\n');
+    writeFileSync(
+      join(root, 'environments', 'qa.yaml'),
+      BASE.replace('maxTasks: 4', 'maxTasks: 0') + 'lanes: { x: { queues: [x], stage: of } }\n',
+    );
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     runEnvironmentApp({ environment: 'qa', workspaceRoot: root, outdir: join(root, 'out') });
     const printed = stderr.mock.calls.map((c) => String(c[0])).join('');
@@ -174,7 +179,10 @@ describe('runEnvironmentApp', () => {
       { length: 30 },
       (_, i) => `  lane-${i}:\n    queues: [${Array.from({ length: 40 }, (_, j) => `imports-${i}-${j}`).join(', ')}]\n    stage: baseline`,
     ).join('\n');
-    writeFileSync(join(root, 'environments', 'qa.yaml'), `${BASE.replace('maxTasks: 4', 'maxTasks: 64')}redis: { host: queues.internal, keyPrefix: shop_database_ }\nlanes:\n${lanes}\n`);
+    writeFileSync(
+      join(root, 'environments', 'qa.yaml'),
+      `${BASE.replace('maxTasks: 4', 'maxTasks: 64')}redis: { host: queues.internal, keyPrefix: shop_database_ }\nlanes:\n${lanes}\n`,
+    );
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     runEnvironmentApp({ environment: 'qa', workspaceRoot: root, outdir: join(root, 'out') });
     const printed = stderr.mock.calls.map((c) => String(c[0])).join('');
@@ -186,10 +194,14 @@ describe('runEnvironmentApp', () => {
   });
 
   it('deflates a controller configuration past 4 KB, so ten lanes still deploy', () => {
-    const lanes = Array.from({ length: 10 }, (_, i) => `  lane-${i}:\n    queues: [queue-${i}-a, queue-${i}-b, queue-${i}-c]\n    stage: baseline`).join('\n');
+    const lanes = Array.from(
+      { length: 10 },
+      (_, i) => `  lane-${i}:\n    queues: [queue-${i}-a, queue-${i}-b, queue-${i}-c]\n    stage: baseline`,
+    ).join('\n');
     const text = `${BASE.replace('maxTasks: 4', 'maxTasks: 16')}redis: { host: queues.internal, keyPrefix: shop_database_ }\nlanes:\n${lanes}\n`;
     const stacks = synthesizeToJson(parseEnvironment(text, 'environments/qa.yaml')) as Record<string, Json>;
-    const value = Object.values(stacks.scaling.resource.aws_lambda_function as Record<string, Json>)[0].environment.variables.CONTROLLER_CONFIG as string;
+    const value = Object.values(stacks.scaling.resource.aws_lambda_function as Record<string, Json>)[0].environment.variables
+      .CONTROLLER_CONFIG as string;
     expect(value.startsWith('deflate:')).toBe(true);
     expect(value.length).toBeLessThan(1200);
     expect(parseControllerConfig(value).lanes).toHaveLength(10);

@@ -1,6 +1,14 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, STACK_ROLES, SettingError, loadEnvironment, locateSettingError, stackName, type EnvironmentConfig } from '@queue-lanes/config';
+import {
+  ConfigError,
+  STACK_ROLES,
+  SettingError,
+  loadEnvironment,
+  locateSettingError,
+  stackName,
+  type EnvironmentConfig,
+} from '@queue-lanes/config';
 import { App } from 'cdktf';
 import { composeEnvironment, type EnvironmentStacks } from './compose';
 import { deployPolicy, splitPolicy, terraformCloudTrustPolicy, type SynthesizedStack } from './deploy-policy';

@@ -31,8 +31,7 @@ export function synthesizeToJson(env: EnvironmentConfig): SynthesizedEnvironment
     const app = new App({ outdir, stackTraces: false });
     composeEnvironment(app, env);
     app.synth();
-    const read = (role: StackRole) =>
-      JSON.parse(readFileSync(join(outdir, 'stacks', stackName(env, role), 'cdk.tf.json'), 'utf8'));
+    const read = (role: StackRole) => JSON.parse(readFileSync(join(outdir, 'stacks', stackName(env, role), 'cdk.tf.json'), 'utf8'));
     return Object.fromEntries(STACK_ROLES.map((role) => [role, read(role)])) as SynthesizedEnvironment;
   } finally {
     rmSync(outdir, { recursive: true, force: true });
@@ -49,7 +48,8 @@ type Resources = Record<string, Record<string, Record<string, unknown>>>;
  */
 export function describeEnvironmentInvariants(env: EnvironmentConfig): SynthesizedEnvironment {
   const stacks = synthesizeToJson(env);
-  const resources = (role: StackRole, type: string) => Object.values(((stacks[role] as { resource?: Resources }).resource ?? {})[type] ?? {});
+  const resources = (role: StackRole, type: string) =>
+    Object.values(((stacks[role] as { resource?: Resources }).resource ?? {})[type] ?? {});
 
   describe(`${env.source}: invariants`, () => {
     it('runs one ECS service per lane in the cluster, at the count its sizing gives, and leaves the count alone where something else sets it', () => {
@@ -73,7 +73,10 @@ export function describeEnvironmentInvariants(env: EnvironmentConfig): Synthesiz
     it('gives runtime parameters to the workers only through Parameter Store, never as plain container environment', () => {
       const parameters = new Set([...Object.keys(env.parameters.plain), ...env.parameters.secure]);
       for (const definition of resources('workers', 'aws_ecs_task_definition')) {
-        for (const container of JSON.parse(definition.container_definitions as string) as { name: string; environment?: { name: string }[] }[]) {
+        for (const container of JSON.parse(definition.container_definitions as string) as {
+          name: string;
+          environment?: { name: string }[];
+        }[]) {
           expect((container.environment ?? []).map((e) => e.name).filter((name) => parameters.has(name))).toEqual([]);
         }
       }

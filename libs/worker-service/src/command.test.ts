@@ -49,7 +49,10 @@ describe('the queue:work command template', () => {
   it('fills a custom template and keeps doubled braces as literal braces', () => {
     const l = lane('    queues: [image, bulk]');
     expect(
-      renderCommand(['php', '-d', 'memory_limit={memory}M', 'artisan', 'queue:work', '{connection}', '--queue={queues}', '--name={lane}', '{{x}}'], l),
+      renderCommand(
+        ['php', '-d', 'memory_limit={memory}M', 'artisan', 'queue:work', '{connection}', '--queue={queues}', '--name={lane}', '{{x}}'],
+        l,
+      ),
     ).toEqual(['php', '-d', 'memory_limit=128M', 'artisan', 'queue:work', 'redis', '--queue=image,bulk', '--name=image', '{x}']);
   });
 
@@ -64,7 +67,9 @@ describe('the queue:work command template', () => {
     expect(() => renderCommand(['--queue={queues'], l)).toThrow(
       'lanes.image.command[0]: "--queue={queues" has a "{" without its "}"; write "{{" for a literal brace',
     );
-    expect(() => renderCommand(['a}'], l)).toThrow('lanes.image.command[0]: "a}" has a "}" without its "{"; write "}}" for a literal brace');
+    expect(() => renderCommand(['a}'], l)).toThrow(
+      'lanes.image.command[0]: "a}" has a "}" without its "{"; write "}}" for a literal brace',
+    );
   });
 
   it('rejects an empty template', () => {

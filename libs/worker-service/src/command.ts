@@ -102,7 +102,7 @@ function placeholderList(): string {
  */
 export function healthCheckCommand(command: readonly string[]): string {
   const artisan = command.findIndex((token) => token === 'artisan' || token.endsWith('/artisan'));
-  const program = artisan >= 0 && artisan + 1 < command.length ? command[artisan + 1] : command[0].split('/').pop() ?? '';
+  const program = artisan >= 0 && artisan + 1 < command.length ? command[artisan + 1] : (command[0].split('/').pop() ?? '');
   if (!/^[A-Za-z0-9_][A-Za-z0-9:_.-]*$/.test(program)) {
     throw new Error(
       `cannot derive a health check from the command's program ${JSON.stringify(program)}; the program name may hold only letters, digits, ":", "_", "." and "-"`,

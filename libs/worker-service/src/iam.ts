@@ -23,7 +23,11 @@ export function ecrRepositoryArn(repository: string): string | undefined {
  * Lets ECS tasks assume the role. Task roles also pin the calling account and
  * ECS resources (confused-deputy protection, as AWS documents for task roles).
  */
-export function ecsTasksTrustPolicy(scope?: { readonly partition: string; readonly region: string; readonly accounts: readonly string[] }): PolicyDocument {
+export function ecsTasksTrustPolicy(scope?: {
+  readonly partition: string;
+  readonly region: string;
+  readonly accounts: readonly string[];
+}): PolicyDocument {
   return policyDocument([
     {
       Effect: 'Allow',

@@ -104,11 +104,7 @@ interface Statement {
 
 /** Role policies (by name) attached to a role whose Terraform id contains `roleFragment`. */
 function rolePolicy(json: string, roleFragment: string, name: string): Statement[] {
-  const policy = one(
-    json,
-    'aws_iam_role_policy',
-    (r) => r.name === name && typeof r.role === 'string' && r.role.includes(roleFragment),
-  );
+  const policy = one(json, 'aws_iam_role_policy', (r) => r.name === name && typeof r.role === 'string' && r.role.includes(roleFragment));
   return (JSON.parse(policy.policy as string) as { Statement: Statement[] }).Statement;
 }
 
@@ -182,7 +178,9 @@ describe('stages', () => {
   });
 
   it('paused: keeps its count and leaves desired_count to the operator, at any stage', () => {
-    const paused = synth(env('  image:\n    queues: [image]\n    stage: baseline\n    paused: true\n    tasks: { baseline: 2, min: 0, max: 2 }'));
+    const paused = synth(
+      env('  image:\n    queues: [image]\n    stage: baseline\n    paused: true\n    tasks: { baseline: 2, min: 0, max: 2 }'),
+    );
     expect(service(paused, 'propertyfeed-image')).toMatchObject({ desired_count: 2, lifecycle: { ignore_changes: ['desired_count'] } });
   });
 
@@ -341,7 +339,12 @@ describe('a lane task definition', () => {
 
   it('runs a lane command template instead when set', () => {
     const custom = synth(
-      env(IMAGE_LANE.replace('    queues:', '    command: [php, artisan, queue:work, "{connection}", "--queue={queues}", --force]\n    queues:')),
+      env(
+        IMAGE_LANE.replace(
+          '    queues:',
+          '    command: [php, artisan, queue:work, "{connection}", "--queue={queues}", --force]\n    queues:',
+        ),
+      ),
     );
     expect(worker(custom, family).command).toEqual(['php', 'artisan', 'queue:work', 'redis', '--queue=image,thumbnails', '--force']);
   });
@@ -364,7 +367,14 @@ describe('a lane task definition', () => {
   });
 
   it('mounts writable task volumes on the Laravel runtime folders and /tmp', () => {
-    const volumes = ['storage-framework-cache', 'storage-framework-sessions', 'storage-framework-views', 'storage-logs', 'bootstrap-cache', 'tmp'];
+    const volumes = [
+      'storage-framework-cache',
+      'storage-framework-sessions',
+      'storage-framework-views',
+      'storage-logs',
+      'bootstrap-cache',
+      'tmp',
+    ];
     expect(td.volume).toEqual(volumes.map((name) => ({ name })));
     expect(w1.mountPoints).toEqual([
       { sourceVolume: 'storage-framework-cache', containerPath: '/var/www/html/storage/framework/cache', readOnly: false },
@@ -433,7 +443,8 @@ describe('a lane task definition', () => {
   });
 
   it('rolls onto a new task definition when a parameter value changes, and only then', () => {
-    const digest = (plain: string) => env(IMAGE_LANE, { parameters: `parameters: { plain: { ${plain} }, secure: [DB_PASSWORD] }` }).parametersDigest;
+    const digest = (plain: string) =>
+      env(IMAGE_LANE, { parameters: `parameters: { plain: { ${plain} }, secure: [DB_PASSWORD] }` }).parametersDigest;
     expect(digest('DB_HOST: db-1')).toMatch(/^[0-9a-f]{16}$/);
     expect(digest('DB_HOST: db-1')).toBe(digest('DB_HOST: db-1'));
     expect(digest('DB_HOST: db-2')).not.toBe(digest('DB_HOST: db-1'));
@@ -601,7 +612,11 @@ describe('IAM', () => {
 
   it('gives a lane without storage or scale-in protection a task role with no permissions', () => {
     const plain = synth(env(IMAGE_LANE));
-    expect(resources(plain, 'aws_iam_role_policy').map((p) => p.name).sort()).toEqual(['pull-and-log', 'read-parameters']);
+    expect(
+      resources(plain, 'aws_iam_role_policy')
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['pull-and-log', 'read-parameters']);
   });
 
   it('never grants a "*" action, and "*" resources only where AWS offers no resource type', () => {
@@ -641,7 +656,7 @@ describe('ECS Exec', () => {
     expect(json).toHaveResourceWithProperties(EcsService, { name: 'propertyfeed-image', enable_execute_command: true });
   });
 
-  it("gives the SSM agent writable folders, since the root filesystem stays read-only", () => {
+  it('gives the SSM agent writable folders, since the root filesystem stays read-only', () => {
     const c = worker(json, 'propertyfeed-staging-image');
     expect(c.readonlyRootFilesystem).toBe(true);
     expect(c.mountPoints).toEqual(
@@ -706,10 +721,12 @@ describe('the scheduler', () => {
 
 describe('props validation', () => {
   const e = env(IMAGE_LANE);
-  const build = (extra: Partial<WorkerServiceProps>, environment = e) => () =>
-    Testing.synthScope((scope) => {
-      new WorkerService(scope, 'workers', props(environment, extra));
-    });
+  const build =
+    (extra: Partial<WorkerServiceProps>, environment = e) =>
+    () =>
+      Testing.synthScope((scope) => {
+        new WorkerService(scope, 'workers', props(environment, extra));
+      });
 
   it('names an unknown command placeholder', () => {
     const bad = env(IMAGE_LANE.replace('    queues:', '    command: [php, artisan, queue:work, "--queue={queue}"]\n    queues:'));
@@ -811,6 +828,12 @@ describe('ECS limits', () => {
       /^lanes\.image\.workers: the task definition of propertyfeed-image would hold \d+ bytes of container definitions \(32 worker containers of \d+ bytes each\), over the 65536 bytes ECS accepts/,
     );
     // The same lane with 8 workers fits.
-    expect(() => synth(env('  image:\n    queues: [image]\n    stage: baseline\n    cpu: 4096\n    memory: 16384\n    workers: 8', { parameters: `parameters: { plain: { ${plain} } }` }))).not.toThrow();
+    expect(() =>
+      synth(
+        env('  image:\n    queues: [image]\n    stage: baseline\n    cpu: 4096\n    memory: 16384\n    workers: 8', {
+          parameters: `parameters: { plain: { ${plain} } }`,
+        }),
+      ),
+    ).not.toThrow();
   });
 });

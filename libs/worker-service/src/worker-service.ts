@@ -108,9 +108,7 @@ export class WorkerService extends Construct {
       capacityProviders: this.capacityProviders,
       execLogGroup: this.execLogGroup,
     };
-    this.lanes = Object.fromEntries(
-      env.lanes.map((lane) => [lane.name, new LaneService(this, `lane-${lane.name}`, { ...ctx, lane })]),
-    );
+    this.lanes = Object.fromEntries(env.lanes.map((lane) => [lane.name, new LaneService(this, `lane-${lane.name}`, { ...ctx, lane })]));
     if (env.scheduler.service.enabled) {
       this.scheduler = new SchedulerService(this, 'scheduler', ctx);
     }

@@ -11,7 +11,16 @@ import type { Construct } from 'constructs';
 import { appContainer, imageReference, initContainer, runtimeVolumes, type RuntimeVolume } from './container';
 import { partitionOf, policyDocument, type PolicyStatement } from '@queue-lanes/iam-policy';
 import { ecrRepositoryArn, ecsTasksTrustPolicy } from './iam';
-import { MAX_ROLE_NAME, SettingError, clusterName, logGroupName, logGroupRetention, roleName, serviceName, taskFamily } from '@queue-lanes/config';
+import {
+  MAX_ROLE_NAME,
+  SettingError,
+  clusterName,
+  logGroupName,
+  logGroupRetention,
+  roleName,
+  serviceName,
+  taskFamily,
+} from '@queue-lanes/config';
 
 /** What every workload of the environment shares: where it runs, what it may read. */
 export interface WorkloadContext {
@@ -112,7 +121,7 @@ export function validateContext(ctx: Omit<WorkloadContext, 'cluster' | 'capacity
     try {
       parsed = JSON.parse(policy);
     } catch {
-      throw new Error('parameterReadPolicyJson: is not valid JSON; pass the parameters lib\'s read policy document');
+      throw new Error("parameterReadPolicyJson: is not valid JSON; pass the parameters lib's read policy document");
     }
     if (!parsed || typeof parsed !== 'object' || !Array.isArray((parsed as { Statement?: unknown }).Statement)) {
       throw new Error('parameterReadPolicyJson: is not an IAM policy document (no Statement list)');

@@ -80,7 +80,14 @@ export class Harness {
       namespace: 'QueueLanesTest',
       // The probe would find other tests' queues (same names, other prefixes) in the shared server:
       // the tests of the probe turn it on, on a server of their own.
-      redis: { host: '127.0.0.1', port: options.redisPort, tls: false, keyPrefix: `${this.id}_database_`, prefixProbe: false, ...options.redis },
+      redis: {
+        host: '127.0.0.1',
+        port: options.redisPort,
+        tls: false,
+        keyPrefix: `${this.id}_database_`,
+        prefixProbe: false,
+        ...options.redis,
+      },
       fleetMaxTasks: options.fleetMaxTasks ?? 50,
       reservedTasks: options.reservedTasks ?? 0,
       lanes: options.lanes.map((lane) => ({

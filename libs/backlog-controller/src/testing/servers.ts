@@ -57,9 +57,23 @@ export function makeTestCertificate(dir: string): TestCertificate {
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
   const run = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout', keyFile, '-out', certFile,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
   ]);
   if (run.status !== 0) throw new Error(`openssl failed: ${run.stderr?.toString() ?? run.error?.message}`);
   return { certFile, keyFile };
@@ -72,9 +86,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Runn
   }
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'bc-redis-'));
-  const listen = options.tls
-    ? ['--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no']
-    : ['--port', String(port)];
+  const listen = options.tls ? ['--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no'] : ['--port', String(port)];
   const certificate = options.tls ? ['--tls-cert-file', options.tls.certFile, '--tls-key-file', options.tls.keyFile] : [];
   const child = spawn(
     'redis-server',
@@ -142,9 +154,7 @@ async function waitUntil(child: ChildProcess, what: string, ready: () => Promise
 /** PING over a raw socket; NOAUTH also means the server is up. */
 function redisAnswers(port: number, tls: boolean): Promise<boolean> {
   return new Promise((done) => {
-    const socket = tls
-      ? tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false })
-      : connect({ host: '127.0.0.1', port });
+    const socket = tls ? tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : connect({ host: '127.0.0.1', port });
     const finish = (ok: boolean) => {
       socket.destroy();
       done(ok);
