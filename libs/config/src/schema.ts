@@ -366,21 +366,17 @@ export const laneSchema = z
       .enum(ARCHITECTURES)
       .default('x86_64')
       .meta({ description: "The image's CPU architecture: x86_64 or arm64 (Graviton; not on Spot)." }),
-    workers: int(1, 32)
-      .optional()
-      .meta({
-        description:
-          'queue:work processes (containers) per task, each taking every queue; default 1. With groups, each group sets its processes.',
-      }),
+    workers: int(1, 32).optional().meta({
+      description:
+        'queue:work processes (containers) per task, each taking every queue; default 1. With groups, each group sets its processes.',
+    }),
     job: jobSchema
       .default(jobSchema.parse({}))
       .meta({ description: "queue:work's flags for the lane's workers (a group's job overrides them key by key)." }),
     // The backlog controller's own bound (libs/backlog-controller config): what synth accepts, it accepts.
-    backlogPerTask: int(1, 100000)
-      .default(50)
-      .meta({
-        description: 'Jobs one task is expected to take: the backlog controller asks for ceil(backlog / backlogPerTask) tasks at least.',
-      }),
+    backlogPerTask: int(1, 100000).default(50).meta({
+      description: 'Jobs one task is expected to take: the backlog controller asks for ceil(backlog / backlogPerTask) tasks at least.',
+    }),
     maxPickupSeconds: int(30, 86400).default(600).meta({
       description:
         "Redis lanes: seconds a ready job may wait for a worker. The backlog controller takes the age of the lane's oldest running job as the least a job takes and asks for the tasks that start every waiting job within this, when that is more than backlogPerTask asks for (long jobs); tasks.max still caps it. Below the oldest-job alarm's threshold, so the controller acts before anyone is paged.",
@@ -652,23 +648,17 @@ export const environmentSchema = z
       })
       .strict()
       .meta({ description: 'One image for every role; the role is the container command.' }),
-    parameters: parametersSchema
-      .default({ plain: {}, secure: [] })
-      .meta({
-        description:
-          'Runtime variables of the workers, as SSM parameters under /<app>/<env>/env/: plain values, and secrets set out of band.',
-      }),
-    redis: redisSchema
-      .default(redisSchema.parse({}))
-      .meta({
-        description: 'How the backlog controller reaches the Redis that holds the Laravel queues (every Redis lane past stage off).',
-      }),
-    controller: controllerSchema
-      .default(controllerSchema.parse({}))
-      .meta({
-        description:
-          'The backlog controller Lambda, created when a Redis lane is past stage off: it measures every such lane and sizes those at stages scaling and owned.',
-      }),
+    parameters: parametersSchema.default({ plain: {}, secure: [] }).meta({
+      description:
+        'Runtime variables of the workers, as SSM parameters under /<app>/<env>/env/: plain values, and secrets set out of band.',
+    }),
+    redis: redisSchema.default(redisSchema.parse({})).meta({
+      description: 'How the backlog controller reaches the Redis that holds the Laravel queues (every Redis lane past stage off).',
+    }),
+    controller: controllerSchema.default(controllerSchema.parse({})).meta({
+      description:
+        'The backlog controller Lambda, created when a Redis lane is past stage off: it measures every such lane and sizes those at stages scaling and owned.',
+    }),
     logs: z
       .object({
         retentionDays: int(1)
