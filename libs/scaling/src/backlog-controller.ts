@@ -116,33 +116,12 @@ export class BacklogController extends Construct {
     const configInput = buildControllerConfig(env, { parameterPathPrefix: props.parameterPathPrefix });
     this.config = validateControllerConfig(configInput);
     const sized = this.config.lanes.filter((lane) => lane.sized);
-    for (const lane of sized) {
-      if (!props.serviceArns[lane.name]) throw new Error(`serviceArns: no service ARN for lane ${lane.name}, which the controller sizes`);
-    }
-    for (const name of Object.keys(props.serviceArns)) {
-      if (!sized.some((lane) => lane.name === name)) {
-        throw new Error(`serviceArns: lane ${name} is not sized by the controller, so its service must not be writable by it`);
-      }
-    }
-    if (env.redis.authParameter !== undefined && props.redisAuthParameterArn === undefined) {
-      throw new Error(`redisAuthParameterArn: needed for redis.authParameter ${env.redis.authParameter}; pass the SecureString's ARN`);
-    }
-    if (props.subnetIds.length === 0) throw new Error('subnetIds: the function needs at least one private subnet');
+    validateProps(props, sized);
 
     this.functionName = controllerName(env);
     // Defaults applied, so the Lambda reads exactly what the tests and reviewers see.
     this.configJson = JSON.stringify(this.config);
-    // Readable JSON while it fits Lambda's environment; deflated when it would not.
-    this.configValue = encodeControllerConfig(this.configJson, LAMBDA_ENVIRONMENT_BYTES - CONTROLLER_CONFIG_ENV.length);
-    const environmentBytes = Buffer.byteLength(CONTROLLER_CONFIG_ENV + this.configValue, 'utf8');
-    if (environmentBytes > LAMBDA_ENVIRONMENT_BYTES) {
-      const lanes = this.config.lanes.length;
-      const queues = this.config.lanes.reduce((sum, lane) => sum + lane.queues.length, 0);
-      throw new SettingError(
-        ['lanes'],
-        `the backlog controller's configuration for ${lanes} Redis lanes past stage off (${queues} queues) is ${environmentBytes} bytes even deflated, over the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for a function's environment variables, so the deploy would fail; each measured lane takes about ${Math.ceil(environmentBytes / lanes)} bytes: set lanes at off, merge lanes, or shorten lane and queue names`,
-      );
-    }
+    this.configValue = environmentValue(this.config, this.configJson);
     this.archive = props.archive ?? controllerArchive();
     const partition = partitionOf(env.region);
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
@@ -172,96 +151,13 @@ export class BacklogController extends Construct {
         policyDocument([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]),
       ),
     });
-    const subnetArns = props.subnetIds.map((s) => arn('ec2', `subnet/${s}`));
-    this.statements = [
-      // DescribeServices reads the sized lanes' desired counts; UpdateService sets them. Nothing else in the cluster.
-      ...(sized.length > 0
-        ? [
-            {
-              Sid: 'ScaleLaneServices',
-              Effect: 'Allow' as const,
-              Action: ['ecs:DescribeServices', 'ecs:UpdateService'],
-              Resource: sized.map((lane) => props.serviceArns[lane.name]),
-            },
-          ]
-        : []),
-      {
-        // PutMetricData has no resource type; the namespace condition is how it is scoped.
-        Sid: 'PublishLaneMetrics',
-        Effect: 'Allow',
-        Action: 'cloudwatch:PutMetricData',
-        Resource: '*',
-        Condition: { StringEquals: { 'cloudwatch:namespace': this.config.namespace } },
-      },
-      {
-        // GetMetricData (the drain history the function reads back) supports no resource type
-        // and no condition key in IAM: "*" is the only Resource AWS accepts for it.
-        Sid: 'ReadDrainHistory',
-        Effect: 'Allow',
-        Action: 'cloudwatch:GetMetricData',
-        Resource: '*',
-      },
-      ...(props.redisAuthParameterArn !== undefined
-        ? [{ Sid: 'ReadRedisAuthToken', Effect: 'Allow' as const, Action: 'ssm:GetParameter', Resource: props.redisAuthParameterArn }]
-        : []),
-      {
-        // The function's environment, the SecureString AUTH token and the dead-letter queue are under this key.
-        Sid: 'DecryptWithEnvironmentKey',
-        Effect: 'Allow',
-        Action: 'kms:Decrypt',
-        Resource: props.kmsKeyArn,
-      },
-      {
-        // Sending to the encrypted dead-letter queue needs a data key, only through SQS.
-        Sid: 'EncryptDeadLetters',
-        Effect: 'Allow',
-        Action: 'kms:GenerateDataKey',
-        Resource: props.kmsKeyArn,
-        Condition: { StringEquals: { 'kms:ViaService': serviceEndpoint('sqs', env.region) } },
-      },
-      {
-        Sid: 'SendDeadLetters',
-        Effect: 'Allow',
-        Action: 'sqs:SendMessage',
-        Resource: this.deadLetterQueue.arn,
-      },
-      {
-        // Its own log group only; the group exists before the function, so no CreateLogGroup.
-        Sid: 'WriteOwnLogs',
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: `${this.logGroup.arn}:log-stream:*`,
-      },
-      {
-        // X-Ray's trace upload actions have no resource type: "*" is the only valid Resource.
-        Sid: 'UploadTraces',
-        Effect: 'Allow',
-        Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
-        Resource: '*',
-      },
-      {
-        // Lambda creates the function's network interfaces with the execution role: in the
-        // configured subnets, with the controller security group, in this account and region.
-        Sid: 'CreateNetworkInterfaces',
-        Effect: 'Allow',
-        Action: 'ec2:CreateNetworkInterface',
-        Resource: [arn('ec2', 'network-interface/*'), ...subnetArns, arn('ec2', `security-group/${props.securityGroupId}`)],
-      },
-      {
-        // Network interfaces get ids Lambda picks, so the interfaces of this account and region.
-        Sid: 'ManageNetworkInterfaces',
-        Effect: 'Allow',
-        Action: ['ec2:AssignPrivateIpAddresses', 'ec2:DeleteNetworkInterface', 'ec2:UnassignPrivateIpAddresses'],
-        Resource: arn('ec2', 'network-interface/*'),
-      },
-      {
-        // EC2 Describe* actions support no resource-level permissions: "*" is the only valid Resource.
-        Sid: 'DescribeNetworkInterfaces',
-        Effect: 'Allow',
-        Action: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
-        Resource: '*',
-      },
-    ];
+    this.statements = executionStatements(props, {
+      sizedServiceArns: sized.map((lane) => props.serviceArns[lane.name]),
+      namespace: this.config.namespace,
+      deadLetterQueueArn: this.deadLetterQueue.arn,
+      logGroupArn: this.logGroup.arn,
+      arn,
+    });
     this.policy = new IamRolePolicy(this, 'policy', {
       name: 'backlog-controller',
       role: this.role.id,
@@ -298,68 +194,11 @@ export class BacklogController extends Construct {
       maximumEventAgeInSeconds: 120,
     });
 
-    this.scheduleDeadLetterQueue = new SqsQueue(this, 'schedule-dead-letter-queue', {
-      name: scheduleDeadLetterQueueName(env),
-      kmsMasterKeyId: props.kmsKeyArn,
-      messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-    });
-    this.scheduleRole = new IamRole(this, 'schedule-role', {
-      name: scheduleRoleName(env),
-      description: `EventBridge Scheduler invokes ${this.functionName} every minute`,
-      assumeRolePolicy: JSON.stringify(
-        policyDocument([
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'scheduler.amazonaws.com' },
-            Action: 'sts:AssumeRole',
-            // Only schedules of this account (confused-deputy protection, as the Scheduler guide advises).
-            Condition: { StringEquals: { 'aws:SourceAccount': account } },
-          },
-        ]),
-      ),
-    });
-    this.schedulePolicy = new IamRolePolicy(this, 'schedule-policy', {
-      name: 'invoke-backlog-controller',
-      role: this.scheduleRole.id,
-      policy: JSON.stringify(
-        policyDocument([
-          { Sid: 'InvokeController', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: this.function.arn },
-          { Sid: 'SendDeadLetters', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: this.scheduleDeadLetterQueue.arn },
-          {
-            // The schedule (its input) and the dead-letter queue are encrypted with the environment key;
-            // EventBridge Scheduler decrypts the input with this role when it invokes the target.
-            Sid: 'DecryptWithEnvironmentKey',
-            Effect: 'Allow',
-            Action: 'kms:Decrypt',
-            Resource: props.kmsKeyArn,
-          },
-          {
-            Sid: 'EncryptDeadLetters',
-            Effect: 'Allow',
-            Action: 'kms:GenerateDataKey',
-            Resource: props.kmsKeyArn,
-            Condition: { StringEquals: { 'kms:ViaService': serviceEndpoint('sqs', env.region) } },
-          },
-        ]),
-      ),
-    });
-    this.schedule = new SchedulerSchedule(this, 'schedule', {
-      name: this.functionName,
-      description: `A backlog-controller tick every minute for ${env.app} ${env.environment}`,
-      scheduleExpression: SCHEDULE_EXPRESSION,
-      flexibleTimeWindow: { mode: 'OFF' },
-      kmsKeyArn: props.kmsKeyArn,
-      target: {
-        arn: this.function.arn,
-        roleArn: this.scheduleRole.arn,
-        // Any event without "wake" is a scheduled tick.
-        input: JSON.stringify({ source: 'queue-lanes.schedule' }),
-        // Retries cover a failed Invoke call (throttling, service errors), within the minute only.
-        retryPolicy: { maximumEventAgeInSeconds: 60, maximumRetryAttempts: 2 },
-        deadLetterConfig: { arn: this.scheduleDeadLetterQueue.arn },
-      },
-      dependsOn: [this.schedulePolicy],
-    });
+    const schedule = controllerSchedule(this, env, this.function, props.kmsKeyArn, account);
+    this.scheduleDeadLetterQueue = schedule.deadLetterQueue;
+    this.scheduleRole = schedule.role;
+    this.schedulePolicy = schedule.policy;
+    this.schedule = schedule.schedule;
 
     const wakePermissions: Record<string, LambdaPermission> = {};
     for (const roleArn of env.controller.wakeInvokerRoleArns) {
@@ -383,4 +222,216 @@ function roleSlug(roleArn: string): string {
   const match = /:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn);
   const slug = match ? `${match[1]}-${match[2]}` : roleArn;
   return slug.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 90);
+}
+
+/** Props that disagree with the environment: a service the controller sizes without its ARN, or one it must not touch. */
+function validateProps(props: BacklogControllerProps, sized: readonly { readonly name: string }[]): void {
+  const { env } = props;
+  for (const lane of sized) {
+    if (!props.serviceArns[lane.name]) throw new Error(`serviceArns: no service ARN for lane ${lane.name}, which the controller sizes`);
+  }
+  for (const name of Object.keys(props.serviceArns)) {
+    if (!sized.some((lane) => lane.name === name)) {
+      throw new Error(`serviceArns: lane ${name} is not sized by the controller, so its service must not be writable by it`);
+    }
+  }
+  if (env.redis.authParameter !== undefined && props.redisAuthParameterArn === undefined) {
+    throw new Error(`redisAuthParameterArn: needed for redis.authParameter ${env.redis.authParameter}; pass the SecureString's ARN`);
+  }
+  if (props.subnetIds.length === 0) throw new Error('subnetIds: the function needs at least one private subnet');
+}
+
+/** CONTROLLER_CONFIG's value: readable JSON while it fits Lambda's environment, deflated when it would not; refused past even that. */
+function environmentValue(config: ControllerConfig, json: string): string {
+  const value = encodeControllerConfig(json, LAMBDA_ENVIRONMENT_BYTES - CONTROLLER_CONFIG_ENV.length);
+  const environmentBytes = Buffer.byteLength(CONTROLLER_CONFIG_ENV + value, 'utf8');
+  if (environmentBytes > LAMBDA_ENVIRONMENT_BYTES) {
+    const lanes = config.lanes.length;
+    const queues = config.lanes.reduce((sum, lane) => sum + lane.queues.length, 0);
+    throw new SettingError(
+      ['lanes'],
+      `the backlog controller's configuration for ${lanes} Redis lanes past stage off (${queues} queues) is ${environmentBytes} bytes even deflated, over the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for a function's environment variables, so the deploy would fail; each measured lane takes about ${Math.ceil(environmentBytes / lanes)} bytes: set lanes at off, merge lanes, or shorten lane and queue names`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The execution role's statements: ECS only on the services it sizes, metrics under
+ * its namespace, its own logs, dead letters and network interfaces.
+ */
+function executionStatements(
+  props: BacklogControllerProps,
+  known: {
+    readonly sizedServiceArns: readonly string[];
+    readonly namespace: string;
+    readonly deadLetterQueueArn: string;
+    readonly logGroupArn: string;
+    readonly arn: (service: string, resource: string) => string;
+  },
+): PolicyStatement[] {
+  const { env } = props;
+  const subnetArns = props.subnetIds.map((s) => known.arn('ec2', `subnet/${s}`));
+  return [
+    // DescribeServices reads the sized lanes' desired counts; UpdateService sets them. Nothing else in the cluster.
+    ...(known.sizedServiceArns.length > 0
+      ? [
+          {
+            Sid: 'ScaleLaneServices',
+            Effect: 'Allow' as const,
+            Action: ['ecs:DescribeServices', 'ecs:UpdateService'],
+            Resource: [...known.sizedServiceArns],
+          },
+        ]
+      : []),
+    {
+      // PutMetricData has no resource type; the namespace condition is how it is scoped.
+      Sid: 'PublishLaneMetrics',
+      Effect: 'Allow',
+      Action: 'cloudwatch:PutMetricData',
+      Resource: '*',
+      Condition: { StringEquals: { 'cloudwatch:namespace': known.namespace } },
+    },
+    {
+      // GetMetricData (the drain history the function reads back) supports no resource type
+      // and no condition key in IAM: "*" is the only Resource AWS accepts for it.
+      Sid: 'ReadDrainHistory',
+      Effect: 'Allow',
+      Action: 'cloudwatch:GetMetricData',
+      Resource: '*',
+    },
+    ...(props.redisAuthParameterArn !== undefined
+      ? [{ Sid: 'ReadRedisAuthToken', Effect: 'Allow' as const, Action: 'ssm:GetParameter', Resource: props.redisAuthParameterArn }]
+      : []),
+    {
+      // The function's environment, the SecureString AUTH token and the dead-letter queue are under this key.
+      Sid: 'DecryptWithEnvironmentKey',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: props.kmsKeyArn,
+    },
+    {
+      // Sending to the encrypted dead-letter queue needs a data key, only through SQS.
+      Sid: 'EncryptDeadLetters',
+      Effect: 'Allow',
+      Action: 'kms:GenerateDataKey',
+      Resource: props.kmsKeyArn,
+      Condition: { StringEquals: { 'kms:ViaService': serviceEndpoint('sqs', env.region) } },
+    },
+    {
+      Sid: 'SendDeadLetters',
+      Effect: 'Allow',
+      Action: 'sqs:SendMessage',
+      Resource: known.deadLetterQueueArn,
+    },
+    {
+      // Its own log group only; the group exists before the function, so no CreateLogGroup.
+      Sid: 'WriteOwnLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: `${known.logGroupArn}:log-stream:*`,
+    },
+    {
+      // X-Ray's trace upload actions have no resource type: "*" is the only valid Resource.
+      Sid: 'UploadTraces',
+      Effect: 'Allow',
+      Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      Resource: '*',
+    },
+    {
+      // Lambda creates the function's network interfaces with the execution role: in the
+      // configured subnets, with the controller security group, in this account and region.
+      Sid: 'CreateNetworkInterfaces',
+      Effect: 'Allow',
+      Action: 'ec2:CreateNetworkInterface',
+      Resource: [known.arn('ec2', 'network-interface/*'), ...subnetArns, known.arn('ec2', `security-group/${props.securityGroupId}`)],
+    },
+    {
+      // Network interfaces get ids Lambda picks, so the interfaces of this account and region.
+      Sid: 'ManageNetworkInterfaces',
+      Effect: 'Allow',
+      Action: ['ec2:AssignPrivateIpAddresses', 'ec2:DeleteNetworkInterface', 'ec2:UnassignPrivateIpAddresses'],
+      Resource: known.arn('ec2', 'network-interface/*'),
+    },
+    {
+      // EC2 Describe* actions support no resource-level permissions: "*" is the only valid Resource.
+      Sid: 'DescribeNetworkInterfaces',
+      Effect: 'Allow',
+      Action: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
+      Resource: '*',
+    },
+  ];
+}
+
+/** The every-minute tick: an EventBridge Scheduler schedule, the role it invokes the function with, and its own dead-letter queue. */
+function controllerSchedule(
+  scope: Construct,
+  env: BacklogControllerProps['env'],
+  fn: LambdaFunction,
+  kmsKeyArn: string,
+  account: string,
+): { deadLetterQueue: SqsQueue; role: IamRole; policy: IamRolePolicy; schedule: SchedulerSchedule } {
+  const deadLetterQueue = new SqsQueue(scope, 'schedule-dead-letter-queue', {
+    name: scheduleDeadLetterQueueName(env),
+    kmsMasterKeyId: kmsKeyArn,
+    messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+  });
+  const role = new IamRole(scope, 'schedule-role', {
+    name: scheduleRoleName(env),
+    description: `EventBridge Scheduler invokes ${controllerName(env)} every minute`,
+    assumeRolePolicy: JSON.stringify(
+      policyDocument([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          // Only schedules of this account (confused-deputy protection, as the Scheduler guide advises).
+          Condition: { StringEquals: { 'aws:SourceAccount': account } },
+        },
+      ]),
+    ),
+  });
+  const policy = new IamRolePolicy(scope, 'schedule-policy', {
+    name: 'invoke-backlog-controller',
+    role: role.id,
+    policy: JSON.stringify(
+      policyDocument([
+        { Sid: 'InvokeController', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: fn.arn },
+        { Sid: 'SendDeadLetters', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: deadLetterQueue.arn },
+        {
+          // The schedule (its input) and the dead-letter queue are encrypted with the environment key;
+          // EventBridge Scheduler decrypts the input with this role when it invokes the target.
+          Sid: 'DecryptWithEnvironmentKey',
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: kmsKeyArn,
+        },
+        {
+          Sid: 'EncryptDeadLetters',
+          Effect: 'Allow',
+          Action: 'kms:GenerateDataKey',
+          Resource: kmsKeyArn,
+          Condition: { StringEquals: { 'kms:ViaService': serviceEndpoint('sqs', env.region) } },
+        },
+      ]),
+    ),
+  });
+  const schedule = new SchedulerSchedule(scope, 'schedule', {
+    name: controllerName(env),
+    description: `A backlog-controller tick every minute for ${env.app} ${env.environment}`,
+    scheduleExpression: SCHEDULE_EXPRESSION,
+    flexibleTimeWindow: { mode: 'OFF' },
+    kmsKeyArn: kmsKeyArn,
+    target: {
+      arn: fn.arn,
+      roleArn: role.arn,
+      // Any event without "wake" is a scheduled tick.
+      input: JSON.stringify({ source: 'queue-lanes.schedule' }),
+      // Retries cover a failed Invoke call (throttling, service errors), within the minute only.
+      retryPolicy: { maximumEventAgeInSeconds: 60, maximumRetryAttempts: 2 },
+      deadLetterConfig: { arn: deadLetterQueue.arn },
+    },
+    dependsOn: [policy],
+  });
+  return { deadLetterQueue, role, policy, schedule };
 }

@@ -6,6 +6,7 @@ import {
   serviceName,
   type EnvironmentConfig,
   type LaneConfig,
+  type SqsSettings,
 } from '@queue-lanes/config';
 import { AppautoscalingPolicy } from '@cdktf/provider-aws/lib/appautoscaling-policy';
 import { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target';
@@ -138,145 +139,22 @@ export class SqsLaneScaling extends Construct {
       resourceId: this.scalableTarget.resourceId,
     };
 
-    this.backlogPolicy = new AppautoscalingPolicy(this, 'backlog-policy', {
-      name: name('backlog-per-task'),
-      policyType: 'TargetTrackingScaling',
-      ...target,
-      targetTrackingScalingPolicyConfiguration: {
-        targetValue: lane.backlogPerTask,
-        scaleOutCooldown: 60,
-        scaleInCooldown: 300,
-        disableScaleIn: false,
-        customizedMetricSpecification: {
-          metrics: [
-            sqsStat('visible', 'ApproximateNumberOfMessagesVisible', this.queueName),
-            sqsStat('inflight', 'ApproximateNumberOfMessagesNotVisible', this.queueName),
-            {
-              id: 'running',
-              returnData: false,
-              metricStat: {
-                metric: {
-                  namespace: 'ECS/ContainerInsights',
-                  metricName: 'RunningTaskCount',
-                  dimensions: Object.entries(serviceDimensions).map(([n, value]) => ({ name: n, value })),
-                },
-                stat: 'Average',
-              },
-            },
-            {
-              // No data while no task runs (division by zero): target tracking then waits, and the wake step acts.
-              id: 'backlog_per_task',
-              label: 'Backlog per task',
-              expression: `IF(visible + inflight > 0, (visible + inflight) / running, ${IDLE_BACKLOG_PER_TASK})`,
-              returnData: true,
-            },
-          ],
-        },
-      },
-    });
-
-    const steps = sqs.oldestMessageSteps;
-    const threshold = steps[0].ageSeconds;
-    this.oldestMessagePolicy = new AppautoscalingPolicy(this, 'oldest-message-policy', {
-      name: name('oldest-message'),
-      policyType: 'StepScaling',
-      ...target,
-      stepScalingPolicyConfiguration: {
-        adjustmentType: 'ChangeInCapacity',
-        metricAggregationType: 'Maximum',
-        cooldown: OLDEST_MESSAGE_COOLDOWN,
-        // Bounds are relative to the alarm threshold (the first step's age).
-        stepAdjustment: steps.map((step, i) => ({
-          metricIntervalLowerBound: String(step.ageSeconds - threshold),
-          ...(i + 1 < steps.length ? { metricIntervalUpperBound: String(steps[i + 1].ageSeconds - threshold) } : {}),
-          scalingAdjustment: step.addTasks,
-        })),
-      },
-    });
-    this.oldestMessageAlarm = new CloudwatchMetricAlarm(this, 'oldest-message-alarm', {
-      alarmName: name('oldest-message'),
-      alarmDescription: `Lane ${lane.name}: the oldest message in ${this.queueName} waited ${threshold} s or more; adds tasks per sqs.oldestMessageSteps`,
-      namespace: 'AWS/SQS',
-      metricName: 'ApproximateAgeOfOldestMessage',
-      dimensions: { QueueName: this.queueName },
-      statistic: 'Maximum',
-      period: PERIOD,
-      evaluationPeriods: 1,
-      threshold,
-      comparisonOperator: 'GreaterThanOrEqualToThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [this.oldestMessagePolicy.arn],
+    const c: ScalingContext = {
+      scope: this,
+      lane,
+      sqs,
       tags,
-    });
-
+      queueName: this.queueName,
+      target,
+      name,
+      queueMetric,
+      serviceDimensions,
+    };
+    this.backlogPolicy = backlogPolicy(c);
+    ({ policy: this.oldestMessagePolicy, alarm: this.oldestMessageAlarm } = oldestMessageScaling(c));
     if (lane.tasks.min > 0) return;
-
-    this.wakePolicy = new AppautoscalingPolicy(this, 'wake-policy', {
-      name: name('wake'),
-      policyType: 'StepScaling',
-      ...target,
-      stepScalingPolicyConfiguration: {
-        adjustmentType: 'ChangeInCapacity',
-        metricAggregationType: 'Maximum',
-        // Container Insights reports the new desired count a minute later; no second task meanwhile.
-        cooldown: 120,
-        stepAdjustment: [{ metricIntervalLowerBound: '0', scalingAdjustment: 1 }],
-      },
-    });
-    this.wakeAlarm = new CloudwatchMetricAlarm(this, 'wake-alarm', {
-      alarmName: name('wake'),
-      alarmDescription: `Lane ${lane.name}: a message is waiting in ${this.queueName} and the service has no task; starts one`,
-      metricQuery: [
-        queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
-        {
-          id: 'desired',
-          metric: {
-            namespace: 'ECS/ContainerInsights',
-            metricName: 'DesiredTaskCount',
-            dimensions: serviceDimensions,
-            period: PERIOD,
-            stat: 'Maximum',
-          },
-        },
-        // Visible messages, counted only while the service wants no task (no data counts as none).
-        { id: 'waiting', expression: 'IF(FILL(desired, 0) < 1, visible, 0)', label: 'Messages waiting for a first task', returnData: true },
-      ],
-      evaluationPeriods: 1,
-      threshold: 1,
-      comparisonOperator: 'GreaterThanOrEqualToThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [this.wakePolicy.arn],
-      tags,
-    });
-
-    this.drainPolicy = new AppautoscalingPolicy(this, 'drain-policy', {
-      name: name('drain'),
-      policyType: 'StepScaling',
-      ...target,
-      stepScalingPolicyConfiguration: {
-        adjustmentType: 'ExactCapacity',
-        metricAggregationType: 'Maximum',
-        cooldown: 60,
-        stepAdjustment: [{ metricIntervalUpperBound: '0', scalingAdjustment: 0 }],
-      },
-    });
-    this.drainAlarm = new CloudwatchMetricAlarm(this, 'drain-alarm', {
-      alarmName: name('drained'),
-      alarmDescription: `Lane ${lane.name}: nothing visible or in flight in ${this.queueName} for ${lane.drainMinutes} min; scales the service to 0`,
-      metricQuery: [
-        queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
-        queueMetric('inflight', 'ApproximateNumberOfMessagesNotVisible'),
-        { id: 'queued', expression: 'visible + inflight', label: 'Visible and in-flight messages', returnData: true },
-      ],
-      evaluationPeriods: lane.drainMinutes,
-      datapointsToAlarm: lane.drainMinutes,
-      threshold: 1,
-      comparisonOperator: 'LessThanThreshold',
-      // Missing data never counts as empty: only datapoints of 0 drain the lane.
-      treatMissingData: 'missing',
-      alarmActions: [this.drainPolicy.arn],
-      tags,
-    });
+    ({ policy: this.wakePolicy, alarm: this.wakeAlarm } = wakeScaling(c));
+    ({ policy: this.drainPolicy, alarm: this.drainAlarm } = drainScaling(c));
   }
 }
 
@@ -289,4 +167,178 @@ function sqsStat(id: string, metricName: string, queue: string) {
       stat: 'Maximum',
     },
   };
+}
+
+/** What the scaling policies of one scaled SQS lane share. */
+interface ScalingContext {
+  readonly scope: Construct;
+  readonly lane: LaneConfig;
+  readonly sqs: SqsSettings;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly queueName: string;
+  /** The lane service's scalable target, as every policy names it. */
+  readonly target: { readonly serviceNamespace: string; readonly scalableDimension: string; readonly resourceId: string };
+  readonly name: (what: string) => string;
+  readonly queueMetric: (id: string, metricName: string) => CloudwatchMetricAlarmMetricQuery;
+  readonly serviceDimensions: Readonly<Record<string, string>>;
+}
+
+interface AlarmedPolicy {
+  readonly policy: AppautoscalingPolicy;
+  readonly alarm: CloudwatchMetricAlarm;
+}
+
+/** Target tracking on visible + in-flight messages per running task, at backlogPerTask. */
+function backlogPolicy(c: ScalingContext): AppautoscalingPolicy {
+  return new AppautoscalingPolicy(c.scope, 'backlog-policy', {
+    name: c.name('backlog-per-task'),
+    policyType: 'TargetTrackingScaling',
+    ...c.target,
+    targetTrackingScalingPolicyConfiguration: {
+      targetValue: c.lane.backlogPerTask,
+      scaleOutCooldown: 60,
+      scaleInCooldown: 300,
+      disableScaleIn: false,
+      customizedMetricSpecification: {
+        metrics: [
+          sqsStat('visible', 'ApproximateNumberOfMessagesVisible', c.queueName),
+          sqsStat('inflight', 'ApproximateNumberOfMessagesNotVisible', c.queueName),
+          {
+            id: 'running',
+            returnData: false,
+            metricStat: {
+              metric: {
+                namespace: 'ECS/ContainerInsights',
+                metricName: 'RunningTaskCount',
+                dimensions: Object.entries(c.serviceDimensions).map(([n, value]) => ({ name: n, value })),
+              },
+              stat: 'Average',
+            },
+          },
+          {
+            // No data while no task runs (division by zero): target tracking then waits, and the wake step acts.
+            id: 'backlog_per_task',
+            label: 'Backlog per task',
+            expression: `IF(visible + inflight > 0, (visible + inflight) / running, ${IDLE_BACKLOG_PER_TASK})`,
+            returnData: true,
+          },
+        ],
+      },
+    },
+  });
+}
+
+/** Steps up on the age of the oldest message (sqs.oldestMessageSteps). */
+function oldestMessageScaling(c: ScalingContext): AlarmedPolicy {
+  const steps = c.sqs.oldestMessageSteps;
+  const threshold = steps[0].ageSeconds;
+  const policy = new AppautoscalingPolicy(c.scope, 'oldest-message-policy', {
+    name: c.name('oldest-message'),
+    policyType: 'StepScaling',
+    ...c.target,
+    stepScalingPolicyConfiguration: {
+      adjustmentType: 'ChangeInCapacity',
+      metricAggregationType: 'Maximum',
+      cooldown: OLDEST_MESSAGE_COOLDOWN,
+      // Bounds are relative to the alarm threshold (the first step's age).
+      stepAdjustment: steps.map((step, i) => ({
+        metricIntervalLowerBound: String(step.ageSeconds - threshold),
+        ...(i + 1 < steps.length ? { metricIntervalUpperBound: String(steps[i + 1].ageSeconds - threshold) } : {}),
+        scalingAdjustment: step.addTasks,
+      })),
+    },
+  });
+  const alarm = new CloudwatchMetricAlarm(c.scope, 'oldest-message-alarm', {
+    alarmName: c.name('oldest-message'),
+    alarmDescription: `Lane ${c.lane.name}: the oldest message in ${c.queueName} waited ${threshold} s or more; adds tasks per sqs.oldestMessageSteps`,
+    namespace: 'AWS/SQS',
+    metricName: 'ApproximateAgeOfOldestMessage',
+    dimensions: { QueueName: c.queueName },
+    statistic: 'Maximum',
+    period: PERIOD,
+    evaluationPeriods: 1,
+    threshold,
+    comparisonOperator: 'GreaterThanOrEqualToThreshold',
+    treatMissingData: 'notBreaching',
+    alarmActions: [policy.arn],
+    tags: c.tags,
+  });
+
+  return { policy, alarm };
+}
+
+/** From 0 tasks to 1 when a message waits: target tracking has no data to act on while no task runs. */
+function wakeScaling(c: ScalingContext): AlarmedPolicy {
+  const policy = new AppautoscalingPolicy(c.scope, 'wake-policy', {
+    name: c.name('wake'),
+    policyType: 'StepScaling',
+    ...c.target,
+    stepScalingPolicyConfiguration: {
+      adjustmentType: 'ChangeInCapacity',
+      metricAggregationType: 'Maximum',
+      // Container Insights reports the new desired count a minute later; no second task meanwhile.
+      cooldown: 120,
+      stepAdjustment: [{ metricIntervalLowerBound: '0', scalingAdjustment: 1 }],
+    },
+  });
+  const alarm = new CloudwatchMetricAlarm(c.scope, 'wake-alarm', {
+    alarmName: c.name('wake'),
+    alarmDescription: `Lane ${c.lane.name}: a message is waiting in ${c.queueName} and the service has no task; starts one`,
+    metricQuery: [
+      c.queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
+      {
+        id: 'desired',
+        metric: {
+          namespace: 'ECS/ContainerInsights',
+          metricName: 'DesiredTaskCount',
+          dimensions: c.serviceDimensions,
+          period: PERIOD,
+          stat: 'Maximum',
+        },
+      },
+      // Visible messages, counted only while the service wants no task (no data counts as none).
+      { id: 'waiting', expression: 'IF(FILL(desired, 0) < 1, visible, 0)', label: 'Messages waiting for a first task', returnData: true },
+    ],
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparisonOperator: 'GreaterThanOrEqualToThreshold',
+    treatMissingData: 'notBreaching',
+    alarmActions: [policy.arn],
+    tags: c.tags,
+  });
+
+  return { policy, alarm };
+}
+
+/** To 0 tasks after drainMinutes with nothing visible or in flight. */
+function drainScaling(c: ScalingContext): AlarmedPolicy {
+  const policy = new AppautoscalingPolicy(c.scope, 'drain-policy', {
+    name: c.name('drain'),
+    policyType: 'StepScaling',
+    ...c.target,
+    stepScalingPolicyConfiguration: {
+      adjustmentType: 'ExactCapacity',
+      metricAggregationType: 'Maximum',
+      cooldown: 60,
+      stepAdjustment: [{ metricIntervalUpperBound: '0', scalingAdjustment: 0 }],
+    },
+  });
+  const alarm = new CloudwatchMetricAlarm(c.scope, 'drain-alarm', {
+    alarmName: c.name('drained'),
+    alarmDescription: `Lane ${c.lane.name}: nothing visible or in flight in ${c.queueName} for ${c.lane.drainMinutes} min; scales the service to 0`,
+    metricQuery: [
+      c.queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
+      c.queueMetric('inflight', 'ApproximateNumberOfMessagesNotVisible'),
+      { id: 'queued', expression: 'visible + inflight', label: 'Visible and in-flight messages', returnData: true },
+    ],
+    evaluationPeriods: c.lane.drainMinutes,
+    datapointsToAlarm: c.lane.drainMinutes,
+    threshold: 1,
+    comparisonOperator: 'LessThanThreshold',
+    // Missing data never counts as empty: only datapoints of 0 drain the c.lane.
+    treatMissingData: 'missing',
+    alarmActions: [policy.arn],
+    tags: c.tags,
+  });
+  return { policy, alarm };
 }
