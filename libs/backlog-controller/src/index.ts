@@ -11,10 +11,8 @@ export {
   CONTROLLER_CONFIG_ENV,
   ControllerConfigError,
   DEFAULT_NAMESPACE,
-  DEFLATED_CONFIG_PREFIX,
   encodeControllerConfig,
   MAX_LANES,
-  controllerConfigSchema,
   parseControllerConfig,
   type ControllerConfig,
   type ControllerConfigInput,
@@ -22,14 +20,7 @@ export {
   type RedisConfig,
 } from './config';
 export {
-  DRAIN_HISTORY_TOLERANCE_MINUTES,
-  backlogOf,
   decide,
-  decideLane,
-  hasDrained,
-  isIdle,
-  needsDrainHistory,
-  priorityOrder,
   type DecisionInput,
   type DecisionMode,
   type DecisionReason,
@@ -39,7 +30,7 @@ export {
   type LanePolicy,
   type LaneState,
 } from './decide';
-export { hasHashTag, parseQueueKey, payloadQueuedAt, queueKeys, type QueueKeys } from './laravel';
+export { queueKeys, type QueueKeys } from './laravel';
 export { DIMENSION, METRIC } from './metrics';
-export { CONTROLLER_ENTRY, bundleController, type ControllerBundle } from './bundle';
+export { bundleController, type ControllerBundle } from './bundle';
 export type { LaneReport, TickReport, WakeEvent } from './controller';

@@ -1,7 +1,8 @@
 import { BROKERS, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
 import { sampleEnvironment } from '@queue-lanes/config/testing';
 import type { CloudwatchMetricAlarmMetricQuery } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
-import { BROKER_MODULES, brokerOf, sqsSettings, type AlarmSpec, type QueueSignalContext } from './index';
+import { BROKER_MODULES, brokerOf, type AlarmSpec, type QueueSignalContext } from './index';
+import { sqsSettings } from './sqs';
 
 const KEY = 'arn:aws:kms:eu-west-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 

@@ -17,7 +17,6 @@ export function brokerOf(lane: Pick<LaneConfig, 'broker'>): BrokerModule {
 }
 
 export {
-  CONNECTIVITY_FIRST,
   type AlarmSpec,
   type AlarmSpecConfig,
   type BrokerModule,
@@ -28,4 +27,3 @@ export {
   type QueueSignals,
   type QueueThresholds,
 } from './broker';
-export { sqsSettings } from './sqs';

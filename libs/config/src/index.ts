@@ -1,7 +1,7 @@
 export { ConfigError, SettingError, formatProblem, type Problem } from './errors';
 export { environmentJsonSchema } from './json-schema';
 export { loadEnvironment, locateSettingError, parseEnvironment } from './load';
-export { PRINT_PREFIX_COMMAND, derivedPrefixes } from './laravel';
+
 export {
   ECS_EXEC,
   MAX_ROLE_NAME,
@@ -36,9 +36,6 @@ export {
 export {
   controllerMeasuredLanes,
   isScaled,
-  laneSizing,
-  laneGroups,
-  groupQueues,
   type JobSettings,
   type ProcessGroup,
   logGroupRetention,
@@ -51,17 +48,5 @@ export {
   type ResolvedState,
   type SqsSettings,
 } from './resolve';
-export {
-  ARCHITECTURES,
-  BROKERS,
-  CAPACITY_PROVIDERS,
-  FARGATE_CPUS,
-  FARGATE_MEMORY,
-  STAGES,
-  environmentSchema,
-  type AlarmSubscription,
-  type Broker,
-  type EnvironmentInput,
-  type Stage,
-} from './schema';
+export { BROKERS, STAGES, type AlarmSubscription, type Broker, type EnvironmentInput, type Stage } from './schema';
 export { KEY_DELETION_WINDOW_DAYS, keyDeletionWindowProblem } from './kms';

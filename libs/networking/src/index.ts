@@ -1,7 +1,4 @@
 export {
-  DEFAULT_AURORA_PORT,
-  DEFAULT_REDIS_PORT,
-  HTTPS_PORT,
   WorkerNetwork,
   workerNetworkProps,
   type DatastoreAccess,

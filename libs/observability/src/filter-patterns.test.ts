@@ -1,13 +1,5 @@
-import {
-  AURORA_ERROR_PATTERN,
-  FAILED_JOB_PATTERN,
-  FINISHED_JOB_PATTERN,
-  REDIS_ERROR_PATTERN,
-  anyPhrase,
-  jsonEquals,
-  matchesFilterPattern,
-  regexPattern,
-} from './index';
+import { AURORA_ERROR_PATTERN, FAILED_JOB_PATTERN, REDIS_ERROR_PATTERN, jsonEquals } from './index';
+import { FINISHED_JOB_PATTERN, anyPhrase, matchesFilterPattern, regexPattern } from './filter-patterns';
 
 // Lines as the awslogs driver delivers them: Monolog's LineFormatter (LOG_CHANNEL=stderr)
 // puts each exception's class, code and message on its header line.

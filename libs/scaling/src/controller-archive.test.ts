@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { controllerArchive, findWorkspaceRoot, inputsHash } from './index';
+import { controllerArchive, findWorkspaceRoot, inputsHash } from './controller-archive';
 
 const root = join(__dirname, '..', '..', '..');
 

@@ -1,6 +1,6 @@
 import { parseControllerConfig } from '@queue-lanes/backlog-controller';
 import { controllerMeasuredLanes } from '@queue-lanes/config';
-import { buildControllerConfig } from './index';
+import { buildControllerConfig } from './controller-config';
 import { env, redisLane, sqsLane } from './testing/fixtures';
 
 const options = { parameterPathPrefix: '/propertyfeed/staging' };

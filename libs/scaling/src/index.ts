@@ -4,23 +4,10 @@
  * controller Lambda (one per environment), SQS lanes by App Auto Scaling on their
  * queue's backlog; lanes at stage baseline keep their fixed count.
  */
-export {
-  BacklogController,
-  CONTROLLER_MEMORY_MB,
-  CONTROLLER_RUNTIME,
-  CONTROLLER_TIMEOUT_SECONDS,
-  SCHEDULE_EXPRESSION,
-  type BacklogControllerProps,
-} from './backlog-controller';
-export {
-  controllerArchive,
-  findWorkspaceRoot,
-  inputsHash,
-  type ControllerArchive,
-  type ControllerArchiveOptions,
-} from './controller-archive';
-export { buildControllerConfig, validateControllerConfig, type ControllerConfigOptions } from './controller-config';
+export { BacklogController, type BacklogControllerProps } from './backlog-controller';
+export { type ControllerArchive, type ControllerArchiveOptions } from './controller-archive';
+export { type ControllerConfigOptions } from './controller-config';
 export type { PolicyDocument, PolicyStatement } from '@queue-lanes/iam-policy';
-export { ECS_SCALING, IDLE_BACKLOG_PER_TASK, SqsLaneScaling, type SqsLaneScalingProps } from './sqs-lane-scaling';
+export { SqsLaneScaling, type SqsLaneScalingProps } from './sqs-lane-scaling';
 export { WorkerScaling, type WorkerScalingProps } from './worker-scaling';
-export { deterministicZip, type ZipEntry } from './zip';
+export { type ZipEntry } from './zip';

@@ -3,7 +3,8 @@ import type {} from 'cdktf/lib/testing/adapters/jest';
 import { CONTROLLER_CONFIG_ENV, parseControllerConfig } from '@queue-lanes/backlog-controller';
 import type { WorkerService } from '@queue-lanes/worker-service';
 import { Testing } from 'cdktf';
-import { WorkerScaling, controllerArchive } from './index';
+import { WorkerScaling } from './index';
+import { controllerArchive } from './controller-archive';
 import { CONTROLLER_SG, KEY, PARAMETERS, env, one, redisLane, resources, sqsLane, synth, type Json } from './testing/fixtures';
 
 /** Resource types the scaling construct creates (the workers' own resources aside). */

@@ -4,8 +4,6 @@
  * change is judged on how soon jobs start and what the tasks cost.
  */
 export {
-  TYPICAL_START_LATENCY,
-  fargateStartLatency,
   foresight,
   simulate,
   type Bound,

@@ -7,7 +7,8 @@ import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
-import { ParameterStore, SECRET_PLACEHOLDER, hostConsumerState, parameterStoreProps, type ParameterStoreProps } from './index';
+import { ParameterStore, parameterStoreProps, type ParameterStoreProps } from './index';
+import { SECRET_PLACEHOLDER, hostConsumerState } from './parameter-store';
 
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
 interface Synthesized {

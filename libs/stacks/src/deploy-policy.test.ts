@@ -4,15 +4,9 @@ import { join } from 'node:path';
 import { parseEnvironment, stackName, type EnvironmentConfig, type StackRole } from '@queue-lanes/config';
 import { SAMPLE_BLOCKS, sampleEnvironment } from '@queue-lanes/config/testing';
 import { actionsOf, type PolicyDocument } from '@queue-lanes/iam-policy';
-import {
-  MAX_MANAGED_POLICY_CHARACTERS,
-  deployPolicies,
-  deployPolicy,
-  splitPolicy,
-  synthEnvironment,
-  terraformCloudTrustPolicy,
-  UNGRANTED_CALLS,
-} from './index';
+import { deployPolicy, UNGRANTED_CALLS } from './index';
+import { MAX_MANAGED_POLICY_CHARACTERS, deployPolicies, splitPolicy, terraformCloudTrustPolicy } from './deploy-policy';
+import { synthEnvironment } from './synth';
 import { synthesizeToJson } from './testing';
 
 /** Everything a stack can hold: an SQS lane App Auto Scaling scales, the scheduler service, ECS Exec, alarm e-mail, S3 state with a lock table and a key. */

@@ -1,5 +1,5 @@
 import { parseEnvironment, type LaneConfig } from '@queue-lanes/config';
-import { DEFAULT_WORKER_COMMAND, SCHEDULER_COMMAND, healthCheckCommand, renderCommand } from './index';
+import { DEFAULT_WORKER_COMMAND, SCHEDULER_COMMAND, healthCheckCommand, renderCommand } from './command';
 
 /** One lane of a minimal staging file, resolved by libs/config. */
 function lane(body: string): LaneConfig {
