@@ -8,9 +8,16 @@ import {
   type LaneConfig,
   type SqsSettings,
 } from '@queue-lanes/config';
-import { AppautoscalingPolicy } from '@cdktf/provider-aws/lib/appautoscaling-policy';
+import {
+  AppautoscalingPolicy,
+  type AppautoscalingPolicyStepScalingPolicyConfiguration,
+} from '@cdktf/provider-aws/lib/appautoscaling-policy';
 import { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target';
-import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmMetricQuery } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import {
+  CloudwatchMetricAlarm,
+  type CloudwatchMetricAlarmConfig,
+  type CloudwatchMetricAlarmMetricQuery,
+} from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueueRedriveAllowPolicy } from '@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy';
 import { Construct } from 'constructs';
@@ -232,13 +239,12 @@ function backlogPolicy(c: ScalingContext): AppautoscalingPolicy {
 function oldestMessageScaling(c: ScalingContext): AlarmedPolicy {
   const steps = c.sqs.oldestMessageSteps;
   const threshold = steps[0].ageSeconds;
-  const policy = new AppautoscalingPolicy(c.scope, 'oldest-message-policy', {
-    name: c.name('oldest-message'),
-    policyType: 'StepScaling',
-    ...c.target,
-    stepScalingPolicyConfiguration: {
+  return alarmedStepPolicy(
+    c,
+    { policy: 'oldest-message-policy', alarm: 'oldest-message-alarm' },
+    {
+      name: c.name('oldest-message'),
       adjustmentType: 'ChangeInCapacity',
-      metricAggregationType: 'Maximum',
       cooldown: OLDEST_MESSAGE_COOLDOWN,
       // Bounds are relative to the alarm threshold (the first step's age).
       stepAdjustment: steps.map((step, i) => ({
@@ -247,98 +253,102 @@ function oldestMessageScaling(c: ScalingContext): AlarmedPolicy {
         scalingAdjustment: step.addTasks,
       })),
     },
-  });
-  const alarm = new CloudwatchMetricAlarm(c.scope, 'oldest-message-alarm', {
-    alarmName: c.name('oldest-message'),
-    alarmDescription: `Lane ${c.lane.name}: the oldest message in ${c.queueName} waited ${threshold} s or more; adds tasks per sqs.oldestMessageSteps`,
-    namespace: 'AWS/SQS',
-    metricName: 'ApproximateAgeOfOldestMessage',
-    dimensions: { QueueName: c.queueName },
-    statistic: 'Maximum',
-    period: PERIOD,
-    evaluationPeriods: 1,
-    threshold,
-    comparisonOperator: 'GreaterThanOrEqualToThreshold',
-    treatMissingData: 'notBreaching',
-    alarmActions: [policy.arn],
-    tags: c.tags,
-  });
-
-  return { policy, alarm };
+    {
+      alarmName: c.name('oldest-message'),
+      alarmDescription: `Lane ${c.lane.name}: the oldest message in ${c.queueName} waited ${threshold} s or more; adds tasks per sqs.oldestMessageSteps`,
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateAgeOfOldestMessage',
+      dimensions: { QueueName: c.queueName },
+      statistic: 'Maximum',
+      period: PERIOD,
+      evaluationPeriods: 1,
+      threshold,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+    },
+  );
 }
 
 /** From 0 tasks to 1 when a message waits: target tracking has no data to act on while no task runs. */
 function wakeScaling(c: ScalingContext): AlarmedPolicy {
-  const policy = new AppautoscalingPolicy(c.scope, 'wake-policy', {
-    name: c.name('wake'),
-    policyType: 'StepScaling',
-    ...c.target,
-    stepScalingPolicyConfiguration: {
+  return alarmedStepPolicy(
+    c,
+    { policy: 'wake-policy', alarm: 'wake-alarm' },
+    {
+      name: c.name('wake'),
       adjustmentType: 'ChangeInCapacity',
-      metricAggregationType: 'Maximum',
       // Container Insights reports the new desired count a minute later; no second task meanwhile.
       cooldown: 120,
       stepAdjustment: [{ metricIntervalLowerBound: '0', scalingAdjustment: 1 }],
     },
-  });
-  const alarm = new CloudwatchMetricAlarm(c.scope, 'wake-alarm', {
-    alarmName: c.name('wake'),
-    alarmDescription: `Lane ${c.lane.name}: a message is waiting in ${c.queueName} and the service has no task; starts one`,
-    metricQuery: [
-      c.queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
-      {
-        id: 'desired',
-        metric: {
-          namespace: 'ECS/ContainerInsights',
-          metricName: 'DesiredTaskCount',
-          dimensions: c.serviceDimensions,
-          period: PERIOD,
-          stat: 'Maximum',
+    {
+      alarmName: c.name('wake'),
+      alarmDescription: `Lane ${c.lane.name}: a message is waiting in ${c.queueName} and the service has no task; starts one`,
+      metricQuery: [
+        c.queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
+        {
+          id: 'desired',
+          metric: {
+            namespace: 'ECS/ContainerInsights',
+            metricName: 'DesiredTaskCount',
+            dimensions: c.serviceDimensions,
+            period: PERIOD,
+            stat: 'Maximum',
+          },
         },
-      },
-      // Visible messages, counted only while the service wants no task (no data counts as none).
-      { id: 'waiting', expression: 'IF(FILL(desired, 0) < 1, visible, 0)', label: 'Messages waiting for a first task', returnData: true },
-    ],
-    evaluationPeriods: 1,
-    threshold: 1,
-    comparisonOperator: 'GreaterThanOrEqualToThreshold',
-    treatMissingData: 'notBreaching',
-    alarmActions: [policy.arn],
-    tags: c.tags,
-  });
-
-  return { policy, alarm };
+        // Visible messages, counted only while the service wants no task (no data counts as none).
+        { id: 'waiting', expression: 'IF(FILL(desired, 0) < 1, visible, 0)', label: 'Messages waiting for a first task', returnData: true },
+      ],
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+    },
+  );
 }
 
 /** To 0 tasks after drainMinutes with nothing visible or in flight. */
 function drainScaling(c: ScalingContext): AlarmedPolicy {
-  const policy = new AppautoscalingPolicy(c.scope, 'drain-policy', {
-    name: c.name('drain'),
-    policyType: 'StepScaling',
-    ...c.target,
-    stepScalingPolicyConfiguration: {
+  return alarmedStepPolicy(
+    c,
+    { policy: 'drain-policy', alarm: 'drain-alarm' },
+    {
+      name: c.name('drain'),
       adjustmentType: 'ExactCapacity',
-      metricAggregationType: 'Maximum',
       cooldown: 60,
       stepAdjustment: [{ metricIntervalUpperBound: '0', scalingAdjustment: 0 }],
     },
+    {
+      alarmName: c.name('drained'),
+      alarmDescription: `Lane ${c.lane.name}: nothing visible or in flight in ${c.queueName} for ${c.lane.drainMinutes} min; scales the service to 0`,
+      metricQuery: [
+        c.queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
+        c.queueMetric('inflight', 'ApproximateNumberOfMessagesNotVisible'),
+        { id: 'queued', expression: 'visible + inflight', label: 'Visible and in-flight messages', returnData: true },
+      ],
+      evaluationPeriods: c.lane.drainMinutes,
+      datapointsToAlarm: c.lane.drainMinutes,
+      threshold: 1,
+      comparisonOperator: 'LessThanThreshold',
+      // Missing data never counts as empty: only datapoints of 0 drain the c.lane.
+      treatMissingData: 'missing',
+    },
+  );
+}
+
+/** A step-scaling policy on the lane's service and the alarm that triggers it. */
+function alarmedStepPolicy(
+  c: ScalingContext,
+  ids: { readonly policy: string; readonly alarm: string },
+  step: { readonly name: string } & Omit<AppautoscalingPolicyStepScalingPolicyConfiguration, 'metricAggregationType'>,
+  alarm: Omit<CloudwatchMetricAlarmConfig, 'alarmActions' | 'tags'>,
+): AlarmedPolicy {
+  const { name, ...configuration } = step;
+  const policy = new AppautoscalingPolicy(c.scope, ids.policy, {
+    name,
+    policyType: 'StepScaling',
+    ...c.target,
+    stepScalingPolicyConfiguration: { ...configuration, metricAggregationType: 'Maximum' },
   });
-  const alarm = new CloudwatchMetricAlarm(c.scope, 'drain-alarm', {
-    alarmName: c.name('drained'),
-    alarmDescription: `Lane ${c.lane.name}: nothing visible or in flight in ${c.queueName} for ${c.lane.drainMinutes} min; scales the service to 0`,
-    metricQuery: [
-      c.queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
-      c.queueMetric('inflight', 'ApproximateNumberOfMessagesNotVisible'),
-      { id: 'queued', expression: 'visible + inflight', label: 'Visible and in-flight messages', returnData: true },
-    ],
-    evaluationPeriods: c.lane.drainMinutes,
-    datapointsToAlarm: c.lane.drainMinutes,
-    threshold: 1,
-    comparisonOperator: 'LessThanThreshold',
-    // Missing data never counts as empty: only datapoints of 0 drain the c.lane.
-    treatMissingData: 'missing',
-    alarmActions: [policy.arn],
-    tags: c.tags,
-  });
-  return { policy, alarm };
+  return { policy, alarm: new CloudwatchMetricAlarm(c.scope, ids.alarm, { ...alarm, alarmActions: [policy.arn], tags: c.tags }) };
 }
