@@ -7,7 +7,7 @@ import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Token } from 'cdktf';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { appContainer, imageReference, initContainer, runtimeVolumes, type RuntimeVolume } from './container';
 import { partitionOf, policyDocument, type PolicyStatement } from '@queue-lanes/iam-policy';
 import { ecrRepositoryArn, ecsTasksTrustPolicy } from './iam';
@@ -85,6 +85,55 @@ export interface WorkloadResources {
   readonly service: EcsService;
   readonly volumes: readonly RuntimeVolume[];
   readonly containerMemory: number;
+}
+
+/**
+ * What every ECS workload of an environment is and exposes, created once here:
+ * its log group, execution and task roles, task definition and service
+ * (createWorkload). LaneService and SchedulerService give it their spec.
+ */
+export abstract class WorkloadService extends Construct {
+  /** `<app>-<name>` in the cluster. */
+  readonly serviceName: string;
+  /** The count Terraform sets (the initial one only where something else owns it). */
+  readonly desiredCount: number;
+  /** `/ecs/<app>-<env>/<name>`, KMS-encrypted, retention from `logs.retentionDays`. */
+  readonly logGroup: CloudwatchLogGroup;
+  /** Lets ECS pull the image, write the log group and read the parameters. */
+  readonly executionRole: IamRole;
+  /** ECR pull and log writing, on the execution role. */
+  readonly executionPolicy: IamRolePolicy;
+  /** The parameters lib's read policy, on the execution role. */
+  readonly parameterReadPolicy: IamRolePolicy;
+  /** The application's role: storage access, ECS Exec, and what the workload adds (task protection, queues). */
+  readonly taskRole: IamRole;
+  /** The task role's policy; absent when the workload needs no AWS access. */
+  readonly taskPolicy?: IamRolePolicy;
+  readonly taskDefinition: EcsTaskDefinition;
+  readonly service: EcsService;
+  /** The writable volumes every container mounts (the root filesystem is read-only). */
+  readonly volumes: readonly RuntimeVolume[];
+  /** Hard memory limit of each app container, MiB (task memory / containers). */
+  readonly containerMemory: number;
+
+  /** `spec` is validated against the environment before anything is created. */
+  protected constructor(scope: Construct, id: string, ctx: WorkloadContext, spec: WorkloadSpec) {
+    super(scope, id);
+    validateSpec(ctx.env, spec, ctx.secrets);
+    this.serviceName = serviceName(ctx.env, spec.name);
+    this.desiredCount = spec.desiredCount;
+    const r = createWorkload(this, ctx, spec);
+    this.logGroup = r.logGroup;
+    this.executionRole = r.executionRole;
+    this.executionPolicy = r.executionPolicy;
+    this.parameterReadPolicy = r.parameterReadPolicy;
+    this.taskRole = r.taskRole;
+    this.taskPolicy = r.taskPolicy;
+    this.taskDefinition = r.taskDefinition;
+    this.service = r.service;
+    this.volumes = r.volumes;
+    this.containerMemory = r.containerMemory;
+  }
 }
 
 const ARN = /^arn:aws[a-z-]*:/;
@@ -174,10 +223,9 @@ export function validateSpec(env: EnvironmentConfig, spec: WorkloadSpec, secrets
 
 /**
  * Creates one workload: its log group, execution role, task role, task
- * definition and service, all scoped to it. Called by LaneService and
- * SchedulerService after they validated their props.
+ * definition and service, all scoped to it (WorkloadService's children).
  */
-export function createWorkload(scope: Construct, ctx: WorkloadContext, spec: WorkloadSpec): WorkloadResources {
+function createWorkload(scope: Construct, ctx: WorkloadContext, spec: WorkloadSpec): WorkloadResources {
   const { env } = ctx;
   const tags = { ...spec.tags };
   const partition = partitionOf(env.region);
