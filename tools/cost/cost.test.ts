@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseEnvironment } from '@queue-lanes/config';
-import { CostError, defaultPrices, estimateCost, splitByCapacity, type PriceTable } from './estimate';
+import { synthEnvironment } from '@queue-lanes/stacks';
+import { synthesizeToJson } from '@queue-lanes/stacks/testing';
+import type { EnvironmentConfig } from '@queue-lanes/config';
+import { CostError, defaultPrices, estimateCost, splitByCapacity, synthesizedAlarms, type PriceTable } from './estimate';
 import { renderReport } from './report';
 
 const workspace = join(__dirname, '..', '..');
@@ -34,6 +37,11 @@ const PRICES: PriceTable = {
     },
   },
 };
+
+/** The estimate of `config`, with the alarms its synthesized stacks create. */
+function costOf(config: EnvironmentConfig, prices: PriceTable = PRICES) {
+  return estimateCost(config, synthesizedAlarms(Object.values(synthesizeToJson(config))), prices);
+}
 
 function env(lanes: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   const text = stringify({
@@ -75,7 +83,7 @@ const LANES = {
 };
 
 describe('the arithmetic, on a case worked out by hand', () => {
-  const estimate = estimateCost(env(LANES).config, PRICES);
+  const estimate = costOf(env(LANES).config);
   const lane = (name: string) => estimate.lanes.find((l) => l.lane.name === name)!;
 
   it('prices a task-month as (vCPU × vCPU-hour + GB × GB-hour) × 730', () => {
@@ -94,44 +102,47 @@ describe('the arithmetic, on a case worked out by hand', () => {
   });
 
   it("adds each lane's metrics, alarms and logs", () => {
-    // image: + logs 1 GB/task × 0.50, + 9 metrics × 0.30 = 2.70, + 3 alarms × 0.10 = 0.30
+    // image: + logs 1 GB/task × 0.50, + 9 metrics × 0.30 = 2.70, + 7 alarms × 0.10 = 0.70 (restarts, Redis
+    // and Aurora errors, failed jobs from its log; backlog, oldest job and key prefix from the controller)
     expect(lane('image').tasks).toEqual({ idle: 0, baseline: 1, max: 2 });
-    expect(lane('image').monthly.idle).toBeCloseTo(3.0, 10);
-    expect(lane('image').monthly.baseline).toBeCloseTo(35.04 + 0.5 + 3.0, 10);
-    expect(lane('image').monthly.max).toBeCloseTo(70.08 + 1.0 + 3.0, 10);
-    // bulk (baseline, measured by the controller): 5.256 + 0.50 logs + 2.70 metrics + 0.30 alarms = 8.756
-    expect(lane('bulk').monthly.max).toBeCloseTo(8.756, 10);
-    // feeds is off: no task, but its 3 alarms are kept (quiet) and billed.
+    expect(lane('image').monthly.idle).toBeCloseTo(3.4, 10);
+    expect(lane('image').monthly.baseline).toBeCloseTo(35.04 + 0.5 + 3.4, 10);
+    expect(lane('image').monthly.max).toBeCloseTo(70.08 + 1.0 + 3.4, 10);
+    // bulk (baseline, measured by the controller): 5.256 + 0.50 logs + 2.70 metrics + 0.70 alarms = 9.156
+    expect(lane('bulk').monthly.max).toBeCloseTo(9.156, 10);
+    // feeds is off: no task and not measured, but its 4 log alarms are kept (quiet) and billed.
     expect(lane('feeds').monthly).toEqual({
-      idle: expect.closeTo(0.3, 10),
-      baseline: expect.closeTo(0.3, 10),
-      max: expect.closeTo(0.3, 10),
+      idle: expect.closeTo(0.4, 10),
+      baseline: expect.closeTo(0.4, 10),
+      max: expect.closeTo(0.4, 10),
     });
   });
 
   it('prices the backlog controller and the dashboard', () => {
     // 60 × 730 = 43,800 invocations × 1 s × 0.25 GB × 0.00001 = 0.1095; requests 0.0438 M × 0.20 = 0.00876;
-    // PutMetricData 43.8 thousand × 0.01 = 0.438; 1 metric 0.30; 1 alarm 0.10; 0.1 GB logs × 0.50 = 0.05
+    // PutMetricData 43.8 thousand × 0.01 = 0.438; 1 metric 0.30; 2 alarms (failing, not running) 0.20; 0.1 GB logs × 0.50 = 0.05
     const controller = estimate.items.filter((i) => i.owner === 'backlog controller');
     const sum = controller.reduce((s, i) => s + i.monthly.idle, 0);
     expect(controller.find((i) => i.service === 'Lambda')!.monthly.idle).toBeCloseTo(0.1095 + 0.00876, 10);
-    expect(sum).toBeCloseTo(1.00626, 10);
+    expect(sum).toBeCloseTo(1.10626, 10);
     expect(estimate.items.find((i) => i.service === 'CloudWatch dashboard')!.monthly.max).toBe(3);
   });
 
   it('totals the environment', () => {
     expect(estimate.tasks).toEqual({ idle: 1, baseline: 2, max: 3 });
-    expect(estimate.total.idle).toBeCloseTo(3.0 + 8.756 + 0.3 + 1.00626 + 3, 10); // 16.06226
-    expect(estimate.total.baseline).toBeCloseTo(38.54 + 8.756 + 0.3 + 1.00626 + 3, 10); // 51.60226
-    expect(estimate.total.max).toBeCloseTo(74.08 + 8.756 + 0.3 + 1.00626 + 3, 10); // 87.14226
+    expect(estimate.total.idle).toBeCloseTo(3.4 + 9.156 + 0.4 + 1.10626 + 3, 10); // 17.06226
+    expect(estimate.total.baseline).toBeCloseTo(38.94 + 9.156 + 0.4 + 1.10626 + 3, 10); // 52.60226
+    expect(estimate.total.max).toBeCloseTo(74.48 + 9.156 + 0.4 + 1.10626 + 3, 10); // 88.14226
+    // 7 + 7 + 4 lane alarms and the controller's 2, as synthesized.
+    expect(estimate.alarms).toBe(20);
   });
 
   it('renders the numbers as Markdown', () => {
     const markdown = renderReport(estimate);
     expect(markdown).toContain('# Monthly cost estimate: propertyfeed staging (us-east-1, Test)');
-    expect(markdown).toContain('| image | scaling | 1 vCPU, 2 GB, x86_64 | on-demand | 0 / 1 / 2 | $3.00 | $38.54 | $74.08 |');
-    expect(markdown).toContain('| bulk | baseline | 0.5 vCPU, 1 GB, x86_64 | Spot | 1 / 1 / 1 | $8.76 | $8.76 | $8.76 |');
-    expect(markdown).toContain('| **total** |  |  |  | **1 / 2 / 3** | **$16.06** | **$51.60** | **$87.14** |');
+    expect(markdown).toContain('| image | scaling | 1 vCPU, 2 GB, x86_64 | on-demand | 0 / 1 / 2 | $3.40 | $38.94 | $74.48 |');
+    expect(markdown).toContain('| bulk | baseline | 0.5 vCPU, 1 GB, x86_64 | Spot | 1 / 1 / 1 | $9.16 | $9.16 | $9.16 |');
+    expect(markdown).toContain('| **total** |  |  |  | **1 / 2 / 3** | **$17.06** | **$52.60** | **$88.14** |');
     expect(markdown).toContain('| Fargate Spot | $5.26 | $5.26 | $5.26 |');
     expect(markdown).toContain('Fargate Spot rates are an average snapshot');
     expect(markdown).toContain('Log ingestion: 1 GB per running task per month');
@@ -148,7 +159,7 @@ describe('scenarios', () => {
       },
       { fleet: { maxTasks: 3 } },
     );
-    const estimate = estimateCost(config, PRICES);
+    const estimate = costOf(config);
     const tasks = Object.fromEntries(estimate.lanes.map((l) => [l.lane.name, l.tasks.max]));
     // bulk's fixed task first, then image (first in file order) takes 2, sync gets none.
     expect(tasks).toEqual({ image: 2, bulk: 1, feeds: 0, sync: 0 });
@@ -158,7 +169,7 @@ describe('scenarios', () => {
 
   it("keeps a scaling lane's baseline scenario within min..max", () => {
     const { config } = env({ image: { ...LANES.image, tasks: { baseline: 0, min: 1, max: 2 } } });
-    expect(estimateCost(config, PRICES).lanes[0].tasks).toEqual({ idle: 1, baseline: 1, max: 2 });
+    expect(costOf(config).lanes[0].tasks).toEqual({ idle: 1, baseline: 1, max: 2 });
   });
 
   it('splits tasks over a capacity strategy as ECS does: base first, then by weight', () => {
@@ -173,18 +184,19 @@ describe('scenarios', () => {
 
   it('prices the scheduler service when it runs on ECS', () => {
     const { config } = env(LANES, { scheduler: { onHosts: false, service: { enabled: true, cpu: 256, memory: 512 } } });
-    const items = estimateCost(config, PRICES).items.filter((i) => i.owner === 'scheduler service');
-    // (0.25 × 0.04 + 0.5 × 0.004) × 730 = 8.76, plus 1 GB of logs × 0.50
+    const items = costOf(config).items.filter((i) => i.owner === 'scheduler service');
+    // (0.25 × 0.04 + 0.5 × 0.004) × 730 = 8.76, plus 1 GB of logs × 0.50, plus its 2 alarms (not running, restarts) × 0.10
     expect(items.map((i) => [i.service, i.monthly.idle])).toEqual([
       ['Fargate on-demand', expect.closeTo(8.76, 10)],
       ['CloudWatch Logs ingestion', 0.5],
+      ['CloudWatch alarms', expect.closeTo(0.2, 10)],
     ]);
   });
 
   it('costs only the dashboard and the kept alarms when every lane is off', () => {
     const { config } = env({ feeds: LANES.feeds });
-    const total = estimateCost(config, PRICES).total;
-    for (const scenario of ['idle', 'baseline', 'max'] as const) expect(total[scenario]).toBeCloseTo(3 + 0.3, 10);
+    const total = costOf(config).total;
+    for (const scenario of ['idle', 'baseline', 'max'] as const) expect(total[scenario]).toBeCloseTo(3 + 0.4, 10);
   });
 });
 
@@ -205,8 +217,8 @@ describe('prices', () => {
 
   it('fails an unknown region with the regions it knows', () => {
     const { config } = env(LANES, { region: 'ap-south-1' });
-    expect(() => estimateCost(config)).toThrow(CostError);
-    expect(() => estimateCost(config)).toThrow(
+    expect(() => estimateCost(config, [])).toThrow(CostError);
+    expect(() => estimateCost(config, [])).toThrow(
       'no prices for region ap-south-1 in tools/cost/prices.json; known regions: eu-west-1, eu-west-2, us-east-1. ',
     );
   });
@@ -226,8 +238,19 @@ describe('CLI', () => {
       encoding: 'utf8',
     });
 
+  it('exits 1 before synth, saying what to run, with no stack trace', () => {
+    writeFileSync(join(root, 'environments', 'staging.yaml'), env(LANES).text);
+    const run = cli('--environment', 'staging');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      'apps/staging/cdktf.out/stacks/propertyfeed-staging-networking/cdk.tf.json does not exist: the report counts the alarms synth creates, so synthesize first (npx nx run staging:synth)\nstaging: no cost report written\n',
+    );
+  }, 30_000);
+
   it('prints the report and writes it next to the synth output', () => {
     writeFileSync(join(root, 'environments', 'staging.yaml'), env(LANES).text);
+    mkdirSync(join(root, 'apps', 'staging'), { recursive: true });
+    synthEnvironment({ environment: 'staging', workspaceRoot: root });
     const run = cli('--environment', 'staging');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^# Monthly cost estimate: propertyfeed staging \(us-east-1, US East \(N\. Virginia\)\)\n/);
@@ -263,8 +286,8 @@ describe('a lane with process groups', () => {
       { name: 'urgent', queues: ['sync-urgent'] },
       { name: 'main', queues: ['sync-urgent', 'sync'], processes: 3 },
     ];
-    const grouped = estimateCost(env({ sync: { groups, stage: 'baseline', cpu: 1024, memory: 2048 } }).config, PRICES);
-    const plain = estimateCost(env({ sync: { queues: ['sync'], workers: 4, stage: 'baseline', cpu: 1024, memory: 2048 } }).config, PRICES);
+    const grouped = costOf(env({ sync: { groups, stage: 'baseline', cpu: 1024, memory: 2048 } }).config);
+    const plain = costOf(env({ sync: { queues: ['sync'], workers: 4, stage: 'baseline', cpu: 1024, memory: 2048 } }).config);
     expect(renderReport(grouped)).toContain(
       '| sync | baseline | 1 vCPU, 2 GB, x86_64, groups urgent ×1 (sync-urgent), main ×3 (sync-urgent, sync) |',
     );

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { METRIC } from '@queue-lanes/backlog-controller';
-import type { EnvironmentConfig, LaneConfig } from '@queue-lanes/config';
+import { SCHEDULER, alarmName, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
 import pricesFile from './prices.json';
 
 const rate = z.number().nonnegative();
@@ -87,14 +87,11 @@ export interface CostAssumptions {
     readonly putMetricDataPerInvocation: number;
     /** Environment-wide custom metrics (ControllerErrors). */
     readonly metrics: number;
-    readonly alarms: number;
     readonly logGbPerMonth: number;
   };
   /** Custom metrics the controller publishes per lane it manages. */
   readonly metricsPerControllerLane: number;
-  /** Alarms per lane that runs on ECS (stage above off). */
-  readonly alarmsPerLane: number;
-  /** Target-tracking alarms App Auto Scaling creates per SQS lane it scales. */
+  /** Target-tracking alarms App Auto Scaling creates per SQS lane it scales (not in the stack: AWS makes them). */
   readonly alarmsPerSqsScaledLane: number;
   readonly dashboards: number;
   /** Log ingestion per running task (lane or scheduler) per month. */
@@ -110,16 +107,33 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
     architecture: 'x86_64',
     putMetricDataPerInvocation: 1,
     metrics: 1,
-    alarms: 1,
     logGbPerMonth: 0.1,
   },
   // Every controller metric but ControllerErrors is per lane.
   metricsPerControllerLane: Object.values(METRIC).length - 1,
-  alarmsPerLane: 3,
   alarmsPerSqsScaledLane: 2,
   dashboards: 1,
   logGbPerTaskMonth: 1,
 };
+
+/** An alarm the synthesized stacks create, and the lane its `lane` tag names, if any. */
+export interface SynthesizedAlarm {
+  readonly name: string;
+  readonly lane?: string;
+}
+
+/**
+ * The alarms of an environment's synthesized stacks (their cdk.tf.json), counted
+ * from what synth wrote rather than from a second copy of which alarms a lane gets.
+ */
+export function synthesizedAlarms(stacks: readonly unknown[]): SynthesizedAlarm[] {
+  type Alarm = { alarm_name: string; tags?: Record<string, string> };
+  return stacks.flatMap((stack) =>
+    Object.values(
+      (stack as { resource?: { aws_cloudwatch_metric_alarm?: Record<string, Alarm> } }).resource?.aws_cloudwatch_metric_alarm ?? {},
+    ).map((a) => ({ name: a.alarm_name, ...(a.tags?.lane !== undefined ? { lane: a.tags.lane } : {}) })),
+  );
+}
 
 export const SCENARIOS = ['idle', 'baseline', 'max'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -172,6 +186,8 @@ export interface CostEstimate {
   /** Whether the environment runs the backlog controller and the scheduler service. */
   readonly controller: boolean;
   readonly scheduler: boolean;
+  /** Alarms the synthesized stacks create (App Auto Scaling's own come on top). */
+  readonly alarms: number;
 }
 
 function perScenario<T>(f: (s: Scenario) => T): PerScenario<T> {
@@ -236,6 +252,7 @@ function allocate(env: EnvironmentConfig, scenario: Scenario, managed: (lane: La
 
 export function estimateCost(
   env: EnvironmentConfig,
+  alarms: readonly SynthesizedAlarm[],
   prices: PriceTable = defaultPrices(),
   assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS,
 ): CostEstimate {
@@ -274,8 +291,8 @@ export function estimateCost(
     if (lane.controllerMeasured) addLane('CloudWatch metrics', constant(assumptions.metricsPerControllerLane * cw.metricMonth));
     // A lane at off keeps its alarms (quiet), and CloudWatch bills them all the same.
     const sqsScaled = lane.sizedBy === 'app-autoscaling';
-    const alarms = assumptions.alarmsPerLane + (sqsScaled ? assumptions.alarmsPerSqsScaledLane : 0);
-    addLane('CloudWatch alarms', constant(alarms * cw.alarmMonth));
+    const laneAlarms = alarms.filter((a) => a.lane === lane.name).length + (sqsScaled ? assumptions.alarmsPerSqsScaledLane : 0);
+    addLane('CloudWatch alarms', constant(laneAlarms * cw.alarmMonth));
     return { lane, tasks, capped, controllerManaged, monthly: constant(0) };
   });
 
@@ -299,9 +316,16 @@ export function estimateCost(
     );
     add(owner, 'CloudWatch API requests', constant(((invocations * c.putMetricDataPerInvocation) / 1000) * cw.apiRequestsPerThousand));
     add(owner, 'CloudWatch metrics', constant(c.metrics * cw.metricMonth));
-    add(owner, 'CloudWatch alarms', constant(c.alarms * cw.alarmMonth));
     add(owner, 'CloudWatch Logs ingestion', constant(c.logGbPerMonth * cw.logIngestionGb));
   }
+  // Alarms without a lane, by whose they are: the scheduler's, the controller's, the rest the environment's.
+  const unowned = alarms.filter((a) => a.lane === undefined);
+  const ownedBy = (prefix: string) => unowned.filter((a) => a.name.startsWith(prefix)).length;
+  const schedulerAlarms = ownedBy(alarmName(env, SCHEDULER, ''));
+  const controllerAlarms = ownedBy(alarmName(env, 'controller', ''));
+  add('scheduler service', 'CloudWatch alarms', constant(schedulerAlarms * cw.alarmMonth));
+  add('backlog controller', 'CloudWatch alarms', constant(controllerAlarms * cw.alarmMonth));
+  add('environment', 'CloudWatch alarms', constant((unowned.length - schedulerAlarms - controllerAlarms) * cw.alarmMonth));
   add('environment', 'CloudWatch dashboard', constant(assumptions.dashboards * cw.dashboardMonth));
 
   const sumOf = (filter: (item: LineItem) => boolean) =>
@@ -317,5 +341,6 @@ export function estimateCost(
     total: sumOf(() => true),
     controller,
     scheduler,
+    alarms: alarms.length,
   };
 }

@@ -64,7 +64,7 @@ export function renderReport(estimate: CostEstimate): string {
   const others = ['scheduler service', 'backlog controller', 'environment'];
   const describe: Record<string, string> = {
     'scheduler service': `1 task, ${env.scheduler.service.cpu / 1024} vCPU, ${env.scheduler.service.memory / 1024} GB, on-demand`,
-    'backlog controller': `Lambda ${a.controller.memoryMb} MB, ${a.controller.invocationsPerMinute}/min × ${a.controller.durationSeconds} s; its metrics, alarm, logs`,
+    'backlog controller': `Lambda ${a.controller.memoryMb} MB, ${a.controller.invocationsPerMinute}/min × ${a.controller.durationSeconds} s; its metrics, alarms, logs`,
     environment: `${a.dashboards} CloudWatch dashboard`,
   };
   for (const owner of others) {
@@ -95,7 +95,7 @@ export function renderReport(estimate: CostEstimate): string {
     `- ${hours} hours a month; a task costs its vCPU × the vCPU-hour rate plus its memory (GB) × the GB-hour rate, for its architecture and capacity provider. Mixed capacity strategies are split as ECS does: each \`base\` first, the rest by weight.`,
     `- Backlog controller: one Lambda per environment while any Redis lane runs (stage above off), ${c.invocationsPerMinute} invocation a minute of ${c.durationSeconds} s at ${c.memoryMb} MB (${c.architecture}), ${c.putMetricDataPerInvocation} PutMetricData call per invocation.`,
     `- CloudWatch custom metrics: ${a.metricsPerControllerLane} per lane the controller measures (Redis, past off) and ${c.metrics} for the controller itself.`,
-    `- CloudWatch alarms: ${a.alarmsPerLane} per lane (a lane at off keeps them, quiet), ${a.alarmsPerSqsScaledLane} more per SQS lane App Auto Scaling scales (target tracking), ${c.alarms} for the controller; standard resolution.`,
+    `- CloudWatch alarms: the ${estimate.alarms} the synthesized stacks create (a lane at off keeps its own, quiet), plus ${a.alarmsPerSqsScaledLane} per SQS lane App Auto Scaling scales (the target-tracking alarms AWS creates for it); standard resolution.`,
     `- ${a.dashboards} CloudWatch dashboard per environment.`,
     `- Log ingestion: ${a.logGbPerTaskMonth} GB per running task per month, ${c.logGbPerMonth} GB a month for the controller. This is a guess: measure \`IncomingBytes\` of the \`${logGroupName(env, '*')}\` log groups and adjust.`,
     '- Not included: free tiers, log storage and Logs Insights queries, data transfer and NAT, ECR storage, SQS requests, Redis, Aurora, the web hosts, Savings Plans, tax.',
