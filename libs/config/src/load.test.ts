@@ -339,6 +339,41 @@ describe('schema errors', () => {
   });
 });
 
+describe('one round of errors', () => {
+  it('reports the schema errors and the rules broken by the lanes that parsed, together', () => {
+    const text = envYaml(
+      [
+        '  image:',
+        '    queues: [image, default]',
+        '  bulk:',
+        '    queues: [bulk]',
+        '    cpu: "256"',
+        '  sync:',
+        '    queues: [sync]',
+        '    stage: owned',
+        '    tasks: { max: 5 }',
+        '',
+      ].join('\n'),
+      { region: 'region: eu-west-2\nregoin: eu-west-1' },
+    );
+    expect(problems(text)).toEqual([
+      'environments/staging.yaml:4:1 regoin: unknown key; did you mean "region"?',
+      'environments/staging.yaml:18:21 lanes.image.queues[1]: the "default" queue stays on the web hosts; a lane may not consume it',
+      'environments/staging.yaml:21:10 lanes.bulk.cpu: "256" is a string, not a number; write it without quotes: 256',
+      'environments/staging.yaml:25:19 lanes.sync.tasks.max: 5 exceeds fleet.maxTasks (4)',
+    ]);
+  });
+
+  it('runs no rule while a setting outside the lanes is refused: its default could make a rule report a mistake the file does not have', () => {
+    const text = envYaml('  image:\n    queues: [image]\n    stage: scaling\n    tasks: { max: 3 }\n', {
+      guardrails: 'guardrails: { maxTasksBeforeOwned: "3" }',
+    });
+    expect(problems(text)).toEqual([
+      'environments/staging.yaml:12:36 guardrails.maxTasksBeforeOwned: "3" is a string, not a number; write it without quotes: 3',
+    ]);
+  });
+});
+
 describe('cross-field rules', () => {
   it('keeps the default queue on the hosts', () => {
     expect(problems(envYaml('  image:\n    queues: [image, default]\n'))).toEqual([

@@ -4,8 +4,8 @@ import { isCollection, isMap, isScalar, LineCounter, parseDocument, visit, type 
 import { z } from 'zod';
 import { ConfigError, formatPath, type Problem, type SettingError } from './errors';
 import { resolveEnvironment, type EnvironmentConfig } from './resolve';
-import { checkRules } from './rules';
-import { environmentSchema } from './schema';
+import { checkRules, type RuleIssue } from './rules';
+import { environmentSchema, type EnvironmentFile } from './schema';
 import { didYouMean } from './suggest';
 
 type Path = readonly PropertyKey[];
@@ -77,14 +77,11 @@ export function parseEnvironment(text: string, displayPath: string): Environment
   const problems: Problem[] = [];
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(...issueProblems(issue, data, doc, at));
+    // The rules still run over what parsed, so one run reports every mistake, not the schema's first.
+    const partial = parsedWithout(data, parsed.error.issues);
+    if (partial) problems.push(...ruleProblems(checkRules(partial), doc, at).filter((p) => !problems.some((q) => q.line === p.line)));
   } else {
-    for (const issue of checkRules(parsed.data)) {
-      // A rule about a key the file leaves out, block and all, points at what requires it.
-      const path = issue.locate && nodeAt(doc, issue.path.slice(0, 1)) === undefined ? issue.locate : issue.path;
-      // A rule about a whole mapping (a lane, httpsEgress) points at its key.
-      const offset = isCollection(nodeAt(doc, path)) ? keyOffset(doc, path) : valueOffset(doc, path);
-      problems.push(at(offset, formatPath(issue.path), issue.message));
-    }
+    problems.push(...ruleProblems(checkRules(parsed.data), doc, at));
     const expected = basename(displayPath, extname(displayPath));
     if (parsed.data.environment !== expected) {
       problems.push(
@@ -101,6 +98,40 @@ export function parseEnvironment(text: string, displayPath: string): Environment
     throw new ConfigError(problems);
   }
   return resolveEnvironment(parsed.data!, displayPath);
+}
+
+/**
+ * The file without the parts the schema refused, when leaving them out cannot
+ * change what a rule says of the rest: a lane with a problem is left out whole,
+ * an unknown key is left out. Undefined when any other key is refused (a default
+ * standing in for it could make a rule report a mistake the file does not have),
+ * or when what is left still does not parse.
+ */
+function parsedWithout(data: unknown, issues: readonly z.core.$ZodIssue[]): EnvironmentFile | undefined {
+  const copy = structuredClone(data) as Record<string, unknown>;
+  if (copy === null || typeof copy !== 'object' || Array.isArray(copy)) return undefined;
+  const remove = (path: readonly PropertyKey[]) => {
+    const parent = valueAt(copy, path.slice(0, -1) as Path);
+    if (parent !== null && typeof parent === 'object') delete (parent as Record<PropertyKey, unknown>)[path[path.length - 1]];
+  };
+  for (const issue of issues) {
+    if (issue.path[0] === 'lanes' && issue.path.length >= 2) remove(issue.path.slice(0, 2));
+    else if (issue.code === 'unrecognized_keys') for (const key of issue.keys) remove([...issue.path, key]);
+    else return undefined;
+  }
+  const again = environmentSchema.safeParse(copy);
+  return again.success ? again.data : undefined;
+}
+
+/** Rule issues at the YAML position of the key each is about. */
+function ruleProblems(issues: readonly RuleIssue[], doc: Document, at: At): Problem[] {
+  return issues.map((issue) => {
+    // A rule about a key the file leaves out, block and all, points at what requires it.
+    const path = issue.locate && nodeAt(doc, issue.path.slice(0, 1)) === undefined ? issue.locate : issue.path;
+    // A rule about a whole mapping (a lane, httpsEgress) points at its key.
+    const offset = isCollection(nodeAt(doc, path)) ? keyOffset(doc, path) : valueOffset(doc, path);
+    return at(offset, formatPath(issue.path), issue.message);
+  });
 }
 
 /**
