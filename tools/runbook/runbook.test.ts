@@ -5,7 +5,8 @@ import { queueKeys } from '@queue-lanes/backlog-controller';
 import { REDIS_ERROR_PATTERN } from '@queue-lanes/observability';
 import { loadNamedEnvironment } from '@queue-lanes/stacks';
 import { synthesizeToJson } from '@queue-lanes/stacks/testing';
-import { quote, renderRunbook } from './runbook';
+import { shellQuote } from '@queue-lanes/brokers';
+import { renderRunbook } from './runbook';
 
 const root = join(__dirname, '..', '..');
 type Json = { resource?: Record<string, Record<string, Record<string, unknown>>> };
@@ -113,11 +114,11 @@ describe('runbook by stage', () => {
   });
 });
 
-describe('quote', () => {
+describe('shellQuote', () => {
   it.each(['plain', "it's", REDIS_ERROR_PATTERN, '%[0-9]+$%', '{ $.detail.group = "service:x" }'])(
     'gives bash back %s unchanged',
     (text) => {
-      const echoed = spawnSync('bash', ['-c', `printf %s ${quote(text)}`], { encoding: 'utf8' });
+      const echoed = spawnSync('bash', ['-c', `printf %s ${shellQuote(text)}`], { encoding: 'utf8' });
       expect(echoed.stdout).toBe(text);
     },
   );

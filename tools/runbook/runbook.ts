@@ -14,9 +14,6 @@ import {
   laneParameterName,
   logGroupName,
   parameterPathPrefix,
-  queueName,
-  redisHost,
-  runtimeParameterName,
   serviceName,
   stackName,
   stageIndex,
@@ -25,7 +22,8 @@ import {
   type LaneConfig,
   type StackRole,
 } from '@queue-lanes/config';
-import { DEFAULT_NAMESPACE, DIMENSION, METRIC, queueKeys } from '@queue-lanes/backlog-controller';
+import { DEFAULT_NAMESPACE, DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
+import { BROKER_MODULES, shellQuote } from '@queue-lanes/brokers';
 import { AURORA_ERROR_PATTERN, FAILED_JOB_PATTERN, REDIS_ERROR_PATTERN, jsonEquals } from '@queue-lanes/observability';
 
 /** The Markdown runbook of one environment. */
@@ -137,7 +135,7 @@ export function renderRunbook(env: EnvironmentConfig): string {
       `aws ecs describe-tasks ${r} --cluster ${cluster} --tasks $(aws ecs list-tasks ${r} --cluster ${cluster} --service-name ${service} --desired-status STOPPED --query 'taskArns[:10]' --output text) \\`,
       `  --query 'tasks[].{stopped:stoppedAt,code:stopCode,reason:stoppedReason,exits:containers[].[name,exitCode,reason]}'`,
       `aws logs filter-log-events ${r} --log-group-name ${stoppedTasksLogGroupName(env)} --start-time $(date -d '-1 day' +%s000) \\`,
-      `  --filter-pattern ${quote(jsonEquals({ '$.detail.group': `service:${service}` }))} --query 'events[].message'`,
+      `  --filter-pattern ${shellQuote(jsonEquals({ '$.detail.group': `service:${service}` }))} --query 'events[].message'`,
     );
   }
 
@@ -152,7 +150,7 @@ export function renderRunbook(env: EnvironmentConfig): string {
   const search = (pattern: string, since: string) => [
     `for group in ${groups}; do`,
     `  echo "$group"; aws logs filter-log-events ${r} --log-group-name "$group" --start-time $(date -d '${since}' +%s000) \\`,
-    `    --filter-pattern ${quote(pattern)} --query 'events[-5:].message' --output text`,
+    `    --filter-pattern ${shellQuote(pattern)} --query 'events[-5:].message' --output text`,
     'done',
   ];
   sh(
@@ -188,17 +186,12 @@ export function renderRunbook(env: EnvironmentConfig): string {
       'Below owned the host consumers take jobs too: check they run.',
     '',
   );
-  const redis = redisCli(env);
-  if (redis && env.lanes.some((l) => l.broker === 'redis')) {
-    out.push("Read a queue the way the controller does (Laravel's keys under the connection's prefix):", '');
-    sh(
-      ...(env.redis.authParameter
-        ? [
-            `export REDISCLI_AUTH="$(aws ssm get-parameter ${r} --with-decryption --name ${runtimeParameterName(env, env.redis.authParameter)} --query Parameter.Value --output text)"`,
-          ]
-        : []),
-      `rq() { ${redis} "$@"; }`,
-    );
+  const inspections = new Map([...new Set(env.lanes.map((l) => l.broker))].map((b) => [b, BROKER_MODULES[b].queueInspection(env, r)]));
+  for (const inspection of inspections.values()) {
+    if (inspection?.intro) {
+      out.push(inspection.intro, '');
+      sh(...inspection.setup);
+    }
   }
   for (const lane of env.lanes) {
     const lines: string[] = [];
@@ -209,18 +202,7 @@ export function renderRunbook(env: EnvironmentConfig): string {
         `aws logs tail ${r} ${controllerLogGroupName(env)} --since 15m --filter-pattern '"${lane.name}"'`,
       );
     }
-    if (lane.broker === 'redis' && redis) {
-      for (const queue of lane.queues) {
-        const keys = queueKeys(queue, env.redisKeyPrefix ?? '', env.redis.cluster);
-        lines.push(`rq LLEN ${quote(keys.ready)}; rq ZCARD ${quote(keys.reserved)}; rq ZCARD ${quote(keys.delayed)}`);
-      }
-    }
-    if (lane.broker === 'sqs') {
-      lines.push(
-        `aws sqs get-queue-attributes ${r} --queue-url $(aws sqs get-queue-url ${r} --queue-name ${queueName(env, lane.name)} --query QueueUrl --output text) \\`,
-        `  --attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible ApproximateNumberOfMessagesDelayed`,
-      );
-    }
+    lines.push(...(inspections.get(lane.broker)?.laneLines(lane) ?? []));
     if (lines.length) {
       out.push(`**${lane.name}**:`, '');
       sh(...lines);
@@ -272,23 +254,4 @@ function taskRange(lane: LaneConfig): string {
     default:
       return `${lane.tasks.min}..${lane.tasks.max}`;
   }
-}
-
-/** The redis-cli invocation for the queue connection, or undefined without a Redis host. */
-function redisCli(env: EnvironmentConfig): string | undefined {
-  const host = redisHost(env);
-  if (host === undefined) return undefined;
-  const flags = [
-    `-h ${host}`,
-    `-p ${env.network.redis.port}`,
-    ...(env.redis.tls ? ['--tls'] : []),
-    ...(env.redis.cluster ? ['-c'] : env.redis.database ? [`-n ${env.redis.database}`] : []),
-    ...(env.redis.username ? [`--user ${env.redis.username}`] : []),
-  ];
-  return `redis-cli ${flags.join(' ')}`;
-}
-
-/** `text` as one single-quoted shell word. */
-export function quote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -81,12 +81,29 @@ export interface QueueSignals {
   };
 }
 
+/** How an operator reads a lane's queue from a shell, as the product reads it. */
+export interface QueueInspection {
+  /** Said once before the lanes' commands, with {@link setup}. */
+  readonly intro?: string;
+  /** Shell lines run once (a login, a shell function the lane lines use). */
+  readonly setup: readonly string[];
+  /** The lines that show one lane's queues. */
+  laneLines(lane: LaneConfig): string[];
+}
+
 export interface BrokerModule {
   readonly broker: Broker;
   /** Statements a lane's task role needs to consume and dispatch on its queues (none where the network alone admits it). */
   taskStatements(env: EnvironmentConfig, lane: LaneConfig, kmsKeyArn: string): PolicyStatement[];
   /** The lane's queue alarms and dashboard lines. */
   queueSignals(context: QueueSignalContext): QueueSignals;
+  /** Reading the queues by hand (the runbook); undefined where the file does not say where they are. `region` is the CLI's `--region …`. */
+  queueInspection(env: EnvironmentConfig, region: string): QueueInspection | undefined;
+}
+
+/** `text` as one single-quoted shell word. */
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Said in every "behind" alarm: adding workers does not help a lane cut off from its stores. */

@@ -87,6 +87,28 @@ describe('redis', () => {
   });
 });
 
+describe('reading the queues by hand', () => {
+  it("redis: redis-cli on the connection as rq, then the lengths of Laravel's keys of every queue", () => {
+    const inspection = BROKER_MODULES.redis.queueInspection(env, '--region eu-west-2')!;
+    expect(inspection.setup).toEqual(['rq() { redis-cli -h queues.cache.internal -p 6379 --tls "$@"; }']);
+    expect(inspection.laneLines(lane('sync'))).toEqual([
+      "rq LLEN 'propertyfeed_database_queues:default-high'; rq ZCARD 'propertyfeed_database_queues:default-high:reserved'; rq ZCARD 'propertyfeed_database_queues:default-high:delayed'",
+      "rq LLEN 'propertyfeed_database_queues:notifications'; rq ZCARD 'propertyfeed_database_queues:notifications:reserved'; rq ZCARD 'propertyfeed_database_queues:notifications:delayed'",
+    ]);
+  });
+
+  it('redis: nothing to run where the file does not say where Redis is', () => {
+    const nowhere = sampleEnvironment('  sync:\n    queues: [sync]\n    stage: off', { redis: '' });
+    expect(BROKER_MODULES.redis.queueInspection(nowhere, '--region eu-west-2')).toBeUndefined();
+  });
+
+  it("sqs: the queue's attributes, found by its name", () => {
+    const inspection = BROKER_MODULES.sqs.queueInspection(env, '--region eu-west-2')!;
+    expect(inspection.setup).toEqual([]);
+    expect(inspection.laneLines(lane('feeds')).join('\n')).toContain('--queue-name propertyfeed-staging-feeds');
+  });
+});
+
 describe('sqs', () => {
   it('grants the lane its own queue and the key only through SQS', () => {
     const statements = brokerOf(lane('feeds')).taskStatements(env, lane('feeds'), KEY);

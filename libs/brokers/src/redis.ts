@@ -1,7 +1,10 @@
-import { DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
+import { DIMENSION, METRIC, queueKeys } from '@queue-lanes/backlog-controller';
+import { redisHost, runtimeParameterName, type EnvironmentConfig } from '@queue-lanes/config';
 import type { PolicyStatement } from '@queue-lanes/iam-policy';
 import {
   CONNECTIVITY_FIRST,
+  shellQuote,
+  type QueueInspection,
   type AlarmSpec,
   type BrokerModule,
   type MetricLine,
@@ -19,7 +22,37 @@ export const redis: BrokerModule = {
   broker: 'redis',
   taskStatements: (): PolicyStatement[] => [],
   queueSignals: redisSignals,
+  queueInspection: redisInspection,
 };
+
+/** redis-cli on the queue connection (as `rq`), and per lane the lengths of Laravel's keys for each queue. */
+function redisInspection(env: EnvironmentConfig, region: string): QueueInspection | undefined {
+  const host = redisHost(env);
+  if (host === undefined) return undefined;
+  const flags = [
+    `-h ${host}`,
+    `-p ${env.network.redis.port}`,
+    ...(env.redis.tls ? ['--tls'] : []),
+    ...(env.redis.cluster ? ['-c'] : env.redis.database ? [`-n ${env.redis.database}`] : []),
+    ...(env.redis.username ? [`--user ${env.redis.username}`] : []),
+  ];
+  return {
+    intro: "Read a queue the way the controller does (Laravel's keys under the connection's prefix):",
+    setup: [
+      ...(env.redis.authParameter
+        ? [
+            `export REDISCLI_AUTH="$(aws ssm get-parameter ${region} --with-decryption --name ${runtimeParameterName(env, env.redis.authParameter)} --query Parameter.Value --output text)"`,
+          ]
+        : []),
+      `rq() { redis-cli ${flags.join(' ')} "$@"; }`,
+    ],
+    laneLines: (lane) =>
+      lane.queues.map((queue) => {
+        const keys = queueKeys(queue, env.redisKeyPrefix ?? '', env.redis.cluster);
+        return `rq LLEN ${shellQuote(keys.ready)}; rq ZCARD ${shellQuote(keys.reserved)}; rq ZCARD ${shellQuote(keys.delayed)}`;
+      }),
+  };
+}
 
 function redisSignals(context: QueueSignalContext): QueueSignals {
   const { env, lane, thresholds: t, namespace } = context;

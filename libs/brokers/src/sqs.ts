@@ -18,6 +18,13 @@ export const sqs: BrokerModule = {
   broker: 'sqs',
   taskStatements: sqsTaskStatements,
   queueSignals: sqsSignals,
+  queueInspection: (env, region) => ({
+    setup: [],
+    laneLines: (lane) => [
+      `aws sqs get-queue-attributes ${region} --queue-url $(aws sqs get-queue-url ${region} --queue-name ${queueName(env, lane.name)} --query QueueUrl --output text) \\`,
+      `  --attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible ApproximateNumberOfMessagesDelayed`,
+    ],
+  }),
 };
 
 /** An SQS lane's queue, `arn:…:sqs:<region>:<account>:<app>-<env>-<lane>`, for each allowed account. */
