@@ -74,18 +74,20 @@ export interface WorkloadSpec {
 }
 
 /** The resources of one workload. */
-export interface WorkloadResources {
-  readonly logGroup: CloudwatchLogGroup;
-  readonly executionRole: IamRole;
-  readonly executionPolicy: IamRolePolicy;
-  readonly parameterReadPolicy: IamRolePolicy;
-  readonly taskRole: IamRole;
-  readonly taskPolicy?: IamRolePolicy;
-  readonly taskDefinition: EcsTaskDefinition;
-  readonly service: EcsService;
-  readonly volumes: readonly RuntimeVolume[];
-  readonly containerMemory: number;
-}
+/** What createWorkload makes: WorkloadService's children, declared once there. */
+type WorkloadResources = Pick<
+  WorkloadService,
+  | 'logGroup'
+  | 'executionRole'
+  | 'executionPolicy'
+  | 'parameterReadPolicy'
+  | 'taskRole'
+  | 'taskPolicy'
+  | 'taskDefinition'
+  | 'service'
+  | 'volumes'
+  | 'containerMemory'
+>;
 
 /**
  * What every ECS workload of an environment is and exposes, created once here:
