@@ -160,32 +160,7 @@ export class ParameterStore extends Construct {
     const partition = partitionData.partition;
     const dnsSuffix = partitionData.dnsSuffix;
 
-    const keyPolicy = {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          // Delegates to IAM: without it no role could be granted the key at all.
-          Sid: 'AccountAdministersKey',
-          Effect: 'Allow',
-          Principal: { AWS: `arn:${partition}:iam::${account}:root` },
-          Action: 'kms:*',
-          Resource: '*',
-        },
-        {
-          Sid: 'CloudWatchLogsEncryptsLogGroups',
-          Effect: 'Allow',
-          Principal: { Service: `logs.${props.region}.${dnsSuffix}` },
-          Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-          Resource: '*',
-          Condition: {
-            ArnLike: {
-              'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${props.region}:${account}:log-group:*`,
-            },
-          },
-        },
-      ],
-    };
-    this.keyPolicy = JSON.stringify(keyPolicy);
+    this.keyPolicy = JSON.stringify(environmentKeyPolicy(props.region, account, partition, dnsSuffix));
     this.key = new KmsKey(this, 'key', {
       description: `Secrets, logs and queues of ${label} (queue-lanes)`,
       enableKeyRotation: true,
@@ -226,28 +201,9 @@ export class ParameterStore extends Construct {
     this.plainParameters = plainParameters;
     this.secureParameters = secureParameters;
 
-    const stageParameters: Record<string, SsmParameter> = {};
-    const hostConsumerParameters: Record<string, SsmParameter> = {};
-    for (const lane of lanes) {
-      stageParameters[lane.name] = new SsmParameter(this, `lane-${lane.name}-stage`, {
-        name: laneParameterName(props, lane.name, 'stage'),
-        description: `Rollout stage of lane ${lane.name} in ${label}: off, baseline, scaling or owned`,
-        type: 'String',
-        tier: 'Standard',
-        value: lane.stage,
-        tags: { lane: lane.name },
-      });
-      hostConsumerParameters[lane.name] = new SsmParameter(this, `lane-${lane.name}-host-consumer`, {
-        name: laneParameterName(props, lane.name, 'host-consumer'),
-        description: `Whether the web hosts run the consumers of lane ${lane.name} in ${label}: enabled until the lane is owned, then disabled`,
-        type: 'String',
-        tier: 'Standard',
-        value: hostConsumerState(lane.stage),
-        tags: { lane: lane.name },
-      });
-    }
-    this.stageParameters = stageParameters;
-    this.hostConsumerParameters = hostConsumerParameters;
+    const switches = laneSwitches(this, props, lanes, label);
+    this.stageParameters = switches.stage;
+    this.hostConsumerParameters = switches.hostConsumer;
 
     const runtime = { ...plainParameters, ...secureParameters };
     const names = Object.keys(runtime).sort();
@@ -351,4 +307,66 @@ function validate(props: ParameterStoreProps): void {
   if (problems.length > 0) {
     throw new Error(`ParameterStore ${prefix}:\n  ${problems.join('\n  ')}`);
   }
+}
+
+/**
+ * The environment key's policy: the account administers it through IAM, and
+ * CloudWatch Logs may use it for this account's log groups in the region.
+ */
+function environmentKeyPolicy(region: string, account: string, partition: string, dnsSuffix: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        // Delegates to IAM: without it no role could be granted the key at all.
+        Sid: 'AccountAdministersKey',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+      {
+        Sid: 'CloudWatchLogsEncryptsLogGroups',
+        Effect: 'Allow',
+        Principal: { Service: `logs.${region}.${dnsSuffix}` },
+        Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        Resource: '*',
+        Condition: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*`,
+          },
+        },
+      },
+    ],
+  };
+}
+
+/** Per lane, its stage and its host-consumer switch, which the web hosts' agent reads. */
+function laneSwitches(
+  scope: Construct,
+  names: Parameters<typeof laneParameterName>[0],
+  lanes: readonly LaneStage[],
+  label: string,
+): { stage: Record<string, SsmParameter>; hostConsumer: Record<string, SsmParameter> } {
+  const stageParameters: Record<string, SsmParameter> = {};
+  const hostConsumerParameters: Record<string, SsmParameter> = {};
+  for (const lane of lanes) {
+    stageParameters[lane.name] = new SsmParameter(scope, `lane-${lane.name}-stage`, {
+      name: laneParameterName(names, lane.name, 'stage'),
+      description: `Rollout stage of lane ${lane.name} in ${label}: off, baseline, scaling or owned`,
+      type: 'String',
+      tier: 'Standard',
+      value: lane.stage,
+      tags: { lane: lane.name },
+    });
+    hostConsumerParameters[lane.name] = new SsmParameter(scope, `lane-${lane.name}-host-consumer`, {
+      name: laneParameterName(names, lane.name, 'host-consumer'),
+      description: `Whether the web hosts run the consumers of lane ${lane.name} in ${label}: enabled until the lane is owned, then disabled`,
+      type: 'String',
+      tier: 'Standard',
+      value: hostConsumerState(lane.stage),
+      tags: { lane: lane.name },
+    });
+  }
+  return { stage: stageParameters, hostConsumer: hostConsumerParameters };
 }
