@@ -29,157 +29,16 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
   const consumers = new Map<string, { lane: string; where: string }>();
 
   for (const [name, lane] of Object.entries(env.lanes)) {
-    const at = (...rest: (string | number)[]) => ['lanes', name, ...rest];
-
-    const reservedFor = reservedLaneNames(env).get(name);
-    if (reservedFor) add(at(), `"${name}" is reserved for ${reservedFor}; give the lane another name`);
-
-    if (lane.groups && lane.queues) {
-      add(at('queues'), 'give the queues either here or per group, not both: with groups the lane consumes every queue its groups name');
-    } else if (lane.groups && lane.workers !== undefined) {
-      add(at('workers'), 'applies to a lane without groups; with groups each group sets its processes');
-    }
-    const chains = lane.groups
-      ? lane.groups.map((group, g) => ({ queues: group.queues, path: ['groups', g, 'queues'], what: `group "${group.name}"` }))
-      : [{ queues: lane.queues ?? [], path: ['queues'], what: 'this lane' }];
-    const groupNames = new Set<string>();
-    lane.groups?.forEach((group, g) => {
-      if (groupNames.has(group.name))
-        add(at('groups', g, 'name'), `group "${group.name}" is named twice in this lane; each names its own containers`);
-      groupNames.add(group.name);
-    });
-    for (const chain of chains) {
-      chain.queues.forEach((queue, index) => {
-        const path = at(...chain.path, index);
-        if (queue === 'default') {
-          add(path, 'the "default" queue stays on the web hosts; a lane may not consume it');
-          return;
-        }
-        if (chain.queues.indexOf(queue) !== index) {
-          add(path, `queue "${queue}" is listed twice in ${chain.what}`);
-          return;
-        }
-        const owner = consumers.get(queue);
-        if (owner && owner.lane !== name) {
-          add(
-            path,
-            `queue "${queue}" is already consumed by lane "${owner.lane}" (lanes.${owner.lane}.${owner.where}); a queue belongs to one lane`,
-          );
-        } else if (!owner) {
-          consumers.set(queue, { lane: name, where: `${chain.path.join('.').replace(/\.(\d+)/g, '[$1]')}[${index}]` });
-        }
-      });
-    }
-    const groups = laneGroups(lane);
-
-    const memoryChoices = FARGATE_MEMORY[lane.cpu];
-    if (!memoryChoices.includes(lane.memory)) {
-      add(at('memory'), `${lane.memory} MiB is not a Fargate size for cpu ${lane.cpu}; valid: ${describeChoices(memoryChoices)}`);
-    }
-
-    if (!lane.groups) {
-      const workers = lane.workers ?? 1;
-      const workerMemory = workers * lane.job.memory;
-      if (workerMemory > lane.memory) {
-        add(
-          lane.workers === undefined ? at('job', 'memory') : at('workers'),
-          `${workers} workers × job.memory ${lane.job.memory} MB = ${workerMemory} MB does not fit the task's ${lane.memory} MiB; lower workers or job.memory, or raise memory`,
-        );
-      }
-    } else {
-      // Each container's hard limit is an equal share of the task: every group's --memory must fit one.
-      const processes = groups.reduce((sum, group) => sum + group.processes, 0);
-      const share = Math.floor(lane.memory / processes);
-      groups.forEach((group, g) => {
-        if (group.job.memory > share) {
-          add(
-            lane.groups?.[g].job?.memory !== undefined ? at('groups', g, 'job', 'memory') : at('groups', g, 'processes'),
-            `group "${group.name}": job.memory ${group.job.memory} MB does not fit its container's ${share} MiB (the task's ${lane.memory} MiB over ${processes} processes); lower job.memory or processes, or raise memory`,
-          );
-        }
-      });
-    }
-
-    const { baseline, min, max } = lane.tasks;
-    if (min > max) add(at('tasks', 'min'), `${min} is above tasks.max (${max})`);
-    if (baseline > max) add(at('tasks', 'baseline'), `${baseline} is above tasks.max (${max})`);
-    if (max > env.fleet.maxTasks) {
-      add(at('tasks', 'max'), `${max} exceeds fleet.maxTasks (${env.fleet.maxTasks})`);
-    }
-    const guard = env.guardrails.maxTasksBeforeOwned;
-    if (max > guard && lane.stage !== 'owned') {
-      add(
-        at('tasks', 'max'),
-        `${max} exceeds guardrails.maxTasksBeforeOwned (${guard}) while the lane is at stage "${lane.stage}"; keep max at ${guard} or below until the lane is "owned"`,
-      );
-    }
-
-    let inheritedTooLong = false;
-    groups.forEach((group, g) => {
-      if (group.job.timeout < lane.stopTimeout || lane.scaleInProtection) return;
-      const own = lane.groups?.[g].job?.timeout !== undefined;
-      // Groups that take the lane's job.timeout share one message, at the lane's key.
-      if (!own && inheritedTooLong) return;
-      inheritedTooLong ||= !own;
-      add(
-        own ? at('groups', g, 'job', 'timeout') : at('job', 'timeout'),
-        `${lane.groups ? `group "${group.name}": ` : ''}${group.job.timeout} s is not below stopTimeout (${lane.stopTimeout} s), so a stopping task would kill a running job; lower job.timeout or set scaleInProtection: true`,
-      );
-    });
-    const longestTimeout = Math.max(0, ...groups.map((group) => group.job.timeout));
-
-    if (lane.broker === 'sqs') {
-      const visibility = lane.sqs?.visibilityTimeout ?? SQS_DEFAULTS.visibilityTimeout;
-      if (visibility < longestTimeout) {
-        add(
-          lane.sqs ? at('sqs', 'visibilityTimeout') : at('job', 'timeout'),
-          `SQS visibility timeout ${visibility} s is below job.timeout ${longestTimeout} s, so a running job would be delivered twice; set sqs.visibilityTimeout to at least ${longestTimeout}`,
-        );
-      }
-      lane.sqs?.oldestMessageSteps.forEach((step, index, steps) => {
-        const previous = steps[index - 1];
-        if (previous && step.ageSeconds <= previous.ageSeconds) {
-          add(
-            at('sqs', 'oldestMessageSteps', index, 'ageSeconds'),
-            `${step.ageSeconds} s is not above the previous step's ${previous.ageSeconds} s; list the steps from the youngest age to the oldest`,
-          );
-        }
-      });
-    } else if (lane.sqs) {
-      add(at('sqs'), 'applies only to broker "sqs"; remove it or set broker: sqs');
-    }
-
-    if (lane.spot && lane.capacity) {
-      add(at('spot'), 'set either spot or capacity, not both (capacity already says which providers to use)');
-    }
-    const usesSpot = lane.spot || (lane.capacity ?? []).some((c) => c.provider === 'FARGATE_SPOT');
-    if (usesSpot && lane.architecture === 'arm64') {
-      add(at('architecture'), 'Fargate Spot does not run arm64 tasks; use x86_64 or turn Spot off');
-    }
-    if (lane.capacity && !lane.capacity.some((c) => c.weight > 0)) {
-      add(at('capacity'), 'at least one capacity provider needs a weight above 0');
-    }
-    const based = (lane.capacity ?? []).map((c, i) => ({ c, i })).filter(({ c }) => c.base > 0);
-    if (based.length > 1) {
-      add(
-        at('capacity', based[1].i, 'base'),
-        `${based.map(({ c }) => c.provider).join(' and ')} both set base; ECS allows a base on one capacity provider only, so keep it on one and set the others to 0`,
-      );
-    }
-    if (lane.paused && lane.stage === 'off') {
-      add(at('paused'), 'a lane at stage off runs no tasks, so there is nothing to pause; remove paused or move the lane to baseline');
-    }
-    if (lane.command && lane.command.length === 0) {
-      add(at('command'), 'must not be empty');
-    }
-
-    const { minimumHealthyPercent, maximumPercent } = lane.deployment;
-    if (maximumPercent <= minimumHealthyPercent) {
-      add(
-        at('deployment', 'maximumPercent'),
-        `${maximumPercent} leaves no room for a deployment while minimumHealthyPercent is ${minimumHealthyPercent}: ECS could neither start a new task nor stop an old one; raise maximumPercent or lower minimumHealthyPercent`,
-      );
-    }
+    const context: LaneRuleContext = {
+      env,
+      name,
+      lane,
+      groups: laneGroups(lane),
+      at: (...rest) => ['lanes', name, ...rest],
+      add,
+      consumers,
+    };
+    for (const rule of LANE_RULES) rule(context);
   }
 
   checkFleet(env, add);
@@ -454,3 +313,198 @@ function describeChoices(values: readonly number[]): string {
   const step = values[1] - values[0];
   return `${values[0]}–${values[values.length - 1]} in steps of ${step}`;
 }
+
+/** What a lane rule sees: the lane, its resolved groups, and where to report. */
+interface LaneRuleContext {
+  readonly env: EnvironmentFile;
+  readonly name: string;
+  readonly lane: EnvironmentFile['lanes'][string];
+  readonly groups: ReturnType<typeof laneGroups>;
+  readonly at: (...rest: (string | number)[]) => (string | number)[];
+  readonly add: AddIssue;
+  /** Queue → the lane (and key) that consumes it, filled lane by lane in file order. */
+  readonly consumers: Map<string, { lane: string; where: string }>;
+}
+
+/** Its name, and which of queues, workers and groups it gives. */
+function laneNameRules({ env, name, lane, at, add }: LaneRuleContext): void {
+  const reservedFor = reservedLaneNames(env).get(name);
+  if (reservedFor) add(at(), `"${name}" is reserved for ${reservedFor}; give the lane another name`);
+
+  if (lane.groups && lane.queues) {
+    add(at('queues'), 'give the queues either here or per group, not both: with groups the lane consumes every queue its groups name');
+  } else if (lane.groups && lane.workers !== undefined) {
+    add(at('workers'), 'applies to a lane without groups; with groups each group sets its processes');
+  }
+}
+
+/** Every queue once: never default, never twice, never in two lanes. */
+function laneQueueRules({ name, lane, at, add, consumers }: LaneRuleContext): void {
+  const chains = lane.groups
+    ? lane.groups.map((group, g) => ({ queues: group.queues, path: ['groups', g, 'queues'], what: `group "${group.name}"` }))
+    : [{ queues: lane.queues ?? [], path: ['queues'], what: 'this lane' }];
+  const groupNames = new Set<string>();
+  lane.groups?.forEach((group, g) => {
+    if (groupNames.has(group.name))
+      add(at('groups', g, 'name'), `group "${group.name}" is named twice in this lane; each names its own containers`);
+    groupNames.add(group.name);
+  });
+  for (const chain of chains) {
+    chain.queues.forEach((queue, index) => {
+      const path = at(...chain.path, index);
+      if (queue === 'default') {
+        add(path, 'the "default" queue stays on the web hosts; a lane may not consume it');
+        return;
+      }
+      if (chain.queues.indexOf(queue) !== index) {
+        add(path, `queue "${queue}" is listed twice in ${chain.what}`);
+        return;
+      }
+      const owner = consumers.get(queue);
+      if (owner && owner.lane !== name) {
+        add(
+          path,
+          `queue "${queue}" is already consumed by lane "${owner.lane}" (lanes.${owner.lane}.${owner.where}); a queue belongs to one lane`,
+        );
+      } else if (!owner) {
+        consumers.set(queue, { lane: name, where: `${chain.path.join('.').replace(/\.(\d+)/g, '[$1]')}[${index}]` });
+      }
+    });
+  }
+}
+
+/** A Fargate size, and workers that fit it. */
+function laneMemoryRules({ lane, groups, at, add }: LaneRuleContext): void {
+  const memoryChoices = FARGATE_MEMORY[lane.cpu];
+  if (!memoryChoices.includes(lane.memory)) {
+    add(at('memory'), `${lane.memory} MiB is not a Fargate size for cpu ${lane.cpu}; valid: ${describeChoices(memoryChoices)}`);
+  }
+
+  if (!lane.groups) {
+    const workers = lane.workers ?? 1;
+    const workerMemory = workers * lane.job.memory;
+    if (workerMemory > lane.memory) {
+      add(
+        lane.workers === undefined ? at('job', 'memory') : at('workers'),
+        `${workers} workers × job.memory ${lane.job.memory} MB = ${workerMemory} MB does not fit the task's ${lane.memory} MiB; lower workers or job.memory, or raise memory`,
+      );
+    }
+  } else {
+    // Each container's hard limit is an equal share of the task: every group's --memory must fit one.
+    const processes = groups.reduce((sum, group) => sum + group.processes, 0);
+    const share = Math.floor(lane.memory / processes);
+    groups.forEach((group, g) => {
+      if (group.job.memory > share) {
+        add(
+          lane.groups?.[g].job?.memory !== undefined ? at('groups', g, 'job', 'memory') : at('groups', g, 'processes'),
+          `group "${group.name}": job.memory ${group.job.memory} MB does not fit its container's ${share} MiB (the task's ${lane.memory} MiB over ${processes} processes); lower job.memory or processes, or raise memory`,
+        );
+      }
+    });
+  }
+}
+
+/** Task counts within each other, the fleet and the guardrail. */
+function laneTaskRules({ env, lane, at, add }: LaneRuleContext): void {
+  const { baseline, min, max } = lane.tasks;
+  if (min > max) add(at('tasks', 'min'), `${min} is above tasks.max (${max})`);
+  if (baseline > max) add(at('tasks', 'baseline'), `${baseline} is above tasks.max (${max})`);
+  if (max > env.fleet.maxTasks) {
+    add(at('tasks', 'max'), `${max} exceeds fleet.maxTasks (${env.fleet.maxTasks})`);
+  }
+  const guard = env.guardrails.maxTasksBeforeOwned;
+  if (max > guard && lane.stage !== 'owned') {
+    add(
+      at('tasks', 'max'),
+      `${max} exceeds guardrails.maxTasksBeforeOwned (${guard}) while the lane is at stage "${lane.stage}"; keep max at ${guard} or below until the lane is "owned"`,
+    );
+  }
+}
+
+/** Jobs that finish before their task is stopped, and before SQS hands them out again. */
+function laneTimeoutRules({ lane, groups, at, add }: LaneRuleContext): void {
+  let inheritedTooLong = false;
+  groups.forEach((group, g) => {
+    if (group.job.timeout < lane.stopTimeout || lane.scaleInProtection) return;
+    const own = lane.groups?.[g].job?.timeout !== undefined;
+    // Groups that take the lane's job.timeout share one message, at the lane's key.
+    if (!own && inheritedTooLong) return;
+    inheritedTooLong ||= !own;
+    add(
+      own ? at('groups', g, 'job', 'timeout') : at('job', 'timeout'),
+      `${lane.groups ? `group "${group.name}": ` : ''}${group.job.timeout} s is not below stopTimeout (${lane.stopTimeout} s), so a stopping task would kill a running job; lower job.timeout or set scaleInProtection: true`,
+    );
+  });
+  const longestTimeout = Math.max(0, ...groups.map((group) => group.job.timeout));
+
+  if (lane.broker === 'sqs') {
+    const visibility = lane.sqs?.visibilityTimeout ?? SQS_DEFAULTS.visibilityTimeout;
+    if (visibility < longestTimeout) {
+      add(
+        lane.sqs ? at('sqs', 'visibilityTimeout') : at('job', 'timeout'),
+        `SQS visibility timeout ${visibility} s is below job.timeout ${longestTimeout} s, so a running job would be delivered twice; set sqs.visibilityTimeout to at least ${longestTimeout}`,
+      );
+    }
+    lane.sqs?.oldestMessageSteps.forEach((step, index, steps) => {
+      const previous = steps[index - 1];
+      if (previous && step.ageSeconds <= previous.ageSeconds) {
+        add(
+          at('sqs', 'oldestMessageSteps', index, 'ageSeconds'),
+          `${step.ageSeconds} s is not above the previous step's ${previous.ageSeconds} s; list the steps from the youngest age to the oldest`,
+        );
+      }
+    });
+  } else if (lane.sqs) {
+    add(at('sqs'), 'applies only to broker "sqs"; remove it or set broker: sqs');
+  }
+}
+
+/** Capacity providers ECS accepts, and an architecture Spot runs. */
+function laneCapacityRules({ lane, at, add }: LaneRuleContext): void {
+  if (lane.spot && lane.capacity) {
+    add(at('spot'), 'set either spot or capacity, not both (capacity already says which providers to use)');
+  }
+  const usesSpot = lane.spot || (lane.capacity ?? []).some((c) => c.provider === 'FARGATE_SPOT');
+  if (usesSpot && lane.architecture === 'arm64') {
+    add(at('architecture'), 'Fargate Spot does not run arm64 tasks; use x86_64 or turn Spot off');
+  }
+  if (lane.capacity && !lane.capacity.some((c) => c.weight > 0)) {
+    add(at('capacity'), 'at least one capacity provider needs a weight above 0');
+  }
+  const based = (lane.capacity ?? []).map((c, i) => ({ c, i })).filter(({ c }) => c.base > 0);
+  if (based.length > 1) {
+    add(
+      at('capacity', based[1].i, 'base'),
+      `${based.map(({ c }) => c.provider).join(' and ')} both set base; ECS allows a base on one capacity provider only, so keep it on one and set the others to 0`,
+    );
+  }
+}
+
+/** Pausing, the command, and a deployment ECS can make progress with. */
+function laneDeploymentRules({ lane, at, add }: LaneRuleContext): void {
+  if (lane.paused && lane.stage === 'off') {
+    add(at('paused'), 'a lane at stage off runs no tasks, so there is nothing to pause; remove paused or move the lane to baseline');
+  }
+  if (lane.command && lane.command.length === 0) {
+    add(at('command'), 'must not be empty');
+  }
+
+  const { minimumHealthyPercent, maximumPercent } = lane.deployment;
+  if (maximumPercent <= minimumHealthyPercent) {
+    add(
+      at('deployment', 'maximumPercent'),
+      `${maximumPercent} leaves no room for a deployment while minimumHealthyPercent is ${minimumHealthyPercent}: ECS could neither start a new task nor stop an old one; raise maximumPercent or lower minimumHealthyPercent`,
+    );
+  }
+}
+
+/** Every rule of one lane, in the order their messages read best. */
+const LANE_RULES: readonly ((context: LaneRuleContext) => void)[] = [
+  laneNameRules,
+  laneQueueRules,
+  laneMemoryRules,
+  laneTaskRules,
+  laneTimeoutRules,
+  laneCapacityRules,
+  laneDeploymentRules,
+];
