@@ -1,0 +1,102 @@
+// nx g @queue-lanes/generators:environment <name> --from <env>
+//
+// Writes environments/<name>.yaml from environments/<from>.yaml and the Nx app
+// apps/<name>. Every value that belongs to the other environment is blanked
+// (null, so synth refuses the file at that key until it is filled): values that
+// name the environment it was copied from, and settings outside the lanes whose
+// value differs between the existing environments (account, network ids, hosts,
+// buckets, state). Lanes, the fleet and the guardrails are copied as they are.
+// Plain CommonJS: Nx loads it as is, with no TypeScript transpiler installed.
+'use strict';
+const { isScalar, isSeq, isMap, parseDocument } = require('yaml');
+
+const NAME = /^[a-z][a-z0-9-]{0,19}$/;
+/** Blocks that say how the lanes run, not where: copied, never blanked. */
+const COPIED = new Set(['app', 'region', 'lanes', 'fleet', 'guardrails', 'logs', 'alarms', 'scheduler', 'controller']);
+
+module.exports = function environmentGenerator(tree, options) {
+  const { name, from } = options;
+  if (!NAME.test(name)) {
+    throw new Error(`"${name}" is not an environment name: lowercase letters, digits and dashes, starting with a letter, at most 20`);
+  }
+  const existing = (tree.children('environments') || []).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5));
+  if (!existing.includes(from)) throw new Error(`--from ${from}: no environments/${from}.yaml; environments here: ${existing.join(', ')}`);
+  if (existing.includes(name) || tree.exists(`apps/${name}`)) {
+    throw new Error(`environment ${name} already exists (environments/${name}.yaml or apps/${name})`);
+  }
+
+  const source = tree.read(`environments/${from}.yaml`, 'utf-8');
+  const others = existing.filter((e) => e !== from).map((e) => parseDocument(tree.read(`environments/${e}.yaml`, 'utf-8')).toJS());
+  const doc = parseDocument(source);
+  const blanked = [];
+  const namesSource = new RegExp(`(^|[^a-z0-9])${from}([^a-z0-9]|$)`, 'i');
+  const visit = (node, path) => {
+    if (isMap(node)) for (const pair of node.items) visit(pair.value, [...path, isScalar(pair.key) ? pair.key.value : String(pair.key)]);
+    else if (isSeq(node)) node.items.forEach((item, i) => visit(item, [...path, i]));
+    else if (isScalar(node) && node.value !== null) {
+      if (path.length === 1 && path[0] === 'environment') {
+        node.value = name;
+        return;
+      }
+      const differs = !COPIED.has(path[0]) && others.some((other) => valueAt(other, path) !== node.value);
+      if (differs || (typeof node.value === 'string' && namesSource.test(node.value))) {
+        blanked.push(`${formatPath(path)} (${from}: ${JSON.stringify(node.value)})`);
+        node.value = null;
+      }
+    }
+  };
+  visit(doc.contents, []);
+  const header = [
+    ` Generated from ${from}.yaml. Fill in every null below with ${name}'s own value; synth refuses the file until then:`,
+    ...blanked.map((b) => `   ${b}`),
+  ];
+  const lines = doc.toString({ flowCollectionPadding: true, lineWidth: 0 }).split('\n');
+  // After the editor's schema line, which stays first.
+  const at = lines[0].startsWith('# yaml-language-server:') ? 1 : 0;
+  lines.splice(at, 0, ...header.map((h) => `#${h}`));
+  tree.write(`environments/${name}.yaml`, lines.join('\n'));
+
+  const fromProject = JSON.parse(tree.read(`apps/${from}/project.json`, 'utf-8'));
+  const project = JSON.parse(JSON.stringify(fromProject).split(`environments/${from}.yaml`).join(`environments/${name}.yaml`));
+  project.name = name;
+  project.sourceRoot = `apps/${name}`;
+  tree.write(`apps/${name}/project.json`, `${JSON.stringify(project, null, 2)}\n`);
+  const cdktf = JSON.parse(tree.read(`apps/${from}/cdktf.json`, 'utf-8'));
+  cdktf.projectId = `queue-lanes-${name}`;
+  tree.write(`apps/${name}/cdktf.json`, `${JSON.stringify(cdktf, null, 2)}\n`);
+  tree.write(`apps/${name}/tsconfig.json`, tree.read(`apps/${from}/tsconfig.json`, 'utf-8'));
+  tree.write(
+    `apps/${name}/jest.config.js`,
+    `module.exports = { ...require('../../jest.preset.js'), displayName: '${name}', rootDir: __dirname };\n`,
+  );
+  tree.write(
+    `apps/${name}/main.ts`,
+    [
+      "import { join } from 'node:path';",
+      "import { runEnvironmentApp } from '@queue-lanes/stacks';",
+      '',
+      `runEnvironmentApp({ environment: '${name}', workspaceRoot: join(__dirname, '..', '..') });`,
+      '',
+    ].join('\n'),
+  );
+  tree.write(
+    `apps/${name}/main.test.ts`,
+    [
+      "import { join } from 'node:path';",
+      "import { loadNamedEnvironment } from '@queue-lanes/stacks';",
+      "import { describeEnvironmentInvariants } from '@queue-lanes/stacks/testing';",
+      '',
+      `// What every environment must hold, on whatever environments/${name}.yaml says; add what ${name} chooses below.`,
+      `describeEnvironmentInvariants(loadNamedEnvironment(join(__dirname, '..', '..'), '${name}'));`,
+      '',
+    ].join('\n'),
+  );
+};
+
+function valueAt(data, path) {
+  return path.reduce((value, key) => (value !== null && typeof value === 'object' ? value[key] : undefined), data);
+}
+
+function formatPath(path) {
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? key : `.${key}`)).join('');
+}
