@@ -339,6 +339,29 @@ describe('schema errors', () => {
   });
 });
 
+describe('a value naming another environment', () => {
+  const folder = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'queue-lanes-foreign-'));
+    writeFileSync(join(dir, 'staging.yaml'), envYaml(''));
+    return dir;
+  };
+  const qa = (plain: string) => envYaml('', { environment: 'environment: qa', parameters: `parameters:\n  plain:\n${plain}` });
+
+  it('is refused at its line, naming both environments, when qa.yaml points at staging', () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'qa.yaml'), qa('    AWS_BUCKET: propertyfeed-media-staging\n    REDIS_HOST: cache'));
+    expect(() => loadEnvironment(join(dir, 'qa.yaml'), 'environments/qa.yaml')).toThrow(
+      'environments/qa.yaml:16:17 parameters.plain.AWS_BUCKET: "propertyfeed-media-staging" names environment staging, not qa: a value left over from a copy would point qa at staging\'s resources; use qa\'s own, or end the line with "# shared" if both use it on purpose',
+    );
+  });
+
+  it('is accepted when its line says it is shared, and a name inside another word is no name', () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'qa.yaml'), qa('    AWS_BUCKET: propertyfeed-media-staging # shared\n    NOTE: prestaging2'));
+    expect(loadEnvironment(join(dir, 'qa.yaml'), 'environments/qa.yaml').environment).toBe('qa');
+  });
+});
+
 describe('one round of errors', () => {
   it('reports the schema errors and the rules broken by the lanes that parsed, together', () => {
     const text = envYaml(

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
-import { isCollection, isMap, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatPath, type Problem, type SettingError } from './errors';
 import { resolveEnvironment, type EnvironmentConfig } from './resolve';
@@ -21,7 +21,7 @@ export function loadEnvironment(file: string, displayPath: string = file): Envir
   if (!existsSync(file)) {
     throw new ConfigError([{ file: displayPath, path: '', message: `file not found${siblingsHint(file)}` }]);
   }
-  return parseEnvironment(readFileSync(file, 'utf8'), displayPath);
+  return parseEnvironment(readFileSync(file, 'utf8'), displayPath, siblingEnvironments(file));
 }
 
 /** An environment file is a page of YAML; past this it is generated or broken, and parsing it would take minutes. */
@@ -29,8 +29,12 @@ export const MAX_FILE_BYTES = 256 * 1024;
 /** Lanes one environment may have (the backlog controller measures at most 110, each its own service). */
 export const MAX_LANES = 100;
 
-/** Validates environment YAML given as text; `displayPath` names it in messages and fixes the expected environment name. */
-export function parseEnvironment(text: string, displayPath: string): EnvironmentConfig {
+/**
+ * Validates environment YAML given as text; `displayPath` names it in messages and
+ * fixes the expected environment name. A value naming one of `otherEnvironments`
+ * is refused unless its line says `# shared`.
+ */
+export function parseEnvironment(text: string, displayPath: string, otherEnvironments: readonly string[] = []): EnvironmentConfig {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_FILE_BYTES) {
     throw new ConfigError([
@@ -74,7 +78,7 @@ export function parseEnvironment(text: string, displayPath: string): Environment
     ]);
   }
   const parsed = environmentSchema.safeParse(data);
-  const problems: Problem[] = [];
+  const problems: Problem[] = foreignValues(doc, text, basename(displayPath, extname(displayPath)), otherEnvironments, at);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(...issueProblems(issue, data, doc, at));
     // The rules still run over what parsed, so one run reports every mistake, not the schema's first.
@@ -160,6 +164,49 @@ function yamlProblems(text: string, doc: Document, lineCounter: LineCounter, at:
     }
     return at(e.pos[0], '', `invalid YAML: ${yamlMessage(e.message)}`);
   });
+}
+
+/**
+ * Values that name another environment of the folder: in a file copied from staging,
+ * "propertyfeed-media-staging" left in qa.yaml would grant qa's tasks staging's
+ * bucket. A value shared on purpose says so with `# shared` on its line.
+ */
+function foreignValues(doc: Document, text: string, own: string, others: readonly string[], at: At): Problem[] {
+  const names = others.filter((name) => name !== own && name.length > 0);
+  if (names.length === 0) return [];
+  const word = new RegExp(`(?:^|[^a-z0-9])(${names.map(escapeRegExp).join('|')})(?:[^a-z0-9]|$)`, 'i');
+  const lines = text.split('\n');
+  const problems: Problem[] = [];
+  const walk = (node: unknown, path: (string | number)[]): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) walk(pair.value, [...path, isScalar(pair.key) ? String(pair.key.value) : String(pair.key)]);
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, i]));
+    } else if (isScalar(node) && typeof node.value === 'string' && node.range) {
+      const found = word.exec(node.value);
+      if (!found || path.join('.') === 'environment') return;
+      const line = text.slice(0, node.range[0]).split('\n').length;
+      if (/#\s*shared\b/.test(lines[line - 1] ?? '')) return;
+      const other = found[1].toLowerCase();
+      problems.push(
+        at(
+          node.range[0],
+          formatPath(path),
+          `${JSON.stringify(node.value)} names environment ${other}, not ${own}: a value left over from a copy would point ${own} at ${other}'s resources; use ${own}'s own, or end the line with "# shared" if both use it on purpose`,
+        ),
+      );
+    }
+  };
+  walk(doc.contents, []);
+  return problems;
+}
+
+/** The other environment files' names beside `file`. */
+function siblingEnvironments(file: string): string[] {
+  const own = basename(file);
+  return readdirSync(dirname(file))
+    .filter((f) => f.endsWith('.yaml') && f !== own)
+    .map((f) => f.slice(0, -'.yaml'.length));
 }
 
 function escapeRegExp(value: string): string {
