@@ -23,6 +23,17 @@ export function policyDocument(statements: readonly PolicyStatement[]): PolicyDo
   return { Version: '2012-10-17', Statement: statements };
 }
 
+/** A key policy's first statement: the account administers the key through IAM; without it no role could be granted the key at all. */
+export function accountAdministersKey(partition: string, account: string): PolicyStatement {
+  return {
+    Sid: 'AccountAdministersKey',
+    Effect: 'Allow',
+    Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+    Action: 'kms:*',
+    Resource: '*',
+  };
+}
+
 /** The ARN partition of a region: aws, aws-cn or aws-us-gov. */
 export function partitionOf(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';

@@ -8,6 +8,7 @@ import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { Construct } from 'constructs';
+import { accountAdministersKey } from '@queue-lanes/iam-policy';
 import { KEY_DELETION_WINDOW_DAYS, alarmTopicName, keyDeletionWindowProblem } from '@queue-lanes/config';
 
 export interface AlarmTopicProps {
@@ -64,14 +65,7 @@ export class AlarmTopic extends Construct {
     this.keyPolicy = JSON.stringify({
       Version: '2012-10-17',
       Statement: [
-        {
-          // Delegates to IAM: without it no role could be granted the key at all.
-          Sid: 'AccountAdministersKey',
-          Effect: 'Allow',
-          Principal: { AWS: `arn:${partition}:iam::${account}:root` },
-          Action: 'kms:*',
-          Resource: '*',
-        },
+        accountAdministersKey(partition, account),
         {
           // CloudWatch alarms publish to an encrypted topic only if they may make a data key for it.
           Sid: 'CloudWatchAlarmsPublish',

@@ -13,7 +13,7 @@ import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { Construct } from 'constructs';
-import { partitionOf, policyDocument, type PolicyStatement } from '@queue-lanes/iam-policy';
+import { accountAdministersKey, partitionOf, policyDocument, type PolicyStatement } from '@queue-lanes/iam-policy';
 
 /*
  * Naming (the operators' runbook depends on it):
@@ -317,14 +317,7 @@ function environmentKeyPolicy(region: string, account: string, partition: string
   return {
     Version: '2012-10-17',
     Statement: [
-      {
-        // Delegates to IAM: without it no role could be granted the key at all.
-        Sid: 'AccountAdministersKey',
-        Effect: 'Allow',
-        Principal: { AWS: `arn:${partition}:iam::${account}:root` },
-        Action: 'kms:*',
-        Resource: '*',
-      },
+      accountAdministersKey(partition, account),
       {
         Sid: 'CloudWatchLogsEncryptsLogGroups',
         Effect: 'Allow',
