@@ -2,6 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { parseDocument } from 'yaml';
 import { environmentJsonSchema, loadEnvironment } from '@queue-lanes/config';
 
 const root = join(__dirname, '..');
@@ -42,6 +44,9 @@ describe('environments/', () => {
     const file = join(root, 'environments', `${name}.yaml`);
     expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./schema.json');
     expect(loadEnvironment(file, `environments/${name}.yaml`).environment).toBe(name);
+    // What an editor shows: the JSON Schema (with the rules it can carry) has nothing to say of the file.
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(environmentJsonSchema()));
+    expect([validate(parseDocument(readFileSync(file, 'utf8')).toJS()), validate.errors ?? []]).toEqual([true, []]);
   });
 
   it('has an app for every environment', () => {

@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { parseDocument } from 'yaml';
 import { ConfigError, environmentJsonSchema, loadEnvironment, parseEnvironment, redisHost } from './index';
 import { AWS_REGIONS } from './schema';
 
@@ -979,5 +981,21 @@ describe('the JSON Schema editors read', () => {
     walk(schema, '');
     for (const [name, definition] of Object.entries(schema.$defs ?? {})) walk(definition, `#${name}`);
     expect(undescribed).toEqual([]);
+  });
+
+  it('flags in an editor what the rules refuse that JSON Schema can say: a Fargate size off its cpu, the default queue', () => {
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(environmentJsonSchema()));
+    const errorsOf = (text: string) => {
+      validate(parseDocument(text).toJS());
+      return (validate.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => `${e.instancePath} ${e.message}`);
+    };
+    expect(errorsOf(envYaml('  image:\n    queues: [image]\n    cpu: 1024\n    memory: 4096\n'))).toEqual([]);
+    expect(errorsOf(envYaml('  image:\n    queues: [image]\n    cpu: 256\n    memory: 4096\n'))).toEqual([
+      '/lanes/image/memory must be equal to one of the allowed values',
+    ]);
+    expect(errorsOf(envYaml('  image:\n    queues: [image, default]\n'))).toEqual(['/lanes/image/queues/1 must NOT be valid']);
+    expect(errorsOf(envYaml('  image:\n    groups: [{ name: main, queues: [default] }]\n'))).toEqual([
+      '/lanes/image/groups/0/queues/0 must NOT be valid',
+    ]);
   });
 });

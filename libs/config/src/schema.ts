@@ -113,7 +113,7 @@ const s3BucketName = z
 const envVarName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment-variable name: letters, digits and underscores, not starting with a digit');
-const queueName = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a queue name of letters, digits, "_", ".", ":" or "-"');
+export const queueName = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a queue name of letters, digits, "_", ".", ":" or "-"');
 
 const iamRoleArn = z
   .string()
