@@ -78,7 +78,7 @@ export function parseEnvironment(text: string, displayPath: string, otherEnviron
     ]);
   }
   const parsed = environmentSchema.safeParse(data);
-  const problems: Problem[] = foreignValues(doc, text, basename(displayPath, extname(displayPath)), otherEnvironments, at);
+  const problems: Problem[] = foreignValues(doc, text, lineCounter, basename(displayPath, extname(displayPath)), otherEnvironments, at);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(...issueProblems(issue, data, doc, at));
     // The rules still run over what parsed, so one run reports every mistake, not the schema's first.
@@ -171,7 +171,7 @@ function yamlProblems(text: string, doc: Document, lineCounter: LineCounter, at:
  * "propertyfeed-media-staging" left in qa.yaml would grant qa's tasks staging's
  * bucket. A value shared on purpose says so with `# shared` on its line.
  */
-function foreignValues(doc: Document, text: string, own: string, others: readonly string[], at: At): Problem[] {
+function foreignValues(doc: Document, text: string, lineCounter: LineCounter, own: string, others: readonly string[], at: At): Problem[] {
   const names = others.filter((name) => name !== own && name.length > 0);
   if (names.length === 0) return [];
   const word = new RegExp(`(?:^|[^a-z0-9])(${names.map(escapeRegExp).join('|')})(?:[^a-z0-9]|$)`, 'i');
@@ -185,7 +185,7 @@ function foreignValues(doc: Document, text: string, own: string, others: readonl
     } else if (isScalar(node) && typeof node.value === 'string' && node.range) {
       const found = word.exec(node.value);
       if (!found || path.join('.') === 'environment') return;
-      const line = text.slice(0, node.range[0]).split('\n').length;
+      const { line } = lineCounter.linePos(node.range[0]);
       if (/#\s*shared\b/.test(lines[line - 1] ?? '')) return;
       const other = found[1].toLowerCase();
       problems.push(
@@ -203,10 +203,16 @@ function foreignValues(doc: Document, text: string, own: string, others: readonl
 
 /** The other environment files' names beside `file`. */
 function siblingEnvironments(file: string): string[] {
-  const own = basename(file);
-  return readdirSync(dirname(file))
-    .filter((f) => f.endsWith('.yaml') && f !== own)
-    .map((f) => f.slice(0, -'.yaml'.length));
+  const own = basename(file, '.yaml');
+  return environmentsIn(dirname(file)).filter((name) => name !== own);
+}
+
+/** The environments of a folder: its `*.yaml` files' names, sorted. */
+function environmentsIn(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
 }
 
 function escapeRegExp(value: string): string {
@@ -216,10 +222,7 @@ function escapeRegExp(value: string): string {
 function siblingsHint(file: string): string {
   const dir = dirname(file);
   if (!existsSync(dir)) return '';
-  const names = readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
-    .map((f) => f.slice(0, -'.yaml'.length))
-    .sort();
+  const names = environmentsIn(dir);
   return names.length ? `; environments here: ${names.join(', ')}` : '';
 }
 
