@@ -206,8 +206,22 @@ describe('.github/workflows/ci.yml', () => {
     const affected = runs.findIndex((r) => affectedTargets(r).length > 0);
     expect(bootstrap).toBeGreaterThanOrEqual(0);
     expect(affected).toBeGreaterThan(bootstrap);
-    expect(affectedTargets(runs[affected])[0]).toEqual(expect.arrayContaining(['lint', 'typecheck', 'test', 'synth', 'checkov', 'guard']));
+    expect(affectedTargets(runs[affected])[0]).toEqual(
+      expect.arrayContaining(['lint', 'typecheck', 'test', 'synth', 'checkov', 'validate', 'guard']),
+    );
     expect(runs[affected]).toContain('--base="$NX_BASE" --head="$NX_HEAD"');
     expect(runs.some((r) => r.includes('NX_BASE=') && r.includes('>> "$GITHUB_ENV"'))).toBe(true);
+  });
+
+  it('builds the real engine with Go into the per-machine toolchain cache, restored between runs', () => {
+    expect(uses('actions/setup-go')).toBeDefined();
+    expect(String(uses('actions/cache')?.with?.path)).toBe('~/.cache/queue-lanes');
+    expect(String(uses('actions/cache')?.with?.key)).toContain("hashFiles('tools/terraform/toolchain.sh'");
+  });
+
+  it('rehearses the affected environments against moto on pull requests only', () => {
+    const rehearse = steps.find((s) => affectedTargets(s.run ?? '').some((targets) => targets.includes('rehearse')));
+    expect(rehearse?.if).toBe("github.event_name == 'pull_request'");
+    expect(rehearse?.run).toContain('--base="$NX_BASE" --head="$NX_HEAD"');
   });
 });

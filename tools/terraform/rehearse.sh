@@ -15,7 +15,7 @@ bash tools/python-env.sh
 bash tools/terraform/toolchain.sh
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/queue-lanes-rehearse.XXXXXX")"
-report_dir="${QUEUE_LANES_CACHE:-$root/.cache}/rehearsal/$environment"
+report_dir="$root/.cache/rehearsal/$environment"
 mkdir -p "$report_dir"
 moto_pid=""
 tool_pid=""

@@ -24,7 +24,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   alarmName,
@@ -171,7 +171,7 @@ function main(argv: string[], root: string): number {
   const order = applyOrder(manifest, STACK_ROLES);
   say(`stacks in apply order: ${order.join(', ')}`);
 
-  const endpoints = providerEndpoints(root, toolchain, env, scratch);
+  const endpoints = providerEndpoints(toolchain, env, scratch);
   const runs: StackRun[] = [];
   const stacks = new Map<string, StackJson>();
   for (const name of order) {
@@ -430,8 +430,8 @@ function engineLine(toolchain: Toolchain): string {
 }
 
 /** The provider's endpoint names, from its schema (cached per provider build). */
-function providerEndpoints(root: string, toolchain: Toolchain, env: NodeJS.ProcessEnv, scratch: string): string[] {
-  const cached = join(cacheDir(root), 'tofu', `aws-endpoints-${toolchain.aws.module.replace(/[^A-Za-z0-9.-]+/g, '_')}.json`);
+function providerEndpoints(toolchain: Toolchain, env: NodeJS.ProcessEnv, scratch: string): string[] {
+  const cached = join(cacheDir(), 'tofu', `aws-endpoints-${basename(toolchain.aws.path)}.json`);
   if (existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as string[];
   const dir = join(scratch, 'schema');
   mkdirSync(dir, { recursive: true });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnvironment } from '@queue-lanes/config';
 import {
@@ -22,10 +23,23 @@ import {
 } from './rehearsal';
 import { MOTO_DIFFERENCES } from './moto-differences';
 import { renderReport } from './rehearsal-report';
-import { addressOf, cliConfig, formatDiagnostic, jsonPathAtLine, streamDiagnostics, tofuEnv } from './tofu';
+import { addressOf, cacheDir, cliConfig, formatDiagnostic, jsonPathAtLine, streamDiagnostics, tofuEnv } from './tofu';
 
 const root = join(__dirname, '..', '..');
 const target: MotoTarget = { endpoint: 'http://127.0.0.1:4566', region: 'eu-west-2', accountId: '123456789012', bucket: 'pf-rehearsal' };
+
+describe('toolchain cache', () => {
+  it('is per machine, outside the clone: QUEUE_LANES_CACHE, else XDG_CACHE_HOME, else ~/.cache', () => {
+    expect(cacheDir({ QUEUE_LANES_CACHE: '/q', XDG_CACHE_HOME: '/x' })).toBe('/q');
+    expect(cacheDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/queue-lanes');
+    expect(cacheDir({})).toBe(join(homedir(), '.cache', 'queue-lanes'));
+  });
+
+  it('is the folder toolchain.sh builds into', () => {
+    const script = readFileSync(join(root, 'tools', 'terraform', 'toolchain.sh'), 'utf8');
+    expect(script).toContain('cache="${QUEUE_LANES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/queue-lanes}"');
+  });
+});
 
 describe('CLI config', () => {
   const text = cliConfig({ mirror: '/w/.cache/tofu/mirror' });

@@ -6,9 +6,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-/** What tools/terraform/toolchain.sh built (.cache/tofu/toolchain.json). */
+/** What tools/terraform/toolchain.sh built (<cache>/tofu/toolchain.json). */
 export interface Toolchain {
   readonly tofu: { readonly version: string; readonly path: string; readonly built: boolean };
   readonly aws: {
@@ -18,6 +19,8 @@ export interface Toolchain {
     readonly module: string;
     /** The provider's own version/VERSION at that commit. */
     readonly builtVersion: string;
+    /** The service packages built in (comma-separated): those of the types the workspace imports. */
+    readonly services: string;
     readonly path: string;
     readonly built: boolean;
   };
@@ -54,9 +57,13 @@ function hclString(value: string): string {
   return JSON.stringify(value).replace(/([$%])\{/g, (_, sigil: string) => `${sigil}${sigil}{`);
 }
 
-/** The workspace's cache folder (.cache, git-ignored), or QUEUE_LANES_CACHE. */
-export function cacheDir(root: string): string {
-  return process.env.QUEUE_LANES_CACHE ?? join(root, '.cache');
+/**
+ * The per-machine toolchain cache, outside any clone so that every clone (and every
+ * CI run on the machine) shares one build: QUEUE_LANES_CACHE, else
+ * $XDG_CACHE_HOME/queue-lanes, else ~/.cache/queue-lanes. toolchain.sh says the same.
+ */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.QUEUE_LANES_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'queue-lanes');
 }
 
 /**
@@ -70,7 +77,7 @@ export function prepareToolchain(root: string): { toolchain: Toolchain; env: Nod
   const build = spawnSync('bash', [join(root, 'tools', 'terraform', 'toolchain.sh')], { stdio: ['ignore', 2, 2] });
   if (build.status !== 0)
     throw new ToolchainError(`tools/terraform/toolchain.sh exited ${build.status ?? build.signal}; the lines above say why`);
-  const tofuDir = join(cacheDir(root), 'tofu');
+  const tofuDir = join(cacheDir(), 'tofu');
   const toolchain = JSON.parse(readFileSync(join(tofuDir, 'toolchain.json'), 'utf8')) as Toolchain;
   const configFile = join(tofuDir, 'tofurc');
   writeFileSync(`${configFile}.${process.pid}`, cliConfig({ mirror: toolchain.mirror }));
