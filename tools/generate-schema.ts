@@ -1,9 +1,17 @@
-// Writes environments/schema.json (editor completion for environments/*.yaml)
-// from the zod schema in libs/config. A workspace test fails when it is stale.
+// Writes environments/schema.json (editor completion for environments/*.yaml) and
+// docs/configuration.md (the reference) from the zod schema in libs/config. A
+// workspace test fails when either is stale.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { environmentJsonSchema } from '@queue-lanes/config';
+import { configurationReference } from './docs/configuration';
 
-const target = join(__dirname, '..', 'environments', 'schema.json');
-writeFileSync(target, environmentJsonSchema());
-process.stdout.write(`wrote ${target}\n`);
+const root = join(__dirname, '..');
+const schema = environmentJsonSchema();
+for (const [file, text] of [
+  [join(root, 'environments', 'schema.json'), schema],
+  [join(root, 'docs', 'configuration.md'), configurationReference(schema)],
+]) {
+  writeFileSync(file, text);
+  process.stdout.write(`wrote ${file}\n`);
+}

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { parseDocument } from 'yaml';
 import { environmentJsonSchema, loadEnvironment } from '@queue-lanes/config';
+import { configurationReference } from './docs/configuration';
 
 const root = join(__dirname, '..');
 const environments = readdirSync(join(root, 'environments'))
@@ -38,6 +39,26 @@ describe('environments/', () => {
 
   it('schema.json is generated from the config schema (regenerate: tsx tools/generate-schema.ts)', () => {
     expect(readFileSync(join(root, 'environments', 'schema.json'), 'utf8')).toBe(environmentJsonSchema());
+  });
+
+  it('docs/configuration.md is generated from the same schema (regenerate: tsx tools/generate-schema.ts)', () => {
+    expect(readFileSync(join(root, 'docs', 'configuration.md'), 'utf8')).toBe(configurationReference(environmentJsonSchema()));
+  });
+
+  it('docs/configuration.md has a row for every key of the schema', () => {
+    const page = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
+    const keys = new Set<string>();
+    const walk = (node: Record<string, unknown>): void => {
+      for (const [key, child] of Object.entries((node.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+        keys.add(key);
+        walk(child);
+      }
+      for (const next of [node.additionalProperties, node.items, ...((node.oneOf ?? []) as unknown[])])
+        if (next && typeof next === 'object') walk(next as Record<string, unknown>);
+    };
+    walk(JSON.parse(environmentJsonSchema()) as Record<string, unknown>);
+    expect(keys.size).toBeGreaterThan(100);
+    expect([...keys].filter((key) => !page.includes(`| \`${key}\``))).toEqual([]);
   });
 
   it.each(environments)('%s.yaml points editors at the schema and is valid', (name) => {
