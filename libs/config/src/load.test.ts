@@ -5,6 +5,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import { parseDocument } from 'yaml';
 import { ConfigError, environmentJsonSchema, loadEnvironment, parseEnvironment, redisHost } from './index';
 import { AWS_REGIONS } from './schema';
+import { decodeUtf8 } from './load';
 
 const FILE = 'environments/staging.yaml';
 
@@ -889,6 +890,44 @@ describe('process groups', () => {
     expect(problems(grouped('      - { name: slow, queues: [sync], job: { timeout: 300 } }\n'))).toEqual([
       'environments/staging.yaml:21:55 lanes.sync.groups[0].job.timeout: group "slow": 300 s is not below stopTimeout (120 s), so a stopping task would kill a running job; lower job.timeout or set scaleInProtection: true',
     ]);
+  });
+});
+
+describe('bytes that are not UTF-8', () => {
+  const decode = (bytes: number[]) => () => decodeUtf8(Buffer.from(bytes), FILE);
+  const text = (s: string) => [...Buffer.from(s)];
+
+  it('are refused at their line and column, not read as U+FFFD into a value', () => {
+    const bytes = [...text('app: propertyfeed\nparameters:\n  plain:\n  APP_NAME: "Caf'), 0xe9, ...text('"\n')];
+    expect(decode(bytes)).toThrow(
+      new ConfigError([
+        {
+          file: FILE,
+          line: 4,
+          column: 17,
+          path: '',
+          message: 'byte 0xe9 is not UTF-8 (the file was saved in another encoding, or holds binary data); save it as UTF-8',
+        },
+      ]),
+    );
+    expect(() => decodeUtf8(Buffer.from(bytes), FILE)).toThrow(/^environments\/staging\.yaml:4:17 byte 0xe9 is not UTF-8/);
+  });
+
+  it('count columns in characters, and refuse overlong forms and surrogates as TextDecoder does', () => {
+    expect(decode([...text('a: "é'), 0xff])).toThrow(/:1:6 byte 0xff/);
+    expect(decode([...text('a: '), 0xc0, 0x80])).toThrow(/:1:4 byte 0xc0/);
+    expect(decode([...text('a: '), 0xed, 0xa0, 0x80])).toThrow(/:1:4 byte 0xed/);
+    expect(decode([...text('a: '), 0xe2, 0x82])).toThrow(/:1:4 byte 0xe2/);
+  });
+
+  it('are refused by loadEnvironment before any parsing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'queue-lanes-utf8-'));
+    writeFileSync(join(dir, 'staging.yaml'), Buffer.from([...text('app: caf'), 0xe9, ...text('\n')]));
+    expect(() => loadEnvironment(join(dir, 'staging.yaml'), FILE)).toThrow(/^environments\/staging\.yaml:1:9 byte 0xe9 is not UTF-8/);
+  });
+
+  it('leave UTF-8 alone, a replacement character written on purpose included', () => {
+    expect(decode(text('a: "Café \uFFFD 🙂"\n'))()).toBe('a: "Café \uFFFD 🙂"\n');
   });
 });
 

@@ -21,7 +21,48 @@ export function loadEnvironment(file: string, displayPath: string = file): Envir
   if (!existsSync(file)) {
     throw new ConfigError([{ file: displayPath, path: '', message: `file not found${siblingsHint(file)}` }]);
   }
-  return parseEnvironment(readFileSync(file, 'utf8'), displayPath, siblingEnvironments(file));
+  return parseEnvironment(decodeUtf8(readFileSync(file), displayPath), displayPath, siblingEnvironments(file));
+}
+
+/**
+ * The file's text, refused at the first byte that is not UTF-8: Node would read it
+ * as U+FFFD, and that replacement character would land in a parameter value.
+ */
+export function decodeUtf8(bytes: Buffer, displayPath: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8Byte(bytes);
+    const lineStart = bytes.lastIndexOf(0x0a, offset - 1) + 1;
+    const line = bytes.subarray(0, lineStart).filter((b) => b === 0x0a).length + 1;
+    const column = [...bytes.subarray(lineStart, offset).toString('utf8')].length + 1;
+    const hex = `0x${bytes[offset].toString(16).padStart(2, '0')}`;
+    throw new ConfigError([
+      {
+        file: displayPath,
+        line,
+        column,
+        path: '',
+        message: `byte ${hex} is not UTF-8 (the file was saved in another encoding, or holds binary data); save it as UTF-8`,
+      },
+    ]);
+  }
+}
+
+/** Offset of the first byte that does not continue a well-formed UTF-8 sequence. */
+function firstInvalidUtf8Byte(bytes: Buffer): number {
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i];
+    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (length === 0) return i;
+    for (let k = 1; k < length; k++) if (i + k >= bytes.length || (bytes[i + k] & 0xc0) !== 0x80) return i;
+    // Overlong forms, surrogates and code points past U+10FFFF are rejected too, as TextDecoder does.
+    const second = bytes[i + 1];
+    if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second > 0x9f) || (b === 0xf0 && second < 0x90) || (b === 0xf4 && second > 0x8f))
+      return i;
+    i += length;
+  }
+  return bytes.length;
 }
 
 /** An environment file is a page of YAML; past this it is generated or broken, and parsing it would take minutes. */

@@ -20,7 +20,7 @@ type AddIssue = (path: (string | number)[], message: string, locate?: (string | 
 
 /**
  * Every rule that relates several fields of one environment file
- * (README, "The environment file"). Rules that need the
+ * (docs/design.md, "The rules"). Rules that need the
  * previous version of the file live in the rollout guard instead.
  */
 export function checkRules(env: EnvironmentFile): RuleIssue[] {
