@@ -29,6 +29,7 @@ import argparse
 import ctypes
 import datetime
 import io
+import hashlib
 import json
 import os
 import re
@@ -535,6 +536,8 @@ def seed(args):
     else:
         s3.create_bucket(Bucket=args.bucket, CreateBucketConfiguration={"LocationConstraint": args.region})
     s3.put_bucket_versioning(Bucket=args.bucket, VersioningConfiguration={"Status": "Enabled"})
+    kms = client("kms")
+    kms.create_alias(AliasName=args.state_key_alias, TargetKeyId=kms.create_key(Description="rehearsal state")["KeyMetadata"]["KeyId"])
     json.dump(
         {"vpcId": vpc, "privateSubnetIds": subnets, "redisSecurityGroupId": redis, "auroraSecurityGroupId": aurora},
         sys.stdout,
@@ -582,6 +585,29 @@ def scale(args):
     sys.stdout.write("\n")
 
 
+def rehearsal_secret(name):
+    """The value the rehearsal puts out of band for a secret: the real value, as far as Terraform knows."""
+    return "rehearsal-secret-" + hashlib.sha256(name.encode()).hexdigest()[:16]
+
+
+def secrets(args):
+    """Puts (--put) each SecureString's real value out of band, then reports each value and which secret strings the state object holds."""
+    ssm = moto_client(args, "ssm")
+    if args.put:
+        for name in args.parameter:
+            described = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])["Parameters"]
+            key = described[0].get("KeyId") if described else None
+            ssm.put_parameter(Name=name, Value=rehearsal_secret(name), Type="SecureString", Overwrite=True, **({"KeyId": key} if key else {}))
+    values = {name: ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] for name in args.parameter}
+    state = moto_client(args, "s3").get_object(Bucket=args.bucket, Key=args.state_key)["Body"].read().decode()
+    secret_strings = [rehearsal_secret(name) for name in args.parameter] + [args.placeholder]
+    json.dump(
+        {"values": values, "expected": {name: rehearsal_secret(name) for name in args.parameter}, "inState": [v for v in secret_strings if v in state]},
+        sys.stdout,
+    )
+    sys.stdout.write("\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -593,6 +619,7 @@ def main():
     seed_parser.add_argument("--endpoint", required=True)
     seed_parser.add_argument("--region", required=True)
     seed_parser.add_argument("--bucket", required=True)
+    seed_parser.add_argument("--state-key-alias", required=True)
     seed_parser.add_argument("--subnets", type=int, default=2)
     inspect_parser = commands.add_parser("inspect")
     for option in ("--endpoint", "--region", "--cluster", "--service", "--alarm-prefix", "--parameter"):
@@ -602,10 +629,15 @@ def main():
     for option in ("--endpoint", "--region", "--cluster", "--service"):
         scale_parser.add_argument(option, required=True)
     scale_parser.add_argument("--count", type=int, required=True)
+    secrets_parser = commands.add_parser("secrets")
+    for option in ("--endpoint", "--region", "--bucket", "--state-key", "--placeholder"):
+        secrets_parser.add_argument(option, required=True)
+    secrets_parser.add_argument("--parameter", action="append", default=[])
+    secrets_parser.add_argument("--put", action="store_true")
     args = parser.parse_args()
     if args.command != "serve" and not args.endpoint.startswith("http://127."):
         parser.error("--endpoint must be a loopback address")
-    {"serve": serve, "seed": seed, "inspect": inspect, "scale": scale}[args.command](args)
+    {"serve": serve, "seed": seed, "inspect": inspect, "scale": scale, "secrets": secrets}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import {
   type MotoTarget,
   type RehearsalNetwork,
   type RollbackCheck,
+  type SecretCheck,
 } from './rehearsal';
 
 /** What moto_rehearsal.py serve wrote once it answered. */
@@ -51,7 +52,7 @@ export interface CrossStackCheck {
   readonly note: string;
 }
 
-/** One lane set back to off and applied, then checked in moto (README's rollback). */
+/** One lane set back to off and applied, then checked in moto (docs/operations.md's rollback). */
 export interface RollbackRehearsal {
   readonly lane: string;
   readonly from: string;
@@ -95,6 +96,8 @@ export interface ReportInput {
   readonly permissions: readonly PermissionCheck[];
   /** The rollback step; why it was skipped (nothing to roll back, or the first apply already failed); or what failed in it. */
   readonly rollback: RollbackRehearsal | { readonly skipped: string } | { readonly failed: string };
+  /** Each secret's value put out of band before the second plan, then read back, and the state searched for it. */
+  readonly secrets: { readonly checks: readonly SecretCheck[] } | { readonly skipped: string } | { readonly failed: string };
   /** @default MOTO_DIFFERENCES */
   readonly known?: readonly KnownDifference[];
 }
@@ -159,7 +162,7 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
   } else {
     lines.push('', `## Roll back ${rollback.lane}: ${rollback.from} → off`, '');
     lines.push(
-      `The service ran ${rollback.startCount} task(s) (set through ECS first when a scaler owns the count); then the rehearsal copy with lanes.${rollback.lane}.stage set to off was applied to every stack in order, as README's "Rolling a lane back" does.`,
+      `The service ran ${rollback.startCount} task(s) (set through ECS first when a scaler owns the count); then the rehearsal copy with lanes.${rollback.lane}.stage set to off was applied to every stack in order, as "Rolling a lane back" in docs/operations.md does.`,
       '',
       '| stack | apply | added | changed | destroyed |',
       '| --- | --- | --- | --- | --- |',
@@ -172,6 +175,24 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
     const rollbackErrors = rollback.applies.flatMap((a) => a.errors);
     if (rollbackErrors.length) lines.push('', ...rollbackErrors.map((e) => `- ${e}`));
     rolledBack = rollback.applies.length === runs.length && rollback.applies.every((a) => a.ok) && rollback.checks.every((c) => c.ok);
+  }
+
+  const { secrets } = input;
+  let secretsKept = true;
+  lines.push('', '## Secrets stay out of state', '');
+  if ('skipped' in secrets) lines.push(secrets.skipped);
+  else if ('failed' in secrets) {
+    lines.push(`**FAILED**: ${secrets.failed}`);
+    secretsKept = false;
+  } else {
+    lines.push(
+      "Each SecureString's real value was put out of band (as an operator does after the first deploy), before the plan above; then read back, and the parameters stack's state searched for it and for the placeholder.",
+      '',
+      '| what | expected | found |',
+      '| --- | --- | --- |',
+      ...secrets.checks.map((c) => `| ${c.what} | ${c.expected} | ${c.ok ? c.found : `**${cell(c.found)}**`} |`),
+    );
+    secretsKept = secrets.checks.every((c) => c.ok);
   }
 
   lines.push('', '## Deploy permissions', '');
@@ -251,6 +272,7 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
     runs.every((r) => r.init?.ok && r.apply?.ok && r.plan?.ok && r.destroy?.ok) &&
     checks.every((c) => c.resolved) &&
     rolledBack &&
+    secretsKept &&
     permitted &&
     unexplained === 0;
   lines.push('', `Result: ${ok ? 'PASSED' : 'FAILED'}${unexplained ? ` (${unexplained} unexplained planned change(s))` : ''}.`, '');

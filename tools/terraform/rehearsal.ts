@@ -30,6 +30,9 @@ export interface RehearsalNetwork {
 /** Fake credentials moto accepts; nothing else ever sees them. */
 export const FAKE_CREDENTIALS = { access_key: 'rehearsal', secret_key: 'rehearsal' } as const;
 
+/** The KMS key the rehearsal's state objects are encrypted with (created in moto by seed). */
+export const REHEARSAL_STATE_KEY = 'alias/rehearsal-state';
+
 /**
  * The rehearsal copy of an environment file: the same lanes, parameters and
  * sizes, with the network ids moto returned, moto's account and an S3 state in
@@ -42,12 +45,15 @@ export function rehearsalEnvironment(text: string, network: RehearsalNetwork, ta
   doc.setIn(['network', 'redis', 'securityGroupId'], network.redisSecurityGroupId);
   doc.setIn(['network', 'aurora', 'securityGroupId'], network.auroraSecurityGroupId);
   doc.setIn(['allowedAccountIds'], doc.createNode([target.accountId], { flow: true }));
-  doc.setIn(['state'], doc.createNode({ backend: 's3', bucket: target.bucket, region: target.region }, { flow: true }));
+  doc.setIn(
+    ['state'],
+    doc.createNode({ backend: 's3', bucket: target.bucket, region: target.region, kmsKeyId: REHEARSAL_STATE_KEY }, { flow: true }),
+  );
   return doc.toString();
 }
 
 /**
- * The lane a rehearsal rolls back to `off`, as "Rolling a lane back" in README.md
+ * The lane a rehearsal rolls back to `off`, as "Rolling a lane back" in docs/operations.md
  * does: the one furthest along (first in priority order among equals); undefined
  * when every lane is already off.
  */
@@ -85,7 +91,7 @@ export interface RollbackCheck {
 }
 
 /**
- * What README's rollback promises, checked against moto: after the rolled-back
+ * What the documented rollback promises, checked against moto: after the rolled-back
  * copy is applied, the lane's service is kept at 0 tasks with its task definition,
  * its log group and alarms stay with their actions disabled, and the hosts'
  * switch says `enabled`; after every stack is destroyed, the log groups are still
@@ -129,6 +135,76 @@ export function rollbackChecks(
     check('after destroy', 'alarms', 'gone', afterDestroy.alarms.length ? `${afterDestroy.alarms.length} left` : 'gone');
   }
   return checks;
+}
+
+/** What moto_rehearsal.py secrets answers: each secret's value in SSM, what was put, and which of those strings (or the placeholder) the state holds. */
+export interface SecretsRead {
+  readonly values: Readonly<Record<string, string>>;
+  readonly expected: Readonly<Record<string, string>>;
+  readonly inState: readonly string[];
+}
+
+/** The names of a stack's SecureString parameters. */
+export function secureParameterNames(stack: StackJson): string[] {
+  const resources = (stack.resource ?? {}) as Record<string, Record<string, { type?: string; name?: string }>>;
+  const parameters = resources.aws_ssm_parameter ?? {};
+  return Object.values(parameters)
+    .filter((p) => p.type === 'SecureString' && typeof p.name === 'string')
+    .map((p) => p.name as string)
+    .sort();
+}
+
+/** The description the previous release gave a secret (libs/ssm-parameters secretDescription before write-only). */
+const PREVIOUS_SECRET_DESCRIPTION = /; set out of band, write-only in Terraform \(never in state\)$/;
+
+/**
+ * The stack with its secrets as the previous release synthesized them: the
+ * placeholder in `value` (which the provider reads back into state), no version,
+ * and the previous description. The rehearsal applies this first, so this
+ * release's apply is the upgrade every existing environment goes through.
+ */
+export function previousReleaseSecrets(stack: StackJson): StackJson {
+  const resources = (stack.resource ?? {}) as Record<string, Record<string, Record<string, unknown>>>;
+  const parameters: Record<string, Record<string, unknown>> = {};
+  for (const [id, parameter] of Object.entries(resources.aws_ssm_parameter ?? {})) {
+    if (parameter.type !== 'SecureString' || parameter.value_wo === undefined) {
+      parameters[id] = parameter;
+      continue;
+    }
+    const rest = Object.fromEntries(Object.entries(parameter).filter(([key]) => key !== 'value_wo' && key !== 'value_wo_version'));
+    parameters[id] = {
+      ...rest,
+      value: parameter.value_wo,
+      description: String(parameter.description).replace(
+        PREVIOUS_SECRET_DESCRIPTION,
+        '; set out of band, Terraform keeps only the placeholder',
+      ),
+      lifecycle: { ignore_changes: ['value'] },
+    };
+  }
+  return { ...stack, resource: { ...resources, aws_ssm_parameter: parameters } };
+}
+
+/**
+ * What write-only secrets promise, checked against moto after a plan and the values
+ * put out of band: every value is still the one put (Terraform reset none), and
+ * the parameters stack's state holds neither those values nor the placeholder.
+ */
+export function secretChecks(read: SecretsRead): SecretCheck[] {
+  const checks: SecretCheck[] = Object.entries(read.expected).map(([name, value]) => {
+    const found = read.values[name] === value ? 'the value put out of band' : read.values[name] === undefined ? 'missing' : 'another value';
+    return { what: name, expected: 'the value put out of band', found, ok: found === 'the value put out of band' };
+  });
+  const found = read.inState.length ? `${read.inState.length} secret value(s)` : 'none';
+  checks.push({ what: 'secret values in the parameters stack state', expected: 'none', found, ok: found === 'none' });
+  return checks;
+}
+
+export interface SecretCheck {
+  readonly what: string;
+  readonly expected: string;
+  readonly found: string;
+  readonly ok: boolean;
 }
 
 /** The access key id a stack's provider signs with in the rehearsal (moto accepts any). */
@@ -234,6 +310,7 @@ export function s3StateConfig(target: MotoTarget, key: string): Record<string, u
     key,
     region: target.region,
     encrypt: true,
+    kms_key_id: REHEARSAL_STATE_KEY,
     use_lockfile: true,
     use_path_style: true,
     endpoints: { s3: target.endpoint, sts: target.endpoint, iam: target.endpoint, dynamodb: target.endpoint },

@@ -14,7 +14,7 @@
  *    resolves to the producing stack's output;
  * 4. `tofu plan -detailed-exitcode` on every stack and lists every attribute that
  *    would change, each with its explanation (rehearsal.ts MOTO_DIFFERENCES);
- * 5. rolls the furthest lane back to off (README's "Rolling a lane back"): the copy
+ * 5. rolls the furthest lane back to off (docs/operations.md, "Rolling a lane back"): the copy
  *    with that lane's stage set to off, applied to every stack in order, then checks
  *    in moto that its service is kept at 0 tasks, its alarms are quiet, its log
  *    group stays and the hosts' switch says enabled;
@@ -38,7 +38,8 @@ import {
   stoppedTasksLogGroupName,
 } from '@queue-lanes/config';
 import { actionsOf } from '@queue-lanes/iam-policy';
-import { composeEnvironment, deployPolicy, UNGRANTED_CALLS } from '@queue-lanes/stacks';
+import { SECRET_PLACEHOLDER } from '@queue-lanes/ssm-parameters';
+import { AWS_PROVIDER_SOURCE, composeEnvironment, deployPolicy, UNGRANTED_CALLS } from '@queue-lanes/stacks';
 import { App } from 'cdktf';
 import {
   applyOrder,
@@ -51,7 +52,11 @@ import {
   remoteStateReferences,
   rollbackChecks,
   rollbackLane,
+  previousReleaseSecrets,
+  REHEARSAL_STATE_KEY,
   rolledBackEnvironment,
+  secretChecks,
+  secureParameterNames,
   stateKey,
   type CdktfManifest,
   type Difference,
@@ -59,6 +64,7 @@ import {
   type RecordedCall,
   type MotoTarget,
   type RehearsalNetwork,
+  type SecretsRead,
   type StackJson,
 } from './rehearsal';
 import {
@@ -133,7 +139,7 @@ function main(argv: string[], root: string): number {
   delete awsEnv.AWS_PROFILE;
   delete awsEnv.AWS_SESSION_TOKEN;
 
-  // 1. The network the environment file names, and the state bucket, in moto.
+  // 1. The network the environment file names, and the state bucket and its KMS key, in moto.
   const subnets = environmentConfig.network.privateSubnetIds.length;
   const seed = spawnSync(
     join(root, '.venv', 'bin', 'python'),
@@ -146,6 +152,8 @@ function main(argv: string[], root: string): number {
       region,
       '--bucket',
       target.bucket,
+      '--state-key-alias',
+      REHEARSAL_STATE_KEY,
       '--subnets',
       String(subnets),
     ],
@@ -205,18 +213,53 @@ function main(argv: string[], root: string): number {
   };
 
   // 3. Apply in order; stop at the first failure (later stacks read earlier ones).
+  // The secrets go through the upgrade an existing environment goes through: first
+  // as the previous release wrote them (value, which the provider reads back into
+  // state), then their real values put out of band, then this release's apply,
+  // which must move them to write-only without writing the placeholder over them.
+  const parametersRun = runs.find((r) => r.name === stackName(parseEnvironment(copy, file), 'parameters'));
+  const secretNames = secureParameterNames(stacks.get(parametersRun?.name ?? '') ?? {});
+  const secretsCommand = (put: boolean) =>
+    motoCommand(root, awsEnv, target, 'secrets', [
+      '--bucket',
+      target.bucket,
+      '--state-key',
+      parametersRun?.stateKey ?? '',
+      '--placeholder',
+      SECRET_PLACEHOLDER,
+      ...secretNames.flatMap((n) => ['--parameter', n]),
+      ...(put ? ['--put'] : []),
+    ]);
+  let secretsPut: SecretsRead | LaneInspection | string | undefined;
   const applied: StackRun[] = [];
   const checks: CrossStackCheck[] = [];
   for (const stack of runs) {
     const init = run(stack, 'init', ['init', '-input=false', '-no-color'], PLAN_TIMEOUT);
     stack.init = { ok: init.result.status === 0, seconds: init.seconds, errors: init.errors };
     if (!stack.init.ok) break;
-    const apply = run(stack, 'apply', ['apply', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'], APPLY_TIMEOUT);
+    let previous: ReturnType<typeof run> | undefined;
+    if (stack === parametersRun && secretNames.length > 0) {
+      const stackFile = join(stack.dir, 'cdk.tf.json');
+      const current = readFileSync(stackFile, 'utf8');
+      writeFileSync(stackFile, `${JSON.stringify(previousReleaseSecrets(JSON.parse(current) as StackJson), null, 2)}\n`);
+      previous = run(
+        stack,
+        'apply-previous-release',
+        ['apply', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'],
+        APPLY_TIMEOUT,
+      );
+      writeFileSync(stackFile, current);
+      if (previous.result.status === 0) secretsPut = secretsCommand(true);
+    }
+    const apply =
+      previous && previous.result.status !== 0
+        ? previous
+        : run(stack, 'apply', ['apply', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'], APPLY_TIMEOUT);
     stack.apply = {
       ok: apply.result.status === 0 && !apply.result.timedOut,
-      seconds: apply.seconds,
+      seconds: apply.seconds + (previous && previous !== apply ? previous.seconds : 0),
       errors: apply.errors,
-      added: summary(apply.stdout).add,
+      added: (summary(apply.stdout).add ?? 0) + (previous && previous !== apply ? (summary(previous.stdout).add ?? 0) : 0),
     };
     // Even a failed apply may have created resources: destroy covers it.
     applied.push(stack);
@@ -227,7 +270,8 @@ function main(argv: string[], root: string): number {
     checks.push(...crossStackChecks(stack, stacks.get(stack.name) ?? {}, runs, toolchain, awsEnv));
   }
 
-  // 4. Plan again: the goal is no change at all.
+  // 4. Plan again: the goal is no change at all (the secrets' real values included,
+  // which Terraform must leave alone and never hold in state).
   const differences: Difference[] = [];
   const allApplied = applied.length === runs.length && applied.every((s) => s.apply?.ok);
   if (allApplied) {
@@ -250,6 +294,17 @@ function main(argv: string[], root: string): number {
       differences.push(...planDifferences(stack.name, JSON.parse(show.stdout)));
       say(`${stack.name}: plan again: ${plan.result.status === 0 ? 'no changes' : 'changes'}`);
     }
+  }
+
+  let secrets: ReportInput['secrets'];
+  if (!allApplied) secrets = { skipped: 'Not rehearsed: not every stack applied.' };
+  else if (secretNames.length === 0) secrets = { skipped: 'Not rehearsed: the environment has no parameters.secure.' };
+  else if (secretsPut === undefined || typeof secretsPut === 'string')
+    secrets = { failed: `Putting the secrets' values failed: ${secretsPut ?? 'not run'}` };
+  else {
+    const after = secretsCommand(false);
+    secrets =
+      typeof after === 'string' ? { failed: `Reading the secrets back failed: ${after}` } : { checks: secretChecks(after as SecretsRead) };
   }
 
   // 5. Roll the furthest lane back to off and apply that, stack by stack.
@@ -309,17 +364,19 @@ function main(argv: string[], root: string): number {
       if (!ok) break;
     }
     inspectRolledBack = () =>
-      motoCommand(root, awsEnv, target, 'inspect', [
-        '--cluster',
-        clusterName(rehearsed),
-        '--service',
-        serviceName(rehearsed, lane.name),
-        '--alarm-prefix',
-        alarmName(rehearsed, lane.name, ''),
-        '--parameter',
-        laneParameterName(rehearsed, lane.name, 'host-consumer'),
-        ...logGroups.flatMap((g) => ['--log-group', g]),
-      ]);
+      <LaneInspection | string>(
+        motoCommand(root, awsEnv, target, 'inspect', [
+          '--cluster',
+          clusterName(rehearsed),
+          '--service',
+          serviceName(rehearsed, lane.name),
+          '--alarm-prefix',
+          alarmName(rehearsed, lane.name, ''),
+          '--parameter',
+          laneParameterName(rehearsed, lane.name, 'host-consumer'),
+          ...logGroups.flatMap((g) => ['--log-group', g]),
+        ])
+      );
     const after = inspectRolledBack();
     if (typeof scaled === 'string')
       rollback = { failed: `Setting ${lane.name} to ${startCount} task(s) before the rollback failed: ${scaled}` };
@@ -394,6 +451,7 @@ function main(argv: string[], root: string): number {
     differences,
     unsupported,
     rollback,
+    secrets,
     permissions,
     seconds: (Date.now() - started) / 1000,
   });
@@ -408,16 +466,16 @@ function motoCommand(
   root: string,
   awsEnv: NodeJS.ProcessEnv,
   target: MotoTarget,
-  command: 'inspect' | 'scale',
+  command: 'inspect' | 'scale' | 'secrets',
   args: string[],
-): LaneInspection | string {
+): LaneInspection | SecretsRead | string {
   const result = spawnSync(
     join(root, '.venv', 'bin', 'python'),
     [join(__dirname, 'moto_rehearsal.py'), command, '--endpoint', target.endpoint, '--region', target.region, ...args],
     { encoding: 'utf8', env: awsEnv },
   );
   if (result.status !== 0) return (result.stderr || `exit ${result.status}`).trim().split('\n').slice(-3).join(' ');
-  return JSON.parse(result.stdout) as LaneInspection;
+  return JSON.parse(result.stdout) as LaneInspection | SecretsRead;
 }
 
 /** "OpenTofu v1.12.6, hashicorp/aws 6.25.0 (…stand-in…)" for the report. */
@@ -437,7 +495,7 @@ function providerEndpoints(toolchain: Toolchain, env: NodeJS.ProcessEnv, scratch
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, 'main.tf.json'),
-    JSON.stringify({ terraform: { required_providers: { aws: { source: 'hashicorp/aws', version: toolchain.aws.version } } } }),
+    JSON.stringify({ terraform: { required_providers: { aws: { source: AWS_PROVIDER_SOURCE, version: toolchain.aws.version } } } }),
   );
   const init = tofu(toolchain, env, dir, ['init', '-backend=false', '-input=false', '-no-color']);
   if (init.status !== 0) throw new Error(`tofu init for the provider schema failed:\n${init.stdout}${init.stderr}`);

@@ -15,7 +15,10 @@ import {
   callerKey,
   rollbackChecks,
   rollbackLane,
+  previousReleaseSecrets,
   rolledBackEnvironment,
+  secretChecks,
+  secureParameterNames,
   stateKey,
   type LaneInspection,
   type MotoTarget,
@@ -461,7 +464,7 @@ describe('rollback to off', () => {
   };
   const destroyed: LaneInspection = { service: null, alarms: [], parameter: null, logGroups: kept.logGroups };
 
-  it('passes what README promises: 0 tasks, quiet alarms, the hosts back on, and logs that outlive a destroy', () => {
+  it('passes what the docs promise: 0 tasks, quiet alarms, the hosts back on, and logs that outlive a destroy', () => {
     const checks = rollbackChecks(kept.logGroups, kept, destroyed);
     expect(checks.filter((c) => !c.ok)).toEqual([]);
     expect(checks.map((c) => `${c.when}: ${c.what}`)).toEqual([
@@ -525,6 +528,7 @@ describe('rehearsal report', () => {
     unsupported: [],
     seconds: 42,
     rollback: { skipped: 'Not rehearsed: every lane is already off.' },
+    secrets: { skipped: 'Not rehearsed: the environment has no parameters.secure.' },
     permissions: [{ stack: 'pf-workers', called: 3, missing: [], unused: ['ecs:UpdateCluster'] }],
     known: [{ kind: 'drift' as const, type: 'aws_iam_role', path: /^inline_policy/, why: 'policies are separate resources' }],
   };
@@ -585,6 +589,78 @@ describe('rehearsal report', () => {
     });
     expect(unresolved.ok).toBe(false);
     expect(unresolved.markdown).toContain('| pf-workers | net.outputs.sg | pf-networking | **NO** | not in state |');
+  });
+
+  it('shows the secrets kept out of state, and fails when one was reset or is in the state', () => {
+    const put = { '/pf/staging/env/APP_KEY': 'real-1', '/pf/staging/env/DB_PASSWORD': 'real-2' };
+    const kept = renderReport({
+      ...base,
+      runs: [run('pf-workers')],
+      differences: [],
+      secrets: { checks: secretChecks({ values: put, expected: put, inState: [] }) },
+    });
+    expect(kept.ok).toBe(true);
+    expect(kept.markdown).toContain('## Secrets stay out of state');
+    expect(kept.markdown).toContain('| /pf/staging/env/APP_KEY | the value put out of band | the value put out of band |');
+    expect(kept.markdown).toContain('| secret values in the parameters stack state | none | none |');
+    const reset = secretChecks({ values: { ...put, '/pf/staging/env/APP_KEY': 'placeholder' }, expected: put, inState: ['real-2'] });
+    expect(reset.filter((c) => !c.ok)).toEqual([
+      { what: '/pf/staging/env/APP_KEY', expected: 'the value put out of band', found: 'another value', ok: false },
+      { what: 'secret values in the parameters stack state', expected: 'none', found: '1 secret value(s)', ok: false },
+    ]);
+    const failed = renderReport({ ...base, runs: [run('pf-workers')], differences: [], secrets: { checks: reset } });
+    expect(failed.ok).toBe(false);
+    expect(failed.markdown).toContain('| secret values in the parameters stack state | none | **1 secret value(s)** |');
+  });
+
+  it('writes the secrets back the way the previous release did, for the rehearsal to upgrade', () => {
+    const current = {
+      resource: {
+        aws_ssm_parameter: {
+          s: {
+            name: '/pf/staging/env/APP_KEY',
+            type: 'SecureString',
+            key_id: 'alias/pf-staging',
+            value_wo: 'placeholder-set-out-of-band',
+            value_wo_version: 1,
+            description: 'APP_KEY for pf staging; set out of band, write-only in Terraform (never in state)',
+            lifecycle: { ignore_changes: ['value', 'value_wo_version'] },
+          },
+          plain: { name: '/pf/staging/env/APP_ENV', type: 'String', value: 'staging' },
+        },
+        aws_kms_key: { k: { description: 'key' } },
+      },
+    };
+    expect(previousReleaseSecrets(current)).toEqual({
+      resource: {
+        aws_ssm_parameter: {
+          s: {
+            name: '/pf/staging/env/APP_KEY',
+            type: 'SecureString',
+            key_id: 'alias/pf-staging',
+            value: 'placeholder-set-out-of-band',
+            description: 'APP_KEY for pf staging; set out of band, Terraform keeps only the placeholder',
+            lifecycle: { ignore_changes: ['value'] },
+          },
+          plain: { name: '/pf/staging/env/APP_ENV', type: 'String', value: 'staging' },
+        },
+        aws_kms_key: { k: { description: 'key' } },
+      },
+    });
+  });
+
+  it('reads the secret parameters of a stack from its JSON', () => {
+    const stack = {
+      resource: {
+        aws_ssm_parameter: {
+          a: { name: '/pf/staging/env/DB_PASSWORD', type: 'SecureString' },
+          b: { name: '/pf/staging/env/APP_ENV', type: 'String' },
+          c: { name: '/pf/staging/env/APP_KEY', type: 'SecureString' },
+        },
+      },
+    };
+    expect(secureParameterNames(stack)).toEqual(['/pf/staging/env/APP_KEY', '/pf/staging/env/DB_PASSWORD']);
+    expect(secureParameterNames({})).toEqual([]);
   });
 
   it('shows the rollback and fails when one of its checks or applies does', () => {

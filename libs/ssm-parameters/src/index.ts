@@ -1,1 +1,1 @@
-export { ParameterStore, parameterStoreProps, type LaneStage, type ParameterStoreProps, type PlainValue } from './parameter-store';
+export { ParameterStore, parameterStoreProps, SECRET_PLACEHOLDER, type LaneStage, type ParameterStoreProps, type PlainValue } from './parameter-store';

@@ -168,18 +168,27 @@ describe('ParameterStore', () => {
     });
   });
 
-  it('creates each secret as a SecureString placeholder under the key’s alias, whose value Terraform then leaves alone', () => {
+  it('creates each secret as a write-only SecureString placeholder under the key’s alias, whose value Terraform then leaves alone', () => {
     for (const name of ['APP_KEY', 'DB_PASSWORD']) {
       expect(json).toHaveResourceWithProperties(SsmParameter, {
         name: `/propertyfeed/staging/env/${name}`,
         type: 'SecureString',
         key_id: `\${aws_kms_alias.${Object.keys(parsed.resource.aws_kms_alias)[0]}.name}`,
-        value: SECRET_PLACEHOLDER,
-        lifecycle: { ignore_changes: ['value'] },
-        description: `${name} for propertyfeed staging; set out of band, Terraform keeps only the placeholder`,
+        value_wo: SECRET_PLACEHOLDER,
+        value_wo_version: 1,
+        lifecycle: { ignore_changes: ['value', 'value_wo_version'] },
+        description: `${name} for propertyfeed staging; set out of band, write-only in Terraform (never in state)`,
       });
     }
     expect(SECRET_PLACEHOLDER).toBe('placeholder-set-out-of-band');
+  });
+
+  it('never writes a secret parameter with value, which the provider would read back into state', () => {
+    const secrets = Object.values(parsed.resource.aws_ssm_parameter as Record<string, Record<string, unknown>>).filter(
+      (p) => p.type === 'SecureString',
+    );
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const secret of secrets) expect(secret).not.toHaveProperty('value');
   });
 
   it.each([

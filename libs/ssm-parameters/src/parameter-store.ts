@@ -69,6 +69,15 @@ export interface ParameterStoreProps {
   readonly keyDeletionWindowInDays?: number;
 }
 
+/**
+ * A secret parameter's description. Changing it after the parameter is written-only
+ * makes the provider put an empty value, which SSM refuses (the apply fails, the
+ * secret is untouched): keep it as it is.
+ */
+export function secretDescription(name: string, label: string): string {
+  return `${name} for ${label}; set out of band, write-only in Terraform (never in state)`;
+}
+
 /** The value SecureString parameters are created with; anything else means it was set. */
 export const SECRET_PLACEHOLDER = 'placeholder-set-out-of-band';
 /** SSM's limit on a standard-tier value, in bytes (UTF-8). */
@@ -187,15 +196,24 @@ export class ParameterStore extends Construct {
     for (const name of [...secure].sort()) {
       secureParameters[name] = new SsmParameter(this, `env-${name}`, {
         name: runtimeParameterName(props, name),
-        description: `${name} for ${label}; set out of band, Terraform keeps only the placeholder`,
+        description: secretDescription(name, label),
         type: 'SecureString',
         tier: 'Standard',
         // The alias, not the ARN: SSM keeps the identifier it was given, and operators
         // put the real value with `--key-id alias/<app>-<env>`, so Terraform sees no drift.
         keyId: this.keyAlias.name,
-        value: SECRET_PLACEHOLDER,
-        // The real value is put with `aws ssm put-parameter --overwrite`; Terraform must never reset it.
-        lifecycle: { ignoreChanges: ['value'] },
+        // Write-only (Terraform and OpenTofu 1.11 and later): the placeholder goes to
+        // SSM on create and never into state, and once the provider has seen value_wo
+        // its reads keep the decrypted value out of state too.
+        valueWo: SECRET_PLACEHOLDER,
+        valueWoVersion: 1,
+        // The real value is put with `aws ssm put-parameter --overwrite`; Terraform must
+        // never reset it. A value_wo_version change would write the placeholder over it,
+        // and a parameter created by an earlier release (value, no version) would see
+        // one; so neither counts as a change. Such a parameter moves to write-only on
+        // the apply that changes its description (secretDescription): the provider puts
+        // the value it last read back unchanged, and from then on keeps it out of state.
+        lifecycle: { ignoreChanges: ['value', 'value_wo_version'] },
       });
     }
     this.plainParameters = plainParameters;
