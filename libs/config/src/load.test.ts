@@ -96,7 +96,7 @@ describe('a valid file', () => {
   it('resolves spot, sqs defaults and state defaults', () => {
     const env = parseEnvironment(
       envYaml('  feeds:\n    broker: sqs\n    queues: [feeds]\n    spot: true\n', {
-        state: 'state: { backend: s3, bucket: acme-state }',
+        state: 'state: { backend: s3, bucket: acme-state, kmsKeyId: alias/acme-state }',
       }),
       FILE,
     );
@@ -116,7 +116,16 @@ describe('a valid file', () => {
       bucket: 'acme-state',
       region: 'eu-west-2',
       keyPrefix: 'propertyfeed/staging',
+      kmsKeyId: 'alias/acme-state',
     });
+  });
+
+  it('refuses an s3 backend that names no KMS key, at the state key', () => {
+    expect(problems(envYaml('', { state: 'state: { backend: s3, bucket: acme-state }' }))).toEqual([
+      expect.stringMatching(
+        /^environments\/staging\.yaml:\d+:\d+ state\.kmsKeyId: is required with the s3 backend: state holds every attribute of every resource, so name the KMS key/,
+      ),
+    ]);
   });
 });
 

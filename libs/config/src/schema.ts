@@ -155,7 +155,10 @@ const s3State = z
         'must be a KMS key id, key ARN, alias/<name> or alias ARN',
       )
       .optional()
-      .meta({ description: 'KMS key for state encryption; default SSE-S3.' }),
+      .meta({
+        description:
+          'The KMS key the state objects are encrypted with; required (state holds every attribute of every resource, and the key policy says who may read it).',
+      }),
   })
   .strict();
 

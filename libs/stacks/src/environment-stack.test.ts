@@ -38,7 +38,7 @@ describe('every stack', () => {
       },
     ]);
     // Fully qualified, so OpenTofu does not resolve a different "aws" provider.
-    expect(json.terraform.required_providers).toEqual({ aws: { source: 'hashicorp/aws', version: '6.25.0' } });
+    expect(json.terraform.required_providers).toEqual({ aws: { source: 'registry.terraform.io/hashicorp/aws', version: '6.25.0' } });
   });
 
   it('outputs the web hosts’ policy for the host-consumer switches from the parameters stack', () => {
@@ -79,21 +79,22 @@ describe('state backends', () => {
     expect((stacks.workers as Json).terraform.backend.local.path).toBe('../../../state/terraform.shop-qa-workers.tfstate');
   });
 
-  it('gives each stack its own encrypted, lockfile-locked S3 key', () => {
-    const stacks = synth('state: { backend: s3, bucket: acme-state }\n');
+  it('gives each stack its own S3 key, encrypted with the named KMS key and lockfile-locked', () => {
+    const stacks = synth('state: { backend: s3, bucket: acme-state, kmsKeyId: alias/acme-state }\n');
     expect((stacks.networking as Json).terraform.backend).toEqual({
       s3: {
         bucket: 'acme-state',
         key: 'shop/qa/networking.tfstate',
         region: 'eu-west-1',
         encrypt: true,
+        kms_key_id: 'alias/acme-state',
         use_lockfile: true,
       },
     });
     expect((stacks.workers as Json).terraform.backend.s3.key).toBe('shop/qa/workers.tfstate');
   });
 
-  it('adds the optional DynamoDB table, KMS key, bucket region and key prefix', () => {
+  it('adds the optional DynamoDB table, bucket region and key prefix', () => {
     const stacks = synth(
       'state: { backend: s3, bucket: acme-state, region: us-east-1, keyPrefix: tf/shop, dynamodbTable: tf-locks, kmsKeyId: alias/tf }\n',
     );
