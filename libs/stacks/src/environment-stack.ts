@@ -6,6 +6,8 @@ import type { Construct } from 'constructs';
 
 /** Provider version the prebuilt @cdktf/provider-aws bindings were generated from. */
 export const AWS_PROVIDER_VERSION = '6.25.0';
+/** The provider's fully qualified source address, the same under Terraform and OpenTofu. */
+export const AWS_PROVIDER_SOURCE = 'registry.terraform.io/hashicorp/aws';
 
 export interface EnvironmentStackProps {
   /** The validated environment. */
@@ -38,10 +40,13 @@ export class EnvironmentStack extends TerraformStack {
       allowedAccountIds: [...props.env.allowedAccountIds],
       defaultTags: [{ tags: baseTags(props.env) }],
     });
-    // The prebuilt binding writes a bare "aws" source, which OpenTofu resolves to
-    // its own registry namespace; qualify it so both engines load the same provider.
+    // The prebuilt binding writes a bare "aws" source, and even "hashicorp/aws" means
+    // each engine's own registry host, so a state OpenTofu wrote names
+    // registry.opentofu.org/hashicorp/aws and Terraform refuses it (and the reverse).
+    // With the host written out, both engines record the same provider address and a
+    // state moves between them as it is; OpenTofu installs from that host as well.
     this.addOverride('terraform.required_providers.aws', {
-      source: 'hashicorp/aws',
+      source: AWS_PROVIDER_SOURCE,
       version: AWS_PROVIDER_VERSION,
     });
     configureBackend(this, props.env, props.role);
