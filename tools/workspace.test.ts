@@ -70,6 +70,14 @@ describe('environments/', () => {
     expect([validate(parseDocument(readFileSync(file, 'utf8')).toJS()), validate.errors ?? []]).toEqual([true, []]);
   });
 
+  it('gives every app the same targets (nx affected -t rehearse skips an app without one)', () => {
+    const targets = environments.map((name) =>
+      Object.keys(JSON.parse(readFileSync(join(root, 'apps', name, 'project.json'), 'utf8')).targets).sort(),
+    );
+    for (const list of targets) expect(list).toEqual(targets[0]);
+    expect(targets[0]).toEqual(expect.arrayContaining(['synth', 'checkov', 'validate', 'rehearse']));
+  });
+
   it('has an app for every environment', () => {
     const apps = readdirSync(join(root, 'apps')).sort();
     expect(apps).toEqual([...environments].sort());

@@ -7,7 +7,7 @@
 import { parse } from 'yaml';
 import { STAGES, stageIndex, type EnvironmentConfig, type LaneConfig, type Stage } from '@queue-lanes/config';
 
-/** Rule ids, printed in brackets after each violation and explained in the README. */
+/** Rule ids, printed in brackets after each violation and explained in docs/operations.md ("Rollout guard"). */
 export const RULES = {
   oneStepForward: 'one-step-forward',
   removeFromOff: 'remove-from-off',

@@ -169,7 +169,7 @@ describe('rule one-step-forward', () => {
     expect(result.messages).toEqual([
       expect.stringMatching(/^rollout guard: /),
       `environments/production.yaml:${line}:${column} lanes.image.stage: baseline → owned moves forward 2 stages at once; a stage moves forward one step per change (off → baseline → scaling → owned; rollback may jump back any distance), so set "scaling" first [one-step-forward]`,
-      'production: 1 rollout rule broken; see "Rollout guard" in README.md',
+      'production: 1 rollout rule broken; see "Rollout guard" in docs/operations.md',
     ]);
     expect(result.summary).toEqual(['image: baseline → owned (0..2)']);
   });

@@ -1,7 +1,7 @@
 /*
  * The rollout guard: compares environments/<env>.yaml at a base git ref with the
  * working tree and reports each lane's change in one line, failing when the
- * change breaks the rollout policy (see compare.ts and the README).
+ * change breaks the rollout policy (see compare.ts and docs/operations.md).
  * Returns its output instead of printing it, so tests call it as a function.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -124,7 +124,7 @@ export function runGuard(options: GuardOptions): GuardResult {
   }
   if (comparison.violations.length > 0) {
     const n = comparison.violations.length;
-    messages.push(`${name}: ${n} rollout rule${n === 1 ? '' : 's'} broken; see "Rollout guard" in README.md`);
+    messages.push(`${name}: ${n} rollout rule${n === 1 ? '' : 's'} broken; see "Rollout guard" in docs/operations.md`);
   }
   return {
     exitCode: comparison.violations.length > 0 ? 1 : 0,

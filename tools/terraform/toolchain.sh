@@ -27,7 +27,7 @@ aws_version=6.25.0
 # github.com/hashicorp/terraform-provider-aws has no /v6 suffix, so the proxy
 # serves it only by pseudo-version, and it has none for the v6.25.0 tag: this
 # commit (2026-06-02) is the one it serves. It stands in for 6.25.0 in the
-# mirror; toolchain.json records its own version (README, "Terraform validation").
+# mirror; toolchain.json records its own version (docs/operations.md, "Terraform validation").
 aws_module_version=v1.60.1-0.20260602190131-5f2286d6d836
 
 export GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build"

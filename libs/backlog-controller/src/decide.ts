@@ -1,6 +1,6 @@
 /*
  * The scaling decision: a pure function of what one tick measured. No I/O, no
- * clock; every rule of the controller (README, "Scaling") is here and nowhere else.
+ * clock; every rule of the controller (docs/scaling.md) is here and nowhere else.
  */
 
 /** A lane's scaling policy (the part of its configuration the decision reads). */

@@ -63,7 +63,7 @@ export const CONTROLLER_RUNTIME = 'nodejs22.x';
 const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
 
 /**
- * The backlog controller of one environment (README, "Scaling"): the Lambda
+ * The backlog controller of one environment (docs/scaling.md): the Lambda
  * `<app>-<env>-backlog-controller` in the private subnets with the controller security group, reserved concurrency 1, X-Ray
  * tracing, its environment encrypted with the environment key, and
  * CONTROLLER_CONFIG derived from the environment file; its own log group; a

@@ -193,7 +193,7 @@ export const WORKLOAD_DEFAULTS: Readonly<Record<string, string>> = { LOG_CHANNEL
  * Set on every workload: the digest of the runtime parameters (libs/config), so a
  * changed parameter value makes a new task definition and the services roll onto
  * it. A secret rotated out of band changes nothing here: roll the services then
- * (README, "Runtime parameters and secrets").
+ * (docs/operations.md, "Runtime parameters and secrets").
  */
 export const PARAMETERS_DIGEST_VARIABLE = 'QUEUE_LANES_PARAMETERS_DIGEST';
 
