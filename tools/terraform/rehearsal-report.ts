@@ -14,6 +14,17 @@ import {
   type SecretCheck,
 } from './rehearsal';
 
+/** One stack's state crossing engines: Terraform planned OpenTofu's state, wrote it back, and OpenTofu planned that. */
+export interface EngineSwap {
+  readonly stack: string;
+  /** terraform plan -detailed-exitcode: 0 is nothing to do. */
+  readonly terraformPlan: number;
+  readonly terraformWrote: boolean;
+  /** tofu plan -detailed-exitcode on the state Terraform wrote. */
+  readonly tofuPlan: number;
+  readonly errors: readonly string[];
+}
+
 /** What moto_rehearsal.py serve wrote once it answered. */
 export interface MotoReady {
   readonly endpoint: string;
@@ -98,6 +109,8 @@ export interface ReportInput {
   readonly rollback: RollbackRehearsal | { readonly skipped: string } | { readonly failed: string };
   /** Each secret's value put out of band before the second plan, then read back, and the state searched for it. */
   readonly secrets: { readonly checks: readonly SecretCheck[] } | { readonly skipped: string } | { readonly failed: string };
+  /** Terraform and OpenTofu reading each other's state. */
+  readonly engines: { readonly terraform: string; readonly swaps: readonly EngineSwap[] } | { readonly skipped: string };
   /** @default MOTO_DIFFERENCES */
   readonly known?: readonly KnownDifference[];
 }
@@ -186,13 +199,33 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
     secretsKept = false;
   } else {
     lines.push(
-      "Each SecureString's real value was put out of band (as an operator does after the first deploy), before the plan above; then read back, and the parameters stack's state searched for it and for the placeholder.",
+      "The parameters stack was first applied as the previous release wrote its secrets (value, read back into state); each SecureString's real value was then put out of band, and this release's apply moved them to write-only. After the plan above each was read back, and the parameters stack's state searched for it and for the placeholder.",
       '',
       '| what | expected | found |',
       '| --- | --- | --- |',
       ...secrets.checks.map((c) => `| ${c.what} | ${c.expected} | ${c.ok ? c.found : `**${cell(c.found)}**`} |`),
     );
     secretsKept = secrets.checks.every((c) => c.ok);
+  }
+
+  const { engines } = input;
+  lines.push('', '## One state, both engines', '');
+  let portable = true;
+  if ('skipped' in engines) lines.push(engines.skipped);
+  else {
+    lines.push(
+      `Terraform ${engines.terraform} planned each state OpenTofu wrote, wrote it back with a refresh-only apply, and OpenTofu planned that; 0 is nothing to do.`,
+      '',
+      '| stack | Terraform plans OpenTofu’s state | Terraform writes it | OpenTofu plans Terraform’s |',
+      '| --- | --- | --- | --- |',
+      ...engines.swaps.map(
+        (e) =>
+          `| ${e.stack} | ${e.terraformPlan === 0 ? 'exit 0' : `**exit ${e.terraformPlan}**`} | ${e.terraformWrote ? 'ok' : '**FAILED**'} | ${e.tofuPlan === 0 ? 'exit 0' : `**exit ${e.tofuPlan}**`} |`,
+      ),
+    );
+    const errors = engines.swaps.flatMap((e) => e.errors);
+    if (errors.length) lines.push('', ...errors.map((e) => `- ${e}`));
+    portable = engines.swaps.every((e) => e.terraformPlan === 0 && e.terraformWrote && e.tofuPlan === 0);
   }
 
   lines.push('', '## Deploy permissions', '');
@@ -273,6 +306,7 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
     checks.every((c) => c.resolved) &&
     rolledBack &&
     secretsKept &&
+    portable &&
     permitted &&
     unexplained === 0;
   lines.push('', `Result: ${ok ? 'PASSED' : 'FAILED'}${unexplained ? ` (${unexplained} unexplained planned change(s))` : ''}.`, '');

@@ -12,7 +12,7 @@ cd "$root"
 environment="${1:-staging}"
 
 bash tools/python-env.sh
-bash tools/terraform/toolchain.sh
+bash tools/terraform/toolchain.sh all terraform
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/queue-lanes-rehearse.XXXXXX")"
 report_dir="$root/.cache/rehearsal/$environment"

@@ -70,6 +70,7 @@ import {
 import {
   renderReport,
   type CrossStackCheck,
+  type EngineSwap,
   type MotoReady,
   type PermissionCheck,
   type ReportInput,
@@ -194,21 +195,23 @@ function main(argv: string[], root: string): number {
     runs.push({ name, dir, stateKey: stateKey(backend[0], backend[1], `${name}.tfstate`) });
   }
 
-  const run = (stack: StackRun, step: string, args: string[], timeout: number) => {
+  const run = (stack: StackRun, step: string, args: string[], timeout: number, engine: 'tofu' | 'terraform' = 'tofu') => {
     const t0 = Date.now();
-    const result = tofu(toolchain, awsEnv, stack.dir, args, { timeoutSeconds: timeout });
+    // Terraform keeps its own .terraform folder: the state and lock file are what the engines share.
+    const env = engine === 'terraform' ? { ...awsEnv, TF_DATA_DIR: join(stack.dir, '.terraform-hashicorp') } : awsEnv;
+    const result = tofu(toolchain, env, stack.dir, args, { timeoutSeconds: timeout, engine });
     const seconds = (Date.now() - t0) / 1000;
     const json = args.includes('-json');
     const text = json ? humanLines(result.stdout) : result.stdout;
-    writeFileSync(join(logs, `${stack.name}.${step}.log`), `$ tofu ${args.join(' ')}\n${text}${result.stderr}`);
+    writeFileSync(join(logs, `${stack.name}.${step}.log`), `$ ${engine} ${args.join(' ')}\n${text}${result.stderr}`);
     const errors = json
       ? streamDiagnostics(result.stdout)
           .filter((d) => d.severity === 'error')
           .map((d) => formatDiagnostic(stack.name, d))
       : errorLines(stack.name, result.stdout + result.stderr);
-    if (result.timedOut) errors.push(`${stack.name}: tofu ${step} did not finish within ${timeout}s and was stopped`);
+    if (result.timedOut) errors.push(`${stack.name}: ${engine} ${step} did not finish within ${timeout}s and was stopped`);
     if (result.status !== 0 && result.status !== 2 && errors.length === 0)
-      errors.push(`${stack.name}: tofu ${step} exited ${result.status}; see logs/${stack.name}.${step}.log`);
+      errors.push(`${stack.name}: ${engine} ${step} exited ${result.status}; see logs/${stack.name}.${step}.log`);
     return { result, seconds, errors, stdout: result.stdout };
   };
 
@@ -305,6 +308,49 @@ function main(argv: string[], root: string): number {
     const after = secretsCommand(false);
     secrets =
       typeof after === 'string' ? { failed: `Reading the secrets back failed: ${after}` } : { checks: secretChecks(after as SecretsRead) };
+  }
+
+  // 4b. The other engine: Terraform plans the state OpenTofu wrote, writes it back
+  // (a refresh-only apply), and OpenTofu plans that. Both must find nothing to do:
+  // the provider address is the same under both (libs/stacks AWS_PROVIDER_SOURCE).
+  let engines: ReportInput['engines'];
+  const terraform = toolchain.terraform;
+  if (!allApplied) engines = { skipped: 'Not rehearsed: not every stack applied.' };
+  else if (!terraform?.built) engines = { skipped: 'Not rehearsed: Terraform is not built (bash tools/terraform/toolchain.sh terraform).' };
+  else {
+    const swaps: EngineSwap[] = [];
+    for (const stack of runs) {
+      const exit = (step: string, args: string[], engine: 'tofu' | 'terraform') => {
+        const r = run(stack, step, args, PLAN_TIMEOUT, engine);
+        return { status: r.result.status, errors: r.errors };
+      };
+      const init = exit('terraform-init', ['init', '-input=false', '-no-color'], 'terraform');
+      const plan =
+        init.status === 0
+          ? exit('terraform-plan', ['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s'], 'terraform')
+          : init;
+      const write =
+        plan.status === 0
+          ? exit(
+              'terraform-refresh',
+              ['apply', '-refresh-only', '-auto-approve', '-input=false', '-no-color', '-lock-timeout=60s'],
+              'terraform',
+            )
+          : plan;
+      const back =
+        write.status === 0
+          ? exit('tofu-plan-after-terraform', ['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s'], 'tofu')
+          : write;
+      swaps.push({
+        stack: stack.name,
+        terraformPlan: plan.status,
+        terraformWrote: write.status === 0,
+        tofuPlan: back.status,
+        errors: back.errors,
+      });
+      say(`${stack.name}: Terraform plans OpenTofu's state: exit ${plan.status}; OpenTofu plans Terraform's: exit ${back.status}`);
+    }
+    engines = { terraform: terraform.version, swaps };
   }
 
   // 5. Roll the furthest lane back to off and apply that, stack by stack.
@@ -452,6 +498,7 @@ function main(argv: string[], root: string): number {
     unsupported,
     rollback,
     secrets,
+    engines,
     permissions,
     seconds: (Date.now() - started) / 1000,
   });

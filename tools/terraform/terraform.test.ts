@@ -529,6 +529,7 @@ describe('rehearsal report', () => {
     seconds: 42,
     rollback: { skipped: 'Not rehearsed: every lane is already off.' },
     secrets: { skipped: 'Not rehearsed: the environment has no parameters.secure.' },
+    engines: { skipped: 'Not rehearsed: Terraform is not built.' },
     permissions: [{ stack: 'pf-workers', called: 3, missing: [], unused: ['ecs:UpdateCluster'] }],
     known: [{ kind: 'drift' as const, type: 'aws_iam_role', path: /^inline_policy/, why: 'policies are separate resources' }],
   };
@@ -647,6 +648,33 @@ describe('rehearsal report', () => {
         aws_kms_key: { k: { description: 'key' } },
       },
     });
+  });
+
+  it('shows each state crossing engines, and fails when either engine would change something', () => {
+    const swap = { stack: 'pf-workers', terraformPlan: 0, terraformWrote: true, tofuPlan: 0, errors: [] };
+    const crossed = renderReport({ ...base, runs: [run('pf-workers')], differences: [], engines: { terraform: 'v1.13.3', swaps: [swap] } });
+    expect(crossed.ok).toBe(true);
+    expect(crossed.markdown).toContain('| pf-workers | exit 0 | ok | exit 0 |');
+    const refused = renderReport({
+      ...base,
+      runs: [run('pf-workers')],
+      differences: [],
+      engines: {
+        terraform: 'v1.13.3',
+        swaps: [
+          {
+            ...swap,
+            terraformPlan: 1,
+            terraformWrote: false,
+            tofuPlan: 1,
+            errors: ['pf-workers: error: requires provider registry.opentofu.org/hashicorp/aws'],
+          },
+        ],
+      },
+    });
+    expect(refused.ok).toBe(false);
+    expect(refused.markdown).toContain('| pf-workers | **exit 1** | **FAILED** | **exit 1** |');
+    expect(refused.markdown).toContain('- pf-workers: error: requires provider registry.opentofu.org/hashicorp/aws');
   });
 
   it('reads the secret parameters of a stack from its JSON', () => {

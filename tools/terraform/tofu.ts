@@ -12,6 +12,8 @@ import { join } from 'node:path';
 /** What tools/terraform/toolchain.sh built (<cache>/tofu/toolchain.json). */
 export interface Toolchain {
   readonly tofu: { readonly version: string; readonly path: string; readonly built: boolean };
+  /** HashiCorp's engine (toolchain.sh terraform), for the rehearsal's check that a state moves between engines. */
+  readonly terraform?: { readonly version: string; readonly path: string; readonly built: boolean };
   readonly aws: {
     /** The version the mirror serves it as (the one the synthesized JSON pins). */
     readonly version: string;
@@ -189,15 +191,18 @@ export function formatDiagnostic(stack: string, diagnostic: Diagnostic, files: R
   return `${stack}: ${diagnostic.severity} ${address ?? '(configuration)'}${where}: ${diagnostic.summary}${detail}`;
 }
 
-/** Runs tofu in `cwd`; output captured (for reports) unless `inherit`. */
+/** Runs tofu (or, with `engine: 'terraform'`, Terraform) in `cwd`, output captured for the reports. */
 export function tofu(
   toolchain: Toolchain,
   env: NodeJS.ProcessEnv,
   cwd: string,
   args: readonly string[],
-  options: { timeoutSeconds?: number } = {},
+  options: { timeoutSeconds?: number; engine?: 'tofu' | 'terraform' } = {},
 ): { status: number; stdout: string; stderr: string; timedOut: boolean } {
-  const run = spawnSync(toolchain.tofu.path, args, {
+  const engine = options.engine === 'terraform' ? toolchain.terraform : toolchain.tofu;
+  if (!engine?.built)
+    throw new ToolchainError(`${options.engine ?? 'tofu'} is not built: run bash tools/terraform/toolchain.sh ${options.engine ?? 'tofu'}`);
+  const run = spawnSync(engine.path, args, {
     cwd,
     env,
     encoding: 'utf8',

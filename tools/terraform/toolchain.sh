@@ -11,16 +11,19 @@
 # Cached per machine, outside any clone: GOMODCACHE and GOCACHE under <cache>/go,
 # binaries keyed by version (and the provider by its service set), so a second run
 # costs seconds and every clone on the machine shares one build.
-# Usage: tools/terraform/toolchain.sh [all|tofu|provider]   (default: all)
+# Usage: tools/terraform/toolchain.sh [all|tofu|provider|terraform]...   (default: all)
+# terraform (HashiCorp's engine, not in all) is for the rehearsal's check that a
+# state moves between the two engines.
 # Writes <cache>/tofu/toolchain.json: what was built and where.
 # <cache> is $QUEUE_LANES_CACHE, else $XDG_CACHE_HOME/queue-lanes, else ~/.cache/queue-lanes.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cache="${QUEUE_LANES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/queue-lanes}"
-what="${1:-all}"
 
 # OpenTofu: the newest release the proxy serves.
 tofu_version=v1.12.6
+# Terraform: the newest release the proxy serves.
+terraform_version=v1.13.3
 # The provider version the prebuilt @cdktf/provider-aws bindings pin, and so the
 # synthesized JSON (libs/stacks AWS_PROVIDER_VERSION).
 aws_version=6.25.0
@@ -55,6 +58,7 @@ imported_types() {
 types="$(imported_types)"
 types_key="$(sha256sum <<<"$types" | cut -c1-12)"
 tofu_bin="$cache/tofu/bin/tofu-$tofu_version"
+terraform_bin="$cache/tofu/bin/terraform-$terraform_version"
 provider_bin="$cache/tofu/providers/terraform-provider-aws-$aws_module_version-$types_key"
 mirror="$cache/tofu/mirror"
 mkdir -p "$(dirname "$tofu_bin")" "$(dirname "$provider_bin")" "$mirror" "$GOMODCACHE" "$GOCACHE"
@@ -171,6 +175,10 @@ trimmed_source() {
   ' "$dir/internal/conns/awsclient_gen.go" "$dir/internal/conns/awsclient_gen.go" >"$src/internal/conns/awsclient_gen.go"
 }
 
+build_terraform() {
+  [[ -x "$terraform_bin" ]] || build github.com/hashicorp/terraform "$terraform_version" . "$terraform_bin" -ldflags "-s -w"
+}
+
 build_provider() {
   local dir src services real host target
   if [[ ! -x "$provider_bin" ]]; then
@@ -202,6 +210,7 @@ write_manifest() {
   cat >"$cache/tofu/toolchain.json.tmp" <<EOF
 {
   "tofu": { "version": "$tofu_version", "path": "$tofu_bin", "built": $(built "$tofu_bin") },
+  "terraform": { "version": "$terraform_version", "path": "$terraform_bin", "built": $(built "$terraform_bin") },
   "aws": {
     "version": "$aws_version",
     "module": "github.com/hashicorp/terraform-provider-aws@$aws_module_version",
@@ -216,10 +225,13 @@ EOF
   mv "$cache/tofu/toolchain.json.tmp" "$cache/tofu/toolchain.json"
 }
 
-case "$what" in
-  tofu) build_tofu ;;
-  provider) build_provider ;;
-  all) build_tofu; build_provider ;;
-  *) echo "usage: tools/terraform/toolchain.sh [all|tofu|provider]" >&2; exit 2 ;;
-esac
+for what in "${@:-all}"; do
+  case "$what" in
+    tofu) build_tofu ;;
+    provider) build_provider ;;
+    terraform) build_terraform ;;
+    all) build_tofu; build_provider ;;
+    *) echo "usage: tools/terraform/toolchain.sh [all|tofu|provider|terraform]..." >&2; exit 2 ;;
+  esac
+done
 write_manifest
