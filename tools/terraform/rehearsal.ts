@@ -402,6 +402,30 @@ export function remoteStateReferences(stack: StackJson): RemoteStateReference[] 
   return [...found.values()].sort((a, b) => `${a.data}.${a.output}`.localeCompare(`${b.data}.${b.output}`));
 }
 
+/**
+ * The override that gives a stack its state as a local file (terraform.tfstate)
+ * and each remote-state read the producer's local file, for the engine that has no
+ * S3 backend (the Terraform the rehearsal builds; toolchain.sh says why). Named to
+ * sort after rehearsal_override.tf.json, whose backend blocks it replaces.
+ */
+export function localStateOverride(stack: StackJson, producerFile: (stateKey: string) => string | undefined): Record<string, unknown> {
+  const override: Record<string, unknown> = { terraform: { backend: { local: { path: 'terraform.tfstate' } } } };
+  const remote = stack.data?.terraform_remote_state;
+  if (remote) {
+    override.data = {
+      terraform_remote_state: Object.fromEntries(
+        Object.entries(remote).map(([name, block]) => {
+          const key = stateKey(String(block.backend), (block.config ?? {}) as Record<string, unknown>, `${name}.tfstate`);
+          const path = producerFile(key);
+          if (!path) throw new Error(`remote state ${name} reads ${key}, which no stack of the rehearsal writes`);
+          return [name, { backend: 'local', config: { path } }];
+        }),
+      ),
+    };
+  }
+  return override;
+}
+
 /** An attribute that differs: its path (`container_definitions`, `tags.app`, `ingress[0].from_port`). */
 export interface AttributeDifference {
   readonly path: string;

@@ -24,7 +24,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   alarmName,
@@ -52,6 +52,7 @@ import {
   remoteStateReferences,
   rollbackChecks,
   rollbackLane,
+  localStateOverride,
   previousReleaseSecrets,
   REHEARSAL_STATE_KEY,
   rolledBackEnvironment,
@@ -77,7 +78,7 @@ import {
   type RollbackRehearsal,
   type StackRun,
 } from './rehearsal-report';
-import { ToolchainError, cacheDir, formatDiagnostic, prepareToolchain, streamDiagnostics, tofu, type Toolchain } from './tofu';
+import { ToolchainError, cacheDir, cliConfig, formatDiagnostic, prepareToolchain, streamDiagnostics, tofu, type Toolchain } from './tofu';
 
 const USAGE =
   'usage: node tools/run-app.cjs tools/terraform/rehearse.ts --environment <name> --moto <moto.json> --scratch <dir> --report-dir <dir>\n' +
@@ -195,10 +196,17 @@ function main(argv: string[], root: string): number {
     runs.push({ name, dir, stateKey: stateKey(backend[0], backend[1], `${name}.tfstate`) });
   }
 
-  const run = (stack: StackRun, step: string, args: string[], timeout: number, engine: 'tofu' | 'terraform' = 'tofu') => {
+  const run = (
+    stack: StackRun,
+    step: string,
+    args: string[],
+    timeout: number,
+    engine: 'tofu' | 'terraform' = 'tofu',
+    extraEnv: NodeJS.ProcessEnv = {},
+  ) => {
     const t0 = Date.now();
     // Terraform keeps its own .terraform folder: the state and lock file are what the engines share.
-    const env = engine === 'terraform' ? { ...awsEnv, TF_DATA_DIR: join(stack.dir, '.terraform-hashicorp') } : awsEnv;
+    const env = { ...awsEnv, ...extraEnv, ...(engine === 'terraform' ? { TF_DATA_DIR: join(stack.dir, '.terraform-hashicorp') } : {}) };
     const result = tofu(toolchain, env, stack.dir, args, { timeoutSeconds: timeout, engine });
     const seconds = (Date.now() - t0) / 1000;
     const json = args.includes('-json');
@@ -310,8 +318,10 @@ function main(argv: string[], root: string): number {
       typeof after === 'string' ? { failed: `Reading the secrets back failed: ${after}` } : { checks: secretChecks(after as SecretsRead) };
   }
 
-  // 4b. The other engine: Terraform plans the state OpenTofu wrote, writes it back
-  // (a refresh-only apply), and OpenTofu plans that. Both must find nothing to do:
+  // 4b. The other engine: each state as OpenTofu wrote it (pulled from moto's S3 into
+  // a local file beside a copy of the stack, the remote-state reads pointed at the
+  // producers' copies), Terraform plans it and writes it back with a refresh-only
+  // apply, and OpenTofu plans what Terraform wrote. Both must find nothing to do:
   // the provider address is the same under both (libs/stacks AWS_PROVIDER_SOURCE).
   let engines: ReportInput['engines'];
   const terraform = toolchain.terraform;
@@ -319,36 +329,46 @@ function main(argv: string[], root: string): number {
   else if (!terraform?.built) engines = { skipped: 'Not rehearsed: Terraform is not built (bash tools/terraform/toolchain.sh terraform).' };
   else {
     const swaps: EngineSwap[] = [];
+    const swapDir = (name: string) => join(scratch, 'engines', name);
+    // Both engines install from registry.terraform.io only, as on a machine with
+    // either engine and its own registry: a state that named the other engine's
+    // registry would need that registry's provider, and init would fail.
+    const singleRegistry = join(scratch, 'engines', 'single-registry.tfrc');
+    mkdirSync(dirname(singleRegistry), { recursive: true });
+    writeFileSync(singleRegistry, cliConfig({ mirror: toolchain.mirror, include: [`${AWS_PROVIDER_SOURCE.split('/')[0]}/*/*`] }));
     for (const stack of runs) {
+      const dir = swapDir(stack.name);
+      mkdirSync(dir, { recursive: true });
+      for (const f of ['cdk.tf.json', 'rehearsal_override.tf.json']) cpSync(join(stack.dir, f), join(dir, f));
+      const pulled = tofu(toolchain, awsEnv, stack.dir, ['state', 'pull']);
+      writeFileSync(join(dir, 'terraform.tfstate'), pulled.stdout);
+      const override = localStateOverride(stacks.get(stack.name) ?? {}, (key) => {
+        const producer = runs.find((r) => r.stateKey === key);
+        return producer ? join('..', producer.name, 'terraform.tfstate') : undefined;
+      });
+      writeFileSync(join(dir, 'zz_local_state_override.tf.json'), `${JSON.stringify(override, null, 2)}\n`);
+      const here = { ...stack, dir };
       const exit = (step: string, args: string[], engine: 'tofu' | 'terraform') => {
-        const r = run(stack, step, args, PLAN_TIMEOUT, engine);
+        const r = run(here, step, args, PLAN_TIMEOUT, engine, { TF_CLI_CONFIG_FILE: singleRegistry });
         return { status: r.result.status, errors: r.errors };
       };
-      const init = exit('terraform-init', ['init', '-input=false', '-no-color'], 'terraform');
-      const plan =
-        init.status === 0
-          ? exit('terraform-plan', ['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s'], 'terraform')
-          : init;
+      const plan = ['plan', '-detailed-exitcode', '-input=false', '-no-color'];
+      const tfInit = exit('terraform-init', ['init', '-input=false', '-no-color'], 'terraform');
+      const tfPlan = tfInit.status === 0 && pulled.status === 0 ? exit('terraform-plan', plan, 'terraform') : tfInit;
       const write =
-        plan.status === 0
-          ? exit(
-              'terraform-refresh',
-              ['apply', '-refresh-only', '-auto-approve', '-input=false', '-no-color', '-lock-timeout=60s'],
-              'terraform',
-            )
-          : plan;
-      const back =
-        write.status === 0
-          ? exit('tofu-plan-after-terraform', ['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s'], 'tofu')
-          : write;
+        tfPlan.status === 0
+          ? exit('terraform-refresh', ['apply', '-refresh-only', '-auto-approve', '-input=false', '-no-color'], 'terraform')
+          : tfPlan;
+      const tofuInit = write.status === 0 ? exit('tofu-init-after-terraform', ['init', '-input=false', '-no-color'], 'tofu') : write;
+      const back = tofuInit.status === 0 ? exit('tofu-plan-after-terraform', plan, 'tofu') : tofuInit;
       swaps.push({
         stack: stack.name,
-        terraformPlan: plan.status,
+        terraformPlan: tfPlan.status,
         terraformWrote: write.status === 0,
         tofuPlan: back.status,
-        errors: back.errors,
+        errors: [...(pulled.status === 0 ? [] : [`${stack.name}: tofu state pull exited ${pulled.status}`]), ...back.errors],
       });
-      say(`${stack.name}: Terraform plans OpenTofu's state: exit ${plan.status}; OpenTofu plans Terraform's: exit ${back.status}`);
+      say(`${stack.name}: Terraform plans OpenTofu's state: exit ${tfPlan.status}; OpenTofu plans Terraform's: exit ${back.status}`);
     }
     engines = { terraform: terraform.version, swaps };
   }

@@ -15,6 +15,7 @@ import {
   callerKey,
   rollbackChecks,
   rollbackLane,
+  localStateOverride,
   previousReleaseSecrets,
   rolledBackEnvironment,
   secretChecks,
@@ -56,6 +57,12 @@ describe('CLI config', () => {
   it('links providers from the mirror (no plugin cache to share) and turns the checkpoint call off', () => {
     expect(text).not.toContain('plugin_cache_dir');
     expect(text).toContain('disable_checkpoint = true');
+  });
+
+  it('can confine the mirror to one registry host, as a machine with one engine and its own registry', () => {
+    expect(cliConfig({ mirror: '/m', include: ['registry.terraform.io/*/*'] })).toContain(
+      '  filesystem_mirror {\n    path = "/m"\n    include = ["registry.terraform.io/*/*"]\n  }',
+    );
   });
 
   it('quotes paths as HCL strings (no template interpolation)', () => {
@@ -675,6 +682,21 @@ describe('rehearsal report', () => {
     expect(refused.ok).toBe(false);
     expect(refused.markdown).toContain('| pf-workers | **exit 1** | **FAILED** | **exit 1** |');
     expect(refused.markdown).toContain('- pf-workers: error: requires provider registry.opentofu.org/hashicorp/aws');
+  });
+
+  it('gives the other engine each state as a local file, and each remote-state read its producer’s file', () => {
+    const stack = {
+      terraform: { backend: { s3: { bucket: 'b', key: 'pf/staging/workers.tfstate' } } },
+      data: { terraform_remote_state: { net: { backend: 's3', config: { bucket: 'b', key: 'pf/staging/networking.tfstate' } } } },
+    };
+    const files: Record<string, string> = { 'pf/staging/networking.tfstate': '../pf-staging-networking/terraform.tfstate' };
+    expect(localStateOverride(stack, (key) => files[key])).toEqual({
+      terraform: { backend: { local: { path: 'terraform.tfstate' } } },
+      data: { terraform_remote_state: { net: { backend: 'local', config: { path: '../pf-staging-networking/terraform.tfstate' } } } },
+    });
+    expect(() => localStateOverride(stack, () => undefined)).toThrow(
+      'remote state net reads pf/staging/networking.tfstate, which no stack of the rehearsal writes',
+    );
   });
 
   it('reads the secret parameters of a stack from its JSON', () => {

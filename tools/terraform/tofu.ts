@@ -32,6 +32,8 @@ export interface Toolchain {
 export interface CliConfigOptions {
   /** Root of the filesystem mirror (<mirror>/<host>/hashicorp/aws/<version>/<os_arch>/). */
   readonly mirror: string;
+  /** Provider address patterns the mirror may serve (`include`); all that it holds by default. */
+  readonly include?: readonly string[];
 }
 
 /**
@@ -47,6 +49,7 @@ export function cliConfig(options: CliConfigOptions): string {
     'provider_installation {',
     '  filesystem_mirror {',
     `    path = ${hclString(options.mirror)}`,
+    ...(options.include ? [`    include = [${options.include.map(hclString).join(', ')}]`] : []),
     '  }',
     '}',
     'disable_checkpoint = true',

@@ -175,8 +175,31 @@ trimmed_source() {
   ' "$dir/internal/conns/awsclient_gen.go" "$dir/internal/conns/awsclient_gen.go" >"$src/internal/conns/awsclient_gen.go"
 }
 
+# Terraform's remote-state backends other than local, remote, http and inmem are
+# modules of their own inside its repository (go.mod replace => ./internal/...),
+# and the module proxy serves the root module without them. Built from a copy
+# whose backend registry (internal/backend/init/init.go) leaves them out: the
+# rehearsal gives Terraform each state as a local file.
 build_terraform() {
-  [[ -x "$terraform_bin" ]] || build github.com/hashicorp/terraform "$terraform_version" . "$terraform_bin" -ldflags "-s -w"
+  local dir src
+  [[ -x "$terraform_bin" ]] && return 0
+  dir="$(module_dir github.com/hashicorp/terraform "$terraform_version")"
+  src="$cache/tofu/src/terraform@$terraform_version"
+  if [[ ! -d $src ]]; then
+    rm -rf "$src.tmp"
+    cp -r "$dir" "$src.tmp"
+    chmod -R u+w "$src.tmp"
+    mv "$src.tmp" "$src"
+  fi
+  local nested
+  nested="$(sed -n 's#^replace github.com/hashicorp/terraform/internal/backend/remote-state/\([a-z0-9]*\) => .*#\1#p' "$dir/go.mod" | paste -sd'|' -)"
+  awk -v nested="$nested" '
+    BEGIN { n = split(nested, k, "|"); for (i = 1; i <= n; i++) { gone[k[i]] = 1 } gone["azurerm"] = gone["azure"] }
+    /internal\/backend\/remote-state\/[a-z0-9]+"$/ { s = $0; sub(/.*remote-state\//, "", s); sub(/"$/, "", s); if (s in gone) next }
+    /^\t\t"[a-z0-9]+": +func\(\) backend.Backend/ { s = $1; gsub(/[":]/, "", s); if (s in gone) next }
+    { print }
+  ' "$dir/internal/backend/init/init.go" >"$src/internal/backend/init/init.go"
+  build_in "$src" "github.com/hashicorp/terraform@$terraform_version" . "$terraform_bin" -ldflags "-s -w"
 }
 
 build_provider() {
