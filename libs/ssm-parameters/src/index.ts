@@ -1,1 +1,8 @@
-export { ParameterStore, parameterStoreProps, SECRET_PLACEHOLDER, type LaneStage, type ParameterStoreProps, type PlainValue } from './parameter-store';
+export {
+  ParameterStore,
+  parameterStoreProps,
+  SECRET_PLACEHOLDER,
+  type LaneStage,
+  type ParameterStoreProps,
+  type PlainValue,
+} from './parameter-store';
