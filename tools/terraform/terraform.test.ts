@@ -622,39 +622,28 @@ describe('rehearsal report', () => {
   });
 
   it('writes the secrets back the way the previous release did, for the rehearsal to upgrade', () => {
-    const current = {
-      resource: {
-        aws_ssm_parameter: {
-          s: {
-            name: '/pf/staging/env/APP_KEY',
-            type: 'SecureString',
-            key_id: 'alias/pf-staging',
-            value_wo: 'placeholder-set-out-of-band',
-            value_wo_version: 1,
-            description: 'APP_KEY for pf staging; set out of band, write-only in Terraform (never in state)',
-            lifecycle: { ignore_changes: ['value', 'value_wo_version'] },
-          },
-          plain: { name: '/pf/staging/env/APP_ENV', type: 'String', value: 'staging' },
-        },
-        aws_kms_key: { k: { description: 'key' } },
-      },
+    const secret = { name: '/pf/staging/env/APP_KEY', type: 'SecureString', key_id: 'alias/pf-staging' };
+    const others = {
+      plain: { name: '/pf/staging/env/APP_ENV', type: 'String', value: 'staging' },
     };
-    expect(previousReleaseSecrets(current)).toEqual({
-      resource: {
-        aws_ssm_parameter: {
-          s: {
-            name: '/pf/staging/env/APP_KEY',
-            type: 'SecureString',
-            key_id: 'alias/pf-staging',
-            value: 'placeholder-set-out-of-band',
-            description: 'APP_KEY for pf staging; set out of band, Terraform keeps only the placeholder',
-            lifecycle: { ignore_changes: ['value'] },
-          },
-          plain: { name: '/pf/staging/env/APP_ENV', type: 'String', value: 'staging' },
-        },
-        aws_kms_key: { k: { description: 'key' } },
-      },
+    const stack = (s: Record<string, unknown>) => ({
+      resource: { aws_ssm_parameter: { s, ...others }, aws_kms_key: { k: { description: 'key' } } },
     });
+    const current = stack({
+      ...secret,
+      value_wo: 'placeholder-set-out-of-band',
+      value_wo_version: 1,
+      description: 'APP_KEY for pf staging; set out of band, write-only in Terraform (never in state)',
+      lifecycle: { ignore_changes: ['value', 'value_wo_version'] },
+    });
+    expect(previousReleaseSecrets(current)).toEqual(
+      stack({
+        ...secret,
+        value: 'placeholder-set-out-of-band',
+        description: 'APP_KEY for pf staging; set out of band, Terraform keeps only the placeholder',
+        lifecycle: { ignore_changes: ['value'] },
+      }),
+    );
   });
 
   it('shows each state crossing engines, and fails when either engine would change something', () => {
