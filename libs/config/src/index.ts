@@ -48,5 +48,5 @@ export {
   type ResolvedState,
   type SqsSettings,
 } from './resolve';
-export { BROKERS, STAGES, type AlarmSubscription, type Broker, type EnvironmentInput, type Stage } from './schema';
+export { BROKERS, LANE_ALARM_LIMITS, STAGES, type AlarmSubscription, type Broker, type EnvironmentInput, type Stage } from './schema';
 export { KEY_DELETION_WINDOW_DAYS, keyDeletionWindowProblem } from './kms';

@@ -995,6 +995,12 @@ describe('inputs a fuzzer found accepted or unlocated', () => {
     ]);
   });
 
+  it('an alarm threshold past what the alarms accept, at its line (not a construct error naming no file)', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n    alarms: { backlog: 1e15 }\n'))).toEqual([
+      'environments/staging.yaml:18:24 lanes.image.alarms.backlog: must be at most 1000000000, got 1000000000000000',
+    ]);
+  });
+
   it('an alias without its anchor, and an alias bomb, at the alias', () => {
     expect(problems(envYaml('  image:\n    queues: *nope\n'))).toEqual([
       'environments/staging.yaml:17:13 the alias *nope names no anchor (&nope) set before it; define the anchor first, or write the value out',

@@ -303,29 +303,46 @@ const deploymentSchema = z
  * lane settings; libs/observability (laneAlarmThresholds) fills them in, so a
  * derived default never shows up as a lane change in the rollout guard.
  */
+/**
+ * The bounds of each lane alarm threshold, [min, max]: the schema refuses a value
+ * outside them at its line, and observability holds callers that skip the schema
+ * to the same.
+ */
+export const LANE_ALARM_LIMITS = {
+  backlog: [1, 1_000_000_000],
+  backlogMinutes: [1, 1440],
+  oldestJobSeconds: [60, 86400],
+  restarts: [0, 1000],
+  restartWindowMinutes: [1, 1440],
+  connectionErrors: [1, 100000],
+  failedJobsPerMinute: [1, 100000],
+} as const satisfies Record<string, readonly [number, number]>;
+
+const alarmLimit = (key: keyof typeof LANE_ALARM_LIMITS) => int(LANE_ALARM_LIMITS[key][0], LANE_ALARM_LIMITS[key][1]);
+
 const laneAlarmsSchema = z
   .object({
-    backlog: int(1).optional().meta({
+    backlog: alarmLimit('backlog').optional().meta({
       description:
         'Backlog (ready + reserved + due delayed jobs) that fires the backlog alarm once it lasts backlogMinutes; defaults to backlogPerTask × the most tasks the lane runs (tasks.baseline at stage baseline, else tasks.max).',
     }),
-    backlogMinutes: int(1, 1440)
+    backlogMinutes: alarmLimit('backlogMinutes')
       .default(15)
       .meta({ description: 'Minutes the backlog must stay above alarms.backlog before the alarm fires.' }),
-    oldestJobSeconds: int(60, 86400).optional().meta({
+    oldestJobSeconds: alarmLimit('oldestJobSeconds').optional().meta({
       description: 'Age of the oldest ready job, seconds, that fires the oldest-job alarm; defaults to 10 × job.timeout, at least 900.',
     }),
-    restarts: int(0, 1000).default(3).meta({
+    restarts: alarmLimit('restarts').default(3).meta({
       description:
         'Tasks that may stop on their own (container exited, failed to start) within restartWindowMinutes; one more fires the restarts alarm.',
     }),
-    restartWindowMinutes: int(1, 1440)
+    restartWindowMinutes: alarmLimit('restartWindowMinutes')
       .default(15)
       .meta({ description: 'Window, minutes, in which stopped tasks are counted for the restarts alarm.' }),
-    connectionErrors: int(1, 100000).default(3).meta({
+    connectionErrors: alarmLimit('connectionErrors').default(3).meta({
       description: 'Redis (or Aurora) connection errors logged within 5 minutes that fire the redis-errors (or aurora-errors) alarm.',
     }),
-    failedJobsPerMinute: int(1, 100000).default(5).meta({
+    failedJobsPerMinute: alarmLimit('failedJobsPerMinute').default(5).meta({
       description: 'Failed job attempts a minute (queue:work FAIL lines) that, for 5 minutes in a row, fire the failed-jobs alarm.',
     }),
   })

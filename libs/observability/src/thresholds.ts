@@ -1,4 +1,4 @@
-import type { LaneConfig } from '@queue-lanes/config';
+import { LANE_ALARM_LIMITS, type LaneConfig } from '@queue-lanes/config';
 
 /** A lane's alarm thresholds, every one resolved (`lanes.<lane>.alarms` in the environment file). */
 export interface AlarmThresholds {
@@ -47,15 +47,7 @@ export function laneAlarmThresholds(lane: LaneConfig): AlarmThresholds {
 
 /** Problems with thresholds given by a caller that did not come through the config schema. */
 export function thresholdProblems(lane: string, t: AlarmThresholds): string[] {
-  const limits: Record<keyof AlarmThresholds, [number, number]> = {
-    backlog: [1, 1_000_000_000],
-    backlogMinutes: [1, 1440],
-    oldestJobSeconds: [60, 86400],
-    restarts: [0, 1000],
-    restartWindowMinutes: [1, 1440],
-    connectionErrors: [1, 100000],
-    failedJobsPerMinute: [1, 100000],
-  };
+  const limits: Readonly<Record<keyof AlarmThresholds, readonly [number, number]>> = LANE_ALARM_LIMITS;
   const problems: string[] = [];
   for (const key of Object.keys(limits) as (keyof AlarmThresholds)[]) {
     const [min, max] = limits[key];
