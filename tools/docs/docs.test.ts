@@ -135,6 +135,7 @@ describe('the commands in README.md and docs/', () => {
 });
 
 describe('the offline commands, run as written', () => {
+  const offline = blocks.filter((b) => b.where === 'here');
   let scratch: string;
   beforeAll(() => {
     // The working tree as a clone would see it (tracked and new files), with a
@@ -148,6 +149,12 @@ describe('the offline commands, run as written', () => {
       cpSync(join(root, file), join(scratch, file));
     }
     for (const link of ['node_modules', '.venv']) if (existsSync(join(root, link))) symlinkSync(join(root, link), join(scratch, link));
+    // The docs generate an environment (qa) as a newcomer would, on a checkout without one.
+    for (const block of offline)
+      for (const [, name] of block.script.matchAll(/nx g @queue-lanes\/generators:environment ([a-z0-9-]+)/g)) {
+        rmSync(join(scratch, 'environments', `${name}.yaml`), { force: true });
+        rmSync(join(scratch, 'apps', name), { recursive: true, force: true });
+      }
     const git = (...args: string[]) => execFileSync('git', args, { cwd: scratch, stdio: 'ignore' });
     git('init', '-q', '-b', 'main');
     git('-c', 'user.name=docs', '-c', 'user.email=docs@example.com', 'commit', '-q', '--allow-empty', '-m', 'base');
@@ -158,7 +165,6 @@ describe('the offline commands, run as written', () => {
   }, 120_000);
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-  const offline = blocks.filter((b) => b.where === 'here');
   it('are there', () => expect(offline.length).toBeGreaterThanOrEqual(5));
 
   it.each(offline.map((b) => [at(b), b] as const))(

@@ -8,13 +8,15 @@
 // buckets, state). Lanes, the fleet and the guardrails are copied as they are.
 // Plain CommonJS: Nx loads it as is, with no TypeScript transpiler installed.
 'use strict';
+const { join } = require('node:path');
+const prettier = require('prettier');
 const { isScalar, isSeq, isMap, parseDocument } = require('yaml');
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
 /** Blocks that say how the lanes run, not where: copied, never blanked. */
 const COPIED = new Set(['app', 'region', 'lanes', 'fleet', 'guardrails', 'logs', 'alarms', 'scheduler', 'controller']);
 
-module.exports = function environmentGenerator(tree, options) {
+module.exports = async function environmentGenerator(tree, options) {
   const { name, from } = options;
   if (!NAME.test(name)) {
     throw new Error(`"${name}" is not an environment name: lowercase letters, digits and dashes, starting with a letter, at most 20`);
@@ -91,6 +93,12 @@ module.exports = function environmentGenerator(tree, options) {
       '',
     ].join('\n'),
   );
+  // As the app's own lint target checks them (prettier --check apps/<name>).
+  for (const file of ['project.json', 'cdktf.json', 'tsconfig.json', 'jest.config.js', 'main.ts', 'main.test.ts']) {
+    const path = `apps/${name}/${file}`;
+    const config = (await prettier.resolveConfig(join(tree.root, path))) || {};
+    tree.write(path, await prettier.format(tree.read(path, 'utf-8'), { ...config, filepath: join(tree.root, path) }));
+  }
 };
 
 function valueAt(data, path) {

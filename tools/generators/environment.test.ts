@@ -36,10 +36,23 @@ describe('nx g @queue-lanes/generators:environment', () => {
 
   beforeAll(() => {
     scratch = mkdtempSync(join(tmpdir(), 'queue-lanes-generate-'));
-    for (const entry of ['apps', 'libs', 'environments', 'tools', 'nx.json', 'package.json', 'tsconfig.base.json', 'tsconfig.json']) {
+    for (const entry of [
+      'apps',
+      'libs',
+      'environments',
+      'tools',
+      'nx.json',
+      'package.json',
+      'tsconfig.base.json',
+      'tsconfig.json',
+      '.prettierrc.json',
+    ]) {
       cpSync(join(root, entry), join(scratch, entry), { recursive: true, filter: (src) => !/\/(cdktf\.out|node_modules)(\/|$)/.test(src) });
     }
     symlinkSync(join(root, 'node_modules'), join(scratch, 'node_modules'));
+    // A checkout that has a qa of its own (the README's first environment) is generated without it.
+    rmSync(join(scratch, 'environments', 'qa.yaml'), { force: true });
+    rmSync(join(scratch, 'apps', 'qa'), { recursive: true, force: true });
   });
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -61,6 +74,9 @@ describe('nx g @queue-lanes/generators:environment', () => {
     }
     expect(JSON.parse(file('apps/qa/project.json'))).toMatchObject({ name: 'qa', sourceRoot: 'apps/qa' });
     expect(file('apps/qa/main.ts')).toContain("runEnvironmentApp({ environment: 'qa'");
+    // What the app's lint target checks.
+    const formatted = spawnSync(join(root, 'node_modules', '.bin', 'prettier'), ['--check', 'apps/qa'], { cwd: scratch, encoding: 'utf8' });
+    expect([formatted.status, formatted.stdout + formatted.stderr]).toEqual([0, expect.any(String)]);
   }, 60_000);
 
   it('leaves a file synth refuses at each blank, in one round, until every one is filled', () => {
