@@ -174,8 +174,9 @@ function main(argv: string[], root: string): number {
   const copy = rehearsalEnvironment(original, network, target);
   writeFileSync(join(reportDir, `${environment}.rehearsal.yaml`), copy);
   const outdir = join(scratch, 'cdktf.out');
+  const rehearsed = parseEnvironment(copy, file);
   const cdktf = new App({ outdir, stackTraces: false });
-  composeEnvironment(cdktf, parseEnvironment(copy, file));
+  composeEnvironment(cdktf, rehearsed);
   cdktf.synth();
   const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as CdktfManifest;
   const order = applyOrder(manifest, STACK_ROLES);
@@ -228,7 +229,7 @@ function main(argv: string[], root: string): number {
   // as the previous release wrote them (value, which the provider reads back into
   // state), then their real values put out of band, then this release's apply,
   // which must move them to write-only without writing the placeholder over them.
-  const parametersRun = runs.find((r) => r.name === stackName(parseEnvironment(copy, file), 'parameters'));
+  const parametersRun = runs.find((r) => r.name === stackName(rehearsed, 'parameters'));
   const secretNames = secureParameterNames(stacks.get(parametersRun?.name ?? '') ?? {});
   const secretsCommand = (put: boolean) =>
     motoCommand(root, awsEnv, target, 'secrets', [
@@ -374,7 +375,6 @@ function main(argv: string[], root: string): number {
   }
 
   // 5. Roll the furthest lane back to off and apply that, stack by stack.
-  const rehearsed = parseEnvironment(copy, file);
   const lane = rollbackLane(rehearsed);
   let rollback: ReportInput['rollback'];
   let inspectRolledBack: (() => LaneInspection | string) | undefined;
