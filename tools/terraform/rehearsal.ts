@@ -6,6 +6,7 @@
  * lane rolled back to off with what that must leave behind.
  */
 import { stageIndex, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
+import { secretDescription } from '@queue-lanes/ssm-parameters';
 import { parseDocument } from 'yaml';
 
 /** Where the rehearsal runs: a moto server on loopback and what was created in it. */
@@ -154,8 +155,9 @@ export function secureParameterNames(stack: StackJson): string[] {
     .sort();
 }
 
-/** The description the previous release gave a secret (libs/ssm-parameters secretDescription before write-only). */
-const PREVIOUS_SECRET_DESCRIPTION = /; set out of band, write-only in Terraform \(never in state\)$/;
+/** How this release's secret descriptions end (libs/ssm-parameters secretDescription), and how the previous release's did. */
+const SECRET_DESCRIPTION_END = secretDescription('', '').slice(secretDescription('', '').indexOf(';'));
+const PREVIOUS_SECRET_DESCRIPTION_END = '; set out of band, Terraform keeps only the placeholder';
 
 /**
  * The stack with its secrets as the previous release synthesized them: the
@@ -175,10 +177,7 @@ export function previousReleaseSecrets(stack: StackJson): StackJson {
     parameters[id] = {
       ...rest,
       value: parameter.value_wo,
-      description: String(parameter.description).replace(
-        PREVIOUS_SECRET_DESCRIPTION,
-        '; set out of band, Terraform keeps only the placeholder',
-      ),
+      description: String(parameter.description).replace(SECRET_DESCRIPTION_END, PREVIOUS_SECRET_DESCRIPTION_END),
       lifecycle: { ignore_changes: ['value'] },
     };
   }

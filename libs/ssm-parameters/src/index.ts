@@ -2,6 +2,7 @@ export {
   ParameterStore,
   parameterStoreProps,
   SECRET_PLACEHOLDER,
+  secretDescription,
   type LaneStage,
   type ParameterStoreProps,
   type PlainValue,
