@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { workspaceProjects } from '../workspace-projects';
 
 /*
  * Lints the GitHub Actions workflows: valid YAML, every job has steps, every
@@ -45,17 +46,7 @@ function events(workflow: Workflow): string[] {
 /** Every target name the workspace defines: nx.json targetDefaults and each project.json. */
 function definedTargets(): Set<string> {
   const names = new Set<string>(Object.keys(JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')).targetDefaults ?? {}));
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.isDirectory() && !/^(node_modules|dist|cdktf\.out|coverage)$|^\./.test(entry.name)) {
-        walk(join(dir, entry.name));
-      } else if (entry.isFile() && entry.name === 'project.json') {
-        const targets = JSON.parse(readFileSync(join(dir, entry.name), 'utf8')).targets ?? {};
-        for (const name of Object.keys(targets)) names.add(name);
-      }
-    }
-  };
-  walk(root);
+  for (const targets of workspaceProjects(root).values()) for (const name of targets) names.add(name);
   return names;
 }
 

@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadEnvironment, STACK_ROLES, stackName } from '@queue-lanes/config';
+import { workspaceProjects } from '../workspace-projects';
 import { commandBlocks, commandsOf, documentationPages, WHERE, type CommandBlock } from './commands';
 
 /*
@@ -18,36 +19,23 @@ const pages = documentationPages(root);
 const blocks = pages.flatMap(({ file, text }) => commandBlocks(file, text));
 const at = (block: CommandBlock) => `${block.file}:${block.line}`;
 
-/** project name → its targets, from every project.json. */
-function projects(): Map<string, Set<string>> {
-  const found = new Map<string, Set<string>>();
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.isDirectory() && !/^(node_modules|dist|cdktf\.out|coverage)$|^\./.test(entry.name)) walk(join(dir, entry.name));
-      else if (entry.name === 'project.json') {
-        const project = JSON.parse(readFileSync(join(dir, entry.name), 'utf8')) as { name: string; targets?: object };
-        found.set(project.name, new Set(Object.keys(project.targets ?? {})));
-      }
-    }
-  };
-  walk(join(root, 'apps'));
-  walk(join(root, 'libs'));
-  walk(join(root, 'tools'));
-  return found;
-}
+const projects = workspaceProjects(root);
+const targets = new Set([...projects.values()].flatMap((t) => [...t]));
+const generatorPlugin = (JSON.parse(readFileSync(join(root, 'tools', 'generators', 'package.json'), 'utf8')) as { name: string }).name;
+const generators = (JSON.parse(readFileSync(join(root, 'tools', 'generators', 'generators.json'), 'utf8')) as { generators: object })
+  .generators;
+const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: object }).scripts;
 
 /** Everything a command names that the workspace must have; one message per thing missing. */
 function missing(command: string, cwd: string): string[] {
   const problems: string[] = [];
   const words = command.split(/\s+/);
-  const all = projects();
-  const targets = new Set([...all.values()].flatMap((t) => [...t]));
   const nx = words.findIndex((w) => /(^|\/)nx$/.test(w));
   if (nx >= 0) {
     const verb = words[nx + 1];
     if (verb === 'run') {
       const [project, target] = (words[nx + 2] ?? '').split(':');
-      if (!all.get(project)?.has(target)) problems.push(`nx run ${project}:${target}: no such project and target`);
+      if (!projects.get(project)?.has(target)) problems.push(`nx run ${project}:${target}: no such project and target`);
     }
     if (verb === 'run-many' || verb === 'affected') {
       const t = words.indexOf('-t', nx);
@@ -56,15 +44,10 @@ function missing(command: string, cwd: string): string[] {
     }
     if (verb === 'g' || verb === 'generate') {
       const [plugin, generator] = (words[nx + 2] ?? '').split(':');
-      const local = JSON.parse(readFileSync(join(root, 'tools', 'generators', 'package.json'), 'utf8')) as { name: string };
-      const generators = JSON.parse(readFileSync(join(root, 'tools', 'generators', 'generators.json'), 'utf8')) as {
-        generators: object;
-      };
-      if (plugin !== local.name || !(generator in generators.generators)) problems.push(`nx g ${words[nx + 2]}: no such generator`);
+      if (plugin !== generatorPlugin || !(generator in generators)) problems.push(`nx g ${words[nx + 2]}: no such generator`);
     }
   }
   if (words[0] === 'npm' && words[1] === 'run') {
-    const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: object }).scripts;
     if (!(words[2] in scripts)) problems.push(`npm run ${words[2]}: no such script in package.json`);
   }
   if ((words[0] === 'node' || words[0] === 'bash') && /^(\.\.\/)*(tools|libs|apps)\//.test(words[1] ?? '')) {
