@@ -138,17 +138,21 @@ services_for() {
   sort -u <<<"$services" | sed '/^$/d'
 }
 
+# writable_copy DIR SRC: a copy of a module's folder we may edit (the module cache
+# is read-only, and go build -overlay refuses files in it); made once, atomically.
+writable_copy() {
+  [[ -d $2 ]] && return 0
+  rm -rf "$2.tmp"
+  cp -r "$1" "$2.tmp"
+  chmod -R u+w "$2.tmp"
+  mv "$2.tmp" "$2"
+}
+
 # Writes the provider's source with only SERVICES (comma-separated) registered into
-# SRC: a writable copy of the module (the module cache is read-only, and go build
-# -overlay refuses files in it) whose two generated registries are cut down.
+# SRC, a writable copy of the module whose two generated registries are cut down.
 trimmed_source() {
   local dir="$1" src="$2" services="$3" clients
-  if [[ ! -d $src ]]; then
-    rm -rf "$src.tmp"
-    cp -r "$dir" "$src.tmp"
-    chmod -R u+w "$src.tmp"
-    mv "$src.tmp" "$src"
-  fi
+  writable_copy "$dir" "$src"
   # internal/provider/sdkv2: the service packages the provider registers.
   awk -v keep="$services" '
     BEGIN { n = split(keep, k, ","); for (i = 1; i <= n; i++) want[k[i]] = 1 }
@@ -185,12 +189,7 @@ build_terraform() {
   [[ -x "$terraform_bin" ]] && return 0
   dir="$(module_dir github.com/hashicorp/terraform "$terraform_version")"
   src="$cache/tofu/src/terraform@$terraform_version"
-  if [[ ! -d $src ]]; then
-    rm -rf "$src.tmp"
-    cp -r "$dir" "$src.tmp"
-    chmod -R u+w "$src.tmp"
-    mv "$src.tmp" "$src"
-  fi
+  writable_copy "$dir" "$src"
   local nested
   nested="$(sed -n 's#^replace github.com/hashicorp/terraform/internal/backend/remote-state/\([a-z0-9]*\) => .*#\1#p' "$dir/go.mod" | paste -sd'|' -)"
   awk -v nested="$nested" '
@@ -199,7 +198,8 @@ build_terraform() {
     /^\t\t"[a-z0-9]+": +func\(\) backend.Backend/ { s = $1; gsub(/[":]/, "", s); if (s in gone) next }
     { print }
   ' "$dir/internal/backend/init/init.go" >"$src/internal/backend/init/init.go"
-  build_in "$src" "github.com/hashicorp/terraform@$terraform_version" . "$terraform_bin" -ldflags "-s -w"
+  build_in "$src" "github.com/hashicorp/terraform@$terraform_version" . "$terraform_bin" \
+    -ldflags "-s -w -X github.com/hashicorp/terraform/version.dev=no"
 }
 
 build_provider() {
