@@ -1,28 +1,21 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { parseDocument } from 'yaml';
 import { environmentJsonSchema, loadEnvironment } from '@queue-lanes/config';
 import { configurationReference } from './docs/configuration';
+import { scratchCheckout } from './scratch-checkout';
 
 const root = join(__dirname, '..');
 const environments = readdirSync(join(root, 'environments'))
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => f.slice(0, -'.yaml'.length));
 
-/** A copy of the sources (not node_modules, not outputs) at `dir`, as a second checkout would be. */
+/** A second checkout of the working tree at `dir`. */
 function checkout(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  for (const entry of ['apps', 'libs', 'environments', 'tools', 'tsconfig.base.json', 'tsconfig.json', 'package.json']) {
-    cpSync(join(root, entry), join(dir, entry), {
-      recursive: true,
-      filter: (src) => !/\/(cdktf\.out|node_modules)(\/|$)|\.tfstate/.test(src),
-    });
-  }
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
-  return dir;
+  return scratchCheckout(root, dir);
 }
 
 function filesUnder(dir: string): string[] {

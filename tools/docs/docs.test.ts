@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { loadEnvironment, STACK_ROLES, stackName } from '@queue-lanes/config';
+import { scratchCheckout } from '../scratch-checkout';
 import { workspaceProjects } from '../workspace-projects';
 import { commandBlocks, commandsOf, documentationPages, WHERE, type CommandBlock } from './commands';
 
@@ -123,21 +124,11 @@ describe('the offline commands, run as written', () => {
   beforeAll(() => {
     // The working tree as a clone would see it (tracked and new files), with a
     // main branch, an origin and a parent commit for the commands that compare.
-    scratch = mkdtempSync(join(tmpdir(), 'queue-lanes-docs-'));
-    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
-      .split('\0')
-      .filter((f) => f && existsSync(join(root, f)));
-    for (const file of files) {
-      mkdirSync(dirname(join(scratch, file)), { recursive: true });
-      cpSync(join(root, file), join(scratch, file));
-    }
-    for (const link of ['node_modules', '.venv']) if (existsSync(join(root, link))) symlinkSync(join(root, link), join(scratch, link));
     // The docs generate an environment (qa) as a newcomer would, on a checkout without one.
-    for (const block of offline)
-      for (const [, name] of block.script.matchAll(/nx g @queue-lanes\/generators:environment ([a-z0-9-]+)/g)) {
-        rmSync(join(scratch, 'environments', `${name}.yaml`), { force: true });
-        rmSync(join(scratch, 'apps', name), { recursive: true, force: true });
-      }
+    const generated = offline.flatMap((block) =>
+      [...block.script.matchAll(/nx g @queue-lanes\/generators:environment ([a-z0-9-]+)/g)].map((m) => m[1]),
+    );
+    scratch = scratchCheckout(root, mkdtempSync(join(tmpdir(), 'queue-lanes-docs-')), { withoutEnvironments: generated });
     const git = (...args: string[]) => execFileSync('git', args, { cwd: scratch, stdio: 'ignore' });
     git('init', '-q', '-b', 'main');
     git('-c', 'user.name=docs', '-c', 'user.email=docs@example.com', 'commit', '-q', '--allow-empty', '-m', 'base');
