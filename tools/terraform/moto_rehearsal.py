@@ -241,6 +241,20 @@ class CallRecorder:
         return self.app(environ, start_response)
 
 
+class OneAtATime:
+    """WSGI middleware: moto's backends are not thread-safe (SSM DescribeParameters
+    iterates the parameters a concurrent PutParameter is adding, and fails with a
+    500), and the provider sends up to ten requests at once; answer one at a time."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
 class SmithyRpcV2Cbor:
     """WSGI middleware: the AWS SDK for Go v2 (and so the provider) calls CloudWatch in
     the Smithy RPC v2 CBOR protocol (POST /service/<Service>/operation/<Operation>,
@@ -489,7 +503,8 @@ def serve(args):
     from werkzeug.serving import make_server
 
     patch_moto()
-    app = CallRecorder(SmithyRpcV2Cbor(DomainDispatcherApplication(backend_app_factory(args.log))), args.calls)
+    app = CallRecorder(OneAtATime(SmithyRpcV2Cbor(DomainDispatcherApplication(backend_app_factory(args.log)))), args.calls)
+    PATCHES.append("requests are answered one at a time: moto's backends are not thread-safe under the provider's parallel calls")
     PATCHES.append("Smithy RPC v2 CBOR requests (the Go SDK's CloudWatch protocol) are translated to moto's query/JSON "
                    "protocol and answered in CBOR")
     server = make_server("127.0.0.1", 0, app, threaded=True)
