@@ -50,3 +50,4 @@ export {
 } from './resolve';
 export { BROKERS, LANE_ALARM_LIMITS, STAGES, type AlarmSubscription, type Broker, type EnvironmentInput, type Stage } from './schema';
 export { KEY_DELETION_WINDOW_DAYS, keyDeletionWindowProblem } from './kms';
+export { PHP_PROCESS_OVERHEAD_MIB, TASK_PROTECTION_OVERHEAD_MIB, containerMemoryLimit, maxWorkerMemory, phpMemoryLimit } from './memory';

@@ -433,7 +433,23 @@ describe('cross-field rules', () => {
 
   it('fits worker processes into the task memory', () => {
     expect(problems(envYaml('  image:\n    queues: [image]\n    workers: 3\n    job: { memory: 512 }\n'))).toEqual([
-      "environments/staging.yaml:18:14 lanes.image.workers: 3 workers × job.memory 512 MB = 1536 MB does not fit the task's 1024 MiB; lower workers or job.memory, or raise memory",
+      "environments/staging.yaml:19:20 lanes.image.job.memory: job.memory 512 MB does not fit under each container's hard limit (the task's 1024 MiB over 3 processes): PHP's memory_limit is 301 MiB (the container's 341 MiB less 40 MiB the PHP processes hold outside their heap), and a job needs room above --memory to grow in before memory_limit stops it: set job.memory to 240 or below, or raise memory or run fewer processes per task",
+    ]);
+  });
+
+  it('keeps --memory under PHP memory_limit under the hard limit, with the protection guard counted', () => {
+    // 1024 MiB in one container: memory_limit 984, so --memory up to 787; the guard takes 16 MiB more.
+    expect(() => parseEnvironment(envYaml('  image:\n    queues: [image]\n    job: { memory: 787 }\n'), FILE)).not.toThrow();
+    expect(problems(envYaml('  image:\n    queues: [image]\n    scaleInProtection: true\n    job: { memory: 787 }\n'))).toEqual([
+      "environments/staging.yaml:19:20 lanes.image.job.memory: job.memory 787 MB does not fit under each container's hard limit (the task's 1024 MiB over 1 processes): PHP's memory_limit is 968 MiB (the container's 1024 MiB less 56 MiB the PHP processes hold outside their heap), and a job needs room above --memory to grow in before memory_limit stops it: set job.memory to 774 or below, or raise memory or run fewer processes per task",
+    ]);
+    const [lane] = parseEnvironment(envYaml('  image:\n    queues: [image]\n    scaleInProtection: true\n'), FILE).lanes;
+    expect(lane.groups[0].phpMemoryLimit).toBe(968);
+  });
+
+  it('says when a container is too small for PHP at all', () => {
+    expect(problems(envYaml('  image:\n    queues: [image]\n    workers: 32\n    job: { memory: 32 }\n'))).toEqual([
+      "environments/staging.yaml:19:20 lanes.image.job.memory: job.memory 32 MB does not fit under each container's hard limit (the task's 1024 MiB over 32 processes): the container's 32 MiB leaves nothing for PHP's heap once the PHP processes take their 40 MiB, or raise memory or run fewer processes per task",
     ]);
   });
 
@@ -842,7 +858,7 @@ describe('redis, controller and SQS scaling settings', () => {
 
 describe('process groups', () => {
   const grouped = (groups: string, extra = '') =>
-    envYaml(`  sync:\n    cpu: 512\n    memory: 1024\n    job: { timeout: 60, memory: 256 }\n    groups:\n${groups}${extra}`);
+    envYaml(`  sync:\n    cpu: 512\n    memory: 1024\n    job: { timeout: 60, memory: 160 }\n    groups:\n${groups}${extra}`);
   const URGENT = '      - { name: urgent, queues: [sync-urgent], processes: 1, job: { timeout: 30, tries: 5 } }\n';
   const MAIN = '      - { name: main, queues: [sync-urgent, sync], processes: 3 }\n';
 
@@ -851,15 +867,16 @@ describe('process groups', () => {
     expect(lane.queues).toEqual(['sync-urgent', 'sync']);
     expect(lane.workers).toBe(4);
     expect(lane.groups.map((g) => [g.name, g.queues, g.processes, g.job.timeout, g.job.tries, g.job.memory])).toEqual([
-      ['urgent', ['sync-urgent'], 1, 30, 5, 256],
-      ['main', ['sync-urgent', 'sync'], 3, 60, 3, 256],
+      ['urgent', ['sync-urgent'], 1, 30, 5, 160],
+      ['main', ['sync-urgent', 'sync'], 3, 60, 3, 160],
     ]);
     expect(lane.longestJobTimeout).toBe(60);
   });
 
   it('leave a lane without them one group, worker, of its workers on its queues', () => {
     const [lane] = parseEnvironment(envYaml('  image:\n    queues: [image, bulk]\n    workers: 2\n'), FILE).lanes;
-    expect(lane.groups).toEqual([{ name: 'worker', queues: ['image', 'bulk'], processes: 2, job: lane.job }]);
+    // 1024 MiB over 2 containers, less 40 MiB of PHP outside its heap.
+    expect(lane.groups).toEqual([{ name: 'worker', queues: ['image', 'bulk'], processes: 2, job: lane.job, phpMemoryLimit: 472 }]);
   });
 
   it('refuse queues or workers beside them, and a lane with neither', () => {
@@ -891,7 +908,7 @@ describe('process groups', () => {
 
   it("fit every group's --memory into its container's share of the task", () => {
     expect(problems(grouped(URGENT + '      - { name: main, queues: [sync], processes: 3, job: { memory: 300 } }\n'))).toEqual([
-      'environments/staging.yaml:22:68 lanes.sync.groups[1].job.memory: group "main": job.memory 300 MB does not fit its container\'s 256 MiB (the task\'s 1024 MiB over 4 processes); lower job.memory or processes, or raise memory',
+      "environments/staging.yaml:22:68 lanes.sync.groups[1].job.memory: group \"main\": job.memory 300 MB does not fit under each container's hard limit (the task's 1024 MiB over 4 processes): PHP's memory_limit is 216 MiB (the container's 256 MiB less 40 MiB the PHP processes hold outside their heap), and a job needs room above --memory to grow in before memory_limit stops it: set job.memory to 172 or below, or raise memory or run fewer processes per task",
     ]);
   });
 

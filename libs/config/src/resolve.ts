@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EnvironmentFile, LaneFile, Stage } from './schema';
 import { SQS_DEFAULTS, STAGES } from './schema';
+import { containerMemoryLimit, phpMemoryLimit } from './memory';
 
 export interface CapacityStrategyItem {
   readonly provider: 'FARGATE' | 'FARGATE_SPOT';
@@ -67,6 +68,8 @@ export interface ProcessGroup {
   readonly processes: number;
   /** The lane's job with the group's own settings over it. */
   readonly job: JobSettings;
+  /** PHP's memory_limit for its processes, MiB: between job.memory and the container's hard limit (./memory). */
+  readonly phpMemoryLimit: number;
 }
 
 /** The group a lane without `groups` is: `workers` processes taking every queue of `queues`. */
@@ -77,16 +80,21 @@ const SINGLE_GROUP = 'worker';
  * group of `workers` processes on `queues`. Empty when the lane gives neither
  * (the rules report it).
  */
-export function laneGroups(lane: Pick<LaneFile, 'queues' | 'groups' | 'workers' | 'job'>): ProcessGroup[] {
+export function laneGroups(lane: Pick<LaneFile, 'queues' | 'groups' | 'workers' | 'job' | 'memory' | 'scaleInProtection'>): ProcessGroup[] {
+  const processes = lane.groups ? lane.groups.reduce((sum, group) => sum + group.processes, 0) : (lane.workers ?? 1);
+  const memoryLimit = phpMemoryLimit(containerMemoryLimit(lane.memory, processes), lane.scaleInProtection);
   if (lane.groups) {
     return lane.groups.map((group) => ({
       name: group.name,
       queues: group.queues,
       processes: group.processes,
       job: { ...lane.job, ...group.job },
+      phpMemoryLimit: memoryLimit,
     }));
   }
-  return lane.queues ? [{ name: SINGLE_GROUP, queues: lane.queues, processes: lane.workers ?? 1, job: lane.job }] : [];
+  return lane.queues
+    ? [{ name: SINGLE_GROUP, queues: lane.queues, processes: lane.workers ?? 1, job: lane.job, phpMemoryLimit: memoryLimit }]
+    : [];
 }
 
 /** Every queue a lane's groups take, each once, in the order they first appear. */

@@ -1,5 +1,6 @@
 import { FILE_LOG_CHANNELS, PRINT_PREFIX_COMMAND, derivedPrefixes } from './laravel';
 import { ECS_EXEC, MAX_ROLE_NAME, SCHEDULER, clusterName, logGroupName, roleName, serviceName } from './names';
+import { containerMemoryLimit, maxWorkerMemory } from './memory';
 import { laneGroups, laneSizing, redisHost, redisKeyPrefix, reservedTaskParts } from './resolve';
 import type { EnvironmentFile } from './schema';
 import { FARGATE_MEMORY, SQS_DEFAULTS } from './schema';
@@ -387,28 +388,28 @@ function laneMemoryRules({ lane, groups, at, add }: LaneRuleContext): void {
     add(at('memory'), `${lane.memory} MiB is not a Fargate size for cpu ${lane.cpu}; valid: ${describeChoices(memoryChoices)}`);
   }
 
-  if (!lane.groups) {
-    const workers = lane.workers ?? 1;
-    const workerMemory = workers * lane.job.memory;
-    if (workerMemory > lane.memory) {
-      add(
-        lane.workers === undefined ? at('job', 'memory') : at('workers'),
-        `${workers} workers × job.memory ${lane.job.memory} MB = ${workerMemory} MB does not fit the task's ${lane.memory} MiB; lower workers or job.memory, or raise memory`,
-      );
-    }
-  } else {
-    // Each container's hard limit is an equal share of the task: every group's --memory must fit one.
-    const processes = groups.reduce((sum, group) => sum + group.processes, 0);
-    const share = Math.floor(lane.memory / processes);
-    groups.forEach((group, g) => {
-      if (group.job.memory > share) {
-        add(
-          lane.groups?.[g].job?.memory !== undefined ? at('groups', g, 'job', 'memory') : at('groups', g, 'processes'),
-          `group "${group.name}": job.memory ${group.job.memory} MB does not fit its container's ${share} MiB (the task's ${lane.memory} MiB over ${processes} processes); lower job.memory or processes, or raise memory`,
-        );
-      }
-    });
-  }
+  // Each container's hard limit is an equal share of the task, and each group's --memory must sit
+  // under PHP's memory_limit, which sits under that limit (./memory).
+  const processes = groups.reduce((sum, group) => sum + group.processes, 0);
+  const container = containerMemoryLimit(lane.memory, processes);
+  let inheritedTooLarge = false;
+  groups.forEach((group, g) => {
+    const largest = maxWorkerMemory(group.phpMemoryLimit);
+    if (group.job.memory <= largest) return;
+    const own = lane.groups?.[g].job?.memory !== undefined;
+    if (!own && inheritedTooLarge) return;
+    inheritedTooLarge ||= !own;
+    const where = own ? at('groups', g, 'job', 'memory') : at('job', 'memory');
+    const overhead = container - group.phpMemoryLimit;
+    const limits =
+      group.phpMemoryLimit > 0
+        ? `PHP's memory_limit is ${group.phpMemoryLimit} MiB (the container's ${container} MiB less ${overhead} MiB the PHP processes hold outside their heap), and a job needs room above --memory to grow in before memory_limit stops it: set job.memory to ${Math.max(0, largest)} or below`
+        : `the container's ${container} MiB leaves nothing for PHP's heap once the PHP processes take their ${overhead} MiB`;
+    add(
+      where,
+      `${own ? `group "${group.name}": ` : ''}job.memory ${group.job.memory} MB does not fit under each container's hard limit (the task's ${lane.memory} MiB over ${processes} processes): ${limits}, or raise memory or run fewer processes per task`,
+    );
+  });
 }
 
 /** Task counts within each other, the fleet and the guardrail. */

@@ -412,7 +412,7 @@ export const laneSchema = z
     drainMinutes: int(1, 1440).default(15).meta({ description: 'Minutes a lane must be empty before it scales to zero.' }),
     command: z.array(z.string()).min(1).optional().meta({
       description:
-        'Overrides the queue:work command template; placeholders {connection} {queues} {tries} {timeout} {maxJobs} {maxTime} {memory} {sleep} {backoff} {lane}.',
+        "Overrides the queue:work command template; placeholders {connection} {queues} {tries} {timeout} {maxJobs} {maxTime} {memory} {phpMemoryLimit} {sleep} {backoff} {lane}. Start it with php -d memory_limit={phpMemoryLimit}M (as the default does) so a job that outgrows its heap ends with a logged error, not a silent kill at the container's hard limit.",
     }),
     sqs: sqsSchema.optional().meta({ description: 'Queue settings for broker sqs.' }),
     deployment: deploymentSchema

@@ -32,6 +32,8 @@ describe('the queue:work command template', () => {
     );
     expect(renderCommand(DEFAULT_WORKER_COMMAND, l)).toEqual([
       'php',
+      '-d',
+      'memory_limit=984M',
       'artisan',
       'queue:work',
       'redis-jobs',
@@ -58,7 +60,7 @@ describe('the queue:work command template', () => {
 
   it('names the token and the valid placeholders when a placeholder is unknown', () => {
     expect(() => renderCommand(['php', 'artisan', 'queue:work', '--queue={queue}'], lane('    queues: [image]'))).toThrow(
-      'lanes.image.command[3]: "--queue={queue}" uses the unknown placeholder {queue}; valid: {connection}, {queues}, {tries}, {timeout}, {maxJobs}, {maxTime}, {memory}, {sleep}, {backoff}, {lane} (write "{{" for a literal brace)',
+      'lanes.image.command[3]: "--queue={queue}" uses the unknown placeholder {queue}; valid: {connection}, {queues}, {tries}, {timeout}, {maxJobs}, {maxTime}, {memory}, {phpMemoryLimit}, {sleep}, {backoff}, {lane} (write "{{" for a literal brace)',
     );
   });
 

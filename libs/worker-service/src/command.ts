@@ -9,6 +9,8 @@ import type { LaneConfig } from '@queue-lanes/config';
  */
 export const DEFAULT_WORKER_COMMAND: readonly string[] = [
   'php',
+  '-d',
+  'memory_limit={phpMemoryLimit}M',
   'artisan',
   'queue:work',
   '{connection}',
@@ -36,6 +38,8 @@ export const COMMAND_PLACEHOLDERS: Readonly<Record<string, (lane: LaneConfig) =>
   maxJobs: (lane) => String(lane.job.maxJobs),
   maxTime: (lane) => String(lane.job.maxTime),
   memory: (lane) => String(lane.job.memory),
+  /** PHP's memory_limit in MiB, between --memory and the container's hard limit (for `php -d memory_limit={phpMemoryLimit}M`). */
+  phpMemoryLimit: (lane) => String(lane.groups[0].phpMemoryLimit),
   sleep: (lane) => String(lane.job.sleep),
   /** job.backoff comma-joined: `10,60,300` (Laravel splits it per try). */
   backoff: (lane) => lane.job.backoff.join(','),

@@ -321,6 +321,8 @@ describe('a lane task definition', () => {
   it('runs queue:work with the connection, the queues in priority order and the job settings', () => {
     expect(w1.command).toEqual([
       'php',
+      '-d',
+      'memory_limit=984M',
       'artisan',
       'queue:work',
       'redis',
@@ -731,7 +733,7 @@ describe('props validation', () => {
   it('names an unknown command placeholder', () => {
     const bad = env(IMAGE_LANE.replace('    queues:', '    command: [php, artisan, queue:work, "--queue={queue}"]\n    queues:'));
     expect(build({}, bad)).toThrow(
-      'lanes.image.command[3]: "--queue={queue}" uses the unknown placeholder {queue}; valid: {connection}, {queues}, {tries}, {timeout}, {maxJobs}, {maxTime}, {memory}, {sleep}, {backoff}, {lane} (write "{{" for a literal brace)',
+      'lanes.image.command[3]: "--queue={queue}" uses the unknown placeholder {queue}; valid: {connection}, {queues}, {tries}, {timeout}, {maxJobs}, {maxTime}, {memory}, {phpMemoryLimit}, {sleep}, {backoff}, {lane} (write "{{" for a literal brace)',
     );
   });
 
@@ -782,7 +784,7 @@ describe('process groups', () => {
     '    stage: baseline',
     '    cpu: 512',
     '    memory: 1024',
-    '    job: { timeout: 60, tries: 3, memory: 200 }',
+    '    job: { timeout: 60, tries: 3, memory: 160 }',
     '    groups:',
     '      - { name: urgent, queues: [sync-urgent], processes: 1, job: { timeout: 20, tries: 5 } }',
     '      - { name: main, queues: [sync-urgent, sync], processes: 3 }',
