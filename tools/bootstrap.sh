@@ -2,8 +2,9 @@
 # Installs what the workspace needs on a fresh machine, and nothing twice:
 # npm packages from package-lock.json with npm ci (skipped while node_modules matches it),
 # and, with --test, the Python tools the tests use (.venv, see python-env.sh),
-# redis-server for the backlog controller's tests and supervisor for the host
-# agent's (Debian's packages).
+# redis-server for the backlog controller's tests, supervisor for the host
+# agent's, and for the worker harness PHP 8.2 with phpredis, Debian's Laravel 8.83
+# (php-laravel-framework) and tini (Debian's packages).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -25,6 +26,10 @@ if [[ "${1:-}" == "--test" ]]; then
   missing=()
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v supervisord >/dev/null || missing+=(supervisor)
+  command -v php >/dev/null || missing+=(php8.2-cli)
+  php -r 'exit(extension_loaded("redis") ? 0 : 1);' 2>/dev/null || missing+=(php-redis)
+  [[ -f /usr/share/php/Illuminate/autoload.php ]] || missing+=(php-laravel-framework)
+  command -v tini >/dev/null || missing+=(tini)
   if (( ${#missing[@]} > 0 )); then
     echo "bootstrap: apt-get install ${missing[*]}"
     apt-get update -qq

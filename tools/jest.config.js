@@ -1,1 +1,9 @@
-module.exports = { ...require('../jest.preset.js'), displayName: 'workspace', rootDir: __dirname };
+const preset = require('../jest.preset.js');
+
+// tools/worker-harness is its own project (npx nx run worker-harness:test).
+module.exports = {
+  ...preset,
+  displayName: 'workspace',
+  rootDir: __dirname,
+  testPathIgnorePatterns: [...preset.testPathIgnorePatterns, '<rootDir>/worker-harness/'],
+};

@@ -1,0 +1,128 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnvironment, taskFamily, type EnvironmentConfig } from '@queue-lanes/config';
+import { synthesizeToJson } from '@queue-lanes/stacks/testing';
+import { HarnessTask, type ContainerDefinition } from './ecs-task';
+
+/*
+ * The worker harness: an environment file's lanes, synthesized, run as ECS would run
+ * them (./ecs-task) against the harness's Laravel application (./laravel: Laravel 8.83
+ * from Debian's php-laravel-framework, booted without composer) and a real
+ * redis-server. tools/bootstrap.sh --test installs PHP, Laravel and tini.
+ */
+
+export const REPO_ROOT = join(__dirname, '..', '..');
+const APP_SOURCE = join(__dirname, 'laravel');
+const LARAVEL_AUTOLOAD = '/usr/share/php/Illuminate/autoload.php';
+
+/** Refuses to run without what the harness needs, naming the command that installs it. */
+export function checkPrerequisites(): void {
+  const missing = [
+    ['php', spawnSync('php', ['-r', 'exit(extension_loaded("redis") && extension_loaded("pcntl") ? 0 : 1);']).status === 0],
+    [LARAVEL_AUTOLOAD, existsSync(LARAVEL_AUTOLOAD)],
+    ['tini', existsSync('/usr/bin/tini')],
+    ['the cgroup v1 memory controller', existsSync('/sys/fs/cgroup/memory/cgroup.procs')],
+  ].filter(([, ok]) => !ok);
+  if (missing.length > 0) {
+    throw new Error(`the worker harness needs ${missing.map(([what]) => what).join(', ')}: run \`bash tools/bootstrap.sh --test\``);
+  }
+}
+
+/** An environment file as the harness runs it: the repository's own, optionally edited, synthesized. */
+export function environment(file: string, edit: (text: string) => string = (t) => t): EnvironmentConfig {
+  const text = readFileSync(join(REPO_ROOT, file), 'utf8');
+  return parseEnvironment(edit(text), file);
+}
+
+/** A lane's synthesized task definition: its container definitions and volumes, from the workers stack. */
+export function laneTaskDefinition(env: EnvironmentConfig, lane: string): { containers: ContainerDefinition[]; volumes: string[] } {
+  const workers = synthesizeToJson(env).workers as {
+    resource: { aws_ecs_task_definition: Record<string, { family: string; container_definitions: string; volume: { name: string }[] }> };
+  };
+  const definition = Object.values(workers.resource.aws_ecs_task_definition).find((d) => d.family === taskFamily(env, lane));
+  if (!definition) throw new Error(`no task definition for lane ${lane}`);
+  return { containers: JSON.parse(definition.container_definitions), volumes: definition.volume.map((v) => v.name) };
+}
+
+/**
+ * The image: the harness app with the folders and caches an image build leaves, readable
+ * by any user, and the application's own settings in its .env: the Redis key prefix the
+ * environment file records (redis.keyPrefix), as the real application is configured.
+ */
+export function buildImage(env: EnvironmentConfig): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'queue-lanes-image-'));
+  cpSync(APP_SOURCE, dir, { recursive: true });
+  writeFileSync(join(dir, '.env'), `REDIS_PREFIX=${env.redisKeyPrefix ?? 'laravel_database_'}\n`);
+  for (const folder of [
+    'bootstrap/cache',
+    'storage/framework/cache',
+    'storage/framework/sessions',
+    'storage/framework/views',
+    'storage/logs',
+  ]) {
+    mkdirSync(join(dir, folder), { recursive: true });
+  }
+  // As `php artisan package:discover` in an image build: bootstrap/cache/packages.php, which the init container seeds.
+  execFileSync('php', ['artisan', 'list'], { cwd: dir, stdio: 'ignore' });
+  chmodSync(dir, 0o755);
+  execFileSync('chmod', ['-R', 'a+rX', dir]);
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Values for the environment's parameters, as Parameter Store would hold them for the harness. */
+export function secretValues(env: EnvironmentConfig, redisPort: number): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env.parameters.plain)) values[name] = String(value);
+  for (const name of env.parameters.secure) values[name] = '';
+  return {
+    ...values,
+    REDIS_HOST: '127.0.0.1',
+    REDIS_PORT: String(redisPort),
+    APP_KEY: `base64:${Buffer.alloc(32, 1).toString('base64')}`,
+  };
+}
+
+export interface HarnessJob {
+  readonly queue: string;
+  readonly name: string;
+  /** Seconds it sleeps. */
+  readonly sleep?: number;
+  /** MB it holds while it runs. */
+  readonly allocate?: number;
+  /** MB it leaks into the worker (kept until the process ends). */
+  readonly keep?: number;
+  readonly fail?: boolean;
+}
+
+/** Dispatches jobs as the application does, through its Redis queue connection. */
+export function dispatch(image: string, secrets: Readonly<Record<string, string>>, jobs: readonly HarnessJob[]): void {
+  execFileSync('php', ['dispatch.php', JSON.stringify(jobs)], { cwd: image, env: { PATH: process.env.PATH, ...secrets }, stdio: 'pipe' });
+}
+
+/** Starts a lane's task from its synthesized definition. */
+export function startLaneTask(
+  env: EnvironmentConfig,
+  lane: string,
+  options: { image: string; secrets: Record<string, string>; platformEnvironment?: Record<string, string> },
+): Promise<HarnessTask> {
+  const { containers, volumes } = laneTaskDefinition(env, lane);
+  return HarnessTask.start({
+    containers,
+    volumes,
+    image: options.image,
+    secrets: options.secrets,
+    ...(options.platformEnvironment ? { platformEnvironment: options.platformEnvironment } : {}),
+  });
+}
+
+/** Waits until `check` holds, polling; fails with `what` after `seconds`. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, seconds = 30): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+}

@@ -1,0 +1,3 @@
+<?php
+namespace App\Console;
+class Kernel extends \Illuminate\Foundation\Console\Kernel {}

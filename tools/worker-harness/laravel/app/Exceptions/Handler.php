@@ -1,0 +1,3 @@
+<?php
+namespace App\Exceptions;
+class Handler extends \Illuminate\Foundation\Exceptions\Handler {}

@@ -1,0 +1,120 @@
+import Redis from 'ioredis';
+import { startRedis, type RunningServer } from '../../libs/backlog-controller/src/testing/servers';
+import type { HarnessTask } from './ecs-task';
+import { buildImage, checkPrerequisites, dispatch, environment, laneTaskDefinition, secretValues, startLaneTask, waitFor } from './harness';
+
+/*
+ * Staging's lanes, as synthesized, on a real Laravel 8 worker: a job runs through,
+ * a stop lets the job in hand finish, the health check reads the real process table,
+ * and memory ends in a graceful restart or a logged error, never the kernel's kill.
+ */
+
+const env = environment('environments/staging.yaml');
+let redis: RunningServer;
+let client: Redis;
+let image: ReturnType<typeof buildImage>;
+let secrets: Record<string, string>;
+const tasks: HarnessTask[] = [];
+
+beforeAll(async () => {
+  checkPrerequisites();
+  redis = await startRedis();
+  client = new Redis({ port: redis.port, host: '127.0.0.1', lazyConnect: true });
+  image = buildImage(env);
+  secrets = secretValues(env, redis.port);
+});
+
+afterEach(async () => {
+  await Promise.all(tasks.splice(0).map((task) => task.stop()));
+  await client.flushall();
+});
+
+afterAll(async () => {
+  client.disconnect();
+  await redis?.stop();
+  image?.remove();
+});
+
+async function start(lane: string, edit?: (text: string) => string): Promise<HarnessTask> {
+  const task = await startLaneTask(edit ? environment('environments/staging.yaml', edit) : env, lane, { image: image.dir, secrets });
+  tasks.push(task);
+  return task;
+}
+
+const key = (queue: string, suffix = '') => `${env.redisKeyPrefix}queues:${queue}${suffix}`;
+
+async function drained(queue: string): Promise<boolean> {
+  const [ready, reserved] = await Promise.all([client.llen(key(queue)), client.zcard(key(queue, ':reserved'))]);
+  return ready === 0 && reserved === 0;
+}
+
+describe("staging's lanes on Laravel 8", () => {
+  it('runs the init container first, then each worker on its queues, as the container user, from a read-only root', async () => {
+    const task = await start('image');
+    dispatch(image.dir, secrets, [{ queue: 'image', name: 'resize-1' }]);
+    await waitFor('the image job to finish', () => task.logs('worker-1').includes('harness-job resize-1 finished'));
+    await waitFor('the queue to drain', () => drained('image'));
+    // The init container seeded bootstrap/cache from the image and handed it to the user.
+    expect(task.exits.find((e) => e.container === 'runtime-dirs')).toMatchObject({ exitCode: 0 });
+    expect(task.logs('worker-1')).toMatch(/^\[[^\]]+\]\[[^\]]+\] Processed: {2}App\\Jobs\\HarnessJob$/m);
+    expect(task.healthCheck('worker-1')).toBe(0);
+  });
+
+  it('runs each process group of sync on its own queue chain', async () => {
+    const task = await start('sync');
+    dispatch(image.dir, secrets, [
+      { queue: 'sync', name: 'sync-main', sleep: 1 },
+      { queue: 'sync-urgent', name: 'sync-urgent-1' },
+    ]);
+    await waitFor(
+      'both jobs',
+      () =>
+        task.logs('main-1').includes('sync-main finished') && /sync-urgent-1 finished/.test(task.logs('urgent-1') + task.logs('main-1')),
+    );
+    expect(task.logs('urgent-1')).not.toContain('sync-main');
+  });
+
+  it('lets the job in hand finish on SIGTERM, then stops within stopTimeout', async () => {
+    const task = await start('image');
+    dispatch(image.dir, secrets, [{ queue: 'image', name: 'long', sleep: 4 }]);
+    await waitFor('the job to start', () => task.logs('worker-1').includes('harness-job long started'));
+    const started = Date.now();
+    const [exit] = (await task.stop()).filter((e) => e.container === 'worker-1');
+    expect(exit).toMatchObject({ exitCode: 0, oomKills: 0 });
+    expect(task.logs('worker-1')).toContain('harness-job long finished');
+    expect(await drained('image')).toBe(true);
+    expect((Date.now() - started) / 1000).toBeLessThan(laneTaskDefinition(env, 'image').containers[1].stopTimeout!);
+  });
+
+  it('fails the health check once the worker process is gone', async () => {
+    const task = await start('image');
+    await waitFor('the worker to be up', () => task.healthCheck('worker-1') === 0, 15);
+    const [exit] = await task.stop();
+    expect(exit.exitCode).toBe(0);
+    expect(() => task.healthCheck('worker-1')).toThrow('not running');
+  });
+});
+
+describe('memory in layers, under the container hard limit (cgroup)', () => {
+  // sync's containers: 512 MiB over 2 processes, --memory 160, PHP memory_limit 216.
+  it('restarts a worker gracefully after a job that leaves it over --memory', async () => {
+    const task = await start('sync');
+    dispatch(image.dir, secrets, [{ queue: 'sync', name: 'leaky', keep: 170 }]);
+    await waitFor('the worker to stop after the job', () => task.exits.some((e) => e.container === 'main-1'), 30);
+    const exit = task.exits.find((e) => e.container === 'main-1')!;
+    // Laravel's Worker::memoryExceeded stops with 12 after the job; the job itself finished.
+    expect(exit).toMatchObject({ exitCode: 12, oomKills: 0 });
+    expect(task.logs('main-1')).toContain('harness-job leaky finished');
+    expect(await drained('sync')).toBe(true);
+  });
+
+  it('stops a job that outgrows memory_limit with a logged PHP error, not a kernel kill', async () => {
+    const task = await start('sync');
+    dispatch(image.dir, secrets, [{ queue: 'sync', name: 'huge', allocate: 250 }]);
+    await waitFor('the worker to exit', () => task.exits.some((e) => e.container === 'main-1'), 30);
+    const exit = task.exits.find((e) => e.container === 'main-1')!;
+    expect(exit.oomKills).toBe(0);
+    expect(exit.exitCode).not.toBe(137);
+    expect(task.logs('main-1')).toMatch(/Allowed memory size of \d+ bytes exhausted/);
+  });
+});
