@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { FAILED_JOB_PATTERN, FINISHED_JOB_PATTERN, matchesFilterPattern } from '@queue-lanes/observability';
 import { startRedis, type RunningServer } from '../../libs/backlog-controller/src/testing/servers';
 import type { HarnessTask } from './ecs-task';
 import { buildImage, checkPrerequisites, dispatch, environment, laneTaskDefinition, secretValues, startLaneTask, waitFor } from './harness';
@@ -92,6 +93,18 @@ describe("staging's lanes on Laravel 8", () => {
     const [exit] = await task.stop();
     expect(exit.exitCode).toBe(0);
     expect(() => task.healthCheck('worker-1')).toThrow('not running');
+  });
+
+  it('prints finished and failed lines the lane log filters count (Laravel 8 form)', async () => {
+    const task = await start('image');
+    dispatch(image.dir, secrets, [
+      { queue: 'image', name: 'ok' },
+      { queue: 'image', name: 'broken', fail: true },
+    ]);
+    await waitFor('both jobs', () => /Failed: +App/.test(task.logs('worker-1')) && /Processed: +App/.test(task.logs('worker-1')), 30);
+    const lines = task.logs('worker-1').split('\n');
+    expect(lines.filter((l) => matchesFilterPattern(FINISHED_JOB_PATTERN, l))).toHaveLength(2);
+    expect(lines.filter((l) => matchesFilterPattern(FAILED_JOB_PATTERN, l))).toHaveLength(1);
   });
 });
 

@@ -32,7 +32,15 @@ const AURORA_LINES = [
   `${LOG} SQLSTATE[HY000]: General error: 1290 The MySQL server is running with the --read-only option so it cannot execute this statement (Connection: mysql, SQL: update …)`,
 ];
 
+// Laravel 8 to 9.40 (WorkCommand::writeStatus), as the worker harness's Laravel 8.83 prints them.
+const LEGACY_FAILED_LINE = '[2026-12-05 13:48:09][ZRtwJq8FPZwj9tCgsgryNES6rjmkkF0U] Failed:     App\\Jobs\\HarnessJob';
+const LEGACY_PROCESSED_LINE = '[2026-12-05 13:48:09][ZRtwJq8FPZwj9tCgsgryNES6rjmkkF0U] Processed:  App\\Jobs\\HarnessJob';
+const LEGACY_PROCESSING_LINE = '[2026-12-05 13:48:09][ZRtwJq8FPZwj9tCgsgryNES6rjmkkF0U] Processing: App\\Jobs\\HarnessJob';
+
 const FAILED_LINES = [
+  LEGACY_FAILED_LINE,
+  // Laravel 13 with -v adds the memory after the run time (WorkCommand::writeOutputForCli).
+  '  2026-12-05 12:00:01 App\\Jobs\\ImportFeed 01JEXAMPLE redis feeds ....... 2s 12.5MB FAIL',
   '  2025-01-31 12:00:01 App\\Jobs\\ResizeImage ........................................ 12.34ms FAIL',
   '  2025-01-31 12:00:01 App\\Jobs\\ImportFeed .................................... 2m 3s FAIL',
   '  2025-01-31 12:00:01 App\\Jobs\\ImportFeed 1s FAIL',
@@ -40,6 +48,8 @@ const FAILED_LINES = [
 ];
 
 const OTHER_LINES = [
+  LEGACY_PROCESSING_LINE,
+  `${LOG} App\\Jobs\\ImportFeed Failed: the feed was empty`,
   '  2025-01-31 12:00:00 App\\Jobs\\ResizeImage ......................................... RUNNING',
   '  2025-01-31 12:00:01 App\\Jobs\\ResizeImage ........................................ 12.34ms DONE',
   '   INFO  Processing jobs from the [image] queue.',
@@ -115,23 +125,29 @@ describe('the failed-job pattern', () => {
   });
 
   it('is a regex CloudWatch accepts (no parentheses, no literal space)', () => {
-    expect(FAILED_JOB_PATTERN).toBe('%[0-9][a-z]+.FAIL$%');
+    expect(FAILED_JOB_PATTERN).toBe('%[0-9][A-Za-z]+.FAIL$|^\\[[0-9-]+.[0-9:]+\\]\\[[^\\]]*\\].Failed:%');
+    expect(regexPattern(FAILED_JOB_PATTERN.slice(1, -1))).toBe(FAILED_JOB_PATTERN);
   });
 });
 
 describe('the finished-job pattern', () => {
-  it.each([...FAILED_LINES, '  2025-01-31 12:00:01 App\\Jobs\\ResizeImage ........................................ 12.34ms DONE'])(
-    'counts %s',
-    (line) => {
-      expect(matchesFilterPattern(FINISHED_JOB_PATTERN, line)).toBe(true);
-    },
-  );
+  it.each([
+    ...FAILED_LINES,
+    LEGACY_PROCESSED_LINE,
+    '  2025-01-31 12:00:01 App\\Jobs\\ResizeImage ........................................ 12.34ms DONE',
+  ])('counts %s', (line) => {
+    expect(matchesFilterPattern(FINISHED_JOB_PATTERN, line)).toBe(true);
+  });
 
   it('does not count a RUNNING line or an error', () => {
-    for (const line of ['  2025-01-31 12:00:00 App\\Jobs\\ResizeImage ......................................... RUNNING', ...REDIS_LINES]) {
+    for (const line of [
+      '  2025-01-31 12:00:00 App\\Jobs\\ResizeImage ......................................... RUNNING',
+      ...OTHER_LINES.filter((l) => !/DONE$/.test(l)),
+      ...REDIS_LINES,
+    ]) {
       expect(matchesFilterPattern(FINISHED_JOB_PATTERN, line)).toBe(false);
     }
-    expect(FINISHED_JOB_PATTERN).toBe('%[0-9][a-z]+.DONE$|[0-9][a-z]+.FAIL$%');
+    expect(regexPattern(FINISHED_JOB_PATTERN.slice(1, -1))).toBe(FINISHED_JOB_PATTERN);
   });
 });
 

@@ -59,22 +59,33 @@ export const AURORA_ERROR_PHRASES: readonly string[] = [
   'running with the --read-only option',
 ];
 
-/**
- * A failed job attempt as `php artisan queue:work` (Laravel 9 to 12) prints it without
- * a terminal: `  2025-01-31 12:00:01 App\Jobs\ResizeImage ..... 12.34ms FAIL`. The
- * line ends in the run time (`12.34ms`, `1s`, `2m 3s`) and FAIL, which covers both a
- * released attempt (it will be retried) and a job that failed for good; DONE and
- * RUNNING lines never match. (Laravel 8 printed `Failed:` instead; `--json` output is
- * not matched.)
+/*
+ * Job lines as `php artisan queue:work` prints them without a terminal, in the two forms
+ * Laravel has used (laravel/framework src/Illuminate/Queue/Console/WorkCommand.php):
+ * - Laravel 8 to 9.40 (writeStatus): `[2025-01-31 12:00:01][<job id>] Processing: App\Jobs\X`,
+ *   then `Processed:` or `Failed:`. Failed is printed for a job that failed for good only
+ *   (JobFailed); an attempt released for a retry prints nothing after Processing.
+ * - Laravel 9.41 to 13 (writeOutputForCli): `  2025-01-31 12:00:01 App\Jobs\X .... RUNNING`,
+ *   then the same line ending in the run time (`12.34ms`, `1s`, `2m 3s`; with -v also the
+ *   memory, `12.5MB`) and DONE, or FAIL for both a released attempt and a job that failed
+ *   for good.
+ * The worker harness (tools/worker-harness) feeds Laravel 8's real output through these;
+ * the 9.41+ lines are as the source above writes them (v9.41.0, v12.0.0, v13.26.1).
+ * `--json` output (Laravel 12.x) is not matched.
  */
-export const FAILED_JOB_REGEX = '[0-9][a-z]+.FAIL$';
+
+/** The start of a Laravel 8 to 9.40 job line, up to the status word. */
+const LEGACY_JOB_LINE = '^\\[[0-9-]+.[0-9:]+\\]\\[[^\\]]*\\].';
+
+/** A failed job (Laravel 8 to 9.40: failed for good) or attempt (9.41 and later: released or failed). */
+export const FAILED_JOB_REGEX = `[0-9][A-Za-z]+.FAIL$|${LEGACY_JOB_LINE}Failed:`;
 
 /**
- * A finished job attempt, done or failed: the same line ending in DONE or FAIL
- * (RUNNING lines never match). The backlog controller reads the count as the
- * lane's activity, so a short job between two of its ticks still counts.
+ * A finished job attempt, done or failed (RUNNING and Processing lines never match). The
+ * backlog controller reads the count as the lane's activity, so a short job between two
+ * of its ticks still counts.
  */
-export const FINISHED_JOB_REGEX = '[0-9][a-z]+.DONE$|[0-9][a-z]+.FAIL$';
+export const FINISHED_JOB_REGEX = `[0-9][A-Za-z]+.DONE$|${FAILED_JOB_REGEX}|${LEGACY_JOB_LINE}Processed:`;
 
 /** `?"a" ?"b"`: any of the exact phrases. */
 export function anyPhrase(phrases: readonly string[]): string {

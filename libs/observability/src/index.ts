@@ -13,7 +13,14 @@ export {
   type MetricWidgetProperties,
   type Widget,
 } from './dashboard';
-export { AURORA_ERROR_PATTERN, FAILED_JOB_PATTERN, REDIS_ERROR_PATTERN, jsonEquals } from './filter-patterns';
+export {
+  AURORA_ERROR_PATTERN,
+  FAILED_JOB_PATTERN,
+  FINISHED_JOB_PATTERN,
+  REDIS_ERROR_PATTERN,
+  jsonEquals,
+  matchesFilterPattern,
+} from './filter-patterns';
 export { DEFAULT_NAMESPACE } from '@queue-lanes/backlog-controller';
 export {
   Observability,
