@@ -50,6 +50,8 @@ function build() {
     tsconfig: join(root, 'tsconfig.json'),
     // esbuild: the scaling lib bundles the controller at synth time with it.
     external: ['cdktf', 'constructs', 'esbuild'],
+    // The PHP the workers run (libs/worker-service) goes into the task definition as text.
+    loader: { '.php': 'text' },
     logLevel: 'warning',
   });
   const code = outputFiles[0].text;

@@ -404,10 +404,10 @@ export const laneSchema = z
     priority: int(0, 1000).optional().meta({ description: 'Lower is served first under the fleet cap; defaults to file order.' }),
     spot: z.boolean().default(false).meta({ description: 'Run on Fargate Spot (shorthand for capacity).' }),
     capacity: z.array(capacitySchema).min(1).optional().meta({ description: 'Explicit capacity-provider strategy; replaces spot.' }),
-    scaleInProtection: z
-      .boolean()
-      .default(false)
-      .meta({ description: 'Workers protect their task while a job runs, so scale-in never kills one.' }),
+    scaleInProtection: z.boolean().default(false).meta({
+      description:
+        "The task protects itself from scale-in while any of its workers runs a job, and releases the protection when all are idle: each worker runs under a small guard (PHP, written to the task's /tmp by the init container) that reads queue:work's job lines and calls the ECS agent's task-protection endpoint. No change to the application; the image needs PHP's pcntl extension, which queue:work needs to finish a job on SIGTERM anyway. Lets job.timeout exceed stopTimeout.",
+    }),
     stopTimeout: int(2, 120).default(120).meta({ description: 'Seconds between SIGTERM and SIGKILL; Fargate allows at most 120.' }),
     drainMinutes: int(1, 1440).default(15).meta({ description: 'Minutes a lane must be empty before it scales to zero.' }),
     command: z.array(z.string()).min(1).optional().meta({

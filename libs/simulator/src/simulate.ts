@@ -4,6 +4,13 @@ import { SimulatedCloudWatch, SimulatedEcs, noSsm } from './aws';
 import { MemoryRedis } from './redis';
 import { random, type JobSpec, type Workload, type WorkloadLane } from './workloads';
 
+/**
+ * Seconds from a job's start to its task's protection: queue:work prints the start line
+ * after the pop, and the guard's PUT to the ECS agent takes a round trip (the worker
+ * harness measures well under one).
+ */
+const PROTECTION_ONSET_SECONDS = 1;
+
 /*
  * A deterministic simulation, one second at a time, of Laravel workers on
  * Fargate driven by the real backlog controller: its tick runs every minute (and
@@ -121,7 +128,7 @@ interface JobState {
 interface Proc {
   /** The queue chain this worker process pops, in order (its process group's). */
   queues: readonly string[];
-  job?: { state: JobState; reserved: string; endsAt: number; queue: string };
+  job?: { state: JobState; reserved: string; endsAt: number; queue: string; since: number };
   nextPollAt: number;
   /** SIGTERM received: finish the current job, take no other. */
   draining: boolean;
@@ -174,13 +181,16 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     trim(lane);
   };
   // ECS picks pending tasks first, then the newest: it does not know which are busy. With
-  // scale-in protection a worker protects its task while it runs a job, so ECS skips that
-  // task until its workers are idle (trim runs again every second).
+  // scale-in protection the task-protection guard protects the task once a worker has
+  // printed its job's start line and the agent has answered (PROTECTION_ONSET_SECONDS),
+  // so ECS skips that task until its workers are idle (trim runs again every second); the
+  // guard refreshes the protection while a job runs, so it never lapses mid-job.
   const trim = (lane: WorkloadLane) => {
     const current = live(lane.name);
     const excess = current.length - (desiredOf.get(lane.name) ?? current.length);
     if (excess <= 0) return;
-    const protectedTask = (task: Task) => lane.scaleInProtection === true && task.procs.some((p) => p.job !== undefined);
+    const protectedTask = (task: Task) =>
+      lane.scaleInProtection === true && task.procs.some((p) => p.job !== undefined && t - p.job.since >= PROTECTION_ONSET_SECONDS);
     const victims = current
       .filter((task) => !protectedTask(task))
       .sort((a, b) => Number(b.runningAt > t) - Number(a.runningAt > t) || b.launchedAt - a.launchedAt);
@@ -356,7 +366,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       const state = byId.get((JSON.parse(reserved) as { id: string }).id)!;
       state.attempts += 1;
       state.startedAt ??= t;
-      proc.job = { state, reserved, queue, endsAt: t + state.spec.duration };
+      proc.job = { state, reserved, queue, endsAt: t + state.spec.duration, since: t };
       return;
     }
     proc.nextPollAt = t + poll;

@@ -1,4 +1,7 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- the *.php declaration must reach every project that compiles this file through the path alias
+/// <reference path="./php.d.ts" />
 import { healthCheckCommand } from './command';
+import taskProtectionSource from './task-protection.php';
 
 /*
  * Container definitions for every role the one application image plays. They
@@ -65,7 +68,7 @@ function volumeName(dir: string): string {
  * caches such as bootstrap/cache/packages.php survive the mount), hands the
  * volume to the container user, and makes /tmp world-writable with the sticky bit.
  */
-export function initScript(volumes: readonly RuntimeVolume[], user: string): string {
+export function initScript(volumes: readonly RuntimeVolume[], user: string, taskProtection = false): string {
   const lines = ['set -eu'];
   for (const v of volumes) {
     const target = `${INIT_MOUNT_ROOT}/${v.name}`;
@@ -74,9 +77,30 @@ export function initScript(volumes: readonly RuntimeVolume[], user: string): str
       lines.push(`chown -R '${user}' '${target}'`);
     } else if (v.prepare === 'sticky-tmp') {
       lines.push(`chmod 1777 '${target}'`);
+      if (taskProtection) lines.push(...installTaskProtection(target, user));
     }
   }
   return lines.join('\n');
+}
+
+/**
+ * Where every worker container of a protected lane finds the task-protection guard
+ * (task-protection.php): on the task's shared /tmp, written by the init container, so
+ * the task definition carries it once and the image needs nothing but PHP with pcntl.
+ */
+export const TASK_PROTECTION_DIR = '/tmp/.queue-lanes';
+export const TASK_PROTECTION_SCRIPT = `${TASK_PROTECTION_DIR}/task-protection.php`;
+
+/** Init-script lines writing the guard into the shared /tmp, its folder the worker user's (the guard keeps its lock and busy marks there). */
+function installTaskProtection(tmpTarget: string, user: string): string[] {
+  const dir = `${tmpTarget}/${TASK_PROTECTION_DIR.slice('/tmp/'.length)}`;
+  const marker = 'QUEUE_LANES_TASK_PROTECTION';
+  if (taskProtectionSource.includes(marker)) throw new Error(`task-protection.php must not contain ${marker}`);
+  return [
+    `mkdir -p '${dir}'`,
+    `cat > '${dir}/task-protection.php' <<'${marker}'\n${taskProtectionSource.trimEnd()}\n${marker}`,
+    `chown -R '${user}' '${dir}'`,
+  ];
 }
 
 export interface LogSettings {
@@ -89,6 +113,8 @@ export interface LogSettings {
 
 export interface AppContainerSettings {
   readonly name: string;
+  /** Runs the command under the task-protection guard (scaleInProtection). */
+  readonly taskProtection?: boolean;
   readonly image: string;
   readonly command: readonly string[];
   readonly user: string;
@@ -137,19 +163,20 @@ function logConfiguration(logs: LogSettings) {
  * the whole task and interrupting its sibling workers).
  */
 export function appContainer(s: AppContainerSettings) {
+  const environment: Record<string, string> = s.taskProtection ? { ...s.environment, QUEUE_LANES_CONTAINER: s.name } : { ...s.environment };
   return {
     name: s.name,
     image: s.image,
     essential: true,
-    command: [...s.command],
+    command: s.taskProtection ? ['php', TASK_PROTECTION_SCRIPT, ...s.command] : [...s.command],
     workingDirectory: s.appRoot,
     user: s.user,
     readonlyRootFilesystem: true,
     memory: s.memory,
     stopTimeout: s.stopTimeout,
-    environment: Object.keys(s.environment)
+    environment: Object.keys(environment)
       .sort()
-      .map((name) => ({ name, value: s.environment[name] })),
+      .map((name) => ({ name, value: environment[name] })),
     secrets: Object.keys(s.secrets)
       .sort()
       .map((name) => ({ name, valueFrom: s.secrets[name] })),
@@ -167,14 +194,14 @@ export function appContainer(s: AppContainerSettings) {
  * point (so no application entrypoint runs as root), read-only root filesystem,
  * writing only to the volumes it prepares.
  */
-export function initContainer(image: string, user: string, volumes: readonly RuntimeVolume[], logs: LogSettings) {
+export function initContainer(image: string, user: string, volumes: readonly RuntimeVolume[], logs: LogSettings, taskProtection = false) {
   const prepared = volumes.filter((v) => v.prepare !== 'none');
   return {
     name: INIT_CONTAINER,
     image,
     essential: false,
     entryPoint: ['/bin/sh', '-c'],
-    command: [initScript(prepared, user)],
+    command: [initScript(prepared, user, taskProtection)],
     user: '0',
     readonlyRootFilesystem: true,
     mountPoints: prepared.map((v) => ({ sourceVolume: v.name, containerPath: `${INIT_MOUNT_ROOT}/${v.name}`, readOnly: false })),

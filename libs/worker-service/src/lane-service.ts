@@ -64,6 +64,7 @@ function laneSpec(props: LaneServiceProps): WorkloadSpec {
     containers,
     containersKey: ['lanes', lane.name, lane.grouped ? 'groups' : 'workers'],
     stopTimeout: lane.stopTimeout,
+    taskProtection: lane.scaleInProtection,
     environment: { ...workloadDefaults(env), APP_ENV: env.environment, LANE: lane.name, LANE_QUEUES: lane.queues.join(',') },
     desiredCount: laneDesiredCount(lane),
     // Scaled lanes' counts belong to their scaler, a paused lane's to the operator.
@@ -75,7 +76,7 @@ function laneSpec(props: LaneServiceProps): WorkloadSpec {
       ...(lane.scaleInProtection
         ? [
             {
-              // Workers protect their own task while a job runs (ECS agent endpoint), so scale-in skips it.
+              // The task-protection guard protects its own task while a job runs (ECS agent endpoint), so scale-in skips it.
               Sid: 'ProtectOwnTasks',
               Effect: 'Allow' as const,
               Action: ['ecs:GetTaskProtection', 'ecs:UpdateTaskProtection'],
@@ -93,7 +94,12 @@ function laneSpec(props: LaneServiceProps): WorkloadSpec {
 function laneContainers(lane: LaneConfig): { name: string; command: string[] }[] {
   // Each process group fills the template with its own queue chain and job settings.
   return lane.groups.flatMap((group) => {
-    const command = renderCommand(lane.command ?? DEFAULT_WORKER_COMMAND, { ...lane, queues: group.queues, job: group.job });
+    const command = renderCommand(lane.command ?? DEFAULT_WORKER_COMMAND, {
+      ...lane,
+      queues: group.queues,
+      job: group.job,
+      groups: [group],
+    });
     return Array.from({ length: group.processes }, (_, i) => ({ name: `${group.name}-${i + 1}`, command }));
   });
 }

@@ -778,6 +778,37 @@ describe('props validation', () => {
   });
 });
 
+describe('scale-in protection', () => {
+  const family = 'propertyfeed-staging-image';
+  const protectedJson = synth(env(`${IMAGE_LANE}\n    scaleInProtection: true`));
+  const plainJson = synth(env(IMAGE_LANE));
+
+  it('runs each worker under the task-protection guard, which the init container writes to the shared /tmp', () => {
+    const guarded = worker(protectedJson, family, 'worker-2');
+    const plain = worker(plainJson, family, 'worker-2');
+    // The same worker command, its memory_limit 16 MiB lower for the guard's own process.
+    const expected = (plain.command as string[]).map((a) => (a === 'memory_limit=984M' ? 'memory_limit=968M' : a));
+    expect(guarded.command).toEqual(['php', '/tmp/.queue-lanes/task-protection.php', ...expected]);
+    expect(guarded.environment).toContainEqual({ name: 'QUEUE_LANES_CONTAINER', value: 'worker-2' });
+    const init = containers(protectedJson, family).find((c) => c.name === 'runtime-dirs')!;
+    const script = (init.command as string[])[0];
+    expect(script).toContain("cat > '/runtime-dirs/tmp/.queue-lanes/task-protection.php' <<'QUEUE_LANES_TASK_PROTECTION'\n<?php");
+    expect(script).toContain("chown -R 'www-data' '/runtime-dirs/tmp/.queue-lanes'");
+    expect(script).toContain('task-protection/v1/state');
+  });
+
+  it('leaves a lane without it as it was: the worker command alone, no guard in the init script', () => {
+    const plain = worker(plainJson, family);
+    expect((plain.command as string[]).slice(0, 4)).toEqual(['php', '-d', 'memory_limit=984M', 'artisan']);
+    expect((plain.environment as { name: string }[]).map((e) => e.name)).not.toContain('QUEUE_LANES_CONTAINER');
+    expect((containers(plainJson, family).find((c) => c.name === 'runtime-dirs')!.command as string[])[0]).not.toContain('.queue-lanes');
+  });
+
+  it('derives the health check from the worker command, not the guard', () => {
+    expect(worker(protectedJson, family).healthCheck).toEqual(worker(plainJson, family).healthCheck);
+  });
+});
+
 describe('process groups', () => {
   const lane = [
     '  sync:',

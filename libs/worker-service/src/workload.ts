@@ -61,6 +61,8 @@ export interface WorkloadSpec {
   /** The environment file's key that adds containers (a lane's workers or groups), for an over-size task definition. */
   readonly containersKey: readonly (string | number)[];
   readonly stopTimeout: number;
+  /** Workers run under the task-protection guard (a lane's scaleInProtection). */
+  readonly taskProtection: boolean;
   /** Plain (non-secret) environment; a secret of the same name wins. */
   readonly environment: Readonly<Record<string, string>>;
   readonly desiredCount: number;
@@ -311,12 +313,13 @@ function createWorkload(scope: Construct, ctx: WorkloadContext, spec: WorkloadSp
   const containerMemory = Math.floor(spec.memory / spec.containers.length);
   const environment = Object.fromEntries(Object.entries(spec.environment).filter(([name]) => !Object.hasOwn(ctx.secrets, name)));
   const containers = [
-    initContainer(image, env.runtime.user, volumes, logs),
+    initContainer(image, env.runtime.user, volumes, logs, spec.taskProtection),
     ...spec.containers.map(({ name, command }) =>
       appContainer({
         name,
         image,
         command,
+        taskProtection: spec.taskProtection,
         user: env.runtime.user,
         appRoot: env.runtime.appRoot,
         memory: containerMemory,
