@@ -126,8 +126,12 @@ describe('nx affected', () => {
       .filter(Boolean)
       .sort();
 
-  it.each(['staging', 'production'])('a change to environments/%s.yaml affects only that app', (env) => {
-    expect(affected(`environments/${env}.yaml`).filter((p) => p !== 'workspace')).toEqual([env]);
+  // The worker harness runs staging's lanes on a real Laravel, so staging's file is its input too.
+  it.each([
+    ['staging', ['staging', 'worker-harness']],
+    ['production', ['production']],
+  ])('a change to environments/%s.yaml affects only that app (and what runs its lanes)', (env, projects) => {
+    expect(affected(`environments/${env}.yaml`).filter((p) => p !== 'workspace')).toEqual(projects);
   });
 
   it('a change to libs/config affects every environment', () => {

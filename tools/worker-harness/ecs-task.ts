@@ -108,7 +108,8 @@ export class HarnessTask {
       const exit = await task.run(definition).exited;
       if (exit.exitCode !== 0) throw new Error(`${definition.name} exited ${exit.exitCode}:\n${task.logs(definition.name)}`);
     }
-    for (const definition of options.containers.filter((c) => c.essential !== false)) task.run(definition);
+    const started = options.containers.filter((c) => c.essential !== false).map((definition) => task.run(definition));
+    await Promise.all(started.map((r) => task.execed(r)));
     return task;
   }
 
@@ -122,10 +123,13 @@ export class HarnessTask {
     return join(this.dir, 'volumes', name);
   }
 
-  /** The container's health check, run as ECS runs it: in the container, as its user; the exit code. */
-  healthCheck(container: string): number {
+  /**
+   * The container's health check (or `command`, a check of the same form), run as ECS runs
+   * it: in the container's namespaces, as its user; the exit code.
+   */
+  healthCheck(container: string, command?: readonly string[]): number {
     const r = this.running.get(container);
-    const command = r?.definition.healthCheck?.command;
+    command ??= r?.definition.healthCheck?.command;
     if (!r || !command) throw new Error(`${container} is not running or has no health check`);
     if (command[0] !== 'CMD-SHELL') throw new Error(`unsupported health check ${JSON.stringify(command)}`);
     const pid1 = namespaceInit(r.child.pid!);
@@ -165,6 +169,24 @@ export class HarnessTask {
   /** Whether the container is running now. */
   isRunning(container: string): boolean {
     return this.running.has(container);
+  }
+
+  /**
+   * Resolves once the container's PID 1 is its process (tini or the command), no longer the
+   * shell that set it up: a PID 1 ignores a signal it has no handler for, so a stop sent to
+   * that shell would be lost, as ECS's is to a container still being created.
+   */
+  private async execed(r: Running): Promise<void> {
+    const first = r.definition.linuxParameters?.initProcessEnabled
+      ? TINI
+      : [...(r.definition.entryPoint ?? []), ...(r.definition.command ?? [])][0];
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && this.running.get(r.definition.name) === r) {
+      const pid1 = namespaceInit(r.child.pid!);
+      const argv0 = pid1 ? readFileSync(`/proc/${pid1}/cmdline`, 'utf8').split('\0')[0] : '';
+      if (argv0 === first || argv0.endsWith(`/${first}`)) return;
+      await new Promise((done) => setTimeout(done, 20));
+    }
   }
 
   private prepareVolumes(): void {
