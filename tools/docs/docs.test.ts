@@ -2,9 +2,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadEnvironment, STACK_ROLES, stackName } from '@queue-lanes/config';
+import { loadEnvironment } from '@queue-lanes/config';
+import { stackDependencies } from '@queue-lanes/stacks/testing';
 import { scratchCheckout } from '../scratch-checkout';
 import { workspaceProjects } from '../workspace-projects';
+import { cdktfCommandProblems, type StackGraph } from './cdktf-commands';
 import { commandBlocks, commandsOf, documentationPages, WHERE, type CommandBlock } from './commands';
 
 /*
@@ -60,20 +62,17 @@ function missing(command: string, cwd: string): string[] {
   return problems;
 }
 
-/** The stacks a `cdktf diff|deploy` names, and what is wrong with them (run from apps/<env>). */
+/** The stacks of each environment and what each reads from, synthesized once per environment. */
+const graphs = new Map<string, StackGraph>();
+
+/** What cdktf would refuse in a `cdktf diff|deploy|destroy` (run from apps/<env>). */
 function stackProblems(command: string, cwd: string): string[] {
-  const words = command.split(/\s+/);
-  const verb = words.findIndex((w, i) => words[i - 1] === 'cdktf' && (w === 'diff' || w === 'deploy'));
-  if (verb < 0) return [];
+  if (!/\bcdktf\s+(diff|deploy|destroy)\b/.test(command)) return [];
   const env = /apps\/([a-z0-9-]+)$/.exec(cwd)?.[1];
-  if (!env) return [`cdktf ${words[verb]}: not run from an app folder (cd apps/<env> first)`];
-  const file = join(root, 'environments', `${env}.yaml`);
-  const environment = loadEnvironment(file, `environments/${env}.yaml`);
-  const stacks = new Set(STACK_ROLES.map((role) => stackName(environment, role)));
-  const named = words.slice(verb + 1).filter((w) => !w.startsWith('-'));
-  if (named.length === 0)
-    return [`cdktf ${words[verb]}: names no stack, and an environment has ${stacks.size} ("Found more than one stack")`];
-  return named.filter((s) => !stacks.has(s)).map((s) => `cdktf ${words[verb]}: ${s} is not a stack of ${env}`);
+  if (!env) return [`${command}: not run from an app folder (cd apps/<env> first)`];
+  if (!graphs.has(env))
+    graphs.set(env, stackDependencies(loadEnvironment(join(root, 'environments', `${env}.yaml`), `environments/${env}.yaml`)));
+  return cdktfCommandProblems(command, graphs.get(env)!);
 }
 
 /** Each command of a block with the folder it runs in (a leading `cd` moves it). */

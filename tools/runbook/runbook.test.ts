@@ -4,8 +4,9 @@ import { sampleEnvironment } from '@queue-lanes/config/testing';
 import { queueKeys } from '@queue-lanes/backlog-controller';
 import { REDIS_ERROR_PATTERN } from '@queue-lanes/observability';
 import { loadNamedEnvironment } from '@queue-lanes/stacks';
-import { synthesizeToJson } from '@queue-lanes/stacks/testing';
+import { stackDependencies, synthesizeToJson } from '@queue-lanes/stacks/testing';
 import { shellQuote } from '@queue-lanes/brokers';
+import { cdktfCommandProblems } from '../docs/cdktf-commands';
 import { renderRunbook } from './runbook';
 
 const root = join(__dirname, '..', '..');
@@ -46,15 +47,16 @@ describe.each(['staging', 'production'])('the %s runbook', (name) => {
     for (const alarm of alarms) expect(alarm.startsWith(prefix)).toBe(true);
   });
 
-  it('deploys stacks by their synthesized names, parameters before workers and scaling', () => {
-    const stackNames = new Set(Object.keys(stacks).map((role) => `${env.app}-${env.environment}-${role}`));
-    for (const [, list] of runbook.matchAll(/npx cdktf deploy ([^)]+)\)/g)) {
-      for (const stack of list.split(' ')) expect(stackNames).toContain(stack);
+  it('deploys with commands cdktf accepts: every stack of the environment in one run, which cdktf orders', () => {
+    const graph = stackDependencies(env);
+    const deploys = [...runbook.matchAll(/\(cd apps\/(\S+) && (npx cdktf deploy [^)]+)\)/g)];
+    expect(deploys.length).toBeGreaterThan(0);
+    for (const [, app, command] of deploys) {
+      expect([app, cdktfCommandProblems(command, graph)]).toEqual([name, []]);
     }
-    for (const lane of env.lanes.filter((l) => l.stage !== 'off')) {
-      const section = runbook.slice(runbook.indexOf(`**${lane.name}**: ${lane.stage} → `));
-      expect(section.indexOf('-parameters)')).toBeLessThan(section.indexOf('-workers '));
-    }
+    // The order cdktf derives from the stacks: parameters before workers, workers before scaling.
+    expect(graph[`${env.app}-${name}-workers`]).toContain(`${env.app}-${name}-parameters`);
+    expect(graph[`${env.app}-${name}-scaling`]).toContain(`${env.app}-${name}-workers`);
   });
 
   it('is shell that parses, every block', () => {

@@ -16,11 +16,11 @@ import {
   parameterPathPrefix,
   serviceName,
   stackName,
+  stacksPattern,
   stageIndex,
   stoppedTasksLogGroupName,
   type EnvironmentConfig,
   type LaneConfig,
-  type StackRole,
 } from '@queue-lanes/config';
 import { DEFAULT_NAMESPACE, DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
 import { BROKER_MODULES, shellQuote } from '@queue-lanes/brokers';
@@ -35,8 +35,8 @@ export function renderRunbook(env: EnvironmentConfig): string {
   const services = env.lanes.map((l) => serviceName(env, l.name));
   const out: string[] = [];
   const sh = (...lines: string[]) => out.push('```sh', ...lines, '```', '');
-  const deploy = (...roles: StackRole[]) =>
-    `(cd apps/${env.environment} && npx cdktf deploy ${roles.map((role) => stackName(env, role)).join(' ')})`;
+  // Every stack in one run: cdktf orders them (parameters before workers) and refuses a partial list.
+  const deploy = `(cd apps/${env.environment} && npx cdktf deploy '${stacksPattern(env)}')`;
   const controlled = env.lanes.some((l) => l.controllerMeasured);
 
   out.push(
@@ -44,7 +44,7 @@ export function renderRunbook(env: EnvironmentConfig): string {
     '',
     `Written by \`nx run ${env.environment}:runbook\` from ${file} as it is now; regenerate it after every change to the file.`,
     `Cluster \`${cluster}\`, dashboard \`${dashboardName(env)}\`, alarms \`${cluster}-*\`, ` +
-      `stacks ${STACK_ROLES.map((role) => `\`${stackName(env, role)}\``).join(', ')} (deploy in that order).`,
+      `stacks ${STACK_ROLES.map((role) => `\`${stackName(env, role)}\``).join(', ')} (cdktf deploys them in that order).`,
     '',
     '| lane | stage | count set by | tasks | queues | service | logs |',
     '| --- | --- | --- | --- | --- | --- | --- |',
@@ -78,7 +78,7 @@ export function renderRunbook(env: EnvironmentConfig): string {
   for (const lane of running) {
     out.push(`**${lane.name}** (${lane.stage}${lane.paused ? ', paused already' : ''}):`, '');
     sh(
-      ...(lane.paused ? [] : [`# in ${file}: lanes.${lane.name}.paused: true`, deploy('workers', 'scaling')]),
+      ...(lane.paused ? [] : [`# in ${file}: lanes.${lane.name}.paused: true`, deploy]),
       `aws ecs update-service ${r} --cluster ${cluster} --service ${serviceName(env, lane.name)} --desired-count ${lane.tasks.max}`,
     );
   }
@@ -95,7 +95,7 @@ export function renderRunbook(env: EnvironmentConfig): string {
   out.push('## Roll a lane back', '');
   out.push(
     `One stage back per lane (any distance is allowed in one change), through a pull request so the rollout guard judges it; ` +
-      `deploy the parameters stack first, so the hosts take the queue back before ECS capacity shrinks. ` +
+      `the deploy applies the parameters stack before workers and scaling, so the hosts take the queue back before ECS capacity shrinks. ` +
       `Rolled back to off, the service stays at 0 tasks with its task definition, logs and quiet alarms for the diagnosis.`,
     '',
   );
@@ -115,8 +115,7 @@ export function renderRunbook(env: EnvironmentConfig): string {
     );
     sh(
       `# in ${file}: lanes.${lane.name}.stage: ${previous}`,
-      deploy('parameters'),
-      deploy('workers', 'scaling'),
+      deploy,
       `aws ssm get-parameter ${r} --name ${laneParameterName(env, lane.name, 'host-consumer')} --query Parameter.Value --output text   # enabled`,
       `# each web host: supervisorctl status 'queue-${lane.name}:*'   # RUNNING`,
     );

@@ -28,6 +28,7 @@ export {
   serviceName,
   STACK_ROLES,
   stackName,
+  stacksPattern,
   type StackRole,
   stoppedTasksLogGroupName,
   stoppedTasksRuleName,

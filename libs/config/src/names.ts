@@ -31,6 +31,11 @@ export function stackName(env: EnvNames, role: StackRole): string {
   return `${clusterName(env)}-${role}`;
 }
 
+/** `<app>-<env>-*`: the cdktf stack pattern that names every stack of the environment (`cdktf deploy '<pattern>'`). */
+export function stacksPattern(env: EnvNames): string {
+  return `${clusterName(env)}-*`;
+}
+
 /** `<workspacePrefix>-<role>`: the Terraform Cloud workspace of one stack (state.backend cloud). */
 export function cloudWorkspaceName(state: { readonly workspacePrefix: string }, role: StackRole): string {
   return `${state.workspacePrefix}-${role}`;

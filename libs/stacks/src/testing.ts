@@ -21,21 +21,38 @@ import { MAX_MANAGED_POLICY_CHARACTERS, deployPolicies, splitPolicy } from './de
 /** Parsed cdk.tf.json of each stack of one environment. */
 export type SynthesizedEnvironment = Record<StackRole, Record<string, unknown>>;
 
-/**
- * Synthesizes an environment exactly as its app does, into a throw-away folder,
- * and returns every stack's Terraform JSON: for tests that look across stacks.
- */
-export function synthesizeToJson(env: EnvironmentConfig): SynthesizedEnvironment {
+/** Synthesizes an environment exactly as its app does, into a throw-away folder, and reads what `read` needs from it. */
+function readSynthesized<T>(env: EnvironmentConfig, read: (outdir: string) => T): T {
   const outdir = mkdtempSync(join(tmpdir(), 'queue-lanes-synth-'));
   try {
     const app = new App({ outdir, stackTraces: false });
     composeEnvironment(app, env);
     app.synth();
-    const read = (role: StackRole) => JSON.parse(readFileSync(join(outdir, 'stacks', stackName(env, role), 'cdk.tf.json'), 'utf8'));
-    return Object.fromEntries(STACK_ROLES.map((role) => [role, read(role)])) as SynthesizedEnvironment;
+    return read(outdir);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** Every stack's Terraform JSON of an environment, as its app synthesizes it: for tests that look across stacks. */
+export function synthesizeToJson(env: EnvironmentConfig): SynthesizedEnvironment {
+  return readSynthesized(env, (outdir) => {
+    const read = (role: StackRole) => JSON.parse(readFileSync(join(outdir, 'stacks', stackName(env, role), 'cdk.tf.json'), 'utf8'));
+    return Object.fromEntries(STACK_ROLES.map((role) => [role, read(role)])) as SynthesizedEnvironment;
+  });
+}
+
+/**
+ * Each stack of an environment and the stacks it reads from, as cdktf records them in
+ * manifest.json (and refuses a partial deploy by).
+ */
+export function stackDependencies(env: EnvironmentConfig): Record<string, string[]> {
+  return readSynthesized(env, (outdir) => {
+    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
+      stacks: Record<string, { dependencies?: string[] }>;
+    };
+    return Object.fromEntries(Object.entries(manifest.stacks).map(([name, stack]) => [name, stack.dependencies ?? []]));
+  });
 }
 
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
