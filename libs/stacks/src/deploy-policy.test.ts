@@ -9,7 +9,10 @@ import { MAX_MANAGED_POLICY_CHARACTERS, deployPolicies, splitPolicy, terraformCl
 import { synthEnvironment } from './synth';
 import { synthesizeToJson } from './testing';
 
-/** Everything a stack can hold: an SQS lane App Auto Scaling scales, the scheduler service, ECS Exec, alarm e-mail, S3 state with a lock table and a key. */
+/**
+ * Everything a stack can hold: an SQS lane App Auto Scaling scales, the scheduler service, ECS Exec, alarm e-mail
+ * and a Lambda subscriber of the account's own, the application's wake-up role, S3 state with a lock table and a key.
+ */
 const KITCHEN_SINK = parseEnvironment(
   `app: shop
 environment: qa
@@ -25,7 +28,11 @@ image: { repository: shop }
 fleet: { maxTasks: 8 }
 runtime: { enableEcsExec: true }
 scheduler: { onHosts: false, service: { enabled: true } }
-alarms: { subscriptions: [{ protocol: email, endpoint: oncall@example.com }] }
+alarms:
+  subscriptions:
+    - { protocol: email, endpoint: oncall@example.com }
+    - { protocol: lambda, endpoint: "arn:aws:lambda:eu-west-1:123456789012:function:page-oncall:live" }
+controller: { wakeInvokerRoleArns: ["arn:aws:iam::123456789012:role/shop-web"] }
 redis: { host: queues.cache.internal, keyPrefix: shop_database_, retryAfter: 180 }
 lanes:
   image:
@@ -90,6 +97,8 @@ describe.each<[string, EnvironmentConfig]>([
       'security-group/*',
       'security-group-rule/*',
       'scalable-target/*',
+      // A Lambda subscriber the file names gets the alarm topic's invoke permission.
+      ...env.alarms.subscriptions.filter((sub) => sub.protocol === 'lambda').map((sub) => sub.endpoint.split(':').slice(0, 7).join(':')),
     ];
     for (const policy of Object.values(policies)) {
       for (const statement of policy.Statement.filter((s) => s.Resource !== '*')) {
@@ -109,6 +118,22 @@ describe.each<[string, EnvironmentConfig]>([
         }
       }
     }
+  });
+});
+
+describe('the wake-up and a Lambda alarm subscriber', () => {
+  it('let the scaling stack grant invoke permissions on the controller and on the subscriber function, nothing else', () => {
+    const policy = deployPolicies(KITCHEN_SINK, synthesizeToJson(KITCHEN_SINK)).scaling;
+    expect(policy.Statement.find((s) => s.Sid === 'FunctionsTheEnvironmentLetsInvoke')).toEqual({
+      Sid: 'FunctionsTheEnvironmentLetsInvoke',
+      Effect: 'Allow',
+      Action: ['lambda:AddPermission', 'lambda:GetPolicy', 'lambda:RemovePermission'],
+      Resource: [
+        'arn:aws:lambda:eu-west-1:123456789012:function:shop-qa-backlog-controller',
+        'arn:aws:lambda:eu-west-1:123456789012:function:page-oncall',
+        'arn:aws:lambda:eu-west-1:123456789012:function:page-oncall:*',
+      ],
+    });
   });
 });
 

@@ -45,6 +45,7 @@ type Scope =
   | 'roles'
   | 'logGroups'
   | 'lambda'
+  | 'permittedFunctions'
   | 'queues'
   | 'topics'
   | 'rules'
@@ -219,6 +220,8 @@ const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
     ],
     roles: ['iam:PassRole'],
   },
+  // Who may invoke a function: the wake-up roles on the controller, the alarm topic on a subscriber's own function.
+  aws_lambda_permission: { permittedFunctions: ['lambda:AddPermission', 'lambda:GetPolicy', 'lambda:RemovePermission'] },
   aws_lambda_function_event_invoke_config: {
     lambda: [
       'lambda:DeleteFunctionEventInvokeConfig',
@@ -406,6 +409,21 @@ const SCOPES: Readonly<Record<Scope, { readonly sid: string; readonly where: (en
     }),
   },
   lambda: { sid: 'TheController', where: (env) => ({ Resource: arns(env, 'lambda', `function:${controllerName(env)}`) }) },
+  permittedFunctions: {
+    sid: 'FunctionsTheEnvironmentLetsInvoke',
+    where: (env) => ({
+      Resource: [
+        ...arns(env, 'lambda', `function:${controllerName(env)}`),
+        // A subscriber in one of the environment's accounts gets the topic's permission (libs/observability alarm-topic).
+        ...env.alarms.subscriptions
+          .filter((sub) => sub.protocol === 'lambda' && env.allowedAccountIds.includes(sub.endpoint.split(':')[4]))
+          .flatMap((sub) => {
+            const fn = sub.endpoint.split(':').slice(0, 7).join(':');
+            return [fn, `${fn}:*`];
+          }),
+      ].filter((arn, index, all) => all.indexOf(arn) === index),
+    }),
+  },
   queues: { sid: 'QueuesOfTheEnvironment', where: (env) => ({ Resource: arns(env, 'sqs', `${clusterName(env)}-*`) }) },
   topics: { sid: 'TheAlarmTopic', where: (env) => ({ Resource: arns(env, 'sns', alarmTopicName(env)) }) },
   rules: { sid: 'EventRulesOfTheEnvironment', where: (env) => ({ Resource: arns(env, 'events', `rule/${clusterName(env)}-*`) }) },
