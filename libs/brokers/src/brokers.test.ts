@@ -14,7 +14,7 @@ const env = sampleEnvironment(
     '    tasks: { min: 0, max: 2 }',
     '  feeds:',
     '    broker: sqs',
-    '    queues: [feeds]',
+    '    queues: [propertyfeed-staging-feeds]',
     '    stage: scaling',
     '    tasks: { min: 0, max: 2 }',
     '    sqs: { maxReceiveCount: 3 }',

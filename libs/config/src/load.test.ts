@@ -95,7 +95,7 @@ describe('a valid file', () => {
 
   it('resolves spot, sqs defaults and state defaults', () => {
     const env = parseEnvironment(
-      envYaml('  feeds:\n    broker: sqs\n    queues: [feeds]\n    spot: true\n', {
+      envYaml('  feeds:\n    broker: sqs\n    queues: [propertyfeed-staging-feeds]\n    spot: true\n', {
         state: 'state: { backend: s3, bucket: acme-state, kmsKeyId: alias/acme-state }',
       }),
       FILE,
@@ -453,6 +453,18 @@ describe('cross-field rules', () => {
     ]);
   });
 
+  it("names an SQS lane's one queue as the stacks create it, which its workers consume", () => {
+    expect(problems(envYaml('  feeds:\n    broker: sqs\n    queues: [feeds]\n'))).toEqual([
+      'environments/staging.yaml:18:5 lanes.feeds.queues: an SQS lane has one queue, propertyfeed-staging-feeds (<app>-<env>-<lane>), which the stacks create and its workers must name: set queues: [propertyfeed-staging-feeds] and dispatch the jobs to that queue',
+    ]);
+  });
+
+  it("refuses a log retention AWS offers but the test command's checkov refuses, saying why", () => {
+    expect(problems(envYaml('', { logs: 'logs: { retentionDays: 30 }' }))).toEqual([
+      "environments/staging.yaml:15:24 logs.retentionDays: 30 days is a retention CloudWatch Logs offers, but checkov's CKV_AWS_338 (log groups keep logs at least a year), which the test command runs on every stack, refuses it; valid: 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+    ]);
+  });
+
   it('keeps a lane within the fleet cap', () => {
     expect(problems(envYaml('  image:\n    queues: [image]\n    stage: owned\n    tasks: { max: 5 }\n'))).toEqual([
       'environments/staging.yaml:19:19 lanes.image.tasks.max: 5 exceeds fleet.maxTasks (4)',
@@ -469,7 +481,7 @@ describe('cross-field rules', () => {
   it('keeps fixed and SQS-scaled tasks under the fleet cap', () => {
     const lanes = [
       '  a:\n    queues: [a]\n    stage: baseline\n    tasks: { baseline: 2, max: 2 }',
-      '  b:\n    broker: sqs\n    queues: [b]\n    stage: owned\n    tasks: { max: 3 }',
+      '  b:\n    broker: sqs\n    queues: [propertyfeed-staging-b]\n    stage: owned\n    tasks: { max: 3 }',
       // Controller-managed lanes are capped at runtime, so they do not count here.
       '  c:\n    queues: [c]\n    stage: owned\n    tasks: { max: 4 }',
     ].join('\n');
@@ -495,7 +507,11 @@ describe('cross-field rules', () => {
 
   it('keeps the SQS visibility timeout at or above the job timeout', () => {
     expect(
-      problems(envYaml('  feeds:\n    broker: sqs\n    queues: [feeds]\n    job: { timeout: 100 }\n    sqs: { visibilityTimeout: 60 }\n')),
+      problems(
+        envYaml(
+          '  feeds:\n    broker: sqs\n    queues: [propertyfeed-staging-feeds]\n    job: { timeout: 100 }\n    sqs: { visibilityTimeout: 60 }\n',
+        ),
+      ),
     ).toEqual([
       'environments/staging.yaml:20:31 lanes.feeds.sqs.visibilityTimeout: SQS visibility timeout 60 s is below job.timeout 100 s, so a running job would be delivered twice; set sqs.visibilityTimeout to at least 100',
     ]);
@@ -721,14 +737,17 @@ describe('alarms', () => {
 
 describe('redis, controller and SQS scaling settings', () => {
   it('applies their defaults', () => {
-    const env = parseEnvironment(envYaml('  feeds:\n    broker: sqs\n    queues: [feeds]\n'), FILE);
+    const env = parseEnvironment(envYaml('  feeds:\n    broker: sqs\n    queues: [propertyfeed-staging-feeds]\n'), FILE);
     expect(env.redis).toEqual({ tls: true, cluster: false, database: 0, retryAfter: 90, probeOtherPrefixes: true });
     expect(env.controller).toEqual({ wakeInvokerRoleArns: [] });
     expect(env.lanes[0].sqs?.oldestMessageSteps).toEqual([
       { ageSeconds: 300, addTasks: 1 },
       { ageSeconds: 600, addTasks: 2 },
     ]);
-    const written = parseEnvironment(envYaml('  feeds:\n    broker: sqs\n    queues: [feeds]\n    sqs: { maxReceiveCount: 3 }\n'), FILE);
+    const written = parseEnvironment(
+      envYaml('  feeds:\n    broker: sqs\n    queues: [propertyfeed-staging-feeds]\n    sqs: { maxReceiveCount: 3 }\n'),
+      FILE,
+    );
     expect(written.lanes[0].sqs?.oldestMessageSteps).toEqual([
       { ageSeconds: 300, addTasks: 1 },
       { ageSeconds: 600, addTasks: 2 },
@@ -849,7 +868,7 @@ describe('redis, controller and SQS scaling settings', () => {
 
   it('orders the oldest-message steps from the youngest age to the oldest', () => {
     const lane =
-      '  feeds:\n    broker: sqs\n    queues: [feeds]\n    sqs: { oldestMessageSteps: [{ ageSeconds: 600, addTasks: 1 }, { ageSeconds: 300, addTasks: 2 }] }\n';
+      '  feeds:\n    broker: sqs\n    queues: [propertyfeed-staging-feeds]\n    sqs: { oldestMessageSteps: [{ ageSeconds: 600, addTasks: 1 }, { ageSeconds: 300, addTasks: 2 }] }\n';
     expect(problems(envYaml(lane))).toEqual([
       "environments/staging.yaml:19:81 lanes.feeds.sqs.oldestMessageSteps[1].ageSeconds: 300 s is not above the previous step's 600 s; list the steps from the youngest age to the oldest",
     ]);

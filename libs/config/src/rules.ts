@@ -1,5 +1,5 @@
 import { FILE_LOG_CHANNELS, PRINT_PREFIX_COMMAND, derivedPrefixes } from './laravel';
-import { ECS_EXEC, MAX_ROLE_NAME, SCHEDULER, clusterName, logGroupName, roleName, serviceName } from './names';
+import { ECS_EXEC, MAX_ROLE_NAME, SCHEDULER, clusterName, logGroupName, queueName, roleName, serviceName } from './names';
 import { containerMemoryLimit, maxWorkerMemory } from './memory';
 import { laneGroups, laneSizing, redisHost, redisKeyPrefix, reservedTaskParts } from './resolve';
 import type { EnvironmentFile } from './schema';
@@ -74,6 +74,11 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
       ['logs', 'retentionDays'],
       `${env.logs.retentionDays} is not a retention CloudWatch Logs offers; valid: ${LOG_RETENTION_DAYS.join(', ')}`,
     );
+  } else if (env.logs.retentionDays < MIN_SCANNED_RETENTION_DAYS) {
+    add(
+      ['logs', 'retentionDays'],
+      `${env.logs.retentionDays} days is a retention CloudWatch Logs offers, but checkov's CKV_AWS_338 (log groups keep logs at least a year), which the test command runs on every stack, refuses it; valid: ${LOG_RETENTION_DAYS.filter((d) => d >= MIN_SCANNED_RETENTION_DAYS).join(', ')}`,
+    );
   }
 
   if (/^(root|0)(:|$)/.test(env.runtime.user)) {
@@ -138,6 +143,9 @@ const MAX_CONTAINER_ID = 65535;
 const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|APP_KEY|DSN)/;
 /** Names that contain those words but are not secrets (a key's id, a setting about tokens). */
 const NOT_SECRET_NAME = /(ACCESS_KEY_ID|_TTL|_LIFETIME|_EXPIRE|_LENGTH|_URL)$/;
+
+/** The least retention checkov's CKV_AWS_338 accepts on a log group: a year. */
+const MIN_SCANNED_RETENTION_DAYS = 365;
 
 /** The only values CloudWatch Logs accepts for a log group's retention, in days. */
 const LOG_RETENTION_DAYS: readonly number[] = [
@@ -346,8 +354,15 @@ function laneNameRules({ env, name, lane, at, add }: LaneRuleContext): void {
   }
 }
 
-/** Every queue once: never default, never twice, never in two lanes. */
-function laneQueueRules({ name, lane, at, add, consumers }: LaneRuleContext): void {
+/** Every queue once: never default, never twice, never in two lanes; an SQS lane's its own queue. */
+function laneQueueRules({ env, name, lane, at, add, consumers }: LaneRuleContext): void {
+  const sqsQueue = queueName(env, name);
+  if (lane.broker === 'sqs' && lane.queues && (lane.queues.length !== 1 || lane.queues[0] !== sqsQueue)) {
+    add(
+      at('queues'),
+      `an SQS lane has one queue, ${sqsQueue} (<app>-<env>-<lane>), which the stacks create and its workers must name: set queues: [${sqsQueue}] and dispatch the jobs to that queue`,
+    );
+  }
   const chains = lane.groups
     ? lane.groups.map((group, g) => ({ queues: group.queues, path: ['groups', g, 'queues'], what: `group "${group.name}"` }))
     : [{ queues: lane.queues ?? [], path: ['queues'], what: 'this lane' }];

@@ -681,9 +681,10 @@ export const environmentSchema = z
     }),
     logs: z
       .object({
-        retentionDays: int(1)
-          .default(365)
-          .meta({ description: 'Days CloudWatch keeps every log group of the environment (one of the values it offers).' }),
+        retentionDays: int(1).default(365).meta({
+          description:
+            "Days CloudWatch keeps every log group of the environment: one of the values it offers, and 365 or more, since checkov's CKV_AWS_338 (which the test command runs on every stack) refuses a log group kept less than a year.",
+        }),
       })
       .strict()
       .default({ retentionDays: 365 })

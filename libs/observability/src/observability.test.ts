@@ -45,7 +45,7 @@ const LANES = [
   '    job: { timeout: 110 }',
   '  feeds:',
   '    broker: sqs',
-  '    queues: [feeds, feeds-low]',
+  '    queues: [propertyfeed-staging-feeds]',
   '    stage: owned',
   '    tasks: { min: 1, max: 3 }',
   '    sqs: { maxReceiveCount: 4 }',

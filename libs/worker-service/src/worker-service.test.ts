@@ -594,7 +594,7 @@ describe('IAM', () => {
   });
 
   it("lets an SQS lane's task role use its own queue, and the environment key only through SQS", () => {
-    const sqs = synth(env('  feeds:\n    broker: sqs\n    queues: [feeds]\n    stage: baseline'));
+    const sqs = synth(env('  feeds:\n    broker: sqs\n    queues: [propertyfeed-staging-feeds]\n    stage: baseline'));
     expect(rolePolicy(sqs, 'task-role', 'application')).toEqual([
       {
         Sid: 'ConsumeLaneQueue',

@@ -42,9 +42,15 @@ export function redisLane(name: string, stage: string, extra: string[] = []): st
   return [`  ${name}:`, `    queues: [${name}]`, `    stage: ${stage}`, ...[...tasks, ...extra].map((l) => `    ${l}`)].join('\n');
 }
 
-/** An SQS lane at `stage`; extra YAML lines appended. */
+/** An SQS lane at `stage`, on its own queue (<app>-<env>-<lane>); extra YAML lines appended. */
 export function sqsLane(name: string, stage: string, extra: string[] = []): string {
-  return [`  ${name}:`, '    broker: sqs', `    queues: [${name}]`, `    stage: ${stage}`, ...extra.map((l) => `    ${l}`)].join('\n');
+  return [
+    `  ${name}:`,
+    '    broker: sqs',
+    `    queues: [propertyfeed-staging-${name}]`,
+    `    stage: ${stage}`,
+    ...extra.map((l) => `    ${l}`),
+  ].join('\n');
 }
 
 let fixture: ControllerArchive | undefined;
