@@ -86,6 +86,16 @@ describe('the container health check', () => {
     expect(healthCheckCommand(['php', '/var/www/html/artisan', 'horizon'])).toBe("grep -qs '[h]orizon' /proc/[0-9]*/cmdline");
   });
 
+  it("looks for a shell script's program, not the shell, which would pass while the shell lives", () => {
+    expect(healthCheckCommand(['sh', '-c', 'exec php artisan queue:work redis --queue=image'])).toBe(
+      "grep -qs '[q]ueue:work' /proc/[0-9]*/cmdline",
+    );
+    expect(healthCheckCommand(['/bin/bash', '-c', 'APP_ENV=production exec php -d memory_limit=512M artisan horizon'])).toBe(
+      "grep -qs '[h]orizon' /proc/[0-9]*/cmdline",
+    );
+    expect(healthCheckCommand(['sh', '-c', 'exec /usr/local/bin/worker --fast'])).toBe("grep -qs '[w]orker' /proc/[0-9]*/cmdline");
+  });
+
   it('falls back to the executable name and escapes dots', () => {
     expect(healthCheckCommand(['/usr/local/bin/php8.3', 'worker.php'])).toBe("grep -qs '[p]hp8\\.3' /proc/[0-9]*/cmdline");
   });

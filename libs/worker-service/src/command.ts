@@ -102,11 +102,13 @@ function placeholderList(): string {
  * `queue:work`, or else the executable's base name), using only `sh` and `grep`,
  * which every php image (Debian or Alpine) has. The first character is put in a
  * bracket expression (`[q]ueue:work`) so the check never matches its own
- * `sh -c` and `grep` command lines.
+ * `sh -c` and `grep` command lines. A command run through a shell (`sh -c "exec php
+ * artisan queue:work …"`) is looked for by its script's program, not the shell's.
  */
 export function healthCheckCommand(command: readonly string[]): string {
-  const artisan = command.findIndex((token) => token === 'artisan' || token.endsWith('/artisan'));
-  const program = artisan >= 0 && artisan + 1 < command.length ? command[artisan + 1] : (command[0].split('/').pop() ?? '');
+  const words = programWords(command);
+  const artisan = words.findIndex((token) => token === 'artisan' || token.endsWith('/artisan'));
+  const program = artisan >= 0 && artisan + 1 < words.length ? words[artisan + 1] : (words[0].split('/').pop() ?? '');
   if (!/^[A-Za-z0-9_][A-Za-z0-9:_.-]*$/.test(program)) {
     throw new Error(
       `cannot derive a health check from the command's program ${JSON.stringify(program)}; the program name may hold only letters, digits, ":", "_", "." and "-"`,
@@ -114,4 +116,15 @@ export function healthCheckCommand(command: readonly string[]): string {
   }
   const pattern = `[${program[0]}]${program.slice(1).replace(/\./g, '\\.')}`;
   return `grep -qs '${pattern}' /proc/[0-9]*/cmdline`;
+}
+
+/** Shells whose `-c` script is the real command (a check for the shell itself would pass while it lives). */
+const SHELLS = new Set(['sh', 'bash', 'dash', 'ash']);
+
+/** The words that name the program: a `sh -c "exec php artisan …"` script's words (past `exec` and `VAR=value`), else the command. */
+function programWords(command: readonly string[]): readonly string[] {
+  if (command.length < 3 || !SHELLS.has(command[0].split('/').pop() ?? '') || command[1] !== '-c') return command;
+  const words = command[2].trim().split(/\s+/);
+  const start = words.findIndex((w) => w !== 'exec' && !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w));
+  return start >= 0 ? words.slice(start) : command;
 }
