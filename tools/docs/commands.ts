@@ -6,6 +6,9 @@
  *   ```sh host   on a web host or in the Laravel application: checked, not run
  *   ```sh slow   offline, but minutes long or timed (the test command, the
  *                rehearsal, benchmarks): checked, not run by the docs test
+ * A third word names a block a tool runs as written: ```sh aws deploy and
+ * ```sh aws diff are README's deploy route, which the rehearsal runs through the
+ * cdktf CLI against moto (tools/terraform/docs-route.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +22,8 @@ export interface CommandBlock {
   /** 1-based line of the opening fence. */
   readonly line: number;
   readonly where: Where | string;
+  /** The fence's third word, when a tool runs the block (`deploy`, `diff`). */
+  readonly step?: string;
   readonly script: string;
 }
 
@@ -27,9 +32,9 @@ export function commandBlocks(file: string, text: string): CommandBlock[] {
   const lines = text.split('\n');
   const blocks: CommandBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)```(\S*)\s*(\S*)\s*$/.exec(lines[i]);
+    const open = /^(\s*)```(\S*)\s*(\S*)\s*(\S*)\s*$/.exec(lines[i]);
     if (!open) continue;
-    const [, indent, language, where] = open;
+    const [, indent, language, where, step] = open;
     let end = i + 1;
     while (end < lines.length && !/^\s*```\s*$/.test(lines[end])) end++;
     if (language === 'sh' || language === 'bash') {
@@ -37,7 +42,7 @@ export function commandBlocks(file: string, text: string): CommandBlock[] {
         .slice(i + 1, end)
         .map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l))
         .join('\n');
-      blocks.push({ file, line: i + 1, where: where || 'here', script });
+      blocks.push({ file, line: i + 1, where: where || 'here', ...(step ? { step } : {}), script });
     }
     i = end;
   }

@@ -67,6 +67,47 @@ def patch_moto():
     patch_ecs_service_settings()
     patch_security_group_rule_descriptions()
     patch_lambda_function_settings()
+    patch_ec2_custom_ids()
+
+
+def patch_ec2_custom_ids():
+    """moto's other services take a resource's id from its `_custom_id_` tag
+    (moto.utilities.id_generator); EC2 in 5.2.5 ignores it. Honour it for VPCs,
+    subnets and security groups, so the rehearsal can create the network with the
+    ids the environment file names and deploy the app's own, unedited stacks."""
+    from moto.ec2.models import security_groups, subnets, vpcs
+    from moto.utilities.id_generator import TAG_KEY_CUSTOM_ID
+
+    def custom_id(tags):
+        if isinstance(tags, dict):
+            if isinstance(tags.get(TAG_KEY_CUSTOM_ID), str):
+                return tags[TAG_KEY_CUSTOM_ID]
+            return next((found for value in tags.values() if (found := custom_id(value))), None)
+        if isinstance(tags, list):
+            for tag in tags:
+                if isinstance(tag, dict) and tag.get("Key") == TAG_KEY_CUSTOM_ID:
+                    return tag.get("Value")
+        return None
+
+    for module, generator, backend, method in (
+        (vpcs, "random_vpc_id", vpcs.VPCBackend, "create_vpc"),
+        (subnets, "random_subnet_id", subnets.SubnetBackend, "create_subnet"),
+        (security_groups, "random_security_group_id", security_groups.SecurityGroupBackend, "create_security_group"),
+    ):
+        generate = getattr(module, generator)
+        create = getattr(backend, method)
+        requested = threading.local()
+        setattr(module, generator, lambda generate=generate, requested=requested: getattr(requested, "id", None) or generate())
+
+        def with_custom_id(self, *args, create=create, requested=requested, **kwargs):
+            requested.id = custom_id(kwargs.get("tags"))
+            try:
+                return create(self, *args, **kwargs)
+            finally:
+                requested.id = None
+
+        setattr(backend, method, with_custom_id)
+    PATCHES.append("EC2 CreateVpc, CreateSubnet and CreateSecurityGroup take the id of a `_custom_id_` tag, as moto's other services do")
 
 
 def patch_security_group_rule_descriptions():
@@ -529,22 +570,31 @@ def moto_client(args, service):
 
 
 def seed(args):
+    """The network, and the state bucket and its key. With --vpc-id and the others, the
+    resources take the environment file's own ids (the `_custom_id_` tag, patch_ec2_custom_ids)."""
     def client(service):
         return moto_client(args, service)
 
+    def named(resource, wanted):
+        tags = [{"Key": "_custom_id_", "Value": wanted}] if wanted else []
+        return {"TagSpecifications": [{"ResourceType": resource, "Tags": tags}]} if tags else {}
+
     ec2 = client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16", **named("vpc", args.vpc_id))["Vpc"]["VpcId"]
     zones = [zone["ZoneName"] for zone in ec2.describe_availability_zones()["AvailabilityZones"]]
+    subnet_ids = args.subnet_id or [None] * args.subnets
     subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{index}.0/24", AvailabilityZone=zones[index % len(zones)])["Subnet"]["SubnetId"]
-        for index in range(args.subnets)
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{index}.0/24", AvailabilityZone=zones[index % len(zones)],
+                          **named("subnet", wanted))["Subnet"]["SubnetId"]
+        for index, wanted in enumerate(subnet_ids)
     ]
 
-    def group(name, description):
-        return ec2.create_security_group(GroupName=name, Description=description, VpcId=vpc)["GroupId"]
+    def group(name, description, wanted):
+        return ec2.create_security_group(GroupName=name, Description=description, VpcId=vpc,
+                                         **named("security-group", wanted))["GroupId"]
 
-    redis = group("rehearsal-redis", "Stands in for the ElastiCache Redis security group")
-    aurora = group("rehearsal-aurora", "Stands in for the Aurora security group")
+    redis = group("rehearsal-redis", "Stands in for the ElastiCache Redis security group", args.redis_security_group_id)
+    aurora = group("rehearsal-aurora", "Stands in for the Aurora security group", args.aurora_security_group_id)
     s3 = client("s3")
     if args.region == "us-east-1":
         s3.create_bucket(Bucket=args.bucket)
@@ -636,6 +686,10 @@ def main():
     seed_parser.add_argument("--bucket", required=True)
     seed_parser.add_argument("--state-key-alias", required=True)
     seed_parser.add_argument("--subnets", type=int, default=2)
+    seed_parser.add_argument("--vpc-id")
+    seed_parser.add_argument("--subnet-id", action="append", default=[])
+    seed_parser.add_argument("--redis-security-group-id")
+    seed_parser.add_argument("--aurora-security-group-id")
     inspect_parser = commands.add_parser("inspect")
     for option in ("--endpoint", "--region", "--cluster", "--service", "--alarm-prefix", "--parameter"):
         inspect_parser.add_argument(option, required=True)

@@ -4,7 +4,9 @@
 # environment file points at, synthesizes a rehearsal copy, applies every stack in
 # dependency order with the state in moto's S3, checks the cross-stack reads, plans
 # again (the goal: no change), destroys in reverse order, and writes a report to
-# .cache/rehearsal/<env>/report.md. moto and the scratch folder go away on any exit.
+# .cache/rehearsal/<env>/report.md; then tools/terraform/rehearse-docs-route.ts runs
+# README's deploy route as written through the cdktf CLI (docs-route.md beside it).
+# moto and the scratch folder go away on any exit.
 # Usage: tools/terraform/rehearse.sh [environment]   (default: staging)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -71,5 +73,12 @@ done
 # In the background and waited for, so a TERM to this script runs the cleanup at once.
 node tools/run-app.cjs tools/terraform/rehearse.ts --environment "$environment" \
   --moto "$scratch/moto.json" --scratch "$scratch" --report-dir "$report_dir" &
+tool_pid=$!
+wait "$tool_pid"
+
+# Then README's deploy route as written, through the cdktf CLI, under each engine
+# (its own moto, as the environment's account, per engine).
+node tools/run-app.cjs tools/terraform/rehearse-docs-route.ts --environment "$environment" \
+  --scratch "$scratch" --report-dir "$report_dir" &
 tool_pid=$!
 wait "$tool_pid"

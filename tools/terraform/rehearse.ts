@@ -78,6 +78,7 @@ import {
   type RollbackRehearsal,
   type StackRun,
 } from './rehearsal-report';
+import { motoCommand } from './moto';
 import { ToolchainError, cacheDir, cliConfig, formatDiagnostic, prepareToolchain, streamDiagnostics, tofu, type Toolchain } from './tofu';
 
 const USAGE =
@@ -232,7 +233,7 @@ function main(argv: string[], root: string): number {
   const parametersRun = runs.find((r) => r.name === stackName(rehearsed, 'parameters'));
   const secretNames = secureParameterNames(stacks.get(parametersRun?.name ?? '') ?? {});
   const secretsCommand = (put: boolean) =>
-    motoCommand(root, awsEnv, target, 'secrets', [
+    motoCommand(root, awsEnv, target.endpoint, target.region, 'secrets', [
       '--bucket',
       target.bucket,
       '--state-key',
@@ -389,7 +390,7 @@ function main(argv: string[], root: string): number {
     const scaled =
       lane.sizedBy === 'fixed'
         ? undefined
-        : motoCommand(root, awsEnv, target, 'scale', [
+        : motoCommand(root, awsEnv, target.endpoint, target.region, 'scale', [
             '--cluster',
             clusterName(rehearsed),
             '--service',
@@ -431,7 +432,7 @@ function main(argv: string[], root: string): number {
     }
     inspectRolledBack = () =>
       <LaneInspection | string>(
-        motoCommand(root, awsEnv, target, 'inspect', [
+        motoCommand(root, awsEnv, target.endpoint, target.region, 'inspect', [
           '--cluster',
           clusterName(rehearsed),
           '--service',
@@ -526,23 +527,6 @@ function main(argv: string[], root: string): number {
   process.stdout.write(`\n${report.markdown}\n`);
   say(`report: ${join(reportDir, 'report.md')}; logs: ${logs}`);
   return report.ok ? 0 : 1;
-}
-
-/** Runs a moto_rehearsal.py command against moto: its JSON answer, or why it failed. */
-function motoCommand(
-  root: string,
-  awsEnv: NodeJS.ProcessEnv,
-  target: MotoTarget,
-  command: 'inspect' | 'scale' | 'secrets',
-  args: string[],
-): LaneInspection | SecretsRead | string {
-  const result = spawnSync(
-    join(root, '.venv', 'bin', 'python'),
-    [join(__dirname, 'moto_rehearsal.py'), command, '--endpoint', target.endpoint, '--region', target.region, ...args],
-    { encoding: 'utf8', env: awsEnv },
-  );
-  if (result.status !== 0) return (result.stderr || `exit ${result.status}`).trim().split('\n').slice(-3).join(' ');
-  return JSON.parse(result.stdout) as LaneInspection | SecretsRead;
 }
 
 /** "OpenTofu v1.12.6, hashicorp/aws 6.25.0 (…stand-in…)" for the report. */

@@ -1,0 +1,49 @@
+/*
+ * The rehearsals' side of tools/terraform/moto_rehearsal.py: its commands run against a
+ * moto server, and a server of the rehearsal's own (the docs route runs one per engine).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LaneInspection, SecretsRead } from './rehearsal';
+
+const MOTO_SCRIPT = join(__dirname, 'moto_rehearsal.py');
+const python = (root: string) => join(root, '.venv', 'bin', 'python');
+
+/** Runs a moto_rehearsal.py command against moto: its JSON answer, or why it failed. */
+export function motoCommand<T = LaneInspection | SecretsRead>(
+  root: string,
+  awsEnv: NodeJS.ProcessEnv,
+  endpoint: string,
+  region: string,
+  command: 'inspect' | 'scale' | 'secrets' | 'seed',
+  args: string[],
+): T | string {
+  const result = spawnSync(python(root), [MOTO_SCRIPT, command, '--endpoint', endpoint, '--region', region, ...args], {
+    encoding: 'utf8',
+    env: awsEnv,
+  });
+  if (result.status !== 0) return (result.stderr || `exit ${result.status}`).trim().split('\n').slice(-3).join(' ');
+  return JSON.parse(result.stdout) as T;
+}
+
+export interface MotoServer {
+  readonly endpoint: string;
+  readonly port: number;
+  stop(): void;
+}
+
+/** moto_rehearsal.py serve as `accountId`, answering on loopback; it also dies with this process. */
+export function startMoto(root: string, readyFile: string, accountId: string): MotoServer {
+  const child = spawn(python(root), [MOTO_SCRIPT, 'serve', '--ready', readyFile], {
+    env: { ...process.env, MOTO_ACCOUNT_ID: accountId },
+    stdio: 'ignore',
+  });
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(readyFile)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`moto did not start within 60 s (exit ${child.exitCode})`);
+    spawnSync('sleep', ['0.2']);
+  }
+  const { endpoint, port } = JSON.parse(readFileSync(readyFile, 'utf8')) as { endpoint: string; port: number };
+  return { endpoint, port, stop: () => child.kill('SIGTERM') };
+}
