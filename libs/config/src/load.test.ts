@@ -465,6 +465,41 @@ describe('cross-field rules', () => {
     ]);
   });
 
+  it('refuses what AWS or the workers could not use, each at its line (found by fuzzing)', () => {
+    expect(
+      problems(
+        envYaml('  image:\n    queues: [image]\n    capacity: [{ provider: FARGATE, weight: 1 }, { provider: FARGATE, weight: 2 }]\n'),
+      ),
+    ).toEqual([
+      'environments/staging.yaml:18:62 lanes.image.capacity[1].provider: FARGATE is listed twice; ECS takes each capacity provider once in a strategy',
+    ]);
+    expect(problems(envYaml('', { parameters: 'parameters: { plain: { APP_NAME: "a\\0b" } }' }))).toEqual([
+      'environments/staging.yaml:14:34 parameters.plain.APP_NAME: "a\\u0000b" must not contain a NUL byte',
+    ]);
+    expect(problems(envYaml('', { runtime: 'runtime: { appRoot: /var/../.. }' }))).toEqual([
+      'environments/staging.yaml:15:21 runtime.appRoot: "/var/../.." must be an absolute path without a trailing slash or a "." or ".." part, like /var/www/html',
+    ]);
+    expect(problems(envYaml('', { parameters: 'parameters: { plain: { REDIS_PORT: 6380 } }' }))).toEqual([
+      'environments/staging.yaml:14:36 parameters.plain.REDIS_PORT: 6380 is not network.redis.port (6379): the workers would connect to one port while the security groups open the other; make them the same',
+    ]);
+    expect(problems(envYaml('  image:\n    queues: [image]\n    command: [php, artisan, "", queue:work]\n'))).toEqual([
+      'environments/staging.yaml:18:29 lanes.image.command[2]: "" must not be empty: an empty argument reaches the program as one',
+    ]);
+    expect(problems(envYaml('', { parameters: `parameters: { secure: [${'A'.repeat(10000)}] }` }))[0]).toMatch(
+      /^environments\/staging\.yaml:14:24 parameters\.secure\[0\]: must be at most 255 characters long, got "A{80}"… \(10000 characters\)$/,
+    );
+  });
+
+  it('takes a multi-Region KMS key for the state, and refuses a bare key id the s3 backend would', () => {
+    const state = (key: string) => ({ state: `state: { backend: s3, bucket: acme-state, kmsKeyId: "${key}" }` });
+    expect(() =>
+      parseEnvironment(envYaml('', state('arn:aws:kms:eu-west-2:111111111111:key/mrk-1234abcd1234abcd1234abcd1234abcd')), FILE),
+    ).not.toThrow();
+    expect(problems(envYaml('', state('1234abcd-12ab-34cd-56ef-1234567890ab')))).toEqual([
+      'environments/staging.yaml:15:53 state.kmsKeyId: "1234abcd-12ab-34cd-56ef-1234567890ab" must be a KMS key ARN (a multi-Region mrk- key too), alias/<name> or an alias ARN; the s3 backend refuses a bare key id, so give its ARN',
+    ]);
+  });
+
   it('keeps a lane within the fleet cap', () => {
     expect(problems(envYaml('  image:\n    queues: [image]\n    stage: owned\n    tasks: { max: 5 }\n'))).toEqual([
       'environments/staging.yaml:19:19 lanes.image.tasks.max: 5 exceeds fleet.maxTasks (4)',
@@ -1003,7 +1038,7 @@ describe('inputs a fuzzer found accepted or unlocated', () => {
     [
       'state.kmsKeyId',
       'state: { backend: s3, bucket: acme-state, kmsKeyId: "not a key!!" }',
-      'must be a KMS key id, key ARN, alias/<name> or alias ARN',
+      'must be a KMS key ARN (a multi-Region mrk- key too), alias/<name> or an alias ARN; the s3 backend refuses a bare key id, so give its ARN',
     ],
     [
       'state.hostname',

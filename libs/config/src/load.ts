@@ -367,8 +367,14 @@ function describe(value: unknown): string {
   if (value === null) return 'null (an empty value)';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return quoteValue(value);
   return String(value);
+}
+
+/** A value as a message quotes it: a long one cut, with its length, so one bad value cannot flood the output. */
+function quoteValue(value: string): string {
+  const MAX = 80;
+  return value.length <= MAX ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, MAX))}… (${value.length} characters)`;
 }
 
 function valueAt(data: unknown, path: Path): unknown {

@@ -69,6 +69,20 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
     );
   }
 
+  // The workers connect where the parameters say; the security groups open the network's ports.
+  for (const [parameter, service, port] of [
+    ['REDIS_PORT', 'redis', env.network.redis.port],
+    ['DB_PORT', 'aurora', env.network.aurora.port],
+  ] as const) {
+    const value = env.parameters.plain[parameter];
+    if (value !== undefined && String(value) !== String(port)) {
+      add(
+        ['parameters', 'plain', parameter],
+        `${value} is not network.${service}.port (${port}): the workers would connect to one port while the security groups open the other; make them the same`,
+      );
+    }
+  }
+
   if (!LOG_RETENTION_DAYS.includes(env.logs.retentionDays)) {
     add(
       ['logs', 'retentionDays'],
@@ -494,6 +508,11 @@ function laneCapacityRules({ lane, at, add }: LaneRuleContext): void {
   if (lane.capacity && !lane.capacity.some((c) => c.weight > 0)) {
     add(at('capacity'), 'at least one capacity provider needs a weight above 0');
   }
+  (lane.capacity ?? []).forEach((c, i, all) => {
+    if (all.findIndex((other) => other.provider === c.provider) !== i) {
+      add(at('capacity', i, 'provider'), `${c.provider} is listed twice; ECS takes each capacity provider once in a strategy`);
+    }
+  });
   const based = (lane.capacity ?? []).map((c, i) => ({ c, i })).filter(({ c }) => c.base > 0);
   if (based.length > 1) {
     add(

@@ -112,7 +112,9 @@ const s3BucketName = z
   );
 const envVarName = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment-variable name: letters, digits and underscores, not starting with a digit');
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment-variable name: letters, digits and underscores, not starting with a digit')
+  // Its parameter's name, /<app>/<env>/<name>, must stay within Parameter Store's 1011 characters.
+  .max(255);
 export const queueName = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a queue name of letters, digits, "_", ".", ":" or "-"');
 
 const iamRoleArn = z
@@ -150,9 +152,10 @@ const s3State = z
       .meta({ description: 'Legacy DynamoDB lock table, kept alongside S3 lockfile locking during migration.' }),
     kmsKeyId: z
       .string()
+      // The s3 backend and every terraform_remote_state read take a key ARN or an alias; a bare key id fails their validation.
       .regex(
-        /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[0-9a-f-]{36}|alias\/[A-Za-z0-9/_-]+)|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|alias\/[A-Za-z0-9/_-]+)$/,
-        'must be a KMS key id, key ARN, alias/<name> or alias ARN',
+        /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})|alias\/[A-Za-z0-9/_-]+)|alias\/[A-Za-z0-9/_-]+)$/,
+        'must be a KMS key ARN (a multi-Region mrk- key too), alias/<name> or an alias ARN; the s3 backend refuses a bare key id, so give its ARN',
       )
       .optional()
       .meta({
@@ -410,7 +413,7 @@ export const laneSchema = z
     }),
     stopTimeout: int(2, 120).default(120).meta({ description: 'Seconds between SIGTERM and SIGKILL; Fargate allows at most 120.' }),
     drainMinutes: int(1, 1440).default(15).meta({ description: 'Minutes a lane must be empty before it scales to zero.' }),
-    command: z.array(z.string()).min(1).optional().meta({
+    command: z.array(z.string().regex(/./, 'must not be empty: an empty argument reaches the program as one')).min(1).optional().meta({
       description:
         "Overrides the queue:work command template; placeholders {connection} {queues} {tries} {timeout} {maxJobs} {maxTime} {memory} {phpMemoryLimit} {sleep} {backoff} {lane}. Start it with php -d memory_limit={phpMemoryLimit}M (as the default does) so a job that outgrows its heap ends with a logged error, not a silent kill at the container's hard limit.",
     }),
@@ -476,7 +479,15 @@ const networkSchema = z
 const parametersSchema = z
   .object({
     plain: z
-      .record(envVarName, z.union([z.string(), z.number(), z.boolean()]))
+      .record(
+        envVarName,
+        z.union([
+          // A container's environment cannot hold a NUL byte, nor can Parameter Store.
+          z.string().regex(/^[^\0]*$/, 'must not contain a NUL byte'),
+          z.number(),
+          z.boolean(),
+        ]),
+      )
       .default({})
       .meta({ description: 'Plain runtime parameters, managed from this file.' }),
     secure: z
@@ -561,7 +572,10 @@ const runtimeSchema = z
   .object({
     appRoot: z
       .string()
-      .regex(/^(\/[A-Za-z0-9._-]+)+$/, 'must be an absolute path without a trailing slash, like /var/www/html')
+      .regex(
+        /^(\/(?!\.\.?(\/|$))[A-Za-z0-9._-]+)+$/,
+        'must be an absolute path without a trailing slash or a "." or ".." part, like /var/www/html',
+      )
       .default('/var/www/html')
       .meta({ description: "The Laravel application's folder in the image; its runtime folders are mounted writable under it." }),
     user: z

@@ -1,4 +1,4 @@
-import type { LaneConfig } from '@queue-lanes/config';
+import { SettingError, type LaneConfig } from '@queue-lanes/config';
 
 /**
  * The command every lane container runs unless the lane sets `command`:
@@ -53,11 +53,12 @@ export const COMMAND_PLACEHOLDERS: Readonly<Record<string, (lane: LaneConfig) =>
  * unbalanced brace.
  */
 export function renderCommand(template: readonly string[], lane: LaneConfig): string[] {
-  if (template.length === 0) throw new Error(`lanes.${lane.name}.command: must not be empty`);
-  return template.map((token, index) => renderToken(token, lane, `lanes.${lane.name}.command[${index}]`));
+  if (template.length === 0) throw new SettingError(['lanes', lane.name, 'command'], 'must not be empty');
+  return template.map((token, index) => renderToken(token, lane, ['lanes', lane.name, 'command', index]));
 }
 
-function renderToken(token: string, lane: LaneConfig, where: string): string {
+/** One argument, placeholders filled; a SettingError at the argument's key (synth gives it its line) otherwise. */
+function renderToken(token: string, lane: LaneConfig, where: readonly (string | number)[]): string {
   let out = '';
   let i = 0;
   while (i < token.length) {
@@ -69,18 +70,19 @@ function renderToken(token: string, lane: LaneConfig, where: string): string {
       const end = token.indexOf('}', i);
       const name = end === -1 ? undefined : token.slice(i + 1, end);
       if (name === undefined || name.includes('{')) {
-        throw new Error(`${where}: ${JSON.stringify(token)} has a "{" without its "}"; write "{{" for a literal brace`);
+        throw new SettingError(where, `${JSON.stringify(token)} has a "{" without its "}"; write "{{" for a literal brace`);
       }
       const fill = Object.hasOwn(COMMAND_PLACEHOLDERS, name) ? COMMAND_PLACEHOLDERS[name] : undefined;
       if (!fill) {
-        throw new Error(
-          `${where}: ${JSON.stringify(token)} uses the unknown placeholder {${name}}; valid: ${placeholderList()} (write "{{" for a literal brace)`,
+        throw new SettingError(
+          where,
+          `${JSON.stringify(token)} uses the unknown placeholder {${name}}; valid: ${placeholderList()} (write "{{" for a literal brace)`,
         );
       }
       out += fill(lane);
       i = end + 1;
     } else if (ch === '}') {
-      throw new Error(`${where}: ${JSON.stringify(token)} has a "}" without its "{"; write "}}" for a literal brace`);
+      throw new SettingError(where, `${JSON.stringify(token)} has a "}" without its "{"; write "}}" for a literal brace`);
     } else {
       out += ch;
       i += 1;

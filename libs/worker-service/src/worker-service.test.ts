@@ -1,6 +1,6 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { SettingError, type EnvironmentConfig } from '@queue-lanes/config';
+import { SettingError, locateSettingError, type EnvironmentConfig } from '@queue-lanes/config';
 import { SAMPLE_BLOCKS, sampleEnvironment } from '@queue-lanes/config/testing';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
@@ -730,8 +730,20 @@ describe('props validation', () => {
         new WorkerService(scope, 'workers', props(environment, extra));
       });
 
-  it('names an unknown command placeholder', () => {
-    const bad = env(IMAGE_LANE.replace('    queues:', '    command: [php, artisan, queue:work, "--queue={queue}"]\n    queues:'));
+  it('names an unknown command placeholder at its line in the file', () => {
+    const text = IMAGE_LANE.replace('    queues:', '    command: [php, artisan, queue:work, "--queue={queue}"]\n    queues:');
+    const bad = env(text);
+    let error: unknown;
+    try {
+      build({}, bad)();
+    } catch (e) {
+      error = e;
+    }
+    expect((error as SettingError).path).toEqual(['lanes', 'image', 'command', 3]);
+    const file = `${Object.values({ ...SAMPLE_BLOCKS }).join('\n')}\nlanes:\n${text}`;
+    expect(locateSettingError(file, 'environments/staging.yaml', error as SettingError).message).toMatch(
+      /^environments\/staging\.yaml:\d+:\d+ lanes\.image\.command\[3\]: "--queue=\{queue\}" uses the unknown placeholder \{queue\}/,
+    );
     expect(build({}, bad)).toThrow(
       'lanes.image.command[3]: "--queue={queue}" uses the unknown placeholder {queue}; valid: {connection}, {queues}, {tries}, {timeout}, {maxJobs}, {maxTime}, {memory}, {phpMemoryLimit}, {sleep}, {backoff}, {lane} (write "{{" for a literal brace)',
     );
