@@ -162,14 +162,31 @@ describe('runEnvironmentApp', () => {
     mkdirSync(join(root, 'environments'));
     writeFileSync(
       join(root, 'environments', 'qa.yaml'),
+      // A program name the health check cannot put in a pattern: the construct refuses it, with no key to point at.
+      `${BASE}redis: { host: queues.internal, keyPrefix: shop_database_ }\nlanes: { x: { queues: [x], stage: baseline, command: [php, artisan, "it's"] } }\n`,
+    );
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    runEnvironmentApp({ environment: 'qa', workspaceRoot: root, outdir: join(root, 'out') });
+    const printed = stderr.mock.calls.map((c) => String(c[0])).join('');
+    expect(printed).toMatch(/^environments\/qa\.yaml: .*"it's"/);
+    expect(printed).toMatch(/qa: nothing was synthesized \(QUEUE_LANES_DEBUG=1 shows the stack trace\)\n$/);
+    expect(printed).not.toMatch(/^\s+at /m);
+    expect(process.exitCode).toBe(1);
+  });
+
+  it("places a command's unknown placeholder at its argument's line", () => {
+    const root = mkdtempSync(join(tmpdir(), 'queue-lanes-app-'));
+    mkdirSync(join(root, 'environments'));
+    writeFileSync(
+      join(root, 'environments', 'qa.yaml'),
       `${BASE}redis: { host: queues.internal, keyPrefix: shop_database_ }\nlanes: { x: { queues: [x], stage: baseline, command: [php, '{nope}'] } }\n`,
     );
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     runEnvironmentApp({ environment: 'qa', workspaceRoot: root, outdir: join(root, 'out') });
     const printed = stderr.mock.calls.map((c) => String(c[0])).join('');
-    expect(printed).toMatch(/^environments\/qa\.yaml: .*\{nope\}/);
-    expect(printed).toMatch(/qa: nothing was synthesized \(QUEUE_LANES_DEBUG=1 shows the stack trace\)\n$/);
-    expect(printed).not.toMatch(/^\s+at /m);
+    expect(printed).toMatch(
+      /^environments\/qa\.yaml:13:60 lanes\.x\.command\[1\]: "\{nope\}" uses the unknown placeholder \{nope\}; valid: /,
+    );
     expect(process.exitCode).toBe(1);
   });
 
