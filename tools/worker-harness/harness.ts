@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseEnvironment, taskFamily, type EnvironmentConfig } from '@queue-lanes/config';
+import { controllerName, parseEnvironment, taskFamily, type EnvironmentConfig } from '@queue-lanes/config';
 import { synthesizeToJson } from '@queue-lanes/stacks/testing';
 import { HarnessTask, type ContainerDefinition } from './ecs-task';
 
@@ -15,6 +15,8 @@ import { HarnessTask, type ContainerDefinition } from './ecs-task';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
 const APP_SOURCE = join(__dirname, 'laravel');
+/** The application's optional part the product ships: the wake-up listener and its config. */
+const WAKE_UP_SOURCE = join(REPO_ROOT, 'libs', 'backlog-controller', 'laravel');
 const LARAVEL_AUTOLOAD = '/usr/share/php/Illuminate/autoload.php';
 
 /** Refuses to run without what the harness needs, naming the command that installs it. */
@@ -54,7 +56,14 @@ export function laneTaskDefinition(env: EnvironmentConfig, lane: string): { cont
 export function buildImage(env: EnvironmentConfig): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'queue-lanes-image-'));
   cpSync(APP_SOURCE, dir, { recursive: true });
-  writeFileSync(join(dir, '.env'), `REDIS_PREFIX=${env.redisKeyPrefix ?? 'laravel_database_'}\n`);
+  writeFileSync(
+    join(dir, '.env'),
+    `REDIS_PREFIX=${env.redisKeyPrefix ?? 'laravel_database_'}\nQUEUE_LANES_CONTROLLER=${controllerName(env)}\n`,
+  );
+  // The wake-up listener and its config, installed as docs/scaling.md tells an application to.
+  mkdirSync(join(dir, 'app', 'Listeners'), { recursive: true });
+  cpSync(join(WAKE_UP_SOURCE, 'WakeQueueLane.php'), join(dir, 'app', 'Listeners', 'WakeQueueLane.php'));
+  cpSync(join(WAKE_UP_SOURCE, 'queue-lanes.php'), join(dir, 'config', 'queue-lanes.php'));
   for (const folder of [
     'bootstrap/cache',
     'storage/framework/cache',
@@ -125,4 +134,27 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     await new Promise((done) => setTimeout(done, 100));
   }
   throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+}
+
+/** One Lambda Invoke request the wake-up listener made (recorded, not sent). */
+export interface WakeInvoke {
+  readonly FunctionName: string;
+  readonly InvocationType: string;
+  readonly Payload: string;
+}
+
+/** Dispatches jobs in one application process with the wake-up listener registered; the Invoke requests it made. */
+export function dispatchWithWakeUp(
+  image: string,
+  secrets: Readonly<Record<string, string>>,
+  jobs: readonly { readonly queue: string; readonly via: 'onQueue' | 'property' | 'connection-default' }[],
+  options: { readonly invokeFails?: boolean } = {},
+): { invoked: WakeInvoke[]; stderr: string } {
+  const run = spawnSync('php', ['wake.php', JSON.stringify(jobs)], {
+    cwd: image,
+    env: { PATH: process.env.PATH, ...secrets, ...(options.invokeFails ? { WAKE_INVOKE_FAILS: '1' } : {}) },
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`php wake.php exited ${run.status}:\n${run.stdout}${run.stderr}`);
+  return { invoked: JSON.parse(run.stdout) as WakeInvoke[], stderr: run.stderr };
 }
