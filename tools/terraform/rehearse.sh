@@ -7,11 +7,18 @@
 # .cache/rehearsal/<env>/report.md; then tools/terraform/rehearse-docs-route.ts runs
 # README's deploy route as written through the cdktf CLI (docs-route.md beside it).
 # moto and the scratch folder go away on any exit.
-# Usage: tools/terraform/rehearse.sh [environment]   (default: staging)
+# Usage: tools/terraform/rehearse.sh [environment | fixture.yaml]   (default: staging)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 environment="${1:-staging}"
+# A fixture file (tools/fixtures/every-option/fixture.yaml) is rehearsed like an environment;
+# README's deploy route, which runs an app's folder, is for environments only.
+file_args=()
+if [[ "$environment" == *.yaml ]]; then
+  file_args=(--file "$environment")
+  environment="$(basename "$environment" .yaml)"
+fi
 
 bash tools/python-env.sh
 bash tools/terraform/toolchain.sh all terraform
@@ -72,9 +79,10 @@ done
 
 # In the background and waited for, so a TERM to this script runs the cleanup at once.
 node tools/run-app.cjs tools/terraform/rehearse.ts --environment "$environment" \
-  --moto "$scratch/moto.json" --scratch "$scratch" --report-dir "$report_dir" &
+  --moto "$scratch/moto.json" --scratch "$scratch" --report-dir "$report_dir" "${file_args[@]}" &
 tool_pid=$!
 wait "$tool_pid"
+(( ${#file_args[@]} == 0 )) || exit 0
 
 # Then README's deploy route as written, through the cdktf CLI, under each engine
 # (its own moto, as the environment's account, per engine).
