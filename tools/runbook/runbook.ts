@@ -92,6 +92,16 @@ export function renderRunbook(env: EnvironmentConfig): string {
     );
   }
 
+  out.push(
+    "## The web hosts' consumers",
+    '',
+    "On each web host the host agent applies every lane's host-consumer switch once a minute. Where the hosts run the queues under Horizon, every lane needs a supervisor of its own (so pausing it never stops `default`); on each such host, as the web user in the application folder:",
+    '',
+  );
+  sh(
+    `queue-lanes-host-agent --check --horizon --app ${env.app} --environment ${env.environment} --region ${env.region} ${env.lanes.map((l) => `--lane ${l.name}`).join(' ')}   # exit 0: every lane has its supervisor`,
+  );
+
   out.push('## Roll a lane back', '');
   out.push(
     `One stage back per lane (any distance is allowed in one change), through a pull request so the rollout guard judges it; ` +
@@ -118,6 +128,7 @@ export function renderRunbook(env: EnvironmentConfig): string {
       deploy,
       `aws ssm get-parameter ${r} --name ${laneParameterName(env, lane.name, 'host-consumer')} --query Parameter.Value --output text   # enabled`,
       `# each web host: supervisorctl status 'queue-${lane.name}:*'   # RUNNING`,
+      `# or, on Horizon hosts: php artisan horizon:supervisor-status ${lane.name}   # ${lane.name} is running`,
     );
   }
 

@@ -3,9 +3,16 @@
 
 The parameters stack publishes /<app>/<env>/lanes/<lane>/host-consumer, `enabled`
 until ECS owns the lane, then `disabled`. This agent reads the switches of the
-lanes whose queue:work consumers this host runs and starts or stops their
-supervisord programs to match, so a lane's rollout and its rollback are a stage
-change and an apply, with nothing to edit on the hosts.
+lanes whose consumers this host runs and makes them match, so a lane's rollout and
+its rollback are a stage change and an apply, with nothing to edit on the hosts:
+- supervisord mode (the default): starts or stops the lane's queue:work programs;
+- Horizon mode (--horizon): continues or pauses the lane's Horizon supervisors with
+  Horizon's own commands (horizon:continue-supervisor, horizon:pause-supervisor),
+  which signal a process of this host, so the agent runs on every web host. A
+  restarted Horizon (a deploy) starts its supervisors running; the next run, within
+  a minute, pauses them again. That window is safe: Redis hands each job to one
+  worker, so the hosts and ECS share the queue for it and nothing runs twice.
+--check (Horizon mode) lists the lanes with no matching supervisor on this host.
 
 Why Python 3 with boto3 and nothing else: supervisord is itself a Python 3
 program, so every host that needs this agent already has an interpreter; boto3
@@ -32,6 +39,7 @@ import argparse
 import datetime
 import json
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -50,6 +58,11 @@ STATES = STARTED | STOPPED | {"STOPPING", "UNKNOWN"}
 # The same rule as the parameters stack's: a name must be one SSM path segment.
 SEGMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
 DEFAULT_PROGRAM = "queue-{lane}:*"
+# Horizon mode: a lane's supervisors as config/horizon.php names them; `+` joins several.
+DEFAULT_SUPERVISOR = "{lane}"
+# Horizon's supervisor statuses (laravel/horizon src/Repositories/RedisSupervisorRepository: running or paused).
+HORIZON_RUNNING = frozenset({"running"})
+HORIZON_PAUSED = frozenset({"paused"})
 # `status` only asks; a supervisord that does not answer in this time is broken.
 STATUS_TIMEOUT_SECONDS = 60
 
@@ -62,6 +75,18 @@ class Lane(NamedTuple):
     name: str
     # A supervisorctl name: `group:*` (every process of a program or group) or `group:process`.
     program: str
+
+
+class ConsumerStates(NamedTuple):
+    """How one kind of host consumer reads and acts: which states run, which are down, and the two actions."""
+    started: frozenset
+    stopped: frozenset
+    start: str
+    stop: str
+
+
+SUPERVISORD_STATES = ConsumerStates(STARTED, STOPPED, "start", "stop")
+HORIZON_STATES = ConsumerStates(HORIZON_RUNNING, HORIZON_PAUSED, "continue", "pause")
 
 
 def log(level: str, msg: str, **fields: str) -> None:
@@ -86,7 +111,7 @@ def switch_name(app: str, environment: str, lane: str) -> str:
     return f"/{app}/{environment}/lanes/{lane}/host-consumer"
 
 
-def parse_lanes(specs: Sequence[str]) -> List[Lane]:
+def parse_lanes(specs: Sequence[str], default: str = DEFAULT_PROGRAM) -> List[Lane]:
     """`image` or `image=program`, repeated or comma-separated, in the order given."""
     lanes: List[Lane] = []
     seen = set()
@@ -98,7 +123,7 @@ def parse_lanes(specs: Sequence[str]) -> List[Lane]:
             if name in seen:
                 raise AgentError(f"--lane {item}: lane {name} is given twice")
             seen.add(name)
-            program = program or DEFAULT_PROGRAM.format(lane=name)
+            program = program or default.format(lane=name)
             # Two switches driving one program would fight over it whenever they differ.
             twin = next((lane.name for lane in lanes if lane.program == program), None)
             if twin:
@@ -155,6 +180,8 @@ def read_switches(ssm, names: Sequence[str]) -> Tuple[Dict[str, str], List[str]]
 class Supervisor:
     """supervisorctl, so the agent needs no more access than an operator at the prompt."""
 
+    consumers = SUPERVISORD_STATES
+
     def __init__(self, command: Sequence[str]):
         self.command = list(command)
 
@@ -207,6 +234,82 @@ class Supervisor:
         return ", ".join(sorted(output.splitlines()))
 
 
+class Horizon:
+    """Horizon's own artisan commands, as laravel/horizon (v5, src/Console) defines them.
+
+    horizon:supervisor-status NAME prints "NAME is running" or "NAME is paused", or
+    "Unable to find a supervisor with this name." with exit status 1; pause-supervisor
+    and continue-supervisor print "Sending USR2 (CONT) signal to process: PID", or
+    "Failed to find a supervisor with this name" with exit status 1, and "Failed to send
+    ..." (still exit status 0) when the signal could not be sent. Each looks only at this
+    host's supervisors (those under MasterSupervisor::basename()), whose names end in NAME.
+    Horizon not running on the host reads as every supervisor not found.
+    """
+
+    consumers = HORIZON_STATES
+
+    def __init__(self, artisan: Sequence[str]):
+        self.command = list(artisan)
+
+    def _run(self, args: Sequence[str]) -> Tuple[int, str]:
+        try:
+            done = subprocess.run(
+                self.command + list(args),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=STATUS_TIMEOUT_SECONDS,
+            )
+        except FileNotFoundError:
+            raise AgentError(f"{self.command[0]} not found (pass --artisan, e.g. --artisan 'php /var/www/html/artisan')") from None
+        except subprocess.TimeoutExpired:
+            raise AgentError(f"artisan {' '.join(args)} did not answer within {STATUS_TIMEOUT_SECONDS} s") from None
+        # Horizon's console components indent and label their lines ("  ERROR  ..."): one space each.
+        return done.returncode, " ".join(done.stdout.split())
+
+    def states(self, programs: Sequence[str]) -> Dict[str, Union[Dict[str, str], str]]:
+        """Per lane's `a+b` supervisors, each one's status, or what Horizon said instead."""
+        result: Dict[str, Union[Dict[str, str], str]] = {}
+        for program in programs:
+            found: Dict[str, str] = {}
+            for name in program.split("+"):
+                code, output = self._run(["horizon:supervisor-status", name])
+                status = re.search(rf"{re.escape(name)} is (running|paused)\b", output)
+                if code != 0 or not status:
+                    found = {}
+                    result[program] = (
+                        f"horizon:supervisor-status {name}: {output or f'exit status {code}'} "
+                        "(Horizon not running on this host, or no such supervisor in config/horizon.php)"
+                    )
+                    break
+                found[name] = status.group(1)
+            if found:
+                result[program] = found
+        return result
+
+    def act(self, action: str, program: str) -> str:
+        said = []
+        for name in program.split("+"):
+            code, output = self._run([f"horizon:{action}-supervisor", name])
+            if code != 0 or "Failed" in output:
+                raise AgentError(f"horizon:{action}-supervisor {name}: {output or f'exit status {code}'}")
+            said.append(f"{name}: {output}")
+        return ", ".join(said)
+
+
+def check_supervisors(lanes: Sequence[Lane], horizon: Horizon) -> int:
+    """--check: every lane's supervisors exist on this host; lists those that do not."""
+    states = horizon.states([lane.program for lane in lanes])
+    missing = [lane for lane in lanes if isinstance(states[lane.program], str)]
+    for lane in missing:
+        log("error", f"{states[lane.program]}; pausing this lane would find nothing", lane=lane.name, supervisors=lane.program)
+    for lane in lanes:
+        if lane not in missing:
+            log("info", "has its supervisors", lane=lane.name, supervisors=lane.program, status=_summary(states[lane.program]))
+    return 1 if missing else 0
+
+
 def _names(program: str, process: str) -> bool:
     """Whether `supervisorctl status` shows `process` among those `program` names."""
     group, _, name = program.partition(":")
@@ -218,19 +321,20 @@ def _names(program: str, process: str) -> bool:
     return process == f"{group}:{name}" or (group == name and process == group)
 
 
-def plan(switch: str, states: Dict[str, str]) -> Optional[str]:
-    """`start`, `stop` or None (already as the switch says, or in a transition a later run settles)."""
+def plan(switch: str, states: Dict[str, str], consumers=None) -> Optional[str]:
+    """The consumers' start or stop action, or None (already as the switch says, or in a transition a later run settles)."""
+    consumers = consumers or SUPERVISORD_STATES
     if switch == "enabled":
-        return "start" if any(s in STOPPED for s in states.values()) else None
-    return "stop" if any(s in STARTED for s in states.values()) else None
+        return consumers.start if any(s in consumers.stopped for s in states.values()) else None
+    return consumers.stop if any(s in consumers.started for s in states.values()) else None
 
 
 def _summary(states: Dict[str, str]) -> str:
     return ",".join(f"{name}:{state}" for name, state in sorted(states.items()))
 
 
-def apply_lane(lane: Lane, switch: str, states: Dict[str, str], supervisor: Supervisor, dry_run: bool, verbose: bool) -> None:
-    action = plan(switch, states)
+def apply_lane(lane: Lane, switch: str, states: Dict[str, str], supervisor, dry_run: bool, verbose: bool) -> None:
+    action = plan(switch, states, supervisor.consumers)
     fields = {"lane": lane.name, "switch": switch, "program": lane.program}
     processes = _summary(states)
     if action is None:
@@ -243,10 +347,11 @@ def apply_lane(lane: Lane, switch: str, states: Dict[str, str], supervisor: Supe
         log("info", f"would {action}", **fields, action=action, processes=processes)
         return
     result = supervisor.act(action, lane.program)
-    log("info", "stopped" if action == "stop" else "started", **fields, action=action, processes=processes, result=result)
+    done = {"stop": "stopped", "start": "started", "pause": "paused", "continue": "continued"}[action]
+    log("info", done, **fields, action=action, processes=processes, result=result)
 
 
-def run_once(args: argparse.Namespace, lanes: Sequence[Lane], ssm, supervisor: Supervisor) -> int:
+def run_once(args: argparse.Namespace, lanes: Sequence[Lane], ssm, supervisor) -> int:
     by_name = {switch_name(args.app, args.environment, lane.name): lane for lane in lanes}
     try:
         values, missing = read_switches(ssm, list(by_name))
@@ -294,7 +399,7 @@ def run_once(args: argparse.Namespace, lanes: Sequence[Lane], ssm, supervisor: S
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="queue-lanes-host-agent",
-        description="Start or stop this host's queue:work programs in supervisord to match each lane's host-consumer switch in SSM.",
+        description="Start or stop this host's queue:work programs in supervisord (or pause and continue its Horizon supervisors, --horizon) to match each lane's host-consumer switch in SSM.",
     )
     parser.add_argument("--app", required=True, help="the environment file's app (first segment of /<app>/<env>/lanes/...)")
     parser.add_argument("--environment", required=True, help="the environment file's environment (second segment)")
@@ -309,6 +414,13 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--once", action="store_true", help="apply the switches once and exit (cron, systemd timer)")
     mode.add_argument("--interval", type=float, metavar="SECONDS", help="apply the switches every SECONDS until SIGTERM")
+    mode.add_argument("--check", action="store_true", help="Horizon mode: list the lanes with no matching supervisor on this host, change nothing")
+    parser.add_argument(
+        "--horizon",
+        action="store_true",
+        help=f"the hosts run the lanes under Horizon: pause and continue each lane's supervisors (LANE=SUPERVISOR[+SUPERVISOR], default {DEFAULT_SUPERVISOR.format(lane='<lane>')})",
+    )
+    parser.add_argument("--artisan", default="php artisan", help="Horizon mode: the artisan command, run as the web user (default: php artisan, in the current folder)")
     parser.add_argument("--supervisorctl", default="supervisorctl", help="the supervisorctl command (default: supervisorctl on PATH)")
     parser.add_argument("--supervisor-config", metavar="FILE", help="supervisord's config, passed to supervisorctl as -c (default: supervisorctl's own search)")
     parser.add_argument("--dry-run", action="store_true", help="read and report what would change, start or stop nothing")
@@ -319,8 +431,10 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
             parser.error(f'--{key} "{getattr(args, key)}" is not an SSM path segment (letters, digits, _ . -)')
     if args.interval is not None and args.interval <= 0:
         parser.error("--interval must be more than 0 seconds")
+    if args.check and not args.horizon:
+        parser.error("--check applies to Horizon mode (--horizon); supervisorctl status shows supervisord's programs")
     try:
-        args.lanes = parse_lanes(args.lane)
+        args.lanes = parse_lanes(args.lane, DEFAULT_SUPERVISOR if args.horizon else DEFAULT_PROGRAM)
     except AgentError as error:
         parser.error(str(error))
     return args
@@ -328,8 +442,17 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    command = [args.supervisorctl] + (["-c", args.supervisor_config] if args.supervisor_config else [])
-    supervisor = Supervisor(command)
+    if args.horizon:
+        supervisor = Horizon(shlex.split(args.artisan))
+        if args.check:
+            try:
+                return check_supervisors(args.lanes, supervisor)
+            except AgentError as error:
+                log("error", str(error))
+                return 1
+    else:
+        command = [args.supervisorctl] + (["-c", args.supervisor_config] if args.supervisor_config else [])
+        supervisor = Supervisor(command)
     try:
         ssm = ssm_client(args.region)
     except AgentError as error:

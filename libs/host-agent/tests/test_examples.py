@@ -107,3 +107,33 @@ def test_the_example_programs_under_supervisord_hand_a_lane_over_gracefully(supe
     for lane, num in [("image", 0), ("image", 1), ("bulk", 0)]:
         assert sv.marker(lane, num)[1:] == ["TERM", "finished"]
     assert "SIGKILL" not in sv.log()
+
+
+def test_the_horizon_excerpt_gives_each_of_productions_lanes_a_supervisor_of_its_own():
+    """libs/host-agent/examples/horizon.php, read by PHP: a supervisor per lane, named as
+    the agent's Horizon mode expects, taking exactly the lane's queues (never default), with
+    the lane's job settings; and default's supervisor apart, which the agent never pauses."""
+    import json
+    import subprocess
+
+    import yaml
+
+    config = json.loads(
+        subprocess.run(
+            ["php", "-r", f'echo json_encode(require {json.dumps(str(EXAMPLES / "horizon.php"))});'],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    production = yaml.safe_load((EXAMPLES.parents[2] / "environments" / "production.yaml").read_text())
+    supervisors = config["defaults"]
+    assert set(config["environments"]["production"]) == set(supervisors)
+    assert supervisors["supervisor-default"]["queue"] == ["default"]
+    for name, lane in production["lanes"].items():
+        supervisor = supervisors[name]
+        job = lane["job"]
+        assert supervisor["queue"] == lane["queues"], name
+        assert "default" not in supervisor["queue"]
+        assert (supervisor["timeout"], supervisor["tries"], supervisor["memory"]) == (job["timeout"], job["tries"], job["memory"]), name
+        assert (supervisor["maxJobs"], supervisor["maxProcesses"]) == (job["maxJobs"], lane["workers"]), name

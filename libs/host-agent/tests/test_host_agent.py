@@ -215,7 +215,7 @@ def test_usage_errors_are_one_line_with_exit_status_2(agent):
         (["--once", "--lane", "image,image"], "lane image is given twice"),
         (["--once", "--lane", "bad lane"], '"bad lane" is not a lane name'),
         (["--once", "--lane", "image=workers:*,bulk=workers:*"], "lanes image and bulk both name program workers:*"),
-        (["--lane", "image"], "one of the arguments --once --interval is required"),
+        (["--lane", "image"], "one of the arguments --once --interval --check is required"),
     ]:
         run = subprocess.run(runner.command(*args), env=runner.env(), capture_output=True, text=True, timeout=30)
         assert run.returncode == 2, args
