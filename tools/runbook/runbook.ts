@@ -43,6 +43,7 @@ export function renderRunbook(env: EnvironmentConfig): string {
     `# Runbook: ${env.app} ${env.environment} (${env.region})`,
     '',
     `Written by \`nx run ${env.environment}:runbook\` from ${file} as it is now; regenerate it after every change to the file.`,
+    `Start the day with \`npx nx run ${env.environment}:status\`: every check below at once, a verdict per lane, exit 1 when one is not healthy.`,
     `Cluster \`${cluster}\`, dashboard \`${dashboardName(env)}\`, alarms \`${cluster}-*\`, ` +
       `stacks ${STACK_ROLES.map((role) => `\`${stackName(env, role)}\``).join(', ')} (cdktf deploys them in that order).`,
     '',

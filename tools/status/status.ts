@@ -1,0 +1,369 @@
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DEFAULT_NAMESPACE, DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
+import { AWS_CLIENT_OPTIONS } from '@queue-lanes/backlog-controller/runtime';
+import {
+  alarmName,
+  clusterName,
+  laneParameterName,
+  logMetricNamespace,
+  serviceName,
+  type EnvironmentConfig,
+  type LaneConfig,
+} from '@queue-lanes/config';
+import { LOG_METRIC } from '../../libs/observability/src/dashboard';
+
+/*
+ * The daily checks of the runbook in one read, from AWS APIs only (a laptop with the
+ * operator's credentials; Redis stays private), of what the stacks already publish:
+ * ECS (DescribeServices, ten services a call), CloudWatch (one GetMetricData for every
+ * lane's series, one DescribeAlarms), SSM (one GetParameters per ten switches). Every
+ * call is bounded in time; a failed read says which and the rest still report.
+ */
+
+/** Hours of history the sparklines cover, and the period of their points. */
+export const HISTORY_HOURS = 3;
+const PERIOD_SECONDS = 300;
+/** Attempts in the last five minutes at and past which, mostly failing, a lane is failing in a loop (the controller's hold-failing). */
+const FAILING_MIN_ATTEMPTS = 5;
+const FAILING_SHARE = 0.8;
+
+export type Verdict = 'healthy' | 'connectivity' | 'failing in a loop' | 'no steady state' | 'not draining' | 'unread';
+
+export interface LaneStatus {
+  readonly lane: string;
+  readonly stage: string;
+  readonly sizedBy: string;
+  readonly desired?: number;
+  readonly running?: number;
+  readonly pending?: number;
+  readonly rollout?: string;
+  /** The backlog now and its history, oldest first (the controller's Backlog metric). */
+  readonly backlog: readonly number[];
+  readonly oldestRunnableSeconds?: number;
+  readonly finished: number;
+  readonly failed: number;
+  readonly redisErrors: number;
+  readonly auroraErrors: number;
+  readonly alarms: readonly string[];
+  readonly hostConsumer?: string;
+  readonly verdict: Verdict;
+  readonly why: string;
+  /** The runbook's next step for the verdict. */
+  readonly next: string;
+}
+
+export interface EnvironmentStatus {
+  readonly environment: string;
+  readonly cluster: string;
+  readonly fleet: { readonly running: number; readonly max: number };
+  readonly controller: { readonly lastTick?: string; readonly errors: number };
+  readonly lanes: readonly LaneStatus[];
+  /** Reads that failed, one line each; their lanes report what the others gave. */
+  readonly unread: readonly string[];
+}
+
+export interface StatusClients {
+  readonly ecs: ECSClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly ssm: SSMClient;
+}
+
+export function awsClients(region: string, endpoint?: string): StatusClients {
+  const options = { region, ...AWS_CLIENT_OPTIONS, ...(endpoint ? { endpoint } : {}) };
+  return { ecs: new ECSClient(options), cloudwatch: new CloudWatchClient(options), ssm: new SSMClient(options) };
+}
+
+/** Reads everything once, then judges each lane. */
+export async function readStatus(
+  env: EnvironmentConfig,
+  clients: StatusClients,
+  lanes = env.lanes,
+  now = new Date(),
+): Promise<EnvironmentStatus> {
+  const unread: string[] = [];
+  const guard = async <T>(what: string, read: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await read();
+    } catch (error) {
+      unread.push(`${what}: ${(error as Error).name}: ${(error as Error).message}`);
+      return fallback;
+    }
+  };
+  const [services, metrics, alarms, switches] = await Promise.all([
+    guard('ECS DescribeServices', () => readServices(env, lanes, clients.ecs), new Map<string, ServiceCounts>()),
+    guard('CloudWatch GetMetricData', () => readMetrics(env, lanes, clients.cloudwatch, now), new Map<string, number[]>()),
+    guard('CloudWatch DescribeAlarms', () => readAlarms(env, clients.cloudwatch), [] as string[]),
+    guard('SSM GetParameters', () => readSwitches(env, lanes, clients.ssm), new Map<string, string>()),
+  ]);
+  const series = (id: string) => metrics.get(id) ?? [];
+  const statuses = lanes.map((lane, i) =>
+    judge(lane, {
+      counts: services.get(serviceName(env, lane.name)),
+      backlog: series(`b${i}`),
+      oldest: series(`o${i}`),
+      finished: series(`f${i}`),
+      failed: series(`x${i}`),
+      redis: series(`r${i}`),
+      aurora: series(`a${i}`),
+      alarms: alarms.filter((a) => a.startsWith(alarmName(env, lane.name, ''))),
+      hostConsumer: switches.get(laneParameterName(env, lane.name, 'host-consumer')),
+    }),
+  );
+  // Nothing is healthy by default: a lane judged without every read says so.
+  const judged =
+    unread.length === 0
+      ? statuses
+      : statuses.map((s) =>
+          s.verdict === 'healthy'
+            ? {
+                ...s,
+                verdict: 'unread' as const,
+                why: `could not read ${unread.map((u) => u.split(':')[0]).join(', ')}`,
+                next: 'the unread lines below',
+              }
+            : s,
+        );
+  const lastTick = metrics.get('tick');
+  return {
+    environment: env.environment,
+    cluster: clusterName(env),
+    fleet: { running: judged.reduce((total, s) => total + (s.running ?? 0), 0), max: env.fleet.maxTasks },
+    controller: {
+      ...(lastTick && lastTick.length > 0 ? { lastTick: new Date(lastTick[lastTick.length - 1] * 1000).toISOString() } : {}),
+      errors: sum(series('errors')),
+    },
+    lanes: judged,
+    unread,
+  };
+}
+
+export interface ServiceCounts {
+  readonly desired: number;
+  readonly running: number;
+  readonly pending: number;
+  readonly rollout?: string;
+}
+
+async function readServices(env: EnvironmentConfig, lanes: readonly LaneConfig[], ecs: ECSClient): Promise<Map<string, ServiceCounts>> {
+  const names = lanes.map((l) => serviceName(env, l.name));
+  const out = new Map<string, ServiceCounts>();
+  for (let start = 0; start < names.length; start += 10) {
+    const page = await ecs.send(new DescribeServicesCommand({ cluster: clusterName(env), services: names.slice(start, start + 10) }));
+    for (const s of page.services ?? []) {
+      out.set(s.serviceName!, {
+        desired: s.desiredCount ?? 0,
+        running: s.runningCount ?? 0,
+        pending: s.pendingCount ?? 0,
+        ...(s.deployments?.[0]?.rolloutState ? { rollout: s.deployments[0].rolloutState } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+/** One GetMetricData for every lane's series, oldest point first. */
+async function readMetrics(
+  env: EnvironmentConfig,
+  lanes: readonly LaneConfig[],
+  cloudwatch: CloudWatchClient,
+  now: Date,
+): Promise<Map<string, number[]>> {
+  const controller = (id: string, name: string, lane: string, stat = 'Maximum'): MetricDataQuery => ({
+    Id: id,
+    MetricStat: {
+      Metric: {
+        Namespace: DEFAULT_NAMESPACE,
+        MetricName: name,
+        Dimensions: [
+          { Name: DIMENSION.environment, Value: env.environment },
+          { Name: DIMENSION.lane, Value: lane },
+        ],
+      },
+      Period: PERIOD_SECONDS,
+      Stat: stat,
+    },
+  });
+  const logged = (id: string, name: string, lane: string): MetricDataQuery => ({
+    Id: id,
+    MetricStat: {
+      Metric: { Namespace: logMetricNamespace(DEFAULT_NAMESPACE, env, lane), MetricName: name },
+      Period: PERIOD_SECONDS,
+      Stat: 'Sum',
+    },
+  });
+  const queries: MetricDataQuery[] = lanes.flatMap((lane, i) => [
+    controller(`b${i}`, METRIC.backlog, lane.name),
+    controller(`o${i}`, METRIC.oldestRunnableAgeSeconds, lane.name),
+    logged(`f${i}`, LOG_METRIC.finishedJobs, lane.name),
+    logged(`x${i}`, LOG_METRIC.failedJobs, lane.name),
+    logged(`r${i}`, LOG_METRIC.redisErrors, lane.name),
+    logged(`a${i}`, LOG_METRIC.auroraErrors, lane.name),
+  ]);
+  queries.push({
+    Id: 'errors',
+    MetricStat: {
+      Metric: {
+        Namespace: DEFAULT_NAMESPACE,
+        MetricName: METRIC.controllerErrors,
+        Dimensions: [{ Name: DIMENSION.environment, Value: env.environment }],
+      },
+      Period: PERIOD_SECONDS,
+      Stat: 'Sum',
+    },
+  });
+  const out = new Map<string, number[]>();
+  let tick = 0;
+  let token: string | undefined;
+  do {
+    const page = await cloudwatch.send(
+      new GetMetricDataCommand({
+        MetricDataQueries: queries,
+        StartTime: new Date(now.getTime() - HISTORY_HOURS * 3600_000),
+        EndTime: now,
+        ScanBy: 'TimestampAscending',
+        NextToken: token,
+      }),
+    );
+    for (const result of page.MetricDataResults ?? []) {
+      const points = (result.Timestamps ?? [])
+        .map((t, k) => [new Date(t).getTime(), result.Values?.[k] ?? 0] as const)
+        .sort((a, b) => a[0] - b[0]);
+      out.set(result.Id!, [...(out.get(result.Id!) ?? []), ...points.map(([, v]) => v)]);
+      if (result.Id!.startsWith('b') && points.length > 0) tick = Math.max(tick, points[points.length - 1][0] / 1000);
+    }
+    token = page.NextToken;
+  } while (token);
+  if (tick > 0) out.set('tick', [tick]);
+  return out;
+}
+
+async function readAlarms(env: EnvironmentConfig, cloudwatch: CloudWatchClient): Promise<string[]> {
+  const page = await cloudwatch.send(
+    new DescribeAlarmsCommand({ AlarmNamePrefix: `${clusterName(env)}-`, StateValue: 'ALARM', MaxRecords: 100 }),
+  );
+  return (page.MetricAlarms ?? []).map((a) => a.AlarmName!);
+}
+
+async function readSwitches(env: EnvironmentConfig, lanes: readonly LaneConfig[], ssm: SSMClient): Promise<Map<string, string>> {
+  const names = lanes.map((l) => laneParameterName(env, l.name, 'host-consumer'));
+  const out = new Map<string, string>();
+  for (let start = 0; start < names.length; start += 10) {
+    const page = await ssm.send(new GetParametersCommand({ Names: names.slice(start, start + 10) }));
+    for (const p of page.Parameters ?? []) out.set(p.Name!, p.Value!);
+  }
+  return out;
+}
+
+export interface Observed {
+  readonly counts?: ServiceCounts;
+  readonly backlog: readonly number[];
+  readonly oldest: readonly number[];
+  readonly finished: readonly number[];
+  readonly failed: readonly number[];
+  readonly redis: readonly number[];
+  readonly aurora: readonly number[];
+  readonly alarms: readonly string[];
+  readonly hostConsumer?: string;
+}
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+const last = (values: readonly number[]) => values[values.length - 1];
+
+/** A lane's verdict in the runbook's words, checked in the order an operator would look. */
+export function judge(lane: LaneConfig, o: Observed): LaneStatus {
+  const recentFailed = last(o.failed) ?? 0;
+  const recentFinished = last(o.finished) ?? 0;
+  const backlog = last(o.backlog);
+  const oldest = last(o.oldest);
+  const verdict = ((): [Verdict, string, string] => {
+    const errors = (last(o.redis) ?? 0) + (last(o.aurora) ?? 0);
+    if (errors > 0) {
+      return [
+        'connectivity',
+        `${last(o.redis) ?? 0} Redis and ${last(o.aurora) ?? 0} Aurora connection errors in the last 5 minutes`,
+        'runbook: "Redis and Aurora connectivity"',
+      ];
+    }
+    if (recentFailed >= FAILING_MIN_ATTEMPTS && recentFailed >= FAILING_SHARE * Math.max(recentFinished, recentFailed)) {
+      return [
+        'failing in a loop',
+        `${recentFailed} of ${recentFinished} attempts failed in the last 5 minutes`,
+        'runbook: "A lane failing in a loop"',
+      ];
+    }
+    const c = o.counts;
+    if (c && (c.rollout === 'FAILED' || (c.desired > c.running && c.pending === 0 && lane.sizedBy !== 'off'))) {
+      return [
+        'no steady state',
+        `${c.running} of ${c.desired} tasks running, ${c.pending} pending${c.rollout ? `, rollout ${c.rollout}` : ''}`,
+        'runbook: "Logs and stop reasons"',
+      ];
+    }
+    if (backlog !== undefined && backlog > 0 && oldest !== undefined && oldest > lane.maxPickupSeconds) {
+      return [
+        'not draining',
+        `${backlog} jobs waiting, the oldest runnable ${Math.round(oldest)} s (maxPickupSeconds ${lane.maxPickupSeconds})`,
+        'runbook: "Scale one lane by hand"',
+      ];
+    }
+    return ['healthy', 'nothing to look at', ''];
+  })();
+  return {
+    lane: lane.name,
+    stage: lane.stage,
+    sizedBy: lane.sizedBy,
+    ...(o.counts
+      ? {
+          desired: o.counts.desired,
+          running: o.counts.running,
+          pending: o.counts.pending,
+          ...(o.counts.rollout ? { rollout: o.counts.rollout } : {}),
+        }
+      : {}),
+    backlog: o.backlog,
+    ...(oldest !== undefined ? { oldestRunnableSeconds: oldest } : {}),
+    finished: sum(o.finished),
+    failed: sum(o.failed),
+    redisErrors: sum(o.redis),
+    auroraErrors: sum(o.aurora),
+    alarms: o.alarms,
+    ...(o.hostConsumer ? { hostConsumer: o.hostConsumer } : {}),
+    verdict: verdict[0],
+    why: verdict[1],
+    next: verdict[2],
+  };
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** A sparkline of a series, scaled to its own maximum. */
+export function sparkline(values: readonly number[]): string {
+  const max = Math.max(0, ...values);
+  return values.map((v) => (max === 0 ? BARS[0] : BARS[Math.min(BARS.length - 1, Math.round((v / max) * (BARS.length - 1)))])).join('');
+}
+
+/** The screen an operator reads. */
+export function renderStatus(s: EnvironmentStatus): string {
+  const lines = [
+    `${s.cluster}: fleet ${s.fleet.running} of ${s.fleet.max} tasks running; controller last tick ${s.controller.lastTick ?? 'unknown'}, ${s.controller.errors} errors in ${HISTORY_HOURS} h`,
+    '',
+  ];
+  for (const l of s.lanes) {
+    const counts =
+      l.desired === undefined
+        ? 'service unread'
+        : `${l.running}/${l.desired} running, ${l.pending} pending${l.rollout ? ` (${l.rollout})` : ''}`;
+    lines.push(
+      `${l.lane}: ${l.verdict.toUpperCase()} — ${l.why}`,
+      `  ${l.stage}, count set by ${l.sizedBy}; ${counts}; host consumers ${l.hostConsumer ?? 'unread'}`,
+      `  backlog ${last(l.backlog) ?? '–'} ${sparkline(l.backlog)}  oldest runnable ${l.oldestRunnableSeconds !== undefined ? `${Math.round(l.oldestRunnableSeconds)} s` : '–'}`,
+      `  ${HISTORY_HOURS} h: ${l.finished} finished, ${l.failed} failed, ${l.redisErrors} Redis and ${l.auroraErrors} Aurora errors; alarms in ALARM: ${l.alarms.length > 0 ? l.alarms.join(', ') : 'none'}`,
+      ...(l.next ? [`  next: ${l.next}`] : []),
+      '',
+    );
+  }
+  for (const u of s.unread) lines.push(`unread: ${u}`);
+  return `${lines.join('\n').trimEnd()}\n`;
+}
