@@ -3,5 +3,12 @@
  * simulator): the class behind the handler and what it talks to. This entry loads
  * ioredis and the AWS SDK; synth-time callers use src/index.ts instead.
  */
-export { AWS_CLIENT_OPTIONS, BacklogController, ControllerTickError, type ControllerDeps, type LaneReport, type TickReport } from './controller';
+export {
+  AWS_CLIENT_OPTIONS,
+  BacklogController,
+  ControllerTickError,
+  type ControllerDeps,
+  type LaneReport,
+  type TickReport,
+} from './controller';
 export type { RedisClient } from './redis';
