@@ -511,6 +511,12 @@ describe('cross-field rules', () => {
       'environments/staging.yaml:19:19 lanes.image.tasks.max: 3 exceeds guardrails.maxTasksBeforeOwned (2) while the lane is at stage "scaling"; keep max at 2 or below until the lane is "owned"',
     ]);
     expect(() => parseEnvironment(envYaml('  image:\n    queues: [image]\n    stage: owned\n    tasks: { max: 3 }\n'), FILE)).not.toThrow();
+    // A rollback from owned to off or baseline is one change: there tasks.max is unused.
+    for (const stage of ['off', 'baseline']) {
+      expect(() =>
+        parseEnvironment(envYaml(`  image:\n    queues: [image]\n    stage: ${stage}\n    tasks: { baseline: 1, max: 3 }\n`), FILE),
+      ).not.toThrow();
+    }
   });
 
   it('keeps fixed and SQS-scaled tasks under the fleet cap', () => {

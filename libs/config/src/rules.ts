@@ -450,7 +450,9 @@ function laneTaskRules({ env, lane, at, add }: LaneRuleContext): void {
     add(at('tasks', 'max'), `${max} exceeds fleet.maxTasks (${env.fleet.maxTasks})`);
   }
   const guard = env.guardrails.maxTasksBeforeOwned;
-  if (max > guard && lane.stage !== 'owned') {
+  // Only a scaled lane uses tasks.max before owned: at off and baseline it is unused, so a
+  // rollback from owned to either is the one-line change the docs promise.
+  if (max > guard && lane.stage === 'scaling') {
     add(
       at('tasks', 'max'),
       `${max} exceeds guardrails.maxTasksBeforeOwned (${guard}) while the lane is at stage "${lane.stage}"; keep max at ${guard} or below until the lane is "owned"`,
