@@ -68,6 +68,88 @@ def patch_moto():
     patch_security_group_rule_descriptions()
     patch_lambda_function_settings()
     patch_ec2_custom_ids()
+    patch_application_autoscaling_tags()
+    patch_sqs_queue_attributes()
+
+
+def patch_sqs_queue_attributes():
+    """SQS in moto 5.2.5 drops a queue's Policy whenever SetQueueAttributes sets anything
+    else, and never returns RedriveAllowPolicy; the provider waits for each attribute it
+    set to read back (an SQS lane's queue and its dead-letter queue) and never sees it.
+    Keep the policy unless the call sets it, and return RedriveAllowPolicy, as SQS does."""
+    from moto.sqs.models import Queue
+
+    original_set = Queue._set_attributes
+    original_attributes = Queue.attributes
+
+    def set_attributes(self, attributes, now=None):
+        policy = getattr(self, "policy", None)
+        original_set(self, attributes, now)
+        if "Policy" not in attributes:
+            self.policy = policy
+
+    def attributes(self):
+        result = original_attributes.fget(self)
+        if getattr(self, "redrive_allow_policy", None):
+            result["RedriveAllowPolicy"] = self.redrive_allow_policy
+        return result
+
+    from moto.sqs.models import SQSBackend
+
+    original_get = SQSBackend.get_queue_attributes
+
+    def get_queue_attributes(self, queue_name, attribute_names):
+        # moto refuses the name as invalid: ask for the others, then add it.
+        wanted = "RedriveAllowPolicy" in (attribute_names or [])
+        result = original_get(self, queue_name, [n for n in attribute_names or [] if n != "RedriveAllowPolicy"] or (["QueueArn"] if wanted else []))
+        if wanted and not [n for n in attribute_names if n != "RedriveAllowPolicy"]:
+            result = {}
+        allowed = getattr(self.get_queue(queue_name), "redrive_allow_policy", None)
+        if allowed and (wanted or "All" in (attribute_names or [])):
+            result["RedriveAllowPolicy"] = allowed
+        return result
+
+    Queue._set_attributes = set_attributes
+    Queue.attributes = property(attributes)
+    SQSBackend.get_queue_attributes = get_queue_attributes
+    PATCHES.append("SQS keeps a queue's Policy when SetQueueAttributes sets something else, and returns RedriveAllowPolicy")
+
+
+def patch_application_autoscaling_tags():
+    """Application Auto Scaling in moto 5.2.5 has no ListTagsForResource, TagResource or
+    UntagResource, and the provider reads a scalable target's tags after creating it (an
+    SQS lane's), retrying the 501 until it gives up. Keep the tags the caller sets, by
+    resource ARN, and return them, as the service does; RegisterScalableTarget's Tags too."""
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+
+    tags = {}
+    original_register = ApplicationAutoScalingResponse.register_scalable_target
+
+    def register_scalable_target(self):
+        answer = original_register(self)
+        arn = json.loads(answer or "{}").get("ScalableTargetARN")
+        if arn and self._get_param("Tags"):
+            tags.setdefault(arn, {}).update(self._get_param("Tags"))
+        return answer
+
+    def list_tags_for_resource(self):
+        return json.dumps({"Tags": tags.get(self._get_param("ResourceARN"), {})})
+
+    def tag_resource(self):
+        tags.setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags") or {})
+        return "{}"
+
+    def untag_resource(self):
+        kept = tags.get(self._get_param("ResourceARN"), {})
+        for key in self._get_param("TagKeys") or []:
+            kept.pop(key, None)
+        return "{}"
+
+    ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target
+    ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
+    ApplicationAutoScalingResponse.tag_resource = tag_resource
+    ApplicationAutoScalingResponse.untag_resource = untag_resource
+    PATCHES.append("Application Auto Scaling keeps and returns the tags of scalable targets (ListTagsForResource, TagResource, UntagResource)")
 
 
 def patch_ec2_custom_ids():
@@ -595,6 +677,16 @@ def seed(args):
 
     redis = group("rehearsal-redis", "Stands in for the ElastiCache Redis security group", args.redis_security_group_id)
     aurora = group("rehearsal-aurora", "Stands in for the Aurora security group", args.aurora_security_group_id)
+    # network.httpsEgress's destinations: security groups and managed prefix lists of the VPC.
+    egress_groups = [
+        group(f"rehearsal-egress-{index}", "Stands in for an HTTPS egress destination", None)
+        for index in range(args.egress_security_groups)
+    ]
+    egress_lists = [
+        ec2.create_managed_prefix_list(PrefixListName=f"rehearsal-egress-{index}", MaxEntries=1, AddressFamily="IPv4",
+                                       Entries=[{"Cidr": f"10.43.{index}.0/24"}])["PrefixList"]["PrefixListId"]
+        for index in range(args.egress_prefix_lists)
+    ]
     s3 = client("s3")
     if args.region == "us-east-1":
         s3.create_bucket(Bucket=args.bucket)
@@ -604,7 +696,8 @@ def seed(args):
     kms = client("kms")
     kms.create_alias(AliasName=args.state_key_alias, TargetKeyId=kms.create_key(Description="rehearsal state")["KeyMetadata"]["KeyId"])
     json.dump(
-        {"vpcId": vpc, "privateSubnetIds": subnets, "redisSecurityGroupId": redis, "auroraSecurityGroupId": aurora},
+        {"vpcId": vpc, "privateSubnetIds": subnets, "redisSecurityGroupId": redis, "auroraSecurityGroupId": aurora,
+         "httpsEgressSecurityGroupIds": egress_groups, "httpsEgressPrefixListIds": egress_lists},
         sys.stdout,
     )
     sys.stdout.write("\n")
@@ -690,6 +783,8 @@ def main():
     seed_parser.add_argument("--subnet-id", action="append", default=[])
     seed_parser.add_argument("--redis-security-group-id")
     seed_parser.add_argument("--aurora-security-group-id")
+    seed_parser.add_argument("--egress-security-groups", type=int, default=0)
+    seed_parser.add_argument("--egress-prefix-lists", type=int, default=0)
     inspect_parser = commands.add_parser("inspect")
     for option in ("--endpoint", "--region", "--cluster", "--service", "--alarm-prefix", "--parameter"):
         inspect_parser.add_argument(option, required=True)
