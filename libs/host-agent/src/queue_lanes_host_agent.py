@@ -177,6 +177,24 @@ def read_switches(ssm, names: Sequence[str]) -> Tuple[Dict[str, str], List[str]]
     return values, missing
 
 
+def run_command(command: Sequence[str], args: Sequence[str], timeout: Optional[float], name: str, install_hint: str) -> Tuple[int, str]:
+    """Runs a consumer's command line with no input; its exit status and its output, stderr included."""
+    try:
+        done = subprocess.run(
+            list(command) + list(args),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+        )
+    except FileNotFoundError:
+        raise AgentError(f"{command[0]} not found ({install_hint})") from None
+    except subprocess.TimeoutExpired:
+        raise AgentError(f"{name} {' '.join(args)} did not answer within {timeout:.0f} s") from None
+    return done.returncode, done.stdout
+
+
 class Supervisor:
     """supervisorctl, so the agent needs no more access than an operator at the prompt."""
 
@@ -186,20 +204,8 @@ class Supervisor:
         self.command = list(command)
 
     def _run(self, args: Sequence[str], timeout: Optional[float] = None) -> Tuple[int, str]:
-        try:
-            done = subprocess.run(
-                self.command + list(args),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                timeout=timeout,
-            )
-        except FileNotFoundError:
-            raise AgentError(f"{self.command[0]} not found (install supervisor or pass --supervisorctl)") from None
-        except subprocess.TimeoutExpired:
-            raise AgentError(f"supervisorctl {' '.join(args)} did not answer within {timeout:.0f} s") from None
-        return done.returncode, done.stdout.strip()
+        code, output = run_command(self.command, args, timeout, "supervisorctl", "install supervisor or pass --supervisorctl")
+        return code, output.strip()
 
     def states(self, programs: Sequence[str]) -> Dict[str, Union[Dict[str, str], str]]:
         """Per program, its processes' states, or what supervisorctl said instead; one call for all."""
@@ -252,21 +258,11 @@ class Horizon:
         self.command = list(artisan)
 
     def _run(self, args: Sequence[str]) -> Tuple[int, str]:
-        try:
-            done = subprocess.run(
-                self.command + list(args),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                timeout=STATUS_TIMEOUT_SECONDS,
-            )
-        except FileNotFoundError:
-            raise AgentError(f"{self.command[0]} not found (pass --artisan, e.g. --artisan 'php /var/www/html/artisan')") from None
-        except subprocess.TimeoutExpired:
-            raise AgentError(f"artisan {' '.join(args)} did not answer within {STATUS_TIMEOUT_SECONDS} s") from None
+        code, output = run_command(
+            self.command, args, STATUS_TIMEOUT_SECONDS, "artisan", "pass --artisan, e.g. --artisan 'php /var/www/html/artisan'"
+        )
         # Horizon's console components indent and label their lines ("  ERROR  ..."): one space each.
-        return done.returncode, " ".join(done.stdout.split())
+        return code, " ".join(output.split())
 
     def states(self, programs: Sequence[str]) -> Dict[str, Union[Dict[str, str], str]]:
         """Per lane's `a+b` supervisors, each one's status, or what Horizon said instead."""
