@@ -90,6 +90,9 @@ def patch_sqs_queue_attributes():
 
     def attributes(self):
         result = original_attributes.fget(self)
+        # SQS returns the redrive policy as compact JSON; moto's spaces read as a change to the provider.
+        if self.redrive_policy:
+            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
         if getattr(self, "redrive_allow_policy", None):
             result["RedriveAllowPolicy"] = self.redrive_allow_policy
         return result
@@ -112,7 +115,7 @@ def patch_sqs_queue_attributes():
     Queue._set_attributes = set_attributes
     Queue.attributes = property(attributes)
     SQSBackend.get_queue_attributes = get_queue_attributes
-    PATCHES.append("SQS keeps a queue's Policy when SetQueueAttributes sets something else, and returns RedriveAllowPolicy")
+    PATCHES.append("SQS keeps a queue's Policy when SetQueueAttributes sets something else, returns RedriveAllowPolicy, and the redrive policy as compact JSON")
 
 
 def patch_application_autoscaling_tags():
@@ -198,10 +201,21 @@ def patch_security_group_rule_descriptions():
     it again. Return the description the caller gave, as EC2 does."""
     from moto.ec2.models.security_groups import SecurityGroupRule
 
+    original_init = SecurityGroupRule.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        # A prefix-list rule's description arrives with its prefix list entry, which moto keeps only the id of.
+        prefix_list = args[7] if len(args) > 7 else kwargs.get("prefix_list_id")
+        self.rehearsal_prefix_list_description = prefix_list.get("Description") if isinstance(prefix_list, dict) else None
+
+    SecurityGroupRule.__init__ = init
     SecurityGroupRule.description = property(
-        lambda rule: rule.ip_range.get("Description") or (rule.source_group or {}).get("Description")
+        lambda rule: rule.ip_range.get("Description")
+        or (rule.source_group or {}).get("Description")
+        or getattr(rule, "rehearsal_prefix_list_description", None)
     )
-    PATCHES.append("EC2 DescribeSecurityGroupRules returns the description of rules that reference a security group")
+    PATCHES.append("EC2 DescribeSecurityGroupRules returns the description of rules that reference a security group or a prefix list")
 
 
 def patch_lambda_function_settings():
