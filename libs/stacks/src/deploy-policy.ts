@@ -245,7 +245,14 @@ const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
     ],
   },
   aws_sns_topic_subscription: {
-    topics: ['sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes', 'sns:Subscribe', 'sns:Unsubscribe'],
+    // ListSubscriptionsByTopic: the provider finds a subscription still pending confirmation (email, https) by listing the topic's.
+    topics: [
+      'sns:GetSubscriptionAttributes',
+      'sns:ListSubscriptionsByTopic',
+      'sns:SetSubscriptionAttributes',
+      'sns:Subscribe',
+      'sns:Unsubscribe',
+    ],
   },
   aws_sqs_queue: {
     queues: [
