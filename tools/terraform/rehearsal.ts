@@ -26,6 +26,9 @@ export interface RehearsalNetwork {
   readonly privateSubnetIds: readonly string[];
   readonly redisSecurityGroupId: string;
   readonly auroraSecurityGroupId: string;
+  /** network.httpsEgress's destinations, when the file names them. */
+  readonly httpsEgressSecurityGroupIds?: readonly string[];
+  readonly httpsEgressPrefixListIds?: readonly string[];
 }
 
 /** Fake credentials moto accepts; nothing else ever sees them. */
@@ -45,6 +48,12 @@ export function rehearsalEnvironment(text: string, network: RehearsalNetwork, ta
   doc.setIn(['network', 'privateSubnetIds'], doc.createNode([...network.privateSubnetIds], { flow: true }));
   doc.setIn(['network', 'redis', 'securityGroupId'], network.redisSecurityGroupId);
   doc.setIn(['network', 'aurora', 'securityGroupId'], network.auroraSecurityGroupId);
+  for (const [key, ids] of [
+    ['securityGroupIds', network.httpsEgressSecurityGroupIds],
+    ['prefixListIds', network.httpsEgressPrefixListIds],
+  ] as const) {
+    if (ids && ids.length > 0) doc.setIn(['network', 'httpsEgress', key], doc.createNode([...ids], { flow: true }));
+  }
   doc.setIn(['allowedAccountIds'], doc.createNode([target.accountId], { flow: true }));
   doc.setIn(
     ['state'],

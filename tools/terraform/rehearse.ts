@@ -161,6 +161,10 @@ function main(argv: string[], root: string): number {
       REHEARSAL_STATE_KEY,
       '--subnets',
       String(subnets),
+      '--egress-security-groups',
+      String(environmentConfig.network.httpsEgress?.securityGroupIds?.length ?? 0),
+      '--egress-prefix-lists',
+      String(environmentConfig.network.httpsEgress?.prefixListIds?.length ?? 0),
     ],
     { encoding: 'utf8', env: awsEnv },
   );
