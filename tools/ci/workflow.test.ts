@@ -200,6 +200,11 @@ describe('.github/workflows/ci.yml', () => {
     expect(String(uses('actions/cache')?.with?.key)).toContain("hashFiles('tools/terraform/toolchain.sh'");
   });
 
+  it('rehearses the every-option fixture against moto on pull requests only', () => {
+    const fixture = steps.find((s) => (s.run ?? '').includes('rehearse.sh tools/fixtures/every-option/fixture.yaml'));
+    expect(fixture?.if).toBe("github.event_name == 'pull_request'");
+  });
+
   it('rehearses the affected environments against moto on pull requests only', () => {
     const rehearse = steps.find((s) => affectedTargets(s.run ?? '').some((targets) => targets.includes('rehearse')));
     expect(rehearse?.if).toBe("github.event_name == 'pull_request'");
