@@ -712,12 +712,10 @@ export const environmentSchema = z
       .meta({ description: 'The whole fleet of worker tasks.' }),
     guardrails: z
       .object({
-        maxTasksBeforeOwned: int(1)
-          .default(2)
-          .meta({
-            description:
-              'tasks.max allowed while a lane scales before it is owned (stage scaling, the hosts still consuming its queues); at off and baseline tasks.max is unused, so a rollback from owned is one change.',
-          }),
+        maxTasksBeforeOwned: int(1).default(2).meta({
+          description:
+            'tasks.max allowed while a lane scales before it is owned (stage scaling, the hosts still consuming its queues); at off and baseline tasks.max is unused, so a rollback from owned is one change.',
+        }),
         oneLaneAtATime: z
           .boolean()
           .default(false)
