@@ -2,10 +2,19 @@ import { PutMetricAlarmCommand, PutMetricDataCommand } from '@aws-sdk/client-clo
 import { CreateClusterCommand, CreateServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { DEFAULT_NAMESPACE, DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
-import { alarmName, clusterName, laneParameterName, logMetricNamespace, serviceName, type EnvironmentConfig } from '@queue-lanes/config';
+import {
+  alarmName,
+  clusterName,
+  controllerLogGroupName,
+  laneParameterName,
+  logMetricNamespace,
+  serviceName,
+  type EnvironmentConfig,
+} from '@queue-lanes/config';
 import { loadNamedEnvironment } from '@queue-lanes/stacks';
 import { join } from 'node:path';
-import { motoClients } from '../../libs/backlog-controller/src/testing/aws';
+import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { TEST_CREDENTIALS, motoClients } from '../../libs/backlog-controller/src/testing/aws';
 import { startMoto, type RunningMoto } from '../../libs/backlog-controller/src/testing/servers';
 import { LOG_METRIC } from '../../libs/observability/src/dashboard';
 import { awsClients, judge, readStatus, renderStatus, sparkline, type StatusClients } from './status';
@@ -26,6 +35,7 @@ afterAll(async () => moto?.stop());
 async function seed(env: EnvironmentConfig, endpoint: string, now: Date): Promise<StatusClients> {
   // CloudWatch through its Query protocol, the one moto here speaks (libs/backlog-controller/src/testing/aws.ts).
   const { ecs, cloudwatch, ssm } = motoClients(endpoint);
+  const logs = new CloudWatchLogsClient({ endpoint, region: env.region, credentials: TEST_CREDENTIALS });
   await ecs.send(new CreateClusterCommand({ clusterName: clusterName(env) }));
   const { taskDefinition } = await ecs.send(
     new RegisterTaskDefinitionCommand({ family: 'x', containerDefinitions: [{ name: 'worker', image: 'app', memory: 512 }] }),
@@ -96,7 +106,25 @@ async function seed(env: EnvironmentConfig, endpoint: string, now: Date): Promis
       ComparisonOperator: 'GreaterThanThreshold',
     }),
   );
-  return { ecs, cloudwatch, ssm };
+  // The controller's tick log line (its TickReport as JSON), as the Lambda writes it.
+  const group = controllerLogGroupName(env);
+  await logs.send(new CreateLogGroupCommand({ logGroupName: group }));
+  await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: 'tick' }));
+  const tick = {
+    mode: 'schedule',
+    at: at(1).toISOString(),
+    lanes: [{ lane: third, reason: 'hold-saturated', desired: 1 }],
+    changes: [],
+    errors: [],
+  };
+  await logs.send(
+    new PutLogEventsCommand({
+      logGroupName: group,
+      logStreamName: 'tick',
+      logEvents: [{ timestamp: at(1).getTime(), message: JSON.stringify(tick) }],
+    }),
+  );
+  return { ecs, cloudwatch, ssm, logs };
 }
 
 describe.each(['staging', 'production'])('status of %s', (name) => {
@@ -115,7 +143,7 @@ describe.each(['staging', 'production'])('status of %s', (name) => {
       why: '9 of 10 attempts failed in the last 5 minutes',
       next: 'runbook: "A lane failing in a loop"',
     });
-    expect(third).toMatchObject({ verdict: 'not draining', oldestRunnableSeconds: 5000 });
+    expect(third).toMatchObject({ verdict: 'not draining', oldestRunnableSeconds: 5000, decision: 'hold-saturated, desired 1' });
     expect(renderStatus(status)).toContain(`${third.lane}: NOT DRAINING — 50 jobs waiting`);
   });
 
@@ -129,7 +157,9 @@ describe.each(['staging', 'production'])('status of %s', (name) => {
         MetricData: [{ MetricName: LOG_METRIC.redisErrors, Value: 4, Timestamp: new Date(now.getTime() - 60_000) }],
       }),
     );
-    const status = await readStatus(env, motoClients(moto.endpoint), env.lanes, now);
+    const { ecs, ssm } = motoClients(moto.endpoint);
+    const logs = new CloudWatchLogsClient({ endpoint: moto.endpoint, region: env.region, credentials: TEST_CREDENTIALS });
+    const status = await readStatus(env, { ecs, cloudwatch, ssm, logs }, env.lanes, now);
     expect(status.lanes[2]).toMatchObject({ verdict: 'connectivity', why: '4 Redis and 0 Aurora connection errors in the last 5 minutes' });
   });
 });
@@ -156,6 +186,7 @@ describe('status, when a read fails', () => {
     expect(status.unread.map((u) => u.split(':')[0]).sort()).toEqual([
       'CloudWatch DescribeAlarms',
       'CloudWatch GetMetricData',
+      'CloudWatch Logs FilterLogEvents',
       'ECS DescribeServices',
       'SSM GetParameters',
     ]);

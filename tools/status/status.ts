@@ -1,11 +1,13 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DEFAULT_NAMESPACE, DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
 import { AWS_CLIENT_OPTIONS } from '@queue-lanes/backlog-controller/runtime';
 import {
   alarmName,
   clusterName,
+  controllerLogGroupName,
   laneParameterName,
   logMetricNamespace,
   serviceName,
@@ -48,6 +50,8 @@ export interface LaneStatus {
   readonly auroraErrors: number;
   readonly alarms: readonly string[];
   readonly hostConsumer?: string;
+  /** The controller's last decision for the lane, from its tick log line: `hold-saturated, desired 2`. */
+  readonly decision?: string;
   readonly verdict: Verdict;
   readonly why: string;
   /** The runbook's next step for the verdict. */
@@ -68,11 +72,17 @@ export interface StatusClients {
   readonly ecs: ECSClient;
   readonly cloudwatch: CloudWatchClient;
   readonly ssm: SSMClient;
+  readonly logs: CloudWatchLogsClient;
 }
 
 export function awsClients(region: string, endpoint?: string): StatusClients {
   const options = { region, ...AWS_CLIENT_OPTIONS, ...(endpoint ? { endpoint } : {}) };
-  return { ecs: new ECSClient(options), cloudwatch: new CloudWatchClient(options), ssm: new SSMClient(options) };
+  return {
+    ecs: new ECSClient(options),
+    cloudwatch: new CloudWatchClient(options),
+    ssm: new SSMClient(options),
+    logs: new CloudWatchLogsClient(options),
+  };
 }
 
 /** Reads everything once, then judges each lane. */
@@ -91,11 +101,12 @@ export async function readStatus(
       return fallback;
     }
   };
-  const [services, metrics, alarms, switches] = await Promise.all([
+  const [services, metrics, alarms, switches, decisions] = await Promise.all([
     guard('ECS DescribeServices', () => readServices(env, lanes, clients.ecs), new Map<string, ServiceCounts>()),
     guard('CloudWatch GetMetricData', () => readMetrics(env, lanes, clients.cloudwatch, now), new Map<string, number[]>()),
     guard('CloudWatch DescribeAlarms', () => readAlarms(env, clients.cloudwatch), [] as string[]),
     guard('SSM GetParameters', () => readSwitches(env, lanes, clients.ssm), new Map<string, string>()),
+    guard('CloudWatch Logs FilterLogEvents', () => readDecisions(env, clients.logs, now), new Map<string, string>()),
   ]);
   const series = (id: string) => metrics.get(id) ?? [];
   const statuses = lanes.map((lane, i) =>
@@ -109,6 +120,7 @@ export async function readStatus(
       aurora: series(`a${i}`),
       alarms: alarms.filter((a) => a.startsWith(alarmName(env, lane.name, ''))),
       hostConsumer: switches.get(laneParameterName(env, lane.name, 'host-consumer')),
+      decision: decisions.get(lane.name),
     }),
   );
   // Nothing is healthy by default: a lane judged without every read says so.
@@ -256,6 +268,35 @@ async function readSwitches(env: EnvironmentConfig, lanes: readonly LaneConfig[]
   return out;
 }
 
+/**
+ * Each lane's decision in the controller's last tick: its log line is the TickReport as JSON
+ * (libs/backlog-controller), `lanes[].reason` and `desired`. The last 15 minutes, newest wins.
+ */
+async function readDecisions(env: EnvironmentConfig, logs: CloudWatchLogsClient, now: Date): Promise<Map<string, string>> {
+  const page = await logs.send(
+    new FilterLogEventsCommand({
+      logGroupName: controllerLogGroupName(env),
+      startTime: now.getTime() - 15 * 60_000,
+      endTime: now.getTime(),
+      filterPattern: '{ $.mode = * }',
+      limit: 100,
+    }),
+  );
+  const out = new Map<string, string>();
+  for (const event of [...(page.events ?? [])].sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0))) {
+    let tick: { lanes?: { lane: string; reason?: string; desired?: number }[] };
+    try {
+      tick = JSON.parse(event.message ?? '');
+    } catch {
+      continue;
+    }
+    for (const lane of tick.lanes ?? []) {
+      if (lane.reason) out.set(lane.lane, `${lane.reason}${lane.desired !== undefined ? `, desired ${lane.desired}` : ''}`);
+    }
+  }
+  return out;
+}
+
 export interface Observed {
   readonly counts?: ServiceCounts;
   readonly backlog: readonly number[];
@@ -266,6 +307,7 @@ export interface Observed {
   readonly aurora: readonly number[];
   readonly alarms: readonly string[];
   readonly hostConsumer?: string;
+  readonly decision?: string;
 }
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
@@ -330,6 +372,7 @@ export function judge(lane: LaneConfig, o: Observed): LaneStatus {
     auroraErrors: sum(o.aurora),
     alarms: o.alarms,
     ...(o.hostConsumer ? { hostConsumer: o.hostConsumer } : {}),
+    ...(o.decision ? { decision: o.decision } : {}),
     verdict: verdict[0],
     why: verdict[1],
     next: verdict[2],
@@ -357,7 +400,7 @@ export function renderStatus(s: EnvironmentStatus): string {
         : `${l.running}/${l.desired} running, ${l.pending} pending${l.rollout ? ` (${l.rollout})` : ''}`;
     lines.push(
       `${l.lane}: ${l.verdict.toUpperCase()} — ${l.why}`,
-      `  ${l.stage}, count set by ${l.sizedBy}; ${counts}; host consumers ${l.hostConsumer ?? 'unread'}`,
+      `  ${l.stage}, count set by ${l.sizedBy}${l.decision ? ` (last decision: ${l.decision})` : ''}; ${counts}; host consumers ${l.hostConsumer ?? 'unread'}`,
       `  backlog ${last(l.backlog) ?? '–'} ${sparkline(l.backlog)}  oldest runnable ${l.oldestRunnableSeconds !== undefined ? `${Math.round(l.oldestRunnableSeconds)} s` : '–'}`,
       `  ${HISTORY_HOURS} h: ${l.finished} finished, ${l.failed} failed, ${l.redisErrors} Redis and ${l.auroraErrors} Aurora errors; alarms in ALARM: ${l.alarms.length > 0 ? l.alarms.join(', ') : 'none'}`,
       ...(l.next ? [`  next: ${l.next}`] : []),
