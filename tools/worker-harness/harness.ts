@@ -38,11 +38,23 @@ export function environment(file: string, edit: (text: string) => string = (t) =
   return parseEnvironment(edit(text), file);
 }
 
+type WorkersStack = {
+  resource: { aws_ecs_task_definition: Record<string, { family: string; container_definitions: string; volume: { name: string }[] }> };
+};
+/** The workers stack of each environment, synthesized once: every task of a test file starts from it. */
+const synthesized = new WeakMap<EnvironmentConfig, WorkersStack>();
+function workersStack(env: EnvironmentConfig): WorkersStack {
+  let stack = synthesized.get(env);
+  if (!stack) {
+    stack = synthesizeToJson(env).workers as WorkersStack;
+    synthesized.set(env, stack);
+  }
+  return stack;
+}
+
 /** A lane's synthesized task definition: its container definitions and volumes, from the workers stack. */
 export function laneTaskDefinition(env: EnvironmentConfig, lane: string): { containers: ContainerDefinition[]; volumes: string[] } {
-  const workers = synthesizeToJson(env).workers as {
-    resource: { aws_ecs_task_definition: Record<string, { family: string; container_definitions: string; volume: { name: string }[] }> };
-  };
+  const workers = workersStack(env);
   const definition = Object.values(workers.resource.aws_ecs_task_definition).find((d) => d.family === taskFamily(env, lane));
   if (!definition) throw new Error(`no task definition for lane ${lane}`);
   return { containers: JSON.parse(definition.container_definitions), volumes: definition.volume.map((v) => v.name) };
