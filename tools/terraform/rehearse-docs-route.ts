@@ -52,6 +52,8 @@ interface Step {
   readonly ok: boolean;
   readonly seconds: number;
   readonly detail: string;
+  /** The step's output, in the report folder's docs-route/. */
+  readonly log?: string;
 }
 
 interface Engine {
@@ -169,7 +171,7 @@ function diffEveryStack(route: Route, run: (name: string, script: string) => Ste
   for (const role of STACK_ROLES) {
     const stack = stackName(route.env, role);
     const step = run(`${name}: ${stack} (README: sh aws diff)`, diffFor(route.blocks.diff.script, stack));
-    if (step.ok && !planIsClean(readFileSync(logFile(route, step), 'utf8'))) {
+    if (step.ok && step.log && !planIsClean(readFileSync(step.log, 'utf8'))) {
       route.steps[route.steps.length - 1] = { ...step, ok: false, detail: `${step.detail}; the plan has changes` };
     }
   }
@@ -220,25 +222,20 @@ function runStep(route: Route, engine: Engine, checkout: string, shellEnv: NodeJ
     maxBuffer: 256 * 1024 * 1024,
   });
   const seconds = (Date.now() - started) / 1000;
+  const logName = `${String(route.steps.length + 1).padStart(2, '0')}.log`;
+  const log = join(route.logs, logName);
   const step: Step = {
     engine: engine.name,
     name,
     ok: result.status === 0,
     seconds,
-    detail: result.status === 0 ? 'exit 0' : `exit ${result.status ?? result.signal}; see ${logName(route.steps.length)}`,
+    detail: result.status === 0 ? 'exit 0' : `exit ${result.status ?? result.signal}; see docs-route/${logName}`,
+    log,
   };
-  writeFileSync(logFile(route, step, route.steps.length), `$ bash -c <<'EOF'\n${script}EOF\n${result.stdout}${result.stderr}`);
+  writeFileSync(log, `$ bash -c <<'EOF'\n${script}EOF\n${result.stdout}${result.stderr}`);
   route.steps.push(step);
   process.stdout.write(`rehearse-docs-route: ${engine.name}: ${name}: ${step.ok ? 'ok' : 'FAILED'} (${seconds.toFixed(1)}s)\n`);
   return step;
-}
-
-function logName(index: number): string {
-  return `docs-route/${String(index + 1).padStart(2, '0')}.log`;
-}
-
-function logFile(route: Route, step: Step, index = route.steps.indexOf(step)): string {
-  return join(route.logs, '..', logName(index));
 }
 
 /** What the shell of each step gets: the engine and mirror, moto's endpoints, fake credentials, no telemetry. */
