@@ -159,8 +159,8 @@ describe('the controller over the standard mix', () => {
   });
 
   it('prints the table the notes carry', () => {
-    // Header, rule, one row per single-lane workload (nine) and two for the fleet-cap case.
-    expect(renderTable(results).split('\n')).toHaveLength(2 + 9 + 2);
+    // Header, rule, one row per single-lane workload (eleven, with the burst for a lane of several tasks) and two for the fleet-cap case.
+    expect(renderTable(results).split('\n')).toHaveLength(2 + 11 + 2);
   });
 });
 

@@ -61,7 +61,7 @@ export function random(seed: number): () => number {
   };
 }
 
-type Lane = Pick<WorkloadLane, 'name' | 'queues'> & Partial<Pick<WorkloadLane, 'jobTimeout' | 'groups'>>;
+type Lane = Pick<WorkloadLane, 'name' | 'queues'> & Partial<Pick<WorkloadLane, 'jobTimeout' | 'groups' | 'max'>>;
 const job = (lane: Lane, dispatchAt: number, duration: number, extra: Partial<JobSpec> = {}): JobSpec => ({
   lane: lane.name,
   queue: mainQueue(lane),
@@ -99,6 +99,13 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
       description: 'one 5 s job every 40 s for two hours: jobs shorter than a tick',
       seconds: idle + 7200,
       jobs: Array.from({ length: 180 }, (_, i) => job(lane, idle + i * 40, 5)),
+    },
+    {
+      name: 'trickle-poisson-40s',
+      description:
+        'one 5 s job at random, 40 s apart on average (Poisson), for two hours: gaps of several minutes happen, and the lane must not go cold in them',
+      seconds: idle + 7200,
+      jobs: poissonTimes(random(seed + 1000), idle, idle + 7200, 40).map((at) => job(lane, at, 5)),
     },
     {
       name: 'trickle-6min',
@@ -139,6 +146,15 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
       jobs: Array.from({ length: 900 }, (_, i) => job(lane, idle + i * 2, 5, { failures: i * 2 < 300 ? 0 : 99 })),
     },
   ];
+  if ((lane.max ?? 1) >= 4) {
+    workloads.push({
+      name: 'burst-2000',
+      description:
+        '2,000 jobs of 10-30 s at once on a lane allowed several tasks: the ramp to tasks.max, and the shrink as the work runs out',
+      seconds: idle + 60,
+      jobs: Array.from({ length: 2000 }, () => job(lane, idle, between(10, 30))),
+    });
+  }
   if ((lane.groups?.length ?? 0) > 1) {
     // A lane that gives one queue a group of its own: a burst on the rest, urgent jobs arriving through it.
     const urgent = lane.groups![0].queues[0];
@@ -164,6 +180,13 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
     });
   }
   return workloads;
+}
+
+/** Arrival times of a Poisson process from `from` to `to` with `meanGap` seconds between arrivals on average, whole seconds. */
+function poissonTimes(rnd: () => number, from: number, to: number, meanGap: number): number[] {
+  const times: number[] = [];
+  for (let at = from; at < to; at += Math.max(1, Math.round(-meanGap * Math.log(1 - rnd())))) times.push(at);
+  return times;
 }
 
 /**
