@@ -1,6 +1,7 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.cjs';
+import { TASK_START_SECONDS, TICK_SECONDS } from './decide';
 
 /*
  * The controller's configuration: one JSON document in the Lambda environment
@@ -104,7 +105,7 @@ const laneSchema = z
      * plus a Fargate start, so the first task is up when they come due. 0: only
      * jobs already due count.
      */
-    lookaheadSeconds: z._default(int(0, 3600), 120),
+    lookaheadSeconds: z._default(int(0, 3600), TICK_SECONDS + TASK_START_SECONDS),
     /**
      * The CloudWatch metric its workers' finished attempts are counted in (a log
      * metric filter on queue:work's DONE and FAIL lines). With it, short jobs
@@ -124,9 +125,12 @@ const laneSchema = z
     max: int(1, 5000),
     /** Jobs one task is expected to take: desired = ceil(backlog / backlogPerTask). */
     backlogPerTask: int(1, 1_000_000),
-    /** Minutes ready, reserved and delayed must all be empty before the lane scales to zero. */
+    /**
+     * The longest a lane keeps its last task idle before it scales to zero: it lets
+     * it go sooner when its work comes further apart than a cold start costs.
+     */
     drainMinutes: z._default(int(1, 1440), 15),
-    /** At most this many tasks are removed per tick. */
+    /** Tasks removed per tick while every task may be running a job; idle tasks beyond the running jobs go at once. */
     scaleInStep: z._default(int(1, 5000), 1),
     /** Lower is served first under the fleet cap; lanes without one follow, in list order. */
     priority: z.optional(int(0, 1000)),

@@ -154,13 +154,17 @@ describe('a scheduled tick', () => {
       { name: 'recent', current: 1, drainMinutes: 3 },
       { name: 'idle', current: 1, drainMinutes: 3 },
       { name: 'waiting', current: 1, drainMinutes: 3 },
+      { name: 'later', current: 1, drainMinutes: 3 },
     ]);
     const now = Date.now();
     // Earlier ticks' metrics: 'recent' had a job two minutes ago; 'idle' has been empty for three.
     await seedHistory(h, 'recent', now, [0, 2, 0]);
     await seedHistory(h, 'idle', now, [0, 0, 0]);
     await seedHistory(h, 'waiting', now, [0, 0, 0]);
-    await h.queue.later('waiting', nowSeconds() + 3600);
+    await seedHistory(h, 'later', now, [0, 0, 0]);
+    // 'waiting' has a job due within the look-ahead; 'later' one due in an hour, for which the look-ahead will wake it.
+    await h.queue.later('waiting', nowSeconds() + 60);
+    await h.queue.later('later', nowSeconds() + 3600);
     h.clients.reset();
 
     const report = await h.controller.tick();
@@ -168,10 +172,14 @@ describe('a scheduled tick', () => {
     expect(lane(report, 'fresh')).toMatchObject({ desired: 1, reason: 'hold-one-no-history' });
     expect(lane(report, 'recent')).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
     expect(lane(report, 'idle')).toMatchObject({ desired: 0, reason: 'drained' });
-    expect(lane(report, 'waiting')).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
-    expect(report.changes).toEqual([{ service: 'svc-idle', from: 1, to: 0 }]);
+    expect(lane(report, 'waiting')).toMatchObject({ desired: 1, reason: 'steady' });
+    expect(lane(report, 'later')).toMatchObject({ desired: 0, reason: 'drained' });
+    expect(report.changes).toEqual([
+      { service: 'svc-idle', from: 1, to: 0 },
+      { service: 'svc-later', from: 1, to: 0 },
+    ]);
     expect(h.clients.sent.get('GetMetricDataCommand')).toBe(1);
-    expect(h.clients.sent.get('UpdateServiceCommand')).toBe(1);
+    expect(h.clients.sent.get('UpdateServiceCommand')).toBe(2);
   });
 
   it('keeps the fleet under its cap in priority order, counting reserved capacity', async () => {
@@ -209,9 +217,9 @@ describe('a wake-up', () => {
     expect(lane(report, 'bulk')).toMatchObject({ desired: 3, reason: 'wake-no-scale-in' });
     expect(h.clients.sent.get('GetMetricDataCommand')).toBeUndefined();
 
-    // The schedule then steps the idle lane in as usual.
+    // The schedule then takes the idle lane in as usual: at once to the one task it keeps until its history says it drained.
     const tick = await h.controller.tick();
-    expect(lane(tick, 'bulk')).toMatchObject({ desired: 2, reason: 'scale-in' });
+    expect(lane(tick, 'bulk')).toMatchObject({ desired: 1, reason: 'hold-one-no-history' });
   });
 });
 
@@ -258,8 +266,8 @@ describe('failing safe', () => {
     expect(failure).toBeInstanceOf(ControllerTickError);
     expect(failure.report.changes).toEqual([]);
     expect(failure.report.errors).toEqual([
-      'ECS UpdateService svc-idle 2 -> 1 failed: UpdateServiceCommand refused by the test',
-      'ECS UpdateService svc-busy 0 -> 2 not sent: a scale-in failed, so the fleet cap no longer holds on confirmed counts',
+      'ECS UpdateService svc-idle 2 -> 0 failed: UpdateServiceCommand refused by the test',
+      'ECS UpdateService svc-busy 0 -> 3 not sent: a scale-in failed, so the fleet cap no longer holds on confirmed counts',
     ]);
     // Only the scale-in was tried.
     expect(h.clients.sent.get('UpdateServiceCommand')).toBe(1);

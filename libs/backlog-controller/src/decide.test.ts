@@ -1,5 +1,7 @@
 import {
+  COLD_START_MINUTES,
   decide,
+  keepsIdleTask,
   hasDrained,
   isFailing,
   isSaturated,
@@ -42,20 +44,66 @@ describe('decide: one lane', () => {
     expect(one(lane({ reserved: 3, stuckReserved: 2 }, 0))).toMatchObject({ desired: 1, reason: 'wake-from-zero', backlog: 1 });
   });
 
-  it('lets a lane go soon after its only run of work in the window: its jobs come further apart than the window', () => {
-    const sparse = { minutesWithData: 15, maxBacklog: 3, maxDelayed: 0, maxFinished: 1, activeRuns: 1, idleMinutes: 3 };
+  // One job after 13 idle minutes, done in the last minute: a batch of one.
+  const sparse: DrainHistory = {
+    minutesWithData: 15,
+    maxBacklog: 1,
+    maxDelayed: 0,
+    maxFinished: 1,
+    activeRuns: 1,
+    idleMinutes: 0,
+    idleGaps: [],
+    leadingIdle: 13,
+    arrivals: 0,
+  };
+
+  it('lets a lane go as soon as its work is done when its work comes further apart than a cold start costs', () => {
     expect(one(lane({}, 1, {}, sparse))).toMatchObject({ desired: 0, reason: 'drained-sparse' });
-    // Two runs in the window: jobs come within it, so the task stays for the whole window.
-    expect(one(lane({}, 1, {}, { ...sparse, activeRuns: 2 }))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
-    // Not idle long enough yet, or a delayed job in the window, or the window incomplete.
-    expect(one(lane({}, 1, {}, { ...sparse, idleMinutes: 2 }))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
-    expect(one(lane({}, 1, {}, { ...sparse, maxDelayed: 1 }))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
-    expect(one(lane({}, 1, {}, { ...sparse, minutesWithData: 5 }))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
-    // Without the finished-job count, only the full window drains.
-    expect(one(lane({}, 1, {}, { minutesWithData: 15, maxBacklog: 3, maxDelayed: 0 }))).toMatchObject({
+    // Jobs 5 minutes apart: keeping the task would cost more than waking it again.
+    const apart = { ...sparse, activeRuns: 3, leadingIdle: 1, idleGaps: [5, 5], idleMinutes: 1 };
+    expect(one(lane({}, 1, {}, apart))).toMatchObject({ desired: 0, reason: 'drained-sparse' });
+    // A delayed job later than the look-ahead does not hold it: the look-ahead wakes the lane for it.
+    expect(one(lane({ delayed: 1, delayedSoon: 0 }, 1, {}, sparse))).toMatchObject({ desired: 0, reason: 'drained-sparse' });
+    // One due within it counts as work now.
+    expect(one(lane({ delayed: 1, delayedSoon: 1 }, 1, {}, sparse))).toMatchObject({ desired: 1, reason: 'steady' });
+  });
+
+  it('keeps the task of a lane in a steady trickle between two jobs, however long the trickle', () => {
+    // Stretches of one or two idle minutes between runs: the next job is expected sooner than a cold start pays off.
+    const trickle = { ...sparse, activeRuns: 5, leadingIdle: undefined, idleGaps: [1, 2, 1, 1], idleMinutes: 2, arrivals: 9 };
+    expect(one(lane({}, 1, {}, trickle))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+    expect(keepsIdleTask(trickle, policy())).toBe(true);
+    // Once the pause outweighs a cold start, the trickle has stopped.
+    expect(keepsIdleTask({ ...trickle, idleGaps: [1, 2], idleMinutes: 8 }, policy())).toBe(false);
+  });
+
+  it('waits out a pause of work that kept arriving while the lane ran, up to a cold start, when its window saw no other pause', () => {
+    const stream = { ...sparse, maxFinished: 3, arrivals: 6 };
+    expect(keepsIdleTask(stream, policy())).toBe(true);
+    expect(keepsIdleTask({ ...stream, idleMinutes: 2 }, policy())).toBe(true);
+    expect(keepsIdleTask({ ...stream, idleMinutes: 3 }, policy())).toBe(false);
+    // A batch dispatched at once waits for nothing.
+    expect(keepsIdleTask({ ...stream, arrivals: 0, idleMinutes: 0 }, policy())).toBe(false);
+  });
+
+  it('counts a stretch cut by the window as no shorter than a cold start, so a sliding window does not hold a lane longer', () => {
+    // One burst long ago: the stretch before it is cut to one minute by the window.
+    const burst = { ...sparse, leadingIdle: 1, idleMinutes: 3 };
+    expect(COLD_START_MINUTES).toBe(2.5);
+    expect(keepsIdleTask(burst, policy())).toBe(false);
+  });
+
+  it('keeps the task, and lets the drain window decide, when it cannot price the tail', () => {
+    // Without the finished-job count a short job between two ticks leaves no trace.
+    expect(one(lane({}, 1, {}, { minutesWithData: 15, maxBacklog: 1, maxDelayed: 0 }))).toMatchObject({
       desired: 1,
       reason: 'hold-one-draining',
     });
+    // An incomplete window.
+    expect(one(lane({}, 1, {}, { ...sparse, minutesWithData: 5 }))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+    // A pickup target a cold start cannot meet: a tick and a start are longer than 100 s.
+    expect(one(lane({}, 1, { maxPickupSeconds: 100 }, sparse))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+    expect(one(lane({}, 1, { maxPickupSeconds: 120 }, sparse))).toMatchObject({ desired: 0, reason: 'drained-sparse' });
   });
 
   it('holds a lane whose workers finished jobs in the window, though no tick saw a backlog', () => {
@@ -111,14 +159,24 @@ describe('decide: one lane', () => {
     expect(one(lane({}, 2, { min: 2 }))).toMatchObject({ desired: 2, reason: 'steady' });
   });
 
-  it('scales in by at most scaleInStep per tick', () => {
-    expect(one(lane({ ready: 10 }, 4))).toMatchObject({ desired: 3, reason: 'scale-in' });
-    expect(one(lane({ ready: 10 }, 4, { scaleInStep: 2 }))).toMatchObject({ desired: 2, reason: 'scale-in' });
-    expect(one(lane({ ready: 10 }, 4, { scaleInStep: 5 }))).toMatchObject({ desired: 1, reason: 'scale-in' });
+  it('scales in by scaleInStep per tick while every task may be running a job', () => {
+    // Ten running jobs on four tasks: any task may hold one.
+    expect(one(lane({ reserved: 10 }, 4))).toMatchObject({ desired: 3, reason: 'scale-in' });
+    expect(one(lane({ reserved: 10 }, 4, { scaleInStep: 2 }))).toMatchObject({ desired: 2, reason: 'scale-in' });
+    expect(one(lane({ reserved: 10 }, 4, { scaleInStep: 5 }))).toMatchObject({ desired: 1, reason: 'scale-in' });
   });
 
-  it('scales a lane above max back in, step by step', () => {
-    expect(one(lane({ ready: 100 }, 7, { max: 4 }))).toMatchObject({ desired: 6, reason: 'scale-in' });
+  it('shrinks in step with the work that is left: idle tasks beyond the running jobs go at once', () => {
+    // Two jobs run on eight tasks and nothing waits: six tasks are idle at least.
+    expect(one(lane({ reserved: 2 }, 8, { max: 8 }))).toMatchObject({ desired: 2, reason: 'scale-in' });
+    expect(one(lane({ reserved: 1, ready: 5 }, 8, { max: 8 }))).toMatchObject({ desired: 1, reason: 'scale-in' });
+    // Stuck reservations run on no task.
+    expect(one(lane({ reserved: 4, stuckReserved: 2 }, 8, { max: 8 }))).toMatchObject({ desired: 2, reason: 'scale-in' });
+  });
+
+  it('scales a lane above max back in: step by step while its tasks may be busy, at once when they are not', () => {
+    expect(one(lane({ ready: 100, reserved: 7 }, 7, { max: 4, workersPerTask: 2 }))).toMatchObject({ desired: 6, reason: 'scale-in' });
+    expect(one(lane({ ready: 100 }, 7, { max: 4 }))).toMatchObject({ desired: 4, reason: 'scale-in' });
   });
 
   it('keeps one task while the drain window has not elapsed (the history shows recent work)', () => {
@@ -160,7 +218,9 @@ describe('decide: one lane', () => {
   it('steps in to one, then to zero on a later tick, when the step reaches past one', () => {
     expect(one(lane({}, 3, { scaleInStep: 5 }))).toMatchObject({ desired: 1, reason: 'hold-one-no-history' });
     expect(one(lane({}, 3, { scaleInStep: 5 }, drained))).toMatchObject({ desired: 0, reason: 'drained' });
-    expect(one(lane({}, 3, {}, drained))).toMatchObject({ desired: 2, reason: 'scale-in' });
+    // Idle tasks go at once, down to the one a lane keeps while it drains.
+    expect(one(lane({}, 3, {}, { ...drained, maxBacklog: 3 }))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });
+    expect(needsDrainHistory(lane({}, 3), 'schedule')).toBe(true);
   });
 
   it('leaves an unchanged lane alone', () => {
@@ -246,7 +306,9 @@ describe('helpers', () => {
   it('asks for drain history only where the decision could reach zero this tick', () => {
     expect(needsDrainHistory(lane({}, 1), 'schedule')).toBe(true);
     expect(needsDrainHistory(lane({}, 2, { scaleInStep: 2 }), 'schedule')).toBe(true);
-    expect(needsDrainHistory(lane({}, 2), 'schedule')).toBe(false);
+    // An idle lane's tasks all go at once: any of them could be its last.
+    expect(needsDrainHistory(lane({}, 2), 'schedule')).toBe(true);
+    expect(needsDrainHistory(lane({ reserved: 1 }, 2), 'schedule')).toBe(false);
     expect(needsDrainHistory(lane({}, 0), 'schedule')).toBe(false);
     expect(needsDrainHistory(lane({}, 1, { min: 1 }), 'schedule')).toBe(false);
     expect(needsDrainHistory(lane({ delayed: 1 }, 1), 'schedule')).toBe(false);
@@ -332,7 +394,7 @@ describe('decide: a lane failing in a loop', () => {
 
   it('still wakes from zero, scales in, and widens once most attempts succeed or too few ran to tell', () => {
     expect(one({ ...lane({ ready: 40 }, 0), attempts: failing })).toMatchObject({ desired: 4, reason: 'wake-from-zero' });
-    expect(one({ ...lane({ ready: 5 }, 3), attempts: failing })).toMatchObject({ desired: 2, reason: 'scale-in' });
+    expect(one({ ...lane({ ready: 5, reserved: 2 }, 3), attempts: failing })).toMatchObject({ desired: 2, reason: 'scale-in' });
     expect(isFailing({ finished: 40, failed: 20 })).toBe(false);
     expect(isFailing({ finished: 4, failed: 4 })).toBe(false);
     expect(one({ ...lane({ ready: 40 }, 1), attempts: { finished: 40, failed: 20 } })).toMatchObject({ desired: 4, reason: 'scale-out' });

@@ -9,9 +9,9 @@ export interface LanePolicy {
   readonly min: number;
   readonly max: number;
   readonly backlogPerTask: number;
-  /** Minutes ready, reserved and delayed must all have been empty before the lane may go to zero. */
+  /** The longest the lane keeps its last task idle (see keepsIdleTask): then it goes to zero. */
   readonly drainMinutes: number;
-  /** Tasks removed per tick at most. */
+  /** Tasks removed per tick while every task may be running a job; idle tasks beyond the running jobs go at once. */
   readonly scaleInStep: number;
   /** Lower is served first under the fleet cap; undefined follows every numbered lane, in input order. */
   readonly priority?: number;
@@ -66,11 +66,18 @@ export interface DrainHistory {
   /**
    * Present when the lane's finished job attempts are counted (its log filter):
    * the most finished in a minute, the separate runs of active minutes (backlog or
-   * a finished job) in the window, and the minutes since the last active one.
+   * a finished job) in the window, the minutes since the last active one, the idle
+   * stretches between runs (minutes), the idle minutes from the window's start to its
+   * first run (a stretch cut by the window: it may have begun before), and the jobs
+   * that arrived while a run went on (each run's finished jobs beyond the backlog it
+   * started with).
    */
   readonly maxFinished?: number;
   readonly activeRuns?: number;
   readonly idleMinutes?: number;
+  readonly idleGaps?: readonly number[];
+  readonly leadingIdle?: number;
+  readonly arrivals?: number;
 }
 
 export interface LaneState {
@@ -136,14 +143,14 @@ export type DecisionReason =
   | 'scale-out-for-pickup'
   /** A lane at zero gets its first task for a single job. */
   | 'wake-from-zero'
-  /** Less backlog: scale in, by at most scaleInStep. */
+  /** Less backlog: scale in, by scaleInStep or more, down to a task per running job (see decideLane). */
   | 'scale-in'
   /** The last task leaves: the drain window has passed with nothing in ready, reserved or delayed. */
   | 'drained'
   /**
-   * The last task leaves early: the window's only activity was one run that ended
-   * SPARSE_DRAIN_MINUTES ago, so jobs come further apart than the window and
-   * waiting it out would only add a tail before the next cold start.
+   * The last task leaves before the drain window has passed: the lane's work comes
+   * further apart, on average over the window, than a cold start costs, so keeping
+   * the task would only add an idle tail before the next job (see keepsIdleTask).
    */
   | 'drained-sparse'
   /** The lane would go to zero but is not idle (delayed jobs), or the drain window has not passed: keep one. */
@@ -186,21 +193,40 @@ export interface LaneDecision {
 export const DRAIN_HISTORY_TOLERANCE_MINUTES = 1;
 
 /**
- * Minutes of idle after a lane's only run of activity in its window before it
- * may go to zero: more than a tick and a Fargate start, what waking it again
- * costs, so a lane that waits this long and then is woken pays at most about
- * twice the best choice (ski rental).
+ * Seconds from a lane's UpdateService to its first worker polling: Fargate's
+ * provisioning and the image pull. AWS publishes no figure; a minute is typical for
+ * an application image of a few hundred MB (the simulator draws 30-90 s).
  */
-export const SPARSE_DRAIN_MINUTES = 3;
+export const TASK_START_SECONDS = 60;
+
+/** Seconds between scheduled ticks: a job that meets a cold lane waits for the next one (half of it on average). */
+export const TICK_SECONDS = 60;
+
+/**
+ * What letting a lane's last idle task go costs its next job, in minutes: the job
+ * waits for a tick and a task start, and the start is billed. A minute of a job's
+ * wait is priced as a minute of task time.
+ */
+export const COLD_START_MINUTES = (TICK_SECONDS / 2 + 2 * TASK_START_SECONDS) / 60;
+
+/**
+ * Jobs that arrived while the lane was busy, over its window, from which on its work
+ * is a stream rather than batches dispatched at once: a stream may go on after a pause.
+ */
+export const STREAM_MIN_ARRIVALS = 2;
 
 /** ready + live reservations + delayed-due: the work the lane has now. */
 export function backlogOf(backlog: LaneBacklog): number {
   return backlog.ready + backlog.reserved - backlog.stuckReserved + backlog.delayedDue;
 }
 
-/** Nothing in ready, in live reservations or in delayed (due or not). */
+/**
+ * Nothing in ready, in live reservations, or delayed until within the look-ahead
+ * (a later delayed job wakes the lane when it comes within it; without the
+ * look-ahead's count, any delayed job).
+ */
 export function isIdle(backlog: LaneBacklog): boolean {
-  return backlog.ready === 0 && backlog.reserved - backlog.stuckReserved === 0 && backlog.delayed === 0;
+  return backlog.ready === 0 && backlog.reserved - backlog.stuckReserved === 0 && (backlog.delayedSoon ?? backlog.delayed) === 0;
 }
 
 /**
@@ -208,14 +234,7 @@ export function isIdle(backlog: LaneBacklog): boolean {
  * knows whose drain history to read (GetMetricData is billed per metric).
  */
 export function needsDrainHistory(lane: Pick<LaneState, 'policy' | 'backlog' | 'current' | 'keysElsewhere'>, mode: DecisionMode): boolean {
-  return (
-    mode === 'schedule' &&
-    lane.keysElsewhere !== true &&
-    lane.policy.min === 0 &&
-    lane.current > 0 &&
-    lane.current <= lane.policy.scaleInStep &&
-    isIdle(lane.backlog)
-  );
+  return mode === 'schedule' && lane.keysElsewhere !== true && lane.policy.min === 0 && lane.current > 0 && isIdle(lane.backlog);
 }
 
 /** The lane's drain window has passed with every published value zero. */
@@ -226,18 +245,32 @@ export function hasDrained(history: DrainHistory | undefined, drainMinutes: numb
 }
 
 /**
- * The window is complete, nothing was delayed, and its only activity is one run
- * that ended at least SPARSE_DRAIN_MINUTES ago. Needs the finished-job count:
- * without it a short job between two ticks leaves no trace.
+ * Whether an idle lane's last task is worth keeping for its next job. The lane
+ * expects its next job about one mean idle stretch away: the mean over its window
+ * of the stretches between runs of work, counting the one it is in now (which can
+ * only lengthen it). Keeping the task costs that many minutes; letting it go costs
+ * COLD_START_MINUTES. So a lane in a steady trickle, whose stretches are short,
+ * keeps it between jobs however long the trickle lasts, and a lane whose jobs come
+ * far apart lets it go after its first idle minute. Work whose jobs kept arriving
+ * while the lane was busy (a stream, STREAM_MIN_ARRIVALS) may only be pausing, and a
+ * window that has not seen it pause yet cannot tell: its task stays until the pause
+ * outweighs a cold start (ski rental: at most twice the better choice). Undecidable (kept, and the
+ * drain window decides) without the finished-job count, in which a short job
+ * between two ticks leaves no trace, or with an incomplete window. A lane whose
+ * maxPickupSeconds a cold start cannot meet keeps it too.
  */
-export function hasDrainedSparse(history: DrainHistory, drainMinutes: number): boolean {
-  const required = Math.max(1, drainMinutes - DRAIN_HISTORY_TOLERANCE_MINUTES);
-  return (
-    history.activeRuns === 1 &&
-    (history.idleMinutes ?? 0) >= SPARSE_DRAIN_MINUTES &&
-    history.minutesWithData >= required &&
-    history.maxDelayed === 0
-  );
+export function keepsIdleTask(history: DrainHistory, policy: Pick<LanePolicy, 'drainMinutes' | 'maxPickupSeconds'>): boolean {
+  const required = Math.max(1, policy.drainMinutes - DRAIN_HISTORY_TOLERANCE_MINUTES);
+  if (history.idleGaps === undefined || history.idleMinutes === undefined || history.minutesWithData < required) return true;
+  if (policy.maxPickupSeconds !== undefined && policy.maxPickupSeconds < TICK_SECONDS + TASK_START_SECONDS) return true;
+  if (history.idleMinutes === 0 && (history.arrivals ?? 0) > 0) return true;
+  // A stretch cut by the window's start was at least as long, and shrinks as the
+  // window slides: it counts as no shorter than a cold start.
+  const leading = history.leadingIdle === undefined ? [] : [Math.max(history.leadingIdle, COLD_START_MINUTES)];
+  const stretches = [...history.idleGaps, ...leading, history.idleMinutes];
+  const expectedIdle = stretches.reduce((a, b) => a + b, 0) / stretches.length;
+  if (expectedIdle < COLD_START_MINUTES) return true;
+  return (history.arrivals ?? 0) >= STREAM_MIN_ARRIVALS && history.idleMinutes < COLD_START_MINUTES;
 }
 
 /**
@@ -289,7 +322,10 @@ export function decideLane(lane: LaneState, mode: DecisionMode): LaneWant {
   if (lane.keysElsewhere) return { wanted: current, reason: 'hold-keys-elsewhere' };
   if (mode === 'wake') return { wanted: current, reason: 'wake-no-scale-in' };
 
-  const stepped = Math.max(target, current - policy.scaleInStep);
+  // As the work runs out the lane keeps a task per running job at most (each may be on
+  // its own task), so idle tasks go at once rather than one step a tick.
+  const running = lane.backlog.reserved - lane.backlog.stuckReserved;
+  const stepped = Math.max(target, Math.min(current - policy.scaleInStep, running));
   // Under the fleet cap only the tasks a scale-in would keep are firm; the rest yields to other lanes' work.
   if (isSaturated(lane)) return { wanted: current, reason: 'hold-saturated', firm: stepped };
   if (stepped > 0) return { wanted: stepped, reason: 'scale-in' };
@@ -297,7 +333,7 @@ export function decideLane(lane: LaneState, mode: DecisionMode): LaneWant {
   // published nothing but zeros for its whole drain window may go.
   const { history } = lane;
   if (!isIdle(lane.backlog)) return { wanted: 1, reason: 'hold-one-draining' };
-  if (history !== undefined && hasDrainedSparse(history, policy.drainMinutes)) return { wanted: 0, reason: 'drained-sparse' };
+  if (history !== undefined && !keepsIdleTask(history, policy)) return { wanted: 0, reason: 'drained-sparse' };
   if (history !== undefined && (history.maxBacklog > 0 || history.maxDelayed > 0 || (history.maxFinished ?? 0) > 0)) {
     return { wanted: 1, reason: 'hold-one-draining' };
   }

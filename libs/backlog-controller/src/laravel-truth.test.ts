@@ -24,12 +24,15 @@ describe('each queue state as Laravel leaves it', () => {
     expect(r.oldestRunnableAgeSeconds).toBe(r.oldestReadyAgeSeconds);
   });
 
-  it('delayed, not due: no backlog, no task, but the lane is not idle', async () => {
+  it('delayed, not due: no backlog, and idle until it comes within the look-ahead, which wakes the lane in time', async () => {
     const h = await harness([{ name: 'image', current: 1 }]);
     await h.queue.later('image', nowSeconds() + 600, 4);
     const r = lane(await h.controller.tick(), 'image');
     expect(r).toMatchObject({ ready: 0, delayed: 4, delayedDue: 0, backlog: 0, oldestRunnableAgeSeconds: 0, desired: 1 });
-    expect(r.reason).toBe('hold-one-draining');
+    // Idle: its drain history decides (the harness has none yet), not the job ten minutes out.
+    expect(r.reason).toBe('hold-one-no-history');
+    await h.queue.later('image', nowSeconds() + 60, 1);
+    expect(lane(await h.controller.tick(), 'image')).toMatchObject({ delayed: 5, backlog: 0, desired: 1, reason: 'steady' });
   });
 
   it('delayed and due: backlog, and runnable since the job became available, though no worker moved it yet', async () => {

@@ -113,6 +113,9 @@ describe('drain history', () => {
       maxFinished: 1,
       activeRuns: 1,
       idleMinutes: 3,
+      idleGaps: [],
+      // Two jobs were waiting at 10:10 and one finished: none arrived while it ran.
+      arrivals: 0,
     });
     // A job finished again at 10:13: two runs, the jobs come within the window.
     expect(
@@ -120,7 +123,22 @@ describe('drain history', () => {
     ).toMatchObject({
       activeRuns: 2,
       idleMinutes: 1,
+      idleGaps: [2],
     });
+    // Idle at the window's start, then jobs finishing faster than the backlog at the run's start: they arrived while it ran.
+    expect(
+      drainHistories(lane, [series('b0', [0, 1, 0, 0, 0]), series('d0', [0, 0, 0, 0, 0]), series('f0', [0, 1, 2, 2, 0])], at).get('image'),
+    ).toMatchObject({ activeRuns: 1, leadingIdle: 1, idleGaps: [], idleMinutes: 1, arrivals: 3, maxFinished: 2 });
+  });
+
+  it('counts the finished jobs of a minute (Sum), not whether there were any', () => {
+    const lane = [{ lane: 'image', drainMinutes: 5, finishedJobs: { namespace: 'N', name: 'FinishedJobs' } }];
+    const stats = historyQuery('QueueLanes', 'production', lane, at).queries.map((q) => [q.Id, q.MetricStat?.Stat]);
+    expect(stats).toEqual([
+      ['b0', 'Maximum'],
+      ['d0', 'Maximum'],
+      ['f0', 'Sum'],
+    ]);
   });
 
   it('has no minutes for a lane CloudWatch knows nothing about', () => {

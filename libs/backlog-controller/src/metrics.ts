@@ -96,15 +96,18 @@ export interface HistoryQuery {
  */
 export function historyQuery(namespace: string, environment: string, lanes: readonly HistoryRequest[], now: Date): HistoryQuery {
   const longest = Math.max(...lanes.map((l) => l.drainMinutes));
-  const maximum = (Id: string, metric: NonNullable<MetricDataQuery['MetricStat']>['Metric']): MetricDataQuery => ({
-    Id,
-    MetricStat: { Metric: metric, Period: PERIOD_SECONDS, Stat: 'Maximum' },
-    ReturnData: true,
-  });
+  const stat =
+    (Stat: 'Maximum' | 'Sum') =>
+    (Id: string, metric: NonNullable<MetricDataQuery['MetricStat']>['Metric']): MetricDataQuery => ({
+      Id,
+      MetricStat: { Metric: metric, Period: PERIOD_SECONDS, Stat },
+      ReturnData: true,
+    });
+  const [maximum, sum] = [stat('Maximum'), stat('Sum')];
   const queries = lanes.flatMap((lane, i): MetricDataQuery[] => [
     maximum(`b${i}`, { Namespace: namespace, MetricName: METRIC.backlog, Dimensions: laneDimensions(environment, lane.lane) }),
     maximum(`d${i}`, { Namespace: namespace, MetricName: METRIC.delayed, Dimensions: laneDimensions(environment, lane.lane) }),
-    ...(lane.finishedJobs ? [maximum(`f${i}`, { Namespace: lane.finishedJobs.namespace, MetricName: lane.finishedJobs.name })] : []),
+    ...(lane.finishedJobs ? [sum(`f${i}`, { Namespace: lane.finishedJobs.namespace, MetricName: lane.finishedJobs.name })] : []),
   ]);
   return { startTime: windowStart(now, longest), endTime: now, queries };
 }
@@ -165,18 +168,39 @@ export function drainHistories(
     const last = Math.floor(now.getTime() / 60_000) - 1;
     let runs = 0;
     let idle = 0;
-    let previous = false;
+    const gaps: number[] = [];
+    // Jobs that arrived while a run went on: each run's finished jobs beyond those it
+    // started with (its first minute's backlog, and the jobs that finished in that
+    // minute before the tick read it).
+    let arrivals = 0;
+    let leading: number | undefined;
+    let [startBacklog, runFinished] = [0, 0];
     for (let minute = first; minute <= last; minute += 1) {
       const active = (backlog.get(minute) ?? 0) > 0 || (finished.get(minute) ?? 0) > 0;
-      if (active && !previous) runs += 1;
+      if (active && (minute === first || idle > 0)) {
+        runs += 1;
+        arrivals += Math.max(0, runFinished - startBacklog);
+        [startBacklog, runFinished] = [(backlog.get(minute) ?? 0) + (finished.get(minute) ?? 0), 0];
+      }
+      if (active && idle > 0 && runs > 1) gaps.push(idle);
+      if (active && idle > 0 && runs === 1) leading = idle;
+      if (active) runFinished += finished.get(minute) ?? 0;
       idle = active ? 0 : idle + 1;
-      previous = active;
     }
     histories.set(lane.lane, {
       minutesWithData: Math.min(backlog.size, delayed.size),
       maxBacklog: max(backlog),
       maxDelayed: max(delayed),
-      ...(lane.finishedJobs ? { maxFinished: max(finished), activeRuns: runs, idleMinutes: idle } : {}),
+      ...(lane.finishedJobs
+        ? {
+            maxFinished: max(finished),
+            activeRuns: runs,
+            idleMinutes: idle,
+            idleGaps: gaps,
+            ...(leading !== undefined ? { leadingIdle: leading } : {}),
+            arrivals: arrivals + Math.max(0, runFinished - startBacklog),
+          }
+        : {}),
     });
   });
   return histories;

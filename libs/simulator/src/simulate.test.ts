@@ -105,23 +105,40 @@ describe('the controller over the standard mix', () => {
     }
   });
 
-  it('wakes a cold lane on the next tick plus the start latency, and lets it go 3 idle minutes after a lone job', () => {
-    expect(row('single-after-idle')).toMatchObject({ firstTask: 78, taskMinutes: 5, wakes: 1 });
+  it('wakes a cold lane on the next tick plus the start latency, and lets it go as soon as its lone job is done', () => {
+    // Launched at the tick, running 58 s later, the 5 s job, and gone at the next tick: two billed minutes.
+    expect(row('single-after-idle')).toMatchObject({ firstTask: 78, taskMinutes: 2, wakes: 1 });
     expect(results.find((r) => r.workload === 'single-after-idle')!.bound.image.taskMinutes).toBe(0.8);
   });
 
   it('meets every job of a trickle slower than the drain window with a cold lane, without paying the window each time', () => {
-    expect(row('trickle-17min')).toMatchObject({ wakes: 50, taskMinutes: 250 });
+    expect(row('trickle-17min')).toMatchObject({ wakes: 50, taskMinutes: 77 });
   });
 
-  it('keeps a lane warm for jobs that come within its drain window, seeing short jobs through their DONE lines', async () => {
-    expect(row('trickle-6min')).toMatchObject({ wakes: 2, taskMinutes: 123 });
-    expect(row('trickle-6min').wait.p95).toBe(52);
-    // Without the finished-job count a 10 s job between two ticks leaves no trace, and the lane drains between jobs.
+  it('lets a lane go between jobs 6 minutes apart, where the idle minutes cost more than a cold start, within maxPickupSeconds', async () => {
+    expect(row('trickle-6min')).toMatchObject({ wakes: 20, taskMinutes: 32 });
+    expect(row('trickle-6min').wait.p95).toBe(103);
+    expect(row('trickle-6min').wait.p95).toBeLessThanOrEqual(image.maxPickupSeconds!);
+    // Without the finished-job count a 10 s job between two ticks leaves no trace: the tail cannot be priced, and the drain window decides.
     const workload = standardWorkloads([image]).find((w) => w.name === 'trickle-6min')!;
     const blind = await simulate({ lanes: [image], fleetMaxTasks: 8, workload, finishedJobsFilter: false });
     expect(blind.lanes[0]).toMatchObject({ wakes: 7, taskMinutes: 117 });
     expect(blind.lanes[0].wait.p95).toBe(101);
+  });
+
+  it('keeps a lane warm through a trickle, steady or at random, once woken: no flap', () => {
+    expect(row('trickle-40s')).toMatchObject({ wakes: 1, taskMinutes: 123 });
+    // Poisson arrivals 40 s apart on average leave pauses of up to four minutes.
+    expect(row('trickle-poisson-40s')).toMatchObject({ wakes: 1, taskMinutes: 125 });
+  });
+
+  it('ramps a burst to tasks.max in one step and shrinks with the work that is left', () => {
+    const burst = results.find((r) => r.workload === 'burst-2000')!;
+    const desired = burst.timeline.image.map((p) => p.desired);
+    // The first tick after the dispatch asks for all four; the idle tasks go together when the work runs out.
+    expect(desired.slice(0, 2)).toEqual([0, image.max]);
+    expect(row('burst-2000')).toMatchObject({ scaleEvents: 3, wakes: 1, taskMinutes: 340, stuck: 0, killed: 0 });
+    expect(burst.bound.image.taskMinutes).toBe(334.7);
   });
 
   it('gives twenty ten-minute jobs the tasks that start them within maxPickupSeconds, where counting them gives one', async () => {
