@@ -2,9 +2,9 @@ import type { CapacityStrategyItem, EnvironmentConfig } from '@queue-lanes/confi
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import type { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
 import type { EcsClusterCapacityProviders } from '@cdktf/provider-aws/lib/ecs-cluster-capacity-providers';
-import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
-import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { EcsService, type EcsServiceConfig } from '@cdktf/provider-aws/lib/ecs-service';
+import { EcsTaskDefinition, type EcsTaskDefinitionConfig } from '@cdktf/provider-aws/lib/ecs-task-definition';
+import { IamRole, type IamRoleConfig } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
@@ -75,26 +75,10 @@ export interface WorkloadSpec {
   readonly taskStatements: readonly PolicyStatement[];
 }
 
-/** The resources of one workload. */
-/** What createWorkload makes: WorkloadService's children, declared once there. */
-type WorkloadResources = Pick<
-  WorkloadService,
-  | 'logGroup'
-  | 'executionRole'
-  | 'executionPolicy'
-  | 'parameterReadPolicy'
-  | 'taskRole'
-  | 'taskPolicy'
-  | 'taskDefinition'
-  | 'service'
-  | 'volumes'
-  | 'containerMemory'
->;
-
 /**
  * What every ECS workload of an environment is and exposes, created once here:
- * its log group, execution and task roles, task definition and service
- * (createWorkload). LaneService and SchedulerService give it their spec.
+ * its log group, execution and task roles, task definition and service.
+ * LaneService and SchedulerService give it their spec.
  */
 export abstract class WorkloadService extends Construct {
   /** `<app>-<name>` in the cluster. */
@@ -124,25 +108,59 @@ export abstract class WorkloadService extends Construct {
   protected constructor(scope: Construct, id: string, ctx: WorkloadContext, spec: WorkloadSpec) {
     super(scope, id);
     validateSpec(ctx.env, spec, ctx.secrets);
-    this.serviceName = serviceName(ctx.env, spec.name);
+    const { env } = ctx;
+    const tags = { ...spec.tags };
+    this.serviceName = serviceName(env, spec.name);
     this.desiredCount = spec.desiredCount;
-    const r = createWorkload(this, ctx, spec);
-    this.logGroup = r.logGroup;
-    this.executionRole = r.executionRole;
-    this.executionPolicy = r.executionPolicy;
-    this.parameterReadPolicy = r.parameterReadPolicy;
-    this.taskRole = r.taskRole;
-    this.taskPolicy = r.taskPolicy;
-    this.taskDefinition = r.taskDefinition;
-    this.service = r.service;
-    this.volumes = r.volumes;
-    this.containerMemory = r.containerMemory;
+    this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
+      name: logGroupName(env, spec.name),
+      ...logGroupRetention(env),
+      kmsKeyId: ctx.kmsKeyArn,
+      tags,
+    });
+
+    // Execution role: what ECS itself needs to start the task.
+    this.executionRole = new IamRole(this, 'execution-role', executionRoleProps(env, spec.name, tags));
+    this.executionPolicy = new IamRolePolicy(this, 'execution-policy', {
+      name: 'pull-and-log',
+      role: this.executionRole.id,
+      policy: JSON.stringify(policyDocument(executionStatements(env, this.logGroup))),
+    });
+    this.parameterReadPolicy = new IamRolePolicy(this, 'parameter-read-policy', {
+      name: 'read-parameters',
+      role: this.executionRole.id,
+      policy: ctx.parameterReadPolicyJson,
+    });
+
+    // Task role: what the application may do.
+    this.taskRole = new IamRole(this, 'task-role', taskRoleProps(env, spec.name, tags));
+    this.taskPolicy = createTaskPolicy(this, this.taskRole, taskStatements(ctx, spec));
+
+    this.volumes = runtimeVolumes(env.runtime.appRoot, env.runtime.enableEcsExec);
+    this.containerMemory = Math.floor(spec.memory / spec.containers.length);
+    const containers = containerDefinitions(ctx, spec, this.volumes, this.containerMemory, this.logGroup);
+    this.taskDefinition = new EcsTaskDefinition(this, 'task-definition', {
+      ...taskDefinitionProps(env, spec, this.volumes, containers),
+      executionRoleArn: this.executionRole.arn,
+      taskRoleArn: this.taskRole.arn,
+      tags,
+    });
+    this.service = new EcsService(this, 'service', {
+      ...serviceProps(ctx, spec, this.taskDefinition),
+      tags,
+      // Tasks must not start before the providers exist and the roles can pull and log.
+      dependsOn: [ctx.capacityProviders, this.executionPolicy, this.parameterReadPolicy, ...(this.taskPolicy ? [this.taskPolicy] : [])],
+      ...(spec.ignoreDesiredCount ? { lifecycle: { ignoreChanges: ['desired_count'] } } : {}),
+    });
   }
 }
 
 const ARN = /^arn:aws[a-z-]*:/;
 
-/** Checks the shared props once, before anything is created; throws with what to fix. */
+/**
+ * Checks the shared props once, before anything is created (WorkerService, for
+ * every workload it makes); throws with what to fix.
+ */
 export function validateContext(ctx: Omit<WorkloadContext, 'cluster' | 'capacityProviders' | 'execLogGroup'>): void {
   const literal = (v: string) => !Token.isUnresolved(v);
   if (literal(ctx.securityGroupId) && !/^sg-[0-9a-f]{8,17}$/.test(ctx.securityGroupId)) {
@@ -182,7 +200,6 @@ export function validateContext(ctx: Omit<WorkloadContext, 'cluster' | 'capacity
   }
 }
 
-/** Checks one workload's spec (names that IAM or ECS would reject). */
 /**
  * Environment every workload gets unless a parameter of the same name says
  * otherwise. LOG_CHANNEL stderr: the awslogs driver ships only stdout and stderr,
@@ -207,6 +224,7 @@ export function workloadDefaults(env: Pick<EnvironmentConfig, 'parametersDigest'
 /** Names the container sets that a parameter may override (a secret of the same name wins). */
 const OVERRIDABLE = new Set(['APP_ENV', ...Object.keys(WORKLOAD_DEFAULTS)]);
 
+/** Checks one workload's spec (names that IAM or ECS would reject). */
 export function validateSpec(env: EnvironmentConfig, spec: WorkloadSpec, secrets: Readonly<Record<string, string>>): void {
   for (const kind of ['execution', 'task'] as const) {
     const name = roleName(env, spec.name, kind);
@@ -225,32 +243,20 @@ export function validateSpec(env: EnvironmentConfig, spec: WorkloadSpec, secrets
   }
 }
 
-/**
- * Creates one workload: its log group, execution role, task role, task
- * definition and service, all scoped to it (WorkloadService's children).
- */
-function createWorkload(scope: Construct, ctx: WorkloadContext, spec: WorkloadSpec): WorkloadResources {
-  const { env } = ctx;
-  const tags = { ...spec.tags };
-  const partition = partitionOf(env.region);
-  const accounts = [...env.allowedAccountIds];
-
-  const logGroup = new CloudwatchLogGroup(scope, 'log-group', {
-    name: logGroupName(env, spec.name),
-    ...logGroupRetention(env),
-    kmsKeyId: ctx.kmsKeyArn,
-    tags,
-  });
-
-  // Execution role: what ECS itself needs to start the task.
-  const executionRole = new IamRole(scope, 'execution-role', {
-    name: roleName(env, spec.name, 'execution'),
-    description: `ECS pulls the image, writes ${logGroupName(env, spec.name)} and reads the parameters for ${serviceName(env, spec.name)}`,
+/** The execution role: ECS itself assumes it to start the task. */
+function executionRoleProps(env: EnvironmentConfig, name: string, tags: Record<string, string>): IamRoleConfig {
+  return {
+    name: roleName(env, name, 'execution'),
+    description: `ECS pulls the image, writes ${logGroupName(env, name)} and reads the parameters for ${serviceName(env, name)}`,
     assumeRolePolicy: JSON.stringify(ecsTasksTrustPolicy()),
     tags,
-  });
+  };
+}
+
+/** Pulling the image (from ECR, when the repository is there) and writing the workload's log group. */
+function executionStatements(env: EnvironmentConfig, logGroup: CloudwatchLogGroup): PolicyStatement[] {
   const repositoryArn = ecrRepositoryArn(env.image.repository);
-  const executionStatements: PolicyStatement[] = [
+  return [
     ...(repositoryArn
       ? [
           {
@@ -275,42 +281,55 @@ function createWorkload(scope: Construct, ctx: WorkloadContext, spec: WorkloadSp
       Resource: `${logGroup.arn}:log-stream:*`,
     },
   ];
-  const executionPolicy = new IamRolePolicy(scope, 'execution-policy', {
-    name: 'pull-and-log',
-    role: executionRole.id,
-    policy: JSON.stringify(policyDocument(executionStatements)),
-  });
-  const parameterReadPolicy = new IamRolePolicy(scope, 'parameter-read-policy', {
-    name: 'read-parameters',
-    role: executionRole.id,
-    policy: ctx.parameterReadPolicyJson,
-  });
+}
 
-  // Task role: what the application may do.
-  const taskRole = new IamRole(scope, 'task-role', {
-    name: roleName(env, spec.name, 'task'),
-    description: `The application in ${serviceName(env, spec.name)}`,
-    assumeRolePolicy: JSON.stringify(ecsTasksTrustPolicy({ partition, region: env.region, accounts })),
+/** The task role: the application assumes it, from this environment's tasks only. */
+function taskRoleProps(env: EnvironmentConfig, name: string, tags: Record<string, string>): IamRoleConfig {
+  return {
+    name: roleName(env, name, 'task'),
+    description: `The application in ${serviceName(env, name)}`,
+    assumeRolePolicy: JSON.stringify(
+      ecsTasksTrustPolicy({ partition: partitionOf(env.region), region: env.region, accounts: [...env.allowedAccountIds] }),
+    ),
     tags,
-  });
-  const taskStatements = [
+  };
+}
+
+/** What the application may do: storage, what the workload adds, and ECS Exec when it is on. */
+function taskStatements(ctx: WorkloadContext, spec: WorkloadSpec): PolicyStatement[] {
+  const { env } = ctx;
+  const partition = partitionOf(env.region);
+  return [
     ...storageStatements(env, partition),
     ...spec.taskStatements,
-    ...(ctx.execLogGroup ? ecsExecStatements(env, partition, accounts, ctx.kmsKeyArn, ctx.execLogGroup) : []),
+    ...(ctx.execLogGroup ? ecsExecStatements(env, partition, [...env.allowedAccountIds], ctx.kmsKeyArn, ctx.execLogGroup) : []),
   ];
-  const taskPolicy =
-    taskStatements.length > 0
-      ? new IamRolePolicy(scope, 'task-policy', {
-          name: 'application',
-          role: taskRole.id,
-          policy: JSON.stringify(policyDocument(taskStatements)),
-        })
-      : undefined;
+}
 
-  const volumes = runtimeVolumes(env.runtime.appRoot, env.runtime.enableEcsExec);
+/** The task role's policy, or none when the application needs no AWS access. */
+function createTaskPolicy(scope: Construct, taskRole: IamRole, statements: PolicyStatement[]): IamRolePolicy | undefined {
+  if (statements.length === 0) return undefined;
+  return new IamRolePolicy(scope, 'task-policy', {
+    name: 'application',
+    role: taskRole.id,
+    policy: JSON.stringify(policyDocument(statements)),
+  });
+}
+
+/**
+ * The init container and one app container per spec container; throws at the
+ * spec's `containersKey` when they would not fit in a task definition.
+ */
+function containerDefinitions(
+  ctx: WorkloadContext,
+  spec: WorkloadSpec,
+  volumes: readonly RuntimeVolume[],
+  memory: number,
+  logGroup: CloudwatchLogGroup,
+): object[] {
+  const { env } = ctx;
   const image = imageReference(env.image.repository, env.image.tag);
   const logs = { group: logGroup.name, region: env.region, streamPrefix: spec.name };
-  const containerMemory = Math.floor(spec.memory / spec.containers.length);
   const environment = Object.fromEntries(Object.entries(spec.environment).filter(([name]) => !Object.hasOwn(ctx.secrets, name)));
   const containers = [
     initContainer(image, env.runtime.user, volumes, logs, spec.taskProtection),
@@ -322,7 +341,7 @@ function createWorkload(scope: Construct, ctx: WorkloadContext, spec: WorkloadSp
         taskProtection: spec.taskProtection,
         user: env.runtime.user,
         appRoot: env.runtime.appRoot,
-        memory: containerMemory,
+        memory,
         stopTimeout: spec.stopTimeout,
         environment,
         secrets: ctx.secrets,
@@ -331,7 +350,12 @@ function createWorkload(scope: Construct, ctx: WorkloadContext, spec: WorkloadSp
       }),
     ),
   ];
+  checkDefinitionSize(env, spec, containers);
+  return containers;
+}
 
+/** Throws at the spec's `containersKey` when the container definitions pass what ECS accepts. */
+function checkDefinitionSize(env: EnvironmentConfig, spec: WorkloadSpec, containers: readonly object[]): void {
   const definitionBytes = Buffer.byteLength(JSON.stringify(containers), 'utf8');
   if (definitionBytes > TASK_DEFINITION_BYTES) {
     throw new SettingError(
@@ -339,7 +363,16 @@ function createWorkload(scope: Construct, ctx: WorkloadContext, spec: WorkloadSp
       `the task definition of ${serviceName(env, spec.name)} would hold ${definitionBytes} bytes of container definitions (${spec.containers.length} worker containers of ${Math.ceil(definitionBytes / containers.length)} bytes each), over the ${TASK_DEFINITION_BYTES} bytes ECS accepts in a task definition; run fewer processes per task (and more tasks), or fewer parameters`,
     );
   }
-  const taskDefinition = new EcsTaskDefinition(scope, 'task-definition', {
+}
+
+/** A Fargate task definition of the spec's size and architecture, over the given containers (roles and tags added by the caller). */
+function taskDefinitionProps(
+  env: EnvironmentConfig,
+  spec: WorkloadSpec,
+  volumes: readonly RuntimeVolume[],
+  containers: readonly object[],
+): EcsTaskDefinitionConfig {
+  return {
     family: taskFamily(env, spec.name),
     requiresCompatibilities: ['FARGATE'],
     networkMode: 'awsvpc',
@@ -349,14 +382,15 @@ function createWorkload(scope: Construct, ctx: WorkloadContext, spec: WorkloadSp
       operatingSystemFamily: 'LINUX',
       cpuArchitecture: spec.architecture === 'arm64' ? 'ARM64' : 'X86_64',
     },
-    executionRoleArn: executionRole.arn,
-    taskRoleArn: taskRole.arn,
     volume: volumes.map((v) => ({ name: v.name })),
     containerDefinitions: JSON.stringify(containers),
-    tags,
-  });
+  };
+}
 
-  const service = new EcsService(scope, 'service', {
+/** The service in the cluster's private subnets, rolled back by the circuit breaker (tags, dependencies and lifecycle added by the caller). */
+function serviceProps(ctx: WorkloadContext, spec: WorkloadSpec, taskDefinition: EcsTaskDefinition): EcsServiceConfig {
+  const { env } = ctx;
+  return {
     name: serviceName(env, spec.name),
     cluster: ctx.cluster.arn,
     taskDefinition: taskDefinition.arn,
@@ -374,23 +408,6 @@ function createWorkload(scope: Construct, ctx: WorkloadContext, spec: WorkloadSp
     enableExecuteCommand: env.runtime.enableEcsExec,
     propagateTags: 'SERVICE',
     enableEcsManagedTags: true,
-    tags,
-    // Tasks must not start before the providers exist and the roles can pull and log.
-    dependsOn: [ctx.capacityProviders, executionPolicy, parameterReadPolicy, ...(taskPolicy ? [taskPolicy] : [])],
-    ...(spec.ignoreDesiredCount ? { lifecycle: { ignoreChanges: ['desired_count'] } } : {}),
-  });
-
-  return {
-    logGroup,
-    executionRole,
-    executionPolicy,
-    parameterReadPolicy,
-    taskRole,
-    taskPolicy,
-    taskDefinition,
-    service,
-    volumes,
-    containerMemory,
   };
 }
 
