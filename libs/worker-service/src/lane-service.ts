@@ -2,7 +2,7 @@ import { brokerOf } from '@queue-lanes/brokers';
 import { isScaled, type LaneConfig } from '@queue-lanes/config';
 import type { Construct } from 'constructs';
 import { DEFAULT_WORKER_COMMAND, renderCommand } from './command';
-import { WorkloadService, clusterTaskArns, validateContext, workloadDefaults, type WorkloadContext, type WorkloadSpec } from './workload';
+import { WorkloadService, clusterTaskArns, workloadDefaults, type WorkloadContext, type WorkloadSpec } from './workload';
 
 export interface LaneServiceProps extends WorkloadContext {
   /** The lane, at any stage (at `off` the service is kept at 0 tasks). */
@@ -52,7 +52,6 @@ function laneDesiredCount(lane: LaneConfig): number {
 /** The lane's workload: one container per process of each group, its sizing, its grants. */
 function laneSpec(props: LaneServiceProps): WorkloadSpec {
   const { lane, env } = props;
-  validateContext(props);
   const containers = laneContainers(lane);
   const scaled = isScaled(lane);
   const spec: WorkloadSpec = {

@@ -1,7 +1,7 @@
 import { SCHEDULER } from '@queue-lanes/config';
 import type { Construct } from 'constructs';
 import { SCHEDULER_COMMAND } from './command';
-import { WorkloadService, validateContext, workloadDefaults, type WorkloadContext, type WorkloadSpec } from './workload';
+import { WorkloadService, workloadDefaults, type WorkloadContext, type WorkloadSpec } from './workload';
 
 /** The scheduler container's name. */
 export const SCHEDULER_CONTAINER = 'scheduler';
@@ -37,7 +37,6 @@ function schedulerSpec(props: SchedulerServiceProps): WorkloadSpec {
   if (!env.scheduler.service.enabled) {
     throw new Error('scheduler.service.enabled is false; create SchedulerService only when the scheduler runs on ECS');
   }
-  validateContext(props);
   const spec: WorkloadSpec = {
     name: SCHEDULER,
     tags: {},
