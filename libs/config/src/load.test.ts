@@ -5,6 +5,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import { parseDocument } from 'yaml';
 import { ConfigError, environmentJsonSchema, loadEnvironment, parseEnvironment, redisHost } from './index';
 import { AWS_REGIONS } from './schema';
+import { KMS_KEY_ARN } from './kms';
 import { decodeUtf8 } from './load';
 
 const FILE = 'environments/staging.yaml';
@@ -323,6 +324,21 @@ describe('schema errors', () => {
     ]);
   });
 
+  it('takes security-group and subnet ids of 8 or 17 hex digits only, as EC2 issues them', () => {
+    const network = (sg: string, subnet: string) => ({
+      network: `network:
+  vpcId: vpc-0123456789abcdef0
+  privateSubnetIds: [${subnet}]
+  redis: { securityGroupId: ${sg} }
+  aurora: { securityGroupId: sg-0123456789abcdef2 }`,
+    });
+    expect(problems(envYaml('', network('sg-0123456789', 'subnet-0123456789abc')))).toEqual([
+      'environments/staging.yaml:7:22 network.privateSubnetIds[0]: "subnet-0123456789abc" must be a subnet id like subnet-0123456789abcdef0',
+      'environments/staging.yaml:8:29 network.redis.securityGroupId: "sg-0123456789" must be a security-group id like sg-0123456789abcdef0',
+    ]);
+    expect(() => parseEnvironment(envYaml('', network('sg-01234567', 'subnet-01234567')), FILE)).not.toThrow();
+  });
+
   it('rejects malformed ids', () => {
     expect(
       problems(
@@ -498,6 +514,20 @@ describe('cross-field rules', () => {
     expect(problems(envYaml('', state('1234abcd-12ab-34cd-56ef-1234567890ab')))).toEqual([
       'environments/staging.yaml:15:53 state.kmsKeyId: "1234abcd-12ab-34cd-56ef-1234567890ab" must be a KMS key ARN (a multi-Region mrk- key too), alias/<name> or an alias ARN; the s3 backend refuses a bare key id, so give its ARN',
     ]);
+  });
+
+  it('holds a key ARN to the shape the constructs hold the environment key to (KMS_KEY_ARN), and takes an alias for the state only', () => {
+    const state = (key: string) => ({ state: `state: { backend: s3, bucket: acme-state, kmsKeyId: "${key}" }` });
+    // A key id KMS never issues: the workers and scaling constructs once took it, the file did not.
+    expect(problems(envYaml('', state('arn:aws:kms:eu-west-2:111111111111:key/not-a-key-id')))).toEqual([
+      'environments/staging.yaml:15:53 state.kmsKeyId: "arn:aws:kms:eu-west-2:111111111111:key/not-a-key-id" must be a KMS key ARN (a multi-Region mrk- key too), alias/<name> or an alias ARN; the s3 backend refuses a bare key id, so give its ARN',
+    ]);
+    expect(KMS_KEY_ARN.test('arn:aws:kms:eu-west-2:111111111111:key/not-a-key-id')).toBe(false);
+    // The state backend takes an alias; the environment's own key, which log groups and IAM grants use, never is one.
+    for (const alias of ['alias/acme-state', 'arn:aws:kms:eu-west-2:111111111111:alias/acme-state']) {
+      expect(parseEnvironment(envYaml('', state(alias)), FILE).state).toMatchObject({ kmsKeyId: alias });
+      expect(KMS_KEY_ARN.test(alias)).toBe(false);
+    }
   });
 
   it('keeps a lane within the fleet cap', () => {

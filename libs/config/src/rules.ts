@@ -50,7 +50,7 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
   if (env.state.backend === 's3' && env.state.kmsKeyId === undefined) {
     add(
       ['state', 'kmsKeyId'],
-      'is required with the s3 backend: state holds every attribute of every resource, so name the KMS key it is encrypted with (a key id, key ARN, alias/<name> or alias ARN), whose key policy says who may read it; with S3-managed keys, whoever can read the bucket can read the state',
+      'is required with the s3 backend: state holds every attribute of every resource, so name the KMS key it is encrypted with (a key ARN, alias/<name> or alias ARN), whose key policy says who may read it; with S3-managed keys, whoever can read the bucket can read the state',
     );
   }
 

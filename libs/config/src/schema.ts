@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { NAME_PATTERN, NAME_RULE, PREFIX_LIST_ID, SECURITY_GROUP_ID, SUBNET_ID, VPC_ID } from './ids';
+import { STATE_KMS_KEY } from './kms';
 
 /*
  * The environment file's schema, declared once: the TypeScript types (z.infer),
@@ -39,13 +41,11 @@ const int = (min: number, max?: number) => {
   return max === undefined ? base : base.max(max);
 };
 
-const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
-const name = (what: string, maxLength: number) =>
-  z.string().max(maxLength).regex(NAME, `must be lower-case letters, digits and dashes, starting with a letter (a ${what})`);
+const name = (what: string, maxLength: number) => z.string().max(maxLength).regex(NAME_PATTERN, `${NAME_RULE} (a ${what})`);
 
-const securityGroupId = z.string().regex(/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a security-group id like sg-0123456789abcdef0');
-const subnetId = z.string().regex(/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a subnet id like subnet-0123456789abcdef0');
-const prefixListId = z.string().regex(/^pl-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a prefix-list id like pl-0123456789abcdef0');
+const securityGroupId = z.string().regex(SECURITY_GROUP_ID, 'must be a security-group id like sg-0123456789abcdef0');
+const subnetId = z.string().regex(SUBNET_ID, 'must be a subnet id like subnet-0123456789abcdef0');
+const prefixListId = z.string().regex(PREFIX_LIST_ID, 'must be a prefix-list id like pl-0123456789abcdef0');
 /** The AWS regions (commercial, GovCloud and China) as of 2026; a new one is a line here. */
 export const AWS_REGIONS = [
   'af-south-1',
@@ -154,7 +154,7 @@ const s3State = z
       .string()
       // The s3 backend and every terraform_remote_state read take a key ARN or an alias; a bare key id fails their validation.
       .regex(
-        /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})|alias\/[A-Za-z0-9/_-]+)|alias\/[A-Za-z0-9/_-]+)$/,
+        STATE_KMS_KEY,
         'must be a KMS key ARN (a multi-Region mrk- key too), alias/<name> or an alias ARN; the s3 backend refuses a bare key id, so give its ARN',
       )
       .optional()
@@ -437,7 +437,7 @@ const networkSchema = z
   .object({
     vpcId: z
       .string()
-      .regex(/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/, 'must be a VPC id like vpc-0123456789abcdef0')
+      .regex(VPC_ID, 'must be a VPC id like vpc-0123456789abcdef0')
       .meta({ description: 'The VPC the application already runs in.' }),
     privateSubnetIds: z
       .array(subnetId)

@@ -1,4 +1,4 @@
-import { controllerMeasuredLanes, isScaled, type EnvironmentConfig } from '@queue-lanes/config';
+import { KMS_KEY_ARN, SECURITY_GROUP_ID, controllerMeasuredLanes, isScaled, type EnvironmentConfig } from '@queue-lanes/config';
 import type { WorkerService } from '@queue-lanes/worker-service';
 import type { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target';
 import type { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
@@ -122,12 +122,12 @@ function validate(props: WorkerScalingProps): void {
     throw new Error(`redis.authParameter: ${auth} is not among the parameters (${Object.keys(props.parameterArns).join(', ') || 'none'})`);
   }
   const literal = (v: string) => !Token.isUnresolved(v);
-  if (literal(props.controllerSecurityGroupId) && !/^sg-[0-9a-f]{8,17}$/.test(props.controllerSecurityGroupId)) {
+  if (literal(props.controllerSecurityGroupId) && !SECURITY_GROUP_ID.test(props.controllerSecurityGroupId)) {
     throw new Error(
       `controllerSecurityGroupId: ${JSON.stringify(props.controllerSecurityGroupId)} is not a security-group id like sg-0123456789abcdef0`,
     );
   }
-  if (literal(props.kmsKeyArn) && !/^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\/[\w-]+$/.test(props.kmsKeyArn)) {
+  if (literal(props.kmsKeyArn) && !KMS_KEY_ARN.test(props.kmsKeyArn)) {
     throw new Error(`kmsKeyArn: ${JSON.stringify(props.kmsKeyArn)} is not a KMS key ARN like arn:aws:kms:eu-west-2:111111111111:key/<id>`);
   }
 }

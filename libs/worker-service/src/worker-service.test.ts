@@ -761,6 +761,21 @@ describe('props validation', () => {
     expect(build({ secrets: { 'app-key': PARAM('APP_KEY') } })).toThrow('secrets: "app-key" is not an environment-variable name');
   });
 
+  it('takes the ids and key ARNs the environment file takes, and no other lengths or forms', () => {
+    // The file refuses these (libs/config ids.ts, kms.ts); the construct once took any length from 8 to 17 and any key id.
+    expect(build({ securityGroupId: 'sg-0123456789' })).toThrow(
+      'securityGroupId: "sg-0123456789" is not a security-group id like sg-0123456789abcdef0',
+    );
+    expect(build({ subnetIds: ['subnet-0123456789abc'] })).toThrow(
+      'subnetIds: "subnet-0123456789abc" is not a subnet id like subnet-0123456789abcdef0',
+    );
+    expect(build({ kmsKeyArn: 'arn:aws:kms:eu-west-2:111111111111:key/not-a-key-id' })).toThrow(
+      'kmsKeyArn: "arn:aws:kms:eu-west-2:111111111111:key/not-a-key-id" is not a KMS key ARN like arn:aws:kms:eu-west-2:111111111111:key/<id> (CloudWatch Logs takes no alias)',
+    );
+    expect(build({ securityGroupId: 'sg-01234567', subnetIds: ['subnet-01234567'] })).not.toThrow();
+    expect(build({ kmsKeyArn: 'arn:aws:kms:eu-west-2:111111111111:key/mrk-1234abcd1234abcd1234abcd1234abcd' })).not.toThrow();
+  });
+
   it('rejects a parameter that would shadow the lane variables', () => {
     expect(build({ secrets: { ...SECRETS, LANE: PARAM('LANE') } })).toThrow(
       'secrets.LANE: the container sets LANE itself (to "image"); rename the parameter',

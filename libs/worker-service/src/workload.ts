@@ -12,7 +12,10 @@ import { appContainer, imageReference, initContainer, runtimeVolumes, type Runti
 import { partitionOf, policyDocument, type PolicyStatement } from '@queue-lanes/iam-policy';
 import { ecrRepositoryArn, ecsTasksTrustPolicy } from './iam';
 import {
+  KMS_KEY_ARN,
   MAX_ROLE_NAME,
+  SECURITY_GROUP_ID,
+  SUBNET_ID,
   SettingError,
   clusterName,
   logGroupName,
@@ -163,16 +166,16 @@ const ARN = /^arn:aws[a-z-]*:/;
  */
 export function validateContext(ctx: Omit<WorkloadContext, 'cluster' | 'capacityProviders' | 'execLogGroup'>): void {
   const literal = (v: string) => !Token.isUnresolved(v);
-  if (literal(ctx.securityGroupId) && !/^sg-[0-9a-f]{8,17}$/.test(ctx.securityGroupId)) {
+  if (literal(ctx.securityGroupId) && !SECURITY_GROUP_ID.test(ctx.securityGroupId)) {
     throw new Error(`securityGroupId: ${JSON.stringify(ctx.securityGroupId)} is not a security-group id like sg-0123456789abcdef0`);
   }
   if (ctx.subnetIds.length === 0) throw new Error('subnetIds: at least one private subnet is needed');
   for (const id of ctx.subnetIds) {
-    if (literal(id) && !/^subnet-[0-9a-f]{8,17}$/.test(id)) {
+    if (literal(id) && !SUBNET_ID.test(id)) {
       throw new Error(`subnetIds: ${JSON.stringify(id)} is not a subnet id like subnet-0123456789abcdef0`);
     }
   }
-  if (literal(ctx.kmsKeyArn) && !(ARN.test(ctx.kmsKeyArn) && /:kms:[^:]+:\d{12}:key\/[\w-]+$/.test(ctx.kmsKeyArn))) {
+  if (literal(ctx.kmsKeyArn) && !KMS_KEY_ARN.test(ctx.kmsKeyArn)) {
     throw new Error(
       `kmsKeyArn: ${JSON.stringify(ctx.kmsKeyArn)} is not a KMS key ARN like arn:aws:kms:eu-west-2:111111111111:key/<id> (CloudWatch Logs takes no alias)`,
     );
