@@ -3,9 +3,7 @@
  * `--environment <name>` and `--help`, a usage line on any mistake, exit code 2.
  */
 import { parseArgs } from 'node:util';
-
-/** An environment's name as environments/<name>.yaml and apps/<name> spell it. */
-export const ENVIRONMENT_NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+import { NAME_PATTERN } from '@queue-lanes/config';
 
 /**
  * The environment a tool was asked about, and its other string options; or the
@@ -38,7 +36,7 @@ export function environmentArgs(
     return 0;
   }
   const name = values.environment;
-  if (typeof name !== 'string' || !ENVIRONMENT_NAME.test(name)) {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
     process.stderr.write(
       `${tool}: ${typeof name === 'string' ? `"${name}" is not an environment name` : '--environment is required'}\n${usage}\n`,
     );

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
-import { ConfigError, formatProblem, parseEnvironment } from '@queue-lanes/config';
+import { ConfigError, NAME_PATTERN, formatProblem, parseEnvironment } from '@queue-lanes/config';
 import { compareSides, sideFromConfig, sideFromInvalidText, type EnvironmentSide, type Violation } from './compare';
 import { assertRepository, GitError, readAtCommit, resolveBase, type BaseRef } from './git';
 
@@ -40,8 +40,6 @@ export interface GuardResult {
   readonly base?: BaseRef;
 }
 
-const ENVIRONMENT_NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
-
 export function runGuard(options: GuardOptions): GuardResult {
   const env = options.env ?? process.env;
   const name = options.environment;
@@ -54,7 +52,7 @@ export function runGuard(options: GuardOptions): GuardResult {
     base,
   });
 
-  if (!ENVIRONMENT_NAME.test(name)) {
+  if (!NAME_PATTERN.test(name)) {
     return fail(2, [`"${name}" is not an environment name (lower-case letters, digits and dashes)`]);
   }
   const headFile = join(options.root, file);

@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadEnvironment } from '@queue-lanes/config';
+import { ConfigError, NAME_PATTERN, loadEnvironment } from '@queue-lanes/config';
 import { awsClients, readStatus, renderStatus } from './status';
 
 const USAGE = 'usage: node tools/run-app.cjs tools/status/main.ts --environment <name> [--lane <lane>] [--json]';
@@ -26,7 +26,7 @@ async function main(argv: string[], root: string): Promise<number> {
     process.stderr.write(`status: ${(error as Error).message}\n${USAGE}\n`);
     return 2;
   }
-  if (!values.environment || !/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(values.environment)) {
+  if (!values.environment || !NAME_PATTERN.test(values.environment)) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }

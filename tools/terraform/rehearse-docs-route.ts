@@ -34,6 +34,7 @@ import {
   stacksPattern,
   type EnvironmentConfig,
 } from '@queue-lanes/config';
+import { NAME_PATTERN } from '@queue-lanes/config';
 import { scratchCheckout } from '../scratch-checkout';
 import { diffFor, forEnvironment, planIsClean, routeBlocks, routeScript, type RouteBlocks } from './docs-route';
 import { motoCommand, startMoto } from './moto';
@@ -92,7 +93,7 @@ function parseOptions(argv: string[]): { environment: string; scratch: string; r
       options: { environment: { type: 'string' }, scratch: { type: 'string' }, 'report-dir': { type: 'string' } },
       strict: true,
     });
-    if (values.environment && values.scratch && values['report-dir'] && /^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(values.environment)) {
+    if (values.environment && values.scratch && values['report-dir'] && NAME_PATTERN.test(values.environment)) {
       return { environment: values.environment, scratch: values.scratch, reportDir: values['report-dir'] };
     }
   } catch (error) {

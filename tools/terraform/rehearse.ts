@@ -37,6 +37,7 @@ import {
   stackName,
   stoppedTasksLogGroupName,
 } from '@queue-lanes/config';
+import { NAME_PATTERN } from '@queue-lanes/config';
 import { actionsOf } from '@queue-lanes/iam-policy';
 import { SECRET_PLACEHOLDER } from '@queue-lanes/ssm-parameters';
 import { AWS_PROVIDER_SOURCE, composeEnvironment, deployPolicy, UNGRANTED_CALLS } from '@queue-lanes/stacks';
@@ -109,7 +110,7 @@ function main(argv: string[], root: string): number {
   }
   const { environment, moto: motoFile, scratch } = values;
   const reportDir = values['report-dir'];
-  if (!environment || !motoFile || !scratch || !reportDir || !/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(environment)) {
+  if (!environment || !motoFile || !scratch || !reportDir || !NAME_PATTERN.test(environment)) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
