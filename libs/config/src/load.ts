@@ -67,8 +67,12 @@ function firstInvalidUtf8Byte(bytes: Buffer): number {
 
 /** An environment file is a page of YAML; past this it is generated or broken, and parsing it would take minutes. */
 export const MAX_FILE_BYTES = 256 * 1024;
-/** Lanes one environment may have (the backlog controller measures at most 110, each its own service). */
-export const MAX_LANES = 100;
+/**
+ * Lanes one environment file may have, each its own ECS service. It stays below
+ * what one backlog controller measures in a tick (the controller's MAX_LANES, 110,
+ * from CloudWatch's per-call limits), so every environment this accepts fits its controller.
+ */
+export const MAX_ENVIRONMENT_LANES = 100;
 
 /**
  * Validates environment YAML given as text; `displayPath` names it in messages and
@@ -76,73 +80,105 @@ export const MAX_LANES = 100;
  * is refused unless its line says `# shared`.
  */
 export function parseEnvironment(text: string, displayPath: string, otherEnvironments: readonly string[] = []): EnvironmentConfig {
+  refuseOversizedFile(text, displayPath);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at: At = (offset, path, message) => {
+    const { line, col } = lineCounter.linePos(offset ?? 0);
+    return { file: displayPath, line, column: col, path, message };
+  };
+  const data = documentData(text, doc, lineCounter, at);
+  refuseTooManyLanes(data, doc, at);
+  const parsed = environmentSchema.safeParse(data);
+  const expected = basename(displayPath, extname(displayPath));
+  const problems: Problem[] = foreignValues(doc, text, lineCounter, expected, otherEnvironments, at);
+  problems.push(
+    ...(parsed.success
+      ? validFileProblems(parsed.data, expected, doc, at)
+      : invalidFileProblems(parsed.error.issues, data, doc, at, problems)),
+  );
+  if (problems.length > 0) {
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    throw new ConfigError(problems);
+  }
+  return resolveEnvironment(parsed.data!, displayPath);
+}
+
+/** Refuses a file past MAX_FILE_BYTES before parsing it. */
+function refuseOversizedFile(text: string, displayPath: string): void {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_FILE_BYTES) {
     throw new ConfigError([
       {
         file: displayPath,
         path: '',
-        message: `the file is ${bytes} bytes; an environment file holds at most ${MAX_FILE_BYTES} (${MAX_LANES} lanes fit in a fraction of that)`,
+        message: `the file is ${bytes} bytes; an environment file holds at most ${MAX_FILE_BYTES} (${MAX_ENVIRONMENT_LANES} lanes fit in a fraction of that)`,
       },
     ]);
   }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number | undefined, path: string, message: string): Problem => {
-    const { line, col } = lineCounter.linePos(offset ?? 0);
-    return { file: displayPath, line, column: col, path, message };
-  };
+}
 
+/** The document as plain data; throws on YAML errors, an empty file and aliases that do not resolve. */
+function documentData(text: string, doc: Document, lineCounter: LineCounter, at: At): unknown {
   if (doc.errors.length > 0) throw new ConfigError(yamlProblems(text, doc, lineCounter, at));
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     throw new ConfigError([
       at(0, '', 'the file is empty; expected a mapping with app, environment, region, allowedAccountIds, network, image, fleet and lanes'),
     ]);
   }
-
-  let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 100 });
+    return doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
     // An alias without its anchor, or so many aliases the file would expand past any real one.
     throw new ConfigError([aliasProblem(doc, error as Error, at)]);
   }
+}
+
+/** Refuses more than MAX_ENVIRONMENT_LANES lanes, at the lanes key, before the schema, which would check every one of them. */
+function refuseTooManyLanes(data: unknown, doc: Document, at: At): void {
   const lanes = (data as { lanes?: unknown } | null)?.lanes;
-  if (lanes !== null && typeof lanes === 'object' && Object.keys(lanes).length > MAX_LANES) {
-    // Before the schema, which would check every one of them.
+  if (lanes !== null && typeof lanes === 'object' && Object.keys(lanes).length > MAX_ENVIRONMENT_LANES) {
     throw new ConfigError([
       at(
         keyOffset(doc, ['lanes']),
         'lanes',
-        `${Object.keys(lanes).length} lanes; an environment has at most ${MAX_LANES} (each is an ECS service, and the backlog controller measures every Redis lane in one tick)`,
+        `${Object.keys(lanes).length} lanes; an environment has at most ${MAX_ENVIRONMENT_LANES} (each is an ECS service, and the backlog controller measures every Redis lane in one tick)`,
       ),
     ]);
   }
-  const parsed = environmentSchema.safeParse(data);
-  const problems: Problem[] = foreignValues(doc, text, lineCounter, basename(displayPath, extname(displayPath)), otherEnvironments, at);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(...issueProblems(issue, data, doc, at));
-    // The rules still run over what parsed, so one run reports every mistake, not the schema's first.
-    const partial = parsedWithout(data, parsed.error.issues);
-    if (partial) problems.push(...ruleProblems(checkRules(partial), doc, at).filter((p) => !problems.some((q) => q.line === p.line)));
-  } else {
-    problems.push(...ruleProblems(checkRules(parsed.data), doc, at));
-    const expected = basename(displayPath, extname(displayPath));
-    if (parsed.data.environment !== expected) {
-      problems.push(
-        at(
-          valueOffset(doc, ['environment']),
-          'environment',
-          `"${parsed.data.environment}" does not match the file name; a file ${expected}.yaml must say environment: ${expected}`,
-        ),
-      );
-    }
+}
+
+/** What a file the schema took still breaks: the rules, and an environment name that is not the file's. */
+function validFileProblems(file: EnvironmentFile, expected: string, doc: Document, at: At): Problem[] {
+  const problems = ruleProblems(checkRules(file), doc, at);
+  if (file.environment !== expected) {
+    problems.push(
+      at(
+        valueOffset(doc, ['environment']),
+        'environment',
+        `"${file.environment}" does not match the file name; a file ${expected}.yaml must say environment: ${expected}`,
+      ),
+    );
   }
-  if (problems.length > 0) {
-    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-    throw new ConfigError(problems);
-  }
-  return resolveEnvironment(parsed.data!, displayPath);
+  return problems;
+}
+
+/**
+ * The schema's problems, then the rules' over what parsed, so one run reports every
+ * mistake, not the schema's first; a rule is not reported on a line that already has a problem.
+ */
+function invalidFileProblems(
+  issues: readonly z.core.$ZodIssue[],
+  data: unknown,
+  doc: Document,
+  at: At,
+  earlier: readonly Problem[],
+): Problem[] {
+  const problems = issues.flatMap((issue) => issueProblems(issue, data, doc, at));
+  const partial = parsedWithout(data, issues);
+  if (!partial) return problems;
+  const reported = [...earlier, ...problems];
+  return [...problems, ...ruleProblems(checkRules(partial), doc, at).filter((p) => !reported.some((q) => q.line === p.line))];
 }
 
 /**
