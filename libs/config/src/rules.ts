@@ -41,35 +41,41 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
     };
     for (const rule of LANE_RULES) rule(context);
   }
+  for (const rule of ENVIRONMENT_RULES) rule(env, add);
+  return issues;
+}
 
-  checkFleet(env, add);
-  checkAwsNames(env, add);
-  checkController(env, add);
-  checkLogChannel(env, add);
+/** Why `memory` MiB is not a Fargate size for `cpu`, or undefined when it is one. */
+function fargateSizeProblem(cpu: number, memory: number): string | undefined {
+  const choices = FARGATE_MEMORY[cpu];
+  return choices.includes(memory) ? undefined : `${memory} MiB is not a Fargate size for cpu ${cpu}; valid: ${describeChoices(choices)}`;
+}
 
+/** The s3 backend names the key its state is encrypted with. */
+function stateRules(env: EnvironmentFile, add: AddIssue): void {
   if (env.state.backend === 's3' && env.state.kmsKeyId === undefined) {
     add(
       ['state', 'kmsKeyId'],
       'is required with the s3 backend: state holds every attribute of every resource, so name the KMS key it is encrypted with (a key ARN, alias/<name> or alias ARN), whose key policy says who may read it; with S3-managed keys, whoever can read the bucket can read the state',
     );
   }
+}
 
+/** A scheduler service of a Fargate size, never beside the hosts' scheduler. */
+function schedulerRules(env: EnvironmentFile, add: AddIssue): void {
   const { onHosts, service } = env.scheduler;
-  const schedulerMemory = FARGATE_MEMORY[service.cpu];
-  if (!schedulerMemory.includes(service.memory)) {
-    add(
-      ['scheduler', 'service', 'memory'],
-      `${service.memory} MiB is not a Fargate size for cpu ${service.cpu}; valid: ${describeChoices(schedulerMemory)}`,
-    );
-  }
+  const size = fargateSizeProblem(service.cpu, service.memory);
+  if (size) add(['scheduler', 'service', 'memory'], size);
   if (onHosts && service.enabled) {
     add(
       ['scheduler', 'service', 'enabled'],
       'the scheduler would run twice (on the web hosts and as a service); set scheduler.onHosts: false when moving it to ECS',
     );
   }
+}
 
-  // The workers connect where the parameters say; the security groups open the network's ports.
+/** The workers connect where the parameters say; the security groups open the network's ports. */
+function parameterPortRules(env: EnvironmentFile, add: AddIssue): void {
   for (const [parameter, service, port] of [
     ['REDIS_PORT', 'redis', env.network.redis.port],
     ['DB_PORT', 'aurora', env.network.aurora.port],
@@ -82,7 +88,10 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
       );
     }
   }
+}
 
+/** A retention CloudWatch Logs offers and checkov accepts. */
+function logRetentionRules(env: EnvironmentFile, add: AddIssue): void {
   if (!LOG_RETENTION_DAYS.includes(env.logs.retentionDays)) {
     add(
       ['logs', 'retentionDays'],
@@ -94,7 +103,10 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
       `${env.logs.retentionDays} days is a retention CloudWatch Logs offers, but checkov's CKV_AWS_338 (log groups keep logs at least a year), which the test command runs on every stack, refuses it; valid: ${LOG_RETENTION_DAYS.filter((d) => d >= MIN_SCANNED_RETENTION_DAYS).join(', ')}`,
     );
   }
+}
 
+/** A non-root container user whose ids Fargate maps. */
+function runtimeUserRules(env: EnvironmentFile, add: AddIssue): void {
   if (/^(root|0)(:|$)/.test(env.runtime.user)) {
     add(['runtime', 'user'], `"${env.runtime.user}" is root; the containers must run as a non-root user such as www-data`);
   }
@@ -105,6 +117,10 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
       `"${env.runtime.user}" has an id above ${MAX_CONTAINER_ID}, which container images and Fargate do not map; use an id from 1 to ${MAX_CONTAINER_ID}`,
     );
   }
+}
+
+/** Secrets are SecureString parameters: never plain, never twice. */
+function secretParameterRules(env: EnvironmentFile, add: AddIssue): void {
   for (const name of Object.keys(env.parameters.plain)) {
     // Named in secure or as the AUTH token, it already has its own error.
     const covered = env.parameters.secure.includes(name) || env.redis.authParameter === name;
@@ -128,7 +144,10 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
       add(['parameters', 'secure', index], `"${secret}" is listed twice`);
     }
   });
+}
 
+/** Someone reads the alarms where people are paged, each endpoint once. */
+function alarmSubscriptionRules(env: EnvironmentFile, add: AddIssue): void {
   const subscriptions = env.alarms.subscriptions;
   if (env.guardrails.oneLaneAtATime && subscriptions.length === 0) {
     add(
@@ -146,8 +165,6 @@ export function checkRules(env: EnvironmentFile): RuleIssue[] {
       );
     }
   });
-
-  return issues;
 }
 
 /** Highest uid or gid a container user may have: the 16-bit ids images and Fargate map. */
@@ -179,7 +196,7 @@ function reservedLaneNames(env: EnvironmentFile): Map<string, string> {
  * position, instead of halfway through a deploy. (The constructs check their own
  * props as well, for callers that do not come through this file.)
  */
-function checkAwsNames(env: EnvironmentFile, add: AddIssue): void {
+function awsNameRules(env: EnvironmentFile, add: AddIssue): void {
   if (/^sg-/i.test(env.app)) {
     add(
       ['app'],
@@ -233,7 +250,7 @@ function checkAwsNames(env: EnvironmentFile, add: AddIssue): void {
  * Tasks nothing can cap at runtime (fixed baselines, and maxima of lanes App Auto
  * Scaling manages) must fit the fleet; the controller caps its own lanes itself.
  */
-function checkFleet(env: EnvironmentFile, add: AddIssue): void {
+function fleetRules(env: EnvironmentFile, add: AddIssue): void {
   const parts = reservedTaskParts(env.lanes);
   const total = parts.reduce((sum, part) => sum + part.tasks, 0);
   const describe = parts.map((p) => `${p.lane} ${p.tasks} (${p.sizedBy === 'fixed' ? 'baseline' : 'max, sqs'})`);
@@ -246,7 +263,7 @@ function checkFleet(env: EnvironmentFile, add: AddIssue): void {
 }
 
 /** What the backlog controller needs to read the Redis lanes it measures (every Redis lane past off). */
-function checkController(env: EnvironmentFile, add: AddIssue): void {
+function controllerRules(env: EnvironmentFile, add: AddIssue): void {
   const { redis, parameters } = env;
   const auth = redis.authParameter;
   if (auth !== undefined && !parameters.secure.includes(auth)) {
@@ -318,7 +335,7 @@ function missingPrefixMessage(env: EnvironmentFile, which: string): string {
 }
 
 /** Log channels that keep the workers' lines out of CloudWatch (and so out of the log metric filters). */
-function checkLogChannel(env: EnvironmentFile, add: AddIssue): void {
+function logChannelRules(env: EnvironmentFile, add: AddIssue): void {
   const plain = env.parameters.plain;
   if (plain.LOG_CHANNEL === undefined) return;
   const channel = String(plain.LOG_CHANNEL);
@@ -412,10 +429,8 @@ function laneQueueRules({ env, name, lane, at, add, consumers }: LaneRuleContext
 
 /** A Fargate size, and workers that fit it. */
 function laneMemoryRules({ lane, groups, at, add }: LaneRuleContext): void {
-  const memoryChoices = FARGATE_MEMORY[lane.cpu];
-  if (!memoryChoices.includes(lane.memory)) {
-    add(at('memory'), `${lane.memory} MiB is not a Fargate size for cpu ${lane.cpu}; valid: ${describeChoices(memoryChoices)}`);
-  }
+  const size = fargateSizeProblem(lane.cpu, lane.memory);
+  if (size) add(at('memory'), size);
 
   // Each container's hard limit is an equal share of the task, and each group's --memory must sit
   // under PHP's memory_limit, which sits under that limit (./memory).
@@ -551,4 +566,19 @@ const LANE_RULES: readonly ((context: LaneRuleContext) => void)[] = [
   laneTimeoutRules,
   laneCapacityRules,
   laneDeploymentRules,
+];
+
+/** Every rule of the environment outside its lanes, in the order their messages read best. */
+const ENVIRONMENT_RULES: readonly ((env: EnvironmentFile, add: AddIssue) => void)[] = [
+  fleetRules,
+  awsNameRules,
+  controllerRules,
+  logChannelRules,
+  stateRules,
+  schedulerRules,
+  parameterPortRules,
+  logRetentionRules,
+  runtimeUserRules,
+  secretParameterRules,
+  alarmSubscriptionRules,
 ];
