@@ -156,24 +156,18 @@ export class ParameterStore extends Construct {
   constructor(scope: Construct, id: string, props: ParameterStoreProps) {
     super(scope, id);
     validate(props);
-
-    const plain = props.plain ?? {};
-    const secure = props.secure ?? [];
-    const lanes = props.lanes ?? [];
-    const deletionWindow = props.keyDeletionWindowInDays ?? KEY_DELETION_WINDOW_DAYS.default;
     const label = `${props.app} ${props.environment}`;
     this.pathPrefix = parameterPathPrefix(props);
 
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
     const partitionData = new DataAwsPartition(this, 'partition');
-    const partition = partitionData.partition;
     const dnsSuffix = partitionData.dnsSuffix;
 
-    this.keyPolicy = JSON.stringify(environmentKeyPolicy(props.region, account, partition, dnsSuffix));
+    this.keyPolicy = JSON.stringify(environmentKeyPolicy(props.region, account, partitionData.partition, dnsSuffix));
     this.key = new KmsKey(this, 'key', {
       description: `Secrets, logs and queues of ${label} (queue-lanes)`,
       enableKeyRotation: true,
-      deletionWindowInDays: deletionWindow,
+      deletionWindowInDays: props.keyDeletionWindowInDays ?? KEY_DELETION_WINDOW_DAYS.default,
       policy: this.keyPolicy,
     });
     this.keyArn = this.key.arn;
@@ -182,86 +176,110 @@ export class ParameterStore extends Construct {
       targetKeyId: this.key.keyId,
     });
 
-    const plainParameters: Record<string, SsmParameter> = {};
-    for (const name of Object.keys(plain).sort()) {
-      plainParameters[name] = new SsmParameter(this, `env-${name}`, {
-        name: runtimeParameterName(props, name),
-        description: `${name} for ${label}, managed from the environment file`,
-        type: 'String',
-        tier: 'Standard',
-        value: escapeTemplate(String(plain[name])),
-      });
-    }
-    const secureParameters: Record<string, SsmParameter> = {};
-    for (const name of [...secure].sort()) {
-      secureParameters[name] = new SsmParameter(this, `env-${name}`, {
-        name: runtimeParameterName(props, name),
-        description: secretDescription(name, label),
-        type: 'SecureString',
-        tier: 'Standard',
-        // The alias, not the ARN: SSM keeps the identifier it was given, and operators
-        // put the real value with `--key-id alias/<app>-<env>`, so Terraform sees no drift.
-        keyId: this.keyAlias.name,
-        // Write-only (Terraform and OpenTofu 1.11 and later): the placeholder goes to
-        // SSM on create and never into state, and once the provider has seen value_wo
-        // its reads keep the decrypted value out of state too.
-        valueWo: SECRET_PLACEHOLDER,
-        valueWoVersion: 1,
-        // The real value is put with `aws ssm put-parameter --overwrite`; Terraform must
-        // never reset it. A value_wo_version change would write the placeholder over it,
-        // and a parameter created by an earlier release (value, no version) would see
-        // one; so neither counts as a change. Such a parameter moves to write-only on
-        // the apply that changes its description (secretDescription): the provider puts
-        // the value it last read back unchanged, and from then on keeps it out of state.
-        lifecycle: { ignoreChanges: ['value', 'value_wo_version'] },
-      });
-    }
-    this.plainParameters = plainParameters;
-    this.secureParameters = secureParameters;
-
-    const switches = laneSwitches(this, props, lanes, label);
+    this.plainParameters = plainParameters(this, props, label);
+    this.secureParameters = secureParameters(this, props, label, this.keyAlias);
+    const switches = laneSwitches(this, props, props.lanes ?? [], label);
     this.stageParameters = switches.stage;
     this.hostConsumerParameters = switches.hostConsumer;
 
-    const runtime = { ...plainParameters, ...secureParameters };
+    const runtime = { ...this.plainParameters, ...this.secureParameters };
     const names = Object.keys(runtime).sort();
     this.containerSecrets = Object.fromEntries(names.map((name) => [name, runtime[name].arn]));
-
-    const statements: PolicyStatement[] = [];
-    if (names.length > 0) {
-      statements.push({
-        Sid: 'ReadRuntimeParameters',
-        Effect: 'Allow',
-        Action: 'ssm:GetParameters',
-        Resource: names.map((name) => runtime[name].arn),
-      });
-    }
-    statements.push({
-      Sid: 'DecryptRuntimeSecrets',
-      Effect: 'Allow',
-      Action: 'kms:Decrypt',
-      Resource: this.keyArn,
-      Condition: { StringEquals: { 'kms:ViaService': `ssm.${props.region}.${dnsSuffix}` } },
-    });
+    const statements = readStatements(
+      names.map((name) => runtime[name].arn),
+      this.keyArn,
+      `ssm.${props.region}.${dnsSuffix}`,
+    );
     this.readStatements = statements;
     this.readPolicy = JSON.stringify({ Version: '2012-10-17', Statement: statements });
 
-    this.hostConsumerReadStatements = [
-      {
-        Sid: 'ReadHostConsumerSwitches',
-        Effect: 'Allow',
-        // Not GetParametersByPath: IAM checks it against the path alone, so it would
-        // also hand out every lane's stage and whatever else lives under lanes/.
-        Action: ['ssm:GetParameter', 'ssm:GetParameters'],
-        // Any lane, not the lanes of today: the hosts' role is managed outside these
-        // stacks, and GetParameters fails whole when one name is denied, so a lane
-        // added later would cut every lane of a host off its switch.
-        // No kms:Decrypt: the switches are String parameters.
-        Resource: `arn:${partitionOf(props.region)}:ssm:${props.region}:${account}:parameter${laneParameterName(props, '*', 'host-consumer')}`,
-      },
-    ];
+    this.hostConsumerReadStatements = hostConsumerReadStatements(props, account);
     this.hostConsumerReadPolicy = JSON.stringify(policyDocument(this.hostConsumerReadStatements));
   }
+}
+
+/** Plain runtime parameters (String), their values from the environment file, by name. */
+function plainParameters(scope: Construct, props: ParameterStoreProps, label: string): Record<string, SsmParameter> {
+  const plain = props.plain ?? {};
+  const parameters: Record<string, SsmParameter> = {};
+  for (const name of Object.keys(plain).sort()) {
+    parameters[name] = new SsmParameter(scope, `env-${name}`, {
+      name: runtimeParameterName(props, name),
+      description: `${name} for ${label}, managed from the environment file`,
+      type: 'String',
+      tier: 'Standard',
+      value: escapeTemplate(String(plain[name])),
+    });
+  }
+  return parameters;
+}
+
+/** Secret runtime parameters (SecureString placeholders under the environment key), by name. */
+function secureParameters(scope: Construct, props: ParameterStoreProps, label: string, keyAlias: KmsAlias): Record<string, SsmParameter> {
+  const parameters: Record<string, SsmParameter> = {};
+  for (const name of [...(props.secure ?? [])].sort()) {
+    parameters[name] = new SsmParameter(scope, `env-${name}`, {
+      name: runtimeParameterName(props, name),
+      description: secretDescription(name, label),
+      type: 'SecureString',
+      tier: 'Standard',
+      // The alias, not the ARN: SSM keeps the identifier it was given, and operators
+      // put the real value with `--key-id alias/<app>-<env>`, so Terraform sees no drift.
+      keyId: keyAlias.name,
+      // Write-only (Terraform and OpenTofu 1.11 and later): the placeholder goes to
+      // SSM on create and never into state, and once the provider has seen value_wo
+      // its reads keep the decrypted value out of state too.
+      valueWo: SECRET_PLACEHOLDER,
+      valueWoVersion: 1,
+      // The real value is put with `aws ssm put-parameter --overwrite`; Terraform must
+      // never reset it. A value_wo_version change would write the placeholder over it,
+      // and a parameter created by an earlier release (value, no version) would see
+      // one; so neither counts as a change. Such a parameter moves to write-only on
+      // the apply that changes its description (secretDescription): the provider puts
+      // the value it last read back unchanged, and from then on keeps it out of state.
+      lifecycle: { ignoreChanges: ['value', 'value_wo_version'] },
+    });
+  }
+  return parameters;
+}
+
+/** Reading exactly the runtime parameters (when there are any), and decrypting them through SSM only. */
+function readStatements(parameterArns: readonly string[], keyArn: string, ssmService: string): PolicyStatement[] {
+  const statements: PolicyStatement[] = [];
+  if (parameterArns.length > 0) {
+    statements.push({
+      Sid: 'ReadRuntimeParameters',
+      Effect: 'Allow',
+      Action: 'ssm:GetParameters',
+      Resource: [...parameterArns],
+    });
+  }
+  statements.push({
+    Sid: 'DecryptRuntimeSecrets',
+    Effect: 'Allow',
+    Action: 'kms:Decrypt',
+    Resource: keyArn,
+    Condition: { StringEquals: { 'kms:ViaService': ssmService } },
+  });
+  return statements;
+}
+
+/** Reading any lane's host-consumer switch, and nothing else: for the web hosts' role. */
+function hostConsumerReadStatements(props: ParameterStoreProps, account: string): PolicyStatement[] {
+  return [
+    {
+      Sid: 'ReadHostConsumerSwitches',
+      Effect: 'Allow',
+      // Not GetParametersByPath: IAM checks it against the path alone, so it would
+      // also hand out every lane's stage and whatever else lives under lanes/.
+      Action: ['ssm:GetParameter', 'ssm:GetParameters'],
+      // Any lane, not the lanes of today: the hosts' role is managed outside these
+      // stacks, and GetParameters fails whole when one name is denied, so a lane
+      // added later would cut every lane of a host off its switch.
+      // No kms:Decrypt: the switches are String parameters.
+      Resource: `arn:${partitionOf(props.region)}:ssm:${props.region}:${account}:parameter${laneParameterName(props, '*', 'host-consumer')}`,
+    },
+  ];
 }
 
 /**
