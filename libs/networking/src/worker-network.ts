@@ -118,93 +118,31 @@ export class WorkerNetwork extends Construct {
     this.redisPort = props.redis.port ?? DEFAULT_REDIS_PORT;
     this.auroraPort = props.aurora.port ?? DEFAULT_AURORA_PORT;
     const prefix = props.namePrefix;
-    const rules: Record<string, SecurityGroupRule> = {};
-
-    // No ingress/egress blocks: the rules below are separate resources, and inline
-    // blocks would make Terraform delete them on every apply. The description forces
-    // a replacement when changed (and a group in use cannot be deleted): keep it stable.
-    this.workerSecurityGroup = new SecurityGroup(this, 'workers', {
-      name: `${prefix}-workers`,
-      description: `Queue-lane worker tasks of ${prefix}`,
-      vpcId: props.vpcId,
-      tags: { Name: `${prefix}-workers` },
-    });
-    this.controllerSecurityGroup = new SecurityGroup(this, 'controller', {
-      name: `${prefix}-controller`,
-      description: `Backlog controller of ${prefix}`,
-      vpcId: props.vpcId,
-      tags: { Name: `${prefix}-controller` },
-    });
+    this.workerSecurityGroup = securityGroup(this, 'workers', props, `Queue-lane worker tasks of ${prefix}`);
+    this.controllerSecurityGroup = securityGroup(this, 'controller', props, `Backlog controller of ${prefix}`);
     this.workerSecurityGroupId = this.workerSecurityGroup.id;
     this.controllerSecurityGroupId = this.controllerSecurityGroup.id;
 
-    const egress = (name: string, config: Omit<RuleConfig, 'name'>) => {
-      rules[name] = new VpcSecurityGroupEgressRule(this, name, ruleConfig(prefix, { name, ...config }));
-    };
-    const ingress = (name: string, config: Omit<RuleConfig, 'name'>) => {
-      rules[name] = new VpcSecurityGroupIngressRule(this, name, ruleConfig(prefix, { name, ...config }));
-    };
-
-    const reach = (
-      from: 'workers' | 'controller',
-      fromGroupId: string,
-      to: 'redis' | 'aurora',
-      datastore: DatastoreAccess,
-      port: number,
-    ) => {
-      const label = to === 'redis' ? 'Redis' : 'Aurora';
-      const who = from === 'workers' ? 'Queue-lane workers' : 'Backlog controller';
-      egress(`${from}-to-${to}`, {
-        securityGroupId: fromGroupId,
-        port,
-        referencedSecurityGroupId: datastore.securityGroupId,
-        description: `${who} to ${label} on ${port}`,
-      });
-      ingress(`${to}-from-${from}`, {
-        securityGroupId: datastore.securityGroupId,
-        port,
-        referencedSecurityGroupId: fromGroupId,
-        description: `${label} from ${prefix} ${from === 'workers' ? 'queue-lane workers' : 'backlog controller'}`,
-      });
-    };
-    reach('workers', this.workerSecurityGroupId, 'redis', props.redis, this.redisPort);
-    reach('workers', this.workerSecurityGroupId, 'aurora', props.aurora, this.auroraPort);
-    reach('controller', this.controllerSecurityGroupId, 'redis', props.redis, this.redisPort);
-
-    const https = 'HTTPS to ECR, S3, SSM and CloudWatch';
-    for (const [from, groupId] of [
-      ['workers', this.workerSecurityGroupId],
-      ['controller', this.controllerSecurityGroupId],
-    ] as const) {
-      const prefixLists = props.httpsEgress?.prefixListIds ?? [];
-      const endpointGroups = props.httpsEgress?.securityGroupIds ?? [];
-      for (const prefixListId of prefixLists) {
-        egress(`${from}-https-to-${prefixListId}`, {
-          securityGroupId: groupId,
-          port: HTTPS_PORT,
-          prefixListId,
-          description: `${https} via prefix list ${prefixListId}`,
-        });
-      }
-      for (const endpointGroupId of endpointGroups) {
-        egress(`${from}-https-to-${endpointGroupId}`, {
-          securityGroupId: groupId,
-          port: HTTPS_PORT,
-          referencedSecurityGroupId: endpointGroupId,
-          description: `${https} via VPC endpoint group ${endpointGroupId}`,
-        });
-      }
-      if (props.httpsEgress === undefined) {
-        egress(`${from}-https-to-anywhere`, {
-          securityGroupId: groupId,
-          port: HTTPS_PORT,
-          cidrIpv4: '0.0.0.0/0',
-          description: `${https} (no VPC endpoints configured)`,
-        });
-      }
-    }
-    this.rules = rules;
+    const rules: RuleSpec[] = [
+      ...datastoreRules(prefix, 'workers', this.workerSecurityGroupId, 'redis', props.redis, this.redisPort),
+      ...datastoreRules(prefix, 'workers', this.workerSecurityGroupId, 'aurora', props.aurora, this.auroraPort),
+      ...datastoreRules(prefix, 'controller', this.controllerSecurityGroupId, 'redis', props.redis, this.redisPort),
+      ...httpsRules('workers', this.workerSecurityGroupId, props.httpsEgress),
+      ...httpsRules('controller', this.controllerSecurityGroupId, props.httpsEgress),
+    ];
+    this.rules = Object.fromEntries(rules.map((rule) => [rule.name, createRule(this, prefix, rule)]));
   }
+}
+
+/**
+ * `<namePrefix>-<role>` in the VPC. No ingress/egress blocks: the rules are separate
+ * resources, and inline blocks would make Terraform delete them on every apply. The
+ * description forces a replacement when changed (and a group in use cannot be
+ * deleted): keep it stable.
+ */
+function securityGroup(scope: Construct, role: 'workers' | 'controller', props: WorkerNetworkProps, description: string): SecurityGroup {
+  const name = `${props.namePrefix}-${role}`;
+  return new SecurityGroup(scope, role, { name, description, vpcId: props.vpcId, tags: { Name: name } });
 }
 
 interface RuleConfig {
@@ -215,6 +153,74 @@ interface RuleConfig {
   readonly referencedSecurityGroupId?: string;
   readonly prefixListId?: string;
   readonly cidrIpv4?: string;
+}
+
+/** One rule to create: which way it goes, and its settings. */
+interface RuleSpec extends RuleConfig {
+  readonly direction: 'egress' | 'ingress';
+}
+
+/** Egress from one of the groups to a datastore, and the datastore group's ingress from it, on the datastore's port. */
+function datastoreRules(
+  prefix: string,
+  from: 'workers' | 'controller',
+  fromGroupId: string,
+  to: 'redis' | 'aurora',
+  datastore: DatastoreAccess,
+  port: number,
+): RuleSpec[] {
+  const label = to === 'redis' ? 'Redis' : 'Aurora';
+  const who = from === 'workers' ? 'Queue-lane workers' : 'Backlog controller';
+  return [
+    {
+      direction: 'egress',
+      name: `${from}-to-${to}`,
+      securityGroupId: fromGroupId,
+      port,
+      referencedSecurityGroupId: datastore.securityGroupId,
+      description: `${who} to ${label} on ${port}`,
+    },
+    {
+      direction: 'ingress',
+      name: `${to}-from-${from}`,
+      securityGroupId: datastore.securityGroupId,
+      port,
+      referencedSecurityGroupId: fromGroupId,
+      description: `${label} from ${prefix} ${from === 'workers' ? 'queue-lane workers' : 'backlog controller'}`,
+    },
+  ];
+}
+
+/** HTTPS out from one of the groups: to each prefix list and endpoint group, or anywhere when none is configured. */
+function httpsRules(from: 'workers' | 'controller', groupId: string, httpsEgress: HttpsEgress | undefined): RuleSpec[] {
+  const https = 'HTTPS to ECR, S3, SSM and CloudWatch';
+  const rule = (
+    to: string,
+    destination: Pick<RuleConfig, 'prefixListId' | 'referencedSecurityGroupId' | 'cidrIpv4'>,
+    description: string,
+  ) => ({
+    direction: 'egress' as const,
+    name: `${from}-https-to-${to}`,
+    securityGroupId: groupId,
+    port: HTTPS_PORT,
+    ...destination,
+    description,
+  });
+  if (httpsEgress === undefined) return [rule('anywhere', { cidrIpv4: '0.0.0.0/0' }, `${https} (no VPC endpoints configured)`)];
+  return [
+    ...(httpsEgress.prefixListIds ?? []).map((id) => rule(id, { prefixListId: id }, `${https} via prefix list ${id}`)),
+    ...(httpsEgress.securityGroupIds ?? []).map((id) =>
+      rule(id, { referencedSecurityGroupId: id }, `${https} via VPC endpoint group ${id}`),
+    ),
+  ];
+}
+
+/** The rule resource, tagged `<prefix>-<rule name>`. */
+function createRule(scope: Construct, prefix: string, { direction, ...rule }: RuleSpec): SecurityGroupRule {
+  const config = ruleConfig(prefix, rule);
+  return direction === 'egress'
+    ? new VpcSecurityGroupEgressRule(scope, rule.name, config)
+    : new VpcSecurityGroupIngressRule(scope, rule.name, config);
 }
 
 function ruleConfig(prefix: string, rule: RuleConfig) {
