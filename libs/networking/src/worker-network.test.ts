@@ -1,6 +1,6 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { parseEnvironment } from '@queue-lanes/config';
+import { sampleEnvironment } from '@queue-lanes/config/testing';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SecurityGroupRule as ClassicSecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
@@ -44,31 +44,6 @@ function ruleNames(json: string, type: string): string[] {
     .sort();
 }
 
-/** A staging file with the given `network:` block, parsed and defaulted by libs/config. */
-function envWithNetwork(network: string) {
-  return parseEnvironment(
-    [
-      'app: propertyfeed',
-      'environment: staging',
-      'region: eu-west-2',
-      'allowedAccountIds: ["111111111111"]',
-      network,
-      'image: { repository: app }',
-      'fleet: { maxTasks: 4 }',
-      'lanes: {}',
-    ].join('\n'),
-    'environments/staging.yaml',
-  );
-}
-
-const NETWORK_WITHOUT_PORTS = [
-  'network:',
-  '  vpcId: vpc-0123456789abcdef0',
-  '  privateSubnetIds: [subnet-0123456789abcdef0]',
-  `  redis: { securityGroupId: ${REDIS_SG} }`,
-  `  aurora: { securityGroupId: ${AURORA_SG} }`,
-].join('\n');
-
 describe('WorkerNetwork', () => {
   const json = synth(BASE);
   const workers = groupRef(json, 'propertyfeed-staging-workers');
@@ -94,64 +69,28 @@ describe('WorkerNetwork', () => {
     expect(json).not.toHaveResource(ClassicSecurityGroupRule);
   });
 
-  it('lets the workers reach Redis on 6379 and Aurora on 3306 by default, group to group', () => {
-    expect(json).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, {
-      tags: { Name: 'propertyfeed-staging-workers-to-redis' },
-      security_group_id: workers,
-      referenced_security_group_id: REDIS_SG,
+  // Each group-to-group rule: egress on the workers' or the controller's group, ingress on the datastore's.
+  const [egress, ingress] = [VpcSecurityGroupEgressRule, VpcSecurityGroupIngressRule];
+  it.each<[string, typeof egress | typeof ingress, string, string, number, string]>([
+    ['workers-to-redis', egress, workers, REDIS_SG, 6379, 'Queue-lane workers to Redis on 6379'],
+    ['redis-from-workers', ingress, REDIS_SG, workers, 6379, 'Redis from propertyfeed-staging queue-lane workers'],
+    ['workers-to-aurora', egress, workers, AURORA_SG, 3306, 'Queue-lane workers to Aurora on 3306'],
+    ['aurora-from-workers', ingress, AURORA_SG, workers, 3306, 'Aurora from propertyfeed-staging queue-lane workers'],
+    ['controller-to-redis', egress, controller, REDIS_SG, 6379, 'Backlog controller to Redis on 6379'],
+    ['redis-from-controller', ingress, REDIS_SG, controller, 6379, 'Redis from propertyfeed-staging backlog controller'],
+  ])('lets %s through, group to group, on the default port', (rule, type, group, referenced, port, description) => {
+    expect(json).toHaveResourceWithProperties(type, {
+      tags: { Name: `propertyfeed-staging-${rule}` },
+      security_group_id: group,
+      referenced_security_group_id: referenced,
       ip_protocol: 'tcp',
-      from_port: 6379,
-      to_port: 6379,
-      description: 'Queue-lane workers to Redis on 6379',
-    });
-    expect(json).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, {
-      tags: { Name: 'propertyfeed-staging-redis-from-workers' },
-      security_group_id: REDIS_SG,
-      referenced_security_group_id: workers,
-      ip_protocol: 'tcp',
-      from_port: 6379,
-      to_port: 6379,
-      description: 'Redis from propertyfeed-staging queue-lane workers',
-    });
-    expect(json).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, {
-      tags: { Name: 'propertyfeed-staging-workers-to-aurora' },
-      security_group_id: workers,
-      referenced_security_group_id: AURORA_SG,
-      ip_protocol: 'tcp',
-      from_port: 3306,
-      to_port: 3306,
-      description: 'Queue-lane workers to Aurora on 3306',
-    });
-    expect(json).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, {
-      tags: { Name: 'propertyfeed-staging-aurora-from-workers' },
-      security_group_id: AURORA_SG,
-      referenced_security_group_id: workers,
-      ip_protocol: 'tcp',
-      from_port: 3306,
-      to_port: 3306,
-      description: 'Aurora from propertyfeed-staging queue-lane workers',
+      from_port: port,
+      to_port: port,
+      description,
     });
   });
 
-  it('lets the controller reach Redis, group to group, and not Aurora', () => {
-    expect(json).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, {
-      tags: { Name: 'propertyfeed-staging-controller-to-redis' },
-      security_group_id: controller,
-      referenced_security_group_id: REDIS_SG,
-      ip_protocol: 'tcp',
-      from_port: 6379,
-      to_port: 6379,
-      description: 'Backlog controller to Redis on 6379',
-    });
-    expect(json).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, {
-      tags: { Name: 'propertyfeed-staging-redis-from-controller' },
-      security_group_id: REDIS_SG,
-      referenced_security_group_id: controller,
-      ip_protocol: 'tcp',
-      from_port: 6379,
-      to_port: 6379,
-      description: 'Redis from propertyfeed-staging backlog controller',
-    });
+  it('does not let the controller reach Aurora', () => {
     expect(json).not.toHaveResourceWithProperties(VpcSecurityGroupEgressRule, {
       security_group_id: controller,
       referenced_security_group_id: AURORA_SG,
@@ -271,7 +210,8 @@ describe('WorkerNetwork', () => {
 
 describe('WorkerNetwork from an environment file', () => {
   it('takes the default ports when the file gives none', () => {
-    const json = synth(workerNetworkProps(envWithNetwork(NETWORK_WITHOUT_PORTS)));
+    // The sample's network block gives no ports.
+    const json = synth(workerNetworkProps(sampleEnvironment('')));
     expect(json).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, {
       tags: { Name: 'propertyfeed-staging-redis-from-workers' },
       from_port: 6379,
@@ -285,16 +225,14 @@ describe('WorkerNetwork from an environment file', () => {
   });
 
   it('uses the ports the file gives, for workers and controller alike', () => {
-    const env = envWithNetwork(
-      [
-        'network:',
-        '  vpcId: vpc-0123456789abcdef0',
-        '  privateSubnetIds: [subnet-0123456789abcdef0]',
-        `  redis: { securityGroupId: ${REDIS_SG}, port: 6380 }`,
-        `  aurora: { securityGroupId: ${AURORA_SG}, port: 3307 }`,
-        '  httpsEgress: { prefixListIds: [pl-0123456789abcdef0] }',
-      ].join('\n'),
-    );
+    const env = sampleEnvironment('', {
+      network: `network:
+  vpcId: vpc-0123456789abcdef0
+  privateSubnetIds: [subnet-0123456789abcdef0]
+  redis: { securityGroupId: ${REDIS_SG}, port: 6380 }
+  aurora: { securityGroupId: ${AURORA_SG}, port: 3307 }
+  httpsEgress: { prefixListIds: [pl-0123456789abcdef0] }`,
+    });
     const json = synth(workerNetworkProps(env));
     for (const name of ['workers-to-redis', 'controller-to-redis']) {
       expect(json).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, {
