@@ -1,7 +1,7 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { STAGES, parseEnvironment } from '@queue-lanes/config';
-import { SAMPLE_BLOCKS } from '@queue-lanes/config/testing';
+import { STAGES } from '@queue-lanes/config';
+import { sampleEnvironment } from '@queue-lanes/config/testing';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
@@ -17,46 +17,21 @@ interface Synthesized {
   output?: Record<string, { value: string }>;
 }
 
-/** A staging file with these `parameters:` and `lanes:` blocks, parsed and defaulted by libs/config. */
-function envFile(parameters: string, lanes: string) {
-  return parseEnvironment(
-    [
-      'app: propertyfeed',
-      'environment: staging',
-      'region: eu-west-2',
-      'allowedAccountIds: ["111111111111"]',
-      'network:',
-      '  vpcId: vpc-0123456789abcdef0',
-      '  privateSubnetIds: [subnet-0123456789abcdef0]',
-      '  redis: { securityGroupId: sg-0123456789abcdef1 }',
-      '  aurora: { securityGroupId: sg-0123456789abcdef2 }',
-      'image: { repository: app }',
-      'fleet: { maxTasks: 8 }',
-      SAMPLE_BLOCKS.redis,
-      parameters,
-      lanes,
-    ].join('\n'),
-    'environments/staging.yaml',
-  );
-}
-
-const ENV = envFile(
-  [
-    'parameters:',
-    '  plain:',
-    '    APP_ENV: staging',
-    '    REDIS_PORT: 6379',
-    '    APP_DEBUG: false',
-    '    MAIL_FROM_NAME: "${APP_NAME} %{x}"',
-    '  secure: [DB_PASSWORD, APP_KEY]',
-  ].join('\n'),
-  [
-    'lanes:',
-    '  quiet: { queues: [quiet], stage: off }',
-    '  sync: { queues: [sync], stage: baseline }',
-    '  image: { queues: [image], stage: scaling }',
-    '  bulk: { queues: [bulk], stage: owned }',
-  ].join('\n'),
+/** The sample staging file with these parameters and lanes, parsed and defaulted by libs/config. */
+const ENV = sampleEnvironment(
+  `  quiet: { queues: [quiet], stage: off }
+  sync: { queues: [sync], stage: baseline }
+  image: { queues: [image], stage: scaling }
+  bulk: { queues: [bulk], stage: owned }`,
+  {
+    parameters: `parameters:
+  plain:
+    APP_ENV: staging
+    REDIS_PORT: 6379
+    APP_DEBUG: false
+    MAIL_FROM_NAME: "\${APP_NAME} %{x}"
+  secure: [DB_PASSWORD, APP_KEY]`,
+  },
 );
 
 function build(props: ParameterStoreProps) {

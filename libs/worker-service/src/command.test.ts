@@ -1,35 +1,18 @@
-import { parseEnvironment, type LaneConfig } from '@queue-lanes/config';
+import type { LaneConfig } from '@queue-lanes/config';
+import { sampleEnvironment } from '@queue-lanes/config/testing';
 import { DEFAULT_WORKER_COMMAND, SCHEDULER_COMMAND, healthCheckCommand, renderCommand } from './command';
 
-/** One lane of a minimal staging file, resolved by libs/config. */
+/** The lane `image` of the sample staging file, with this body, resolved by libs/config. */
 function lane(body: string): LaneConfig {
-  const env = parseEnvironment(
-    [
-      'app: propertyfeed',
-      'environment: staging',
-      'region: eu-west-2',
-      'allowedAccountIds: ["111111111111"]',
-      'network:',
-      '  vpcId: vpc-0123456789abcdef0',
-      '  privateSubnetIds: [subnet-0123456789abcdef0]',
-      '  redis: { securityGroupId: sg-0123456789abcdef1 }',
-      '  aurora: { securityGroupId: sg-0123456789abcdef2 }',
-      'image: { repository: app }',
-      'fleet: { maxTasks: 4 }',
-      'lanes:',
-      '  image:',
-      body,
-    ].join('\n'),
-    'environments/staging.yaml',
-  );
-  return env.lanes[0];
+  return sampleEnvironment(`  image:\n${body}`).lanes[0];
 }
 
 describe('the queue:work command template', () => {
   it('passes the connection, the queues in priority order and every job setting', () => {
-    const l = lane(
-      '    connection: redis-jobs\n    queues: [image, thumbnails]\n    stopTimeout: 120\n    job: { timeout: 90, tries: 5, maxJobs: 500, maxTime: 1800, memory: 256, sleep: 1, backoff: [10, 60, 300] }',
-    );
+    const l = lane(`    connection: redis-jobs
+    queues: [image, thumbnails]
+    stopTimeout: 120
+    job: { timeout: 90, tries: 5, maxJobs: 500, maxTime: 1800, memory: 256, sleep: 1, backoff: [10, 60, 300] }`);
     expect(renderCommand(DEFAULT_WORKER_COMMAND, l)).toEqual([
       'php',
       '-d',
