@@ -7,24 +7,19 @@ import { ConfigError, environmentJsonSchema, loadEnvironment, parseEnvironment, 
 import { AWS_REGIONS } from './schema';
 import { KMS_KEY_ARN } from './kms';
 import { decodeUtf8 } from './load';
+import { SAMPLE_BLOCKS } from './testing';
 
 const FILE = 'environments/staging.yaml';
+
+/** The sample file's blocks from app to image: lines 1 to 10 of every file here. */
+const SAMPLE_HEAD = Object.fromEntries(
+  ['app', 'environment', 'region', 'accounts', 'network', 'image'].map((block) => [block, SAMPLE_BLOCKS[block]]),
+);
 
 /** A valid environment file; `lanes` is appended verbatim at line 15. */
 function envYaml(lanes: string, overrides: Record<string, string> = {}): string {
   const top: Record<string, string> = {
-    app: 'app: propertyfeed',
-    environment: 'environment: staging',
-    region: 'region: eu-west-2',
-    accounts: 'allowedAccountIds: ["111111111111"]',
-    network: [
-      'network:',
-      '  vpcId: vpc-0123456789abcdef0',
-      '  privateSubnetIds: [subnet-0123456789abcdef0]',
-      '  redis: { securityGroupId: sg-0123456789abcdef1 }',
-      '  aurora: { securityGroupId: sg-0123456789abcdef2 }',
-    ].join('\n'),
-    image: 'image: { repository: app }',
+    ...SAMPLE_HEAD,
     fleet: 'fleet: { maxTasks: 4 }',
     guardrails: 'guardrails: { maxTasksBeforeOwned: 2 }',
     scheduler: 'scheduler: { onHosts: true }',
@@ -47,7 +42,12 @@ function problems(text: string, file = FILE): string[] {
 
 describe('a valid file', () => {
   it('applies every default', () => {
-    const env = parseEnvironment(envYaml('  image:\n    queues: [image]\n'), FILE);
+    const env = parseEnvironment(
+      envYaml(`  image:
+    queues: [image]
+`),
+      FILE,
+    );
     expect(env.state).toEqual({ backend: 'local', directory: '.' });
     expect(env.network.redis.port).toBe(6379);
     expect(env.network.aurora.port).toBe(3306);
@@ -73,7 +73,12 @@ describe('a valid file', () => {
   });
 
   it('applies the runtime and deployment defaults', () => {
-    const env = parseEnvironment(envYaml('  image:\n    queues: [image]\n'), FILE);
+    const env = parseEnvironment(
+      envYaml(`  image:
+    queues: [image]
+`),
+      FILE,
+    );
     expect(env.runtime).toEqual({ appRoot: '/var/www/html', user: 'www-data', enableEcsExec: false });
     expect(env.lanes[0].deployment).toEqual({ minimumHealthyPercent: 100, maximumPercent: 200 });
     const withStorage = parseEnvironment(envYaml('', { runtime: 'runtime: { storage: { bucket: acme-media } }' }), FILE);
@@ -82,7 +87,11 @@ describe('a valid file', () => {
 
   it('keeps a deliberate zero rather than replacing it with a default', () => {
     const env = parseEnvironment(
-      envYaml('  bulk:\n    queues: [bulk]\n    tasks: { baseline: 0, min: 0, max: 1 }\n    job: { maxJobs: 0 }\n'),
+      envYaml(`  bulk:
+    queues: [bulk]
+    tasks: { baseline: 0, min: 0, max: 1 }
+    job: { maxJobs: 0 }
+`),
       FILE,
     );
     expect(env.lanes[0].tasks.baseline).toBe(0);
@@ -90,15 +99,32 @@ describe('a valid file', () => {
   });
 
   it('orders lanes by priority, then file order', () => {
-    const env = parseEnvironment(envYaml('  a:\n    queues: [a]\n  b:\n    queues: [b]\n    priority: 1\n  c:\n    queues: [c]\n'), FILE);
+    const env = parseEnvironment(
+      envYaml(`  a:
+    queues: [a]
+  b:
+    queues: [b]
+    priority: 1
+  c:
+    queues: [c]
+`),
+      FILE,
+    );
     expect(env.lanes.map((l) => l.name)).toEqual(['b', 'a', 'c']);
   });
 
   it('resolves spot, sqs defaults and state defaults', () => {
     const env = parseEnvironment(
-      envYaml('  feeds:\n    broker: sqs\n    queues: [propertyfeed-staging-feeds]\n    spot: true\n', {
-        state: 'state: { backend: s3, bucket: acme-state, kmsKeyId: alias/acme-state }',
-      }),
+      envYaml(
+        `  feeds:
+    broker: sqs
+    queues: [propertyfeed-staging-feeds]
+    spot: true
+`,
+        {
+          state: 'state: { backend: s3, bucket: acme-state, kmsKeyId: alias/acme-state }',
+        },
+      ),
       FILE,
     );
     expect(env.lanes[0].capacity).toEqual([{ provider: 'FARGATE_SPOT', base: 0, weight: 1 }]);
@@ -141,17 +167,29 @@ describe('file-level errors', () => {
   });
 
   it('names a duplicate key and where it first appears', () => {
-    expect(problems(envYaml('', { region: 'region: eu-west-2\nregion: eu-west-1' }))).toEqual([
-      'environments/staging.yaml:4:1 the key "region" appears twice in the same mapping (first at line 3); keep one',
-    ]);
-    const lanes = '  image:\n    queues: [image]\n    cpu: 512\n    cpu: 1024\n';
+    expect(
+      problems(
+        envYaml('', {
+          region: `region: eu-west-2
+region: eu-west-1`,
+        }),
+      ),
+    ).toEqual(['environments/staging.yaml:4:1 the key "region" appears twice in the same mapping (first at line 3); keep one']);
+    const lanes = `  image:
+    queues: [image]
+    cpu: 512
+    cpu: 1024
+`;
     expect(problems(envYaml(lanes))).toEqual([
       'environments/staging.yaml:19:5 the key "cpu" appears twice in the same mapping (first at line 18); keep one',
     ]);
   });
 
   it("reports a tab in the indentation once per line, without the parser's cascade", () => {
-    const lanes = '  image:\n\tqueues: [image]\n\tstage: off\n';
+    const lanes = `  image:
+\tqueues: [image]
+\tstage: off
+`;
     expect(problems(envYaml(lanes))).toEqual([
       'environments/staging.yaml:17:1 a tab indents this line; YAML indents with spaces only, so replace the tab with spaces',
       'environments/staging.yaml:18:1 a tab indents this line; YAML indents with spaces only, so replace the tab with spaces',
@@ -159,7 +197,17 @@ describe('file-level errors', () => {
   });
 
   it('says a quoted number is a string, not a number', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    cpu: "256"\n', { fleet: 'fleet: { maxTasks: "4" }' }))).toEqual([
+    expect(
+      problems(
+        envYaml(
+          `  image:
+    queues: [image]
+    cpu: "256"
+`,
+          { fleet: 'fleet: { maxTasks: "4" }' },
+        ),
+      ),
+    ).toEqual([
       'environments/staging.yaml:11:20 fleet.maxTasks: "4" is a string, not a number; write it without quotes: 4',
       'environments/staging.yaml:18:10 lanes.image.cpu: "256" is a string, not a number; write it without quotes: 256',
     ]);
@@ -211,17 +259,34 @@ describe('file-level errors', () => {
     expect(problems(envYaml('', { runtime: 'runtime: { user: "65536:1000" }' }))).toEqual([
       'environments/staging.yaml:15:18 runtime.user: "65536:1000" has an id above 65535, which container images and Fargate do not map; use an id from 1 to 65535',
     ]);
-    const lane = '  image:\n    queues: [image]\n    capacity: [{ provider: FARGATE, base: 1 }, { provider: FARGATE_SPOT, base: 2 }]\n';
+    const lane = `  image:
+    queues: [image]
+    capacity: [{ provider: FARGATE, base: 1 }, { provider: FARGATE_SPOT, base: 2 }]
+`;
     expect(problems(envYaml(lane))).toEqual([
       'environments/staging.yaml:18:80 lanes.image.capacity[1].base: FARGATE and FARGATE_SPOT both set base; ECS allows a base on one capacity provider only, so keep it on one and set the others to 0',
     ]);
   });
 
   it('hands a paused lane to the operator, and refuses pausing a lane that is off', () => {
-    const env = parseEnvironment(envYaml('  image:\n    queues: [image]\n    stage: scaling\n    paused: true\n'), FILE);
+    const env = parseEnvironment(
+      envYaml(`  image:
+    queues: [image]
+    stage: scaling
+    paused: true
+`),
+      FILE,
+    );
     expect(env.lanes[0]).toMatchObject({ sizedBy: 'operator', controllerMeasured: true });
     expect(env.reservedTasks).toBe(1);
-    expect(problems(envYaml('  image:\n    queues: [image]\n    paused: true\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    paused: true
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:18:13 lanes.image.paused: a lane at stage off runs no tasks, so there is nothing to pause; remove paused or move the lane to baseline',
     ]);
   });
@@ -241,23 +306,36 @@ describe('file-level errors', () => {
     expect(problems('')).toEqual([
       'environments/staging.yaml:1:1 the file is empty; expected a mapping with app, environment, region, allowedAccountIds, network, image, fleet and lanes',
     ]);
-    expect(problems('# only a comment\n')).toHaveLength(1);
+    expect(
+      problems(`# only a comment
+`),
+    ).toHaveLength(1);
   });
 
   it('reports malformed YAML with its position', () => {
-    expect(problems('app: x\nlanes: [a\n')).toEqual([
+    expect(
+      problems(`app: x
+lanes: [a
+`),
+    ).toEqual([
       'environments/staging.yaml:3:1 invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
     ]);
   });
 
   it('reports a duplicated key at the top of the file', () => {
-    expect(problems('app: x\napp: y\n')).toEqual([
-      'environments/staging.yaml:2:1 the key "app" appears twice in the same mapping (first at line 1); keep one',
-    ]);
+    expect(
+      problems(`app: x
+app: y
+`),
+    ).toEqual(['environments/staging.yaml:2:1 the key "app" appears twice in the same mapping (first at line 1); keep one']);
   });
 
   it('rejects a file whose top level is not a mapping', () => {
-    expect(problems('- a\n- b\n')).toEqual(['environments/staging.yaml:1:1 expected a mapping, got a list']);
+    expect(
+      problems(`- a
+- b
+`),
+    ).toEqual(['environments/staging.yaml:1:1 expected a mapping, got a list']);
   });
 
   it('requires the environment name to match the file name', () => {
@@ -267,9 +345,16 @@ describe('file-level errors', () => {
   });
 
   it('lists every problem, not just the first', () => {
-    const text = envYaml('  image:\n    queues: [image]\n    stage: scalng\n    cpu: 300\n', {
-      region: 'region: moon-1',
-    });
+    const text = envYaml(
+      `  image:
+    queues: [image]
+    stage: scalng
+    cpu: 300
+`,
+      {
+        region: 'region: moon-1',
+      },
+    );
     expect(problems(text)).toEqual([
       `environments/staging.yaml:3:9 region: "moon-1" is not valid; expected one of: ${AWS_REGIONS.join(', ')}`,
       'environments/staging.yaml:18:12 lanes.image.stage: "scalng" is not valid (did you mean "scaling"?); expected one of: off, baseline, scaling, owned',
@@ -280,7 +365,13 @@ describe('file-level errors', () => {
 
 describe('schema errors', () => {
   it('reports an unknown key with a suggestion', () => {
-    expect(problems(envYaml('  image:\n    queus: [image]\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queus: [image]
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:16:3 lanes.image.queues: is required (a list of queues in priority order), or groups, each with its own queues',
       'environments/staging.yaml:17:5 lanes.image.queus: unknown key; did you mean "queues"?',
     ]);
@@ -305,14 +396,29 @@ describe('schema errors', () => {
   });
 
   it('reports wrong types', () => {
-    expect(problems(envYaml('  image:\n    queues: image\n    workers: two\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: image
+    workers: two
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:17:13 lanes.image.queues: expected a list, got "image"',
       'environments/staging.yaml:18:14 lanes.image.workers: expected a number, got "two"',
     ]);
   });
 
   it('reports out-of-range numbers', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    workers: 0\n    stopTimeout: 300\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    workers: 0
+    stopTimeout: 300
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:18:14 lanes.image.workers: must be at least 1, got 0',
       'environments/staging.yaml:19:18 lanes.image.stopTimeout: must be at most 120, got 300',
     ]);
@@ -343,8 +449,11 @@ describe('schema errors', () => {
     expect(
       problems(
         envYaml('', {
-          network:
-            'network:\n  vpcId: vpc-1\n  privateSubnetIds: []\n  redis: { securityGroupId: sg-xyz }\n  aurora: { securityGroupId: sg-0123456789abcdef2 }',
+          network: `network:
+  vpcId: vpc-1
+  privateSubnetIds: []
+  redis: { securityGroupId: sg-xyz }
+  aurora: { securityGroupId: sg-0123456789abcdef2 }`,
         }),
       ),
     ).toEqual([
@@ -355,7 +464,13 @@ describe('schema errors', () => {
   });
 
   it('rejects invalid lane names', () => {
-    expect(problems(envYaml('  Image_Lane:\n    queues: [image]\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  Image_Lane:
+    queues: [image]
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:16:3 lanes.Image_Lane: "Image_Lane" must be lower-case letters, digits and dashes, starting with a letter (a lane name)',
     ]);
   });
@@ -377,7 +492,11 @@ describe('a value naming another environment', () => {
 
   it('is refused at its line, naming both environments, when qa.yaml points at staging', () => {
     const dir = folder();
-    writeFileSync(join(dir, 'qa.yaml'), qa('    AWS_BUCKET: propertyfeed-media-staging\n    REDIS_HOST: cache'));
+    writeFileSync(
+      join(dir, 'qa.yaml'),
+      qa(`    AWS_BUCKET: propertyfeed-media-staging
+    REDIS_HOST: cache`),
+    );
     expect(() => loadEnvironment(join(dir, 'qa.yaml'), 'environments/qa.yaml')).toThrow(
       'environments/qa.yaml:16:17 parameters.plain.AWS_BUCKET: "propertyfeed-media-staging" names environment staging, not qa: a value left over from a copy would point qa at staging\'s resources; use qa\'s own, or end the line with "# shared" if both use it on purpose',
     );
@@ -385,7 +504,11 @@ describe('a value naming another environment', () => {
 
   it('is accepted when its line says it is shared, and a name inside another word is no name', () => {
     const dir = folder();
-    writeFileSync(join(dir, 'qa.yaml'), qa('    AWS_BUCKET: propertyfeed-media-staging # shared\n    NOTE: prestaging2'));
+    writeFileSync(
+      join(dir, 'qa.yaml'),
+      qa(`    AWS_BUCKET: propertyfeed-media-staging # shared
+    NOTE: prestaging2`),
+    );
     expect(loadEnvironment(join(dir, 'qa.yaml'), 'environments/qa.yaml').environment).toBe('qa');
   });
 });
@@ -405,7 +528,10 @@ describe('one round of errors', () => {
         '    tasks: { max: 5 }',
         '',
       ].join('\n'),
-      { region: 'region: eu-west-2\nregoin: eu-west-1' },
+      {
+        region: `region: eu-west-2
+regoin: eu-west-1`,
+      },
     );
     expect(problems(text)).toEqual([
       'environments/staging.yaml:4:1 regoin: unknown key; did you mean "region"?',
@@ -416,9 +542,16 @@ describe('one round of errors', () => {
   });
 
   it('runs no rule while a setting outside the lanes is refused: its default could make a rule report a mistake the file does not have', () => {
-    const text = envYaml('  image:\n    queues: [image]\n    stage: scaling\n    tasks: { max: 3 }\n', {
-      guardrails: 'guardrails: { maxTasksBeforeOwned: "3" }',
-    });
+    const text = envYaml(
+      `  image:
+    queues: [image]
+    stage: scaling
+    tasks: { max: 3 }
+`,
+      {
+        guardrails: 'guardrails: { maxTasksBeforeOwned: "3" }',
+      },
+    );
     expect(problems(text)).toEqual([
       'environments/staging.yaml:12:36 guardrails.maxTasksBeforeOwned: "3" is a string, not a number; write it without quotes: 3',
     ]);
@@ -427,50 +560,123 @@ describe('one round of errors', () => {
 
 describe('cross-field rules', () => {
   it('keeps the default queue on the hosts', () => {
-    expect(problems(envYaml('  image:\n    queues: [image, default]\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image, default]
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:17:21 lanes.image.queues[1]: the "default" queue stays on the web hosts; a lane may not consume it',
     ]);
   });
 
   it('gives a queue to one lane only', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n  bulk:\n    queues: [bulk, image]\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+  bulk:
+    queues: [bulk, image]
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:19:20 lanes.bulk.queues[1]: queue "image" is already consumed by lane "image" (lanes.image.queues[0]); a queue belongs to one lane',
     ]);
   });
 
   it('rejects an invalid Fargate CPU/memory pair', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    cpu: 4096\n    memory: 4096\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    cpu: 4096
+    memory: 4096
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:19:13 lanes.image.memory: 4096 MiB is not a Fargate size for cpu 4096; valid: 8192–30720 in steps of 1024',
     ]);
-    expect(problems(envYaml('  image:\n    queues: [image]\n    cpu: 256\n    memory: 4096\n'))).toEqual([
-      'environments/staging.yaml:19:13 lanes.image.memory: 4096 MiB is not a Fargate size for cpu 256; valid: 512, 1024, 2048',
-    ]);
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    cpu: 256
+    memory: 4096
+`),
+      ),
+    ).toEqual(['environments/staging.yaml:19:13 lanes.image.memory: 4096 MiB is not a Fargate size for cpu 256; valid: 512, 1024, 2048']);
   });
 
   it('fits worker processes into the task memory', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    workers: 3\n    job: { memory: 512 }\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    workers: 3
+    job: { memory: 512 }
+`),
+      ),
+    ).toEqual([
       "environments/staging.yaml:19:20 lanes.image.job.memory: job.memory 512 MB does not fit under each container's hard limit (the task's 1024 MiB over 3 processes): PHP's memory_limit is 301 MiB (the container's 341 MiB less 40 MiB the PHP processes hold outside their heap), and a job needs room above --memory to grow in before memory_limit stops it: set job.memory to 240 or below, or raise memory or run fewer processes per task",
     ]);
   });
 
   it('keeps --memory under PHP memory_limit under the hard limit, with the protection guard counted', () => {
     // 1024 MiB in one container: memory_limit 984, so --memory up to 787; the guard takes 16 MiB more.
-    expect(() => parseEnvironment(envYaml('  image:\n    queues: [image]\n    job: { memory: 787 }\n'), FILE)).not.toThrow();
-    expect(problems(envYaml('  image:\n    queues: [image]\n    scaleInProtection: true\n    job: { memory: 787 }\n'))).toEqual([
+    expect(() =>
+      parseEnvironment(
+        envYaml(`  image:
+    queues: [image]
+    job: { memory: 787 }
+`),
+        FILE,
+      ),
+    ).not.toThrow();
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    scaleInProtection: true
+    job: { memory: 787 }
+`),
+      ),
+    ).toEqual([
       "environments/staging.yaml:19:20 lanes.image.job.memory: job.memory 787 MB does not fit under each container's hard limit (the task's 1024 MiB over 1 processes): PHP's memory_limit is 968 MiB (the container's 1024 MiB less 56 MiB the PHP processes hold outside their heap), and a job needs room above --memory to grow in before memory_limit stops it: set job.memory to 774 or below, or raise memory or run fewer processes per task",
     ]);
-    const [lane] = parseEnvironment(envYaml('  image:\n    queues: [image]\n    scaleInProtection: true\n'), FILE).lanes;
+    const [lane] = parseEnvironment(
+      envYaml(`  image:
+    queues: [image]
+    scaleInProtection: true
+`),
+      FILE,
+    ).lanes;
     expect(lane.groups[0].phpMemoryLimit).toBe(968);
   });
 
   it('says when a container is too small for PHP at all', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    workers: 32\n    job: { memory: 32 }\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    workers: 32
+    job: { memory: 32 }
+`),
+      ),
+    ).toEqual([
       "environments/staging.yaml:19:20 lanes.image.job.memory: job.memory 32 MB does not fit under each container's hard limit (the task's 1024 MiB over 32 processes): the container's 32 MiB leaves nothing for PHP's heap once the PHP processes take their 40 MiB, or raise memory or run fewer processes per task",
     ]);
   });
 
   it("names an SQS lane's one queue as the stacks create it, which its workers consume", () => {
-    expect(problems(envYaml('  feeds:\n    broker: sqs\n    queues: [feeds]\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  feeds:
+    broker: sqs
+    queues: [feeds]
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:18:5 lanes.feeds.queues: an SQS lane has one queue, propertyfeed-staging-feeds (<app>-<env>-<lane>), which the stacks create and its workers must name: set queues: [propertyfeed-staging-feeds] and dispatch the jobs to that queue',
     ]);
   });
@@ -484,7 +690,10 @@ describe('cross-field rules', () => {
   it('refuses what AWS or the workers could not use, each at its line (found by fuzzing)', () => {
     expect(
       problems(
-        envYaml('  image:\n    queues: [image]\n    capacity: [{ provider: FARGATE, weight: 1 }, { provider: FARGATE, weight: 2 }]\n'),
+        envYaml(`  image:
+    queues: [image]
+    capacity: [{ provider: FARGATE, weight: 1 }, { provider: FARGATE, weight: 2 }]
+`),
       ),
     ).toEqual([
       'environments/staging.yaml:18:62 lanes.image.capacity[1].provider: FARGATE is listed twice; ECS takes each capacity provider once in a strategy',
@@ -498,7 +707,14 @@ describe('cross-field rules', () => {
     expect(problems(envYaml('', { parameters: 'parameters: { plain: { REDIS_PORT: 6380 } }' }))).toEqual([
       'environments/staging.yaml:14:36 parameters.plain.REDIS_PORT: 6380 is not network.redis.port (6379): the workers would connect to one port while the security groups open the other; make them the same',
     ]);
-    expect(problems(envYaml('  image:\n    queues: [image]\n    command: [php, artisan, "", queue:work]\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    command: [php, artisan, "", queue:work]
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:18:29 lanes.image.command[2]: "" must not be empty: an empty argument reaches the program as one',
     ]);
     expect(problems(envYaml('', { parameters: `parameters: { secure: [${'A'.repeat(10000)}] }` }))[0]).toMatch(
@@ -531,16 +747,39 @@ describe('cross-field rules', () => {
   });
 
   it('keeps a lane within the fleet cap', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    stage: owned\n    tasks: { max: 5 }\n'))).toEqual([
-      'environments/staging.yaml:19:19 lanes.image.tasks.max: 5 exceeds fleet.maxTasks (4)',
-    ]);
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    stage: owned
+    tasks: { max: 5 }
+`),
+      ),
+    ).toEqual(['environments/staging.yaml:19:19 lanes.image.tasks.max: 5 exceeds fleet.maxTasks (4)']);
   });
 
   it('keeps max at the guardrail until the lane is owned', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    stage: scaling\n    tasks: { max: 3 }\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    stage: scaling
+    tasks: { max: 3 }
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:19:19 lanes.image.tasks.max: 3 exceeds guardrails.maxTasksBeforeOwned (2) while the lane is at stage "scaling"; keep max at 2 or below until the lane is "owned"',
     ]);
-    expect(() => parseEnvironment(envYaml('  image:\n    queues: [image]\n    stage: owned\n    tasks: { max: 3 }\n'), FILE)).not.toThrow();
+    expect(() =>
+      parseEnvironment(
+        envYaml(`  image:
+    queues: [image]
+    stage: owned
+    tasks: { max: 3 }
+`),
+        FILE,
+      ),
+    ).not.toThrow();
     // A rollback from owned to off or baseline is one change: there tasks.max is unused.
     for (const stage of ['off', 'baseline']) {
       expect(() =>
@@ -551,10 +790,20 @@ describe('cross-field rules', () => {
 
   it('keeps fixed and SQS-scaled tasks under the fleet cap', () => {
     const lanes = [
-      '  a:\n    queues: [a]\n    stage: baseline\n    tasks: { baseline: 2, max: 2 }',
-      '  b:\n    broker: sqs\n    queues: [propertyfeed-staging-b]\n    stage: owned\n    tasks: { max: 3 }',
+      `  a:
+    queues: [a]
+    stage: baseline
+    tasks: { baseline: 2, max: 2 }`,
+      `  b:
+    broker: sqs
+    queues: [propertyfeed-staging-b]
+    stage: owned
+    tasks: { max: 3 }`,
       // Controller-managed lanes are capped at runtime, so they do not count here.
-      '  c:\n    queues: [c]\n    stage: owned\n    tasks: { max: 4 }',
+      `  c:
+    queues: [c]
+    stage: owned
+    tasks: { max: 4 }`,
     ].join('\n');
     expect(problems(`${envYaml(lanes)}\n`)).toEqual([
       'environments/staging.yaml:11:20 fleet.maxTasks: 4 is below the 5 tasks that fixed and SQS-scaled lanes may run (a 2 (baseline) + b 3 (max, sqs)); raise fleet.maxTasks or lower those lanes',
@@ -562,14 +811,25 @@ describe('cross-field rules', () => {
   });
 
   it('orders tasks.min ≤ tasks.max and tasks.baseline ≤ tasks.max', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    tasks: { baseline: 2, min: 2, max: 1 }\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    tasks: { baseline: 2, min: 2, max: 1 }
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:18:24 lanes.image.tasks.baseline: 2 is above tasks.max (1)',
       'environments/staging.yaml:18:32 lanes.image.tasks.min: 2 is above tasks.max (1)',
     ]);
   });
 
   it('keeps the job timeout below the stop timeout unless scale-in protection is on', () => {
-    const lane = '  image:\n    queues: [image]\n    stopTimeout: 90\n    job: { timeout: 100 }\n';
+    const lane = `  image:
+    queues: [image]
+    stopTimeout: 90
+    job: { timeout: 100 }
+`;
     expect(problems(envYaml(lane))).toEqual([
       'environments/staging.yaml:19:21 lanes.image.job.timeout: 100 s is not below stopTimeout (90 s), so a stopping task would kill a running job; lower job.timeout or set scaleInProtection: true',
     ]);
@@ -580,7 +840,12 @@ describe('cross-field rules', () => {
     expect(
       problems(
         envYaml(
-          '  feeds:\n    broker: sqs\n    queues: [propertyfeed-staging-feeds]\n    job: { timeout: 100 }\n    sqs: { visibilityTimeout: 60 }\n',
+          `  feeds:
+    broker: sqs
+    queues: [propertyfeed-staging-feeds]
+    job: { timeout: 100 }
+    sqs: { visibilityTimeout: 60 }
+`,
         ),
       ),
     ).toEqual([
@@ -589,22 +854,50 @@ describe('cross-field rules', () => {
   });
 
   it('allows sqs settings only on SQS lanes', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    sqs: { maxReceiveCount: 3 }\n'))).toEqual([
-      'environments/staging.yaml:18:5 lanes.image.sqs: applies only to broker "sqs"; remove it or set broker: sqs',
-    ]);
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    sqs: { maxReceiveCount: 3 }
+`),
+      ),
+    ).toEqual(['environments/staging.yaml:18:5 lanes.image.sqs: applies only to broker "sqs"; remove it or set broker: sqs']);
   });
 
   it('rejects Spot on arm64 and spot set twice', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    spot: true\n    architecture: arm64\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    spot: true
+    architecture: arm64
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:19:19 lanes.image.architecture: Fargate Spot does not run arm64 tasks; use x86_64 or turn Spot off',
     ]);
-    expect(problems(envYaml('  image:\n    queues: [image]\n    spot: true\n    capacity: [{ provider: FARGATE_SPOT }]\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    spot: true
+    capacity: [{ provider: FARGATE_SPOT }]
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:18:11 lanes.image.spot: set either spot or capacity, not both (capacity already says which providers to use)',
     ]);
   });
 
   it('rejects an unknown capacity provider', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    capacity: [{ provider: EC2 }]\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    capacity: [{ provider: EC2 }]
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:18:28 lanes.image.capacity[0].provider: "EC2" is not valid; expected one of: FARGATE, FARGATE_SPOT',
     ]);
   });
@@ -630,20 +923,45 @@ describe('cross-field rules', () => {
   });
 
   it('reserves the lane names the scheduler and ECS Exec use', () => {
-    expect(problems(envYaml('  scheduler:\n    queues: [schedule]\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  scheduler:
+    queues: [schedule]
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:16:3 lanes.scheduler: "scheduler" is reserved for the scheduler service propertyfeed-scheduler and its log group; give the lane another name',
     ]);
-    expect(problems(envYaml('  ecs-exec:\n    queues: [exec]\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  ecs-exec:
+    queues: [exec]
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:16:3 lanes.ecs-exec: "ecs-exec" is reserved for the ECS Exec session log group /ecs/propertyfeed-staging/ecs-exec; give the lane another name',
     ]);
   });
 
   it('leaves a deployment room to replace tasks', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    deployment: { maximumPercent: 100 }\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    deployment: { maximumPercent: 100 }
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:18:35 lanes.image.deployment.maximumPercent: 100 leaves no room for a deployment while minimumHealthyPercent is 100: ECS could neither start a new task nor stop an old one; raise maximumPercent or lower minimumHealthyPercent',
     ]);
     expect(() =>
-      parseEnvironment(envYaml('  image:\n    queues: [image]\n    deployment: { minimumHealthyPercent: 0, maximumPercent: 100 }\n'), FILE),
+      parseEnvironment(
+        envYaml(`  image:
+    queues: [image]
+    deployment: { minimumHealthyPercent: 0, maximumPercent: 100 }
+`),
+        FILE,
+      ),
     ).not.toThrow();
   });
 
@@ -677,16 +995,19 @@ describe('cross-field rules', () => {
   });
 
   it('rejects Redis and Aurora on one security group and port', () => {
-    const network =
-      'network:\n  vpcId: vpc-0123456789abcdef0\n  privateSubnetIds: [subnet-0123456789abcdef0]\n  redis: { securityGroupId: sg-0123456789abcdef1 }\n  aurora: { securityGroupId: sg-0123456789abcdef1, port: 6379 }';
+    const network = `network:
+  vpcId: vpc-0123456789abcdef0
+  privateSubnetIds: [subnet-0123456789abcdef0]
+  redis: { securityGroupId: sg-0123456789abcdef1 }
+  aurora: { securityGroupId: sg-0123456789abcdef1, port: 6379 }`;
     expect(problems(envYaml('', { network }))).toEqual([
       'environments/staging.yaml:9:58 network.aurora.port: 6379 is also the Redis port on the same security group (sg-0123456789abcdef1), so the two access rules would be duplicates, which EC2 rejects',
     ]);
   });
 
   it('rejects an empty or repeated HTTPS egress list', () => {
-    const base =
-      'network:\n  vpcId: vpc-0123456789abcdef0\n  privateSubnetIds: [subnet-0123456789abcdef0]\n  redis: { securityGroupId: sg-0123456789abcdef1 }\n  aurora: { securityGroupId: sg-0123456789abcdef2 }\n';
+    const base = `${SAMPLE_BLOCKS.network}
+`;
     expect(problems(envYaml('', { network: `${base}  httpsEgress: {}` }))).toEqual([
       'environments/staging.yaml:10:3 network.httpsEgress: lists no prefixListIds and no securityGroupIds, so workers could not pull images or read parameters; list the VPC endpoints, or remove httpsEgress to allow 443 to anywhere',
     ]);
@@ -706,17 +1027,28 @@ describe('cross-field rules', () => {
 
   it('keeps IAM role names within 64 characters', () => {
     const file = 'environments/production-eu-west.yaml';
-    const text = envYaml('  feeds-and-images-lane:\n    queues: [feeds]\n', {
-      app: 'app: propertyfeed-imports',
-      environment: 'environment: production-eu-west',
-    });
+    const text = envYaml(
+      `  feeds-and-images-lane:
+    queues: [feeds]
+`,
+      {
+        app: 'app: propertyfeed-imports',
+        environment: 'environment: production-eu-west',
+      },
+    );
     expect(problems(text, file)).toEqual([
       "environments/production-eu-west.yaml:16:3 lanes.feeds-and-images-lane: the lane's IAM role propertyfeed-imports-production-eu-west-feeds-and-images-lane-execution would be 71 characters and IAM allows 64; shorten the lane, app or environment name",
     ]);
   });
 
   it('limits the length of a lane name', () => {
-    expect(problems(envYaml('  a-very-long-lane-name-for-feeds:\n    queues: [feeds]\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  a-very-long-lane-name-for-feeds:
+    queues: [feeds]
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:16:3 lanes.a-very-long-lane-name-for-feeds: must be at most 24 characters long, got "a-very-long-lane-name-for-feeds"',
     ]);
   });
@@ -724,7 +1056,12 @@ describe('cross-field rules', () => {
 
 describe('alarms', () => {
   it('defaults to no subscriptions and fixed lane thresholds', () => {
-    const env = parseEnvironment(envYaml('  image:\n    queues: [image]\n'), FILE);
+    const env = parseEnvironment(
+      envYaml(`  image:
+    queues: [image]
+`),
+      FILE,
+    );
     expect(env.alarms).toEqual({ subscriptions: [] });
     // backlog and oldestJobSeconds default from the lane's size and job timeout (libs/observability).
     expect(env.lanes[0].alarms).toEqual({
@@ -746,7 +1083,13 @@ describe('alarms', () => {
       '    - { protocol: lambda, endpoint: "arn:aws:lambda:eu-west-2:111111111111:function:notify" }',
     ].join('\n');
     const env = parseEnvironment(
-      envYaml('  image:\n    queues: [image]\n    alarms: { backlog: 400, oldestJobSeconds: 1800, restarts: 0 }\n', { alarms }),
+      envYaml(
+        `  image:
+    queues: [image]
+    alarms: { backlog: 400, oldestJobSeconds: 1800, restarts: 0 }
+`,
+        { alarms },
+      ),
       FILE,
     );
     expect(env.alarms.subscriptions.map((s) => s.protocol)).toEqual(['email', 'https', 'sqs', 'lambda']);
@@ -754,19 +1097,29 @@ describe('alarms', () => {
   });
 
   it('rejects negative and zero thresholds', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    alarms: { backlog: -5, restarts: -1, failedJobsPerMinute: 0 }\n'))).toEqual(
-      [
-        'environments/staging.yaml:18:24 lanes.image.alarms.backlog: must be at least 1, got -5',
-        'environments/staging.yaml:18:38 lanes.image.alarms.restarts: must be at least 0, got -1',
-        'environments/staging.yaml:18:63 lanes.image.alarms.failedJobsPerMinute: must be at least 1, got 0',
-      ],
-    );
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    alarms: { backlog: -5, restarts: -1, failedJobsPerMinute: 0 }
+`),
+      ),
+    ).toEqual([
+      'environments/staging.yaml:18:24 lanes.image.alarms.backlog: must be at least 1, got -5',
+      'environments/staging.yaml:18:38 lanes.image.alarms.restarts: must be at least 0, got -1',
+      'environments/staging.yaml:18:63 lanes.image.alarms.failedJobsPerMinute: must be at least 1, got 0',
+    ]);
   });
 
   it('rejects an unknown lane alarm setting with a suggestion', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    alarms: { backlogMinute: 5 }\n'))).toEqual([
-      'environments/staging.yaml:18:15 lanes.image.alarms.backlogMinute: unknown key; did you mean "backlogMinutes"?',
-    ]);
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    alarms: { backlogMinute: 5 }
+`),
+      ),
+    ).toEqual(['environments/staging.yaml:18:15 lanes.image.alarms.backlogMinute: unknown key; did you mean "backlogMinutes"?']);
   });
 
   it('rejects an unknown subscription protocol', () => {
@@ -808,7 +1161,13 @@ describe('alarms', () => {
 
 describe('redis, controller and SQS scaling settings', () => {
   it('applies their defaults', () => {
-    const env = parseEnvironment(envYaml('  feeds:\n    broker: sqs\n    queues: [propertyfeed-staging-feeds]\n'), FILE);
+    const env = parseEnvironment(
+      envYaml(`  feeds:
+    broker: sqs
+    queues: [propertyfeed-staging-feeds]
+`),
+      FILE,
+    );
     expect(env.redis).toEqual({ tls: true, cluster: false, database: 0, retryAfter: 90, probeOtherPrefixes: true });
     expect(env.controller).toEqual({ wakeInvokerRoleArns: [] });
     expect(env.lanes[0].sqs?.oldestMessageSteps).toEqual([
@@ -816,7 +1175,11 @@ describe('redis, controller and SQS scaling settings', () => {
       { ageSeconds: 600, addTasks: 2 },
     ]);
     const written = parseEnvironment(
-      envYaml('  feeds:\n    broker: sqs\n    queues: [propertyfeed-staging-feeds]\n    sqs: { maxReceiveCount: 3 }\n'),
+      envYaml(`  feeds:
+    broker: sqs
+    queues: [propertyfeed-staging-feeds]
+    sqs: { maxReceiveCount: 3 }
+`),
       FILE,
     );
     expect(written.lanes[0].sqs?.oldestMessageSteps).toEqual([
@@ -867,7 +1230,10 @@ describe('redis, controller and SQS scaling settings', () => {
     ]);
   });
 
-  const running = '  image:\n    queues: [image]\n    stage: baseline\n';
+  const running = `  image:
+    queues: [image]
+    stage: baseline
+`;
   const noPrefix = 'parameters: { plain: { DB_HOST: db, REDIS_HOST: cache }, secure: [DB_PASSWORD] }';
   const print = `print it with php artisan tinker --execute="echo config('database.redis.options.prefix');" and set redis.keyPrefix (or REDIS_PREFIX under parameters.plain, which the workers then use too)`;
 
@@ -880,7 +1246,17 @@ describe('redis, controller and SQS scaling settings', () => {
       /^environments\/staging\.yaml:15:8 redis\.keyPrefix: .*APP_NAME "Acme Web": "acme_web_database_" in applications created from laravel\/laravel before v12\.1\.0, "acme-web-database-" since/,
     );
     // An off lane reads nothing: no prefix needed yet.
-    expect(() => parseEnvironment(envYaml('  image:\n    queues: [image]\n', { parameters: noPrefix }), FILE)).not.toThrow();
+    expect(() =>
+      parseEnvironment(
+        envYaml(
+          `  image:
+    queues: [image]
+`,
+          { parameters: noPrefix },
+        ),
+        FILE,
+      ),
+    ).not.toThrow();
   });
 
   it('refuses to derive the prefix from an APP_NAME that Str::slug transliterates', () => {
@@ -905,7 +1281,11 @@ describe('redis, controller and SQS scaling settings', () => {
   });
 
   it("keeps every Redis lane's job timeout below retry_after, unless reservations never expire", () => {
-    const lane = '  image:\n    queues: [image]\n    stage: baseline\n    job: { timeout: 90 }\n';
+    const lane = `  image:
+    queues: [image]
+    stage: baseline
+    job: { timeout: 90 }
+`;
     expect(problems(envYaml(lane))).toEqual([
       "environments/staging.yaml:19:21 lanes.image.job.timeout: 90 s is not below redis.retryAfter (90 s), so Laravel would hand a job that is still running to a second worker; lower job.timeout or raise redis.retryAfter (the connection's retry_after) above it",
     ]);
@@ -938,8 +1318,11 @@ describe('redis, controller and SQS scaling settings', () => {
   });
 
   it('orders the oldest-message steps from the youngest age to the oldest', () => {
-    const lane =
-      '  feeds:\n    broker: sqs\n    queues: [propertyfeed-staging-feeds]\n    sqs: { oldestMessageSteps: [{ ageSeconds: 600, addTasks: 1 }, { ageSeconds: 300, addTasks: 2 }] }\n';
+    const lane = `  feeds:
+    broker: sqs
+    queues: [propertyfeed-staging-feeds]
+    sqs: { oldestMessageSteps: [{ ageSeconds: 600, addTasks: 1 }, { ageSeconds: 300, addTasks: 2 }] }
+`;
     expect(problems(envYaml(lane))).toEqual([
       "environments/staging.yaml:19:81 lanes.feeds.sqs.oldestMessageSteps[1].ageSeconds: 300 s is not above the previous step's 600 s; list the steps from the youngest age to the oldest",
     ]);
@@ -949,8 +1332,10 @@ describe('redis, controller and SQS scaling settings', () => {
 describe('process groups', () => {
   const grouped = (groups: string, extra = '') =>
     envYaml(`  sync:\n    cpu: 512\n    memory: 1024\n    job: { timeout: 60, memory: 160 }\n    groups:\n${groups}${extra}`);
-  const URGENT = '      - { name: urgent, queues: [sync-urgent], processes: 1, job: { timeout: 30, tries: 5 } }\n';
-  const MAIN = '      - { name: main, queues: [sync-urgent, sync], processes: 3 }\n';
+  const URGENT = `      - { name: urgent, queues: [sync-urgent], processes: 1, job: { timeout: 30, tries: 5 } }
+`;
+  const MAIN = `      - { name: main, queues: [sync-urgent, sync], processes: 3 }
+`;
 
   it('give the lane every queue they name once, their processes, and each group the lane job under its own', () => {
     const [lane] = parseEnvironment(grouped(URGENT + MAIN), FILE).lanes;
@@ -964,46 +1349,113 @@ describe('process groups', () => {
   });
 
   it('leave a lane without them one group, worker, of its workers on its queues', () => {
-    const [lane] = parseEnvironment(envYaml('  image:\n    queues: [image, bulk]\n    workers: 2\n'), FILE).lanes;
+    const [lane] = parseEnvironment(
+      envYaml(`  image:
+    queues: [image, bulk]
+    workers: 2
+`),
+      FILE,
+    ).lanes;
     // 1024 MiB over 2 containers, less 40 MiB of PHP outside its heap.
     expect(lane.groups).toEqual([{ name: 'worker', queues: ['image', 'bulk'], processes: 2, job: lane.job, phpMemoryLimit: 472 }]);
   });
 
   it('refuse queues or workers beside them, and a lane with neither', () => {
-    expect(problems(envYaml('  sync:\n    queues: [sync]\n    groups:\n' + MAIN))).toEqual([
+    expect(
+      problems(
+        envYaml(
+          `  sync:
+    queues: [sync]
+    groups:
+` + MAIN,
+        ),
+      ),
+    ).toEqual([
       'environments/staging.yaml:17:5 lanes.sync.queues: give the queues either here or per group, not both: with groups the lane consumes every queue its groups name',
     ]);
-    expect(problems(envYaml('  sync:\n    workers: 2\n    groups:\n' + MAIN))).toEqual([
+    expect(
+      problems(
+        envYaml(
+          `  sync:
+    workers: 2
+    groups:
+` + MAIN,
+        ),
+      ),
+    ).toEqual([
       'environments/staging.yaml:17:14 lanes.sync.workers: applies to a lane without groups; with groups each group sets its processes',
     ]);
-    expect(problems(envYaml('  sync:\n    stage: off\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  sync:
+    stage: off
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:16:3 lanes.sync.queues: is required (a list of queues in priority order), or groups, each with its own queues',
     ]);
   });
 
   it('refuse a queue twice in one chain, default, a queue of another lane, and a name used twice', () => {
-    expect(problems(grouped('      - { name: main, queues: [sync, sync] }\n'))).toEqual([
-      'environments/staging.yaml:21:38 lanes.sync.groups[0].queues[1]: queue "sync" is listed twice in group "main"',
-    ]);
-    expect(problems(grouped('      - { name: main, queues: [sync, default] }\n'))).toEqual([
+    expect(
+      problems(
+        grouped(`      - { name: main, queues: [sync, sync] }
+`),
+      ),
+    ).toEqual(['environments/staging.yaml:21:38 lanes.sync.groups[0].queues[1]: queue "sync" is listed twice in group "main"']);
+    expect(
+      problems(
+        grouped(`      - { name: main, queues: [sync, default] }
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:21:38 lanes.sync.groups[0].queues[1]: the "default" queue stays on the web hosts; a lane may not consume it',
     ]);
-    expect(problems(grouped(MAIN, '  image:\n    queues: [image, sync]\n'))).toEqual([
+    expect(
+      problems(
+        grouped(
+          MAIN,
+          `  image:
+    queues: [image, sync]
+`,
+        ),
+      ),
+    ).toEqual([
       'environments/staging.yaml:23:21 lanes.image.queues[1]: queue "sync" is already consumed by lane "sync" (lanes.sync.groups[0].queues[1]); a queue belongs to one lane',
     ]);
-    expect(problems(grouped('      - { name: main, queues: [sync] }\n'.repeat(2)))).toEqual([
+    expect(
+      problems(
+        grouped(
+          `      - { name: main, queues: [sync] }
+`.repeat(2),
+        ),
+      ),
+    ).toEqual([
       'environments/staging.yaml:22:17 lanes.sync.groups[1].name: group "main" is named twice in this lane; each names its own containers',
     ]);
   });
 
   it("fit every group's --memory into its container's share of the task", () => {
-    expect(problems(grouped(URGENT + '      - { name: main, queues: [sync], processes: 3, job: { memory: 300 } }\n'))).toEqual([
+    expect(
+      problems(
+        grouped(
+          URGENT +
+            `      - { name: main, queues: [sync], processes: 3, job: { memory: 300 } }
+`,
+        ),
+      ),
+    ).toEqual([
       "environments/staging.yaml:22:68 lanes.sync.groups[1].job.memory: group \"main\": job.memory 300 MB does not fit under each container's hard limit (the task's 1024 MiB over 4 processes): PHP's memory_limit is 216 MiB (the container's 256 MiB less 40 MiB the PHP processes hold outside their heap), and a job needs room above --memory to grow in before memory_limit stops it: set job.memory to 172 or below, or raise memory or run fewer processes per task",
     ]);
   });
 
   it('cover every group’s job timeout with stopTimeout, naming the group whose own timeout is too long', () => {
-    expect(problems(grouped('      - { name: slow, queues: [sync], job: { timeout: 300 } }\n'))).toEqual([
+    expect(
+      problems(
+        grouped(`      - { name: slow, queues: [sync], job: { timeout: 300 } }
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:21:55 lanes.sync.groups[0].job.timeout: group "slow": 300 s is not below stopTimeout (120 s), so a stopping task would kill a running job; lower job.timeout or set scaleInProtection: true',
     ]);
   });
@@ -1014,7 +1466,15 @@ describe('bytes that are not UTF-8', () => {
   const text = (s: string) => [...Buffer.from(s)];
 
   it('are refused at their line and column, not read as U+FFFD into a value', () => {
-    const bytes = [...text('app: propertyfeed\nparameters:\n  plain:\n  APP_NAME: "Caf'), 0xe9, ...text('"\n')];
+    const bytes = [
+      ...text(`app: propertyfeed
+parameters:
+  plain:
+  APP_NAME: "Caf`),
+      0xe9,
+      ...text(`"
+`),
+    ];
     expect(decode(bytes)).toThrow(
       new ConfigError([
         {
@@ -1043,7 +1503,13 @@ describe('bytes that are not UTF-8', () => {
   });
 
   it('leave UTF-8 alone, a replacement character written on purpose included', () => {
-    expect(decode(text('a: "Café \uFFFD 🙂"\n'))()).toBe('a: "Café \uFFFD 🙂"\n');
+    expect(
+      decode(
+        text(`a: "Café \uFFFD 🙂"
+`),
+      )(),
+    ).toBe(`a: "Café \uFFFD 🙂"
+`);
   });
 });
 
@@ -1088,35 +1554,89 @@ describe('inputs a fuzzer found accepted or unlocated', () => {
       'must be a DynamoDB table name (3-255 letters, digits, "_", "." and "-")',
     ],
   ])('%s', (key, state, message) => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n', { state }))).toEqual([expect.stringContaining(`${key}: `)]);
-    expect(problems(envYaml('  image:\n    queues: [image]\n', { state }))[0]).toMatch(/^environments\/staging\.yaml:\d+:\d+ /);
-    expect(problems(envYaml('  image:\n    queues: [image]\n', { state }))[0]).toContain(message);
+    expect(
+      problems(
+        envYaml(
+          `  image:
+    queues: [image]
+`,
+          { state },
+        ),
+      ),
+    ).toEqual([expect.stringContaining(`${key}: `)]);
+    expect(
+      problems(
+        envYaml(
+          `  image:
+    queues: [image]
+`,
+          { state },
+        ),
+      )[0],
+    ).toMatch(/^environments\/staging\.yaml:\d+:\d+ /);
+    expect(
+      problems(
+        envYaml(
+          `  image:
+    queues: [image]
+`,
+          { state },
+        ),
+      )[0],
+    ).toContain(message);
   });
 
   it('a connection name with a newline, and a backlogPerTask the controller would refuse', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    connection: "red\\nis"\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    connection: "red\\nis"
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:18:17 lanes.image.connection: "red\\nis" must be a Laravel connection name from config/queue.php (letters, digits, "_" and "-")',
     ]);
-    expect(problems(envYaml('  image:\n    queues: [image]\n    backlogPerTask: 1000000000000\n'))).toEqual([
-      'environments/staging.yaml:18:21 lanes.image.backlogPerTask: must be at most 100000, got 1000000000000',
-    ]);
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    backlogPerTask: 1000000000000
+`),
+      ),
+    ).toEqual(['environments/staging.yaml:18:21 lanes.image.backlogPerTask: must be at most 100000, got 1000000000000']);
   });
 
   it('an alarm threshold past what the alarms accept, at its line (not a construct error naming no file)', () => {
-    expect(problems(envYaml('  image:\n    queues: [image]\n    alarms: { backlog: 1e15 }\n'))).toEqual([
-      'environments/staging.yaml:18:24 lanes.image.alarms.backlog: must be at most 1000000000, got 1000000000000000',
-    ]);
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    alarms: { backlog: 1e15 }
+`),
+      ),
+    ).toEqual(['environments/staging.yaml:18:24 lanes.image.alarms.backlog: must be at most 1000000000, got 1000000000000000']);
   });
 
   it('an alias without its anchor, and an alias bomb, at the alias', () => {
-    expect(problems(envYaml('  image:\n    queues: *nope\n'))).toEqual([
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: *nope
+`),
+      ),
+    ).toEqual([
       'environments/staging.yaml:17:13 the alias *nope names no anchor (&nope) set before it; define the anchor first, or write the value out',
     ]);
     const bomb = [
       'x0: &a0 [q, q, q, q, q, q, q, q, q, q]',
       ...Array.from({ length: 6 }, (_, i) => `x${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`),
     ].join('\n');
-    const [problem] = problems(`${bomb}\n${envYaml('  image:\n    queues: [image]\n')}`);
+    const [problem] = problems(
+      `${bomb}\n${envYaml(`  image:
+    queues: [image]
+`)}`,
+    );
     expect(problem).toMatch(
       /^environments\/staging\.yaml:2:\d+ aliases would expand this file too far \(.*\); write the values out instead of nesting aliases$/,
     );
@@ -1150,13 +1670,37 @@ describe('the JSON Schema editors read', () => {
       validate(parseDocument(text).toJS());
       return (validate.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => `${e.instancePath} ${e.message}`);
     };
-    expect(errorsOf(envYaml('  image:\n    queues: [image]\n    cpu: 1024\n    memory: 4096\n'))).toEqual([]);
-    expect(errorsOf(envYaml('  image:\n    queues: [image]\n    cpu: 256\n    memory: 4096\n'))).toEqual([
-      '/lanes/image/memory must be equal to one of the allowed values',
-    ]);
-    expect(errorsOf(envYaml('  image:\n    queues: [image, default]\n'))).toEqual(['/lanes/image/queues/1 must NOT be valid']);
-    expect(errorsOf(envYaml('  image:\n    groups: [{ name: main, queues: [default] }]\n'))).toEqual([
-      '/lanes/image/groups/0/queues/0 must NOT be valid',
-    ]);
+    expect(
+      errorsOf(
+        envYaml(`  image:
+    queues: [image]
+    cpu: 1024
+    memory: 4096
+`),
+      ),
+    ).toEqual([]);
+    expect(
+      errorsOf(
+        envYaml(`  image:
+    queues: [image]
+    cpu: 256
+    memory: 4096
+`),
+      ),
+    ).toEqual(['/lanes/image/memory must be equal to one of the allowed values']);
+    expect(
+      errorsOf(
+        envYaml(`  image:
+    queues: [image, default]
+`),
+      ),
+    ).toEqual(['/lanes/image/queues/1 must NOT be valid']);
+    expect(
+      errorsOf(
+        envYaml(`  image:
+    groups: [{ name: main, queues: [default] }]
+`),
+      ),
+    ).toEqual(['/lanes/image/groups/0/queues/0 must NOT be valid']);
   });
 });
