@@ -136,10 +136,21 @@ describe('the cluster', () => {
 
 describe('stages', () => {
   const lanes = [
-    '  sync:\n    queues: [sync]\n    stage: off',
-    '  image:\n    queues: [image]\n    stage: baseline\n    tasks: { baseline: 2, min: 0, max: 2 }',
-    '  feeds:\n    queues: [feeds]\n    stage: scaling\n    tasks: { baseline: 1, min: 1, max: 2 }',
-    '  bulk:\n    queues: [bulk]\n    stage: owned\n    tasks: { baseline: 1, min: 0, max: 4 }',
+    `  sync:
+    queues: [sync]
+    stage: off`,
+    `  image:
+    queues: [image]
+    stage: baseline
+    tasks: { baseline: 2, min: 0, max: 2 }`,
+    `  feeds:
+    queues: [feeds]
+    stage: scaling
+    tasks: { baseline: 1, min: 1, max: 2 }`,
+    `  bulk:
+    queues: [bulk]
+    stage: owned
+    tasks: { baseline: 1, min: 0, max: 4 }`,
   ].join('\n');
   const json = synth(env(lanes));
 
@@ -179,7 +190,11 @@ describe('stages', () => {
 
   it('paused: keeps its count and leaves desired_count to the operator, at any stage', () => {
     const paused = synth(
-      env('  image:\n    queues: [image]\n    stage: baseline\n    paused: true\n    tasks: { baseline: 2, min: 0, max: 2 }'),
+      env(`  image:
+    queues: [image]
+    stage: baseline
+    paused: true
+    tasks: { baseline: 2, min: 0, max: 2 }`),
     );
     expect(service(paused, 'propertyfeed-image')).toMatchObject({ desired_count: 2, lifecycle: { ignore_changes: ['desired_count'] } });
   });
@@ -231,7 +246,10 @@ describe('a lane service', () => {
   });
 
   it('takes the deployment bounds from the lane', () => {
-    const custom = synth(env(`${IMAGE_LANE}\n    deployment: { minimumHealthyPercent: 50, maximumPercent: 150 }`));
+    const custom = synth(
+      env(`${IMAGE_LANE}
+    deployment: { minimumHealthyPercent: 50, maximumPercent: 150 }`),
+    );
     expect(custom).toHaveResourceWithProperties(EcsService, {
       deployment_minimum_healthy_percent: 50,
       deployment_maximum_percent: 150,
@@ -259,7 +277,10 @@ describe('a lane service', () => {
 
   it('runs on FARGATE unless the lane opts into Spot', () => {
     expect(s.capacity_provider_strategy).toEqual([{ capacity_provider: 'FARGATE', base: 0, weight: 1 }]);
-    const spot = synth(env(`${IMAGE_LANE}\n    spot: true`));
+    const spot = synth(
+      env(`${IMAGE_LANE}
+    spot: true`),
+    );
     expect(service(spot, 'propertyfeed-image').capacity_provider_strategy).toEqual([
       { capacity_provider: 'FARGATE_SPOT', base: 0, weight: 1 },
     ]);
@@ -267,7 +288,8 @@ describe('a lane service', () => {
 
   it('takes an explicit capacity strategy with base and weight', () => {
     const mixed = synth(
-      env(`${IMAGE_LANE}\n    capacity: [{ provider: FARGATE, base: 1, weight: 1 }, { provider: FARGATE_SPOT, weight: 3 }]`),
+      env(`${IMAGE_LANE}
+    capacity: [{ provider: FARGATE, base: 1, weight: 1 }, { provider: FARGATE_SPOT, weight: 3 }]`),
     );
     expect(service(mixed, 'propertyfeed-image').capacity_provider_strategy).toEqual([
       { capacity_provider: 'FARGATE', base: 1, weight: 1 },
@@ -299,7 +321,10 @@ describe('a lane task definition', () => {
   });
 
   it('runs on arm64 when the lane says so', () => {
-    const arm = synth(env(`${IMAGE_LANE}\n    architecture: arm64`));
+    const arm = synth(
+      env(`${IMAGE_LANE}
+    architecture: arm64`),
+    );
     expect(arm).toHaveResourceWithProperties(EcsTaskDefinition, {
       runtime_platform: expect.objectContaining({ cpu_architecture: 'ARM64' }),
     });
@@ -344,7 +369,8 @@ describe('a lane task definition', () => {
       env(
         IMAGE_LANE.replace(
           '    queues:',
-          '    command: [php, artisan, queue:work, "{connection}", "--queue={queues}", --force]\n    queues:',
+          `    command: [php, artisan, queue:work, "{connection}", "--queue={queues}", --force]
+    queues:`,
         ),
       ),
     );
@@ -503,7 +529,11 @@ describe('the lane log group', () => {
 
 describe('IAM', () => {
   const json = synth(
-    env(`${IMAGE_LANE}\n    scaleInProtection: true`, { runtime: 'runtime: { storage: { bucket: acme-media, prefix: jobs/ } }' }),
+    env(
+      `${IMAGE_LANE}
+    scaleInProtection: true`,
+      { runtime: 'runtime: { storage: { bucket: acme-media, prefix: jobs/ } }' },
+    ),
   );
   const roles = resources(json, 'aws_iam_role');
   const policies = resources(json, 'aws_iam_role_policy');
@@ -594,7 +624,12 @@ describe('IAM', () => {
   });
 
   it("lets an SQS lane's task role use its own queue, and the environment key only through SQS", () => {
-    const sqs = synth(env('  feeds:\n    broker: sqs\n    queues: [propertyfeed-staging-feeds]\n    stage: baseline'));
+    const sqs = synth(
+      env(`  feeds:
+    broker: sqs
+    queues: [propertyfeed-staging-feeds]
+    stage: baseline`),
+    );
     expect(rolePolicy(sqs, 'task-role', 'application')).toEqual([
       {
         Sid: 'ConsumeLaneQueue',
@@ -731,7 +766,11 @@ describe('props validation', () => {
       });
 
   it('names an unknown command placeholder at its line in the file', () => {
-    const text = IMAGE_LANE.replace('    queues:', '    command: [php, artisan, queue:work, "--queue={queue}"]\n    queues:');
+    const text = IMAGE_LANE.replace(
+      '    queues:',
+      `    command: [php, artisan, queue:work, "--queue={queue}"]
+    queues:`,
+    );
     const bad = env(text);
     let error: unknown;
     try {
@@ -807,7 +846,10 @@ describe('props validation', () => {
 
 describe('scale-in protection', () => {
   const family = 'propertyfeed-staging-image';
-  const protectedJson = synth(env(`${IMAGE_LANE}\n    scaleInProtection: true`));
+  const protectedJson = synth(
+    env(`${IMAGE_LANE}
+    scaleInProtection: true`),
+  );
   const plainJson = synth(env(IMAGE_LANE));
 
   it('runs each worker under the task-protection guard, which the init container writes to the shared /tmp', () => {
@@ -873,9 +915,17 @@ describe('process groups', () => {
 describe('ECS limits', () => {
   it('refuses a task definition over the 64 KiB ECS accepts, at the lane key that adds its containers', () => {
     const plain = Array.from({ length: 40 }, (_, i) => `SETTING_${i}: value-${i}`).join(', ');
-    const big = env('  image:\n    queues: [image]\n    stage: baseline\n    cpu: 4096\n    memory: 16384\n    workers: 32', {
-      parameters: `parameters: { plain: { ${plain} } }`,
-    });
+    const big = env(
+      `  image:
+    queues: [image]
+    stage: baseline
+    cpu: 4096
+    memory: 16384
+    workers: 32`,
+      {
+        parameters: `parameters: { plain: { ${plain} } }`,
+      },
+    );
     let error: unknown;
     try {
       synth(big);
@@ -890,9 +940,17 @@ describe('ECS limits', () => {
     // The same lane with 8 workers fits.
     expect(() =>
       synth(
-        env('  image:\n    queues: [image]\n    stage: baseline\n    cpu: 4096\n    memory: 16384\n    workers: 8', {
-          parameters: `parameters: { plain: { ${plain} } }`,
-        }),
+        env(
+          `  image:
+    queues: [image]
+    stage: baseline
+    cpu: 4096
+    memory: 16384
+    workers: 8`,
+          {
+            parameters: `parameters: { plain: { ${plain} } }`,
+          },
+        ),
       ),
     ).not.toThrow();
   });
