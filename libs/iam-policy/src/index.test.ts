@@ -1,4 +1,4 @@
-import { partitionOf, policyDocument, serviceEndpoint } from './index';
+import { partitionOf, policyDocument, serviceEndpoint, writeLogStreams } from './index';
 
 describe('iam-policy', () => {
   it('names the partition of a region', () => {
@@ -17,6 +17,15 @@ describe('iam-policy', () => {
     expect(JSON.parse(JSON.stringify(doc))).toEqual({
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:eu-west-2:1:q' }],
+    });
+  });
+
+  it('lets a role write the streams of one log group only', () => {
+    expect(writeLogStreams('WriteLogs', 'arn:aws:logs:eu-west-2:1:log-group:/ecs/a')).toEqual({
+      Sid: 'WriteLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: 'arn:aws:logs:eu-west-2:1:log-group:/ecs/a:log-stream:*',
     });
   });
 });

@@ -34,6 +34,14 @@ export function accountAdministersKey(partition: string, account: string): Polic
   };
 }
 
+/**
+ * Creating streams in one log group and writing to them: what a role that logs
+ * needs, and no more (the group exists before its writer, so no CreateLogGroup).
+ */
+export function writeLogStreams(sid: string, logGroupArn: string): PolicyStatement {
+  return { Sid: sid, Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${logGroupArn}:log-stream:*` };
+}
+
 /** The ARN partition of a region: aws, aws-cn or aws-us-gov. */
 export function partitionOf(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';

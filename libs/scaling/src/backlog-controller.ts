@@ -12,7 +12,7 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { controllerArchive, type ControllerArchive } from './controller-archive';
 import { buildControllerConfig, validateControllerConfig } from './controller-config';
-import { partitionOf, policyDocument, serviceEndpoint, type PolicyStatement } from '@queue-lanes/iam-policy';
+import { partitionOf, policyDocument, serviceEndpoint, writeLogStreams, type PolicyStatement } from '@queue-lanes/iam-policy';
 import {
   controllerDeadLetterQueueName,
   controllerLogGroupName,
@@ -324,13 +324,8 @@ function executionStatements(
       Action: 'sqs:SendMessage',
       Resource: known.deadLetterQueueArn,
     },
-    {
-      // Its own log group only; the group exists before the function, so no CreateLogGroup.
-      Sid: 'WriteOwnLogs',
-      Effect: 'Allow',
-      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: `${known.logGroupArn}:log-stream:*`,
-    },
+    // Its own log group only; the group exists before the function, so no CreateLogGroup.
+    writeLogStreams('WriteOwnLogs', known.logGroupArn),
     {
       // X-Ray's trace upload actions have no resource type: "*" is the only valid Resource.
       Sid: 'UploadTraces',
