@@ -8,7 +8,7 @@ import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { Construct } from 'constructs';
-import { accountAdministersKey } from '@queue-lanes/iam-policy';
+import { accountAdministersKey, policyDocument } from '@queue-lanes/iam-policy';
 import { KEY_DELETION_WINDOW_DAYS, alarmTopicName, keyDeletionWindowProblem } from '@queue-lanes/config';
 
 export interface AlarmTopicProps {
@@ -62,9 +62,8 @@ export class AlarmTopic extends Construct {
 
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
     const partition = new DataAwsPartition(this, 'partition').partition;
-    this.keyPolicy = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
+    this.keyPolicy = JSON.stringify(
+      policyDocument([
         accountAdministersKey(partition, account),
         {
           // CloudWatch alarms publish to an encrypted topic only if they may make a data key for it.
@@ -74,8 +73,8 @@ export class AlarmTopic extends Construct {
           Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           Resource: '*',
         },
-      ],
-    });
+      ]),
+    );
     this.key = new KmsKey(this, 'key', {
       description: `Alarm notifications of ${env.app} ${env.environment} (queue-lanes)`,
       enableKeyRotation: true,

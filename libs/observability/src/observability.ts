@@ -22,6 +22,7 @@ import { CloudwatchLogResourcePolicy } from '@cdktf/provider-aws/lib/cloudwatch-
 import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import type { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { policyDocument } from '@queue-lanes/iam-policy';
 import { brokerOf, type AlarmSpec, type AlarmSpecConfig, type QueueAlarmKind, type QueueSignalContext } from '@queue-lanes/brokers';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
@@ -301,9 +302,8 @@ function stoppedTasksLog(scope: Construct, env: EnvironmentConfig, kmsKeyArn: st
   });
   const policy = new CloudwatchLogResourcePolicy(scope, 'stopped-tasks-log-policy', {
     policyName: stoppedTasksRuleName(env),
-    policyDocument: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
+    policyDocument: JSON.stringify(
+      policyDocument([
         {
           Sid: 'EventBridgeWritesStoppedTasks',
           Effect: 'Allow',
@@ -311,8 +311,8 @@ function stoppedTasksLog(scope: Construct, env: EnvironmentConfig, kmsKeyArn: st
           Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           Resource: `${logGroup.arn}:*`,
         },
-      ],
-    }),
+      ]),
+    ),
   });
   const services = [...env.lanes.map((l) => l.name), ...(env.scheduler.service.enabled ? [SCHEDULER] : [])];
   const pattern = JSON.stringify({
