@@ -191,7 +191,7 @@ export class ParameterStore extends Construct {
       `ssm.${props.region}.${dnsSuffix}`,
     );
     this.readStatements = statements;
-    this.readPolicy = JSON.stringify({ Version: '2012-10-17', Statement: statements });
+    this.readPolicy = JSON.stringify(policyDocument(statements));
 
     this.hostConsumerReadStatements = hostConsumerReadStatements(props, account);
     this.hostConsumerReadPolicy = JSON.stringify(policyDocument(this.hostConsumerReadStatements));
@@ -350,24 +350,21 @@ function validate(props: ParameterStoreProps): void {
  * CloudWatch Logs may use it for this account's log groups in the region.
  */
 function environmentKeyPolicy(region: string, account: string, partition: string, dnsSuffix: string) {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      accountAdministersKey(partition, account),
-      {
-        Sid: 'CloudWatchLogsEncryptsLogGroups',
-        Effect: 'Allow',
-        Principal: { Service: `logs.${region}.${dnsSuffix}` },
-        Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        Resource: '*',
-        Condition: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*`,
-          },
+  return policyDocument([
+    accountAdministersKey(partition, account),
+    {
+      Sid: 'CloudWatchLogsEncryptsLogGroups',
+      Effect: 'Allow',
+      Principal: { Service: `logs.${region}.${dnsSuffix}` },
+      Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      Resource: '*',
+      Condition: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*`,
         },
       },
-    ],
-  };
+    },
+  ]);
 }
 
 /** Per lane, its stage and its host-consumer switch, which the web hosts' agent reads. */
