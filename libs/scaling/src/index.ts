@@ -4,7 +4,7 @@
  * controller Lambda (one per environment), SQS lanes by App Auto Scaling on their
  * queue's backlog; lanes at stage baseline keep their fixed count.
  */
-export { BacklogController, type BacklogControllerProps } from './backlog-controller';
+export { BacklogControllerFunction, type BacklogControllerFunctionProps } from './backlog-controller-function';
 export { type ControllerArchive, type ControllerArchiveOptions } from './controller-archive';
 export { type ControllerConfigOptions } from './controller-config';
 export type { PolicyDocument, PolicyStatement } from '@queue-lanes/iam-policy';

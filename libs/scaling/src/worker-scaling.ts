@@ -4,7 +4,7 @@ import type { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscalin
 import type { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { BacklogController } from './backlog-controller';
+import { BacklogControllerFunction } from './backlog-controller-function';
 import type { ControllerArchive } from './controller-archive';
 import { SqsLaneScaling } from './sqs-lane-scaling';
 
@@ -40,7 +40,7 @@ export interface WorkerScalingProps {
  * The `scaling` stack's content: per-lane scaling,
  * by broker.
  *
- * - Redis lanes past stage off are measured by one {@link BacklogController}
+ * - Redis lanes past stage off are measured by one {@link BacklogControllerFunction}
  *   per environment, which sizes those at stages scaling and owned; none is
  *   created when no Redis lane runs.
  * - SQS lanes get their queues at every stage ({@link SqsLaneScaling}) and App
@@ -49,7 +49,7 @@ export interface WorkerScalingProps {
  */
 export class WorkerScaling extends Construct {
   /** The backlog controller; present when a Redis lane is past stage off. */
-  readonly controller?: BacklogController;
+  readonly controller?: BacklogControllerFunction;
   /** Names of the lanes the controller measures, in priority order (it sizes those with sizedBy controller). */
   readonly controllerLanes: readonly string[];
   /** Each SQS lane's queues and scaling, by lane name. */
@@ -71,7 +71,7 @@ export class WorkerScaling extends Construct {
     const sized = measured.filter((l) => l.sizedBy === 'controller');
     if (measured.length > 0) {
       const auth = env.redis.authParameter;
-      this.controller = new BacklogController(this, 'controller', {
+      this.controller = new BacklogControllerFunction(this, 'controller', {
         env,
         serviceArns: Object.fromEntries(sized.map((l) => [l.name, workerService.lanes[l.name].service.id])),
         securityGroupId: props.controllerSecurityGroupId,

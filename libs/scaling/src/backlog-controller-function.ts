@@ -27,7 +27,7 @@ import {
 /** What Lambda allows for all of a function's environment variables together (keys and values), bytes. */
 export const LAMBDA_ENVIRONMENT_BYTES = 4096;
 
-export interface BacklogControllerProps {
+export interface BacklogControllerFunctionProps {
   /** The validated environment: lanes, fleet cap, redis, controller and logs settings. */
   readonly env: EnvironmentConfig;
   /**
@@ -71,8 +71,11 @@ const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
  * Scheduler schedule that invokes it every minute through a role that may invoke
  * exactly this function; and invoke permissions for the application roles in
  * `controller.wakeInvokerRoleArns` (wake-up calls).
+ *
+ * This is the synthesized side; the code the function runs is libs/backlog-controller
+ * (its `BacklogController` class), bundled into {@link archive}.
  */
-export class BacklogController extends Construct {
+export class BacklogControllerFunction extends Construct {
   /** `<app>-<env>-backlog-controller`. */
   readonly functionName: string;
   /** CONTROLLER_CONFIG as the Lambda will read it (validated with the controller's schema, defaults applied). */
@@ -110,7 +113,7 @@ export class BacklogController extends Construct {
   /** A policy (JSON) to attach to an application role elsewhere, so it may send wake-up calls. */
   readonly wakeInvokePolicy: string;
 
-  constructor(scope: Construct, id: string, props: BacklogControllerProps) {
+  constructor(scope: Construct, id: string, props: BacklogControllerFunctionProps) {
     super(scope, id);
     const { env } = props;
     const configInput = buildControllerConfig(env, { parameterPathPrefix: props.parameterPathPrefix });
@@ -225,7 +228,7 @@ function roleSlug(roleArn: string): string {
 }
 
 /** Props that disagree with the environment: a service the controller sizes without its ARN, or one it must not touch. */
-function validateProps(props: BacklogControllerProps, sized: readonly { readonly name: string }[]): void {
+function validateProps(props: BacklogControllerFunctionProps, sized: readonly { readonly name: string }[]): void {
   const { env } = props;
   for (const lane of sized) {
     if (!props.serviceArns[lane.name]) throw new Error(`serviceArns: no service ARN for lane ${lane.name}, which the controller sizes`);
@@ -261,7 +264,7 @@ function environmentValue(config: ControllerConfig, json: string): string {
  * its namespace, its own logs, dead letters and network interfaces.
  */
 function executionStatements(
-  props: BacklogControllerProps,
+  props: BacklogControllerFunctionProps,
   known: {
     readonly sizedServiceArns: readonly string[];
     readonly namespace: string;
@@ -361,7 +364,7 @@ function executionStatements(
 /** The every-minute tick: an EventBridge Scheduler schedule, the role it invokes the function with, and its own dead-letter queue. */
 function controllerSchedule(
   scope: Construct,
-  env: BacklogControllerProps['env'],
+  env: BacklogControllerFunctionProps['env'],
   fn: LambdaFunction,
   kmsKeyArn: string,
   account: string,
