@@ -126,98 +126,50 @@ export class BacklogControllerFunction extends Construct {
     this.configJson = JSON.stringify(this.config);
     this.configValue = environmentValue(this.config, this.configJson);
     this.archive = props.archive ?? controllerArchive();
-    const partition = partitionOf(env.region);
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
-    const arn = (service: string, resource: string) => `arn:${partition}:${service}:${env.region}:${account}:${resource}`;
-
     this.asset = new TerraformAsset(this, 'package', {
       path: this.archive.file,
       type: AssetType.FILE,
       assetHash: this.archive.assetHash,
     });
-
     this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
       name: controllerLogGroupName(env),
       ...logGroupRetention(env),
       kmsKeyId: props.kmsKeyArn,
     });
-    this.deadLetterQueue = new SqsQueue(this, 'dead-letter-queue', {
-      name: controllerDeadLetterQueueName(env),
-      kmsMasterKeyId: props.kmsKeyArn,
-      messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'dead-letter-queue', controllerDeadLetterQueueName(env), props.kmsKeyArn);
 
-    this.role = new IamRole(this, 'role', {
-      name: this.functionName,
-      description: `Backlog controller of ${env.app} ${env.environment}: reads Redis, publishes QueueLanes metrics, sets lane desired counts`,
-      assumeRolePolicy: JSON.stringify(
-        policyDocument([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]),
-      ),
-    });
-    this.statements = executionStatements(props, {
+    ({
+      role: this.role,
+      statements: this.statements,
+      policy: this.policy,
+    } = executionRole(this, props, {
       sizedServiceArns: sized.map((lane) => props.serviceArns[lane.name]),
       namespace: this.config.namespace,
       deadLetterQueueArn: this.deadLetterQueue.arn,
       logGroupArn: this.logGroup.arn,
-      arn,
-    });
-    this.policy = new IamRolePolicy(this, 'policy', {
-      name: 'backlog-controller',
-      role: this.role.id,
-      policy: JSON.stringify(policyDocument(this.statements)),
-    });
-
-    this.function = new LambdaFunction(this, 'function', {
-      functionName: this.functionName,
-      description: `queue-lanes backlog controller: measures the Redis lanes of ${env.app} ${env.environment} and sizes the scaled ones from their backlog`,
-      role: this.role.arn,
-      runtime: CONTROLLER_RUNTIME,
-      architectures: ['x86_64'],
-      handler: this.archive.handler,
-      filename: this.asset.path,
-      sourceCodeHash: this.archive.sourceCodeHash,
-      memorySize: CONTROLLER_MEMORY_MB,
-      timeout: CONTROLLER_TIMEOUT_SECONDS,
-      // One tick at a time: two overlapping ticks could both scale the same lane.
-      reservedConcurrentExecutions: 1,
-      tracingConfig: { mode: 'Active' },
-      kmsKeyArn: props.kmsKeyArn,
-      environment: { variables: { [CONTROLLER_CONFIG_ENV]: this.configValue } },
-      vpcConfig: { subnetIds: [...props.subnetIds], securityGroupIds: [props.securityGroupId] },
-      deadLetterConfig: { targetArn: this.deadLetterQueue.arn },
-      // The log group first, so Lambda never creates one without the key and retention;
-      // the policy first, so Lambda may create the network interfaces.
-      dependsOn: [this.logGroup, this.policy],
-    });
-    this.invokeConfig = new LambdaFunctionEventInvokeConfig(this, 'invoke-config', {
-      functionName: this.function.functionName,
-      // A failed tick is not retried: the next scheduled tick reads everything afresh.
-      maximumRetryAttempts: 0,
-      // A tick or wake-up that waited two minutes is stale; it goes to the dead-letter queue.
-      maximumEventAgeInSeconds: 120,
-    });
-
-    const schedule = controllerSchedule(this, env, this.function, props.kmsKeyArn, account);
-    this.scheduleDeadLetterQueue = schedule.deadLetterQueue;
-    this.scheduleRole = schedule.role;
-    this.schedulePolicy = schedule.policy;
-    this.schedule = schedule.schedule;
-
-    const wakePermissions: Record<string, LambdaPermission> = {};
-    for (const roleArn of env.controller.wakeInvokerRoleArns) {
-      const slug = roleSlug(roleArn);
-      wakePermissions[roleArn] = new LambdaPermission(this, `wake-${slug}`, {
-        statementId: `wake-${slug}`,
-        action: 'lambda:InvokeFunction',
-        functionName: this.function.functionName,
-        principal: roleArn,
-      });
-    }
-    this.wakePermissions = wakePermissions;
+      arn: accountArn(env.region, account),
+    }));
+    ({ function: this.function, invokeConfig: this.invokeConfig } = controllerFunction(this, props, this));
+    ({
+      deadLetterQueue: this.scheduleDeadLetterQueue,
+      role: this.scheduleRole,
+      policy: this.schedulePolicy,
+      schedule: this.schedule,
+    } = controllerSchedule(this, env, this.function, props.kmsKeyArn, account));
+    this.wakePermissions = wakePermissions(this, env.controller.wakeInvokerRoleArns, this.function);
     this.wakeInvokePolicy = JSON.stringify(
       policyDocument([{ Sid: 'WakeBacklogController', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: this.function.arn }]),
     );
   }
+}
+
+/** `arn:<partition>:<service>:<region>:<account>:<resource>`, for the resources of this account and region. */
+type AccountArn = (service: string, resource: string) => string;
+
+function accountArn(region: string, account: string): AccountArn {
+  const partition = partitionOf(region);
+  return (service, resource) => `arn:${partition}:${service}:${region}:${account}:${resource}`;
 }
 
 /** `<account>-<role name>`, in the characters a Lambda statement id allows, so the id follows the role, not its position. */
@@ -259,22 +211,45 @@ function environmentValue(config: ControllerConfig, json: string): string {
   return value;
 }
 
-/**
- * The execution role's statements: ECS only on the services it sizes, metrics under
- * its namespace, its own logs, dead letters and network interfaces.
- */
-function executionStatements(
+/** A dead-letter queue for people to read: encrypted with the environment key, kept as long as SQS allows. */
+function deadLetterQueue(scope: Construct, id: string, name: string, kmsKeyArn: string): SqsQueue {
+  return new SqsQueue(scope, id, { name, kmsMasterKeyId: kmsKeyArn, messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS });
+}
+
+/** What the execution role's statements name, beside the props. */
+interface ExecutionResources {
+  readonly sizedServiceArns: readonly string[];
+  readonly namespace: string;
+  readonly deadLetterQueueArn: string;
+  readonly logGroupArn: string;
+  readonly arn: AccountArn;
+}
+
+/** The function's execution role `<app>-<env>-backlog-controller`, which only Lambda assumes, and its one policy. */
+function executionRole(
+  scope: Construct,
   props: BacklogControllerFunctionProps,
-  known: {
-    readonly sizedServiceArns: readonly string[];
-    readonly namespace: string;
-    readonly deadLetterQueueArn: string;
-    readonly logGroupArn: string;
-    readonly arn: (service: string, resource: string) => string;
-  },
-): PolicyStatement[] {
+  known: ExecutionResources,
+): { role: IamRole; statements: PolicyStatement[]; policy: IamRolePolicy } {
   const { env } = props;
-  const subnetArns = props.subnetIds.map((s) => known.arn('ec2', `subnet/${s}`));
+  const role = new IamRole(scope, 'role', {
+    name: controllerName(env),
+    description: `Backlog controller of ${env.app} ${env.environment}: reads Redis, publishes QueueLanes metrics, sets lane desired counts`,
+    assumeRolePolicy: JSON.stringify(
+      policyDocument([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]),
+    ),
+  });
+  const statements = [...workStatements(props, known), ...runtimeStatements(props, known), ...networkInterfaceStatements(props, known.arn)];
+  const policy = new IamRolePolicy(scope, 'policy', {
+    name: 'backlog-controller',
+    role: role.id,
+    policy: JSON.stringify(policyDocument(statements)),
+  });
+  return { role, statements, policy };
+}
+
+/** The controller's work: ECS only on the services it sizes, metrics under its namespace, the Redis AUTH token. */
+function workStatements(props: BacklogControllerFunctionProps, known: ExecutionResources): PolicyStatement[] {
   return [
     // DescribeServices reads the sized lanes' desired counts; UpdateService sets them. Nothing else in the cluster.
     ...(known.sizedServiceArns.length > 0
@@ -306,27 +281,16 @@ function executionStatements(
     ...(props.redisAuthParameterArn !== undefined
       ? [{ Sid: 'ReadRedisAuthToken', Effect: 'Allow' as const, Action: 'ssm:GetParameter', Resource: props.redisAuthParameterArn }]
       : []),
-    {
-      // The function's environment, the SecureString AUTH token and the dead-letter queue are under this key.
-      Sid: 'DecryptWithEnvironmentKey',
-      Effect: 'Allow',
-      Action: 'kms:Decrypt',
-      Resource: props.kmsKeyArn,
-    },
-    {
-      // Sending to the encrypted dead-letter queue needs a data key, only through SQS.
-      Sid: 'EncryptDeadLetters',
-      Effect: 'Allow',
-      Action: 'kms:GenerateDataKey',
-      Resource: props.kmsKeyArn,
-      Condition: { StringEquals: { 'kms:ViaService': serviceEndpoint('sqs', env.region) } },
-    },
-    {
-      Sid: 'SendDeadLetters',
-      Effect: 'Allow',
-      Action: 'sqs:SendMessage',
-      Resource: known.deadLetterQueueArn,
-    },
+  ];
+}
+
+/** Running as a Lambda: the environment key, its own dead letters and logs, traces. */
+function runtimeStatements(props: BacklogControllerFunctionProps, known: ExecutionResources): PolicyStatement[] {
+  return [
+    // The function's environment, the SecureString AUTH token and the dead-letter queue are under this key.
+    decryptWithEnvironmentKey(props.kmsKeyArn),
+    encryptDeadLetters(props.kmsKeyArn, props.env.region),
+    sendDeadLetters(known.deadLetterQueueArn),
     // Its own log group only; the group exists before the function, so no CreateLogGroup.
     writeLogStreams('WriteOwnLogs', known.logGroupArn),
     {
@@ -336,20 +300,27 @@ function executionStatements(
       Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
       Resource: '*',
     },
+  ];
+}
+
+/** The function's network interfaces in the private subnets. */
+function networkInterfaceStatements(props: BacklogControllerFunctionProps, arn: AccountArn): PolicyStatement[] {
+  const subnetArns = props.subnetIds.map((s) => arn('ec2', `subnet/${s}`));
+  return [
     {
       // Lambda creates the function's network interfaces with the execution role: in the
       // configured subnets, with the controller security group, in this account and region.
       Sid: 'CreateNetworkInterfaces',
       Effect: 'Allow',
       Action: 'ec2:CreateNetworkInterface',
-      Resource: [known.arn('ec2', 'network-interface/*'), ...subnetArns, known.arn('ec2', `security-group/${props.securityGroupId}`)],
+      Resource: [arn('ec2', 'network-interface/*'), ...subnetArns, arn('ec2', `security-group/${props.securityGroupId}`)],
     },
     {
       // Network interfaces get ids Lambda picks, so the interfaces of this account and region.
       Sid: 'ManageNetworkInterfaces',
       Effect: 'Allow',
       Action: ['ec2:AssignPrivateIpAddresses', 'ec2:DeleteNetworkInterface', 'ec2:UnassignPrivateIpAddresses'],
-      Resource: known.arn('ec2', 'network-interface/*'),
+      Resource: arn('ec2', 'network-interface/*'),
     },
     {
       // EC2 Describe* actions support no resource-level permissions: "*" is the only valid Resource.
@@ -361,59 +332,78 @@ function executionStatements(
   ];
 }
 
+/** `kms:Decrypt` with the environment key. */
+function decryptWithEnvironmentKey(kmsKeyArn: string): PolicyStatement {
+  return { Sid: 'DecryptWithEnvironmentKey', Effect: 'Allow', Action: 'kms:Decrypt', Resource: kmsKeyArn };
+}
+
+/** Sending to an encrypted dead-letter queue needs a data key, only through SQS. */
+function encryptDeadLetters(kmsKeyArn: string, region: string): PolicyStatement {
+  return {
+    Sid: 'EncryptDeadLetters',
+    Effect: 'Allow',
+    Action: 'kms:GenerateDataKey',
+    Resource: kmsKeyArn,
+    Condition: { StringEquals: { 'kms:ViaService': serviceEndpoint('sqs', region) } },
+  };
+}
+
+function sendDeadLetters(deadLetterQueueArn: string): PolicyStatement {
+  return { Sid: 'SendDeadLetters', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: deadLetterQueueArn };
+}
+
+/** The Lambda and how it is invoked: no retries, stale events to its dead-letter queue. */
+function controllerFunction(
+  scope: Construct,
+  props: BacklogControllerFunctionProps,
+  parts: Pick<
+    BacklogControllerFunction,
+    'functionName' | 'archive' | 'asset' | 'configValue' | 'logGroup' | 'deadLetterQueue' | 'role' | 'policy'
+  >,
+): { function: LambdaFunction; invokeConfig: LambdaFunctionEventInvokeConfig } {
+  const { env } = props;
+  const fn = new LambdaFunction(scope, 'function', {
+    functionName: parts.functionName,
+    description: `queue-lanes backlog controller: measures the Redis lanes of ${env.app} ${env.environment} and sizes the scaled ones from their backlog`,
+    role: parts.role.arn,
+    runtime: CONTROLLER_RUNTIME,
+    architectures: ['x86_64'],
+    handler: parts.archive.handler,
+    filename: parts.asset.path,
+    sourceCodeHash: parts.archive.sourceCodeHash,
+    memorySize: CONTROLLER_MEMORY_MB,
+    timeout: CONTROLLER_TIMEOUT_SECONDS,
+    // One tick at a time: two overlapping ticks could both scale the same lane.
+    reservedConcurrentExecutions: 1,
+    tracingConfig: { mode: 'Active' },
+    kmsKeyArn: props.kmsKeyArn,
+    environment: { variables: { [CONTROLLER_CONFIG_ENV]: parts.configValue } },
+    vpcConfig: { subnetIds: [...props.subnetIds], securityGroupIds: [props.securityGroupId] },
+    deadLetterConfig: { targetArn: parts.deadLetterQueue.arn },
+    // The log group first, so Lambda never creates one without the key and retention;
+    // the policy first, so Lambda may create the network interfaces.
+    dependsOn: [parts.logGroup, parts.policy],
+  });
+  const invokeConfig = new LambdaFunctionEventInvokeConfig(scope, 'invoke-config', {
+    functionName: fn.functionName,
+    // A failed tick is not retried: the next scheduled tick reads everything afresh.
+    maximumRetryAttempts: 0,
+    // A tick or wake-up that waited two minutes is stale; it goes to the dead-letter queue.
+    maximumEventAgeInSeconds: 120,
+  });
+  return { function: fn, invokeConfig };
+}
+
 /** The every-minute tick: an EventBridge Scheduler schedule, the role it invokes the function with, and its own dead-letter queue. */
 function controllerSchedule(
   scope: Construct,
-  env: BacklogControllerFunctionProps['env'],
+  env: EnvironmentConfig,
   fn: LambdaFunction,
   kmsKeyArn: string,
   account: string,
 ): { deadLetterQueue: SqsQueue; role: IamRole; policy: IamRolePolicy; schedule: SchedulerSchedule } {
-  const deadLetterQueue = new SqsQueue(scope, 'schedule-dead-letter-queue', {
-    name: scheduleDeadLetterQueueName(env),
-    kmsMasterKeyId: kmsKeyArn,
-    messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-  });
-  const role = new IamRole(scope, 'schedule-role', {
-    name: scheduleRoleName(env),
-    description: `EventBridge Scheduler invokes ${controllerName(env)} every minute`,
-    assumeRolePolicy: JSON.stringify(
-      policyDocument([
-        {
-          Effect: 'Allow',
-          Principal: { Service: 'scheduler.amazonaws.com' },
-          Action: 'sts:AssumeRole',
-          // Only schedules of this account (confused-deputy protection, as the Scheduler guide advises).
-          Condition: { StringEquals: { 'aws:SourceAccount': account } },
-        },
-      ]),
-    ),
-  });
-  const policy = new IamRolePolicy(scope, 'schedule-policy', {
-    name: 'invoke-backlog-controller',
-    role: role.id,
-    policy: JSON.stringify(
-      policyDocument([
-        { Sid: 'InvokeController', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: fn.arn },
-        { Sid: 'SendDeadLetters', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: deadLetterQueue.arn },
-        {
-          // The schedule (its input) and the dead-letter queue are encrypted with the environment key;
-          // EventBridge Scheduler decrypts the input with this role when it invokes the target.
-          Sid: 'DecryptWithEnvironmentKey',
-          Effect: 'Allow',
-          Action: 'kms:Decrypt',
-          Resource: kmsKeyArn,
-        },
-        {
-          Sid: 'EncryptDeadLetters',
-          Effect: 'Allow',
-          Action: 'kms:GenerateDataKey',
-          Resource: kmsKeyArn,
-          Condition: { StringEquals: { 'kms:ViaService': serviceEndpoint('sqs', env.region) } },
-        },
-      ]),
-    ),
-  });
+  const dlq = deadLetterQueue(scope, 'schedule-dead-letter-queue', scheduleDeadLetterQueueName(env), kmsKeyArn);
+  const { role, policy } = scheduleRole(scope, env, { fn, deadLetterQueue: dlq, kmsKeyArn, account });
   const schedule = new SchedulerSchedule(scope, 'schedule', {
     name: controllerName(env),
     description: `A backlog-controller tick every minute for ${env.app} ${env.environment}`,
@@ -427,9 +417,62 @@ function controllerSchedule(
       input: JSON.stringify({ source: 'queue-lanes.schedule' }),
       // Retries cover a failed Invoke call (throttling, service errors), within the minute only.
       retryPolicy: { maximumEventAgeInSeconds: 60, maximumRetryAttempts: 2 },
-      deadLetterConfig: { arn: deadLetterQueue.arn },
+      deadLetterConfig: { arn: dlq.arn },
     },
     dependsOn: [policy],
   });
-  return { deadLetterQueue, role, policy, schedule };
+  return { deadLetterQueue: dlq, role, policy, schedule };
+}
+
+/** `<app>-<env>-controller-schedule`, which only this account's schedules assume: it may invoke the function and send it dead letters. */
+function scheduleRole(
+  scope: Construct,
+  env: EnvironmentConfig,
+  on: { readonly fn: LambdaFunction; readonly deadLetterQueue: SqsQueue; readonly kmsKeyArn: string; readonly account: string },
+): { role: IamRole; policy: IamRolePolicy } {
+  const role = new IamRole(scope, 'schedule-role', {
+    name: scheduleRoleName(env),
+    description: `EventBridge Scheduler invokes ${controllerName(env)} every minute`,
+    assumeRolePolicy: JSON.stringify(
+      policyDocument([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          // Only schedules of this account (confused-deputy protection, as the Scheduler guide advises).
+          Condition: { StringEquals: { 'aws:SourceAccount': on.account } },
+        },
+      ]),
+    ),
+  });
+  const policy = new IamRolePolicy(scope, 'schedule-policy', {
+    name: 'invoke-backlog-controller',
+    role: role.id,
+    policy: JSON.stringify(
+      policyDocument([
+        { Sid: 'InvokeController', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: on.fn.arn },
+        sendDeadLetters(on.deadLetterQueue.arn),
+        // The schedule (its input) and the dead-letter queue are encrypted with the environment key;
+        // EventBridge Scheduler decrypts the input with this role when it invokes the target.
+        decryptWithEnvironmentKey(on.kmsKeyArn),
+        encryptDeadLetters(on.kmsKeyArn, env.region),
+      ]),
+    ),
+  });
+  return { role, policy };
+}
+
+/** Invoke permission for each role in `controller.wakeInvokerRoleArns` (wake-up calls), by role ARN. */
+function wakePermissions(scope: Construct, roleArns: readonly string[], fn: LambdaFunction): Record<string, LambdaPermission> {
+  const permissions: Record<string, LambdaPermission> = {};
+  for (const roleArn of roleArns) {
+    const slug = roleSlug(roleArn);
+    permissions[roleArn] = new LambdaPermission(scope, `wake-${slug}`, {
+      statementId: `wake-${slug}`,
+      action: 'lambda:InvokeFunction',
+      functionName: fn.functionName,
+      principal: roleArn,
+    });
+  }
+  return permissions;
 }
