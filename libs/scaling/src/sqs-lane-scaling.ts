@@ -93,45 +93,15 @@ export class SqsLaneScaling extends Construct {
   constructor(scope: Construct, id: string, props: SqsLaneScalingProps) {
     super(scope, id);
     const { env, lane } = props;
-    if (lane.broker !== 'sqs' || !lane.sqs) {
-      throw new Error(`lanes.${lane.name}: broker is ${lane.broker}; SqsLaneScaling is for broker sqs`);
-    }
-    const scaled = lane.sizedBy === 'app-autoscaling';
-    if (scaled && props.scalableResourceId === undefined) {
-      throw new Error(`lanes.${lane.name}: stage ${lane.stage} needs the lane service (scalableResourceId) to scale`);
-    }
-    const sqs = lane.sqs;
+    const sqs = validateProps(props);
     const tags = { lane: lane.name };
     this.lane = lane;
     this.queueName = queueName(env, lane.name);
-
-    this.deadLetterQueue = new SqsQueue(this, 'dead-letter-queue', {
-      name: deadLetterQueueName(env, lane.name),
-      kmsMasterKeyId: props.kmsKeyArn,
-      messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-      tags,
-    });
-    this.queue = new SqsQueue(this, 'queue', {
-      name: this.queueName,
-      kmsMasterKeyId: props.kmsKeyArn,
-      visibilityTimeoutSeconds: sqs.visibilityTimeout,
-      messageRetentionSeconds: sqs.messageRetentionSeconds,
-      redrivePolicy: JSON.stringify({ deadLetterTargetArn: this.deadLetterQueue.arn, maxReceiveCount: sqs.maxReceiveCount }),
-      tags,
-    });
-    this.redriveAllowPolicy = new SqsQueueRedriveAllowPolicy(this, 'redrive-allow-policy', {
-      queueUrl: this.deadLetterQueue.url,
-      redriveAllowPolicy: JSON.stringify({ redrivePermission: 'byQueue', sourceQueueArns: [this.queue.arn] }),
-    });
-
-    if (!scaled) return;
-
-    const name = (what: string) => laneScalingName(env, lane.name, what);
-    const queueMetric = (id: string, metricName: string): CloudwatchMetricAlarmMetricQuery => ({
-      id,
-      metric: { namespace: 'AWS/SQS', metricName, dimensions: { QueueName: this.queueName }, period: PERIOD, stat: 'Maximum' },
-    });
-    const serviceDimensions = { ClusterName: clusterName(env), ServiceName: serviceName(env, lane.name) };
+    const queues = laneQueues(this, props, sqs, tags);
+    this.deadLetterQueue = queues.deadLetterQueue;
+    this.queue = queues.queue;
+    this.redriveAllowPolicy = queues.redriveAllowPolicy;
+    if (lane.sizedBy !== 'app-autoscaling') return;
 
     this.scalableTarget = new AppautoscalingTarget(this, 'target', {
       ...ECS_SCALING,
@@ -140,22 +110,19 @@ export class SqsLaneScaling extends Construct {
       maxCapacity: lane.tasks.max,
       tags,
     });
-    const target = {
-      serviceNamespace: this.scalableTarget.serviceNamespace,
-      scalableDimension: this.scalableTarget.scalableDimension,
-      resourceId: this.scalableTarget.resourceId,
-    };
-
     const c: ScalingContext = {
       scope: this,
       lane,
       sqs,
       tags,
       queueName: this.queueName,
-      target,
-      name,
-      queueMetric,
-      serviceDimensions,
+      target: {
+        serviceNamespace: this.scalableTarget.serviceNamespace,
+        scalableDimension: this.scalableTarget.scalableDimension,
+        resourceId: this.scalableTarget.resourceId,
+      },
+      name: (what: string) => laneScalingName(env, lane.name, what),
+      serviceDimensions: { ClusterName: clusterName(env), ServiceName: serviceName(env, lane.name) },
     };
     this.backlogPolicy = backlogPolicy(c);
     ({ policy: this.oldestMessagePolicy, alarm: this.oldestMessageAlarm } = oldestMessageScaling(c));
@@ -165,15 +132,66 @@ export class SqsLaneScaling extends Construct {
   }
 }
 
-function sqsStat(id: string, metricName: string, queue: string) {
+/** The lane's SQS settings; throws for a lane of another broker, or a scaled lane without its service. */
+function validateProps(props: SqsLaneScalingProps): SqsSettings {
+  const { lane } = props;
+  if (lane.broker !== 'sqs' || !lane.sqs) {
+    throw new Error(`lanes.${lane.name}: broker is ${lane.broker}; SqsLaneScaling is for broker sqs`);
+  }
+  if (lane.sizedBy === 'app-autoscaling' && props.scalableResourceId === undefined) {
+    throw new Error(`lanes.${lane.name}: stage ${lane.stage} needs the lane service (scalableResourceId) to scale`);
+  }
+  return lane.sqs;
+}
+
+/** The queue and its dead-letter queue, which only the queue may use; kept at every stage, so a rollback never deletes messages. */
+function laneQueues(
+  scope: Construct,
+  props: SqsLaneScalingProps,
+  sqs: SqsSettings,
+  tags: Readonly<Record<string, string>>,
+): { deadLetterQueue: SqsQueue; queue: SqsQueue; redriveAllowPolicy: SqsQueueRedriveAllowPolicy } {
+  const deadLetterQueue = new SqsQueue(scope, 'dead-letter-queue', {
+    name: deadLetterQueueName(props.env, props.lane.name),
+    kmsMasterKeyId: props.kmsKeyArn,
+    messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+    tags,
+  });
+  const queue = new SqsQueue(scope, 'queue', {
+    name: queueName(props.env, props.lane.name),
+    kmsMasterKeyId: props.kmsKeyArn,
+    visibilityTimeoutSeconds: sqs.visibilityTimeout,
+    messageRetentionSeconds: sqs.messageRetentionSeconds,
+    redrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueue.arn, maxReceiveCount: sqs.maxReceiveCount }),
+    tags,
+  });
+  const redriveAllowPolicy = new SqsQueueRedriveAllowPolicy(scope, 'redrive-allow-policy', {
+    queueUrl: deadLetterQueue.url,
+    redriveAllowPolicy: JSON.stringify({ redrivePermission: 'byQueue', sourceQueueArns: [queue.arn] }),
+  });
+  return { deadLetterQueue, queue, redriveAllowPolicy };
+}
+
+/** A metric as target tracking reads it: one statistic of a metric, named by its dimensions. */
+function trackedMetric(id: string, namespace: string, metricName: string, dimensions: Readonly<Record<string, string>>, stat: string) {
   return {
     id,
     returnData: false,
     metricStat: {
-      metric: { namespace: 'AWS/SQS', metricName, dimensions: [{ name: 'QueueName', value: queue }] },
-      stat: 'Maximum',
+      metric: { namespace, metricName, dimensions: Object.entries(dimensions).map(([name, value]) => ({ name, value })) },
+      stat,
     },
   };
+}
+
+/** A metric as an alarm reads it: its per-minute maximum. */
+function alarmMetric(
+  id: string,
+  namespace: string,
+  metricName: string,
+  dimensions: Readonly<Record<string, string>>,
+): CloudwatchMetricAlarmMetricQuery {
+  return { id, metric: { namespace, metricName, dimensions, period: PERIOD, stat: 'Maximum' } };
 }
 
 /** What the scaling policies of one scaled SQS lane share. */
@@ -186,8 +204,12 @@ interface ScalingContext {
   /** The lane service's scalable target, as every policy names it. */
   readonly target: { readonly serviceNamespace: string; readonly scalableDimension: string; readonly resourceId: string };
   readonly name: (what: string) => string;
-  readonly queueMetric: (id: string, metricName: string) => CloudwatchMetricAlarmMetricQuery;
   readonly serviceDimensions: Readonly<Record<string, string>>;
+}
+
+/** One of the lane queue's SQS metrics, as an alarm reads it. */
+function queueMetric(c: ScalingContext, id: string, metricName: string): CloudwatchMetricAlarmMetricQuery {
+  return alarmMetric(id, 'AWS/SQS', metricName, { QueueName: c.queueName });
 }
 
 interface AlarmedPolicy {
@@ -208,20 +230,9 @@ function backlogPolicy(c: ScalingContext): AppautoscalingPolicy {
       disableScaleIn: false,
       customizedMetricSpecification: {
         metrics: [
-          sqsStat('visible', 'ApproximateNumberOfMessagesVisible', c.queueName),
-          sqsStat('inflight', 'ApproximateNumberOfMessagesNotVisible', c.queueName),
-          {
-            id: 'running',
-            returnData: false,
-            metricStat: {
-              metric: {
-                namespace: 'ECS/ContainerInsights',
-                metricName: 'RunningTaskCount',
-                dimensions: Object.entries(c.serviceDimensions).map(([n, value]) => ({ name: n, value })),
-              },
-              stat: 'Average',
-            },
-          },
+          trackedMetric('visible', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: c.queueName }, 'Maximum'),
+          trackedMetric('inflight', 'AWS/SQS', 'ApproximateNumberOfMessagesNotVisible', { QueueName: c.queueName }, 'Maximum'),
+          trackedMetric('running', 'ECS/ContainerInsights', 'RunningTaskCount', c.serviceDimensions, 'Average'),
           {
             // No data while no task runs (division by zero): target tracking then waits, and the wake step acts.
             id: 'backlog_per_task',
@@ -285,17 +296,8 @@ function wakeScaling(c: ScalingContext): AlarmedPolicy {
       alarmName: c.name('wake'),
       alarmDescription: `Lane ${c.lane.name}: a message is waiting in ${c.queueName} and the service has no task; starts one`,
       metricQuery: [
-        c.queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
-        {
-          id: 'desired',
-          metric: {
-            namespace: 'ECS/ContainerInsights',
-            metricName: 'DesiredTaskCount',
-            dimensions: c.serviceDimensions,
-            period: PERIOD,
-            stat: 'Maximum',
-          },
-        },
+        queueMetric(c, 'visible', 'ApproximateNumberOfMessagesVisible'),
+        alarmMetric('desired', 'ECS/ContainerInsights', 'DesiredTaskCount', c.serviceDimensions),
         // Visible messages, counted only while the service wants no task (no data counts as none).
         { id: 'waiting', expression: 'IF(FILL(desired, 0) < 1, visible, 0)', label: 'Messages waiting for a first task', returnData: true },
       ],
@@ -322,8 +324,8 @@ function drainScaling(c: ScalingContext): AlarmedPolicy {
       alarmName: c.name('drained'),
       alarmDescription: `Lane ${c.lane.name}: nothing visible or in flight in ${c.queueName} for ${c.lane.drainMinutes} min; scales the service to 0`,
       metricQuery: [
-        c.queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
-        c.queueMetric('inflight', 'ApproximateNumberOfMessagesNotVisible'),
+        queueMetric(c, 'visible', 'ApproximateNumberOfMessagesVisible'),
+        queueMetric(c, 'inflight', 'ApproximateNumberOfMessagesNotVisible'),
         { id: 'queued', expression: 'visible + inflight', label: 'Visible and in-flight messages', returnData: true },
       ],
       evaluationPeriods: c.lane.drainMinutes,
