@@ -6,6 +6,7 @@ import {
   type AlarmSpec,
   type BrokerModule,
   type MetricLine,
+  type MetricOptions,
   type QueueSignalContext,
   type QueueSignals,
 } from './broker';
@@ -74,14 +75,23 @@ function queueMetric(id: string, metricName: string, queue: string): CloudwatchM
 }
 
 function sqsSignals(context: QueueSignalContext): QueueSignals {
-  const { env, lane, thresholds: t } = context;
-  const queues = context.queueNames ?? [queueName(env, lane.name)];
-  const deadLetterQueue = context.deadLetterQueueName ?? deadLetterQueueName(env, lane.name);
-  const dash = `dashboard ${context.dashboardName}`;
-  const backlog: AlarmSpec = {
+  const queues = context.queueNames ?? [queueName(context.env, context.lane.name)];
+  const deadLetterQueue = context.deadLetterQueueName ?? deadLetterQueueName(context.env, context.lane.name);
+  return {
+    measured: true,
+    queueAlarms: [backlogAlarm(context, queues), oldestJobAlarm(context, queues)],
+    failureAlarms: [deadLettersAlarm(context, deadLetterQueue)],
+    dashboard: sqsDashboard(queues, deadLetterQueue),
+  };
+}
+
+/** Visible and in-flight messages of all the lane's queues together. */
+function backlogAlarm(context: QueueSignalContext, queues: readonly string[]): AlarmSpec {
+  const { lane, thresholds: t } = context;
+  return {
     kind: 'backlog',
     config: {
-      alarmDescription: `${lane.name}: more than ${t.backlog} messages waiting or in flight in ${queues.join(', ')} for ${t.backlogMinutes} min. Check first: desired vs running tasks on ${dash}: running at its ceiling: the lane is saturated, raise its tasks; running below desired: tasks fail to start (see restarts); ${CONNECTIVITY_FIRST}.`,
+      alarmDescription: `${lane.name}: more than ${t.backlog} messages waiting or in flight in ${queues.join(', ')} for ${t.backlogMinutes} min. Check first: desired vs running tasks on dashboard ${context.dashboardName}: running at its ceiling: the lane is saturated, raise its tasks; running below desired: tasks fail to start (see restarts); ${CONNECTIVITY_FIRST}.`,
       metricQuery: [
         {
           id: 'backlog',
@@ -102,10 +112,15 @@ function sqsSignals(context: QueueSignalContext): QueueSignals {
       treatMissingData: 'ignore',
     },
   };
-  const oldestJob: AlarmSpec = {
+}
+
+/** The oldest message of any of the lane's queues: the metric itself for one queue, their maximum for several. */
+function oldestJobAlarm(context: QueueSignalContext, queues: readonly string[]): AlarmSpec {
+  const { lane, thresholds: t } = context;
+  return {
     kind: 'oldest-job',
     config: {
-      alarmDescription: `${lane.name}: the oldest message in ${queues.join(', ')} has waited over ${t.oldestJobSeconds} s for ${t.oldestJobMinutes} min. Check first: whether workers take jobs at all (running tasks on ${dash}, the failed-jobs and restarts alarms); a message that keeps failing and returning also ages, so look at the dead-letter queue too.`,
+      alarmDescription: `${lane.name}: the oldest message in ${queues.join(', ')} has waited over ${t.oldestJobSeconds} s for ${t.oldestJobMinutes} min. Check first: whether workers take jobs at all (running tasks on dashboard ${context.dashboardName}, the failed-jobs and restarts alarms); a message that keeps failing and returning also ages, so look at the dead-letter queue too.`,
       ...(queues.length === 1
         ? {
             namespace: 'AWS/SQS',
@@ -132,7 +147,11 @@ function sqsSignals(context: QueueSignalContext): QueueSignals {
       treatMissingData: 'ignore',
     },
   };
-  const deadLetters: AlarmSpec = {
+}
+
+function deadLettersAlarm(context: QueueSignalContext, deadLetterQueue: string): AlarmSpec {
+  const { lane } = context;
+  return {
     kind: 'dead-letters',
     config: {
       alarmDescription: `${lane.name}: messages in the dead-letter queue ${deadLetterQueue}, i.e. jobs received ${sqsSettings(lane).maxReceiveCount} times without finishing. Check first: a message's body (aws sqs receive-message) and the worker log ${context.logGroupName} around its first failure; redrive only once the cause is fixed.`,
@@ -150,28 +169,19 @@ function sqsSignals(context: QueueSignalContext): QueueSignals {
       treatMissingData: 'ignore',
     },
   };
-  const line = (metric: string, queue: string, label: string): MetricLine => ['AWS/SQS', metric, 'QueueName', queue, { label }];
+}
+
+/** Each queue's ready, in-flight and delayed messages and its oldest one; the dead-letter queue beside the failed jobs. */
+function sqsDashboard(queues: readonly string[], deadLetterQueue: string): QueueSignals['dashboard'] {
+  const line = (metric: string, queue: string, options: MetricOptions): MetricLine => ['AWS/SQS', metric, 'QueueName', queue, options];
   return {
-    measured: true,
-    queueAlarms: [backlog, oldestJob],
-    failureAlarms: [deadLetters],
-    dashboard: {
-      backlog: queues.flatMap((q) => [
-        line('ApproximateNumberOfMessagesVisible', q, `${q} ready`),
-        line('ApproximateNumberOfMessagesNotVisible', q, `${q} in flight`),
-        line('ApproximateNumberOfMessagesDelayed', q, `${q} delayed`),
-      ]),
-      age: queues.map((q) => line('ApproximateAgeOfOldestMessage', q, `${q} oldest`)),
-      oldestNoun: 'message',
-      failed: [
-        [
-          'AWS/SQS',
-          'ApproximateNumberOfMessagesVisible',
-          'QueueName',
-          deadLetterQueue,
-          { label: 'dead-letter queue', stat: 'Maximum', yAxis: 'right' },
-        ],
-      ],
-    },
+    backlog: queues.flatMap((q) => [
+      line('ApproximateNumberOfMessagesVisible', q, { label: `${q} ready` }),
+      line('ApproximateNumberOfMessagesNotVisible', q, { label: `${q} in flight` }),
+      line('ApproximateNumberOfMessagesDelayed', q, { label: `${q} delayed` }),
+    ]),
+    age: queues.map((q) => line('ApproximateAgeOfOldestMessage', q, { label: `${q} oldest` })),
+    oldestNoun: 'message',
+    failed: [line('ApproximateNumberOfMessagesVisible', deadLetterQueue, { label: 'dead-letter queue', stat: 'Maximum', yAxis: 'right' })],
   };
 }
