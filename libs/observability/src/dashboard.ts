@@ -1,7 +1,7 @@
 import type { EnvironmentConfig, LaneConfig } from '@queue-lanes/config';
 import type { MetricLine, MetricOptions, QueueSignals } from '@queue-lanes/brokers';
 import { DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
-import { alarmTopicName } from '@queue-lanes/config';
+import { alarmTopicName, isScaled } from '@queue-lanes/config';
 import { CONNECTION_ERROR_MINUTES, type AlarmThresholds } from './thresholds';
 
 /*
@@ -89,21 +89,12 @@ const ALARMS_PER_WIDGET = 100;
 export function dashboardBody(input: DashboardInput): DashboardBody {
   const { env } = input;
   const widgets: Widget[] = [];
-  let y = 0;
-  widgets.push({
-    type: 'text',
-    x: 0,
-    y,
-    width: WIDTH,
-    height: 2,
-    properties: {
-      markdown: [
-        `# ${env.app} ${env.environment}: queue lanes`,
-        `One row per lane (a lane at stage off runs no task and its alarms are quiet)${input.controllerFunctionName ? ', then the backlog controller' : ''}. Every alarm notifies the SNS topic ${alarmTopicName(env)}; each alarm's description says what to check first.`,
-      ].join('\n\n'),
-    },
-  });
-  y += 2;
+  const heading = [
+    `# ${env.app} ${env.environment}: queue lanes`,
+    `One row per lane (a lane at stage off runs no task and its alarms are quiet)${input.controllerFunctionName ? ', then the backlog controller' : ''}. Every alarm notifies the SNS topic ${alarmTopicName(env)}; each alarm's description says what to check first.`,
+  ];
+  widgets.push(textWidget(0, 2, heading.join('\n\n')));
+  let y = 2;
   for (let i = 0; i < input.alarmArns.length; i += ALARMS_PER_WIDGET) {
     const part = Math.floor(i / ALARMS_PER_WIDGET) + 1;
     const parts = Math.ceil(input.alarmArns.length / ALARMS_PER_WIDGET);
@@ -133,64 +124,89 @@ export function laneProcesses(lane: Pick<LaneConfig, 'queues' | 'groups' | 'grou
   return `groups ${lane.groups.map((g) => `${g.name} ×${g.processes} (${g.queues.join(', ')})`).join(', ')}`;
 }
 
-function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets: Widget[]): number {
-  const { env } = input;
-  const { lane, thresholds: t } = row;
-  const scaled = lane.stage === 'scaling' || lane.stage === 'owned';
-  const tasks =
-    lane.stage === 'off'
-      ? '0 tasks, alarms quiet'
-      : scaled
-        ? `${lane.tasks.min}–${lane.tasks.max} tasks`
-        : `${lane.tasks.baseline} task${lane.tasks.baseline === 1 ? '' : 's'}`;
-  widgets.push({
-    type: 'text',
-    x: 0,
-    y: top,
-    width: WIDTH,
-    height: 1,
-    properties: {
-      markdown: `## ${lane.name} · ${lane.broker} · ${laneProcesses(lane)} · stage ${lane.stage} (${tasks}) · service ${row.serviceName} · logs ${row.logGroupName}`,
-    },
-  });
-  const y = top + 1;
-  const graph = (x: number, properties: Omit<MetricWidgetProperties, 'region' | 'view' | 'stacked'>): Widget => ({
-    type: 'metric',
-    x,
-    y,
-    width: 4,
-    height: GRAPH_HEIGHT,
-    properties: { region: env.region, view: 'timeSeries', stacked: false, ...properties },
-  });
-  const service: [string, string, string, string] = ['ClusterName', input.clusterName, 'ServiceName', row.serviceName];
-  const threshold = (label: string, value: number) => ({ horizontal: [{ label, value }] });
+/** A text widget across the whole width. */
+function textWidget(y: number, height: number, markdown: string): Widget {
+  return { type: 'text', x: 0, y, width: WIDTH, height, properties: { markdown } };
+}
 
-  const { queue } = row;
+/** What one graph shows; where it goes and the region are the row's. */
+type GraphSpec = Omit<MetricWidgetProperties, 'region' | 'view' | 'stacked'>;
+
+/** A row's graphs side by side, each `width` wide, under its one-line heading at `top`; returns the next row's top. */
+function graphRow(
+  input: DashboardInput,
+  top: number,
+  heading: string,
+  width: number,
+  graphs: readonly GraphSpec[],
+  widgets: Widget[],
+): number {
+  widgets.push(textWidget(top, 1, heading));
+  const y = top + 1;
+  widgets.push(
+    ...graphs.map((properties, i): Widget => ({
+      type: 'metric',
+      x: i * width,
+      y,
+      width,
+      height: GRAPH_HEIGHT,
+      properties: { region: input.env.region, view: 'timeSeries', stacked: false, ...properties },
+    })),
+  );
+  return y + GRAPH_HEIGHT;
+}
+
+/** One horizontal annotation line on a graph. */
+function threshold(label: string, value: number): { horizontal: Annotation[] } {
+  return { horizontal: [{ label, value }] };
+}
+
+/** A lane's heading (broker, processes, stage, service, logs) and six graphs: its queue, its tasks, its log-derived metrics. */
+function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets: Widget[]): number {
+  const { lane } = row;
+  const heading = `## ${lane.name} · ${lane.broker} · ${laneProcesses(lane)} · stage ${lane.stage} (${laneTasks(lane)}) · service ${row.serviceName} · logs ${row.logGroupName}`;
+  return graphRow(input, top, heading, 4, [...queueGraphs(row), ...serviceGraphs(input, row), ...logGraphs(row)], widgets);
+}
+
+/** `0 tasks, alarms quiet` at stage off, the range a scaled lane moves in, or the fixed count. */
+function laneTasks(lane: LaneConfig): string {
+  if (lane.stage === 'off') return '0 tasks, alarms quiet';
+  if (isScaled(lane)) return `${lane.tasks.min}–${lane.tasks.max} tasks`;
+  return `${lane.tasks.baseline} task${lane.tasks.baseline === 1 ? '' : 's'}`;
+}
+
+/** The backlog and the oldest job, as the lane's broker measures them. */
+function queueGraphs(row: DashboardLane): GraphSpec[] {
+  const { lane, thresholds: t, queue } = row;
   // Without a controller (no Redis lane past off) nothing measures a Redis lane.
   const measured = queue.measured ? '' : ' (not measured at this stage)';
-  const failed: MetricLine[] = [
-    [row.logNamespace, LOG_METRIC.failedJobs, { label: 'failed attempts', stat: 'Sum' }],
-    ...queue.dashboard.failed,
-  ];
-
-  widgets.push(
-    graph(0, {
+  return [
+    {
       title: `${lane.name}: backlog${measured}`,
       period: 60,
       stat: 'Maximum',
       metrics: queue.dashboard.backlog,
       yAxis: { left: { min: 0 } },
       annotations: threshold('backlog alarm', t.backlog),
-    }),
-    graph(4, {
+    },
+    {
       title: `${lane.name}: oldest ${queue.dashboard.oldestNoun}, s${measured}`,
       period: 60,
       stat: 'Maximum',
       metrics: queue.dashboard.age,
       yAxis: { left: { min: 0 } },
       annotations: threshold('oldest-job alarm', t.oldestJobSeconds),
-    }),
-    graph(8, {
+    },
+  ];
+}
+
+/** The lane service's task counts against its ceiling, and its CPU and memory. */
+function serviceGraphs(input: DashboardInput, row: DashboardLane): GraphSpec[] {
+  const { lane } = row;
+  const scaled = isScaled(lane);
+  const service: [string, string, string, string] = ['ClusterName', input.clusterName, 'ServiceName', row.serviceName];
+  return [
+    {
       title: `${lane.name}: desired vs running tasks`,
       period: 60,
       stat: 'Maximum',
@@ -201,8 +217,8 @@ function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets
       ],
       yAxis: { left: { min: 0 } },
       annotations: threshold(scaled ? 'tasks.max' : 'tasks.baseline', scaled ? lane.tasks.max : lane.tasks.baseline),
-    }),
-    graph(12, {
+    },
+    {
       title: `${lane.name}: CPU and memory, %`,
       period: 60,
       stat: 'Average',
@@ -211,8 +227,19 @@ function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets
         ['AWS/ECS', 'MemoryUtilization', ...service, { label: 'memory' }],
       ],
       yAxis: { left: { min: 0, max: 100 } },
-    }),
-    graph(16, {
+    },
+  ];
+}
+
+/** What the lane's log filters count: restarts and connection errors, and failed attempts (with the broker's own failure lines). */
+function logGraphs(row: DashboardLane): GraphSpec[] {
+  const { lane, thresholds: t } = row;
+  const failed: MetricLine[] = [
+    [row.logNamespace, LOG_METRIC.failedJobs, { label: 'failed attempts', stat: 'Sum' }],
+    ...row.queue.dashboard.failed,
+  ];
+  return [
+    {
       title: `${lane.name}: restarts and connection errors per ${CONNECTION_ERROR_MINUTES} min`,
       period: CONNECTION_ERROR_MINUTES * 60,
       stat: 'Sum',
@@ -223,64 +250,54 @@ function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets
       ],
       yAxis: { left: { min: 0 } },
       annotations: threshold('connection-errors alarm', t.connectionErrors),
-    }),
-    graph(20, {
+    },
+    {
       title: `${lane.name}: failed job attempts per min`,
       period: 60,
       stat: 'Sum',
       metrics: failed,
       yAxis: { left: { min: 0 } },
       annotations: threshold('failed-jobs alarm', t.failedJobsPerMinute),
-    }),
-  );
-  return y + GRAPH_HEIGHT;
+    },
+  ];
 }
 
+/** The controller's errors, invocations and duration, from Lambda and its own ControllerErrors. */
 function controllerRow(input: DashboardInput, fn: string, top: number, widgets: Widget[]): void {
   const { env } = input;
-  widgets.push({
-    type: 'text',
-    x: 0,
-    y: top,
-    width: WIDTH,
-    height: 1,
-    properties: { markdown: `## backlog controller · ${fn} · every minute · logs /aws/lambda/${fn}` },
-  });
-  const y = top + 1;
   const lambda = (name: string, options: MetricOptions): MetricLine => ['AWS/Lambda', name, 'FunctionName', fn, options];
-  const graph = (x: number, properties: Omit<MetricWidgetProperties, 'region' | 'view' | 'stacked'>): Widget => ({
-    type: 'metric',
-    x,
-    y,
-    width: 8,
-    height: GRAPH_HEIGHT,
-    properties: { region: env.region, view: 'timeSeries', stacked: false, ...properties },
-  });
-  widgets.push(
-    graph(0, {
-      title: 'controller: errors per min',
-      period: 60,
-      stat: 'Sum',
-      metrics: [
-        [input.namespace, METRIC.controllerErrors, DIMENSION.environment, env.environment, { label: 'failed ticks (ControllerErrors)' }],
-        lambda('Errors', { label: 'Lambda errors' }),
-        lambda('Throttles', { label: 'Lambda throttles' }),
-      ],
-      yAxis: { left: { min: 0 } },
-    }),
-    graph(8, {
-      title: 'controller: invocations per min',
-      period: 60,
-      stat: 'Sum',
-      metrics: [lambda('Invocations', { label: 'invocations' })],
-      yAxis: { left: { min: 0 } },
-    }),
-    graph(16, {
-      title: 'controller: duration, ms',
-      period: 60,
-      stat: 'Average',
-      metrics: [lambda('Duration', { label: 'average' }), lambda('Duration', { label: 'maximum', stat: 'Maximum' })],
-      yAxis: { left: { min: 0 } },
-    }),
+  graphRow(
+    input,
+    top,
+    `## backlog controller · ${fn} · every minute · logs /aws/lambda/${fn}`,
+    8,
+    [
+      {
+        title: 'controller: errors per min',
+        period: 60,
+        stat: 'Sum',
+        metrics: [
+          [input.namespace, METRIC.controllerErrors, DIMENSION.environment, env.environment, { label: 'failed ticks (ControllerErrors)' }],
+          lambda('Errors', { label: 'Lambda errors' }),
+          lambda('Throttles', { label: 'Lambda throttles' }),
+        ],
+        yAxis: { left: { min: 0 } },
+      },
+      {
+        title: 'controller: invocations per min',
+        period: 60,
+        stat: 'Sum',
+        metrics: [lambda('Invocations', { label: 'invocations' })],
+        yAxis: { left: { min: 0 } },
+      },
+      {
+        title: 'controller: duration, ms',
+        period: 60,
+        stat: 'Average',
+        metrics: [lambda('Duration', { label: 'average' }), lambda('Duration', { label: 'maximum', stat: 'Maximum' })],
+        yAxis: { left: { min: 0 } },
+      },
+    ],
+    widgets,
   );
 }
