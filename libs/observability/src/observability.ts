@@ -23,7 +23,14 @@ import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from '@cdktf/
 import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import type { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { policyDocument } from '@queue-lanes/iam-policy';
-import { brokerOf, type AlarmSpec, type AlarmSpecConfig, type QueueAlarmKind, type QueueSignalContext } from '@queue-lanes/brokers';
+import {
+  brokerOf,
+  type AlarmSpec,
+  type AlarmSpecConfig,
+  type QueueAlarmKind,
+  type QueueSignalContext,
+  type QueueSignals,
+} from '@queue-lanes/brokers';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
 import { LOG_METRIC, dashboardBody, type DashboardBody, type DashboardLane } from './dashboard';
@@ -206,9 +213,6 @@ export class Observability extends Construct {
     const { env } = props;
     const namespace = props.namespace ?? DEFAULT_NAMESPACE;
     const controller = props.controllerFunctionName;
-    const controllerLanes = new Set(
-      props.controllerLanes ?? (controller ? env.lanes.filter((l) => l.controllerMeasured).map((l) => l.name) : []),
-    );
     const thresholds = Object.fromEntries(env.lanes.map((l) => [l.name, laneAlarmThresholds(l)]));
     validate(props, env.lanes, namespace, thresholds);
 
@@ -217,13 +221,8 @@ export class Observability extends Construct {
     this.alarmTopic = new AlarmTopic(this, 'alarm-topic', { env, keyDeletionWindowInDays: props.keyDeletionWindowInDays });
     this.topic = this.alarmTopic.topic;
     this.topicKey = this.alarmTopic.key;
-    const actions = [this.topic.arn];
     const alarms: CloudwatchMetricAlarm[] = [];
-    const alarm: AlarmFactory = (cid, config, quiet = false) => {
-      const a = new CloudwatchMetricAlarm(this, cid, { ...config, actionsEnabled: !quiet, alarmActions: actions, okActions: actions });
-      alarms.push(a);
-      return a;
-    };
+    const alarm = alarmFactory(this, this.topic.arn, alarms);
 
     const scheduler = env.scheduler.service.enabled;
     // Crash loops are invisible in queue depth: count the lanes' tasks that stop on their own.
@@ -234,27 +233,13 @@ export class Observability extends Construct {
     this.stoppedTasksRule = stopped?.rule;
     this.stoppedTasksTarget = stopped?.target;
 
-    const laneResults: Record<string, LaneObservability> = {};
-    const dashboardLanes: DashboardLane[] = [];
-    for (const lane of env.lanes) {
-      const observed = laneObservability(this, alarm, {
-        env,
-        lane,
-        thresholds: thresholds[lane.name],
-        namespace,
-        dashboardName: this.dashboardName,
-        logGroupName: props.logGroupNames?.[lane.name] ?? logGroupName(env, lane.name),
-        stoppedTasksLogGroupName: stopped?.logGroup.name ?? stoppedTasksLogGroupName(env),
-        controllerFunctionName: controller,
-        controllerMeasured: controllerLanes.has(lane.name),
-        queueNames: props.sqsQueueNames?.[lane.name],
-        deadLetterQueueName: props.deadLetterQueueNames?.[lane.name],
-      });
-      laneResults[lane.name] = observed.lane;
-      dashboardLanes.push(observed.dashboard);
-    }
-    this.lanes = laneResults;
-
+    const observed = observeLanes(this, alarm, props, {
+      namespace,
+      thresholds,
+      dashboardName: this.dashboardName,
+      stoppedTasksLogGroupName: stopped?.logGroup.name ?? stoppedTasksLogGroupName(env),
+    });
+    this.lanes = observed.lanes;
     if (scheduler) {
       this.schedulerAlarms = schedulerAlarms(this, env, namespace, stopped!.logGroup.name, cluster, alarm);
     }
@@ -267,7 +252,7 @@ export class Observability extends Construct {
       env,
       namespace,
       clusterName: cluster,
-      lanes: dashboardLanes,
+      lanes: observed.dashboardLanes,
       controllerFunctionName: controller,
       alarmArns: alarms.map((a) => a.arn),
     });
@@ -284,6 +269,52 @@ type AlarmFactory = (
   config: Omit<CloudwatchMetricAlarmConfig, 'alarmActions' | 'okActions' | 'actionsEnabled'>,
   quiet?: boolean,
 ) => CloudwatchMetricAlarm;
+
+/** An {@link AlarmFactory} on the alarm topic that records each alarm in `alarms`, in creation order. */
+function alarmFactory(scope: Construct, topicArn: string, alarms: CloudwatchMetricAlarm[]): AlarmFactory {
+  const actions = [topicArn];
+  return (id, config, quiet = false) => {
+    const a = new CloudwatchMetricAlarm(scope, id, { ...config, actionsEnabled: !quiet, alarmActions: actions, okActions: actions });
+    alarms.push(a);
+    return a;
+  };
+}
+
+/** Every lane's filters and alarms, in lane order, and its dashboard row. */
+function observeLanes(
+  scope: Construct,
+  alarm: AlarmFactory,
+  props: ObservabilityProps,
+  shared: Pick<LaneContext, 'namespace' | 'dashboardName' | 'stoppedTasksLogGroupName'> & {
+    readonly thresholds: Readonly<Record<string, AlarmThresholds>>;
+  },
+): { lanes: Record<string, LaneObservability>; dashboardLanes: DashboardLane[] } {
+  const { env } = props;
+  const controller = props.controllerFunctionName;
+  const controllerLanes = new Set(
+    props.controllerLanes ?? (controller ? env.lanes.filter((l) => l.controllerMeasured).map((l) => l.name) : []),
+  );
+  const lanes: Record<string, LaneObservability> = {};
+  const dashboardLanes: DashboardLane[] = [];
+  for (const lane of env.lanes) {
+    const observed = laneObservability(scope, alarm, {
+      env,
+      lane,
+      thresholds: shared.thresholds[lane.name],
+      namespace: shared.namespace,
+      dashboardName: shared.dashboardName,
+      logGroupName: props.logGroupNames?.[lane.name] ?? logGroupName(env, lane.name),
+      stoppedTasksLogGroupName: shared.stoppedTasksLogGroupName,
+      controllerFunctionName: controller,
+      controllerMeasured: controllerLanes.has(lane.name),
+      queueNames: props.sqsQueueNames?.[lane.name],
+      deadLetterQueueName: props.deadLetterQueueNames?.[lane.name],
+    });
+    lanes[lane.name] = observed.lane;
+    dashboardLanes.push(observed.dashboard);
+  }
+  return { lanes, dashboardLanes };
+}
 
 interface StoppedTasksLog {
   readonly logGroup: CloudwatchLogGroup;
@@ -367,10 +398,19 @@ function laneObservability(
   const logGroup = context.logGroupName;
   const logNamespace = logMetricNamespace(context.namespace, env, lane.name);
   const service = serviceName(env, lane.name);
-  const tags = { lane: lane.name };
-  const laneAlarm = (kind: string, config: AlarmSpecConfig) =>
-    alarm(`${lane.name}-${kind}`, { alarmName: alarmName(env, lane.name, kind), ...config, tags }, lane.sizedBy === 'off');
+  const metricFilters = laneMetricFilters(scope, context, service, logNamespace);
+  const signals = brokerOf(lane).queueSignals({ ...context, thresholds: { ...t, oldestJobMinutes: OLDEST_JOB_MINUTES } });
+  const alarms = laneAlarms(alarm, context, signals, logAlarmSpecs(context, service, logNamespace));
+  return {
+    lane: { lane, thresholds: t, logGroupName: logGroup, metricNamespace: logNamespace, metricFilters, alarms },
+    dashboard: { lane, thresholds: t, serviceName: service, logGroupName: logGroup, logNamespace, queue: signals },
+  };
+}
 
+/** The lane's log metric filters: its stopped tasks among the stopped-task events, and what its worker log says. */
+function laneMetricFilters(scope: Construct, context: LaneContext, service: string, logNamespace: string): LaneMetricFilters {
+  const { env, lane } = context;
+  const logGroup = context.logGroupName;
   const filter = (kind: string, logGroupNameValue: string, pattern: string, metric: string) =>
     new CloudwatchLogMetricFilter(scope, `${lane.name}-${kind}-filter`, {
       name: alarmName(env, lane.name, kind),
@@ -378,7 +418,7 @@ function laneObservability(
       pattern,
       metricTransformation: { name: metric, namespace: logNamespace, value: '1', defaultValue: '0', unit: 'Count' },
     });
-  const metricFilters: LaneMetricFilters = {
+  return {
     stoppedTasks: filter(
       'stopped-tasks',
       context.stoppedTasksLogGroupName,
@@ -390,106 +430,126 @@ function laneObservability(
     failedJobs: filter('failed-jobs', logGroup, FAILED_JOB_PATTERN, LOG_METRIC.failedJobs),
     finishedJobs: filter('finished-jobs', logGroup, FINISHED_JOB_PATTERN, LOG_METRIC.finishedJobs),
   };
+}
 
-  const signals = brokerOf(lane).queueSignals({ ...context, thresholds: { ...t, oldestJobMinutes: OLDEST_JOB_MINUTES } });
+/** An alarm as a spec gives it: its kind, which names it, and its configuration. */
+interface LaneAlarmSpec {
+  readonly kind: string;
+  readonly config: AlarmSpecConfig;
+}
+
+/** The lane's alarms in the order they are created: the broker's queue alarms, the log-derived ones, the broker's failure alarms. */
+function laneAlarms(alarm: AlarmFactory, context: LaneContext, signals: QueueSignals, logAlarms: readonly LaneAlarmSpec[]): LaneAlarms {
+  const { env, lane } = context;
+  const tags = { lane: lane.name };
+  const laneAlarm = (spec: LaneAlarmSpec) =>
+    alarm(`${lane.name}-${spec.kind}`, { alarmName: alarmName(env, lane.name, spec.kind), ...spec.config, tags }, lane.sizedBy === 'off');
   const queueAlarms: Partial<Record<(typeof QUEUE_ALARM_FIELD)[QueueAlarmKind], CloudwatchMetricAlarm>> = {};
   const create = (specs: readonly AlarmSpec[]) => {
-    for (const spec of specs) queueAlarms[QUEUE_ALARM_FIELD[spec.kind]] = laneAlarm(spec.kind, spec.config);
+    for (const spec of specs) queueAlarms[QUEUE_ALARM_FIELD[spec.kind]] = laneAlarm(spec);
   };
   create(signals.queueAlarms);
-  const [restarts, redisErrors, auroraErrors, failedJobs] = logAlarmSpecs(context, service, logNamespace).map((spec) =>
-    laneAlarm(spec.kind, spec.config),
-  );
+  const [restarts, redisErrors, auroraErrors, failedJobs] = logAlarms.map(laneAlarm);
   create(signals.failureAlarms);
-
   return {
-    lane: {
-      lane,
-      thresholds: t,
-      logGroupName: logGroup,
-      metricNamespace: logNamespace,
-      metricFilters,
-      alarms: {
-        backlog: queueAlarms.backlog,
-        oldestJob: queueAlarms.oldestJob,
-        keyPrefix: queueAlarms.keyPrefix,
-        stuckJobs: queueAlarms.stuckJobs,
-        restarts,
-        redisErrors,
-        auroraErrors,
-        failedJobs,
-        deadLetters: queueAlarms.deadLetters,
-      },
-    },
-    dashboard: { lane, thresholds: t, serviceName: service, logGroupName: logGroup, logNamespace, queue: signals },
+    backlog: queueAlarms.backlog,
+    oldestJob: queueAlarms.oldestJob,
+    keyPrefix: queueAlarms.keyPrefix,
+    stuckJobs: queueAlarms.stuckJobs,
+    restarts,
+    redisErrors,
+    auroraErrors,
+    failedJobs,
+    deadLetters: queueAlarms.deadLetters,
   };
 }
 
+/** The connection-error alarms on the lane's worker log, one per store the workers reach. */
+const CONNECTION_ERROR_ALARMS = [
+  {
+    kind: 'redis-errors',
+    store: 'Redis',
+    metricName: LOG_METRIC.redisErrors,
+    errors: 'refused, timed out, read error',
+    checkFirst:
+      "that Redis admits the worker security group on network.redis's port and that the Redis node is healthy (CPU, connections, failover)",
+  },
+  {
+    kind: 'aurora-errors',
+    store: 'Aurora',
+    metricName: LOG_METRIC.auroraErrors,
+    errors: 'SQLSTATE 2002/2006/2013/08S01, too many connections, read-only after a failover',
+    checkFirst:
+      "that Aurora admits the worker security group on network.aurora's port, recent failovers in the RDS events, and DatabaseConnections against max_connections",
+  },
+] as const;
+
 /** The alarms every lane has, on the metrics its log filters publish: restarts, Redis and Aurora errors, failed jobs. */
-function logAlarmSpecs(context: LaneContext, service: string, logNamespace: string): { kind: string; config: AlarmSpecConfig }[] {
-  const { env, lane, thresholds: t } = context;
-  const logGroup = context.logGroupName;
-  const logMetric = (metricName: string) => ({ namespace: logNamespace, metricName });
+function logAlarmSpecs(context: LaneContext, service: string, logNamespace: string): LaneAlarmSpec[] {
   return [
-    {
-      kind: 'restarts',
-      config: {
-        alarmDescription: `${lane.name}: more than ${t.restarts} tasks of ${service} stopped on their own (container exited, failed to start) within ${t.restartWindowMinutes} min: a crash loop, which queue depth does not show. Check first: stopCode and stoppedReason of the events in ${stoppedTasksLogGroupName(env)}, then the last lines in ${logGroup} before each stop (a missing runtime folder, secret or image shows there).`,
-        ...logMetric(LOG_METRIC.stoppedTasks),
-        period: t.restartWindowMinutes * 60,
-        statistic: 'Sum',
-        comparisonOperator: 'GreaterThanThreshold',
-        threshold: t.restarts,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        // The filter publishes only when a stopped task is logged: no data is no restart.
-        treatMissingData: 'notBreaching',
-      },
-    },
-    {
-      kind: 'redis-errors',
-      config: {
-        alarmDescription: `${lane.name}: ${t.connectionErrors} or more Redis connection errors (refused, timed out, read error) in ${CONNECTION_ERROR_MINUTES} min in ${logGroup}. Check first: that Redis admits the worker security group on network.redis's port and that the Redis node is healthy (CPU, connections, failover); fix connectivity before adding workers: more workers only add connections.`,
-        ...logMetric(LOG_METRIC.redisErrors),
-        period: CONNECTION_ERROR_MINUTES * 60,
-        statistic: 'Sum',
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        threshold: t.connectionErrors,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        // No matching line (or no log at all while the lane is at zero) is no error.
-        treatMissingData: 'notBreaching',
-      },
-    },
-    {
-      kind: 'aurora-errors',
-      config: {
-        alarmDescription: `${lane.name}: ${t.connectionErrors} or more Aurora connection errors (SQLSTATE 2002/2006/2013/08S01, too many connections, read-only after a failover) in ${CONNECTION_ERROR_MINUTES} min in ${logGroup}. Check first: that Aurora admits the worker security group on network.aurora's port, recent failovers in the RDS events, and DatabaseConnections against max_connections; fix connectivity before adding workers: more workers only add connections.`,
-        ...logMetric(LOG_METRIC.auroraErrors),
-        period: CONNECTION_ERROR_MINUTES * 60,
-        statistic: 'Sum',
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        threshold: t.connectionErrors,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        treatMissingData: 'notBreaching',
-      },
-    },
-    {
-      kind: 'failed-jobs',
-      config: {
-        alarmDescription: `${lane.name}: ${t.failedJobsPerMinute} or more job attempts failed every minute for ${FAILED_JOB_MINUTES} min (queue:work FAIL lines in ${logGroup}). Check first: the exception logged just before the FAIL lines and php artisan queue:failed; if it started with a deploy, roll the image back before retrying the failed jobs.`,
-        ...logMetric(LOG_METRIC.failedJobs),
-        period: 60,
-        statistic: 'Sum',
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        threshold: t.failedJobsPerMinute,
-        evaluationPeriods: FAILED_JOB_MINUTES,
-        datapointsToAlarm: FAILED_JOB_MINUTES,
-        treatMissingData: 'notBreaching',
-      },
-    },
+    restartsSpec(context, service, logNamespace),
+    ...CONNECTION_ERROR_ALARMS.map((store) => connectionErrorsSpec(context, logNamespace, store)),
+    failedJobsSpec(context, logNamespace),
   ];
+}
+
+function restartsSpec(context: LaneContext, service: string, logNamespace: string): LaneAlarmSpec {
+  const { env, lane, thresholds: t } = context;
+  return {
+    kind: 'restarts',
+    config: {
+      alarmDescription: `${lane.name}: more than ${t.restarts} tasks of ${service} stopped on their own (container exited, failed to start) within ${t.restartWindowMinutes} min: a crash loop, which queue depth does not show. Check first: stopCode and stoppedReason of the events in ${stoppedTasksLogGroupName(env)}, then the last lines in ${context.logGroupName} before each stop (a missing runtime folder, secret or image shows there).`,
+      namespace: logNamespace,
+      metricName: LOG_METRIC.stoppedTasks,
+      period: t.restartWindowMinutes * 60,
+      statistic: 'Sum',
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: t.restarts,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      // The filter publishes only when a stopped task is logged: no data is no restart.
+      treatMissingData: 'notBreaching',
+    },
+  };
+}
+
+function connectionErrorsSpec(context: LaneContext, logNamespace: string, store: (typeof CONNECTION_ERROR_ALARMS)[number]): LaneAlarmSpec {
+  const { lane, thresholds: t } = context;
+  return {
+    kind: store.kind,
+    config: {
+      alarmDescription: `${lane.name}: ${t.connectionErrors} or more ${store.store} connection errors (${store.errors}) in ${CONNECTION_ERROR_MINUTES} min in ${context.logGroupName}. Check first: ${store.checkFirst}; fix connectivity before adding workers: more workers only add connections.`,
+      namespace: logNamespace,
+      metricName: store.metricName,
+      period: CONNECTION_ERROR_MINUTES * 60,
+      statistic: 'Sum',
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      threshold: t.connectionErrors,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      // No matching line (or no log at all while the lane is at zero) is no error.
+      treatMissingData: 'notBreaching',
+    },
+  };
+}
+
+function failedJobsSpec(context: LaneContext, logNamespace: string): LaneAlarmSpec {
+  const { lane, thresholds: t } = context;
+  return {
+    kind: 'failed-jobs',
+    config: {
+      alarmDescription: `${lane.name}: ${t.failedJobsPerMinute} or more job attempts failed every minute for ${FAILED_JOB_MINUTES} min (queue:work FAIL lines in ${context.logGroupName}). Check first: the exception logged just before the FAIL lines and php artisan queue:failed; if it started with a deploy, roll the image back before retrying the failed jobs.`,
+      namespace: logNamespace,
+      metricName: LOG_METRIC.failedJobs,
+      period: 60,
+      statistic: 'Sum',
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      threshold: t.failedJobsPerMinute,
+      evaluationPeriods: FAILED_JOB_MINUTES,
+      datapointsToAlarm: FAILED_JOB_MINUTES,
+      treatMissingData: 'notBreaching',
+    },
+  };
 }
 
 /** The backlog controller's two alarms: failing ticks, and no invocation at all. */
