@@ -8,7 +8,7 @@ import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { Construct } from 'constructs';
-import { accountAdministersKey, policyDocument } from '@queue-lanes/iam-policy';
+import { accountAdministersKey, policyDocument, type PolicyDocument } from '@queue-lanes/iam-policy';
 import { KEY_DELETION_WINDOW_DAYS, alarmTopicName, keyDeletionWindowProblem } from '@queue-lanes/config';
 
 export interface AlarmTopicProps {
@@ -62,19 +62,7 @@ export class AlarmTopic extends Construct {
 
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
     const partition = new DataAwsPartition(this, 'partition').partition;
-    this.keyPolicy = JSON.stringify(
-      policyDocument([
-        accountAdministersKey(partition, account),
-        {
-          // CloudWatch alarms publish to an encrypted topic only if they may make a data key for it.
-          Sid: 'CloudWatchAlarmsPublish',
-          Effect: 'Allow',
-          Principal: { Service: 'cloudwatch.amazonaws.com' },
-          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          Resource: '*',
-        },
-      ]),
-    );
+    this.keyPolicy = JSON.stringify(topicKeyPolicy(partition, account));
     this.key = new KmsKey(this, 'key', {
       description: `Alarm notifications of ${env.app} ${env.environment} (queue-lanes)`,
       enableKeyRotation: true,
@@ -87,33 +75,51 @@ export class AlarmTopic extends Construct {
       displayName: `${env.app} ${env.environment} queue lanes`,
       kmsMasterKeyId: this.key.arn,
     });
+    ({ subscriptions: this.subscriptions, lambdaPermissions: this.lambdaPermissions } = subscribe(this, env, this.topic));
+  }
+}
 
-    const subscriptions: SnsTopicSubscription[] = [];
-    const permissions: LambdaPermission[] = [];
-    for (const sub of env.alarms.subscriptions) {
-      const key = subscriptionKey(sub);
-      subscriptions.push(
-        new SnsTopicSubscription(this, `subscription-${key}`, {
-          topicArn: this.topic.arn,
-          protocol: sub.protocol,
-          endpoint: sub.endpoint,
+/** The account administers the key; CloudWatch alarms may use it to publish, and nothing else may. */
+function topicKeyPolicy(partition: string, account: string): PolicyDocument {
+  return policyDocument([
+    accountAdministersKey(partition, account),
+    {
+      // CloudWatch alarms publish to an encrypted topic only if they may make a data key for it.
+      Sid: 'CloudWatchAlarmsPublish',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      Resource: '*',
+    },
+  ]);
+}
+
+/** A subscription per `alarms.subscriptions` entry, and for a Lambda in one of the environment's accounts, its permission to be invoked. */
+function subscribe(
+  scope: Construct,
+  env: EnvironmentConfig,
+  topic: SnsTopic,
+): { subscriptions: SnsTopicSubscription[]; lambdaPermissions: LambdaPermission[] } {
+  const subscriptions: SnsTopicSubscription[] = [];
+  const lambdaPermissions: LambdaPermission[] = [];
+  for (const sub of env.alarms.subscriptions) {
+    const key = subscriptionKey(sub);
+    subscriptions.push(
+      new SnsTopicSubscription(scope, `subscription-${key}`, { topicArn: topic.arn, protocol: sub.protocol, endpoint: sub.endpoint }),
+    );
+    if (sub.protocol === 'lambda' && env.allowedAccountIds.includes(sub.endpoint.split(':')[4])) {
+      lambdaPermissions.push(
+        new LambdaPermission(scope, `invoke-${key}`, {
+          functionName: sub.endpoint,
+          statementId: `${alarmTopicName(env)}-topic`,
+          action: 'lambda:InvokeFunction',
+          principal: 'sns.amazonaws.com',
+          sourceArn: topic.arn,
         }),
       );
-      if (sub.protocol === 'lambda' && env.allowedAccountIds.includes(sub.endpoint.split(':')[4])) {
-        permissions.push(
-          new LambdaPermission(this, `invoke-${key}`, {
-            functionName: sub.endpoint,
-            statementId: `${this.topicName}-topic`,
-            action: 'lambda:InvokeFunction',
-            principal: 'sns.amazonaws.com',
-            sourceArn: this.topic.arn,
-          }),
-        );
-      }
     }
-    this.subscriptions = subscriptions;
-    this.lambdaPermissions = permissions;
   }
+  return { subscriptions, lambdaPermissions };
 }
 
 /** A construct id that follows the endpoint, not its position, so reordering the list replaces nothing. */
