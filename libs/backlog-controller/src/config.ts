@@ -1,6 +1,8 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.cjs';
+// By its own path, not the package's root: the root loads zod's classic API and yaml into the Lambda bundle.
+import { NAME_PATTERN, NAME_RULE } from '@queue-lanes/config/ids';
 import { TASK_START_SECONDS, TICK_SECONDS } from './decide';
 
 /*
@@ -80,12 +82,7 @@ const redisSchema = z
 const laneSchema = z
   .strictObject({
     /** The lane; the Lane dimension of every metric. */
-    name: z
-      .string()
-      .check(
-        z.maxLength(64),
-        z.regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, 'must be lower-case letters, digits and dashes, starting with a letter'),
-      ),
+    name: z.string().check(z.maxLength(64), z.regex(NAME_PATTERN, NAME_RULE)),
     /** ECS service name (or ARN) in the cluster. */
     service: text(),
     /**

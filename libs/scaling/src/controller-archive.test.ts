@@ -17,6 +17,7 @@ describe('inputsHash', () => {
     write('libs/backlog-controller/src/handler.test.ts', 'it("works", () => {});');
     write('libs/backlog-controller/src/testing/servers.ts', 'export {};');
     write('libs/backlog-controller/README.md', '# controller');
+    write('libs/config/src/ids.ts', 'export const NAME_PATTERN = /^a$/;');
     write('package-lock.json', '{"lockfileVersion":3}');
   });
   afterEach(() => rmSync(fake, { recursive: true, force: true }));
@@ -26,6 +27,9 @@ describe('inputsHash', () => {
     write('libs/backlog-controller/src/handler.ts', 'export const handler = 2;');
     const source = inputsHash(fake);
     expect(source).not.toBe(before);
+    // The name pattern the controller's configuration imports from libs/config.
+    write('libs/config/src/ids.ts', 'export const NAME_PATTERN = /^b$/;');
+    expect(inputsHash(fake)).not.toBe(source);
     write('package-lock.json', '{"lockfileVersion":3,"packages":{}}');
     expect(inputsHash(fake)).not.toBe(source);
   });
@@ -50,7 +54,7 @@ describe('inputsHash', () => {
   it('does not depend on where the repository is checked out', () => {
     const copy = mkdtempSync(join(tmpdir(), 'scaling-inputs-elsewhere-'));
     try {
-      for (const file of ['libs/backlog-controller/src/handler.ts', 'package-lock.json']) {
+      for (const file of ['libs/backlog-controller/src/handler.ts', 'libs/config/src/ids.ts', 'package-lock.json']) {
         mkdirSync(dirname(join(copy, file)), { recursive: true });
         writeFileSync(join(copy, file), readFileSync(join(fake, file)));
       }

@@ -10,7 +10,7 @@ import { deterministicZip } from './zip';
  * Bundling with esbuild costs ~0.7 s, too much for every synth, so the zip is
  * cached under node_modules/.cache/queue-lanes-controller/<hash>/controller.zip, by a hash of
  * what goes into it: every source file of libs/backlog-controller (tests and
- * test helpers aside) and the installed dependency tree
+ * test helpers aside), the one it imports from libs/config, and the installed dependency tree
  * (node_modules/.package-lock.json, which pins esbuild, ioredis and the AWS
  * SDK). A warm synth hashes those (a few ms) and reuses the zip. The zip itself
  * is deterministic (see zip.ts), so every machine and checkout path produces the
@@ -50,6 +50,8 @@ export interface ControllerArchiveOptions {
 
 /** Where the controller's sources live, relative to the repository root. */
 const CONTROLLER_SOURCES = join('libs', 'backlog-controller', 'src');
+/** The one file the controller imports from another lib (the name pattern); its changes rebuild the zip too. */
+const SHARED_SOURCES = [join('libs', 'config', 'src', 'ids.ts')];
 /** Bumped when the way the zip is made changes, so old cache entries are not reused. */
 const ARCHIVE_FORMAT = 'queue-lanes-controller-zip/1';
 const HANDLER = 'index.handler';
@@ -116,6 +118,11 @@ export function inputsHash(root: string): string {
     hash
       .update(`${f}\n`)
       .update(readFileSync(join(sourceDir, f)))
+      .update('\n');
+  for (const f of SHARED_SOURCES)
+    hash
+      .update(`${f.split(sep).join('/')}\n`)
+      .update(readFileSync(join(root, f)))
       .update('\n');
   // The installed tree (npm writes it on every install); the lockfile when node_modules has none.
   for (const lock of [join(root, 'node_modules', '.package-lock.json'), join(root, 'package-lock.json')]) {
