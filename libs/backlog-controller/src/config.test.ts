@@ -1,7 +1,7 @@
 import {
   ControllerConfigError,
   DEFLATED_CONFIG_PREFIX,
-  MAX_LANES,
+  MAX_CONTROLLER_LANES,
   encodeControllerConfig,
   parseControllerConfig,
   type ControllerConfigInput,
@@ -111,13 +111,13 @@ describe('CONTROLLER_CONFIG', () => {
   });
 
   it('caps the lanes at what one PutMetricData and one GetMetricData can carry', () => {
-    const lanes = Array.from({ length: MAX_LANES + 1 }, (_, i) => ({
+    const lanes = Array.from({ length: MAX_CONTROLLER_LANES + 1 }, (_, i) => ({
       ...valid.lanes[0],
       name: `l${i}`,
       service: `s${i}`,
       queues: [`q${i}`],
     }));
-    expect(problems({ ...valid, lanes })).toEqual([`lanes: Too big: expected array to have <=${MAX_LANES} items`]);
+    expect(problems({ ...valid, lanes })).toEqual([`lanes: Too big: expected array to have <=${MAX_CONTROLLER_LANES} items`]);
   });
 });
 

@@ -26,7 +26,7 @@ export const CONTROLLER_CONFIG_ENV = 'CONTROLLER_CONFIG';
  * per lane, plus ControllerErrors) and GetMetricData at most 500 queries (two per
  * lane), and each tick makes one call of each.
  */
-export const MAX_LANES = 110;
+export const MAX_CONTROLLER_LANES = 110;
 
 const int = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
 const text = () => z.string().check(z.minLength(1));
@@ -155,7 +155,7 @@ export const controllerConfigSchema = z
     fleetMaxTasks: int(1, 5000),
     /** Tasks the controller does not manage (e.g. baseline lanes' fixed counts), counted against the cap. */
     reservedTasks: z._default(int(0, 5000), 0),
-    lanes: z.array(laneSchema).check(z.minLength(1), z.maxLength(MAX_LANES)),
+    lanes: z.array(laneSchema).check(z.minLength(1), z.maxLength(MAX_CONTROLLER_LANES)),
   })
   .check(
     z.superRefine((config, ctx) => {
@@ -189,7 +189,7 @@ export const controllerConfigSchema = z
 export type ControllerConfig = z.infer<typeof controllerConfigSchema>;
 /** The configuration as written (optional keys may be absent). */
 export type ControllerConfigInput = z.input<typeof controllerConfigSchema>;
-export type LaneConfig = ControllerConfig['lanes'][number];
+export type ControllerLaneConfig = ControllerConfig['lanes'][number];
 export type RedisConfig = ControllerConfig['redis'];
 
 /** A configuration that cannot be used, with every problem on its own line. */

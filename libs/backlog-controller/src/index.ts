@@ -12,11 +12,11 @@ export {
   ControllerConfigError,
   DEFAULT_NAMESPACE,
   encodeControllerConfig,
-  MAX_LANES,
+  MAX_CONTROLLER_LANES,
   parseControllerConfig,
   type ControllerConfig,
   type ControllerConfigInput,
-  type LaneConfig,
+  type ControllerLaneConfig,
   type RedisConfig,
 } from './config';
 export {

@@ -1,4 +1,4 @@
-import { MAX_LANES } from './config';
+import { MAX_CONTROLLER_LANES } from './config';
 import { attemptsQuery, drainHistories, historyQuery, METRIC, recentAttempts, tickMetricData } from './metrics';
 import type { LaneReading } from './redis';
 
@@ -51,8 +51,8 @@ describe('tick metrics', () => {
     ]);
   });
 
-  it('fits MAX_LANES lanes in one PutMetricData (at most 1,000 metrics)', () => {
-    const lanes = Array.from({ length: MAX_LANES }, (_, i) => reading(`l${i}`, 1));
+  it('fits MAX_CONTROLLER_LANES lanes in one PutMetricData (at most 1,000 metrics)', () => {
+    const lanes = Array.from({ length: MAX_CONTROLLER_LANES }, (_, i) => reading(`l${i}`, 1));
     expect(tickMetricData('production', lanes, false, at).length).toBeLessThanOrEqual(1000);
   });
 });

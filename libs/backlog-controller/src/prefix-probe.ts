@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import type { LaneConfig, RedisConfig } from './config';
+import type { ControllerLaneConfig, RedisConfig } from './config';
 import { parseQueueKey } from './laravel';
 import type { LaneReading, RedisClient } from './redis';
 import { withTimeout } from './redis';
@@ -20,7 +20,7 @@ export interface PrefixFinding {
   readonly otherPrefixes: readonly string[];
 }
 
-type ProbeLane = Pick<LaneConfig, 'name' | 'queues'>;
+type ProbeLane = Pick<ControllerLaneConfig, 'name' | 'queues'>;
 type ProbeSettings = Pick<
   RedisConfig,
   'keyPrefix' | 'commandTimeoutMs' | 'prefixProbe' | 'prefixProbeIntervalSeconds' | 'prefixProbeScanCount' | 'prefixProbeMaxCalls'

@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import type { ChainableCommander, ClusterOptions, RedisOptions } from 'ioredis';
-import type { LaneConfig, RedisConfig } from './config';
+import type { ControllerLaneConfig, RedisConfig } from './config';
 import type { LaneBacklog } from './decide';
 import { payloadQueuedAt, queueKeys, type QueueKeys } from './laravel';
 
@@ -128,7 +128,7 @@ export interface LaneReadings {
  */
 export async function readLanes(
   client: RedisClient,
-  lanes: readonly Pick<LaneConfig, 'name' | 'queues' | 'jobTimeoutSeconds' | 'lookaheadSeconds'>[],
+  lanes: readonly Pick<ControllerLaneConfig, 'name' | 'queues' | 'jobTimeoutSeconds' | 'lookaheadSeconds'>[],
   redis: ReadSettings,
   nowSeconds: number,
 ): Promise<LaneReadings> {
@@ -177,7 +177,7 @@ export const STUCK_GRACE_SECONDS = 60;
  * worker. With retry_after set, expired reservations go back on the next pop:
  * none is stuck (-inf).
  */
-function stuckBefore(lane: Pick<LaneConfig, 'jobTimeoutSeconds'>, redis: ReadSettings, nowSeconds: number): string {
+function stuckBefore(lane: Pick<ControllerLaneConfig, 'jobTimeoutSeconds'>, redis: ReadSettings, nowSeconds: number): string {
   return redis.retryAfterSeconds === null ? `(${nowSeconds - lane.jobTimeoutSeconds - STUCK_GRACE_SECONDS}` : '-inf';
 }
 

@@ -69,7 +69,7 @@ function firstInvalidUtf8Byte(bytes: Buffer): number {
 export const MAX_FILE_BYTES = 256 * 1024;
 /**
  * Lanes one environment file may have, each its own ECS service. It stays below
- * what one backlog controller measures in a tick (the controller's MAX_LANES, 110,
+ * what one backlog controller measures in a tick (the controller's MAX_CONTROLLER_LANES, 110,
  * from CloudWatch's per-call limits), so every environment this accepts fits its controller.
  */
 export const MAX_ENVIRONMENT_LANES = 100;
