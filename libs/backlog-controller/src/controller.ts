@@ -8,7 +8,6 @@ import {
   needsDrainHistory,
   wouldWiden,
   type DecisionMode,
-  type DrainHistory,
   type LaneDecision,
   type LaneState,
 } from './decide';
@@ -124,14 +123,40 @@ export class BacklogController {
   /** Runs one tick; throws ControllerTickError (after publishing ControllerErrors) if anything failed. */
   async tick(event?: unknown): Promise<TickReport> {
     const started = this.now();
-    const startedMs = Date.now();
     const nowSeconds = Math.floor(started.getTime() / 1000);
     const wake = wakeLanes(event);
     const mode: DecisionMode = wake === undefined ? 'schedule' : 'wake';
-    const known = new Set(this.sized.map((l) => l.name));
-    const unknownWakeLanes = (wake ?? []).filter((name) => !known.has(name));
     const errors: string[] = [];
 
+    const { readings, counts } = await this.readState(nowSeconds, errors);
+    // The probe never blocks a decision: its failure is reported after the counts are set.
+    const probeError = readings !== undefined && mode === 'schedule' ? await this.probePrefixes(readings, nowSeconds) : undefined;
+    const { decisions, changes } =
+      readings !== undefined && counts !== undefined
+        ? await this.decideAndApply(readings, counts, mode, started, errors)
+        : { decisions: undefined, changes: [] };
+    if (probeError !== undefined) errors.push(probeError);
+    await this.publish(readings, errors, started);
+
+    const report: TickReport = {
+      mode,
+      at: started.toISOString(),
+      durationMs: this.now().getTime() - started.getTime(),
+      lanes: laneReports(readings, decisions, (lane) => this.probe.finding(lane)?.otherPrefixes, this.sizedNames),
+      changes,
+      unknownWakeLanes: (wake ?? []).filter((name) => !this.sizedNames.has(name)),
+      errors,
+    };
+    this.log({ message: errors.length > 0 ? 'tick failed' : 'tick', ...report });
+    if (errors.length > 0) throw new ControllerTickError(report);
+    return report;
+  }
+
+  /** Every measured lane's queues (one Redis round trip) and the sized lanes' desired counts, read together; failures go to `errors`. */
+  private async readState(
+    nowSeconds: number,
+    errors: string[],
+  ): Promise<{ readings?: readonly LaneReading[]; counts?: ReadonlyMap<string, number> }> {
     const [redisResult, ecsResult] = await Promise.allSettled([
       this.readRedis(nowSeconds),
       readDesiredCounts(
@@ -140,80 +165,113 @@ export class BacklogController {
         this.sized.map((l) => l.service),
       ),
     ]);
-    const readings = redisResult.status === 'fulfilled' ? redisResult.value.readings : undefined;
-    const counts = ecsResult.status === 'fulfilled' ? ecsResult.value.counts : undefined;
     if (redisResult.status === 'rejected') errors.push(`Redis read failed: ${message(redisResult.reason)}`);
     else errors.push(...redisResult.value.failures.map((f) => `Redis read of lane ${f.lane} failed: ${f.error}`));
     if (ecsResult.status === 'rejected') errors.push(message(ecsResult.reason));
     else if (ecsResult.value.problems.length > 0) {
       errors.push(`ECS DescribeServices in cluster ${this.config.cluster} could not read: ${ecsResult.value.problems.join('; ')}`);
     }
+    return {
+      readings: redisResult.status === 'fulfilled' ? redisResult.value.readings : undefined,
+      counts: ecsResult.status === 'fulfilled' ? ecsResult.value.counts : undefined,
+    };
+  }
 
-    // The probe never blocks a decision: its failure is reported after the counts are set.
-    let probeError: string | undefined;
-    if (readings !== undefined && mode === 'schedule') {
-      probeError = await this.probePrefixes(readings, nowSeconds);
-    }
+  /**
+   * Decides every lane with a reading and a count and sets the counts that change.
+   * A lane without either is not decided on, and its tasks, as far as they are
+   * known (else its maximum), stay counted against the cap.
+   */
+  private async decideAndApply(
+    readings: readonly LaneReading[],
+    counts: ReadonlyMap<string, number>,
+    mode: DecisionMode,
+    now: Date,
+    errors: string[],
+  ): Promise<{ decisions: Map<string, LaneDecision>; changes: ServiceChange[] }> {
+    const byLane = new Map(readings.map((r) => [r.lane, r]));
+    const decidable = this.sized.filter((lane) => byLane.has(lane.name) && counts.has(lane.service));
+    const held = this.sized
+      .filter((lane) => !decidable.includes(lane))
+      .reduce((sum, lane) => sum + (counts.get(lane.service) ?? lane.max), 0);
+    let states: LaneState[] = decidable.map((lane) => ({
+      policy: lane,
+      backlog: byLane.get(lane.name)!,
+      current: counts.get(lane.service)!,
+      keysElsewhere: this.probe.finding(lane.name) !== undefined,
+    }));
+    states = await this.withHistories(states, decidable, mode, now, errors);
+    states = await this.withAttempts(states, decidable, mode, now, errors);
+    const decided = decide({
+      lanes: states,
+      fleetMaxTasks: this.config.fleetMaxTasks,
+      reservedTasks: this.config.reservedTasks + held,
+      mode,
+    });
+    const wanted = decided
+      .map((d, i) => ({ service: decidable[i].service, from: d.current, to: d.desired }))
+      .filter((c) => c.from !== c.to);
+    const result = await applyDesiredCounts(this.deps.ecs, this.config.cluster, wanted);
+    // The report lists what ECS took; what failed or was held back is in errors.
+    errors.push(...result.errors.map((e) => e.message));
+    return { decisions: new Map(decided.map((d) => [d.lane, d])), changes: [...result.applied] };
+  }
 
-    let decisions: Map<string, LaneDecision> | undefined;
-    let changes: ServiceChange[] = [];
-    if (readings !== undefined && counts !== undefined) {
-      const byLane = new Map(readings.map((r) => [r.lane, r]));
-      // A lane without a reading or a count is not decided on, and its tasks, as
-      // far as they are known (else its maximum), stay counted against the cap.
-      const decidable = this.sized.filter((lane) => byLane.has(lane.name) && counts.has(lane.service));
-      const held = this.sized
-        .filter((lane) => !decidable.includes(lane))
-        .reduce((sum, lane) => sum + (counts.get(lane.service) ?? lane.max), 0);
-      let states: LaneState[] = decidable.map((lane) => ({
-        policy: lane,
-        backlog: byLane.get(lane.name)!,
-        current: counts.get(lane.service)!,
-        keysElsewhere: this.probe.finding(lane.name) !== undefined,
+  /** The drain history of the lanes that could go to zero this tick; without it no lane goes to zero (hold-one-no-history). */
+  private async withHistories(
+    states: LaneState[],
+    lanes: ControllerConfig['lanes'],
+    mode: DecisionMode,
+    now: Date,
+    errors: string[],
+  ): Promise<LaneState[]> {
+    const requests: HistoryRequest[] = lanes
+      .filter((_lane, i) => needsDrainHistory(states[i], mode))
+      .map((lane) => ({
+        lane: lane.name,
+        drainMinutes: lane.drainMinutes,
+        ...(lane.finishedJobsMetric ? { finishedJobs: lane.finishedJobsMetric } : {}),
       }));
-      const requests: HistoryRequest[] = decidable
-        .filter((_lane, i) => needsDrainHistory(states[i], mode))
-        .map((lane) => ({
-          lane: lane.name,
-          drainMinutes: lane.drainMinutes,
-          ...(lane.finishedJobsMetric ? { finishedJobs: lane.finishedJobsMetric } : {}),
-        }));
-      try {
-        const histories = await this.readHistories(requests, started);
-        states = states.map((state) => ({ ...state, history: histories.get(state.policy.name) }));
-      } catch (error) {
-        // Without history no lane goes to zero (hold-one-no-history); the others still scale.
-        errors.push(`CloudWatch GetMetricData failed: ${message(error)}`);
-      }
-      const widening: AttemptsRequest[] = decidable.flatMap((lane, i) =>
-        lane.finishedJobsMetric && lane.failedJobsMetric && wouldWiden(states[i], mode)
-          ? [{ lane: lane.name, finishedJobs: lane.finishedJobsMetric, failedJobs: lane.failedJobsMetric }]
-          : [],
+    if (requests.length === 0) return states;
+    try {
+      const histories = drainHistories(
+        requests,
+        await this.metricData(historyQuery(this.config.namespace, this.config.environment, requests, now)),
+        now,
       );
-      if (widening.length > 0) {
-        try {
-          const attempts = recentAttempts(widening, await this.metricData(attemptsQuery(widening, started)));
-          states = states.map((state) => ({ ...state, attempts: attempts.get(state.policy.name) }));
-        } catch (error) {
-          // Unread, a lane scales out as its backlog asks: a failed read must not hold work back.
-          errors.push(`CloudWatch GetMetricData (recent attempts) failed: ${message(error)}`);
-        }
-      }
-      const decided = decide({
-        lanes: states,
-        fleetMaxTasks: this.config.fleetMaxTasks,
-        reservedTasks: this.config.reservedTasks + held,
-        mode,
-      });
-      decisions = new Map(decided.map((d) => [d.lane, d]));
-      changes = decided.map((d, i) => ({ service: decidable[i].service, from: d.current, to: d.desired })).filter((c) => c.from !== c.to);
-      const result = await applyDesiredCounts(this.deps.ecs, this.config.cluster, changes);
-      // The report lists what ECS took; what failed or was held back is in errors.
-      changes = [...result.applied];
-      errors.push(...result.errors.map((e) => e.message));
+      return states.map((state) => ({ ...state, history: histories.get(state.policy.name) }));
+    } catch (error) {
+      errors.push(`CloudWatch GetMetricData failed: ${message(error)}`);
+      return states;
     }
-    if (probeError !== undefined) errors.push(probeError);
+  }
 
+  /** The recent attempts of the lanes a decision would widen, so a lane failing in a loop is held. */
+  private async withAttempts(
+    states: LaneState[],
+    lanes: ControllerConfig['lanes'],
+    mode: DecisionMode,
+    now: Date,
+    errors: string[],
+  ): Promise<LaneState[]> {
+    const widening: AttemptsRequest[] = lanes.flatMap((lane, i) =>
+      lane.finishedJobsMetric && lane.failedJobsMetric && wouldWiden(states[i], mode)
+        ? [{ lane: lane.name, finishedJobs: lane.finishedJobsMetric, failedJobs: lane.failedJobsMetric }]
+        : [],
+    );
+    if (widening.length === 0) return states;
+    try {
+      const attempts = recentAttempts(widening, await this.metricData(attemptsQuery(widening, now)));
+      return states.map((state) => ({ ...state, attempts: attempts.get(state.policy.name) }));
+    } catch (error) {
+      // Unread, a lane scales out as its backlog asks: a failed read must not hold work back.
+      errors.push(`CloudWatch GetMetricData (recent attempts) failed: ${message(error)}`);
+      return states;
+    }
+  }
+
+  /** Everything the tick measured, and whether it failed, in one PutMetricData. */
+  private async publish(readings: readonly LaneReading[] | undefined, errors: string[], now: Date): Promise<void> {
     try {
       await this.deps.cloudwatch.send(
         new PutMetricDataCommand({
@@ -222,7 +280,7 @@ export class BacklogController {
             this.config.environment,
             readings,
             errors.length > 0,
-            started,
+            now,
             (lane) => this.probe.finding(lane) !== undefined,
           ),
         }),
@@ -230,19 +288,6 @@ export class BacklogController {
     } catch (error) {
       errors.push(`CloudWatch PutMetricData failed: ${message(error)}`);
     }
-
-    const report: TickReport = {
-      mode,
-      at: started.toISOString(),
-      durationMs: Date.now() - startedMs,
-      lanes: laneReports(readings, decisions, (lane) => this.probe.finding(lane)?.otherPrefixes, this.sizedNames),
-      changes,
-      unknownWakeLanes,
-      errors,
-    };
-    this.log({ message: errors.length > 0 ? 'tick failed' : 'tick', ...report });
-    if (errors.length > 0) throw new ControllerTickError(report);
-    return report;
   }
 
   /**
@@ -334,12 +379,6 @@ export class BacklogController {
         throw new Error(`reading the Redis AUTH token from SSM parameter ${name} failed: ${message(error)}`);
       });
     return this.authToken;
-  }
-
-  private async readHistories(requests: readonly HistoryRequest[], now: Date): Promise<Map<string, DrainHistory>> {
-    if (requests.length === 0) return new Map();
-    const results = await this.metricData(historyQuery(this.config.namespace, this.config.environment, requests, now));
-    return drainHistories(requests, results, now);
   }
 
   /** Every page of one GetMetricData request. */
