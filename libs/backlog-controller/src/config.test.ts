@@ -59,6 +59,12 @@ describe('CONTROLLER_CONFIG', () => {
     });
   });
 
+  it('refuses a warm window whose cron it cannot read, naming the field', () => {
+    const lane = { ...valid.lanes[0], warm: [{ at: '0 2 * * 8', tasks: 1, minutes: 30 }] };
+    expect(problems({ ...valid, lanes: [lane] })).toEqual(['lanes[0] (image).warm[0].at: day of week "8" is outside 0-7']);
+    expect(problems({ ...valid, lanes: [{ ...lane, warm: [{ at: '0 2 * * *', tasks: 1, minutes: 30 }] }] })).toEqual([]);
+  });
+
   it('says when it is missing or not JSON', () => {
     expect(() => parseControllerConfig(undefined)).toThrow(
       "CONTROLLER_CONFIG is invalid:\n  - CONTROLLER_CONFIG is not set (expected the controller's JSON configuration)",

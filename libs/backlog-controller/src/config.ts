@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.cjs';
 // By its own path, not the package's root: the root loads zod's classic API and yaml into the Lambda bundle.
 import { NAME_PATTERN, NAME_RULE } from '@queue-lanes/config/ids';
+import { cronProblem } from '@queue-lanes/config/cron';
 import { TASK_START_SECONDS, TICK_SECONDS } from './decide';
 
 /*
@@ -131,6 +132,25 @@ const laneSchema = z
     scaleInStep: z._default(int(1, 5000), 1),
     /** Lower is served first under the fleet cap; lanes without one follow, in list order. */
     priority: z.optional(int(0, 1000)),
+    /**
+     * When the lane's work arrives (cron, UTC) and the tasks it wants then: from a
+     * look-ahead before each time until `minutes` after it, the lane has at least
+     * `tasks` (up to max), and its backlog may ask for more.
+     */
+    warm: z.optional(
+      z.array(
+        z.strictObject({
+          at: z.string().check(
+            z.superRefine((expression, ctx) => {
+              const problem = cronProblem(expression);
+              if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: expression });
+            }),
+          ),
+          tasks: int(1, 5000),
+          minutes: int(1, 1440),
+        }),
+      ),
+    ),
     /**
      * Seconds a ready job may wait for a worker: the lane is sized so the waiting
      * jobs start within it at the pace of the running ones. Omit for count-based

@@ -2,15 +2,7 @@ import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type Metr
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CONTROLLER_CONFIG_ENV, parseControllerConfig, type ControllerConfig, type RedisConfig } from './config';
-import {
-  backlogOf,
-  decide,
-  needsDrainHistory,
-  wouldWiden,
-  type DecisionMode,
-  type LaneDecision,
-  type LaneState,
-} from './decide';
+import { backlogOf, decide, needsDrainHistory, wouldWiden, type DecisionMode, type LaneDecision, type LaneState } from './decide';
 import { applyDesiredCounts, readDesiredCounts, type ServiceChange } from './ecs';
 import {
   attemptsQuery,
@@ -23,6 +15,7 @@ import {
   type HistoryRequest,
 } from './metrics';
 import { PrefixProbe } from './prefix-probe';
+import { warmTasks, warmWindows, type WarmWindow } from './warm';
 import { connectRedis, readLanes, type LaneReading, type LaneReadings, type RedisClient } from './redis';
 
 /*
@@ -108,6 +101,8 @@ export class BacklogController {
   /** The lanes whose count the controller sets, in configuration order. */
   private readonly sized: ControllerConfig['lanes'];
   private readonly sizedNames: ReadonlySet<string>;
+  /** Each sized lane's warm windows, parsed once. */
+  private readonly warm: ReadonlyMap<string, readonly WarmWindow[]>;
 
   constructor(
     readonly config: ControllerConfig,
@@ -118,6 +113,7 @@ export class BacklogController {
     this.probe = new PrefixProbe(config.redis, config.lanes);
     this.sized = config.lanes.filter((lane) => lane.sized);
     this.sizedNames = new Set(this.sized.map((lane) => lane.name));
+    this.warm = new Map(this.sized.map((lane) => [lane.name, warmWindows(lane)]));
   }
 
   /** Runs one tick; throws ControllerTickError (after publishing ControllerErrors) if anything failed. */
@@ -199,6 +195,7 @@ export class BacklogController {
       backlog: byLane.get(lane.name)!,
       current: counts.get(lane.service)!,
       keysElsewhere: this.probe.finding(lane.name) !== undefined,
+      warmTasks: warmTasks(this.warm.get(lane.name)!, now, lane.lookaheadSeconds),
     }));
     states = await this.withHistories(states, decidable, mode, now, errors);
     states = await this.withAttempts(states, decidable, mode, now, errors);

@@ -106,6 +106,17 @@ describe('decide: one lane', () => {
     expect(one(lane({}, 1, { maxPickupSeconds: 120 }, sparse))).toMatchObject({ desired: 0, reason: 'drained-sparse' });
   });
 
+  it('has the tasks a warm window asks for, up to max, and still scales by backlog above them', () => {
+    expect(one({ ...lane({}, 0), warmTasks: 2 })).toMatchObject({ desired: 2, reason: 'warm-window' });
+    expect(one({ ...lane({}, 0, { max: 2 }), warmTasks: 5 })).toMatchObject({ desired: 2, reason: 'warm-window' });
+    expect(one({ ...lane({ ready: 40 }, 2), warmTasks: 2 })).toMatchObject({ desired: 4, reason: 'scale-out' });
+    // Idle inside the window: nothing goes, and no drain history is read.
+    expect(one({ ...lane({}, 2, {}, sparse), warmTasks: 2 })).toMatchObject({ desired: 2, reason: 'steady' });
+    expect(needsDrainHistory({ ...lane({}, 2), warmTasks: 2 }, 'schedule')).toBe(false);
+    // After it, the idle tasks go as usual.
+    expect(one({ ...lane({}, 2, {}, sparse), warmTasks: 0 })).toMatchObject({ desired: 0, reason: 'drained-sparse' });
+  });
+
   it('holds a lane whose workers finished jobs in the window, though no tick saw a backlog', () => {
     const busy = { minutesWithData: 15, maxBacklog: 0, maxDelayed: 0, maxFinished: 1, activeRuns: 2, idleMinutes: 1 };
     expect(one(lane({}, 1, {}, busy))).toMatchObject({ desired: 1, reason: 'hold-one-draining' });

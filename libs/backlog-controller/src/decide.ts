@@ -94,6 +94,8 @@ export interface LaneState {
   readonly keysElsewhere?: boolean;
   /** The lane's job attempts over the last FAILING_WINDOW_MINUTES, when they were read (a scale-out was in view). */
   readonly attempts?: RecentAttempts;
+  /** Tasks a warm window asks for now (its scheduled work is due): a floor, up to max. @default 0 */
+  readonly warmTasks?: number;
 }
 
 /** Job attempts that ended (queue:work DONE and FAIL lines), and of those the failed ones (FAIL). */
@@ -143,6 +145,8 @@ export type DecisionReason =
   | 'scale-out-for-pickup'
   /** A lane at zero gets its first task for a single job. */
   | 'wake-from-zero'
+  /** A warm window (scheduled work due) asks for more tasks than the backlog does: the lane has them when the work comes. */
+  | 'warm-window'
   /** Less backlog: scale in, by scaleInStep or more, down to a task per running job (see decideLane). */
   | 'scale-in'
   /** The last task leaves: the drain window has passed with nothing in ready, reserved or delayed. */
@@ -233,8 +237,18 @@ export function isIdle(backlog: LaneBacklog): boolean {
  * Whether the decision could take this lane to zero this tick, so the caller
  * knows whose drain history to read (GetMetricData is billed per metric).
  */
-export function needsDrainHistory(lane: Pick<LaneState, 'policy' | 'backlog' | 'current' | 'keysElsewhere'>, mode: DecisionMode): boolean {
-  return mode === 'schedule' && lane.keysElsewhere !== true && lane.policy.min === 0 && lane.current > 0 && isIdle(lane.backlog);
+export function needsDrainHistory(
+  lane: Pick<LaneState, 'policy' | 'backlog' | 'current' | 'keysElsewhere' | 'warmTasks'>,
+  mode: DecisionMode,
+): boolean {
+  return (
+    mode === 'schedule' &&
+    lane.keysElsewhere !== true &&
+    lane.policy.min === 0 &&
+    (lane.warmTasks ?? 0) === 0 &&
+    lane.current > 0 &&
+    isIdle(lane.backlog)
+  );
 }
 
 /** The lane's drain window has passed with every published value zero. */
@@ -307,15 +321,19 @@ export function decideLane(lane: LaneState, mode: DecisionMode): LaneWant {
   const byPickup = pickupTasks(policy, lane.backlog);
   let target = clamp(Math.max(byCount, byPickup), policy.min, policy.max);
   if (backlog >= 1) target = Math.max(target, 1);
+  const byBacklog = target;
+  target = Math.max(target, Math.min(lane.warmTasks ?? 0, policy.max));
 
   if (target > current && current > 0 && isFailing(lane.attempts)) return { wanted: current, reason: 'hold-failing' };
   if (target > current) {
     const reason =
-      current === 0
-        ? 'wake-from-zero'
-        : byPickup > byCount && target > clamp(byCount, policy.min, policy.max)
-          ? 'scale-out-for-pickup'
-          : 'scale-out';
+      target > byBacklog
+        ? 'warm-window'
+        : current === 0
+          ? 'wake-from-zero'
+          : byPickup > byCount && target > clamp(byCount, policy.min, policy.max)
+            ? 'scale-out-for-pickup'
+            : 'scale-out';
     return { wanted: target, reason };
   }
   if (target === current) return { wanted: current, reason: 'steady' };

@@ -758,6 +758,29 @@ describe('cross-field rules', () => {
     ).toEqual(['environments/staging.yaml:19:19 lanes.image.tasks.max: 5 exceeds fleet.maxTasks (4)']);
   });
 
+  it('takes warm windows in cron, naming the field a bad expression gets wrong, at its line', () => {
+    const warm = (windows: string, broker = '') => `  image:
+    queues: [image]${broker}
+    stage: scaling
+    tasks: { max: 2 }
+    warm:
+${windows}`;
+    const lane = parseEnvironment(envYaml(warm(`      - { at: "0 2 * * *", tasks: 2 }\n`)), FILE).lanes.find((l) => l.name === 'image')!;
+    expect(lane.warm).toEqual([{ at: '0 2 * * *', tasks: 2, minutes: 30 }]);
+    expect(problems(envYaml(warm(`      - { at: "0 25 * * *", tasks: 1, minutes: 10 }\n`)))).toEqual([
+      'environments/staging.yaml:21:15 lanes.image.warm[0].at: hour "25" is outside 0-23',
+    ]);
+    expect(problems(envYaml(warm(`      - { at: "0 2 * * *", tasks: 3 }\n`)))).toEqual([
+      'environments/staging.yaml:21:35 lanes.image.warm[0].tasks: 3 is above tasks.max (2)',
+    ]);
+    expect(problems(envYaml(warm(`      - { at: "0 2 * *", tasks: 1 }\n`)))[0]).toMatch(
+      /^environments\/staging.yaml:21:15 lanes.image.warm\[0\].at: has 4 fields; a cron expression has five fields, minute hour day-of-month month day-of-week \(UTC\)/,
+    );
+    expect(problems(envYaml(warm(`      - { at: "0 2 * * *", tasks: 1 }\n`, '\n    broker: sqs')))).toContainEqual(
+      "environments/staging.yaml:21:5 lanes.image.warm: the backlog controller sizes Redis lanes only; an SQS lane scales on its queue's own metrics, so remove warm",
+    );
+  });
+
   it('keeps max at the guardrail until the lane is owned', () => {
     expect(
       problems(

@@ -475,6 +475,18 @@ function laneTaskRules({ env, lane, at, add }: LaneRuleContext): void {
   }
 }
 
+/** Warm windows the backlog controller can keep: it sizes Redis lanes only, up to tasks.max. */
+function laneWarmRules({ lane, at, add }: LaneRuleContext): void {
+  if (lane.warm === undefined) return;
+  if (lane.broker !== 'redis') {
+    add(at('warm'), `the backlog controller sizes Redis lanes only; an SQS lane scales on its queue's own metrics, so remove warm`);
+    return;
+  }
+  lane.warm.forEach((window, i) => {
+    if (window.tasks > lane.tasks.max) add(at('warm', i, 'tasks'), `${window.tasks} is above tasks.max (${lane.tasks.max})`);
+  });
+}
+
 /** Jobs that finish before their task is stopped, and before SQS hands them out again. */
 function laneTimeoutRules({ lane, groups, at, add }: LaneRuleContext): void {
   let inheritedTooLong = false;
@@ -563,6 +575,7 @@ const LANE_RULES: readonly ((context: LaneRuleContext) => void)[] = [
   laneQueueRules,
   laneMemoryRules,
   laneTaskRules,
+  laneWarmRules,
   laneTimeoutRules,
   laneCapacityRules,
   laneDeploymentRules,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NAME_PATTERN, NAME_RULE, PREFIX_LIST_ID, SECURITY_GROUP_ID, SUBNET_ID, VPC_ID } from './ids';
 import { STATE_KMS_KEY } from './kms';
+import { cronProblem } from './cron';
 
 /*
  * The environment file's schema, declared once: the TypeScript types (z.infer),
@@ -248,6 +249,28 @@ const tasksSchema = z
   })
   .strict();
 
+/** Most warm windows per lane: each is matched every minute of its length, every tick. */
+export const MAX_WARM_WINDOWS = 10;
+
+const warmSchema = z
+  .object({
+    at: z
+      .string()
+      .superRefine((expression, ctx) => {
+        const problem = cronProblem(expression);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .meta({
+        description:
+          'When the work arrives: a cron expression in UTC, as the Laravel scheduler entry that dispatches it runs (->dailyAt(\'02:00\') is "0 2 * * *").',
+      }),
+    tasks: int(1, 1000).meta({ description: 'Tasks running when it comes (at most tasks.max).' }),
+    minutes: int(1, 1440)
+      .default(30)
+      .meta({ description: 'Minutes from then the lane keeps at least those tasks; then its backlog alone sizes it.' }),
+  })
+  .strict();
+
 const capacitySchema = z
   .object({
     provider: z.enum(CAPACITY_PROVIDERS).meta({ description: 'FARGATE (on-demand) or FARGATE_SPOT.' }),
@@ -412,7 +435,14 @@ export const laneSchema = z
         "The task protects itself from scale-in while any of its workers runs a job, and releases the protection when all are idle: each worker runs under a small guard (PHP, written to the task's /tmp by the init container) that reads queue:work's job lines and calls the ECS agent's task-protection endpoint. No change to the application; the image needs PHP's pcntl extension, which queue:work needs to finish a job on SIGTERM anyway. Lets job.timeout exceed stopTimeout.",
     }),
     stopTimeout: int(2, 120).default(120).meta({ description: 'Seconds between SIGTERM and SIGKILL; Fargate allows at most 120.' }),
-    drainMinutes: int(1, 1440).default(15).meta({ description: 'Minutes a lane must be empty before it scales to zero.' }),
+    drainMinutes: int(1, 1440).default(15).meta({
+      description:
+        'The longest an idle lane keeps its last task before it scales to zero. The backlog controller lets it go sooner when its jobs come further apart than a cold start costs (about 2.5 minutes).',
+    }),
+    warm: z.array(warmSchema).max(MAX_WARM_WINDOWS).optional().meta({
+      description:
+        "Redis lanes: the times the lane's work arrives (the nightly feed import, say) and the tasks it wants then: the backlog controller has them running when the time comes and keeps them for the window, and still scales by backlog. Used from stage scaling on, like tasks.min and tasks.max.",
+    }),
     command: z.array(z.string().regex(/./, 'must not be empty: an empty argument reaches the program as one')).min(1).optional().meta({
       description:
         "Overrides the queue:work command template; placeholders {connection} {queues} {tries} {timeout} {maxJobs} {maxTime} {memory} {phpMemoryLimit} {sleep} {backoff} {lane}. Start it with php -d memory_limit={phpMemoryLimit}M (as the default does) so a job that outgrows its heap ends with a logged error, not a silent kill at the container's hard limit.",

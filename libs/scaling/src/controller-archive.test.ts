@@ -18,6 +18,7 @@ describe('inputsHash', () => {
     write('libs/backlog-controller/src/testing/servers.ts', 'export {};');
     write('libs/backlog-controller/README.md', '# controller');
     write('libs/config/src/ids.ts', 'export const NAME_PATTERN = /^a$/;');
+    write('libs/config/src/cron.ts', 'export {};');
     write('package-lock.json', '{"lockfileVersion":3}');
   });
   afterEach(() => rmSync(fake, { recursive: true, force: true }));
@@ -54,7 +55,12 @@ describe('inputsHash', () => {
   it('does not depend on where the repository is checked out', () => {
     const copy = mkdtempSync(join(tmpdir(), 'scaling-inputs-elsewhere-'));
     try {
-      for (const file of ['libs/backlog-controller/src/handler.ts', 'libs/config/src/ids.ts', 'package-lock.json']) {
+      for (const file of [
+        'libs/backlog-controller/src/handler.ts',
+        'libs/config/src/ids.ts',
+        'libs/config/src/cron.ts',
+        'package-lock.json',
+      ]) {
         mkdirSync(dirname(join(copy, file)), { recursive: true });
         writeFileSync(join(copy, file), readFileSync(join(fake, file)));
       }

@@ -10,7 +10,7 @@ import { deterministicZip } from './zip';
  * Bundling with esbuild costs ~0.7 s, too much for every synth, so the zip is
  * cached under node_modules/.cache/queue-lanes-controller/<hash>/controller.zip, by a hash of
  * what goes into it: every source file of libs/backlog-controller (tests and
- * test helpers aside), the one it imports from libs/config, and the installed dependency tree
+ * test helpers aside), the two it imports from libs/config, and the installed dependency tree
  * (node_modules/.package-lock.json, which pins esbuild, ioredis and the AWS
  * SDK). A warm synth hashes those (a few ms) and reuses the zip. The zip itself
  * is deterministic (see zip.ts), so every machine and checkout path produces the
@@ -50,8 +50,8 @@ export interface ControllerArchiveOptions {
 
 /** Where the controller's sources live, relative to the repository root. */
 const CONTROLLER_SOURCES = join('libs', 'backlog-controller', 'src');
-/** The one file the controller imports from another lib (the name pattern); its changes rebuild the zip too. */
-const SHARED_SOURCES = [join('libs', 'config', 'src', 'ids.ts')];
+/** The files the controller imports from libs/config (the name pattern, cron expressions); their changes rebuild the zip too. */
+const SHARED_SOURCES = [join('libs', 'config', 'src', 'cron.ts'), join('libs', 'config', 'src', 'ids.ts')];
 /** Bumped when the way the zip is made changes, so old cache entries are not reused. */
 const ARCHIVE_FORMAT = 'queue-lanes-controller-zip/1';
 const HANDLER = 'index.handler';
