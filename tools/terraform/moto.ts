@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LaneInspection, SecretsRead } from './rehearsal';
+import type { LaneInspection, SecretsRead } from './rehearsal-setup-and-checks';
 
 const MOTO_SCRIPT = join(__dirname, 'moto_rehearsal.py');
 const python = (root: string) => join(root, '.venv', 'bin', 'python');

@@ -12,7 +12,7 @@ import {
   type RehearsalNetwork,
   type RollbackCheck,
   type SecretCheck,
-} from './rehearsal';
+} from './rehearsal-setup-and-checks';
 
 /** One stack's state crossing engines: Terraform planned OpenTofu's state, wrote it back, and OpenTofu planned that. */
 export interface EngineSwap {

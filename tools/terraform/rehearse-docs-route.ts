@@ -38,7 +38,7 @@ import { NAME_PATTERN } from '@queue-lanes/config';
 import { scratchCheckout } from '../scratch-checkout';
 import { diffFor, forEnvironment, planIsClean, routeBlocks, routeScript, type RouteBlocks } from './docs-route';
 import { motoCommand, startMoto } from './moto';
-import { rollbackLane, rolledBackEnvironment, type LaneInspection, type RehearsalNetwork } from './rehearsal';
+import { rollbackLane, rolledBackEnvironment, type LaneInspection, type RehearsalNetwork } from './rehearsal-setup-and-checks';
 import { ToolchainError, prepareToolchain, type Toolchain } from './tofu';
 
 const USAGE =

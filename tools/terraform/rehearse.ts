@@ -13,7 +13,7 @@
  *    `tofu init`, `tofu apply`; then checks that every terraform_remote_state read
  *    resolves to the producing stack's output;
  * 4. `tofu plan -detailed-exitcode` on every stack and lists every attribute that
- *    would change, each with its explanation (rehearsal.ts MOTO_DIFFERENCES);
+ *    would change, each with its explanation (moto-differences.ts MOTO_DIFFERENCES);
  * 5. rolls the furthest lane back to off (docs/operations.md, "Rolling a lane back"): the copy
  *    with that lane's stage set to off, applied to every stack in order, then checks
  *    in moto that its service is kept at 0 tasks, its alarms are quiet, its log
@@ -68,7 +68,7 @@ import {
   type RehearsalNetwork,
   type SecretsRead,
   type StackJson,
-} from './rehearsal';
+} from './rehearsal-setup-and-checks';
 import {
   renderReport,
   type CrossStackCheck,

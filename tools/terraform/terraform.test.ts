@@ -24,7 +24,7 @@ import {
   type LaneInspection,
   type MotoTarget,
   type StackJson,
-} from './rehearsal';
+} from './rehearsal-setup-and-checks';
 import { MOTO_DIFFERENCES } from './moto-differences';
 import { renderReport } from './rehearsal-report';
 import { addressOf, cacheDir, cliConfig, formatDiagnostic, jsonPathAtLine, streamDiagnostics, tofuEnv } from './tofu';
