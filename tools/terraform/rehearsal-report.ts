@@ -121,11 +121,38 @@ export interface ReportInput {
  * change explained (drift is listed, explained where known, and never fails it).
  */
 export function renderReport(input: ReportInput): { markdown: string; ok: boolean } {
-  const { moto, target, network, runs, checks, differences } = input;
-  const known = input.known ?? MOTO_DIFFERENCES;
-  const lines: string[] = [];
-  const mark = (step?: Step) => (step === undefined ? '–' : `${step.ok ? 'ok' : '**FAILED**'} ${step.seconds.toFixed(1)}s`);
-  lines.push(
+  const differences = differencesSection(input, input.known ?? MOTO_DIFFERENCES);
+  const sections = [
+    stacksSection(input),
+    crossStackSection(input.checks),
+    rollbackSection(input.rollback, input.runs.length),
+    secretsSection(input.secrets),
+    enginesSection(input.engines),
+    permissionsSection(input.permissions),
+    differences,
+    motoSection(input.moto, input.unsupported),
+  ];
+  const ok = input.runs.length > 0 && sections.every((section) => section.ok);
+  const { unexplained } = differences;
+  const result = `Result: ${ok ? 'PASSED' : 'FAILED'}${unexplained ? ` (${unexplained} unexplained planned change(s))` : ''}.`;
+  return { markdown: [...sections.flatMap((section) => section.lines), '', result, ''].join('\n'), ok };
+}
+
+/** One part of the report: its lines (from the blank line before its heading), and whether what it shows passes. */
+interface Section {
+  readonly lines: readonly string[];
+  readonly ok: boolean;
+}
+
+/** A step's cell: – when it did not run, else its outcome and time. */
+function mark(step?: Step): string {
+  return step === undefined ? '–' : `${step.ok ? 'ok' : '**FAILED**'} ${step.seconds.toFixed(1)}s`;
+}
+
+/** The title, what was rehearsed against what, and each stack's steps with their errors. */
+function stacksSection(input: ReportInput): Section {
+  const { moto, target, network, runs } = input;
+  const lines = [
     `# Deploy rehearsal: ${input.environment} against moto`,
     '',
     `- Engine: ${input.engine}.`,
@@ -139,176 +166,204 @@ export function renderReport(input: ReportInput): { markdown: string; ok: boolea
     '',
     '| stack | init | apply | added | plan again | destroy | destroyed |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-  );
-  for (const run of runs) {
-    const planned =
-      run.plan === undefined
-        ? '–'
-        : run.plan.ok
-          ? `${run.plan.exitCode === 0 ? 'no changes' : '**changes**'} ${run.plan.seconds.toFixed(1)}s`
-          : mark(run.plan);
-    lines.push(
-      `| ${run.name} | ${mark(run.init)} | ${mark(run.apply)} | ${run.apply?.added ?? '–'} | ${planned} | ${mark(run.destroy)} | ${run.destroy?.removed ?? '–'} |`,
-    );
-  }
+    ...runs.map(
+      (run) =>
+        `| ${run.name} | ${mark(run.init)} | ${mark(run.apply)} | ${run.apply?.added ?? '–'} | ${plannedAgain(run.plan)} | ${mark(run.destroy)} | ${run.destroy?.removed ?? '–'} |`,
+    ),
+  ];
   const errors = runs.flatMap((run) => [run.init, run.apply, run.plan, run.destroy].flatMap((step) => step?.errors ?? []));
   if (errors.length) lines.push('', '## Errors', '', ...errors.map((e) => `- ${e}`));
+  return { lines, ok: runs.every((r) => r.init?.ok && r.apply?.ok && r.plan?.ok && r.destroy?.ok) };
+}
 
-  lines.push('', '## Cross-stack references', '');
+/** The "plan again" cell: whether the second plan found changes. */
+function plannedAgain(plan: StackRun['plan']): string {
+  if (plan === undefined || !plan.ok) return mark(plan);
+  return `${plan.exitCode === 0 ? 'no changes' : '**changes**'} ${plan.seconds.toFixed(1)}s`;
+}
+
+function crossStackSection(checks: readonly CrossStackCheck[]): Section {
+  const lines = ['', '## Cross-stack references', ''];
   if (checks.length === 0) lines.push("No stack reads another stack's outputs (no terraform_remote_state in the synthesized stacks).");
   else {
-    lines.push('| stack | reads | from | resolved | value |', '| --- | --- | --- | --- | --- |');
-    for (const c of checks) {
-      lines.push(
-        `| ${c.consumer} | ${c.data}.outputs.${c.output} | ${c.producer ?? '?'} | ${c.resolved ? 'yes' : '**NO**'} | ${cell(c.note)} |`,
-      );
-    }
-  }
-
-  const { rollback } = input;
-  let rolledBack = true;
-  if ('skipped' in rollback) {
-    lines.push('', '## Roll back a lane to off', '', rollback.skipped);
-  } else if ('failed' in rollback) {
-    lines.push('', '## Roll back a lane to off', '', `**FAILED**: ${rollback.failed}`);
-    rolledBack = false;
-  } else {
-    lines.push('', `## Roll back ${rollback.lane}: ${rollback.from} → off`, '');
     lines.push(
-      `The service ran ${rollback.startCount} task(s) (set through ECS first when a scaler owns the count); then the rehearsal copy with lanes.${rollback.lane}.stage set to off was applied to every stack in order, as "Rolling a lane back" in docs/operations.md does.`,
-      '',
-      '| stack | apply | added | changed | destroyed |',
+      '| stack | reads | from | resolved | value |',
       '| --- | --- | --- | --- | --- |',
-      ...rollback.applies.map((a) => `| ${a.stack} | ${mark(a)} | ${a.added ?? '–'} | ${a.changed ?? '–'} | ${a.removed ?? '–'} |`),
-      '',
-      '| when | what | expected | found |',
-      '| --- | --- | --- | --- |',
-      ...rollback.checks.map((c) => `| ${c.when} | ${c.what} | ${c.expected} | ${c.ok ? c.found : `**${cell(c.found)}**`} |`),
-    );
-    const rollbackErrors = rollback.applies.flatMap((a) => a.errors);
-    if (rollbackErrors.length) lines.push('', ...rollbackErrors.map((e) => `- ${e}`));
-    rolledBack = rollback.applies.length === runs.length && rollback.applies.every((a) => a.ok) && rollback.checks.every((c) => c.ok);
-  }
-
-  const { secrets } = input;
-  let secretsKept = true;
-  lines.push('', '## Secrets stay out of state', '');
-  if ('skipped' in secrets) lines.push(secrets.skipped);
-  else if ('failed' in secrets) {
-    lines.push(`**FAILED**: ${secrets.failed}`);
-    secretsKept = false;
-  } else {
-    lines.push(
-      "The parameters stack was first applied as the previous release wrote its secrets (value, read back into state); each SecureString's real value was then put out of band, and this release's apply moved them to write-only. After the plan above each was read back, and the parameters stack's state searched for it and for the placeholder.",
-      '',
-      '| what | expected | found |',
-      '| --- | --- | --- |',
-      ...secrets.checks.map((c) => `| ${c.what} | ${c.expected} | ${c.ok ? c.found : `**${cell(c.found)}**`} |`),
-    );
-    secretsKept = secrets.checks.every((c) => c.ok);
-  }
-
-  const { engines } = input;
-  lines.push('', '## One state, both engines', '');
-  let portable = true;
-  if ('skipped' in engines) lines.push(engines.skipped);
-  else {
-    lines.push(
-      `Terraform ${engines.terraform} planned each state OpenTofu wrote, wrote it back with a refresh-only apply, and OpenTofu planned that; 0 is nothing to do.`,
-      '',
-      '| stack | Terraform plans OpenTofu’s state | Terraform writes it | OpenTofu plans Terraform’s |',
-      '| --- | --- | --- | --- |',
-      ...engines.swaps.map(
-        (e) =>
-          `| ${e.stack} | ${e.terraformPlan === 0 ? 'exit 0' : `**exit ${e.terraformPlan}**`} | ${e.terraformWrote ? 'ok' : '**FAILED**'} | ${e.tofuPlan === 0 ? 'exit 0' : `**exit ${e.tofuPlan}**`} |`,
+      ...checks.map(
+        (c) =>
+          `| ${c.consumer} | ${c.data}.outputs.${c.output} | ${c.producer ?? '?'} | ${c.resolved ? 'yes' : '**NO**'} | ${cell(c.note)} |`,
       ),
     );
-    const errors = engines.swaps.flatMap((e) => e.errors);
-    if (errors.length) lines.push('', ...errors.map((e) => `- ${e}`));
-    portable = engines.swaps.every((e) => e.terraformPlan === 0 && e.terraformWrote && e.tofuPlan === 0);
   }
+  return { lines, ok: checks.every((c) => c.resolved) };
+}
 
-  lines.push('', '## Deploy permissions', '');
-  lines.push(
+/** The lane rolled back to off: each stack's apply, then what moto holds; passes when every stack applied it and every check holds. */
+function rollbackSection(rollback: ReportInput['rollback'], stacks: number): Section {
+  if ('skipped' in rollback) return { lines: ['', '## Roll back a lane to off', '', rollback.skipped], ok: true };
+  if ('failed' in rollback) return { lines: ['', '## Roll back a lane to off', '', `**FAILED**: ${rollback.failed}`], ok: false };
+  const lines = [
+    '',
+    `## Roll back ${rollback.lane}: ${rollback.from} → off`,
+    '',
+    `The service ran ${rollback.startCount} task(s) (set through ECS first when a scaler owns the count); then the rehearsal copy with lanes.${rollback.lane}.stage set to off was applied to every stack in order, as "Rolling a lane back" in docs/operations.md does.`,
+    '',
+    '| stack | apply | added | changed | destroyed |',
+    '| --- | --- | --- | --- | --- |',
+    ...rollback.applies.map((a) => `| ${a.stack} | ${mark(a)} | ${a.added ?? '–'} | ${a.changed ?? '–'} | ${a.removed ?? '–'} |`),
+    '',
+    '| when | what | expected | found |',
+    '| --- | --- | --- | --- |',
+    ...rollback.checks.map((c) => `| ${c.when} | ${c.what} | ${c.expected} | ${c.ok ? c.found : `**${cell(c.found)}**`} |`),
+  ];
+  const errors = rollback.applies.flatMap((a) => a.errors);
+  if (errors.length) lines.push('', ...errors.map((e) => `- ${e}`));
+  const ok = rollback.applies.length === stacks && rollback.applies.every((a) => a.ok) && rollback.checks.every((c) => c.ok);
+  return { lines, ok };
+}
+
+function secretsSection(secrets: ReportInput['secrets']): Section {
+  const heading = ['', '## Secrets stay out of state', ''];
+  if ('skipped' in secrets) return { lines: [...heading, secrets.skipped], ok: true };
+  if ('failed' in secrets) return { lines: [...heading, `**FAILED**: ${secrets.failed}`], ok: false };
+  const lines = [
+    ...heading,
+    "The parameters stack was first applied as the previous release wrote its secrets (value, read back into state); each SecureString's real value was then put out of band, and this release's apply moved them to write-only. After the plan above each was read back, and the parameters stack's state searched for it and for the placeholder.",
+    '',
+    '| what | expected | found |',
+    '| --- | --- | --- |',
+    ...secrets.checks.map((c) => `| ${c.what} | ${c.expected} | ${c.ok ? c.found : `**${cell(c.found)}**`} |`),
+  ];
+  return { lines, ok: secrets.checks.every((c) => c.ok) };
+}
+
+function enginesSection(engines: ReportInput['engines']): Section {
+  const heading = ['', '## One state, both engines', ''];
+  if ('skipped' in engines) return { lines: [...heading, engines.skipped], ok: true };
+  const exit = (code: number) => (code === 0 ? 'exit 0' : `**exit ${code}**`);
+  const lines = [
+    ...heading,
+    `Terraform ${engines.terraform} planned each state OpenTofu wrote, wrote it back with a refresh-only apply, and OpenTofu planned that; 0 is nothing to do.`,
+    '',
+    '| stack | Terraform plans OpenTofu’s state | Terraform writes it | OpenTofu plans Terraform’s |',
+    '| --- | --- | --- | --- |',
+    ...engines.swaps.map(
+      (e) => `| ${e.stack} | ${exit(e.terraformPlan)} | ${e.terraformWrote ? 'ok' : '**FAILED**'} | ${exit(e.tofuPlan)} |`,
+    ),
+  ];
+  const errors = engines.swaps.flatMap((e) => e.errors);
+  if (errors.length) lines.push('', ...errors.map((e) => `- ${e}`));
+  return { lines, ok: engines.swaps.every((e) => e.terraformPlan === 0 && e.terraformWrote && e.tofuPlan === 0) };
+}
+
+function permissionsSection(permissions: readonly PermissionCheck[]): Section {
+  const lines = [
+    '',
+    '## Deploy permissions',
+    '',
     "Every AWS call each stack's provider made above (apply, plan, rollback, destroy), as IAM actions, against the deploy policy synth writes for it (cdktf.out/deploy-policies). " +
       'Calls left out on purpose (libs/stacks UNGRANTED_CALLS, e.g. iam:GetUser) are not counted as missing.',
     '',
     '| stack | actions called | called, not granted | granted, not called here |',
     '| --- | --- | --- | --- |',
-    ...input.permissions.map(
+    ...permissions.map(
       (p) =>
         `| ${p.stack} | ${p.called} | ${p.missing.length ? `**${p.missing.join(', ')}**` : 'none'} | ${p.unused.length ? cell(p.unused.join(', '), 4000) : 'none'} |`,
     ),
-  );
-  const permitted = input.permissions.every((p) => p.missing.length === 0);
+  ];
+  return { lines, ok: permissions.every((p) => p.missing.length === 0) };
+}
 
-  // Explanations are footnotes: one number per distinct reason.
+/**
+ * What a second plan would change, then the drift its refresh read back, with the
+ * explanations as footnotes (one number per distinct reason, across both tables).
+ * Fails on a planned change nothing explains.
+ */
+function differencesSection(input: ReportInput, known: readonly KnownDifference[]): Section & { unexplained: number } {
+  const { runs, differences } = input;
   const notes: string[] = [];
-  const note = (why: string) => {
-    const index = notes.indexOf(why);
-    if (index !== -1) return `[${index + 1}]`;
-    notes.push(why);
-    return `[${notes.length}]`;
-  };
-  const table = (list: readonly Difference[], missing: string) => {
-    let unexplained = 0;
-    lines.push(
-      '| stack | address | actions | attribute | state after apply | moto / plan | why |',
-      '| --- | --- | --- | --- | --- | --- | --- |',
-    );
-    for (const d of list) {
-      const reasons = explain(d, known);
-      const attributes = d.attributes.length ? d.attributes : [{ path: '(resource)', before: null, after: null }];
-      attributes.forEach((a, i) => {
-        const why = reasons[i];
-        if (why === undefined) unexplained++;
-        lines.push(
-          `| ${d.stack} | ${d.address} | ${d.actions.join(', ')} | ${cell(a.path)} | ${cell(a.before, 80)} | ${cell(a.after, 80)} | ${why === undefined ? missing : note(why)} |`,
-        );
-      });
-    }
-    return unexplained;
-  };
-
   const changes = differences.filter((d) => d.kind !== 'drift');
   // Drift where every attribute is only null against empty is representation, not a difference.
   const drift = differences.filter((d) => d.kind === 'drift' && d.attributes.length > 0);
   const representational = differences.filter((d) => d.kind === 'drift' && d.attributes.length === 0).length;
   const planned = runs.filter((r) => r.plan !== undefined);
 
-  lines.push('', '## What a second plan would change', '');
+  const lines = ['', '## What a second plan would change', ''];
   let unexplained = 0;
   if (planned.length < runs.length) lines.push('Not every stack was planned again (see the stacks table).', '');
-  if (changes.length > 0) unexplained = table(changes, '**unexplained**');
-  else if (planned.length > 0)
+  if (changes.length > 0) {
+    const table = differenceTable(changes, known, notes, '**unexplained**');
+    lines.push(...table.rows);
+    unexplained = table.unexplained;
+  } else if (planned.length > 0)
     lines.push(`Nothing: ${planned.length === runs.length ? 'every stack' : 'every stack planned'} plans clean after apply.`);
 
-  lines.push('', '## Read back differently (drift; nothing planned for it)', '');
   lines.push(
+    '',
+    '## Read back differently (drift; nothing planned for it)',
+    '',
     'What the refresh before the second plan found changed since apply wrote the state; a change it leads to is listed above.' +
       (representational ? ` ${representational} more resource(s) differ only as null against empty and are not listed.` : ''),
     '',
   );
   if (drift.length === 0) lines.push('Nothing.');
-  else table(drift, 'not explained');
+  else lines.push(...differenceTable(drift, known, notes, 'not explained').rows);
 
   if (notes.length) lines.push('', ...notes.map((why, i) => `${i + 1}. ${why}`));
+  return { lines, ok: unexplained === 0, unexplained };
+}
 
-  lines.push('', '## moto', '');
-  lines.push('Patched by tools/terraform/moto_rehearsal.py where moto lacks an API the stacks use:', '');
-  lines.push(...(moto.patches.length ? moto.patches.map((p) => `- ${p}`) : ['- none']));
-  lines.push('', 'APIs called that moto does not implement:', '');
-  lines.push(...(input.unsupported.length ? input.unsupported.map((u) => `- ${u}`) : ['- none']));
+/**
+ * One row per differing attribute, its reason as a footnote number from `notes`
+ * (added there when new), or `missing` when nothing explains it; and how many
+ * nothing explains.
+ */
+function differenceTable(
+  list: readonly Difference[],
+  known: readonly KnownDifference[],
+  notes: string[],
+  missing: string,
+): { rows: string[]; unexplained: number } {
+  let unexplained = 0;
+  const rows = [
+    '| stack | address | actions | attribute | state after apply | moto / plan | why |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const d of list) {
+    const reasons = explain(d, known);
+    const attributes = d.attributes.length ? d.attributes : [{ path: '(resource)', before: null, after: null }];
+    attributes.forEach((a, i) => {
+      const why = reasons[i];
+      if (why === undefined) unexplained++;
+      rows.push(
+        `| ${d.stack} | ${d.address} | ${d.actions.join(', ')} | ${cell(a.path)} | ${cell(a.before, 80)} | ${cell(a.after, 80)} | ${why === undefined ? missing : footnote(notes, why)} |`,
+      );
+    });
+  }
+  return { rows, unexplained };
+}
 
-  const ok =
-    runs.length > 0 &&
-    runs.every((r) => r.init?.ok && r.apply?.ok && r.plan?.ok && r.destroy?.ok) &&
-    checks.every((c) => c.resolved) &&
-    rolledBack &&
-    secretsKept &&
-    portable &&
-    permitted &&
-    unexplained === 0;
-  lines.push('', `Result: ${ok ? 'PASSED' : 'FAILED'}${unexplained ? ` (${unexplained} unexplained planned change(s))` : ''}.`, '');
-  return { markdown: lines.join('\n'), ok };
+/** `[n]`, the footnote number of a reason, added to `notes` the first time it is given. */
+function footnote(notes: string[], why: string): string {
+  const index = notes.indexOf(why);
+  if (index !== -1) return `[${index + 1}]`;
+  notes.push(why);
+  return `[${notes.length}]`;
+}
+
+/** What the launcher patched in moto, and what moto could not answer (never fails the rehearsal by itself). */
+function motoSection(moto: MotoReady, unsupported: readonly string[]): Section {
+  const lines = [
+    '',
+    '## moto',
+    '',
+    'Patched by tools/terraform/moto_rehearsal.py where moto lacks an API the stacks use:',
+    '',
+    ...(moto.patches.length ? moto.patches.map((p) => `- ${p}`) : ['- none']),
+    '',
+    'APIs called that moto does not implement:',
+    '',
+    ...(unsupported.length ? unsupported.map((u) => `- ${u}`) : ['- none']),
+  ];
+  return { lines, ok: true };
 }
