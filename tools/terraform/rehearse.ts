@@ -36,6 +36,8 @@ import {
   STACK_ROLES,
   stackName,
   stoppedTasksLogGroupName,
+  type EnvironmentConfig,
+  type LaneConfig,
 } from '@queue-lanes/config';
 import { NAME_PATTERN } from '@queue-lanes/config';
 import { actionsOf } from '@queue-lanes/iam-policy';
@@ -90,6 +92,37 @@ const APPLY_TIMEOUT = 1200;
 const PLAN_TIMEOUT = 600;
 
 function main(argv: string[], root: string): number {
+  const args = rehearsalArgs(argv);
+  if (typeof args === 'number') return args;
+  const started = Date.now();
+  const r = prepareRehearsal(root, args);
+  const network = seedNetwork(r);
+  if (!network) return 1;
+  const s = synthesizeCopy(r, network);
+  const secrets = secretsToUpgrade(s);
+  const { applied, checks, secretsPut } = applyStacks(r, s, secrets);
+  const allApplied = applied.length === s.runs.length && applied.every((stack) => stack.apply?.ok);
+  const differences = allApplied ? planAgain(r, s) : [];
+  const secretsKept = secretsOutcome(r, secrets, allApplied, secretsPut);
+  const engines = crossEngines(r, s, allApplied);
+  const rolledBack = rollBack(r, s, allApplied);
+  destroyStacks(r, applied);
+  const rollback = rolledBack.afterDestroy();
+  const permissions = permissionChecks(r, s);
+  return writeReport(r, s, { network, checks, differences, rollback, secrets: secretsKept, engines, permissions, started });
+}
+
+/** What the command line asked for. */
+interface RehearsalArgs {
+  readonly environment: string;
+  readonly motoFile: string;
+  readonly scratch: string;
+  readonly reportDir: string;
+  readonly file?: string;
+}
+
+/** The command line's options, or the exit code after a usage error (its message written). */
+function rehearsalArgs(argv: string[]): RehearsalArgs | number {
   let values: { environment?: string; moto?: string; scratch?: string; 'report-dir'?: string; file?: string };
   try {
     ({ values } = parseArgs({
@@ -114,25 +147,55 @@ function main(argv: string[], root: string): number {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const started = Date.now();
+  return { environment, motoFile, scratch, reportDir, file: values.file };
+}
+
+/** What every step reads: the folders, the tools, the environment file and the moto server. */
+interface Rehearsal {
+  readonly root: string;
+  readonly environment: string;
+  /** The environment file, relative to the root. */
+  readonly file: string;
+  readonly scratch: string;
+  readonly reportDir: string;
+  /** Each tofu command's output, one file per stack and step. */
+  readonly logs: string;
+  readonly toolchain: Toolchain;
+  /** The toolchain's environment, for tofu commands that reach no AWS API. */
+  readonly env: NodeJS.ProcessEnv;
+  /** The environment of every process that reaches moto. */
+  readonly awsEnv: NodeJS.ProcessEnv;
+  readonly moto: MotoReady;
+  readonly target: MotoTarget;
+  /** The environment file's text, and what it configures. */
+  readonly original: string;
+  readonly config: EnvironmentConfig;
+}
+
+/** Empties the logs folder, builds the toolchain and reads the moto server's answer and the environment file. */
+function prepareRehearsal(root: string, args: RehearsalArgs): Rehearsal {
+  const { environment, scratch, reportDir } = args;
   const logs = join(reportDir, 'logs');
   rmSync(logs, { recursive: true, force: true });
   mkdirSync(logs, { recursive: true });
-  const say = (line: string) => process.stdout.write(`rehearse: ${line}\n`);
-
   const { toolchain, env } = prepareToolchain(root);
-  const moto = JSON.parse(readFileSync(motoFile, 'utf8')) as MotoReady;
-  const file = values.file ?? `environments/${environment}.yaml`;
+  const moto = JSON.parse(readFileSync(args.motoFile, 'utf8')) as MotoReady;
+  const file = args.file ?? `environments/${environment}.yaml`;
   const original = readFileSync(join(root, file), 'utf8');
-  const environmentConfig = parseEnvironment(original, file);
-  const { region, app } = environmentConfig;
+  const config = parseEnvironment(original, file);
+  const { region, app } = config;
   const target: MotoTarget = {
     endpoint: moto.endpoint,
     region,
     accountId: moto.accountId,
     bucket: `${app}-${environment}-rehearsal-state`,
   };
-  // Nothing in a tofu or AWS SDK process may find real credentials or a metadata service.
+  const awsEnv = motoEnv(env, region);
+  return { root, environment, file, scratch, reportDir, logs, toolchain, env, awsEnv, moto, target, original, config };
+}
+
+/** Nothing in a tofu or AWS SDK process may find real credentials or a metadata service. */
+function motoEnv(env: NodeJS.ProcessEnv, region: string): NodeJS.ProcessEnv {
   const awsEnv: NodeJS.ProcessEnv = {
     ...env,
     AWS_ACCESS_KEY_ID: 'rehearsal',
@@ -144,18 +207,29 @@ function main(argv: string[], root: string): number {
   };
   delete awsEnv.AWS_PROFILE;
   delete awsEnv.AWS_SESSION_TOKEN;
+  return awsEnv;
+}
 
-  // 1. The network the environment file names, and the state bucket and its KMS key, in moto.
-  const subnets = environmentConfig.network.privateSubnetIds.length;
+function say(line: string): void {
+  process.stdout.write(`rehearse: ${line}\n`);
+}
+
+/**
+ * 1. The network the environment file names, and the state bucket and its KMS key, in moto;
+ * undefined (the error written) when that fails.
+ */
+function seedNetwork(r: Rehearsal): RehearsalNetwork | undefined {
+  const { target, config } = r;
+  const subnets = config.network.privateSubnetIds.length;
   const seed = spawnSync(
-    join(root, '.venv', 'bin', 'python'),
+    join(r.root, '.venv', 'bin', 'python'),
     [
       join(__dirname, 'moto_rehearsal.py'),
       'seed',
       '--endpoint',
       target.endpoint,
       '--region',
-      region,
+      target.region,
       '--bucket',
       target.bucket,
       '--state-key-alias',
@@ -163,376 +237,482 @@ function main(argv: string[], root: string): number {
       '--subnets',
       String(subnets),
       '--egress-security-groups',
-      String(environmentConfig.network.httpsEgress?.securityGroupIds?.length ?? 0),
+      String(config.network.httpsEgress?.securityGroupIds?.length ?? 0),
       '--egress-prefix-lists',
-      String(environmentConfig.network.httpsEgress?.prefixListIds?.length ?? 0),
+      String(config.network.httpsEgress?.prefixListIds?.length ?? 0),
     ],
-    { encoding: 'utf8', env: awsEnv },
+    { encoding: 'utf8', env: r.awsEnv },
   );
   if (seed.status !== 0) {
     process.stderr.write(`rehearse: creating the network in moto failed\n${seed.stderr}`);
-    return 1;
+    return undefined;
   }
   const network = JSON.parse(seed.stdout) as RehearsalNetwork;
   say(
-    `moto ${moto.motoVersion} at ${target.endpoint}: ${network.vpcId}, ${network.privateSubnetIds.join(', ')}, redis ${network.redisSecurityGroupId}, aurora ${network.auroraSecurityGroupId}, state s3://${target.bucket}`,
+    `moto ${r.moto.motoVersion} at ${target.endpoint}: ${network.vpcId}, ${network.privateSubnetIds.join(', ')}, redis ${network.redisSecurityGroupId}, aurora ${network.auroraSecurityGroupId}, state s3://${target.bucket}`,
   );
+  return network;
+}
 
-  // 2. The rehearsal copy, synthesized into the scratch folder.
-  const copy = rehearsalEnvironment(original, network, target);
-  writeFileSync(join(reportDir, `${environment}.rehearsal.yaml`), copy);
-  const outdir = join(scratch, 'cdktf.out');
-  const rehearsed = parseEnvironment(copy, file);
-  const cdktf = new App({ outdir, stackTraces: false });
-  composeEnvironment(cdktf, rehearsed);
-  cdktf.synth();
+/** The rehearsal copy, synthesized, and each stack's working folder in apply order. */
+interface RehearsedStacks {
+  /** The rehearsal copy's text, and what it configures. */
+  readonly copy: string;
+  readonly rehearsed: EnvironmentConfig;
+  /** Stack names in apply order. */
+  readonly order: readonly string[];
+  /** Each stack's run, in apply order; the steps fill it in. */
+  readonly runs: StackRun[];
+  /** Each stack's synthesized JSON, by name. */
+  readonly stacks: ReadonlyMap<string, StackJson>;
+  /** The provider's endpoint names, every one pointed at moto. */
+  readonly endpoints: readonly string[];
+}
+
+/** 2. The rehearsal copy, synthesized into the scratch folder; each stack copied to a folder of its own with its override. */
+function synthesizeCopy(r: Rehearsal, network: RehearsalNetwork): RehearsedStacks {
+  const copy = rehearsalEnvironment(r.original, network, r.target);
+  writeFileSync(join(r.reportDir, `${r.environment}.rehearsal.yaml`), copy);
+  const outdir = join(r.scratch, 'cdktf.out');
+  const rehearsed = synthesize(copy, r.file, outdir);
   const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as CdktfManifest;
   const order = applyOrder(manifest, STACK_ROLES);
   say(`stacks in apply order: ${order.join(', ')}`);
 
-  const endpoints = providerEndpoints(toolchain, env, scratch);
+  const endpoints = providerEndpoints(r.toolchain, r.env, r.scratch);
   const runs: StackRun[] = [];
   const stacks = new Map<string, StackJson>();
   for (const name of order) {
     const source = join(outdir, 'stacks', name);
-    const stack = JSON.parse(readFileSync(join(source, 'cdk.tf.json'), 'utf8')) as StackJson;
-    stacks.set(name, stack);
-    const dir = join(scratch, 'work', name);
+    const dir = join(r.scratch, 'work', name);
     cpSync(source, dir, { recursive: true });
-    const override = rehearsalOverride(name, stack, target, endpoints);
-    writeFileSync(join(dir, 'rehearsal_override.tf.json'), `${JSON.stringify(override, null, 2)}\n`);
+    const stack = writeOverride(r, name, source, dir, endpoints);
+    stacks.set(name, stack);
     const backend = Object.entries(stack.terraform?.backend ?? { local: {} })[0];
     runs.push({ name, dir, stateKey: stateKey(backend[0], backend[1], `${name}.tfstate`) });
   }
+  return { copy, rehearsed, order, runs, stacks, endpoints };
+}
 
-  const run = (
-    stack: StackRun,
-    step: string,
-    args: string[],
-    timeout: number,
-    engine: 'tofu' | 'terraform' = 'tofu',
-    extraEnv: NodeJS.ProcessEnv = {},
-  ) => {
-    const t0 = Date.now();
-    // Terraform keeps its own .terraform folder: the state and lock file are what the engines share.
-    const env = { ...awsEnv, ...extraEnv, ...(engine === 'terraform' ? { TF_DATA_DIR: join(stack.dir, '.terraform-hashicorp') } : {}) };
-    const result = tofu(toolchain, env, stack.dir, args, { timeoutSeconds: timeout, engine });
-    const seconds = (Date.now() - t0) / 1000;
-    const json = args.includes('-json');
-    const text = json ? humanLines(result.stdout) : result.stdout;
-    writeFileSync(join(logs, `${stack.name}.${step}.log`), `$ ${engine} ${args.join(' ')}\n${text}${result.stderr}`);
-    const errors = json
-      ? streamDiagnostics(result.stdout)
-          .filter((d) => d.severity === 'error')
-          .map((d) => formatDiagnostic(stack.name, d))
-      : errorLines(stack.name, result.stdout + result.stderr);
-    if (result.timedOut) errors.push(`${stack.name}: ${engine} ${step} did not finish within ${timeout}s and was stopped`);
-    if (result.status !== 0 && result.status !== 2 && errors.length === 0)
-      errors.push(`${stack.name}: ${engine} ${step} exited ${result.status}; see logs/${stack.name}.${step}.log`);
-    return { result, seconds, errors, stdout: result.stdout };
-  };
+/** Synthesizes an environment file's text into `outdir`; what it configures. */
+function synthesize(text: string, file: string, outdir: string): EnvironmentConfig {
+  const config = parseEnvironment(text, file);
+  const app = new App({ outdir, stackTraces: false });
+  composeEnvironment(app, config);
+  app.synth();
+  return config;
+}
 
-  // 3. Apply in order; stop at the first failure (later stacks read earlier ones).
-  // The secrets go through the upgrade an existing environment goes through: first
-  // as the previous release wrote them (value, which the provider reads back into
-  // state), then their real values put out of band, then this release's apply,
-  // which must move them to write-only without writing the placeholder over them.
-  const parametersRun = runs.find((r) => r.name === stackName(rehearsed, 'parameters'));
-  const secretNames = secureParameterNames(stacks.get(parametersRun?.name ?? '') ?? {});
-  const secretsCommand = (put: boolean) =>
-    motoCommand(root, awsEnv, target.endpoint, target.region, 'secrets', [
-      '--bucket',
-      target.bucket,
-      '--state-key',
-      parametersRun?.stateKey ?? '',
-      '--placeholder',
-      SECRET_PLACEHOLDER,
-      ...secretNames.flatMap((n) => ['--parameter', n]),
-      ...(put ? ['--put'] : []),
-    ]);
-  let secretsPut: SecretsRead | LaneInspection | string | undefined;
+/** Writes `dir`'s rehearsal_override.tf.json for the stack synthesized in `source`; that stack's JSON. */
+function writeOverride(r: Rehearsal, name: string, source: string, dir: string, endpoints: readonly string[]): StackJson {
+  const stack = JSON.parse(readFileSync(join(source, 'cdk.tf.json'), 'utf8')) as StackJson;
+  writeFileSync(
+    join(dir, 'rehearsal_override.tf.json'),
+    `${JSON.stringify(rehearsalOverride(name, stack, r.target, endpoints), null, 2)}\n`,
+  );
+  return stack;
+}
+
+/** One tofu (or terraform) command of one stack: its result, time, errors (one line each) and output. */
+interface StepResult {
+  readonly result: ReturnType<typeof tofu>;
+  readonly seconds: number;
+  readonly errors: string[];
+  readonly stdout: string;
+}
+
+/** Runs one command in a stack's folder against moto, its output logged to logs/<stack>.<step>.log. */
+function runStep(
+  r: Rehearsal,
+  stack: Pick<StackRun, 'name' | 'dir'>,
+  step: string,
+  args: string[],
+  timeout: number,
+  engine: 'tofu' | 'terraform' = 'tofu',
+  extraEnv: NodeJS.ProcessEnv = {},
+): StepResult {
+  const t0 = Date.now();
+  // Terraform keeps its own .terraform folder: the state and lock file are what the engines share.
+  const env = { ...r.awsEnv, ...extraEnv, ...(engine === 'terraform' ? { TF_DATA_DIR: join(stack.dir, '.terraform-hashicorp') } : {}) };
+  const result = tofu(r.toolchain, env, stack.dir, args, { timeoutSeconds: timeout, engine });
+  const seconds = (Date.now() - t0) / 1000;
+  const json = args.includes('-json');
+  const text = json ? humanLines(result.stdout) : result.stdout;
+  writeFileSync(join(r.logs, `${stack.name}.${step}.log`), `$ ${engine} ${args.join(' ')}\n${text}${result.stderr}`);
+  const errors = json
+    ? streamDiagnostics(result.stdout)
+        .filter((d) => d.severity === 'error')
+        .map((d) => formatDiagnostic(stack.name, d))
+    : errorLines(stack.name, result.stdout + result.stderr);
+  if (result.timedOut) errors.push(`${stack.name}: ${engine} ${step} did not finish within ${timeout}s and was stopped`);
+  if (result.status !== 0 && result.status !== 2 && errors.length === 0)
+    errors.push(`${stack.name}: ${engine} ${step} exited ${result.status}; see logs/${stack.name}.${step}.log`);
+  return { result, seconds, errors, stdout: result.stdout };
+}
+
+const APPLY = ['apply', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'];
+
+/** Whether a command finished in time with exit 0. */
+function succeeded(step: StepResult): boolean {
+  return step.result.status === 0 && !step.result.timedOut;
+}
+
+/** The parameters stack and its SecureString parameters, whose upgrade to write-only the rehearsal goes through. */
+interface SecretsUpgrade {
+  readonly stack?: StackRun;
+  readonly names: readonly string[];
+}
+
+function secretsToUpgrade(s: RehearsedStacks): SecretsUpgrade {
+  const stack = s.runs.find((run) => run.name === stackName(s.rehearsed, 'parameters'));
+  return { stack, names: secureParameterNames(s.stacks.get(stack?.name ?? '') ?? {}) };
+}
+
+/** What moto_rehearsal.py secrets answered, or why it failed. */
+type SecretsPut = ReturnType<typeof motoCommand>;
+
+/** Puts each secret's real value in moto's SSM out of band (`put`), or reads them back with what the state holds. */
+function secretsCommand(r: Rehearsal, secrets: SecretsUpgrade, put: boolean): SecretsPut {
+  const { target } = r;
+  return motoCommand(r.root, r.awsEnv, target.endpoint, target.region, 'secrets', [
+    '--bucket',
+    target.bucket,
+    '--state-key',
+    secrets.stack?.stateKey ?? '',
+    '--placeholder',
+    SECRET_PLACEHOLDER,
+    ...secrets.names.flatMap((n) => ['--parameter', n]),
+    ...(put ? ['--put'] : []),
+  ]);
+}
+
+/**
+ * 3. Apply in order; stop at the first failure (later stacks read earlier ones).
+ * The secrets go through the upgrade an existing environment goes through: first
+ * as the previous release wrote them (value, which the provider reads back into
+ * state), then their real values put out of band, then this release's apply,
+ * which must move them to write-only without writing the placeholder over them.
+ */
+function applyStacks(
+  r: Rehearsal,
+  s: RehearsedStacks,
+  secrets: SecretsUpgrade,
+): { applied: StackRun[]; checks: CrossStackCheck[]; secretsPut?: SecretsPut } {
+  let secretsPut: SecretsPut | undefined;
   const applied: StackRun[] = [];
   const checks: CrossStackCheck[] = [];
-  for (const stack of runs) {
-    const init = run(stack, 'init', ['init', '-input=false', '-no-color'], PLAN_TIMEOUT);
+  for (const stack of s.runs) {
+    const init = runStep(r, stack, 'init', ['init', '-input=false', '-no-color'], PLAN_TIMEOUT);
     stack.init = { ok: init.result.status === 0, seconds: init.seconds, errors: init.errors };
     if (!stack.init.ok) break;
-    let previous: ReturnType<typeof run> | undefined;
-    if (stack === parametersRun && secretNames.length > 0) {
-      const stackFile = join(stack.dir, 'cdk.tf.json');
-      const current = readFileSync(stackFile, 'utf8');
-      writeFileSync(stackFile, `${JSON.stringify(previousReleaseSecrets(JSON.parse(current) as StackJson), null, 2)}\n`);
-      previous = run(
-        stack,
-        'apply-previous-release',
-        ['apply', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'],
-        APPLY_TIMEOUT,
-      );
-      writeFileSync(stackFile, current);
-      if (previous.result.status === 0) secretsPut = secretsCommand(true);
-    }
-    const apply =
-      previous && previous.result.status !== 0
-        ? previous
-        : run(stack, 'apply', ['apply', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'], APPLY_TIMEOUT);
-    stack.apply = {
-      ok: apply.result.status === 0 && !apply.result.timedOut,
-      seconds: apply.seconds + (previous && previous !== apply ? previous.seconds : 0),
-      errors: apply.errors,
-      added: (summary(apply.stdout).add ?? 0) + (previous && previous !== apply ? (summary(previous.stdout).add ?? 0) : 0),
-    };
+    const previous = stack === secrets.stack && secrets.names.length > 0 ? applyPreviousRelease(r, stack) : undefined;
+    if (previous && previous.result.status === 0) secretsPut = secretsCommand(r, secrets, true);
+    applyStack(r, stack, previous);
     // Even a failed apply may have created resources: destroy covers it.
     applied.push(stack);
-    say(`${stack.name}: apply ${stack.apply.ok ? 'ok' : 'FAILED'} (${stack.apply.added ?? 0} added, ${stack.apply.seconds.toFixed(1)}s)`);
-    if (!stack.apply.ok) break;
-    const outputs = tofu(toolchain, awsEnv, stack.dir, ['output', '-json']);
+    if (!stack.apply?.ok) break;
+    const outputs = tofu(r.toolchain, r.awsEnv, stack.dir, ['output', '-json']);
     stack.outputs = outputs.status === 0 ? (JSON.parse(outputs.stdout || '{}') as Record<string, { value: unknown }>) : {};
-    checks.push(...crossStackChecks(stack, stacks.get(stack.name) ?? {}, runs, toolchain, awsEnv));
+    checks.push(...crossStackChecks(stack, s.stacks.get(stack.name) ?? {}, s.runs, r.toolchain, r.awsEnv));
   }
+  return { applied, checks, secretsPut };
+}
 
-  // 4. Plan again: the goal is no change at all (the secrets' real values included,
-  // which Terraform must leave alone and never hold in state).
+/** Applies the stack with its secrets as the previous release wrote them, then puts this release's JSON back. */
+function applyPreviousRelease(r: Rehearsal, stack: StackRun): StepResult {
+  const stackFile = join(stack.dir, 'cdk.tf.json');
+  const current = readFileSync(stackFile, 'utf8');
+  writeFileSync(stackFile, `${JSON.stringify(previousReleaseSecrets(JSON.parse(current) as StackJson), null, 2)}\n`);
+  const previous = runStep(r, stack, 'apply-previous-release', APPLY, APPLY_TIMEOUT);
+  writeFileSync(stackFile, current);
+  return previous;
+}
+
+/** Applies this release to one stack (unless the previous release's apply already failed) and records both. */
+function applyStack(r: Rehearsal, stack: StackRun, previous: StepResult | undefined): void {
+  const apply = previous && previous.result.status !== 0 ? previous : runStep(r, stack, 'apply', APPLY, APPLY_TIMEOUT);
+  const earlier = previous && previous !== apply ? previous : undefined;
+  stack.apply = {
+    ok: succeeded(apply),
+    seconds: apply.seconds + (earlier ? earlier.seconds : 0),
+    errors: apply.errors,
+    added: (summary(apply.stdout).add ?? 0) + (earlier ? (summary(earlier.stdout).add ?? 0) : 0),
+  };
+  say(`${stack.name}: apply ${stack.apply.ok ? 'ok' : 'FAILED'} (${stack.apply.added ?? 0} added, ${stack.apply.seconds.toFixed(1)}s)`);
+}
+
+/**
+ * 4. Plan again: the goal is no change at all (the secrets' real values included,
+ * which Terraform must leave alone and never hold in state).
+ */
+function planAgain(r: Rehearsal, s: RehearsedStacks): Difference[] {
   const differences: Difference[] = [];
-  const allApplied = applied.length === runs.length && applied.every((s) => s.apply?.ok);
-  if (allApplied) {
-    for (const stack of runs) {
-      const plan = run(
-        stack,
-        'plan',
-        ['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s', '-out=rehearsal.tfplan'],
-        PLAN_TIMEOUT,
-      );
-      stack.plan = {
-        ok: plan.result.status === 0 || plan.result.status === 2,
-        seconds: plan.seconds,
-        errors: plan.errors,
-        exitCode: plan.result.status,
-      };
-      if (!stack.plan.ok) continue;
-      const show = tofu(toolchain, awsEnv, stack.dir, ['show', '-json', 'rehearsal.tfplan']);
-      writeFileSync(join(logs, `${stack.name}.plan.json`), show.stdout);
-      differences.push(...planDifferences(stack.name, JSON.parse(show.stdout)));
-      say(`${stack.name}: plan again: ${plan.result.status === 0 ? 'no changes' : 'changes'}`);
-    }
-  }
-
-  let secrets: ReportInput['secrets'];
-  if (!allApplied) secrets = { skipped: 'Not rehearsed: not every stack applied.' };
-  else if (secretNames.length === 0) secrets = { skipped: 'Not rehearsed: the environment has no parameters.secure.' };
-  else if (secretsPut === undefined || typeof secretsPut === 'string')
-    secrets = { failed: `Putting the secrets' values failed: ${secretsPut ?? 'not run'}` };
-  else {
-    const after = secretsCommand(false);
-    secrets =
-      typeof after === 'string' ? { failed: `Reading the secrets back failed: ${after}` } : { checks: secretChecks(after as SecretsRead) };
-  }
-
-  // 4b. The other engine: each state as OpenTofu wrote it (pulled from moto's S3 into
-  // a local file beside a copy of the stack, the remote-state reads pointed at the
-  // producers' copies), Terraform plans it and writes it back with a refresh-only
-  // apply, and OpenTofu plans what Terraform wrote. Both must find nothing to do:
-  // the provider address is the same under both (libs/stacks AWS_PROVIDER_SOURCE).
-  let engines: ReportInput['engines'];
-  const terraform = toolchain.terraform;
-  if (!allApplied) engines = { skipped: 'Not rehearsed: not every stack applied.' };
-  else if (!terraform?.built) engines = { skipped: 'Not rehearsed: Terraform is not built (bash tools/terraform/toolchain.sh terraform).' };
-  else {
-    const swaps: EngineSwap[] = [];
-    const swapDir = (name: string) => join(scratch, 'engines', name);
-    // Both engines install from registry.terraform.io only, as on a machine with
-    // either engine and its own registry: a state that named the other engine's
-    // registry would need that registry's provider, and init would fail.
-    const singleRegistry = join(scratch, 'engines', 'single-registry.tfrc');
-    mkdirSync(dirname(singleRegistry), { recursive: true });
-    writeFileSync(singleRegistry, cliConfig({ mirror: toolchain.mirror, include: [`${AWS_PROVIDER_SOURCE.split('/')[0]}/*/*`] }));
-    for (const stack of runs) {
-      const dir = swapDir(stack.name);
-      mkdirSync(dir, { recursive: true });
-      for (const f of ['cdk.tf.json', 'rehearsal_override.tf.json']) cpSync(join(stack.dir, f), join(dir, f));
-      const pulled = tofu(toolchain, awsEnv, stack.dir, ['state', 'pull']);
-      writeFileSync(join(dir, 'terraform.tfstate'), pulled.stdout);
-      const override = localStateOverride(stacks.get(stack.name) ?? {}, (key) => {
-        const producer = runs.find((r) => r.stateKey === key);
-        return producer ? join('..', producer.name, 'terraform.tfstate') : undefined;
-      });
-      writeFileSync(join(dir, 'zz_local_state_override.tf.json'), `${JSON.stringify(override, null, 2)}\n`);
-      const here = { ...stack, dir };
-      const exit = (step: string, args: string[], engine: 'tofu' | 'terraform') => {
-        const r = run(here, step, args, PLAN_TIMEOUT, engine, { TF_CLI_CONFIG_FILE: singleRegistry });
-        return { status: r.result.status, errors: r.errors };
-      };
-      const plan = ['plan', '-detailed-exitcode', '-input=false', '-no-color'];
-      const tfInit = exit('terraform-init', ['init', '-input=false', '-no-color'], 'terraform');
-      const tfPlan = tfInit.status === 0 && pulled.status === 0 ? exit('terraform-plan', plan, 'terraform') : tfInit;
-      const write =
-        tfPlan.status === 0
-          ? exit('terraform-refresh', ['apply', '-refresh-only', '-auto-approve', '-input=false', '-no-color'], 'terraform')
-          : tfPlan;
-      const tofuInit = write.status === 0 ? exit('tofu-init-after-terraform', ['init', '-input=false', '-no-color'], 'tofu') : write;
-      const back = tofuInit.status === 0 ? exit('tofu-plan-after-terraform', plan, 'tofu') : tofuInit;
-      swaps.push({
-        stack: stack.name,
-        terraformPlan: tfPlan.status,
-        terraformWrote: write.status === 0,
-        tofuPlan: back.status,
-        errors: [...(pulled.status === 0 ? [] : [`${stack.name}: tofu state pull exited ${pulled.status}`]), ...back.errors],
-      });
-      say(`${stack.name}: Terraform plans OpenTofu's state: exit ${tfPlan.status}; OpenTofu plans Terraform's: exit ${back.status}`);
-    }
-    engines = { terraform: terraform.version, swaps };
-  }
-
-  // 5. Roll the furthest lane back to off and apply that, stack by stack.
-  const lane = rollbackLane(rehearsed);
-  let rollback: ReportInput['rollback'];
-  let inspectRolledBack: (() => LaneInspection | string) | undefined;
-  let rolledBackState: LaneInspection | undefined;
-  const logGroups = [...rehearsed.lanes.map((l) => logGroupName(rehearsed, l.name)), stoppedTasksLogGroupName(rehearsed)];
-  if (!allApplied) rollback = { skipped: 'Not rehearsed: not every stack applied.' };
-  else if (!lane) rollback = { skipped: 'Not rehearsed: every lane is already off.' };
-  else {
-    // A scaled lane runs what its scaler set, not what Terraform wrote: set that through ECS
-    // first, so the rollback has to bring the service down to 0 itself.
-    const startCount = lane.sizedBy === 'fixed' ? lane.tasks.baseline : Math.max(1, lane.tasks.max);
-    const scaled =
-      lane.sizedBy === 'fixed'
-        ? undefined
-        : motoCommand(root, awsEnv, target.endpoint, target.region, 'scale', [
-            '--cluster',
-            clusterName(rehearsed),
-            '--service',
-            serviceName(rehearsed, lane.name),
-            '--count',
-            String(startCount),
-          ]);
-    const rolled = rolledBackEnvironment(copy, lane.name);
-    writeFileSync(join(reportDir, `${environment}.rollback.yaml`), rolled);
-    const rolledOut = join(scratch, 'cdktf.rollback');
-    const rolledApp = new App({ outdir: rolledOut, stackTraces: false });
-    composeEnvironment(rolledApp, parseEnvironment(rolled, file));
-    rolledApp.synth();
-    const applies: RollbackRehearsal['applies'][number][] = [];
-    for (const stack of runs) {
-      const source = join(rolledOut, 'stacks', stack.name);
-      cpSync(source, stack.dir, { recursive: true, force: true });
-      const json = JSON.parse(readFileSync(join(source, 'cdk.tf.json'), 'utf8')) as StackJson;
-      writeFileSync(
-        join(stack.dir, 'rehearsal_override.tf.json'),
-        `${JSON.stringify(rehearsalOverride(stack.name, json, target, endpoints), null, 2)}\n`,
-      );
-      const apply = run(stack, 'rollback-apply', ['apply', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'], APPLY_TIMEOUT);
-      const counts = summary(apply.stdout);
-      const ok = apply.result.status === 0 && !apply.result.timedOut;
-      applies.push({
-        stack: stack.name,
-        ok,
-        seconds: apply.seconds,
-        errors: apply.errors,
-        added: counts.add,
-        changed: counts.change,
-        removed: counts.remove,
-      });
-      say(
-        `${stack.name}: rollback of ${lane.name} to off: apply ${ok ? 'ok' : 'FAILED'} (${counts.add ?? 0} added, ${counts.change ?? 0} changed, ${counts.remove ?? 0} destroyed)`,
-      );
-      if (!ok) break;
-    }
-    inspectRolledBack = () =>
-      <LaneInspection | string>(
-        motoCommand(root, awsEnv, target.endpoint, target.region, 'inspect', [
-          '--cluster',
-          clusterName(rehearsed),
-          '--service',
-          serviceName(rehearsed, lane.name),
-          '--alarm-prefix',
-          alarmName(rehearsed, lane.name, ''),
-          '--parameter',
-          laneParameterName(rehearsed, lane.name, 'host-consumer'),
-          ...logGroups.flatMap((g) => ['--log-group', g]),
-        ])
-      );
-    const after = inspectRolledBack();
-    if (typeof scaled === 'string')
-      rollback = { failed: `Setting ${lane.name} to ${startCount} task(s) before the rollback failed: ${scaled}` };
-    else if (typeof after === 'string') rollback = { failed: `Rolled back, but moto could not be read: ${after}` };
-    else {
-      rolledBackState = after;
-      rollback = { lane: lane.name, from: lane.stage, startCount, applies, checks: rollbackChecks(logGroups, after) };
-    }
-  }
-
-  // 6. Destroy in reverse order, whatever happened above.
-  for (const stack of [...applied].reverse()) {
-    const args = ['destroy', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'];
-    let destroy = run(stack, 'destroy', args, APPLY_TIMEOUT);
-    const errors = destroy.errors;
-    if (destroy.result.status !== 0 && !destroy.result.timedOut) {
-      // Destroy refreshes and plans first; a plan error (a moto round-trip the provider
-      // refuses) must not leave resources behind. The first errors stay in the report.
-      destroy = run(stack, 'destroy-without-refresh', [...args, '-refresh=false'], APPLY_TIMEOUT);
-      errors.push(
-        ...destroy.errors,
-        `${stack.name}: destroy failed as above and was repeated with -refresh=false: ${destroy.result.status === 0 ? 'ok' : 'failed too'}`,
-      );
-    }
-    stack.destroy = {
-      ok: destroy.result.status === 0 && !destroy.result.timedOut,
-      seconds: destroy.seconds,
-      errors,
-      removed: summary(destroy.stdout).remove,
+  for (const stack of s.runs) {
+    const plan = runStep(
+      r,
+      stack,
+      'plan',
+      ['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s', '-out=rehearsal.tfplan'],
+      PLAN_TIMEOUT,
+    );
+    stack.plan = {
+      ok: plan.result.status === 0 || plan.result.status === 2,
+      seconds: plan.seconds,
+      errors: plan.errors,
+      exitCode: plan.result.status,
     };
+    if (!stack.plan.ok) continue;
+    const show = tofu(r.toolchain, r.awsEnv, stack.dir, ['show', '-json', 'rehearsal.tfplan']);
+    writeFileSync(join(r.logs, `${stack.name}.plan.json`), show.stdout);
+    differences.push(...planDifferences(stack.name, JSON.parse(show.stdout)));
+    say(`${stack.name}: plan again: ${plan.result.status === 0 ? 'no changes' : 'changes'}`);
+  }
+  return differences;
+}
+
+/** After the plan, each secret read back from moto against the value put, and the state searched for it. */
+function secretsOutcome(
+  r: Rehearsal,
+  secrets: SecretsUpgrade,
+  allApplied: boolean,
+  secretsPut: SecretsPut | undefined,
+): ReportInput['secrets'] {
+  if (!allApplied) return { skipped: 'Not rehearsed: not every stack applied.' };
+  if (secrets.names.length === 0) return { skipped: 'Not rehearsed: the environment has no parameters.secure.' };
+  if (secretsPut === undefined || typeof secretsPut === 'string')
+    return { failed: `Putting the secrets' values failed: ${secretsPut ?? 'not run'}` };
+  const after = secretsCommand(r, secrets, false);
+  return typeof after === 'string'
+    ? { failed: `Reading the secrets back failed: ${after}` }
+    : { checks: secretChecks(after as SecretsRead) };
+}
+
+/**
+ * 4b. The other engine: each state as OpenTofu wrote it (pulled from moto's S3 into
+ * a local file beside a copy of the stack, the remote-state reads pointed at the
+ * producers' copies), Terraform plans it and writes it back with a refresh-only
+ * apply, and OpenTofu plans what Terraform wrote. Both must find nothing to do:
+ * the provider address is the same under both (libs/stacks AWS_PROVIDER_SOURCE).
+ */
+function crossEngines(r: Rehearsal, s: RehearsedStacks, allApplied: boolean): ReportInput['engines'] {
+  const terraform = r.toolchain.terraform;
+  if (!allApplied) return { skipped: 'Not rehearsed: not every stack applied.' };
+  if (!terraform?.built) return { skipped: 'Not rehearsed: Terraform is not built (bash tools/terraform/toolchain.sh terraform).' };
+  // Both engines install from registry.terraform.io only, as on a machine with
+  // either engine and its own registry: a state that named the other engine's
+  // registry would need that registry's provider, and init would fail.
+  const singleRegistry = join(r.scratch, 'engines', 'single-registry.tfrc');
+  mkdirSync(dirname(singleRegistry), { recursive: true });
+  writeFileSync(singleRegistry, cliConfig({ mirror: r.toolchain.mirror, include: [`${AWS_PROVIDER_SOURCE.split('/')[0]}/*/*`] }));
+  return { terraform: terraform.version, swaps: s.runs.map((stack) => swapEngines(r, s, stack, singleRegistry)) };
+}
+
+/** One stack's state through Terraform and back, in a copy of its folder under engines/. */
+function swapEngines(r: Rehearsal, s: RehearsedStacks, stack: StackRun, singleRegistry: string): EngineSwap {
+  const dir = join(r.scratch, 'engines', stack.name);
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['cdk.tf.json', 'rehearsal_override.tf.json']) cpSync(join(stack.dir, f), join(dir, f));
+  const pulled = tofu(r.toolchain, r.awsEnv, stack.dir, ['state', 'pull']);
+  writeFileSync(join(dir, 'terraform.tfstate'), pulled.stdout);
+  const override = localStateOverride(s.stacks.get(stack.name) ?? {}, (key) => {
+    const producer = s.runs.find((run) => run.stateKey === key);
+    return producer ? join('..', producer.name, 'terraform.tfstate') : undefined;
+  });
+  writeFileSync(join(dir, 'zz_local_state_override.tf.json'), `${JSON.stringify(override, null, 2)}\n`);
+  const here = { ...stack, dir };
+  const exit = (step: string, args: string[], engine: 'tofu' | 'terraform') => {
+    const result = runStep(r, here, step, args, PLAN_TIMEOUT, engine, { TF_CLI_CONFIG_FILE: singleRegistry });
+    return { status: result.result.status, errors: result.errors };
+  };
+  const plan = ['plan', '-detailed-exitcode', '-input=false', '-no-color'];
+  const tfInit = exit('terraform-init', ['init', '-input=false', '-no-color'], 'terraform');
+  const tfPlan = tfInit.status === 0 && pulled.status === 0 ? exit('terraform-plan', plan, 'terraform') : tfInit;
+  const write =
+    tfPlan.status === 0
+      ? exit('terraform-refresh', ['apply', '-refresh-only', '-auto-approve', '-input=false', '-no-color'], 'terraform')
+      : tfPlan;
+  const tofuInit = write.status === 0 ? exit('tofu-init-after-terraform', ['init', '-input=false', '-no-color'], 'tofu') : write;
+  const back = tofuInit.status === 0 ? exit('tofu-plan-after-terraform', plan, 'tofu') : tofuInit;
+  say(`${stack.name}: Terraform plans OpenTofu's state: exit ${tfPlan.status}; OpenTofu plans Terraform's: exit ${back.status}`);
+  return {
+    stack: stack.name,
+    terraformPlan: tfPlan.status,
+    terraformWrote: write.status === 0,
+    tofuPlan: back.status,
+    errors: [...(pulled.status === 0 ? [] : [`${stack.name}: tofu state pull exited ${pulled.status}`]), ...back.errors],
+  };
+}
+
+/** The rollback step's outcome, and how to complete it once every stack is destroyed. */
+interface RolledBack {
+  /** The rollback as reported: with the checks after destroy added when the rollback itself passed them to moto. */
+  afterDestroy(): ReportInput['rollback'];
+}
+
+/** 5. Roll the furthest lane back to off and apply that, stack by stack, then look in moto at what it left. */
+function rollBack(r: Rehearsal, s: RehearsedStacks, allApplied: boolean): RolledBack {
+  const lane = rollbackLane(s.rehearsed);
+  if (!allApplied) return settled({ skipped: 'Not rehearsed: not every stack applied.' });
+  if (!lane) return settled({ skipped: 'Not rehearsed: every lane is already off.' });
+  const { rehearsed } = s;
+  const logGroups = [...rehearsed.lanes.map((l) => logGroupName(rehearsed, l.name)), stoppedTasksLogGroupName(rehearsed)];
+  // A scaled lane runs what its scaler set, not what Terraform wrote: set that through ECS
+  // first, so the rollback has to bring the service down to 0 itself.
+  const startCount = lane.sizedBy === 'fixed' ? lane.tasks.baseline : Math.max(1, lane.tasks.max);
+  const scaled = lane.sizedBy === 'fixed' ? undefined : scaleLane(r, s, lane, startCount);
+  const applies = applyRolledBack(r, s, lane);
+  const inspect = () => inspectLane(r, s, lane, logGroups);
+  const after = inspect();
+  if (typeof scaled === 'string')
+    return settled({ failed: `Setting ${lane.name} to ${startCount} task(s) before the rollback failed: ${scaled}` });
+  if (typeof after === 'string') return settled({ failed: `Rolled back, but moto could not be read: ${after}` });
+  const rollback: RollbackRehearsal = { lane: lane.name, from: lane.stage, startCount, applies, checks: rollbackChecks(logGroups, after) };
+  return {
+    afterDestroy: () => {
+      const destroyed = inspect();
+      return typeof destroyed === 'string'
+        ? { failed: `${rollback.lane} rolled back, but moto could not be read after destroy: ${destroyed}` }
+        : { ...rollback, checks: rollbackChecks(logGroups, after, destroyed) };
+    },
+  };
+}
+
+/** A rollback outcome that destroying the stacks does not change. */
+function settled(rollback: ReportInput['rollback']): RolledBack {
+  return { afterDestroy: () => rollback };
+}
+
+/** Sets a lane's service to `count` tasks through ECS, as its scaler would. */
+function scaleLane(r: Rehearsal, s: RehearsedStacks, lane: LaneConfig, count: number): ReturnType<typeof motoCommand> {
+  return motoCommand(r.root, r.awsEnv, r.target.endpoint, r.target.region, 'scale', [
+    '--cluster',
+    clusterName(s.rehearsed),
+    '--service',
+    serviceName(s.rehearsed, lane.name),
+    '--count',
+    String(count),
+  ]);
+}
+
+/** The rehearsal copy with the lane at off, synthesized and applied to each stack in order; stops at the first failure. */
+function applyRolledBack(r: Rehearsal, s: RehearsedStacks, lane: LaneConfig): RollbackRehearsal['applies'][number][] {
+  const rolled = rolledBackEnvironment(s.copy, lane.name);
+  writeFileSync(join(r.reportDir, `${r.environment}.rollback.yaml`), rolled);
+  const rolledOut = join(r.scratch, 'cdktf.rollback');
+  synthesize(rolled, r.file, rolledOut);
+  const applies: RollbackRehearsal['applies'][number][] = [];
+  for (const stack of s.runs) {
+    const source = join(rolledOut, 'stacks', stack.name);
+    cpSync(source, stack.dir, { recursive: true, force: true });
+    writeOverride(r, stack.name, source, stack.dir, s.endpoints);
+    const apply = runStep(r, stack, 'rollback-apply', APPLY, APPLY_TIMEOUT);
+    const counts = summary(apply.stdout);
+    const ok = succeeded(apply);
+    applies.push({
+      stack: stack.name,
+      ok,
+      seconds: apply.seconds,
+      errors: apply.errors,
+      added: counts.add,
+      changed: counts.change,
+      removed: counts.remove,
+    });
     say(
-      `${stack.name}: destroy ${stack.destroy.ok ? 'ok' : 'FAILED'} (${stack.destroy.removed ?? 0} destroyed, ${stack.destroy.seconds.toFixed(1)}s)`,
+      `${stack.name}: rollback of ${lane.name} to off: apply ${ok ? 'ok' : 'FAILED'} (${counts.add ?? 0} added, ${counts.change ?? 0} changed, ${counts.remove ?? 0} destroyed)`,
+    );
+    if (!ok) break;
+  }
+  return applies;
+}
+
+/** What moto holds of the lane: its service, alarms, host-consumer switch and which of `logGroups` exist. */
+function inspectLane(r: Rehearsal, s: RehearsedStacks, lane: LaneConfig, logGroups: readonly string[]): LaneInspection | string {
+  const { rehearsed } = s;
+  return <LaneInspection | string>(
+    motoCommand(r.root, r.awsEnv, r.target.endpoint, r.target.region, 'inspect', [
+      '--cluster',
+      clusterName(rehearsed),
+      '--service',
+      serviceName(rehearsed, lane.name),
+      '--alarm-prefix',
+      alarmName(rehearsed, lane.name, ''),
+      '--parameter',
+      laneParameterName(rehearsed, lane.name, 'host-consumer'),
+      ...logGroups.flatMap((g) => ['--log-group', g]),
+    ])
+  );
+}
+
+/** 6. Destroy in reverse order, whatever happened above. */
+function destroyStacks(r: Rehearsal, applied: readonly StackRun[]): void {
+  for (const stack of [...applied].reverse()) destroyStack(r, stack);
+}
+
+function destroyStack(r: Rehearsal, stack: StackRun): void {
+  const args = ['destroy', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'];
+  let destroy = runStep(r, stack, 'destroy', args, APPLY_TIMEOUT);
+  const errors = destroy.errors;
+  if (destroy.result.status !== 0 && !destroy.result.timedOut) {
+    // Destroy refreshes and plans first; a plan error (a moto round-trip the provider
+    // refuses) must not leave resources behind. The first errors stay in the report.
+    destroy = runStep(r, stack, 'destroy-without-refresh', [...args, '-refresh=false'], APPLY_TIMEOUT);
+    errors.push(
+      ...destroy.errors,
+      `${stack.name}: destroy failed as above and was repeated with -refresh=false: ${destroy.result.status === 0 ? 'ok' : 'failed too'}`,
     );
   }
+  stack.destroy = { ok: succeeded(destroy), seconds: destroy.seconds, errors, removed: summary(destroy.stdout).remove };
+  say(
+    `${stack.name}: destroy ${stack.destroy.ok ? 'ok' : 'FAILED'} (${stack.destroy.removed ?? 0} destroyed, ${stack.destroy.seconds.toFixed(1)}s)`,
+  );
+}
 
-  if ('checks' in rollback && inspectRolledBack && rolledBackState) {
-    const after = inspectRolledBack();
-    rollback =
-      typeof after === 'string'
-        ? { failed: `${rollback.lane} rolled back, but moto could not be read after destroy: ${after}` }
-        : { ...rollback, checks: rollbackChecks(logGroups, rolledBackState, after) };
-  }
-
-  const callLog = join(scratch, 'calls.jsonl');
-  const calls = existsSync(callLog)
-    ? readFileSync(callLog, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as RecordedCall)
-    : [];
-  const called = calledActions(calls, order);
-  writeFileSync(join(reportDir, 'called-actions.json'), `${JSON.stringify(called, null, 2)}\n`);
-  // What each stack's provider called, against the deploy policy synth wrote for it.
-  const permissions: PermissionCheck[] = STACK_ROLES.map((role) => {
-    const name = stackName(rehearsed, role);
-    const granted = new Set(actionsOf(deployPolicy(rehearsed, role, stacks.get(name) ?? {})));
+/** What each stack's provider called (moto's call log, also written to called-actions.json), against the deploy policy synth wrote for it. */
+function permissionChecks(r: Rehearsal, s: RehearsedStacks): PermissionCheck[] {
+  const called = calledActions(readJsonLines<RecordedCall>(join(r.scratch, 'calls.jsonl')), s.order);
+  writeFileSync(join(r.reportDir, 'called-actions.json'), `${JSON.stringify(called, null, 2)}\n`);
+  return STACK_ROLES.map((role) => {
+    const name = stackName(s.rehearsed, role);
+    const granted = new Set(actionsOf(deployPolicy(s.rehearsed, role, s.stacks.get(name) ?? {})));
     const used = called[name] ?? [];
     const missing = used.filter((a) => !granted.has(a) && !Object.hasOwn(UNGRANTED_CALLS, a));
     return { stack: name, called: used.length, missing, unused: [...granted].filter((a) => !used.includes(a)).sort() };
   });
+}
 
-  const unsupportedLog = join(scratch, 'moto-unsupported.log');
+/** Each line of a JSON Lines file; none when the file does not exist. */
+function readJsonLines<T>(path: string): T[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as T);
+}
+
+/** Writes the report (report.md, and on stdout); the exit code its verdict gives. */
+function writeReport(
+  r: Rehearsal,
+  s: RehearsedStacks,
+  outcome: Pick<ReportInput, 'network' | 'checks' | 'differences' | 'rollback' | 'secrets' | 'engines' | 'permissions'> & {
+    started: number;
+  },
+): number {
+  const { started, ...steps } = outcome;
+  const unsupportedLog = join(r.scratch, 'moto-unsupported.log');
   const unsupported = existsSync(unsupportedLog) ? [...new Set(readFileSync(unsupportedLog, 'utf8').split('\n').filter(Boolean))] : [];
   const report = renderReport({
-    environment,
-    engine: engineLine(toolchain),
-    moto,
-    target,
-    network,
-    runs,
-    checks,
-    differences,
+    environment: r.environment,
+    engine: engineLine(r.toolchain),
+    moto: r.moto,
+    target: r.target,
+    runs: s.runs,
+    ...steps,
     unsupported,
-    rollback,
-    secrets,
-    engines,
-    permissions,
     seconds: (Date.now() - started) / 1000,
   });
-  writeFileSync(join(reportDir, 'report.md'), report.markdown);
+  writeFileSync(join(r.reportDir, 'report.md'), report.markdown);
   process.stdout.write(`\n${report.markdown}\n`);
-  say(`report: ${join(reportDir, 'report.md')}; logs: ${logs}`);
+  say(`report: ${join(r.reportDir, 'report.md')}; logs: ${r.logs}`);
   return report.ok ? 0 : 1;
 }
 
