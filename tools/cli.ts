@@ -1,6 +1,7 @@
 /*
- * What the per-environment tools (cost, runbook) share on their command line:
- * `--environment <name>` and `--help`, a usage line on any mistake, exit code 2.
+ * What the tools share on their command line: for the per-environment ones (cost,
+ * runbook) `--environment <name>` and `--help`, a usage line on any mistake, exit code 2;
+ * for every one, how its entry point ends on an error its main throws (runTool).
  */
 import { parseArgs } from 'node:util';
 import { NAME_PATTERN } from '@queue-lanes/config';
@@ -43,4 +44,35 @@ export function environmentArgs(
     return 2;
   }
   return { environment: name, options: Object.fromEntries(extra.map((key) => [key, values[key] as string | undefined])) };
+}
+
+/** How a tool ends when its main throws: which errors end in one line on stderr, and the exit code then. */
+export interface ErrorExit {
+  /** Whether the error ends in that line; any other is thrown on (a bug, with its stack trace). */
+  readonly handles: (error: unknown) => boolean;
+  /** Written between `<tool>: ` and the error's message. */
+  readonly prefix: string;
+  readonly exitCode: number;
+}
+
+/** Anything unexpected still ends with a message, not a stack trace, and exit code 2. */
+export const UNEXPECTED_ERROR: ErrorExit = { handles: () => true, prefix: 'unexpected error: ', exitCode: 2 };
+
+/**
+ * A tool's entry point: runs its main (synchronous or not) and sets the process's
+ * exit code to what main returns, or ends as `errorExit` says when main throws.
+ */
+export function runTool(tool: string, main: () => number | Promise<number>, errorExit: ErrorExit = UNEXPECTED_ERROR): void {
+  const fail = (error: unknown) => {
+    if (!errorExit.handles(error)) throw error;
+    process.stderr.write(`${tool}: ${errorExit.prefix}${(error as Error).message}\n`);
+    process.exitCode = errorExit.exitCode;
+  };
+  try {
+    const code = main();
+    if (typeof code === 'number') process.exitCode = code;
+    else code.then((resolved) => (process.exitCode = resolved), fail);
+  } catch (error) {
+    fail(error);
+  }
 }

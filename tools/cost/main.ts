@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { ConfigError, STACK_ROLES, loadEnvironment, stackName, type EnvironmentConfig } from '@queue-lanes/config';
-import { environmentArgs } from '../cli';
+import { environmentArgs, runTool } from '../cli';
 import { CostError, estimateCost, synthesizedAlarms } from './estimate';
 import { renderReport } from './report';
 
@@ -58,9 +58,4 @@ function main(argv: string[], root: string): number {
   return 0;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2), process.cwd());
-} catch (error) {
-  process.stderr.write(`cost: unexpected error: ${(error as Error).message}\n`);
-  process.exitCode = 2;
-}
+runTool('cost', () => main(process.argv.slice(2), process.cwd()));

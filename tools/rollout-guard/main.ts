@@ -11,6 +11,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { runTool } from '../cli';
 import { runGuard, type GuardResult } from './guard';
 
 const USAGE =
@@ -62,10 +63,4 @@ function stepSummary(environment: string, result: GuardResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (error) {
-  // Anything unexpected still ends with a message, not a stack trace.
-  process.stderr.write(`rollout guard: unexpected error: ${(error as Error).message}\n`);
-  process.exitCode = 2;
-}
+runTool('rollout guard', () => main(process.argv.slice(2)));

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { ConfigError, loadEnvironment } from '@queue-lanes/config';
-import { environmentArgs } from '../cli';
+import { environmentArgs, runTool } from '../cli';
 import { renderRunbook } from './runbook';
 
 const USAGE = 'usage: node tools/run-app.cjs tools/runbook/main.ts --environment <name>';
@@ -30,9 +30,4 @@ function main(argv: string[], root: string): number {
   return 0;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2), process.cwd());
-} catch (error) {
-  process.stderr.write(`runbook: unexpected error: ${(error as Error).message}\n`);
-  process.exitCode = 2;
-}
+runTool('runbook', () => main(process.argv.slice(2), process.cwd()));

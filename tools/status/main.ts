@@ -10,6 +10,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, NAME_PATTERN, loadEnvironment } from '@queue-lanes/config';
+import { runTool } from '../cli';
 import { awsClients, readStatus, renderStatus } from './status';
 
 const USAGE = 'usage: node tools/run-app.cjs tools/status/main.ts --environment <name> [--lane <lane>] [--json]';
@@ -49,10 +50,4 @@ async function main(argv: string[], root: string): Promise<number> {
   return status.unread.length === 0 && status.lanes.every((l) => l.verdict === 'healthy') ? 0 : 1;
 }
 
-main(process.argv.slice(2), process.cwd()).then(
-  (code) => (process.exitCode = code),
-  (error: Error) => {
-    process.stderr.write(`status: unexpected error: ${error.message}\n`);
-    process.exitCode = 2;
-  },
-);
+runTool('status', () => main(process.argv.slice(2), process.cwd()));

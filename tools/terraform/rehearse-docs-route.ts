@@ -35,11 +35,12 @@ import {
   type EnvironmentConfig,
 } from '@queue-lanes/config';
 import { NAME_PATTERN } from '@queue-lanes/config';
+import { runTool } from '../cli';
 import { scratchCheckout } from '../scratch-checkout';
 import { diffFor, forEnvironment, planIsClean, routeBlocks, routeScript, type RouteBlocks } from './docs-route';
 import { motoCommand, startMoto } from './moto';
 import { rollbackLane, rolledBackEnvironment, type LaneInspection, type RehearsalNetwork } from './rehearsal-setup-and-checks';
-import { ToolchainError, prepareToolchain, type Toolchain } from './tofu';
+import { TOOLCHAIN_ERROR, prepareToolchain, type Toolchain } from './tofu';
 
 const USAGE =
   'usage: node tools/run-app.cjs tools/terraform/rehearse-docs-route.ts --environment <name> --scratch <dir> --report-dir <dir>';
@@ -310,10 +311,4 @@ function report(route: Route, reportDir: string): number {
   return failed.length === 0 && route.steps.length > 0 ? 0 : 1;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2), join(__dirname, '..', '..'));
-} catch (error) {
-  if (!(error instanceof ToolchainError)) throw error;
-  process.stderr.write(`rehearse-docs-route: ${error.message}\n`);
-  process.exitCode = 1;
-}
+runTool('rehearse-docs-route', () => main(process.argv.slice(2), join(__dirname, '..', '..')), TOOLCHAIN_ERROR);

@@ -82,7 +82,8 @@ import {
   type StackRun,
 } from './rehearsal-report';
 import { motoCommand } from './moto';
-import { ToolchainError, cacheDir, cliConfig, formatDiagnostic, prepareToolchain, streamDiagnostics, tofu, type Toolchain } from './tofu';
+import { runTool } from '../cli';
+import { TOOLCHAIN_ERROR, cacheDir, cliConfig, formatDiagnostic, prepareToolchain, streamDiagnostics, tofu, type Toolchain } from './tofu';
 
 const USAGE =
   'usage: node tools/run-app.cjs tools/terraform/rehearse.ts --environment <name> --moto <moto.json> --scratch <dir> --report-dir <dir>\n' +
@@ -826,10 +827,4 @@ function summary(stdout: string): { add?: number; change?: number; remove?: numb
   return {};
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2), join(__dirname, '..', '..'));
-} catch (error) {
-  if (!(error instanceof ToolchainError)) throw error;
-  process.stderr.write(`rehearse: ${error.message}\n`);
-  process.exitCode = 1;
-}
+runTool('rehearse', () => main(process.argv.slice(2), join(__dirname, '..', '..')), TOOLCHAIN_ERROR);

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { ErrorExit } from '../cli';
 
 /** What tools/terraform/toolchain.sh built (<cache>/tofu/toolchain.json). */
 export interface Toolchain {
@@ -77,6 +78,9 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
  */
 /** The real-engine toolchain could not be built: reported as one line, never a stack trace. */
 export class ToolchainError extends Error {}
+
+/** How a tool that runs the engine ends on a ToolchainError: its message, exit code 1 (any other error is a bug, thrown on). */
+export const TOOLCHAIN_ERROR: ErrorExit = { handles: (error) => error instanceof ToolchainError, prefix: '', exitCode: 1 };
 
 export function prepareToolchain(root: string): { toolchain: Toolchain; env: NodeJS.ProcessEnv } {
   const build = spawnSync('bash', [join(root, 'tools', 'terraform', 'toolchain.sh')], { stdio: ['ignore', 2, 2] });

@@ -13,7 +13,8 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { ToolchainError, formatDiagnostic, isStackDir, prepareToolchain, tofu, type Diagnostic } from './tofu';
+import { runTool } from '../cli';
+import { TOOLCHAIN_ERROR, formatDiagnostic, isStackDir, prepareToolchain, tofu, type Diagnostic } from './tofu';
 
 interface ValidateOutput {
   readonly valid: boolean;
@@ -89,10 +90,4 @@ function main(argv: string[], root: string): number {
   return failed === 0 ? 0 : 1;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2), join(__dirname, '..', '..'));
-} catch (error) {
-  if (!(error instanceof ToolchainError)) throw error;
-  process.stderr.write(`validate: ${error.message}\n`);
-  process.exitCode = 1;
-}
+runTool('validate', () => main(process.argv.slice(2), join(__dirname, '..', '..')), TOOLCHAIN_ERROR);
