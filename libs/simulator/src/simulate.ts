@@ -148,55 +148,206 @@ function waitOf(sorted: readonly number[]): { p50: number; p95: number; max: num
 }
 
 export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
-  const { lanes, workload } = options;
-  const rnd = random(options.seed ?? 1);
-  const poll = options.pollSeconds ?? 3;
-  const offset = options.tickOffset ?? 20;
-  // Laravel needs retry_after above every job timeout, or a running job is handed out twice.
-  const retryAfter = options.retryAfter === undefined ? Math.max(90, ...lanes.map((l) => l.jobTimeout + 30)) : options.retryAfter;
-  const redis = new MemoryRedis('sim_database_', retryAfter);
-  const service = (lane: string) => `sim-${lane}`;
-  const byService = new Map(lanes.map((l) => [service(l.name), l]));
-  const tasks = new Map<string, Task[]>(lanes.map((l) => [l.name, []]));
-  const stats = new Map(
-    lanes.map((l) => [
-      l.name,
-      { killed: 0, taskSeconds: 0, wakes: 0, zeroStreak: 0, longestZero: 0, firstTaskAt: undefined as number | undefined },
-    ]),
-  );
-  let t = 0;
-  let peak = 0;
+  return new Simulation(options).run();
+}
 
-  const live = (lane: string) => tasks.get(lane)!.filter((task) => task.stopAt === undefined);
-  const desiredOf = new Map<string, number>();
-  const reconcile = (name: string, desired: number) => {
-    const lane = byService.get(name)!;
-    const current = live(lane.name);
-    desiredOf.set(lane.name, desired);
-    if (current.length === 0 && desired > 0) stats.get(lane.name)!.wakes += 1;
-    for (let i = current.length; i < desired; i += 1) {
-      const start = fargateStartLatency(rnd);
-      tasks.get(lane.name)!.push({ launchedAt: t, runningAt: t + start, procs: [] });
+/** What the run counts per lane as it goes. */
+interface LaneStats {
+  killed: number;
+  taskSeconds: number;
+  wakes: number;
+  zeroStreak: number;
+  longestZero: number;
+  firstTaskAt?: number;
+}
+
+const service = (lane: string) => `sim-${lane}`;
+const finishedMetric = (lane: string) => ({ namespace: `QueueLanes/sim/${lane}`, name: 'FinishedJobs' });
+const failedMetric = (lane: string) => ({ namespace: `QueueLanes/sim/${lane}`, name: 'FailedJobs' });
+
+/** One run: the clock, Laravel's queue in memory, the tasks ECS runs, and the real controller ticking over them. */
+class Simulation {
+  private t = 0;
+  private peak = 0;
+  private nextId = 0;
+  private readonly rnd: () => number;
+  private readonly poll: number;
+  private readonly retryAfter: number | null;
+  private readonly redis: MemoryRedis;
+  private readonly byService: Map<string, WorkloadLane>;
+  private readonly tasks: Map<string, Task[]>;
+  private readonly stats: Map<string, LaneStats>;
+  private readonly desiredOf = new Map<string, number>();
+  private readonly ecs: SimulatedEcs;
+  private readonly cloudwatch = new SimulatedCloudWatch();
+  private readonly controller: BacklogController;
+  private readonly jobs: JobState[];
+  private readonly byId = new Map<string, JobState>();
+  private readonly timeline: Map<string, TimelinePoint[]>;
+  private readonly lastWake = new Map<string, number>();
+
+  constructor(private readonly options: SimulationOptions) {
+    const { lanes, workload } = options;
+    this.rnd = random(options.seed ?? 1);
+    this.poll = options.pollSeconds ?? 3;
+    // Laravel needs retry_after above every job timeout, or a running job is handed out twice.
+    this.retryAfter = options.retryAfter === undefined ? Math.max(90, ...lanes.map((l) => l.jobTimeout + 30)) : options.retryAfter;
+    this.redis = new MemoryRedis('sim_database_', this.retryAfter);
+    this.byService = new Map(lanes.map((l) => [service(l.name), l]));
+    this.tasks = new Map(lanes.map((l) => [l.name, []]));
+    this.stats = new Map(lanes.map((l) => [l.name, { killed: 0, taskSeconds: 0, wakes: 0, zeroStreak: 0, longestZero: 0 }]));
+    this.timeline = new Map(lanes.map((l) => [l.name, []]));
+    this.ecs = new SimulatedEcs([...this.byService.keys()], (name, desired) => this.reconcile(name, desired));
+    this.controller = new BacklogController(this.controllerConfig(), {
+      ecs: this.ecs.client(),
+      cloudwatch: this.cloudwatch.client(),
+      ssm: noSsm(),
+      connectRedis: async () => this.redis.client(),
+      now: () => this.date(),
+      log: () => undefined,
+    });
+    this.jobs = workload.jobs.map((spec) => ({ spec, availableAt: spec.dispatchAt + spec.delay, attempts: 0 }));
+  }
+
+  /** Steps one simulated second at a time until the work is done and every lane is back at its floor. */
+  async run(): Promise<SimulationResult> {
+    const { workload } = this.options;
+    const offset = this.options.tickOffset ?? 20;
+    const dispatchAt = new Map<number, JobState[]>();
+    for (const job of this.jobs) dispatchAt.set(job.spec.dispatchAt, [...(dispatchAt.get(job.spec.dispatchAt) ?? []), job]);
+    const firstDispatch = Math.min(...this.jobs.map((j) => j.spec.dispatchAt));
+    const lastDispatch = Math.max(0, ...this.jobs.map((j) => j.availableAt));
+    const end = Math.max(workload.seconds, lastDispatch) + (this.options.tailSeconds ?? 4 * 3600);
+    for (this.t = 0; this.t <= end; this.t += 1) {
+      const wakeLanes = this.dispatch(dispatchAt.get(this.t) ?? []);
+      for (const lane of this.options.lanes) this.stepLane(lane);
+      if (wakeLanes.size > 0) await this.tick({ wake: [...wakeLanes] });
+      if ((this.t - offset) % 60 === 0) await this.tick();
+      const atFloor = this.bill();
+      if (this.t >= firstDispatch && (this.t - firstDispatch) % 60 === 0) this.sample(this.t - firstDispatch);
+      if (this.t > lastDispatch && atFloor && this.jobs.every((j) => j.finished !== undefined)) break;
     }
-    trim(lane);
-  };
-  // ECS picks pending tasks first, then the newest: it does not know which are busy. With
-  // scale-in protection the task-protection guard protects the task once a worker has
-  // printed its job's start line and the agent has answered (PROTECTION_ONSET_SECONDS),
-  // so ECS skips that task until its workers are idle (trim runs again every second); the
-  // guard refreshes the protection while a job runs, so it never lapses mid-job.
-  const trim = (lane: WorkloadLane) => {
-    const current = live(lane.name);
-    const excess = current.length - (desiredOf.get(lane.name) ?? current.length);
+    await this.controller.close();
+    return this.result();
+  }
+
+  /** The controller's configuration for the simulated lanes, as the scaling lib would write it. */
+  private controllerConfig() {
+    const { lanes, finishedJobsFilter } = this.options;
+    return parseControllerConfig(
+      JSON.stringify({
+        cluster: 'sim',
+        environment: 'sim',
+        fleetMaxTasks: this.options.fleetMaxTasks,
+        redis: { host: 'sim', tls: false, keyPrefix: this.redis.prefix, retryAfterSeconds: this.retryAfter },
+        lanes: lanes.map((l) => ({
+          name: l.name,
+          service: service(l.name),
+          queues: [...l.queues],
+          min: l.min,
+          max: l.max,
+          backlogPerTask: l.backlogPerTask,
+          ...(l.maxPickupSeconds !== undefined ? { maxPickupSeconds: l.maxPickupSeconds } : {}),
+          workersPerTask: l.workers,
+          drainMinutes: l.drainMinutes,
+          jobTimeoutSeconds: l.jobTimeout,
+          ...(finishedJobsFilter === false ? {} : { finishedJobsMetric: finishedMetric(l.name), failedJobsMetric: failedMetric(l.name) }),
+          ...(l.priority !== undefined ? { priority: l.priority } : {}),
+        })),
+      } satisfies ControllerConfigInput),
+    );
+  }
+
+  private date(): Date {
+    return new Date((EPOCH + this.t) * 1000);
+  }
+
+  private async tick(event?: unknown): Promise<void> {
+    // A failed tick changes nothing and the next one comes; the report is what matters here.
+    await this.controller.tick(event).catch(() => undefined);
+  }
+
+  /** The application dispatches this second's jobs; returns the lanes it wakes (after dispatching to a lane at zero). */
+  private dispatch(jobs: readonly JobState[]): Set<string> {
+    const wakeLanes = new Set<string>();
+    for (const job of jobs) {
+      const id = `j${(this.nextId += 1)}`;
+      const payload = JSON.stringify({ id, displayName: 'App\\Jobs\\Simulated', attempts: 0, createdAt: EPOCH + this.t });
+      this.byId.set(id, job);
+      if (job.spec.delay > 0) this.redis.later(job.spec.queue, EPOCH + job.availableAt, payload);
+      else this.redis.push(job.spec.queue, payload);
+      const lane = job.spec.lane;
+      if (this.options.wake && (this.ecs.desired.get(service(lane)) ?? 0) === 0 && (this.lastWake.get(lane) ?? -Infinity) <= this.t - 5) {
+        wakeLanes.add(lane);
+        this.lastWake.set(lane, this.t);
+      }
+    }
+    return wakeLanes;
+  }
+
+  /** One second of a lane: tasks that come up start their workers, every running worker works, and the time at zero with work is counted. */
+  private stepLane(lane: WorkloadLane): void {
+    const s = this.stats.get(lane.name)!;
+    if (lane.scaleInProtection) this.trim(lane);
+    for (const task of this.tasks.get(lane.name)!) {
+      if (task.runningAt === this.t && task.stopAt === undefined) {
+        task.procs = (lane.groups ?? [{ queues: lane.queues, processes: lane.workers }]).flatMap((group) =>
+          Array.from({ length: group.processes }, () => ({ queues: group.queues, nextPollAt: this.t, draining: false })),
+        );
+        s.firstTaskAt ??= this.t;
+      }
+      if (task.runningAt > this.t || (task.stopAt !== undefined && task.stopAt < this.t)) continue;
+      for (const proc of task.procs) this.work(lane, proc, task);
+    }
+    const hasWork = lane.queues.some((q) => this.redis.runnable(q, EPOCH + this.t));
+    s.zeroStreak = hasWork && this.running(lane).length === 0 ? s.zeroStreak + 1 : 0;
+    s.longestZero = Math.max(s.longestZero, s.zeroStreak);
+  }
+
+  private live(lane: string): Task[] {
+    return this.tasks.get(lane)!.filter((task) => task.stopAt === undefined);
+  }
+
+  private running(lane: WorkloadLane): Task[] {
+    return this.tasks.get(lane.name)!.filter((task) => task.runningAt <= this.t && (task.stopAt === undefined || task.stopAt > this.t));
+  }
+
+  /** ECS after UpdateService: launches the tasks the new count adds, stops the ones it removes. */
+  private reconcile(name: string, desired: number): void {
+    const lane = this.byService.get(name)!;
+    const current = this.live(lane.name);
+    this.desiredOf.set(lane.name, desired);
+    if (current.length === 0 && desired > 0) this.stats.get(lane.name)!.wakes += 1;
+    for (let i = current.length; i < desired; i += 1) {
+      const start = fargateStartLatency(this.rnd);
+      this.tasks.get(lane.name)!.push({ launchedAt: this.t, runningAt: this.t + start, procs: [] });
+    }
+    this.trim(lane);
+  }
+
+  /**
+   * ECS picks pending tasks first, then the newest: it does not know which are busy. With
+   * scale-in protection the task-protection guard protects the task once a worker has
+   * printed its job's start line and the agent has answered (PROTECTION_ONSET_SECONDS),
+   * so ECS skips that task until its workers are idle (trim runs again every second); the
+   * guard refreshes the protection while a job runs, so it never lapses mid-job.
+   */
+  private trim(lane: WorkloadLane): void {
+    const current = this.live(lane.name);
+    const excess = current.length - (this.desiredOf.get(lane.name) ?? current.length);
     if (excess <= 0) return;
+    const t = this.t;
     const protectedTask = (task: Task) =>
       lane.scaleInProtection === true && task.procs.some((p) => p.job !== undefined && t - p.job.since >= PROTECTION_ONSET_SECONDS);
     const victims = current
       .filter((task) => !protectedTask(task))
       .sort((a, b) => Number(b.runningAt > t) - Number(a.runningAt > t) || b.launchedAt - a.launchedAt);
-    for (const task of victims.slice(0, excess)) stopTask(lane, task);
-  };
-  const stopTask = (lane: WorkloadLane, task: Task) => {
+    for (const task of victims.slice(0, excess)) this.stopTask(lane, task);
+  }
+
+  /** SIGTERM: a pending task just goes; a running one lets each job finish within stopTimeout, then SIGKILL. */
+  private stopTask(lane: WorkloadLane, task: Task): void {
+    const t = this.t;
     if (task.runningAt > t) {
       task.stopAt = t;
       return;
@@ -208,220 +359,141 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       else if (proc.job.endsAt <= t + lane.stopTimeout) proc.exitAt = proc.job.endsAt;
       else {
         proc.exitAt = t + lane.stopTimeout;
-        stats.get(lane.name)!.killed += 1;
+        this.stats.get(lane.name)!.killed += 1;
       }
       last = Math.max(last, proc.exitAt);
     }
     task.stopAt = last;
-  };
-
-  const finishedMetric = (lane: string) => ({ namespace: `QueueLanes/sim/${lane}`, name: 'FinishedJobs' });
-  const failedMetric = (lane: string) => ({ namespace: `QueueLanes/sim/${lane}`, name: 'FailedJobs' });
-  const ecs = new SimulatedEcs([...byService.keys()], reconcile);
-  const cloudwatch = new SimulatedCloudWatch();
-  const config = parseControllerConfig(
-    JSON.stringify({
-      cluster: 'sim',
-      environment: 'sim',
-      fleetMaxTasks: options.fleetMaxTasks,
-      redis: { host: 'sim', tls: false, keyPrefix: redis.prefix, retryAfterSeconds: retryAfter },
-      lanes: lanes.map((l) => ({
-        name: l.name,
-        service: service(l.name),
-        queues: [...l.queues],
-        min: l.min,
-        max: l.max,
-        backlogPerTask: l.backlogPerTask,
-        ...(l.maxPickupSeconds !== undefined ? { maxPickupSeconds: l.maxPickupSeconds } : {}),
-        workersPerTask: l.workers,
-        drainMinutes: l.drainMinutes,
-        jobTimeoutSeconds: l.jobTimeout,
-        ...(options.finishedJobsFilter === false
-          ? {}
-          : { finishedJobsMetric: finishedMetric(l.name), failedJobsMetric: failedMetric(l.name) }),
-        ...(l.priority !== undefined ? { priority: l.priority } : {}),
-      })),
-    } satisfies ControllerConfigInput),
-  );
-  const controller = new BacklogController(config, {
-    ecs: ecs.client(),
-    cloudwatch: cloudwatch.client(),
-    ssm: noSsm(),
-    connectRedis: async () => redis.client(),
-    now: () => new Date((EPOCH + t) * 1000),
-    log: () => undefined,
-  });
-  // queue:work prints DONE for a job that succeeded and FAIL for one that threw (released or failed for good).
-  const finishedAttempt = (lane: string, failed: boolean) => {
-    if (options.finishedJobsFilter === false) return;
-    cloudwatch.put(finishedMetric(lane).namespace, 'FinishedJobs', new Date((EPOCH + t) * 1000), 1);
-    if (failed) cloudwatch.put(failedMetric(lane).namespace, 'FailedJobs', new Date((EPOCH + t) * 1000), 1);
-  };
-  const tick = async (event?: unknown) => {
-    // A failed tick changes nothing and the next one comes; the report is what matters here.
-    await controller.tick(event).catch(() => undefined);
-  };
-
-  const jobs: JobState[] = workload.jobs.map((spec) => ({ spec, availableAt: spec.dispatchAt + spec.delay, attempts: 0 }));
-  const dispatchAt = new Map<number, JobState[]>();
-  for (const job of jobs) dispatchAt.set(job.spec.dispatchAt, [...(dispatchAt.get(job.spec.dispatchAt) ?? []), job]);
-  const byId = new Map<string, JobState>();
-  const firstDispatch = Math.min(...jobs.map((j) => j.spec.dispatchAt));
-  const timeline = new Map<string, TimelinePoint[]>(lanes.map((l) => [l.name, []]));
-  const lastDispatch = Math.max(0, ...jobs.map((j) => j.availableAt));
-  const end = Math.max(workload.seconds, lastDispatch) + (options.tailSeconds ?? 4 * 3600);
-  const lastWake = new Map<string, number>();
-  let id = 0;
-
-  for (t = 0; t <= end; t += 1) {
-    const wakeLanes = new Set<string>();
-    for (const job of dispatchAt.get(t) ?? []) {
-      const payload = JSON.stringify({ id: `j${(id += 1)}`, displayName: 'App\\Jobs\\Simulated', attempts: 0, createdAt: EPOCH + t });
-      byId.set(`j${id}`, job);
-      if (job.spec.delay > 0) redis.later(job.spec.queue, EPOCH + job.availableAt, payload);
-      else redis.push(job.spec.queue, payload);
-      const lane = job.spec.lane;
-      if (options.wake && (ecs.desired.get(service(lane)) ?? 0) === 0 && (lastWake.get(lane) ?? -Infinity) <= t - 5) {
-        wakeLanes.add(lane);
-        lastWake.set(lane, t);
-      }
-    }
-
-    for (const lane of lanes) {
-      const s = stats.get(lane.name)!;
-      if (lane.scaleInProtection) trim(lane);
-      for (const task of tasks.get(lane.name)!) {
-        if (task.runningAt === t && task.stopAt === undefined) {
-          task.procs = (lane.groups ?? [{ queues: lane.queues, processes: lane.workers }]).flatMap((group) =>
-            Array.from({ length: group.processes }, () => ({ queues: group.queues, nextPollAt: t, draining: false })),
-          );
-          s.firstTaskAt ??= t;
-        }
-        if (task.runningAt > t || (task.stopAt !== undefined && task.stopAt < t)) continue;
-        for (const proc of task.procs) work(lane, proc, task);
-      }
-      const running = tasks.get(lane.name)!.filter((task) => task.runningAt <= t && (task.stopAt === undefined || task.stopAt > t));
-      const hasWork = lane.queues.some((q) => redis.runnable(q, EPOCH + t));
-      s.zeroStreak = hasWork && running.length === 0 ? s.zeroStreak + 1 : 0;
-      s.longestZero = Math.max(s.longestZero, s.zeroStreak);
-    }
-
-    if (wakeLanes.size > 0) await tick({ wake: [...wakeLanes] });
-    if ((t - offset) % 60 === 0) await tick();
-
-    let billedNow = 0;
-    let atFloor = true;
-    for (const lane of lanes) {
-      const billed = tasks.get(lane.name)!.filter((task) => task.stopAt === undefined || task.stopAt > t).length;
-      stats.get(lane.name)!.taskSeconds += billed;
-      billedNow += billed;
-      atFloor &&= billed <= lane.min;
-    }
-    peak = Math.max(peak, billedNow);
-    if (t >= firstDispatch && (t - firstDispatch) % 60 === 0) {
-      for (const lane of lanes) {
-        const running = tasks
-          .get(lane.name)!
-          .filter((task) => task.runningAt <= t && (task.stopAt === undefined || task.stopAt > t)).length;
-        const busy = tasks
-          .get(lane.name)!
-          .reduce(
-            (sum, task) => sum + task.procs.filter((p) => p.job !== undefined && (task.stopAt === undefined || task.stopAt > t)).length,
-            0,
-          );
-        const waiting = lane.queues.reduce((sum, q) => sum + redis.waiting(q, EPOCH + t), 0);
-        timeline
-          .get(lane.name)!
-          .push({ t: t - firstDispatch, backlog: waiting + busy, desired: ecs.desired.get(service(lane.name)) ?? 0, running });
-      }
-    }
-    if (t > lastDispatch && atFloor && jobs.every((j) => j.finished !== undefined)) break;
   }
-  await controller.close();
 
-  function work(lane: WorkloadLane, proc: Proc, task: Task): void {
+  /** One queue:work process for one second: ends its job (done, released or failed for good), or polls its queues in order. */
+  private work(lane: WorkloadLane, proc: Proc, task: Task): void {
+    const t = this.t;
     if (proc.exitAt !== undefined && proc.exitAt <= t) {
       // SIGKILL (or a clean exit): a job still held stays reserved until retry_after.
       if (proc.job && proc.job.endsAt > t) proc.job = undefined;
     }
-    if (proc.job && proc.job.endsAt <= t) {
-      const { state, reserved, queue } = proc.job;
-      proc.job = undefined;
-      finishedAttempt(lane.name, state.attempts <= state.spec.failures);
-      if (state.attempts > state.spec.failures) {
-        redis.deleteReserved(queue, reserved);
-        state.finished = 'done';
-      } else if (state.attempts < lane.tries) {
-        redis.release(queue, reserved, EPOCH + t + lane.backoff);
-      } else {
-        redis.deleteReserved(queue, reserved);
-        state.finished = 'failed';
-      }
-      proc.nextPollAt = t;
-    }
+    if (proc.job && proc.job.endsAt <= t) this.finish(lane, proc);
     if (proc.job || proc.draining || task.stopAt !== undefined || proc.nextPollAt > t) return;
     for (const queue of proc.queues) {
-      const reserved = redis.pop(queue, EPOCH + t);
+      const reserved = this.redis.pop(queue, EPOCH + t);
       if (reserved === undefined) continue;
-      const state = byId.get((JSON.parse(reserved) as { id: string }).id)!;
+      const state = this.byId.get((JSON.parse(reserved) as { id: string }).id)!;
       state.attempts += 1;
       state.startedAt ??= t;
       proc.job = { state, reserved, queue, endsAt: t + state.spec.duration, since: t };
       return;
     }
-    proc.nextPollAt = t + poll;
+    proc.nextPollAt = t + this.poll;
   }
 
-  return {
-    workload: workload.name,
-    seconds: t,
-    timeline: Object.fromEntries(timeline),
-    peakTasks: peak,
-    bound: Object.fromEntries(
-      lanes.map((l) => [
-        l.name,
-        foresight(
-          workload.jobs.filter((j) => j.lane === l.name),
-          l,
-          TYPICAL_START_LATENCY,
-        ),
-      ]),
-    ),
-    lanes: lanes.map((lane): LaneResult => {
-      const mine = jobs.filter((j) => j.spec.lane === lane.name);
-      const s = stats.get(lane.name)!;
-      const waits = mine
-        .filter((j) => j.startedAt !== undefined)
-        .map((j) => j.startedAt! - j.availableAt)
-        .sort((a, b) => a - b);
-      const firstAvailable = Math.min(...mine.map((j) => j.availableAt));
-      return {
-        lane: lane.name,
-        jobs: mine.length,
-        done: mine.filter((j) => j.finished === 'done').length,
-        failed: mine.filter((j) => j.finished === 'failed').length,
-        stuck: mine.filter((j) => j.finished === undefined).length,
-        killed: s.killed,
-        wait: waitOf(waits),
-        queueWait: Object.fromEntries(
-          [...new Set(mine.map((j) => j.spec.queue))].map((queue) => [
-            queue,
-            waitOf(
-              mine
-                .filter((j) => j.spec.queue === queue && j.startedAt !== undefined)
-                .map((j) => j.startedAt! - j.availableAt)
-                .sort((a, b) => a - b),
-            ),
-          ]),
-        ),
-        firstTask: s.firstTaskAt === undefined || mine.length === 0 ? undefined : Math.max(0, s.firstTaskAt - firstAvailable),
-        taskMinutes: round1(s.taskSeconds / 60),
-        scaleEvents: ecs.updates.get(service(lane.name)) ?? 0,
-        wakes: s.wakes,
-        longestZeroWithWork: s.longestZero,
-      };
-    }),
-  };
+  /** The attempt ends: deleted when it succeeds or its tries are spent, else released with the backoff; queue:work prints DONE or FAIL. */
+  private finish(lane: WorkloadLane, proc: Proc): void {
+    const { state, reserved, queue } = proc.job!;
+    proc.job = undefined;
+    this.finishedAttempt(lane.name, state.attempts <= state.spec.failures);
+    if (state.attempts > state.spec.failures) {
+      this.redis.deleteReserved(queue, reserved);
+      state.finished = 'done';
+    } else if (state.attempts < lane.tries) {
+      this.redis.release(queue, reserved, EPOCH + this.t + lane.backoff);
+    } else {
+      this.redis.deleteReserved(queue, reserved);
+      state.finished = 'failed';
+    }
+    proc.nextPollAt = this.t;
+  }
+
+  /** queue:work prints DONE for a job that succeeded and FAIL for one that threw (released or failed for good): the log filters count them. */
+  private finishedAttempt(lane: string, failed: boolean): void {
+    if (this.options.finishedJobsFilter === false) return;
+    this.cloudwatch.put(finishedMetric(lane).namespace, 'FinishedJobs', this.date(), 1);
+    if (failed) this.cloudwatch.put(failedMetric(lane).namespace, 'FailedJobs', this.date(), 1);
+  }
+
+  /** Bills this second's tasks (from launch to stop); returns whether every lane is at its floor. */
+  private bill(): boolean {
+    let billedNow = 0;
+    let atFloor = true;
+    for (const lane of this.options.lanes) {
+      const billed = this.tasks.get(lane.name)!.filter((task) => task.stopAt === undefined || task.stopAt > this.t).length;
+      this.stats.get(lane.name)!.taskSeconds += billed;
+      billedNow += billed;
+      atFloor &&= billed <= lane.min;
+    }
+    this.peak = Math.max(this.peak, billedNow);
+    return atFloor;
+  }
+
+  /** One chart point per lane: its work (waiting and running), desired and running tasks. */
+  private sample(since: number): void {
+    for (const lane of this.options.lanes) {
+      const busy = this.tasks
+        .get(lane.name)!
+        .reduce(
+          (sum, task) => sum + task.procs.filter((p) => p.job !== undefined && (task.stopAt === undefined || task.stopAt > this.t)).length,
+          0,
+        );
+      const waiting = lane.queues.reduce((sum, q) => sum + this.redis.waiting(q, EPOCH + this.t), 0);
+      this.timeline.get(lane.name)!.push({
+        t: since,
+        backlog: waiting + busy,
+        desired: this.ecs.desired.get(service(lane.name)) ?? 0,
+        running: this.running(lane).length,
+      });
+    }
+  }
+
+  private result(): SimulationResult {
+    const { lanes, workload } = this.options;
+    return {
+      workload: workload.name,
+      seconds: this.t,
+      timeline: Object.fromEntries(this.timeline),
+      peakTasks: this.peak,
+      bound: Object.fromEntries(
+        lanes.map((l) => [
+          l.name,
+          foresight(
+            workload.jobs.filter((j) => j.lane === l.name),
+            l,
+            TYPICAL_START_LATENCY,
+          ),
+        ]),
+      ),
+      lanes: lanes.map((lane) => this.laneResult(lane)),
+    };
+  }
+
+  private laneResult(lane: WorkloadLane): LaneResult {
+    const mine = this.jobs.filter((j) => j.spec.lane === lane.name);
+    const s = this.stats.get(lane.name)!;
+    const waits = (jobs: readonly JobState[]) =>
+      waitOf(
+        jobs
+          .filter((j) => j.startedAt !== undefined)
+          .map((j) => j.startedAt! - j.availableAt)
+          .sort((a, b) => a - b),
+      );
+    const firstAvailable = Math.min(...mine.map((j) => j.availableAt));
+    return {
+      lane: lane.name,
+      jobs: mine.length,
+      done: mine.filter((j) => j.finished === 'done').length,
+      failed: mine.filter((j) => j.finished === 'failed').length,
+      stuck: mine.filter((j) => j.finished === undefined).length,
+      killed: s.killed,
+      wait: waits(mine),
+      queueWait: Object.fromEntries(
+        [...new Set(mine.map((j) => j.spec.queue))].map((queue) => [queue, waits(mine.filter((j) => j.spec.queue === queue))]),
+      ),
+      firstTask: s.firstTaskAt === undefined || mine.length === 0 ? undefined : Math.max(0, s.firstTaskAt - firstAvailable),
+      taskMinutes: round1(s.taskSeconds / 60),
+      scaleEvents: this.ecs.updates.get(service(lane.name)) ?? 0,
+      wakes: s.wakes,
+      longestZeroWithWork: s.longestZero,
+    };
+  }
 }
 
 /** What the perfect-foresight schedule spends and how long its jobs wait. */
