@@ -124,6 +124,10 @@ function answered(result: MetricDataResult): void {
   }
 }
 
+type Series = { timestamps: number[]; values: number[] };
+/** A metric's value per unix minute. */
+type PerMinute = Map<number, number>;
+
 /**
  * Each lane's DrainHistory from the GetMetricData results (all pages). Throws if
  * CloudWatch reports a query it could not answer: history it cannot vouch for is
@@ -134,7 +138,28 @@ export function drainHistories(
   results: readonly MetricDataResult[],
   now: Date,
 ): Map<string, DrainHistory> {
-  const series = new Map<string, { timestamps: number[]; values: number[] }>();
+  const series = seriesById(results);
+  const histories = new Map<string, DrainHistory>();
+  lanes.forEach((lane, i) => {
+    const from = windowStart(now, lane.drainMinutes).getTime();
+    const cut = (id: string) => perMinute(series.get(id), from, now.getTime());
+    const [backlog, delayed, finished] = [cut(`b${i}`), cut(`d${i}`), cut(`f${i}`)];
+    const max = (m: PerMinute) => Math.max(0, ...m.values());
+    histories.set(lane.lane, {
+      minutesWithData: Math.min(backlog.size, delayed.size),
+      maxBacklog: max(backlog),
+      maxDelayed: max(delayed),
+      ...(lane.finishedJobs
+        ? { maxFinished: max(finished), ...activity(backlog, finished, Math.floor(from / 60_000), Math.floor(now.getTime() / 60_000) - 1) }
+        : {}),
+    });
+  });
+  return histories;
+}
+
+/** Every result's datapoints by query id, pages joined. */
+function seriesById(results: readonly MetricDataResult[]): Map<string, Series> {
+  const series = new Map<string, Series>();
   for (const result of results) {
     answered(result);
     const entry = series.get(result.Id!) ?? { timestamps: [], values: [] };
@@ -144,66 +169,57 @@ export function drainHistories(
     });
     series.set(result.Id!, entry);
   }
-  const histories = new Map<string, DrainHistory>();
-  lanes.forEach((lane, i) => {
-    const from = windowStart(now, lane.drainMinutes).getTime();
-    /** Per minute of the window: the series' maximum (missing minutes absent). */
-    const cut = (id: string) => {
-      const s = series.get(id) ?? { timestamps: [], values: [] };
-      const byMinute = new Map<number, number>();
-      s.timestamps.forEach((t, j) => {
-        if (t < from || t >= now.getTime()) return;
-        const minute = Math.floor(t / 60_000);
-        const value = Number.isFinite(s.values[j]) ? s.values[j] : Number.POSITIVE_INFINITY;
-        byMinute.set(minute, Math.max(byMinute.get(minute) ?? 0, value));
-      });
-      return byMinute;
-    };
-    const backlog = cut(`b${i}`);
-    const delayed = cut(`d${i}`);
-    const finished = cut(`f${i}`);
-    const max = (m: Map<number, number>) => Math.max(0, ...m.values());
-    // A minute is active when it had backlog or a job finished in it.
-    const first = Math.floor(from / 60_000);
-    const last = Math.floor(now.getTime() / 60_000) - 1;
-    let runs = 0;
-    let idle = 0;
-    const gaps: number[] = [];
-    // Jobs that arrived while a run went on: each run's finished jobs beyond those it
-    // started with (its first minute's backlog, and the jobs that finished in that
-    // minute before the tick read it).
-    let arrivals = 0;
-    let leading: number | undefined;
-    let [startBacklog, runFinished] = [0, 0];
-    for (let minute = first; minute <= last; minute += 1) {
-      const active = (backlog.get(minute) ?? 0) > 0 || (finished.get(minute) ?? 0) > 0;
-      if (active && (minute === first || idle > 0)) {
-        runs += 1;
-        arrivals += Math.max(0, runFinished - startBacklog);
-        [startBacklog, runFinished] = [(backlog.get(minute) ?? 0) + (finished.get(minute) ?? 0), 0];
-      }
-      if (active && idle > 0 && runs > 1) gaps.push(idle);
-      if (active && idle > 0 && runs === 1) leading = idle;
-      if (active) runFinished += finished.get(minute) ?? 0;
-      idle = active ? 0 : idle + 1;
-    }
-    histories.set(lane.lane, {
-      minutesWithData: Math.min(backlog.size, delayed.size),
-      maxBacklog: max(backlog),
-      maxDelayed: max(delayed),
-      ...(lane.finishedJobs
-        ? {
-            maxFinished: max(finished),
-            activeRuns: runs,
-            idleMinutes: idle,
-            idleGaps: gaps,
-            ...(leading !== undefined ? { leadingIdle: leading } : {}),
-            arrivals: arrivals + Math.max(0, runFinished - startBacklog),
-          }
-        : {}),
-    });
+  return series;
+}
+
+/** Per minute from `from` up to (not including) `to`: the series' maximum, missing minutes absent, a value CloudWatch could not give read as infinite. */
+function perMinute(series: Series | undefined, from: number, to: number): PerMinute {
+  const byMinute: PerMinute = new Map();
+  series?.timestamps.forEach((t, j) => {
+    if (t < from || t >= to) return;
+    const minute = Math.floor(t / 60_000);
+    const value = Number.isFinite(series.values[j]) ? series.values[j] : Number.POSITIVE_INFINITY;
+    byMinute.set(minute, Math.max(byMinute.get(minute) ?? 0, value));
   });
-  return histories;
+  return byMinute;
+}
+
+/**
+ * The window's runs of active minutes (backlog, or a job finished) from minute
+ * `first` to `last`, and the idle stretches around them (see DrainHistory).
+ */
+function activity(
+  backlog: PerMinute,
+  finished: PerMinute,
+  first: number,
+  last: number,
+): Pick<DrainHistory, 'activeRuns' | 'idleMinutes' | 'idleGaps' | 'leadingIdle' | 'arrivals'> {
+  let [runs, idle, arrivals] = [0, 0, 0];
+  const gaps: number[] = [];
+  let leading: number | undefined;
+  // Jobs that arrived while a run went on: each run's finished jobs beyond those it
+  // started with (its first minute's backlog, and the jobs that finished in that
+  // minute before the tick read it).
+  let [startBacklog, runFinished] = [0, 0];
+  for (let minute = first; minute <= last; minute += 1) {
+    const active = (backlog.get(minute) ?? 0) > 0 || (finished.get(minute) ?? 0) > 0;
+    if (active && (minute === first || idle > 0)) {
+      runs += 1;
+      arrivals += Math.max(0, runFinished - startBacklog);
+      [startBacklog, runFinished] = [(backlog.get(minute) ?? 0) + (finished.get(minute) ?? 0), 0];
+      if (idle > 0 && runs > 1) gaps.push(idle);
+      if (idle > 0 && runs === 1) leading = idle;
+    }
+    if (active) runFinished += finished.get(minute) ?? 0;
+    idle = active ? 0 : idle + 1;
+  }
+  return {
+    activeRuns: runs,
+    idleMinutes: idle,
+    idleGaps: gaps,
+    ...(leading !== undefined ? { leadingIdle: leading } : {}),
+    arrivals: arrivals + Math.max(0, runFinished - startBacklog),
+  };
 }
 
 /** A lane whose recent attempts are read: where its DONE and FAIL lines, and its FAIL lines alone, are counted. */

@@ -80,8 +80,25 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
   const [lane, other] = [lanes[0], lanes[1] ?? lanes[0]];
   const rnd = random(seed);
   const between = (lo: number, hi: number) => Math.round(lo + rnd() * (hi - lo));
-  const idle = 3600;
-  const workloads: Workload[] = [
+  return [
+    ...arrivalWorkloads(lane, between, seed),
+    ...troubleWorkloads(lane, between),
+    ...((lane.max ?? 1) >= 4 ? [wideBurst(lane, between)] : []),
+    ...((lane.groups?.length ?? 0) > 1 ? [urgentUnderBurst(lane, between)] : []),
+    ...(other !== lane ? [twoLanesUnderCap(lane, other, between)] : []),
+  ];
+}
+
+/** Seconds of idle before every workload: the lane begins at zero. */
+const IDLE = 3600;
+
+/** Draws whole seconds between lo and hi from the workload mix's seeded stream. */
+type Between = (lo: number, hi: number) => number;
+
+/** How work arrives: one job, a burst, trickles steady and at random, near and far apart. */
+function arrivalWorkloads(lane: Lane, between: Between, seed: number): Workload[] {
+  const idle = IDLE;
+  return [
     {
       name: 'single-after-idle',
       description: 'one 5 s job after an hour idle: the cold start and the tail after it',
@@ -119,6 +136,13 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
       seconds: idle + 50 * 1020,
       jobs: Array.from({ length: 50 }, (_, i) => job(lane, idle + i * 1020, 10)),
     },
+  ];
+}
+
+/** Work that is hard to size: long jobs, delayed jobs, jobs that fail. */
+function troubleWorkloads(lane: Lane, between: Between): Workload[] {
+  const idle = IDLE;
+  return [
     {
       name: 'long-jobs-20',
       description:
@@ -146,40 +170,44 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
       jobs: Array.from({ length: 900 }, (_, i) => job(lane, idle + i * 2, 5, { failures: i * 2 < 300 ? 0 : 99 })),
     },
   ];
-  if ((lane.max ?? 1) >= 4) {
-    workloads.push({
-      name: 'burst-2000',
-      description:
-        '2,000 jobs of 10-30 s at once on a lane allowed several tasks: the ramp to tasks.max, and the shrink as the work runs out',
-      seconds: idle + 60,
-      jobs: Array.from({ length: 2000 }, () => job(lane, idle, between(10, 30))),
-    });
-  }
-  if ((lane.groups?.length ?? 0) > 1) {
-    // A lane that gives one queue a group of its own: a burst on the rest, urgent jobs arriving through it.
-    const urgent = lane.groups![0].queues[0];
-    workloads.push({
-      name: 'urgent-under-burst',
-      description: `a burst of 200 jobs of 20-40 s on ${mainQueue(lane)}, and a 2 s job on ${urgent} every 30 s while it drains: the urgent queue keeps its own worker`,
-      seconds: idle + 1200,
-      jobs: [
-        ...Array.from({ length: 200 }, () => job(lane, idle, between(20, 40))),
-        ...Array.from({ length: 30 }, (_, i) => job(lane, idle + 120 + i * 30, 2, { queue: urgent })),
-      ],
-    });
-  }
-  if (other !== lane) {
-    workloads.push({
-      name: 'two-lanes-under-cap',
-      description: 'a long burst on one lane while the other gets a few short jobs, fleet cap binding',
-      seconds: idle + 600,
-      jobs: [
-        ...Array.from({ length: 200 }, () => job(lane, idle, between(20, 40))),
-        ...Array.from({ length: 10 }, (_, i) => job(other, idle + 60 + i * 50, 5)),
-      ],
-    });
-  }
-  return workloads;
+}
+
+/** A lane allowed several tasks: a burst that should ramp it to tasks.max at once. */
+function wideBurst(lane: Lane, between: Between): Workload {
+  return {
+    name: 'burst-2000',
+    description:
+      '2,000 jobs of 10-30 s at once on a lane allowed several tasks: the ramp to tasks.max, and the shrink as the work runs out',
+    seconds: IDLE + 60,
+    jobs: Array.from({ length: 2000 }, () => job(lane, IDLE, between(10, 30))),
+  };
+}
+
+/** A lane that gives one queue a group of its own: a burst on the rest, urgent jobs arriving through it. */
+function urgentUnderBurst(lane: Lane, between: Between): Workload {
+  const urgent = lane.groups![0].queues[0];
+  return {
+    name: 'urgent-under-burst',
+    description: `a burst of 200 jobs of 20-40 s on ${mainQueue(lane)}, and a 2 s job on ${urgent} every 30 s while it drains: the urgent queue keeps its own worker`,
+    seconds: IDLE + 1200,
+    jobs: [
+      ...Array.from({ length: 200 }, () => job(lane, IDLE, between(20, 40))),
+      ...Array.from({ length: 30 }, (_, i) => job(lane, IDLE + 120 + i * 30, 2, { queue: urgent })),
+    ],
+  };
+}
+
+/** Two lanes side by side under the fleet cap. */
+function twoLanesUnderCap(lane: Lane, other: Lane, between: Between): Workload {
+  return {
+    name: 'two-lanes-under-cap',
+    description: 'a long burst on one lane while the other gets a few short jobs, fleet cap binding',
+    seconds: IDLE + 600,
+    jobs: [
+      ...Array.from({ length: 200 }, () => job(lane, IDLE, between(20, 40))),
+      ...Array.from({ length: 10 }, (_, i) => job(other, IDLE + 60 + i * 50, 5)),
+    ],
+  };
 }
 
 /** Arrival times of a Poisson process from `from` to `to` with `meanGap` seconds between arrivals on average, whole seconds. */
