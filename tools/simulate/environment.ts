@@ -25,6 +25,7 @@ export function workloadLanes(env: EnvironmentConfig): WorkloadLane[] {
       scaleInProtection: lane.scaleInProtection,
       ...(lane.grouped ? { groups: lane.groups.map((g) => ({ queues: g.queues, processes: g.processes })) } : {}),
       priority: lane.priority,
+      ...(lane.warm !== undefined ? { warm: lane.warm } : {}),
     }));
 }
 

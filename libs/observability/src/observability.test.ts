@@ -860,6 +860,29 @@ describe('bad props', () => {
   });
 });
 
+describe('a lane with warm windows', () => {
+  it('shows them in its dashboard row once the controller keeps them (stage scaling on), not before', () => {
+    const warm = (stage: string) =>
+      env(`  sync:
+    queues: [sync]
+    stage: ${stage}
+    tasks: { max: 2 }
+    warm:
+      - { at: "0 2 * * *", tasks: 2, minutes: 45 }
+      - { at: "*/30 8-18 * * MON-FRI", tasks: 1 }`);
+    const heading = (stage: string) =>
+      (
+        dashboard(synth(warm(stage))).widgets.find((w) => w.type === 'text' && w.properties.markdown.startsWith('## sync'))!.properties as {
+          markdown: string;
+        }
+      ).markdown;
+    expect(heading('scaling')).toContain(
+      'stage scaling (0–2 tasks) · warm `0 2 * * *` UTC: 2 tasks for 45 min, `*/30 8-18 * * MON-FRI` UTC: 1 task for 30 min · service',
+    );
+    expect(heading('baseline')).not.toContain('warm');
+  });
+});
+
 describe('a lane with process groups', () => {
   it('names its groups, their processes and chains in its dashboard row', () => {
     const grouped = env(

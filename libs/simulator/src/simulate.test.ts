@@ -2,7 +2,7 @@ import { MemoryRedis } from './redis';
 import { fargateStartLatency, foresight, simulate, type SimulationResult } from './simulate';
 import { renderChart } from './chart';
 import { renderTable } from './table';
-import { random, standardWorkloads, workloadLanes, type WorkloadLane } from './workloads';
+import { nextFiring, random, standardWorkloads, workloadLanes, type WorkloadLane } from './workloads';
 
 /*
  * The simulator's own behaviour (Laravel's queue in memory, the bound), and the
@@ -178,6 +178,29 @@ describe('the controller over the standard mix', () => {
   it('prints the table the notes carry', () => {
     // Header, rule, one row per single-lane workload (eleven, with the burst for a lane of several tasks) and two for the fleet-cap case.
     expect(renderTable(results).split('\n')).toHaveLength(2 + 11 + 2);
+  });
+});
+
+describe('warm windows', () => {
+  // The nightly feed import: the scheduler dispatches it at 02:00 UTC, and the lane wants two tasks then.
+  const importer: WorkloadLane = { ...image, name: 'bulk', queues: ['bulk'], warm: [{ at: '0 2 * * *', tasks: 2, minutes: 30 }] };
+
+  it('adds the scheduled workload to a lane that names its times, at the first one after the idle hour', () => {
+    const workload = standardWorkloads([importer]).find((w) => w.name === 'scheduled-import')!;
+    // Simulated second 0 is 08:00 UTC: 02:00 comes 18 hours later.
+    expect(workload.jobs[0].dispatchAt).toBe(nextFiring('0 2 * * *', 3600));
+    expect(nextFiring('0 2 * * *', 3600)).toBe(18 * 3600);
+    expect(standardWorkloads([image]).map((w) => w.name)).not.toContain('scheduled-import');
+  });
+
+  it('has the tasks running when the work comes, where a cold lane makes the first jobs wait a tick and a start', async () => {
+    const workload = standardWorkloads([importer]).find((w) => w.name === 'scheduled-import')!;
+    const warm = (await simulate({ lanes: [importer], fleetMaxTasks: 8, workload })).lanes[0];
+    const cold = (await simulate({ lanes: [{ ...importer, warm: undefined }], fleetMaxTasks: 8, workload })).lanes[0];
+    expect(warm).toMatchObject({ firstTask: 0, longestZeroWithWork: 0, stuck: 0, killed: 0 });
+    expect(cold.firstTask).toBeGreaterThanOrEqual(30);
+    expect(warm.wait.p95).toBeLessThan(cold.wait.p95);
+    expect(warm.wait.max).toBeLessThan(cold.wait.max);
   });
 });
 

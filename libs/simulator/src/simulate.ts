@@ -2,7 +2,7 @@ import { parseControllerConfig, type ControllerConfigInput } from '@queue-lanes/
 import { BacklogController } from '@queue-lanes/backlog-controller/runtime';
 import { SimulatedCloudWatch, SimulatedEcs, noSsm } from './aws';
 import { MemoryRedis } from './redis';
-import { random, type JobSpec, type Workload, type WorkloadLane } from './workloads';
+import { EPOCH, random, type JobSpec, type Workload, type WorkloadLane } from './workloads';
 
 /**
  * Seconds from a job's start to its task's protection: queue:work prints the start line
@@ -25,9 +25,6 @@ const PROTECTION_ONSET_SECONDS = 1;
  * SIGKILLed after it (the job stays reserved until retry_after). ECS stops
  * pending tasks first, then the newest running ones, whatever they are doing.
  */
-
-/** Simulated second 0 as a unix time: fixed, so payload timestamps and metrics are the same every run. */
-const EPOCH = 1_800_000_000;
 
 /**
  * Fargate task start latency, seconds: triangular, 30 to 90, mode 45. AWS
@@ -253,6 +250,7 @@ class Simulation {
           jobTimeoutSeconds: l.jobTimeout,
           ...(finishedJobsFilter === false ? {} : { finishedJobsMetric: finishedMetric(l.name), failedJobsMetric: failedMetric(l.name) }),
           ...(l.priority !== undefined ? { priority: l.priority } : {}),
+          ...(l.warm !== undefined ? { warm: l.warm.map((w) => ({ ...w })) } : {}),
         })),
       } satisfies ControllerConfigInput),
     );

@@ -3,6 +3,7 @@
  * runs, seeded so every run of a workload is the same. Each says what it is
  * there to expose.
  */
+import { parseCron } from '@queue-lanes/config/cron';
 
 /** One job as dispatched. */
 export interface JobSpec {
@@ -39,6 +40,8 @@ export interface WorkloadLane {
   /** Process groups, each its own chain; their processes sum to `workers`. @default every worker on `queues` */
   readonly groups?: readonly { readonly queues: readonly string[]; readonly processes: number }[];
   readonly priority?: number;
+  /** When the lane's scheduled work arrives (cron, UTC) and the tasks it wants then: the controller's warm windows. */
+  readonly warm?: readonly { readonly at: string; readonly tasks: number; readonly minutes: number }[];
 }
 
 export interface Workload {
@@ -61,7 +64,10 @@ export function random(seed: number): () => number {
   };
 }
 
-type Lane = Pick<WorkloadLane, 'name' | 'queues'> & Partial<Pick<WorkloadLane, 'jobTimeout' | 'groups' | 'max'>>;
+type Lane = Pick<WorkloadLane, 'name' | 'queues'> & Partial<Pick<WorkloadLane, 'jobTimeout' | 'groups' | 'max' | 'warm'>>;
+
+/** Simulated second 0 as a unix time (2027-01-15 08:00 UTC): fixed, so payload timestamps, metrics and cron times are the same every run. */
+export const EPOCH = 1_800_000_000;
 const job = (lane: Lane, dispatchAt: number, duration: number, extra: Partial<JobSpec> = {}): JobSpec => ({
   lane: lane.name,
   queue: mainQueue(lane),
@@ -86,6 +92,7 @@ export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] 
     ...((lane.max ?? 1) >= 4 ? [wideBurst(lane, between)] : []),
     ...((lane.groups?.length ?? 0) > 1 ? [urgentUnderBurst(lane, between)] : []),
     ...(other !== lane ? [twoLanesUnderCap(lane, other, between)] : []),
+    ...(lane.warm?.length ? [scheduledImport(lane, lane.warm[0].at, between)] : []),
   ];
 }
 
@@ -195,6 +202,30 @@ function urgentUnderBurst(lane: Lane, between: Between): Workload {
       ...Array.from({ length: 30 }, (_, i) => job(lane, IDLE + 120 + i * 30, 2, { queue: urgent })),
     ],
   };
+}
+
+/**
+ * A lane whose work comes on a schedule: the Laravel scheduler dispatches a feed
+ * import at the lane's first warm time after the idle hour.
+ */
+function scheduledImport(lane: Lane, at: string, between: Between): Workload {
+  const due = nextFiring(at, IDLE);
+  return {
+    name: 'scheduled-import',
+    description: `50 jobs of 20-40 s dispatched at once by the scheduler ("${at}", UTC), ${Math.round((due - IDLE) / 60)} minutes after the idle hour: the warm window has the lane's tasks up when they come`,
+    seconds: due + 60,
+    jobs: Array.from({ length: 50 }, () => job(lane, due, between(20, 40))),
+  };
+}
+
+/** The first simulated second, from `from` on, at which the cron expression fires (within a week). */
+export function nextFiring(expression: string, from: number): number {
+  const schedule = parseCron(expression);
+  const first = Math.ceil((EPOCH + from) / 60);
+  for (let minute = first; minute < first + 7 * 24 * 60; minute += 1) {
+    if (schedule.matches(minute)) return minute * 60 - EPOCH;
+  }
+  throw new Error(`"${expression}" does not fire within a week of the simulation's start`);
 }
 
 /** Two lanes side by side under the fleet cap. */
