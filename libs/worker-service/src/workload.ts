@@ -9,7 +9,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { appContainer, imageReference, initContainer, runtimeVolumes, type RuntimeVolume } from './container';
-import { partitionOf, policyDocument, type PolicyStatement } from '@queue-lanes/iam-policy';
+import { partitionOf, policyDocument, writeLogStreams, type PolicyStatement } from '@queue-lanes/iam-policy';
 import { ecrRepositoryArn, ecsTasksTrustPolicy } from './iam';
 import {
   KMS_KEY_ARN,
@@ -277,12 +277,7 @@ function executionStatements(env: EnvironmentConfig, logGroup: CloudwatchLogGrou
           },
         ]
       : []),
-    {
-      Sid: 'WriteLogs',
-      Effect: 'Allow',
-      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: `${logGroup.arn}:log-stream:*`,
-    },
+    writeLogStreams('WriteLogs', logGroup.arn),
   ];
 }
 
@@ -463,12 +458,7 @@ function ecsExecStatements(
       Action: 'logs:DescribeLogGroups',
       Resource: accounts.map((a) => `arn:${partition}:logs:${env.region}:${a}:log-group:*`),
     },
-    {
-      Sid: 'EcsExecWriteSessionLogs',
-      Effect: 'Allow',
-      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: `${execLogGroup.arn}:log-stream:*`,
-    },
+    writeLogStreams('EcsExecWriteSessionLogs', execLogGroup.arn),
     {
       Sid: 'EcsExecDecryptSessions',
       Effect: 'Allow',
