@@ -84,6 +84,13 @@ export interface TickReport {
   readonly errors: readonly string[];
 }
 
+/** What every step of a tick shares: its mode, its clock, and the errors it collects. */
+interface TickContext {
+  readonly mode: DecisionMode;
+  readonly now: Date;
+  readonly errors: string[];
+}
+
 /** A tick that could not read (or write) what it needs; no count was changed unless `report.changes` says so. */
 export class ControllerTickError extends Error {
   constructor(readonly report: TickReport) {
@@ -197,8 +204,8 @@ export class BacklogController {
       keysElsewhere: this.probe.finding(lane.name) !== undefined,
       warmTasks: warmTasks(this.warm.get(lane.name)!, now, lane.lookaheadSeconds),
     }));
-    states = await this.withHistories(states, decidable, mode, now, errors);
-    states = await this.withAttempts(states, decidable, mode, now, errors);
+    states = await this.withHistories(states, decidable, { mode, now, errors });
+    states = await this.withAttempts(states, decidable, { mode, now, errors });
     const decided = decide({
       lanes: states,
       fleetMaxTasks: this.config.fleetMaxTasks,
@@ -218,9 +225,7 @@ export class BacklogController {
   private async withHistories(
     states: LaneState[],
     lanes: ControllerConfig['lanes'],
-    mode: DecisionMode,
-    now: Date,
-    errors: string[],
+    { mode, now, errors }: TickContext,
   ): Promise<LaneState[]> {
     const requests: HistoryRequest[] = lanes
       .filter((_lane, i) => needsDrainHistory(states[i], mode))
@@ -247,9 +252,7 @@ export class BacklogController {
   private async withAttempts(
     states: LaneState[],
     lanes: ControllerConfig['lanes'],
-    mode: DecisionMode,
-    now: Date,
-    errors: string[],
+    { mode, now, errors }: TickContext,
   ): Promise<LaneState[]> {
     const widening: AttemptsRequest[] = lanes.flatMap((lane, i) =>
       lane.finishedJobsMetric && lane.failedJobsMetric && wouldWiden(states[i], mode)

@@ -1577,36 +1577,13 @@ describe('inputs a fuzzer found accepted or unlocated', () => {
       'must be a DynamoDB table name (3-255 letters, digits, "_", "." and "-")',
     ],
   ])('%s', (key, state, message) => {
-    expect(
-      problems(
-        envYaml(
-          `  image:
+    const yaml = `  image:
     queues: [image]
-`,
-          { state },
-        ),
-      ),
-    ).toEqual([expect.stringContaining(`${key}: `)]);
-    expect(
-      problems(
-        envYaml(
-          `  image:
-    queues: [image]
-`,
-          { state },
-        ),
-      )[0],
-    ).toMatch(/^environments\/staging\.yaml:\d+:\d+ /);
-    expect(
-      problems(
-        envYaml(
-          `  image:
-    queues: [image]
-`,
-          { state },
-        ),
-      )[0],
-    ).toContain(message);
+`;
+    const found = problems(envYaml(yaml, { state }));
+    expect(found).toEqual([expect.stringContaining(`${key}: `)]);
+    expect(found[0]).toMatch(/^environments\/staging\.yaml:\d+:\d+ /);
+    expect(found[0]).toContain(message);
   });
 
   it('a connection name with a newline, and a backlogPerTask the controller would refuse', () => {
