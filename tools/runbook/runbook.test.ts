@@ -71,12 +71,23 @@ describe.each(['staging', 'production'])('the %s runbook', (name) => {
 
 describe('runbook by stage', () => {
   const lanes = [
-    '  sync:\n    queues: [sync]\n    stage: owned\n    tasks: { min: 0, max: 4 }',
-    '  image:\n    queues: [image]\n    stage: scaling\n    paused: true\n    tasks: { min: 0, max: 2 }',
-    '  bulk:\n    queues: [bulk]\n    stage: baseline',
-    '  feeds:\n    queues: [feeds]\n    stage: off',
+    `  sync:
+    queues: [sync]
+    stage: owned
+    tasks: { min: 0, max: 4 }`,
+    `  image:
+    queues: [image]
+    stage: scaling
+    paused: true
+    tasks: { min: 0, max: 2 }`,
+    `  bulk:
+    queues: [bulk]
+    stage: baseline`,
+    `  feeds:
+    queues: [feeds]
+    stage: off`,
   ].join('\n');
-  const env = sampleEnvironment(lanes, { fleet: 'fleet: { maxTasks: 8 }', guardrails: 'guardrails: { maxTasksBeforeOwned: 4 }' });
+  const env = sampleEnvironment(lanes, { guardrails: 'guardrails: { maxTasksBeforeOwned: 4 }' });
   const runbook = renderRunbook(env);
 
   it('rolls each lane back one stage, and says when the hosts take the queue back', () => {
