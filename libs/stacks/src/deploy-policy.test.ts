@@ -19,11 +19,7 @@ environment: qa
 region: eu-west-1
 allowedAccountIds: ["123456789012"]
 state: { backend: s3, bucket: shop-state, dynamodbTable: shop-locks, kmsKeyId: alias/shop-state }
-network:
-  vpcId: vpc-0123456789abcdef0
-  privateSubnetIds: [subnet-0123456789abcdef0]
-  redis: { securityGroupId: sg-0123456789abcdef1 }
-  aurora: { securityGroupId: sg-0123456789abcdef2 }
+${SAMPLE_BLOCKS.network}
 image: { repository: shop }
 fleet: { maxTasks: 8 }
 runtime: { enableEcsExec: true }
@@ -55,7 +51,10 @@ lanes:
 const anywhere = (policy: PolicyDocument) => policy.Statement.filter((s) => s.Resource === '*');
 
 // The lib's tests use environments of their own (the real files are the apps' inputs, not this lib's).
-const LOCAL = sampleEnvironment('  image:\n    queues: [image]\n    stage: scaling\n    tasks: { min: 0, max: 1 }');
+const LOCAL = sampleEnvironment(`  image:
+    queues: [image]
+    stage: scaling
+    tasks: { min: 0, max: 1 }`);
 
 describe.each<[string, EnvironmentConfig]>([
   ['a Redis lane with local state', LOCAL],
@@ -185,9 +184,14 @@ describe('state access', () => {
 });
 
 describe('Terraform Cloud', () => {
-  const cloud = sampleEnvironment('  image:\n    queues: [image]\n    stage: baseline', {
-    state: 'state: { backend: cloud, organization: acme, project: queue-lanes }',
-  });
+  const cloud = sampleEnvironment(
+    `  image:
+    queues: [image]
+    stage: baseline`,
+    {
+      state: 'state: { backend: cloud, organization: acme, project: queue-lanes }',
+    },
+  );
 
   it("lets only the stack's own workspace runs assume its deploy role", () => {
     expect(terraformCloudTrustPolicy(cloud, 'workers')).toEqual({
@@ -254,7 +258,12 @@ describe('synth', () => {
     mkdirSync(join(workspace, 'environments'));
     writeFileSync(
       join(workspace, 'environments', 'production.yaml'),
-      `${Object.values({ ...SAMPLE_BLOCKS, environment: 'environment: production' }).join('\n')}\nlanes:\n  image:\n    queues: [image]\n    stage: baseline\n`,
+      `${Object.values({ ...SAMPLE_BLOCKS, environment: 'environment: production' }).join('\n')}
+lanes:
+  image:
+    queues: [image]
+    stage: baseline
+`,
     );
     try {
       synthEnvironment({ environment: 'production', workspaceRoot: workspace, outdir });
