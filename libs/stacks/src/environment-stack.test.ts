@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnvironment } from '@queue-lanes/config';
+import { SAMPLE_BLOCKS } from '@queue-lanes/config/testing';
 import { parseControllerConfig } from '@queue-lanes/backlog-controller';
 import { runEnvironmentApp } from './index';
 import { synthesizeToJson } from './testing';
@@ -10,11 +11,7 @@ const BASE = `app: shop
 environment: qa
 region: eu-west-1
 allowedAccountIds: ["123456789012", "210987654321"]
-network:
-  vpcId: vpc-0123456789abcdef0
-  privateSubnetIds: [subnet-0123456789abcdef0]
-  redis: { securityGroupId: sg-0123456789abcdef1 }
-  aurora: { securityGroupId: sg-0123456789abcdef2 }
+${SAMPLE_BLOCKS.network}
 image: { repository: shop }
 fleet: { maxTasks: 4 }
 `;
@@ -163,7 +160,9 @@ describe('runEnvironmentApp', () => {
     writeFileSync(
       join(root, 'environments', 'qa.yaml'),
       // A program name the health check cannot put in a pattern: the construct refuses it, with no key to point at.
-      `${BASE}redis: { host: queues.internal, keyPrefix: shop_database_ }\nlanes: { x: { queues: [x], stage: baseline, command: [php, artisan, "it's"] } }\n`,
+      `${BASE}redis: { host: queues.internal, keyPrefix: shop_database_ }
+lanes: { x: { queues: [x], stage: baseline, command: [php, artisan, "it's"] } }
+`,
     );
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     runEnvironmentApp({ environment: 'qa', workspaceRoot: root, outdir: join(root, 'out') });
@@ -179,7 +178,9 @@ describe('runEnvironmentApp', () => {
     mkdirSync(join(root, 'environments'));
     writeFileSync(
       join(root, 'environments', 'qa.yaml'),
-      `${BASE}redis: { host: queues.internal, keyPrefix: shop_database_ }\nlanes: { x: { queues: [x], stage: baseline, command: [php, '{nope}'] } }\n`,
+      `${BASE}redis: { host: queues.internal, keyPrefix: shop_database_ }
+lanes: { x: { queues: [x], stage: baseline, command: [php, '{nope}'] } }
+`,
     );
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     runEnvironmentApp({ environment: 'qa', workspaceRoot: root, outdir: join(root, 'out') });
@@ -195,11 +196,16 @@ describe('runEnvironmentApp', () => {
     mkdirSync(join(root, 'environments'));
     const lanes = Array.from(
       { length: 30 },
-      (_, i) => `  lane-${i}:\n    queues: [${Array.from({ length: 40 }, (_, j) => `imports-${i}-${j}`).join(', ')}]\n    stage: baseline`,
+      (_, i) => `  lane-${i}:
+    queues: [${Array.from({ length: 40 }, (_, j) => `imports-${i}-${j}`).join(', ')}]
+    stage: baseline`,
     ).join('\n');
     writeFileSync(
       join(root, 'environments', 'qa.yaml'),
-      `${BASE.replace('maxTasks: 4', 'maxTasks: 64')}redis: { host: queues.internal, keyPrefix: shop_database_ }\nlanes:\n${lanes}\n`,
+      `${BASE.replace('maxTasks: 4', 'maxTasks: 64')}redis: { host: queues.internal, keyPrefix: shop_database_ }
+lanes:
+${lanes}
+`,
     );
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     runEnvironmentApp({ environment: 'qa', workspaceRoot: root, outdir: join(root, 'out') });
@@ -214,9 +220,14 @@ describe('runEnvironmentApp', () => {
   it('deflates a controller configuration past 4 KB, so ten lanes still deploy', () => {
     const lanes = Array.from(
       { length: 10 },
-      (_, i) => `  lane-${i}:\n    queues: [queue-${i}-a, queue-${i}-b, queue-${i}-c]\n    stage: baseline`,
+      (_, i) => `  lane-${i}:
+    queues: [queue-${i}-a, queue-${i}-b, queue-${i}-c]
+    stage: baseline`,
     ).join('\n');
-    const text = `${BASE.replace('maxTasks: 4', 'maxTasks: 16')}redis: { host: queues.internal, keyPrefix: shop_database_ }\nlanes:\n${lanes}\n`;
+    const text = `${BASE.replace('maxTasks: 4', 'maxTasks: 16')}redis: { host: queues.internal, keyPrefix: shop_database_ }
+lanes:
+${lanes}
+`;
     const stacks = synthesizeToJson(parseEnvironment(text, 'environments/qa.yaml')) as Record<string, Json>;
     const value = Object.values(stacks.scaling.resource.aws_lambda_function as Record<string, Json>)[0].environment.variables
       .CONTROLLER_CONFIG as string;
