@@ -1,5 +1,6 @@
 import { parseControllerConfig } from '@queue-lanes/backlog-controller';
 import { controllerMeasuredLanes } from '@queue-lanes/config';
+import { SAMPLE_BLOCKS } from '@queue-lanes/config/testing';
 import { buildControllerConfig } from './controller-config';
 import { env, redisLane, sqsLane } from './testing/fixtures';
 
@@ -9,7 +10,11 @@ describe('the controller configuration', () => {
   const mixed = env(
     [
       redisLane('image', 'scaling', ['backlogPerTask: 20', 'drainMinutes: 30']),
-      '  sync:\n    queues: [sync, sync-low]\n    stage: owned\n    tasks: { min: 1, max: 4 }\n    priority: 5',
+      `  sync:
+    queues: [sync, sync-low]
+    stage: owned
+    tasks: { min: 1, max: 4 }
+    priority: 5`,
       redisLane('bulk', 'baseline', ['tasks: { baseline: 2, max: 2 }']),
       redisLane('archive', 'off'),
       sqsLane('feeds', 'owned', ['tasks: { min: 0, max: 3 }']),
@@ -111,13 +116,7 @@ describe('the controller configuration', () => {
 
   it('takes redis settings and the network port from the file', () => {
     const e = env(redisLane('image', 'scaling'), {
-      network: [
-        'network:',
-        '  vpcId: vpc-0123456789abcdef0',
-        '  privateSubnetIds: [subnet-0123456789abcdef0]',
-        '  redis: { securityGroupId: sg-0123456789abcdef1, port: 6380 }',
-        '  aurora: { securityGroupId: sg-0123456789abcdef2 }',
-      ].join('\n'),
+      network: SAMPLE_BLOCKS.network.replace('sg-0123456789abcdef1 }', 'sg-0123456789abcdef1, port: 6380 }'),
       redis:
         'redis: { host: clustercfg.queues.internal, cluster: true, tls: false, username: controller, keyPrefix: "", retryAfter: null, probeOtherPrefixes: false }',
     });
