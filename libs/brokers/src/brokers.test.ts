@@ -19,7 +19,6 @@ const env = sampleEnvironment(
     '    tasks: { min: 0, max: 2 }',
     '    sqs: { maxReceiveCount: 3 }',
   ].join('\n'),
-  { fleet: 'fleet: { maxTasks: 8 }' },
 );
 
 /** The alarm's metric queries (an alarm a broker describes never takes a token for them). */
@@ -79,9 +78,15 @@ describe('redis', () => {
   });
 
   it('watches reservations nobody retries when retry_after is null', () => {
-    const never = sampleEnvironment('  sync:\n    queues: [default-high]\n    stage: scaling\n    tasks: { min: 0, max: 2 }', {
-      redis: 'redis: { host: queues.cache.internal, keyPrefix: propertyfeed_database_, retryAfter: null }',
-    });
+    const never = sampleEnvironment(
+      `  sync:
+    queues: [default-high]
+    stage: scaling
+    tasks: { min: 0, max: 2 }`,
+      {
+        redis: 'redis: { host: queues.cache.internal, keyPrefix: propertyfeed_database_, retryAfter: null }',
+      },
+    );
     const signals = brokerOf(never.lanes[0]).queueSignals(context(never.lanes[0], {}, never));
     expect(signals.queueAlarms.map((a) => a.kind)).toEqual(['backlog', 'oldest-job', 'key-prefix', 'stuck-jobs']);
   });
@@ -98,7 +103,12 @@ describe('reading the queues by hand', () => {
   });
 
   it('redis: nothing to run where the file does not say where Redis is', () => {
-    const nowhere = sampleEnvironment('  sync:\n    queues: [sync]\n    stage: off', { redis: '' });
+    const nowhere = sampleEnvironment(
+      `  sync:
+    queues: [sync]
+    stage: off`,
+      { redis: '' },
+    );
     expect(BROKER_MODULES.redis.queueInspection(nowhere, '--region eu-west-2')).toBeUndefined();
   });
 
