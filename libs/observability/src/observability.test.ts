@@ -294,7 +294,13 @@ describe('the alarm topic', () => {
 
   it('keeps a subscription when the list is reordered', () => {
     const ids = (e: EnvironmentConfig) => Object.keys(resources(synth(e), 'aws_sns_topic_subscription')).sort();
-    const list = (a: string, b: string) => env(LANES, { alarms: `alarms:\n  subscriptions:\n    - ${a}\n    - ${b}` });
+    const list = (a: string, b: string) =>
+      env(LANES, {
+        alarms: `alarms:
+  subscriptions:
+    - ${a}
+    - ${b}`,
+      });
     const a = '{ protocol: email, endpoint: a@example.com }';
     const b = '{ protocol: email, endpoint: b@example.com }';
     expect(ids(list(a, b))).toEqual(ids(list(b, a)));
@@ -764,7 +770,12 @@ describe('restart counting', () => {
   });
 
   it('keeps counting the restarts of a lane at off, with nothing notified', () => {
-    const json = synth(env('  quiet:\n    queues: [quiet]\n'), { controllerFunctionName: undefined });
+    const json = synth(
+      env(`  quiet:
+    queues: [quiet]
+`),
+      { controllerFunctionName: undefined },
+    );
     expect(JSON.parse(Object.values(resources(json, 'aws_cloudwatch_event_rule'))[0].event_pattern as string).detail.group).toEqual([
       'service:propertyfeed-quiet',
     ]);
@@ -886,7 +897,13 @@ describe('a lane with warm windows', () => {
 describe('a lane with process groups', () => {
   it('names its groups, their processes and chains in its dashboard row', () => {
     const grouped = env(
-      '  sync:\n    stage: baseline\n    cpu: 512\n    memory: 1024\n    groups:\n      - { name: urgent, queues: [sync-urgent] }\n      - { name: main, queues: [sync-urgent, sync], processes: 3 }',
+      `  sync:
+    stage: baseline
+    cpu: 512
+    memory: 1024
+    groups:
+      - { name: urgent, queues: [sync-urgent] }
+      - { name: main, queues: [sync-urgent, sync], processes: 3 }`,
     );
     const header = dashboard(synth(grouped)).widgets.find((w) => w.type === 'text' && w.properties.markdown.startsWith('## sync'))!;
     expect((header.properties as { markdown: string }).markdown).toContain(
