@@ -488,7 +488,13 @@ describe('a value naming another environment', () => {
     writeFileSync(join(dir, 'staging.yaml'), envYaml(''));
     return dir;
   };
-  const qa = (plain: string) => envYaml('', { environment: 'environment: qa', parameters: `parameters:\n  plain:\n${plain}` });
+  const qa = (plain: string) =>
+    envYaml('', {
+      environment: 'environment: qa',
+      parameters: `parameters:
+  plain:
+${plain}`,
+    });
 
   it('is refused at its line, naming both environments, when qa.yaml points at staging', () => {
     const dir = folder();
@@ -759,24 +765,28 @@ describe('cross-field rules', () => {
   });
 
   it('takes warm windows in cron, naming the field a bad expression gets wrong, at its line', () => {
-    const warm = (windows: string, broker = '') => `  image:
+    // The lane with one warm window; `broker` is a line added under queues.
+    const warm = (window: string, broker = '') => `  image:
     queues: [image]${broker}
     stage: scaling
     tasks: { max: 2 }
     warm:
-${windows}`;
-    const lane = parseEnvironment(envYaml(warm(`      - { at: "0 2 * * *", tasks: 2 }\n`)), FILE).lanes.find((l) => l.name === 'image')!;
+${window}
+`;
+    const SQS = `
+    broker: sqs`;
+    const lane = parseEnvironment(envYaml(warm('      - { at: "0 2 * * *", tasks: 2 }')), FILE).lanes.find((l) => l.name === 'image')!;
     expect(lane.warm).toEqual([{ at: '0 2 * * *', tasks: 2, minutes: 30 }]);
-    expect(problems(envYaml(warm(`      - { at: "0 25 * * *", tasks: 1, minutes: 10 }\n`)))).toEqual([
+    expect(problems(envYaml(warm('      - { at: "0 25 * * *", tasks: 1, minutes: 10 }')))).toEqual([
       'environments/staging.yaml:21:15 lanes.image.warm[0].at: hour "25" is outside 0-23',
     ]);
-    expect(problems(envYaml(warm(`      - { at: "0 2 * * *", tasks: 3 }\n`)))).toEqual([
+    expect(problems(envYaml(warm('      - { at: "0 2 * * *", tasks: 3 }')))).toEqual([
       'environments/staging.yaml:21:35 lanes.image.warm[0].tasks: 3 is above tasks.max (2)',
     ]);
-    expect(problems(envYaml(warm(`      - { at: "0 2 * *", tasks: 1 }\n`)))[0]).toMatch(
+    expect(problems(envYaml(warm('      - { at: "0 2 * *", tasks: 1 }')))[0]).toMatch(
       /^environments\/staging.yaml:21:15 lanes.image.warm\[0\].at: has 4 fields; a cron expression has five fields, minute hour day-of-month month day-of-week \(UTC\)/,
     );
-    expect(problems(envYaml(warm(`      - { at: "0 2 * * *", tasks: 1 }\n`, '\n    broker: sqs')))).toContainEqual(
+    expect(problems(envYaml(warm('      - { at: "0 2 * * *", tasks: 1 }', SQS)))).toContainEqual(
       "environments/staging.yaml:21:5 lanes.image.warm: the backlog controller sizes Redis lanes only; an SQS lane scales on its queue's own metrics, so remove warm",
     );
   });
@@ -806,7 +816,14 @@ ${windows}`;
     // A rollback from owned to off or baseline is one change: there tasks.max is unused.
     for (const stage of ['off', 'baseline']) {
       expect(() =>
-        parseEnvironment(envYaml(`  image:\n    queues: [image]\n    stage: ${stage}\n    tasks: { baseline: 1, max: 3 }\n`), FILE),
+        parseEnvironment(
+          envYaml(`  image:
+    queues: [image]
+    stage: ${stage}
+    tasks: { baseline: 1, max: 3 }
+`),
+          FILE,
+        ),
       ).not.toThrow();
     }
   });
@@ -856,7 +873,13 @@ ${windows}`;
     expect(problems(envYaml(lane))).toEqual([
       'environments/staging.yaml:19:21 lanes.image.job.timeout: 100 s is not below stopTimeout (90 s), so a stopping task would kill a running job; lower job.timeout or set scaleInProtection: true',
     ]);
-    expect(() => parseEnvironment(envYaml(`${lane}    scaleInProtection: true\n`), FILE)).not.toThrow();
+    expect(() =>
+      parseEnvironment(
+        envYaml(`${lane}    scaleInProtection: true
+`),
+        FILE,
+      ),
+    ).not.toThrow();
   });
 
   it('keeps the SQS visibility timeout at or above the job timeout', () => {
@@ -1354,7 +1377,12 @@ describe('redis, controller and SQS scaling settings', () => {
 
 describe('process groups', () => {
   const grouped = (groups: string, extra = '') =>
-    envYaml(`  sync:\n    cpu: 512\n    memory: 1024\n    job: { timeout: 60, memory: 160 }\n    groups:\n${groups}${extra}`);
+    envYaml(`  sync:
+    cpu: 512
+    memory: 1024
+    job: { timeout: 60, memory: 160 }
+    groups:
+${groups}${extra}`);
   const URGENT = `      - { name: urgent, queues: [sync-urgent], processes: 1, job: { timeout: 30, tries: 5 } }
 `;
   const MAIN = `      - { name: main, queues: [sync-urgent, sync], processes: 3 }
