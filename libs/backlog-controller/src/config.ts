@@ -4,7 +4,7 @@ import en from 'zod/v4/locales/en.cjs';
 // By its own path, not the package's root: the root loads zod's classic API and yaml into the Lambda bundle.
 import { NAME_PATTERN, NAME_RULE } from '@queue-lanes/config/ids';
 import { cronProblem } from '@queue-lanes/config/cron';
-import { TASK_START_SECONDS, TICK_SECONDS } from './decide';
+import { COLD_PICKUP_SECONDS } from './decide';
 
 /*
  * The controller's configuration: one JSON document in the Lambda environment
@@ -103,7 +103,7 @@ const laneSchema = z
      * plus a Fargate start, so the first task is up when they come due. 0: only
      * jobs already due count.
      */
-    lookaheadSeconds: z._default(int(0, 3600), TICK_SECONDS + TASK_START_SECONDS),
+    lookaheadSeconds: z._default(int(0, 3600), COLD_PICKUP_SECONDS),
     /**
      * The CloudWatch metric its workers' finished attempts are counted in (a log
      * metric filter on queue:work's DONE and FAIL lines). With it, short jobs

@@ -214,14 +214,25 @@ export const TICK_SECONDS = 60;
 export const COLD_START_MINUTES = (TICK_SECONDS / 2 + 2 * TASK_START_SECONDS) / 60;
 
 /**
+ * The longest a cold lane can take to start a job: the next tick, then a task
+ * start. Also how far ahead delayed jobs count as work (the look-ahead's default).
+ */
+export const COLD_PICKUP_SECONDS = TICK_SECONDS + TASK_START_SECONDS;
+
+/**
  * Jobs that arrived while the lane was busy, over its window, from which on its work
  * is a stream rather than batches dispatched at once: a stream may go on after a pause.
  */
 export const STREAM_MIN_ARRIVALS = 2;
 
+/** Reservations a worker holds: jobs running now (stuck ones run nowhere). */
+function liveReserved(backlog: LaneBacklog): number {
+  return backlog.reserved - backlog.stuckReserved;
+}
+
 /** ready + live reservations + delayed-due: the work the lane has now. */
 export function backlogOf(backlog: LaneBacklog): number {
-  return backlog.ready + backlog.reserved - backlog.stuckReserved + backlog.delayedDue;
+  return backlog.ready + liveReserved(backlog) + backlog.delayedDue;
 }
 
 /**
@@ -230,7 +241,7 @@ export function backlogOf(backlog: LaneBacklog): number {
  * look-ahead's count, any delayed job).
  */
 export function isIdle(backlog: LaneBacklog): boolean {
-  return backlog.ready === 0 && backlog.reserved - backlog.stuckReserved === 0 && (backlog.delayedSoon ?? backlog.delayed) === 0;
+  return backlog.ready === 0 && liveReserved(backlog) === 0 && (backlog.delayedSoon ?? backlog.delayed) === 0;
 }
 
 /**
@@ -253,9 +264,12 @@ export function needsDrainHistory(
 
 /** The lane's drain window has passed with every published value zero. */
 export function hasDrained(history: DrainHistory | undefined, drainMinutes: number): boolean {
-  if (history === undefined) return false;
-  const required = Math.max(1, drainMinutes - DRAIN_HISTORY_TOLERANCE_MINUTES);
-  return history.minutesWithData >= required && history.maxBacklog === 0 && history.maxDelayed === 0;
+  return history !== undefined && coversWindow(history, drainMinutes) && history.maxBacklog === 0 && history.maxDelayed === 0;
+}
+
+/** The history has data for the whole drain window, but for the tolerated missing minutes. */
+function coversWindow(history: DrainHistory, drainMinutes: number): boolean {
+  return history.minutesWithData >= Math.max(1, drainMinutes - DRAIN_HISTORY_TOLERANCE_MINUTES);
 }
 
 /**
@@ -268,15 +282,14 @@ export function hasDrained(history: DrainHistory | undefined, drainMinutes: numb
  * far apart lets it go after its first idle minute. Work whose jobs kept arriving
  * while the lane was busy (a stream, STREAM_MIN_ARRIVALS) may only be pausing, and a
  * window that has not seen it pause yet cannot tell: its task stays until the pause
- * outweighs a cold start (ski rental: at most twice the better choice). Undecidable (kept, and the
- * drain window decides) without the finished-job count, in which a short job
- * between two ticks leaves no trace, or with an incomplete window. A lane whose
- * maxPickupSeconds a cold start cannot meet keeps it too.
+ * outweighs a cold start (ski rental: at most twice the better choice).
+ * Undecidable (kept, and the drain window decides) without the finished-job count,
+ * in which a short job between two ticks leaves no trace, or with an incomplete
+ * window. A lane whose maxPickupSeconds a cold start cannot meet keeps it too.
  */
 export function keepsIdleTask(history: DrainHistory, policy: Pick<LanePolicy, 'drainMinutes' | 'maxPickupSeconds'>): boolean {
-  const required = Math.max(1, policy.drainMinutes - DRAIN_HISTORY_TOLERANCE_MINUTES);
-  if (history.idleGaps === undefined || history.idleMinutes === undefined || history.minutesWithData < required) return true;
-  if (policy.maxPickupSeconds !== undefined && policy.maxPickupSeconds < TICK_SECONDS + TASK_START_SECONDS) return true;
+  if (history.idleGaps === undefined || history.idleMinutes === undefined || !coversWindow(history, policy.drainMinutes)) return true;
+  if (policy.maxPickupSeconds !== undefined && policy.maxPickupSeconds < COLD_PICKUP_SECONDS) return true;
   if (history.idleMinutes === 0 && (history.arrivals ?? 0) > 0) return true;
   // A stretch cut by the window's start was at least as long, and shrinks as the
   // window slides: it counts as no shorter than a cold start.
@@ -303,7 +316,7 @@ export function pickupTasks(policy: Pick<LanePolicy, 'maxPickupSeconds' | 'worke
 /** Jobs are waiting and every worker of the lane's tasks has one running. */
 export function isSaturated(lane: Pick<LaneState, 'policy' | 'backlog' | 'current'>): boolean {
   const { backlog } = lane;
-  const running = backlog.reserved - backlog.stuckReserved;
+  const running = liveReserved(backlog);
   return backlog.ready + backlog.delayedDue > 0 && lane.current > 0 && running >= lane.current * (lane.policy.workersPerTask ?? 1);
 }
 
@@ -342,8 +355,7 @@ export function decideLane(lane: LaneState, mode: DecisionMode): LaneWant {
 
   // As the work runs out the lane keeps a task per running job at most (each may be on
   // its own task), so idle tasks go at once rather than one step a tick.
-  const running = lane.backlog.reserved - lane.backlog.stuckReserved;
-  const stepped = Math.max(target, Math.min(current - policy.scaleInStep, running));
+  const stepped = Math.max(target, Math.min(current - policy.scaleInStep, liveReserved(lane.backlog)));
   // Under the fleet cap only the tasks a scale-in would keep are firm; the rest yields to other lanes' work.
   if (isSaturated(lane)) return { wanted: current, reason: 'hold-saturated', firm: stepped };
   if (stepped > 0) return { wanted: stepped, reason: 'scale-in' };

@@ -164,12 +164,12 @@ function threshold(label: string, value: number): { horizontal: Annotation[] } {
 /** A lane's heading (broker, processes, stage, service, logs) and six graphs: its queue, its tasks, its log-derived metrics. */
 function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets: Widget[]): number {
   const { lane } = row;
-  const heading = `## ${lane.name} · ${lane.broker} · ${laneProcesses(lane)} · stage ${lane.stage} (${laneTasks(lane)})${warmWindows(lane)} · service ${row.serviceName} · logs ${row.logGroupName}`;
+  const heading = `## ${lane.name} · ${lane.broker} · ${laneProcesses(lane)} · stage ${lane.stage} (${laneTasks(lane)})${warmHeading(lane)} · service ${row.serviceName} · logs ${row.logGroupName}`;
   return graphRow(input, top, heading, 4, [...queueGraphs(row), ...serviceGraphs(input, row), ...logGraphs(row)], widgets);
 }
 
 /** The lane's warm windows, when the controller keeps them (a scaled lane): ` · warm 0 2 * * * UTC: 2 tasks for 30 min`. */
-function warmWindows(lane: LaneConfig): string {
+function warmHeading(lane: LaneConfig): string {
   if (lane.warm === undefined || !isScaled(lane)) return '';
   const windows = lane.warm.map((w) => `\`${w.at}\` UTC: ${w.tasks} task${w.tasks === 1 ? '' : 's'} for ${w.minutes} min`);
   return ` · warm ${windows.join(', ')}`;
