@@ -84,7 +84,7 @@ export function buildControllerConfig(env: EnvironmentConfig, options: Controlle
       workersPerTask: lane.workers,
       drainMinutes: lane.drainMinutes,
       priority: lane.priority,
-      ...(lane.warm !== undefined ? { warm: lane.warm.map((w) => ({ at: w.at, tasks: w.tasks, minutes: w.minutes })) } : {}),
+      ...(lane.warm !== undefined ? { warm: lane.warm } : {}),
     })),
   };
 }

@@ -250,7 +250,7 @@ class Simulation {
           jobTimeoutSeconds: l.jobTimeout,
           ...(finishedJobsFilter === false ? {} : { finishedJobsMetric: finishedMetric(l.name), failedJobsMetric: failedMetric(l.name) }),
           ...(l.priority !== undefined ? { priority: l.priority } : {}),
-          ...(l.warm !== undefined ? { warm: l.warm.map((w) => ({ ...w })) } : {}),
+          ...(l.warm !== undefined ? { warm: [...l.warm] } : {}),
         })),
       } satisfies ControllerConfigInput),
     );
