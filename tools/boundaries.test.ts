@@ -8,25 +8,35 @@ import { join } from 'node:path';
  * own project graph (every static import of every file, tests included), so a
  * relative import across projects counts as much as an alias:
  * - config: the schema, names and policy documents everything builds on; imports no project;
+ * - contract: what the stacks write and the controller reads (its configuration schema, metric
+ *   names, Laravel's key layout); takes config only, and no cdktf, AWS SDK or Redis client;
  * - runtime: code that runs outside synth (the controller's Lambda, the simulator, the host
- *   agent); takes config and runtime, and no cdktf, which must not be bundled into the Lambda;
- * - construct: the cdktf libraries; take config, runtime and construct;
+ *   agent); takes config, contract and runtime, and no cdktf, which must not be bundled into the Lambda;
+ * - construct: the cdktf libraries; take config, contract, runtime and construct;
  * - app: one per environment; takes construct and config;
  * - tool: the workspace's scripts and tests; takes anything but another tool.
  * Nothing imports an app or a tool.
  */
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'layer:config': [],
-  'layer:runtime': ['layer:config', 'layer:runtime'],
-  'layer:construct': ['layer:config', 'layer:runtime', 'layer:construct'],
+  'layer:contract': ['layer:config'],
+  'layer:runtime': ['layer:config', 'layer:contract', 'layer:runtime'],
+  'layer:construct': ['layer:config', 'layer:contract', 'layer:runtime', 'layer:construct'],
   'layer:app': ['layer:config', 'layer:construct'],
-  'layer:tool': ['layer:config', 'layer:runtime', 'layer:construct'],
+  'layer:tool': ['layer:config', 'layer:contract', 'layer:runtime', 'layer:construct'],
 };
 /** npm packages a layer must not import. */
 const MAY_NOT_IMPORT_PACKAGES: Readonly<Record<string, RegExp>> = {
   'layer:config': /^npm:(cdktf|@cdktf\/.*|constructs)$/,
+  'layer:contract': /^npm:(cdktf|@cdktf\/.*|constructs|@aws-sdk\/.*|ioredis)$/,
   'layer:runtime': /^npm:(cdktf|@cdktf\/.*|constructs)$/,
 };
+/**
+ * The libraries that take the controller's Lambda itself: the scaling lib packages it
+ * and the simulator drives it. Every other library learns what the controller reads
+ * from the contract, so the controller sits above them in no import.
+ */
+const LAMBDA_IMPORTERS: readonly string[] = ['scaling', 'simulator'];
 
 interface Graph {
   readonly nodes: Record<string, { readonly data: { readonly tags?: readonly string[]; readonly root: string } }>;
@@ -61,6 +71,18 @@ describe('module boundaries', () => {
     expect(violations(graph)).toEqual([]);
   });
 
+  it("no library but those that package or drive the controller imports the Lambda's code", () => {
+    const importers = Object.entries(graph.dependencies)
+      .filter(
+        ([source, deps]) => graph.nodes[source]?.data.tags?.includes('type:lib') && deps.some((d) => d.target === 'backlog-controller'),
+      )
+      .map(([source]) => source)
+      .sort();
+    expect(importers).toEqual(LAMBDA_IMPORTERS);
+    expect(graph.nodes['contract']?.data.tags).toContain('layer:contract');
+    expect(graph.dependencies['contract'].map((d) => d.target).filter((t) => !t.startsWith('npm:'))).toEqual(['config']);
+  });
+
   it('names the projects, layers and what was allowed when an import crosses the wrong way', () => {
     const withEdges = (extra: Record<string, Graph['dependencies'][string]>): Graph => ({
       ...graph,
@@ -70,10 +92,16 @@ describe('module boundaries', () => {
       },
     });
     expect(violations(withEdges({ stacks: [{ target: 'staging', type: 'static' }] }))).toEqual([
-      'stacks (layer:construct) imports staging (layer:app); layer:construct may import layer:config, layer:runtime, layer:construct',
+      'stacks (layer:construct) imports staging (layer:app); layer:construct may import layer:config, layer:contract, layer:runtime, layer:construct',
     ]);
     expect(violations(withEdges({ config: [{ target: 'iam-policy', type: 'static' }] }))).toEqual([
       'config (layer:config) imports iam-policy (layer:config); layer:config may import no project',
+    ]);
+    expect(violations(withEdges({ contract: [{ target: 'npm:ioredis', type: 'static' }] }))).toEqual([
+      'contract (layer:contract) imports ioredis',
+    ]);
+    expect(violations(withEdges({ contract: [{ target: 'backlog-controller', type: 'static' }] }))).toEqual([
+      'contract (layer:contract) imports backlog-controller (layer:runtime); layer:contract may import layer:config',
     ]);
     expect(violations(withEdges({ 'backlog-controller': [{ target: 'npm:@cdktf/provider-aws', type: 'static' }] }))).toEqual([
       'backlog-controller (layer:runtime) imports @cdktf/provider-aws',

@@ -4,7 +4,7 @@
  * arithmetic on a validated EnvironmentConfig; report.ts renders it.
  */
 import { z } from 'zod';
-import { METRIC } from '@queue-lanes/backlog-controller';
+import { METRIC } from '@queue-lanes/contract';
 import { SCHEDULER, alarmName, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
 import pricesFile from './prices.json';
 

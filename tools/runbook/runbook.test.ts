@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { sampleEnvironment } from '@queue-lanes/config/testing';
-import { queueKeys } from '@queue-lanes/backlog-controller';
+import { queueKeys } from '@queue-lanes/contract';
 import { REDIS_ERROR_PATTERN } from '@queue-lanes/observability';
 import { loadNamedEnvironment } from '@queue-lanes/stacks';
 import { stackDependencies, synthesizeToJson } from '@queue-lanes/stacks/testing';

@@ -22,7 +22,7 @@ import {
   type EnvironmentConfig,
   type LaneConfig,
 } from '@queue-lanes/config';
-import { DEFAULT_NAMESPACE, DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
+import { DEFAULT_NAMESPACE, DIMENSION, METRIC } from '@queue-lanes/contract';
 import { BROKER_MODULES, shellQuote } from '@queue-lanes/brokers';
 import { AURORA_ERROR_PATTERN, FAILED_JOB_PATTERN, REDIS_ERROR_PATTERN, jsonEquals } from '@queue-lanes/observability';
 

@@ -1,7 +1,7 @@
 import { PutMetricAlarmCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateClusterCommand, CreateServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { DEFAULT_NAMESPACE, DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
+import { DEFAULT_NAMESPACE, DIMENSION, LOG_METRIC, METRIC } from '@queue-lanes/contract';
 import {
   alarmName,
   clusterName,
@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { TEST_CREDENTIALS, motoClients } from '../../libs/backlog-controller/src/testing/aws';
 import { startMoto, type RunningMoto } from '../../libs/backlog-controller/src/testing/servers';
-import { LOG_METRIC } from '../../libs/observability/src/dashboard';
 import { awsClients, judge, readStatus, renderStatus, sparkline, type StatusClients } from './status';
 
 /*

@@ -2,7 +2,7 @@ import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, type Met
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DEFAULT_NAMESPACE, DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
+import { DEFAULT_NAMESPACE, DIMENSION, LOG_METRIC, METRIC } from '@queue-lanes/contract';
 import { AWS_CLIENT_OPTIONS } from '@queue-lanes/backlog-controller/runtime';
 import {
   alarmName,
@@ -14,7 +14,6 @@ import {
   type EnvironmentConfig,
   type LaneConfig,
 } from '@queue-lanes/config';
-import { LOG_METRIC } from '../../libs/observability/src/dashboard';
 
 /*
  * The daily checks of the runbook in one read, from AWS APIs only (a laptop with the

@@ -2,7 +2,7 @@ import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { ControllerConfigError } from './config';
+import { ControllerConfigError } from '@queue-lanes/contract';
 import {
   AWS_CLIENT_OPTIONS,
   BacklogController,

@@ -1,7 +1,7 @@
 import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { CONTROLLER_CONFIG_ENV, parseControllerConfig, type ControllerConfig, type RedisConfig } from './config';
+import { CONTROLLER_CONFIG_ENV, parseControllerConfig, type ControllerConfig, type RedisConfig } from '@queue-lanes/contract';
 import { backlogOf, decide, needsDrainHistory, wouldWiden, type DecisionMode, type LaneDecision, type LaneState } from './decide';
 import { applyDesiredCounts, readDesiredCounts, type ServiceChange } from './ecs';
 import {

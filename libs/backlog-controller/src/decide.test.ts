@@ -23,6 +23,7 @@ const policy = (overrides: Partial<LanePolicy> = {}): LanePolicy => ({
   backlogPerTask: 10,
   drainMinutes: 15,
   scaleInStep: 1,
+  workersPerTask: 1,
   ...overrides,
 });
 const empty: LaneBacklog = { ready: 0, reserved: 0, delayed: 0, delayedDue: 0, stuckReserved: 0 };

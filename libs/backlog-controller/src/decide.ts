@@ -1,29 +1,20 @@
+import { COLD_PICKUP_SECONDS, TASK_START_SECONDS, TICK_SECONDS, type ControllerLaneConfig } from '@queue-lanes/contract';
+
 /*
  * The scaling decision: a pure function of what one tick measured. No I/O, no
  * clock; every rule of the controller (docs/scaling.md) is here and nowhere else.
  */
 
-/** A lane's scaling policy (the part of its configuration the decision reads). */
-export interface LanePolicy {
-  readonly name: string;
-  readonly min: number;
-  readonly max: number;
-  readonly backlogPerTask: number;
-  /** The longest the lane keeps its last task idle (see keepsIdleTask): then it goes to zero. */
-  readonly drainMinutes: number;
-  /** Tasks removed per tick while every task may be running a job; idle tasks beyond the running jobs go at once. */
-  readonly scaleInStep: number;
-  /** Lower is served first under the fleet cap; undefined follows every numbered lane, in input order. */
-  readonly priority?: number;
-  /**
-   * How long a ready job may wait for a worker, seconds: with the age of the
-   * oldest running job as the least a job takes, the lane gets the tasks that
-   * start every waiting job within it. Undefined: count-based sizing only.
-   */
-  readonly maxPickupSeconds?: number;
-  /** queue:work processes per task (the jobs one task runs at once). */
-  readonly workersPerTask?: number;
-}
+/**
+ * A lane's scaling policy: the part of its controller configuration the decision
+ * reads, typed from the contract's schema, where each key's meaning and bounds are
+ * declared (maxPickupSeconds, for one: with the age of the oldest running job as
+ * the least a job takes, the lane gets the tasks that start every waiting job within it).
+ */
+export type LanePolicy = Pick<
+  ControllerLaneConfig,
+  'name' | 'min' | 'max' | 'backlogPerTask' | 'drainMinutes' | 'scaleInStep' | 'priority' | 'maxPickupSeconds' | 'workersPerTask'
+>;
 
 /** A lane's queues, summed over its Laravel queues. */
 export interface LaneBacklog {
@@ -197,27 +188,11 @@ export interface LaneDecision {
 export const DRAIN_HISTORY_TOLERANCE_MINUTES = 1;
 
 /**
- * Seconds from a lane's UpdateService to its first worker polling: Fargate's
- * provisioning and the image pull. AWS publishes no figure; a minute is typical for
- * an application image of a few hundred MB (the simulator draws 30-90 s).
- */
-export const TASK_START_SECONDS = 60;
-
-/** Seconds between scheduled ticks: a job that meets a cold lane waits for the next one (half of it on average). */
-export const TICK_SECONDS = 60;
-
-/**
  * What letting a lane's last idle task go costs its next job, in minutes: the job
  * waits for a tick and a task start, and the start is billed. A minute of a job's
  * wait is priced as a minute of task time.
  */
 export const COLD_START_MINUTES = (TICK_SECONDS / 2 + 2 * TASK_START_SECONDS) / 60;
-
-/**
- * The longest a cold lane can take to start a job: the next tick, then a task
- * start. Also how far ahead delayed jobs count as work (the look-ahead's default).
- */
-export const COLD_PICKUP_SECONDS = TICK_SECONDS + TASK_START_SECONDS;
 
 /**
  * Jobs that arrived while the lane was busy, over its window, from which on its work
@@ -310,14 +285,14 @@ export function pickupTasks(policy: Pick<LanePolicy, 'maxPickupSeconds' | 'worke
   const running = backlog.oldestRunningSeconds;
   if (policy.maxPickupSeconds === undefined || running === undefined || running <= 0) return 0;
   const waiting = backlog.ready + backlog.delayedDue;
-  return Math.ceil((waiting * running) / (policy.maxPickupSeconds * (policy.workersPerTask ?? 1)));
+  return Math.ceil((waiting * running) / (policy.maxPickupSeconds * policy.workersPerTask));
 }
 
 /** Jobs are waiting and every worker of the lane's tasks has one running. */
 export function isSaturated(lane: Pick<LaneState, 'policy' | 'backlog' | 'current'>): boolean {
   const { backlog } = lane;
   const running = liveReserved(backlog);
-  return backlog.ready + backlog.delayedDue > 0 && lane.current > 0 && running >= lane.current * (lane.policy.workersPerTask ?? 1);
+  return backlog.ready + backlog.delayedDue > 0 && lane.current > 0 && running >= lane.current * lane.policy.workersPerTask;
 }
 
 /** Whether the lane's rules would add tasks to a lane that runs some: then its recent failures are worth reading. */

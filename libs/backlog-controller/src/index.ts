@@ -2,23 +2,12 @@
  * @queue-lanes/backlog-controller: the Lambda that measures Redis lanes'
  * backlogs, publishes them and sets the lanes' desired counts.
  *
- * This entry is for synth-time callers (the scaling and observability libs): the
- * configuration schema, metric names, Laravel's key layout, the pure decision and
- * bundleController. It loads neither ioredis nor the AWS SDK; the Lambda's own
- * entry is src/handler.ts, which bundleController builds.
+ * This entry is for the two projects that take the Lambda itself: the scaling lib,
+ * which packages it (bundleController), and the simulator, which drives it. What
+ * the stacks and the Lambda agree on (its configuration, metric names, Laravel's
+ * key layout) is @queue-lanes/contract's. This entry loads neither ioredis nor the
+ * AWS SDK; the Lambda's own entry is src/handler.ts, which bundleController builds.
  */
-export {
-  CONTROLLER_CONFIG_ENV,
-  ControllerConfigError,
-  DEFAULT_NAMESPACE,
-  encodeControllerConfig,
-  MAX_CONTROLLER_LANES,
-  parseControllerConfig,
-  type ControllerConfig,
-  type ControllerConfigInput,
-  type ControllerLaneConfig,
-  type RedisConfig,
-} from './config';
 export {
   decide,
   type DecisionInput,
@@ -30,7 +19,5 @@ export {
   type LanePolicy,
   type LaneState,
 } from './decide';
-export { queueKeys, type QueueKeys } from './laravel';
-export { DIMENSION, METRIC } from './metrics';
 export { bundleController, type ControllerBundle } from './bundle';
 export type { LaneReport, TickReport, WakeEvent } from './controller';

@@ -1,4 +1,4 @@
-import { hasHashTag, parseQueueKey, payloadQueuedAt, queueKeys } from './laravel';
+import { hasHashTag, parseQueueKey, payloadQueuedAt, queueKeys } from '@queue-lanes/contract';
 import { keySlot } from './redis';
 import { laravelPayload } from './testing/laravel-queue';
 

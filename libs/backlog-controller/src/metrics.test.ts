@@ -1,5 +1,5 @@
-import { MAX_CONTROLLER_LANES } from './config';
-import { attemptsQuery, drainHistories, historyQuery, METRIC, recentAttempts, tickMetricData } from './metrics';
+import { MAX_CONTROLLER_LANES, METRIC } from '@queue-lanes/contract';
+import { attemptsQuery, drainHistories, historyQuery, recentAttempts, tickMetricData } from './metrics';
 import type { LaneReading } from './redis';
 
 const at = new Date('2026-11-22T10:15:30Z');

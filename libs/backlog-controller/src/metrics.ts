@@ -1,4 +1,5 @@
 import type { Dimension, MetricDataQuery, MetricDataResult, MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { DIMENSION, METRIC } from '@queue-lanes/contract';
 import { FAILING_WINDOW_MINUTES, backlogOf, type DrainHistory, type RecentAttempts } from './decide';
 import type { LaneReading } from './redis';
 
@@ -7,26 +8,6 @@ import type { LaneReading } from './redis';
  * PutMetricData), and how the drain window is read back from them
  * (GetMetricData), which keeps the function stateless.
  */
-
-/** Metric names, per lane (dimensions Environment, Lane) unless noted. */
-export const METRIC = {
-  ready: 'Ready',
-  reserved: 'Reserved',
-  delayed: 'Delayed',
-  delayedDue: 'DelayedDue',
-  backlog: 'Backlog',
-  oldestReadyAgeSeconds: 'OldestReadyAgeSeconds',
-  /** The oldest job a worker could run now: ready head, due delayed job, expired reservation. */
-  oldestRunnableAgeSeconds: 'OldestRunnableAgeSeconds',
-  /** Reservations no worker holds and Laravel never hands out again (retry_after null). */
-  stuckReserved: 'StuckReserved',
-  /** 1 while every queue of the lane reads absent and its keys were found under another prefix. */
-  keysUnderOtherPrefix: 'KeysUnderOtherPrefix',
-  /** Per environment (dimension Environment only): 1 for a failed tick, 0 for a good one. */
-  controllerErrors: 'ControllerErrors',
-} as const;
-
-export const DIMENSION = { environment: 'Environment', lane: 'Lane' } as const;
 
 /** The one-minute resolution the drain window is read at. */
 const PERIOD_SECONDS = 60;

@@ -1,6 +1,5 @@
 import { Cluster } from 'ioredis';
-import type { ControllerLaneConfig, RedisConfig } from './config';
-import { parseQueueKey } from './laravel';
+import { parseQueueKey, type ControllerLaneConfig, type RedisConfig } from '@queue-lanes/contract';
 import type { LaneReading, RedisClient } from './redis';
 import { withTimeout } from './redis';
 

@@ -1,4 +1,4 @@
-import { parseControllerConfig } from './config';
+import { parseControllerConfig } from '@queue-lanes/contract';
 import { clusterClientOptions, laneReading, redisClientOptions, withTimeout, type QueueReading } from './redis';
 
 const redis = (overrides: Record<string, unknown> = {}) =>

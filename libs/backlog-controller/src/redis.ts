@@ -1,8 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import type { ChainableCommander, ClusterOptions, RedisOptions } from 'ioredis';
-import type { ControllerLaneConfig, RedisConfig } from './config';
+import { payloadQueuedAt, queueKeys, type ControllerLaneConfig, type QueueKeys, type RedisConfig } from '@queue-lanes/contract';
 import type { LaneBacklog } from './decide';
-import { payloadQueuedAt, queueKeys, type QueueKeys } from './laravel';
 
 /*
  * Reading every lane's queues in one pipelined round trip. In cluster mode a

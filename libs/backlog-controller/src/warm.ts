@@ -1,5 +1,5 @@
 import { parseCron, type CronSchedule } from '@queue-lanes/config/cron';
-import type { ControllerLaneConfig } from './config';
+import type { ControllerLaneConfig } from '@queue-lanes/contract';
 
 /*
  * A lane's warm windows: the times its work arrives (the Laravel scheduler's

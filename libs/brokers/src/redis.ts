@@ -1,4 +1,4 @@
-import { DIMENSION, METRIC, queueKeys } from '@queue-lanes/backlog-controller';
+import { DIMENSION, METRIC, queueKeys } from '@queue-lanes/contract';
 import { redisHost, runtimeParameterName, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
 import type { PolicyStatement } from '@queue-lanes/iam-policy';
 import {

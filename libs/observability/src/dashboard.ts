@@ -1,6 +1,6 @@
 import type { EnvironmentConfig, LaneConfig } from '@queue-lanes/config';
 import type { MetricLine, MetricOptions, QueueSignals } from '@queue-lanes/brokers';
-import { DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
+import { DIMENSION, LOG_METRIC, METRIC } from '@queue-lanes/contract';
 import { alarmTopicName, isScaled } from '@queue-lanes/config';
 import { CONNECTION_ERROR_MINUTES, type AlarmThresholds } from './thresholds';
 
@@ -9,16 +9,6 @@ import { CONNECTION_ERROR_MINUTES, type AlarmThresholds } from './thresholds';
  * fixed order and serialized with JSON.stringify, so the same environment always
  * gives byte-identical JSON. The grid is 24 units wide.
  */
-
-/** Log-derived metric names (namespace `<namespace>/<app>-<env>/<lane>`). */
-export const LOG_METRIC = {
-  stoppedTasks: 'StoppedTasks',
-  redisErrors: 'RedisConnectionErrors',
-  auroraErrors: 'AuroraConnectionErrors',
-  failedJobs: 'FailedJobs',
-  /** Finished attempts (DONE and FAIL lines): the backlog controller's activity signal. */
-  finishedJobs: 'FinishedJobs',
-} as const;
 
 export interface Annotation {
   readonly label: string;

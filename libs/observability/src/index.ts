@@ -4,7 +4,6 @@
  */
 export { AlarmTopic, type AlarmTopicProps } from './alarm-topic';
 export {
-  LOG_METRIC,
   laneProcesses,
   type Annotation,
   type DashboardBody,
@@ -21,7 +20,6 @@ export {
   jsonEquals,
   matchesFilterPattern,
 } from './filter-patterns';
-export { DEFAULT_NAMESPACE } from '@queue-lanes/backlog-controller';
 export {
   Observability,
   type ControllerAlarms,

@@ -33,9 +33,9 @@ import {
 } from '@queue-lanes/brokers';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
-import { LOG_METRIC, dashboardBody, type DashboardBody, type DashboardLane } from './dashboard';
+import { dashboardBody, type DashboardBody, type DashboardLane } from './dashboard';
 import { AURORA_ERROR_PATTERN, FAILED_JOB_PATTERN, FINISHED_JOB_PATTERN, REDIS_ERROR_PATTERN, jsonEquals } from './filter-patterns';
-import { DEFAULT_NAMESPACE, DIMENSION, METRIC } from '@queue-lanes/backlog-controller';
+import { DEFAULT_NAMESPACE, DIMENSION, LOG_METRIC, METRIC } from '@queue-lanes/contract';
 import {
   CONNECTION_ERROR_MINUTES,
   FAILED_JOB_MINUTES,

@@ -1,6 +1,6 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { CONTROLLER_CONFIG_ENV, parseControllerConfig } from '@queue-lanes/backlog-controller';
+import { CONTROLLER_CONFIG_ENV, parseControllerConfig } from '@queue-lanes/contract';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { Token } from 'cdktf';
 import { isAbsolute } from 'node:path';

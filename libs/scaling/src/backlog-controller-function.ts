@@ -1,4 +1,4 @@
-import { CONTROLLER_CONFIG_ENV, encodeControllerConfig, type ControllerConfig } from '@queue-lanes/backlog-controller';
+import { CONTROLLER_CONFIG_ENV, encodeControllerConfig, type ControllerConfig } from '@queue-lanes/contract';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';

@@ -17,6 +17,8 @@ describe('inputsHash', () => {
     write('libs/backlog-controller/src/handler.test.ts', 'it("works", () => {});');
     write('libs/backlog-controller/src/testing/servers.ts', 'export {};');
     write('libs/backlog-controller/README.md', '# controller');
+    write('libs/contract/src/metrics.ts', "export const METRIC = { ready: 'Ready' };");
+    write('libs/contract/src/metrics.test.ts', 'it("names", () => {});');
     write('libs/config/src/ids.ts', 'export const NAME_PATTERN = /^a$/;');
     write('libs/config/src/cron.ts', 'export {};');
     write('package-lock.json', '{"lockfileVersion":3}');
@@ -28,6 +30,9 @@ describe('inputsHash', () => {
     write('libs/backlog-controller/src/handler.ts', 'export const handler = 2;');
     const source = inputsHash(fake);
     expect(source).not.toBe(before);
+    // The contract the controller bundles: a renamed metric is a new controller.
+    write('libs/contract/src/metrics.ts', "export const METRIC = { ready: 'Waiting' };");
+    expect(inputsHash(fake)).not.toBe(source);
     // The name pattern the controller's configuration imports from libs/config.
     write('libs/config/src/ids.ts', 'export const NAME_PATTERN = /^b$/;');
     expect(inputsHash(fake)).not.toBe(source);
@@ -49,6 +54,7 @@ describe('inputsHash', () => {
     write('libs/backlog-controller/src/handler.test.ts', 'it("still works", () => {});');
     write('libs/backlog-controller/src/testing/servers.ts', 'export const x = 1;');
     write('libs/backlog-controller/README.md', '# the controller');
+    write('libs/contract/src/metrics.test.ts', 'it("still names", () => {});');
     expect(inputsHash(fake)).toBe(before);
   });
 
@@ -57,6 +63,7 @@ describe('inputsHash', () => {
     try {
       for (const file of [
         'libs/backlog-controller/src/handler.ts',
+        'libs/contract/src/metrics.ts',
         'libs/config/src/ids.ts',
         'libs/config/src/cron.ts',
         'package-lock.json',

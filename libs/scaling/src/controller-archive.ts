@@ -9,8 +9,8 @@ import { deterministicZip } from './zip';
  *
  * Bundling with esbuild costs ~0.7 s, too much for every synth, so the zip is
  * cached under node_modules/.cache/queue-lanes-controller/<hash>/controller.zip, by a hash of
- * what goes into it: every source file of libs/backlog-controller (tests and
- * test helpers aside), the two it imports from libs/config, and the installed dependency tree
+ * what goes into it: every source file of libs/backlog-controller and of libs/contract
+ * (tests and test helpers aside), the two files of libs/config they import, and the installed dependency tree
  * (node_modules/.package-lock.json, which pins esbuild, ioredis and the AWS
  * SDK). A warm synth hashes those (a few ms) and reuses the zip. The zip itself
  * is deterministic (see zip.ts), so every machine and checkout path produces the
@@ -50,6 +50,8 @@ export interface ControllerArchiveOptions {
 
 /** Where the controller's sources live, relative to the repository root. */
 const CONTROLLER_SOURCES = join('libs', 'backlog-controller', 'src');
+/** The contract the controller bundles whole (its configuration schema, metric names, key layout). */
+const CONTRACT_SOURCES = join('libs', 'contract', 'src');
 /** The files the controller imports from libs/config (the name pattern, cron expressions); their changes rebuild the zip too. */
 const SHARED_SOURCES = [join('libs', 'config', 'src', 'cron.ts'), join('libs', 'config', 'src', 'ids.ts')];
 /** Bumped when the way the zip is made changes, so old cache entries are not reused. */
@@ -109,16 +111,18 @@ export function findWorkspaceRoot(): string {
 /** SHA-256 (hex, 32 characters) of everything the bundle is made from. */
 export function inputsHash(root: string): string {
   const hash = createHash('sha256').update(`${ARCHIVE_FORMAT}\n`);
-  const sourceDir = join(root, CONTROLLER_SOURCES);
-  const sources = (readdirSync(sourceDir, { recursive: true }) as string[])
-    .map((f) => f.split(sep).join('/'))
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('testing/'))
-    .sort();
-  for (const f of sources)
-    hash
-      .update(`${f}\n`)
-      .update(readFileSync(join(sourceDir, f)))
-      .update('\n');
+  for (const dir of [CONTROLLER_SOURCES, CONTRACT_SOURCES]) {
+    const sourceDir = join(root, dir);
+    const sources = (readdirSync(sourceDir, { recursive: true }) as string[])
+      .map((f) => f.split(sep).join('/'))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('testing/'))
+      .sort();
+    for (const f of sources)
+      hash
+        .update(`${dir.split(sep).join('/')}/${f}\n`)
+        .update(readFileSync(join(sourceDir, f)))
+        .update('\n');
+  }
   for (const f of SHARED_SOURCES)
     hash
       .update(`${f.split(sep).join('/')}\n`)

@@ -1,4 +1,4 @@
-import { parseControllerConfig } from '@queue-lanes/backlog-controller';
+import { parseControllerConfig } from '@queue-lanes/contract';
 import { controllerMeasuredLanes } from '@queue-lanes/config';
 import { SAMPLE_BLOCKS } from '@queue-lanes/config/testing';
 import { buildControllerConfig } from './controller-config';

@@ -9,11 +9,11 @@ import {
 } from '@queue-lanes/config';
 import {
   DEFAULT_NAMESPACE,
+  LOG_METRIC,
   parseControllerConfig,
   type ControllerConfig,
   type ControllerConfigInput,
-} from '@queue-lanes/backlog-controller';
-import { LOG_METRIC } from '@queue-lanes/observability';
+} from '@queue-lanes/contract';
 
 /*
  * The backlog controller's CONTROLLER_CONFIG, derived from the environment file

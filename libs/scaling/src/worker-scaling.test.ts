@@ -1,6 +1,6 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { CONTROLLER_CONFIG_ENV, parseControllerConfig } from '@queue-lanes/backlog-controller';
+import { CONTROLLER_CONFIG_ENV, parseControllerConfig } from '@queue-lanes/contract';
 import type { WorkerService } from '@queue-lanes/worker-service';
 import { Testing } from 'cdktf';
 import { WorkerScaling } from './index';

@@ -1,4 +1,4 @@
-import { parseControllerConfig, type ControllerConfigInput } from '@queue-lanes/backlog-controller';
+import { parseControllerConfig, type ControllerConfigInput } from '@queue-lanes/contract';
 import { BacklogController } from '@queue-lanes/backlog-controller/runtime';
 import { SimulatedCloudWatch, SimulatedEcs, noSsm } from './aws';
 import { MemoryRedis } from './redis';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnvironment } from '@queue-lanes/config';
 import { SAMPLE_BLOCKS } from '@queue-lanes/config/testing';
-import { parseControllerConfig } from '@queue-lanes/backlog-controller';
+import { parseControllerConfig } from '@queue-lanes/contract';
 import { runEnvironmentApp } from './index';
 import { synthesizeToJson } from './testing';
 

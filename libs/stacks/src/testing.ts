@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONTROLLER_CONFIG_ENV, parseControllerConfig } from '@queue-lanes/backlog-controller';
+import { CONTROLLER_CONFIG_ENV, parseControllerConfig } from '@queue-lanes/contract';
 import {
   STACK_ROLES,
   clusterName,

@@ -1,6 +1,6 @@
 import { GetMetricStatisticsCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { Redis } from 'ioredis';
-import { parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from '../config';
+import { parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from '@queue-lanes/contract';
 import { BacklogController, type ControllerDeps } from '../controller';
 import { connectRedis, type RedisClient } from '../redis';
 import { createServices, motoClients, type CountedClients } from './aws';

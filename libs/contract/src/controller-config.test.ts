@@ -5,7 +5,7 @@ import {
   encodeControllerConfig,
   parseControllerConfig,
   type ControllerConfigInput,
-} from './config';
+} from './controller-config';
 
 const valid: ControllerConfigInput = {
   cluster: 'propertyfeed-production',

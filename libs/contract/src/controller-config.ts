@@ -4,7 +4,7 @@ import en from 'zod/v4/locales/en.cjs';
 // By its own path, not the package's root: the root loads zod's classic API and yaml into the Lambda bundle.
 import { NAME_PATTERN, NAME_RULE } from '@queue-lanes/config/ids';
 import { cronProblem } from '@queue-lanes/config/cron';
-import { COLD_PICKUP_SECONDS } from './decide';
+import { COLD_PICKUP_SECONDS } from './timing';
 
 /*
  * The controller's configuration: one JSON document in the Lambda environment
