@@ -1,11 +1,31 @@
 /*
  * An environment's Redis lanes as the simulator takes them (every stage taken as
- * scaled), run through the standard workloads.
+ * scaled), run through the standard workloads. The controller runs on what synth
+ * writes for the file (buildControllerConfig), so every policy key the file sets
+ * reaches the simulated controller with no code here.
  */
-import type { EnvironmentConfig } from '@queue-lanes/config';
+import { parameterPathPrefix, type EnvironmentConfig } from '@queue-lanes/config';
+import type { ControllerConfigInput } from '@queue-lanes/contract';
+import { buildControllerConfig } from '@queue-lanes/contract/environment';
 import { simulate, standardWorkloads, workloadLanes as lanesOf, type SimulationResult, type WorkloadLane } from '@queue-lanes/simulator';
 
-/** A lane of the file as the simulator takes it: its controller policy and its workers. */
+/**
+ * The controller's configuration as synth would write it were every Redis lane
+ * scaled: a lane still at off or baseline is judged as it would run once it scales.
+ */
+export function simulatedController(env: EnvironmentConfig): ControllerConfigInput {
+  const scaled: EnvironmentConfig = {
+    ...env,
+    lanes: env.lanes.map((lane) =>
+      lane.broker === 'redis' && lane.sizedBy !== 'controller'
+        ? { ...lane, stage: lane.stage === 'owned' ? 'owned' : 'scaling', sizedBy: 'controller', controllerMeasured: true }
+        : lane,
+    ),
+  };
+  return buildControllerConfig(scaled, { parameterPathPrefix: parameterPathPrefix(env) });
+}
+
+/** A lane of the file as the simulator takes it: its workers, and the bounds the workload and the foresight bound read. */
 export function workloadLanes(env: EnvironmentConfig): WorkloadLane[] {
   return env.lanes
     .filter((lane) => lane.broker === 'redis')
@@ -14,9 +34,6 @@ export function workloadLanes(env: EnvironmentConfig): WorkloadLane[] {
       queues: lane.queues,
       min: lane.tasks.min,
       max: lane.tasks.max,
-      backlogPerTask: lane.backlogPerTask,
-      maxPickupSeconds: lane.maxPickupSeconds,
-      drainMinutes: lane.drainMinutes,
       workers: lane.workers,
       tries: lane.job.tries,
       backoff: lane.job.backoff[0],
@@ -24,7 +41,6 @@ export function workloadLanes(env: EnvironmentConfig): WorkloadLane[] {
       stopTimeout: lane.stopTimeout,
       scaleInProtection: lane.scaleInProtection,
       ...(lane.grouped ? { groups: lane.groups.map((g) => ({ queues: g.queues, processes: g.processes })) } : {}),
-      priority: lane.priority,
       ...(lane.warm !== undefined ? { warm: lane.warm } : {}),
     }));
 }
@@ -42,6 +58,7 @@ export async function simulateEnvironment(
         : 'the environment has no Redis lane to simulate',
     );
   }
+  const controller = simulatedController(env);
   const results: SimulationResult[] = [];
   for (const lane of lanes) {
     for (const workload of standardWorkloads([lane, ...lanes.filter((l) => l !== lane)])) {
@@ -51,6 +68,7 @@ export async function simulateEnvironment(
       results.push(
         await simulate({
           lanes: together ? lanes.slice(0, 2) : [lane],
+          controller,
           fleetMaxTasks: env.fleet.maxTasks,
           workload,
           wake: options.wake ?? false,

@@ -1,12 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadEnvironment } from '@queue-lanes/config';
-import { simulateEnvironment, workloadLanes } from './environment';
+import { loadEnvironment, parameterPathPrefix, parseEnvironment } from '@queue-lanes/config';
+import { buildControllerConfig } from '@queue-lanes/contract/environment';
+import { simulatedControllerConfig } from '@queue-lanes/simulator';
+import { simulateEnvironment, simulatedController, workloadLanes } from './environment';
 
-const staging = loadEnvironment(join(__dirname, '..', '..', 'environments', 'staging.yaml'), 'environments/staging.yaml');
+const stagingFile = join(__dirname, '..', '..', 'environments', 'staging.yaml');
+const staging = loadEnvironment(stagingFile, 'environments/staging.yaml');
 
 describe('nx run <env>:simulate', () => {
   it("takes the environment's Redis lanes with their policy and workers", () => {
-    expect(workloadLanes(staging).map((l) => [l.name, l.min, l.max, l.backlogPerTask, l.workers, l.jobTimeout])).toEqual([
+    const policy = new Map(simulatedController(staging).lanes.map((l) => [l.name, l.backlogPerTask]));
+    expect(workloadLanes(staging).map((l) => [l.name, l.min, l.max, policy.get(l.name), l.workers, l.jobTimeout])).toEqual([
       // Two process groups of one process each (urgent on sync-urgent, main on sync-urgent then sync).
       ['sync', 0, 1, 50, 2, 60],
       ['image', 0, 1, 50, 1, 90],
@@ -26,5 +31,35 @@ describe('nx run <env>:simulate', () => {
 
   it('names the lanes it has when asked for another', async () => {
     await expect(simulateEnvironment(staging, { lane: 'nope' })).rejects.toThrow('no Redis lane "nope"; lanes: sync, image, bulk');
+  });
+
+  it('runs the controller on what synth writes, so a policy key set in the file reaches it with no code in the simulator', () => {
+    const edited = parseEnvironment(
+      readFileSync(stagingFile, 'utf8').replace(
+        '    job: { timeout: 90, memory: 512 }\n',
+        '    job: { timeout: 90, memory: 512 }\n    maxPickupSeconds: 45\n    drainMinutes: 7\n',
+      ),
+      'environments/staging.yaml',
+    );
+    const simulated = (env: typeof staging) =>
+      simulatedControllerConfig(
+        {
+          lanes: workloadLanes(env),
+          controller: simulatedController(env),
+          fleetMaxTasks: 1,
+          workload: { name: 'none', description: '', seconds: 0, jobs: [] },
+        },
+        'sim_',
+        90,
+      );
+    const image = (env: typeof staging) => simulated(env).lanes.find((l) => l.name === 'image');
+    expect([image(staging)?.maxPickupSeconds, image(staging)?.drainMinutes]).toEqual([600, 15]);
+    expect([image(edited)?.maxPickupSeconds, image(edited)?.drainMinutes]).toEqual([45, 7]);
+    // Every policy key as synth writes it: only where things are (service, metrics) is the simulation's.
+    const written = buildControllerConfig(edited, { parameterPathPrefix: parameterPathPrefix(edited) }).lanes.find(
+      (l) => l.name === 'image',
+    );
+    const policy = ({ service: _s, finishedJobsMetric: _f, failedJobsMetric: _x, ...rest }: Record<string, unknown>) => rest;
+    expect(policy({ ...image(edited) })).toEqual(expect.objectContaining(policy({ ...written })));
   });
 });

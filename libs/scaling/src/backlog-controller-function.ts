@@ -11,7 +11,7 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { controllerArchive, type ControllerArchive } from './controller-archive';
-import { buildControllerConfig, validateControllerConfig } from './controller-config';
+import { buildControllerConfig, validateControllerConfig } from '@queue-lanes/contract/environment';
 import { partitionOf, policyDocument, serviceEndpoint, writeLogStreams, type PolicyStatement } from '@queue-lanes/iam-policy';
 import {
   controllerDeadLetterQueueName,

@@ -1,7 +1,7 @@
 import { parseControllerConfig } from '@queue-lanes/contract';
 import { controllerMeasuredLanes } from '@queue-lanes/config';
 import { SAMPLE_BLOCKS } from '@queue-lanes/config/testing';
-import { buildControllerConfig } from './controller-config';
+import { buildControllerConfig } from '@queue-lanes/contract/environment';
 import { env, redisLane, sqsLane } from './testing/fixtures';
 
 const options = { parameterPathPrefix: '/propertyfeed/staging' };

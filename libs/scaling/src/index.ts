@@ -6,7 +6,7 @@
  */
 export { BacklogControllerFunction, type BacklogControllerFunctionProps } from './backlog-controller-function';
 export { type ControllerArchive, type ControllerArchiveOptions } from './controller-archive';
-export { type ControllerConfigOptions } from './controller-config';
+export { type ControllerConfigOptions } from '@queue-lanes/contract/environment';
 export type { PolicyDocument, PolicyStatement } from '@queue-lanes/iam-policy';
 export { SqsLaneScaling, type SqsLaneScalingProps } from './sqs-lane-scaling';
 export { WorkerScaling, type WorkerScalingProps } from './worker-scaling';

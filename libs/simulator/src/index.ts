@@ -6,6 +6,7 @@
 export {
   foresight,
   simulate,
+  simulatedControllerConfig,
   type Bound,
   type LaneResult,
   type TimelinePoint,

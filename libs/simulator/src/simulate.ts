@@ -1,4 +1,4 @@
-import { parseControllerConfig, type ControllerConfigInput } from '@queue-lanes/contract';
+import { parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from '@queue-lanes/contract';
 import { BacklogController } from '@queue-lanes/backlog-controller/runtime';
 import { SimulatedCloudWatch, SimulatedEcs, noSsm } from './aws';
 import { MemoryRedis } from './redis';
@@ -44,6 +44,15 @@ export function fargateStartLatency(rnd: () => number): number {
 
 export interface SimulationOptions {
   readonly lanes: readonly WorkloadLane[];
+  /**
+   * The controller's configuration as synth writes it (the contract's
+   * buildControllerConfig, for an environment file): its lanes' policies run as
+   * written, and only where things are (cluster, services, Redis endpoint, the
+   * finished-jobs metrics) is the simulation's own. Its lanes are `lanes`, by name.
+   * @default one written from `lanes` and `fleetMaxTasks` (for workloads not from a file)
+   */
+  readonly controller?: ControllerConfigInput;
+  /** The fleet cap; with `controller`, its fleetMaxTasks wins. */
   readonly fleetMaxTasks: number;
   readonly workload: Workload;
   /** @default 1 */
@@ -159,6 +168,63 @@ interface LaneStats {
 }
 
 const service = (lane: string) => `sim-${lane}`;
+
+/**
+ * What the simulated controller runs on: `options.controller` with its lane
+ * policies untouched, pointed at the simulation's Redis (under `keyPrefix`), ECS
+ * services and finished-jobs metrics. Without it, one written from the workload's lanes.
+ */
+export function simulatedControllerConfig(options: SimulationOptions, keyPrefix: string, retryAfter: number | null): ControllerConfig {
+  const written = options.controller ?? controllerConfigFor(options.lanes, options.fleetMaxTasks);
+  const simulated = new Set(options.lanes.map((l) => l.name));
+  return parseControllerConfig(
+    JSON.stringify({
+      ...written,
+      cluster: 'sim',
+      environment: 'sim',
+      // The simulation runs only its lanes: no other task holds the fleet.
+      reservedTasks: 0,
+      redis: { host: 'sim', tls: false, keyPrefix, retryAfterSeconds: retryAfter },
+      lanes: written.lanes
+        .filter((l) => simulated.has(l.name))
+        .map((l) => ({
+          ...l,
+          service: service(l.name),
+          ...(options.finishedJobsFilter === false
+            ? { finishedJobsMetric: undefined, failedJobsMetric: undefined }
+            : { finishedJobsMetric: finishedMetric(l.name), failedJobsMetric: failedMetric(l.name) }),
+        })),
+    } satisfies ControllerConfigInput),
+  );
+}
+
+function missingPolicy(lane: string, key: string): never {
+  throw new Error(`simulate: lane ${lane} has no ${key}; give it one, or pass the controller's configuration (controller)`);
+}
+
+/** The controller's configuration for lanes given in code (tests, ad-hoc workloads): every lane sized, count and pickup rules as given. */
+function controllerConfigFor(lanes: readonly WorkloadLane[], fleetMaxTasks: number): ControllerConfigInput {
+  return {
+    cluster: 'sim',
+    environment: 'sim',
+    fleetMaxTasks,
+    redis: { host: 'sim', keyPrefix: '' },
+    lanes: lanes.map((l) => ({
+      name: l.name,
+      service: service(l.name),
+      queues: [...l.queues],
+      min: l.min,
+      max: l.max,
+      backlogPerTask: l.backlogPerTask ?? missingPolicy(l.name, 'backlogPerTask'),
+      ...(l.maxPickupSeconds !== undefined ? { maxPickupSeconds: l.maxPickupSeconds } : {}),
+      workersPerTask: l.workers,
+      drainMinutes: l.drainMinutes,
+      jobTimeoutSeconds: l.jobTimeout,
+      ...(l.priority !== undefined ? { priority: l.priority } : {}),
+      ...(l.warm !== undefined ? { warm: [...l.warm] } : {}),
+    })),
+  };
+}
 const finishedMetric = (lane: string) => ({ namespace: `QueueLanes/sim/${lane}`, name: 'FinishedJobs' });
 const failedMetric = (lane: string) => ({ namespace: `QueueLanes/sim/${lane}`, name: 'FailedJobs' });
 
@@ -228,32 +294,9 @@ class Simulation {
     return this.result();
   }
 
-  /** The controller's configuration for the simulated lanes, as the scaling lib would write it. */
+  /** The controller's configuration for the simulated lanes (see {@link simulatedControllerConfig}). */
   private controllerConfig() {
-    const { lanes, finishedJobsFilter } = this.options;
-    return parseControllerConfig(
-      JSON.stringify({
-        cluster: 'sim',
-        environment: 'sim',
-        fleetMaxTasks: this.options.fleetMaxTasks,
-        redis: { host: 'sim', tls: false, keyPrefix: this.redis.prefix, retryAfterSeconds: this.retryAfter },
-        lanes: lanes.map((l) => ({
-          name: l.name,
-          service: service(l.name),
-          queues: [...l.queues],
-          min: l.min,
-          max: l.max,
-          backlogPerTask: l.backlogPerTask,
-          ...(l.maxPickupSeconds !== undefined ? { maxPickupSeconds: l.maxPickupSeconds } : {}),
-          workersPerTask: l.workers,
-          drainMinutes: l.drainMinutes,
-          jobTimeoutSeconds: l.jobTimeout,
-          ...(finishedJobsFilter === false ? {} : { finishedJobsMetric: finishedMetric(l.name), failedJobsMetric: failedMetric(l.name) }),
-          ...(l.priority !== undefined ? { priority: l.priority } : {}),
-          ...(l.warm !== undefined ? { warm: [...l.warm] } : {}),
-        })),
-      } satisfies ControllerConfigInput),
-    );
+    return simulatedControllerConfig(this.options, this.redis.prefix, this.retryAfter);
   }
 
   private date(): Date {

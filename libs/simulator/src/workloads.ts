@@ -19,16 +19,22 @@ export interface JobSpec {
   readonly failures: number;
 }
 
-/** A lane as the workload needs it (the controller's policy comes from the environment or the test). */
+/**
+ * A lane as its workers and the workload need it. The controller's policy for it
+ * comes from the simulation's `controller` (what synth writes for a file); the
+ * policy keys here are read only without one (a lane given in code).
+ */
 export interface WorkloadLane {
   readonly name: string;
   readonly queues: readonly string[];
   readonly min: number;
   readonly max: number;
-  readonly backlogPerTask: number;
-  /** The controller's pickup target; undefined: count-based sizing only. */
+  /** Without a `controller`: jobs per task. */
+  readonly backlogPerTask?: number;
+  /** Without a `controller`: the pickup target; undefined: count-based sizing only. */
   readonly maxPickupSeconds?: number;
-  readonly drainMinutes: number;
+  /** Without a `controller`: the longest the lane keeps an idle task. */
+  readonly drainMinutes?: number;
   readonly workers: number;
   /** queue:work --tries and --backoff. */
   readonly tries: number;
@@ -39,6 +45,7 @@ export interface WorkloadLane {
   readonly scaleInProtection?: boolean;
   /** Process groups, each its own chain; their processes sum to `workers`. @default every worker on `queues` */
   readonly groups?: readonly { readonly queues: readonly string[]; readonly processes: number }[];
+  /** Without a `controller`: lower is served first under the fleet cap. */
   readonly priority?: number;
   /** When the lane's scheduled work arrives (cron, UTC) and the tasks it wants then: the controller's warm windows. */
   readonly warm?: readonly { readonly at: string; readonly tasks: number; readonly minutes: number }[];

@@ -7,18 +7,19 @@ import {
   type EnvironmentConfig,
   type LaneConfig,
 } from '@queue-lanes/config';
-import {
-  DEFAULT_NAMESPACE,
-  LOG_METRIC,
-  parseControllerConfig,
-  type ControllerConfig,
-  type ControllerConfigInput,
-} from '@queue-lanes/contract';
+import { DEFAULT_NAMESPACE, parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from './controller-config';
+import { LOG_METRIC } from './metrics';
 
 /*
  * The backlog controller's CONTROLLER_CONFIG, derived from the environment file
- * at synth time and validated with the controller's own schema, so a config the
- * Lambda would reject at cold start fails the synth instead.
+ * and validated with the controller's own schema, so a config the Lambda would
+ * reject at cold start fails the synth instead. The one mapping from the file to
+ * the controller: the scaling lib writes it into the Lambda's environment and the
+ * simulator runs the real controller on it, so both judge the same policy.
+ *
+ * Its own entry (@queue-lanes/contract/environment), not the contract's root: it
+ * reads the environment through libs/config, whose zod and YAML the Lambda's
+ * bundle must not take.
  */
 
 export interface ControllerConfigOptions {
