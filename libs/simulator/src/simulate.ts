@@ -2,6 +2,7 @@ import { parseControllerConfig, type ControllerConfigInput } from '@queue-lanes/
 import { BacklogController } from '@queue-lanes/backlog-controller/runtime';
 import { SimulatedCloudWatch, SimulatedEcs, noSsm } from './aws';
 import { MemoryRedis } from './redis';
+import { verdictOf, type Verdict } from './verdict';
 import { EPOCH, random, type JobSpec, type Workload, type WorkloadLane } from './workloads';
 
 /**
@@ -102,6 +103,8 @@ export interface SimulationResult {
   readonly seconds: number;
   /** Per lane, one sample a minute from the first dispatch: what the chart draws. */
   readonly timeline: Readonly<Record<string, readonly TimelinePoint[]>>;
+  /** Per lane, whether its jobs started within maxPickupSeconds, and the likely lever when not (see {@link verdictOf}). */
+  readonly verdicts: Readonly<Record<string, Verdict>>;
 }
 
 /** One lane at one simulated minute. */
@@ -443,23 +446,32 @@ class Simulation {
   }
 
   private result(): SimulationResult {
-    const { lanes, workload } = this.options;
+    const { lanes, workload, fleetMaxTasks } = this.options;
+    const timeline = Object.fromEntries(this.timeline);
+    const bound = Object.fromEntries(
+      lanes.map((l) => [
+        l.name,
+        foresight(
+          workload.jobs.filter((j) => j.lane === l.name),
+          l,
+          TYPICAL_START_LATENCY,
+        ),
+      ]),
+    );
+    const results = lanes.map((lane) => this.laneResult(lane));
+    // The lanes are sampled together, so a minute's index is the same in each.
+    const fleetDesired = timeline[lanes[0].name].map((_, i) => lanes.reduce((sum, l) => sum + timeline[l.name][i].desired, 0));
+    const verdicts = lanes.map((lane, i) =>
+      verdictOf({ lane, result: results[i], bound: bound[lane.name], timeline: timeline[lane.name], fleetDesired, fleetMaxTasks }),
+    );
     return {
       workload: workload.name,
       seconds: this.t,
-      timeline: Object.fromEntries(this.timeline),
+      timeline,
       peakTasks: this.peak,
-      bound: Object.fromEntries(
-        lanes.map((l) => [
-          l.name,
-          foresight(
-            workload.jobs.filter((j) => j.lane === l.name),
-            l,
-            TYPICAL_START_LATENCY,
-          ),
-        ]),
-      ),
-      lanes: lanes.map((lane) => this.laneResult(lane)),
+      bound,
+      lanes: results,
+      verdicts: Object.fromEntries(lanes.map((lane, i) => [lane.name, verdicts[i]])),
     };
   }
 
