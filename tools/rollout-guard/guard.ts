@@ -1,8 +1,8 @@
 /*
  * The rollout guard: compares environments/<env>.yaml at a base git ref with the
  * working tree and reports each lane's change, and each change outside the lanes, in
- * one line, failing when the
- * change breaks the rollout policy (see compare.ts and docs/operations.md).
+ * one line, failing when the change breaks the rollout policy (see compare.ts and
+ * docs/operations.md).
  * Returns its output instead of printing it, so tests call it as a function.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
