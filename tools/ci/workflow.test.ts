@@ -175,9 +175,13 @@ describe('.github/workflows/ci.yml', () => {
     expect((workflow.on as { push: { branches: string[] } }).push.branches).toEqual(['main']);
   });
 
-  it('checks out the full history without keeping the token, and sets up Node 20 with the npm cache and Python 3.11', () => {
+  it('checks out the full history without keeping the token, and sets up Node 24 with the npm cache and Python 3.11', () => {
     expect(uses('actions/checkout')?.with).toMatchObject({ 'fetch-depth': 0, 'persist-credentials': false });
-    expect(uses('actions/setup-node')?.with).toMatchObject({ 'node-version': 20, cache: 'npm' });
+    expect(uses('actions/setup-node')?.with).toMatchObject({ 'node-version': 24, cache: 'npm' });
+    // The Node CI tests is one package.json's engines allow (from 22, an LTS the AWS SDK keeps supporting).
+    const engines = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines.node as string;
+    expect(engines).toBe('>=22');
+    expect(uses('actions/setup-node')?.with?.['node-version']).toBeGreaterThanOrEqual(Number(/^>=(\d+)$/.exec(engines)![1]));
     expect(uses('actions/setup-python')?.with).toMatchObject({ 'python-version': '3.11' });
   });
 

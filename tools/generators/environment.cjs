@@ -5,7 +5,9 @@
 // (null, so synth refuses the file at that key until it is filled): values that
 // name the environment it was copied from, and settings outside the lanes whose
 // value differs between the existing environments (account, network ids, hosts,
-// buckets, state). Lanes, the fleet and the guardrails are copied as they are.
+// buckets, state). Lanes, the fleet and the guardrails are copied, every lane at
+// stage off (see startLanesOff), so the new file's first pull request passes the
+// rollout guard and its first deploy runs no task.
 // Plain CommonJS: Nx loads it as is, with no TypeScript transpiler installed.
 'use strict';
 const { join } = require('node:path');
@@ -48,9 +50,12 @@ module.exports = async function environmentGenerator(tree, options) {
     }
   };
   visit(doc.contents, []);
+  const started = startLanesOff(doc);
   const header = [
     ` Generated from ${from}.yaml. Fill in every null below with ${name}'s own value; synth refuses the file until then:`,
     ...blanked.map((b) => `   ${b}`),
+    ` Every lane starts at stage off (${from}: ${started.join(', ') || 'none past off'}): its service at 0 tasks, the hosts keep its queues.`,
+    ' Move one lane one stage per change (baseline, then scaling, then owned); the rollout guard checks each.',
   ];
   const lines = doc.toString({ flowCollectionPadding: true, lineWidth: 0 }).split('\n');
   // After the editor's schema line, which stays first.
@@ -100,6 +105,29 @@ module.exports = async function environmentGenerator(tree, options) {
     tree.write(path, await prettier.format(tree.read(path, 'utf-8'), { ...config, filepath: join(tree.root, path) }));
   }
 };
+
+/**
+ * Sets every lane's stage to off, and drops `paused` (nothing to pause at off). A lane
+ * at off runs no task; the rollout guard lets a new lane start at off or baseline, and
+ * off is the one that starts nothing on settings just filled in by hand. Returns the
+ * lanes that were past off in the source, as `name: stage`.
+ */
+function startLanesOff(doc) {
+  const lanes = doc.get('lanes', true);
+  if (!isMap(lanes)) return [];
+  const started = [];
+  for (const pair of lanes.items) {
+    if (!isMap(pair.value)) continue;
+    // The scalar itself, so a comment on its line stays.
+    const stage = pair.value.get('stage', true);
+    if (isScalar(stage) && stage.value !== 'off') {
+      started.push(`${isScalar(pair.key) ? pair.key.value : pair.key}: ${stage.value}`);
+      stage.value = 'off';
+    }
+    pair.value.delete('paused');
+  }
+  return started;
+}
 
 function valueAt(data, path) {
   return path.reduce((value, key) => (value !== null && typeof value === 'object' ? value[key] : undefined), data);

@@ -1,12 +1,24 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, loadEnvironment } from '@queue-lanes/config';
 import { synthesizeToJson } from '@queue-lanes/stacks/testing';
+import { runGuard } from '../rollout-guard/guard';
 
 const root = join(__dirname, '..', '..');
+
+/** git with no user configuration and no inherited NX_BASE. */
+const gitEnv: NodeJS.ProcessEnv = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GIT_|NX_BASE$|NX_HEAD$)/.test(k))),
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
+};
 
 /** What qa fills the blanks with. */
 const QA_VALUES: Record<string, unknown> = {
@@ -50,6 +62,13 @@ describe('nx g @queue-lanes/generators:environment', () => {
       cpSync(join(root, entry), join(scratch, entry), { recursive: true, filter: (src) => !/\/(cdktf\.out|node_modules)(\/|$)/.test(src) });
     }
     symlinkSync(join(root, 'node_modules'), join(scratch, 'node_modules'));
+    // A history to run the rollout guard against: main is the workspace before qa.
+    for (const args of [
+      ['init', '-q', '-b', 'main'],
+      ['add', '-A'],
+      ['commit', '-q', '-m', 'before qa'],
+    ])
+      execFileSync('git', args, { cwd: scratch, env: gitEnv, stdio: 'pipe' });
     // A checkout that has a qa of its own (the README's first environment) is generated without it.
     rmSync(join(scratch, 'environments', 'qa.yaml'), { force: true });
     rmSync(join(scratch, 'apps', 'qa'), { recursive: true, force: true });
@@ -67,7 +86,13 @@ describe('nx g @queue-lanes/generators:environment', () => {
     // Nothing of staging's is left as a value, and what runs the lanes is copied.
     expect(JSON.stringify(data)).not.toMatch(/staging/);
     const staging = parseDocument(file('environments/staging.yaml')).toJS();
-    expect(data.lanes).toEqual(staging.lanes);
+    // Staging's lanes, each at off: a new environment's first deploy starts no task.
+    const atOff = Object.fromEntries(
+      Object.entries(staging.lanes).map(([lane, config]) => [lane, { ...(config as object), stage: 'off' }]),
+    );
+    expect(data.lanes).toEqual(atOff);
+    expect(Object.values(staging.lanes).map((l) => (l as { stage: string }).stage)).toContain('scaling');
+    expect(text).toContain('# Every lane starts at stage off (staging: sync: scaling, image: scaling, bulk: baseline)');
     expect(data.fleet).toEqual(staging.fleet);
     for (const name of ['project.json', 'cdktf.json', 'tsconfig.json', 'jest.config.js', 'main.ts', 'main.test.ts']) {
       expect(file(`apps/qa/${name}`)).not.toMatch(/staging/);
@@ -104,6 +129,11 @@ describe('nx g @queue-lanes/generators:environment', () => {
     const env = loadEnvironment(path, 'environments/qa.yaml');
     expect(env.environment).toBe('qa');
     expect(Object.keys(synthesizeToJson(env))).toEqual(['networking', 'parameters', 'workers', 'scaling']);
+
+    // Its first pull request: the rollout guard against the commit before qa existed passes it as generated.
+    const guard = runGuard({ root: scratch, environment: 'qa', base: 'main', env: gitEnv });
+    expect(guard.violations).toEqual([]);
+    expect([guard.exitCode, guard.summary]).toEqual([0, env.lanes.map((l) => `${l.name}: added at off`)]);
   }, 60_000);
 
   it('refuses a name that exists, a source that does not, and a name that is not one, with what would be valid', () => {

@@ -40,7 +40,10 @@ export interface EnvironmentSide {
   /** Lanes by name, in priority order. */
   readonly lanes: ReadonlyMap<string, LaneSide>;
   readonly oneLaneAtATime: boolean;
-  /** Environment settings worth a line in the summary (fleet.maxTasks, guardrails.*). */
+  /**
+   * Every setting outside the lanes, flattened like a lane's (`fleet.maxTasks → 16`,
+   * `redis.retryAfter → 150`, `state.backend → s3`): a change to one reaches every lane.
+   */
   readonly settings: ReadonlyMap<string, string>;
   /** False when this side was read leniently from an invalid file. */
   readonly validated: boolean;
@@ -72,11 +75,7 @@ export function sideFromConfig(env: EnvironmentConfig): EnvironmentSide {
   return {
     lanes,
     oneLaneAtATime: env.guardrails.oneLaneAtATime,
-    settings: new Map([
-      ['fleet.maxTasks', String(env.fleet.maxTasks)],
-      ['guardrails.maxTasksBeforeOwned', String(env.guardrails.maxTasksBeforeOwned)],
-      ['guardrails.oneLaneAtATime', String(env.guardrails.oneLaneAtATime)],
-    ]),
+    settings: environmentSettings(env),
     validated: true,
   };
 }
@@ -192,11 +191,8 @@ export function compareSides(base: EnvironmentSide | undefined, head: Environmen
 
 function environmentLines(base: EnvironmentSide | undefined, head: EnvironmentSide): string[] {
   if (!base) return [];
-  const lines: string[] = [];
-  for (const [key, now] of head.settings) {
-    const before = base.settings.get(key);
-    if (before !== undefined && before !== now) lines.push(`${key}: ${before} → ${now}`);
-  }
+  // An invalid base is read for its stages only: it has no settings to compare.
+  const lines = base.validated ? settingChanges(base.settings, head.settings, ': ') : [];
   const common = (names: Iterable<string>, other: ReadonlyMap<string, LaneSide>) => [...names].filter((n) => other.has(n));
   const beforeOrder = common(base.lanes.keys(), head.lanes);
   const nowOrder = common(head.lanes.keys(), base.lanes);
@@ -206,13 +202,14 @@ function environmentLines(base: EnvironmentSide | undefined, head: EnvironmentSi
   return lines;
 }
 
-function settingChanges(before: ReadonlyMap<string, string>, now: ReadonlyMap<string, string>): string[] {
+/** `key old → new` for each setting that differs; `separator` goes between the key and the values. */
+function settingChanges(before: ReadonlyMap<string, string>, now: ReadonlyMap<string, string>, separator = ' '): string[] {
   const out: string[] = [];
   for (const [key, value] of now) {
     const old = before.get(key);
-    if (old !== value) out.push(`${key} ${old ?? 'unset'} → ${value}`);
+    if (old !== value) out.push(`${key}${separator}${old ?? 'unset'} → ${value}`);
   }
-  for (const [key, old] of before) if (!now.has(key)) out.push(`${key} ${old} → unset`);
+  for (const [key, old] of before) if (!now.has(key)) out.push(`${key}${separator}${old} → unset`);
   return out;
 }
 
@@ -222,6 +219,19 @@ function taskRange(stage: Stage, tasks: TaskCounts | undefined): string {
   if (stage === 'baseline') return ` (${tasks.baseline} task${tasks.baseline === 1 ? '' : 's'})`;
   return ` (${tasks.min}..${tasks.max})`;
 }
+
+/**
+ * The environment's settings outside its lanes, as the file gives them. Left out: what
+ * config derives from them (the lanes say it), and the file's own name.
+ */
+function environmentSettings(env: EnvironmentConfig): Map<string, string> {
+  const rest = Object.fromEntries(Object.entries(env).filter(([key]) => !NOT_ENVIRONMENT_SETTINGS.has(key)));
+  const out = new Map<string, string>();
+  flatten(rest, '', out);
+  return out;
+}
+
+const NOT_ENVIRONMENT_SETTINGS = new Set(['lanes', 'source', 'reservedTasks', 'parametersDigest', 'redisKeyPrefix']);
 
 /**
  * Settings compared between versions: everything but the name, the stage and the

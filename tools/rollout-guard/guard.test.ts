@@ -150,6 +150,46 @@ describe('summary', () => {
       'priority order: sync, image, bulk → image, sync, bulk',
     ]);
   });
+
+  it('lists every change outside the lanes, which reaches every lane: redis.retryAfter, the state backend, the image', () => {
+    // A long job's change: the lane's timeout, and the connection's retry_after above it (the application's own setting).
+    const longJobs = { ...THREE, image: lane('image', 'baseline', { scaleInProtection: true, job: { timeout: 900 } }) };
+    const result = guard(
+      change(
+        'production',
+        THREE,
+        longJobs,
+        {},
+        {
+          redis: { host: 'queues.cache.internal', keyPrefix: 'propertyfeed_database_', retryAfter: 960 },
+          state: { backend: 's3', bucket: 'acme-terraform-state', region: 'eu-west-2', kmsKeyId: 'alias/terraform-state' },
+          image: { repository: 'app', tag: '2026.12.1' },
+        },
+      ).dir,
+      'production',
+    );
+    expect(result.exitCode).toBe(0);
+    expect(result.summary).toEqual([
+      'image: job.timeout 60 → 900, scaleInProtection false → true',
+      'state.backend: local → s3',
+      'state.bucket: unset → acme-terraform-state',
+      'state.region: unset → eu-west-2',
+      'state.kmsKeyId: unset → alias/terraform-state',
+      'state.keyPrefix: unset → propertyfeed/production',
+      'image.tag: latest → 2026.12.1',
+      'redis.retryAfter: 180 → 960',
+      'state.directory: . → unset',
+    ]);
+  });
+
+  it('reports redis settings changed with no lane change, retryAfter turned off (null) included', () => {
+    const redis = { host: 'queues.cache.internal', keyPrefix: 'p_', retryAfter: null };
+    const result = guard(change('staging', THREE, THREE, {}, { redis }).dir, 'staging');
+    expect([result.exitCode, result.summary]).toEqual([
+      0,
+      ['no lane changes', 'redis.keyPrefix: propertyfeed_database_ → p_', 'redis.retryAfter: 180 → null'],
+    ]);
+  });
 });
 
 describe('rule one-step-forward', () => {

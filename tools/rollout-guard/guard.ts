@@ -1,7 +1,8 @@
 /*
  * The rollout guard: compares environments/<env>.yaml at a base git ref with the
- * working tree and reports each lane's change in one line, failing when the
- * change breaks the rollout policy (see compare.ts and docs/operations.md).
+ * working tree and reports each lane's change, and each change outside the lanes, in
+ * one line, failing when the change breaks the rollout policy (see compare.ts and
+ * docs/operations.md).
  * Returns its output instead of printing it, so tests call it as a function.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -30,7 +31,10 @@ export type GuardExitCode = 0 | 1 | 2;
 
 export interface GuardResult {
   readonly exitCode: GuardExitCode;
-  /** The summary, one line per changed lane (or "no lane changes"): stdout, fit for a pull-request comment. */
+  /**
+   * The summary, one line per changed lane (or "no lane changes"), then one per changed
+   * setting outside the lanes (redis.retryAfter, fleet.maxTasks, state.*): stdout, fit for a pull-request comment.
+   */
   readonly summary: readonly string[];
   /** Where the comparison came from, warnings, violations and errors: stderr. */
   readonly messages: readonly string[];

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadEnvironment, parameterPathPrefix, parseEnvironment } from '@queue-lanes/config';
 import { buildControllerConfig } from '@queue-lanes/contract/environment';
-import { simulatedControllerConfig } from '@queue-lanes/simulator';
+import { renderTable, simulatedControllerConfig } from '@queue-lanes/simulator';
 import { simulateEnvironment, simulatedController, workloadLanes } from './environment';
 
 const stagingFile = join(__dirname, '..', '..', 'environments', 'staging.yaml');
@@ -27,6 +27,27 @@ describe('nx run <env>:simulate', () => {
     const [result] = await simulateEnvironment(staging, { lane: 'image', workload: 'burst-100x20s' });
     expect(result.workload).toBe('burst-100x20s');
     expect(result.lanes).toEqual([expect.objectContaining({ lane: 'image', jobs: 100, done: 100, stuck: 0, killed: 0 })]);
+  });
+
+  it('gives a workload the same figures whichever lanes are selected', async () => {
+    // bulk's scheduled import, alone and beside the other lanes (whose two-lane workload is built too).
+    const alone = await simulateEnvironment(staging, { lane: 'bulk', workload: 'scheduled-import' });
+    const together = await simulateEnvironment(staging, { workload: 'scheduled-import' });
+    expect(together.map((r) => r.lanes)).toEqual(alone.map((r) => r.lanes));
+    expect(together[0].lanes[0]).toMatchObject({ lane: 'bulk', jobs: 50 });
+  });
+
+  it('says that a burst on a one-task lane waits three times maxPickupSeconds, and which setting to raise', async () => {
+    const [burst] = await simulateEnvironment(staging, { lane: 'image', workload: 'burst-100x20s' });
+    expect(burst.lanes[0].wait.p95).toBe(1881);
+    expect(burst.verdicts.image).toEqual({
+      pickupRatio: 3.1,
+      meets: false,
+      lever: 'tasks.max (1) or workers (1): even perfect foresight within them waits 1803 s',
+    });
+    expect(renderTable([burst]).split('\n')[2]).toMatch(
+      /^\| burst-100x20s \| image \| misses, 3\.1× \|.* \| tasks\.max \(1\) or workers \(1\): /,
+    );
   });
 
   it('names the lanes it has when asked for another', async () => {

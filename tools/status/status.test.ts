@@ -12,11 +12,14 @@ import {
   type EnvironmentConfig,
 } from '@queue-lanes/config';
 import { loadNamedEnvironment } from '@queue-lanes/stacks';
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { TEST_CREDENTIALS, motoClients } from '../../libs/backlog-controller/src/testing/aws';
 import { startMoto, type RunningMoto } from '../../libs/backlog-controller/src/testing/servers';
-import { awsClients, judge, readStatus, renderStatus, sparkline, type StatusClients } from './status';
+import { judge, readStatus, renderStatus, sparkline, type StatusClients } from './status';
 
 /*
  * `status` against moto, for each environment: ECS services, metrics and alarms put there
@@ -178,19 +181,97 @@ describe('a lane whose service does not reach its count', () => {
 });
 
 describe('status, when a read fails', () => {
-  it('says which read failed and reports the rest', async () => {
-    const env = loadNamedEnvironment(root, 'staging');
-    const clients = awsClients(env.region, 'http://127.0.0.1:9');
-    const status = await readStatus(env, clients);
-    expect(status.unread.map((u) => u.split(':')[0]).sort()).toEqual([
-      'CloudWatch DescribeAlarms',
-      'CloudWatch GetMetricData',
-      'CloudWatch Logs FilterLogEvents',
+  const env = loadNamedEnvironment(root, 'staging');
+
+  it('says which read failed, in the order the reads are listed however they answer, and prints no figure it did not read', async () => {
+    // ECS answers last (a slow refusal), the rest at once: it is still listed first.
+    const slow = createServer((_, res) =>
+      setTimeout(
+        () =>
+          res
+            .writeHead(403, { 'content-type': 'application/x-amz-json-1.1' })
+            .end('{"__type":"AccessDeniedException","message":"slow no"}'),
+        300,
+      ),
+    );
+    await new Promise<void>((done) => slow.listen(0, '127.0.0.1', done));
+    const refused = motoClients(moto.endpoint, ['GetMetricDataCommand', 'DescribeAlarmsCommand', 'GetParametersCommand']);
+    const clients: StatusClients = {
+      ...refused,
+      ecs: motoClients(`http://127.0.0.1:${(slow.address() as AddressInfo).port}`).ecs,
+      logs: new CloudWatchLogsClient({ endpoint: 'http://127.0.0.1:9', region: env.region, credentials: TEST_CREDENTIALS, maxAttempts: 1 }),
+    };
+    const status = await readStatus(env, clients).finally(() => slow.close());
+    expect(status.unread.map((u) => u.split(':')[0])).toEqual([
       'ECS DescribeServices',
+      'CloudWatch GetMetricData',
+      'CloudWatch DescribeAlarms',
       'SSM GetParameters',
+      'CloudWatch Logs FilterLogEvents',
     ]);
+    expect(status.unread[0]).toBe('ECS DescribeServices: AccessDeniedException: slow no');
+    expect(status.credentials).toBeUndefined();
     expect(status.lanes.map((l) => l.verdict)).toEqual(env.lanes.map(() => 'unread'));
     expect(status.lanes[0].why).toMatch(/^could not read /);
+    // Nothing read, nothing counted: no key in --json, "unread" on the screen, never a 0.
+    expect(status.fleet).toEqual({ max: env.fleet.maxTasks });
+    expect(status.controller).toEqual({});
+    for (const key of ['backlog', 'finished', 'failed', 'redisErrors', 'auroraErrors', 'alarms', 'desired', 'hostConsumer'])
+      expect(status.lanes[0]).not.toHaveProperty(key);
+    const screen = renderStatus(status);
+    expect(screen.split('\n')[0]).toBe(
+      `${clusterName(env)}: fleet unread (at most ${env.fleet.maxTasks} tasks); controller last tick unknown, errors unread`,
+    );
+    expect(screen).toContain(
+      [
+        `  ${env.lanes[0].stage}, count set by ${env.lanes[0].sizedBy}; service unread; host consumers unread`,
+        '  backlog unread  oldest runnable unread',
+        '  3 h: finished, failed and connection errors unread; alarms in ALARM: unread',
+      ].join('\n'),
+    );
+    expect(screen).not.toMatch(/\b0 (of|errors|finished|failed)\b|ALARM: none/);
+  }, 30_000);
+
+  it('shows what the reads that answered gave, and only that', async () => {
+    const now = new Date();
+    // An app of its own, so its services and alarms are this test's alone in moto.
+    const partial = { ...env, app: 'partial' };
+    const seeded = await seed(partial, moto.endpoint, now);
+    const clients = { ...seeded, cloudwatch: motoClients(moto.endpoint, ['GetMetricDataCommand']).cloudwatch };
+    const status = await readStatus(partial, clients, partial.lanes, now);
+    expect(status.unread).toEqual(['CloudWatch GetMetricData: Error: GetMetricDataCommand refused by the test']);
+    expect(status.fleet.running).toEqual(expect.any(Number));
+    expect(status.controller.errors).toBeUndefined();
+    expect(status.lanes[1]).toMatchObject({
+      desired: 1,
+      hostConsumer: 'enabled',
+      alarms: [alarmName(partial, env.lanes[1].name, 'failed-jobs')],
+    });
+    expect(status.lanes[1].finished).toBeUndefined();
+    const screen = renderStatus(status);
+    expect(screen).toContain(`fleet ${status.fleet.running} of ${env.fleet.maxTasks} tasks running`);
+    expect(screen).toContain('finished, failed and connection errors unread');
+  });
+
+  it('says in one line, without credentials, why nothing was read and how to sign in', () => {
+    // The SDK's own credential chain with nowhere to find any: no variables, no files, no instance role.
+    const bare = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+    const run = spawnSync(process.execPath, ['tools/run-app.cjs', 'tools/status/main.ts', '--environment', 'staging'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: {
+        ...bare,
+        HOME: '/nonexistent',
+        AWS_CONFIG_FILE: '/nonexistent/config',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+      },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe(
+      `${clusterName(env)}: no AWS credentials: the AWS SDK found none (environment, shared config, SSO profile or role), so nothing was read; sign in to account 111111111111 (aws sso login --profile <profile>, then export AWS_PROFILE=<profile>; or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and run status again\n`,
+    );
   }, 60_000);
 });
 

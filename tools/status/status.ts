@@ -40,14 +40,16 @@ export interface LaneStatus {
   readonly running?: number;
   readonly pending?: number;
   readonly rollout?: string;
-  /** The backlog now and its history, oldest first (the controller's Backlog metric). */
-  readonly backlog: readonly number[];
+  /** The backlog now and its history, oldest first (the controller's Backlog metric); undefined: unread. */
+  readonly backlog?: readonly number[];
   readonly oldestRunnableSeconds?: number;
-  readonly finished: number;
-  readonly failed: number;
-  readonly redisErrors: number;
-  readonly auroraErrors: number;
-  readonly alarms: readonly string[];
+  /** Sums over the history; undefined: CloudWatch unread (never 0 for a figure nobody read). */
+  readonly finished?: number;
+  readonly failed?: number;
+  readonly redisErrors?: number;
+  readonly auroraErrors?: number;
+  /** The lane's alarms in ALARM, by name; undefined: unread. */
+  readonly alarms?: readonly string[];
   readonly hostConsumer?: string;
   /** The controller's last decision for the lane, from its tick log line: `hold-saturated, desired 2`. */
   readonly decision?: string;
@@ -60,11 +62,15 @@ export interface LaneStatus {
 export interface EnvironmentStatus {
   readonly environment: string;
   readonly cluster: string;
-  readonly fleet: { readonly running: number; readonly max: number };
-  readonly controller: { readonly lastTick?: string; readonly errors: number };
+  /** `running` is undefined when ECS was not read. */
+  readonly fleet: { readonly running?: number; readonly max: number };
+  /** `errors` is undefined when CloudWatch's metrics were not read. */
+  readonly controller: { readonly lastTick?: string; readonly errors?: number };
   readonly lanes: readonly LaneStatus[];
-  /** Reads that failed, one line each; their lanes report what the others gave. */
+  /** Reads that failed, one line each, in the order they are made; their lanes report what the others gave. */
   readonly unread: readonly string[];
+  /** Set when no read could be signed for want of credentials: the cause and the fix, in one line. */
+  readonly credentials?: string;
 }
 
 export interface StatusClients {
@@ -91,35 +97,39 @@ export async function readStatus(
   lanes = env.lanes,
   now = new Date(),
 ): Promise<EnvironmentStatus> {
-  const unread: string[] = [];
-  const guard = async <T>(what: string, read: () => Promise<T>, fallback: T): Promise<T> => {
+  const failures: (Error & { read: Read })[] = [];
+  // Undefined when the read failed: what it would have given is unread, not empty.
+  const guard = async <T>(what: Read, read: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await read();
     } catch (error) {
-      unread.push(`${what}: ${(error as Error).name}: ${(error as Error).message}`);
-      return fallback;
+      failures.push(Object.assign(error as Error, { read: what }));
+      return undefined;
     }
   };
   const [services, metrics, alarms, switches, decisions] = await Promise.all([
-    guard('ECS DescribeServices', () => readServices(env, lanes, clients.ecs), new Map<string, ServiceCounts>()),
-    guard('CloudWatch GetMetricData', () => readMetrics(env, lanes, clients.cloudwatch, now), new Map<string, number[]>()),
-    guard('CloudWatch DescribeAlarms', () => readAlarms(env, clients.cloudwatch), [] as string[]),
-    guard('SSM GetParameters', () => readSwitches(env, lanes, clients.ssm), new Map<string, string>()),
-    guard('CloudWatch Logs FilterLogEvents', () => readDecisions(env, clients.logs, now), new Map<string, string>()),
+    guard(READS[0], () => readServices(env, lanes, clients.ecs)),
+    guard(READS[1], () => readMetrics(env, lanes, clients.cloudwatch, now)),
+    guard(READS[2], () => readAlarms(env, clients.cloudwatch)),
+    guard(READS[3], () => readSwitches(env, lanes, clients.ssm)),
+    guard(READS[4], () => readDecisions(env, clients.logs, now)),
   ]);
-  const series = (id: string) => metrics.get(id) ?? [];
+  // In the order the reads are listed, whichever answered first: the same failures print the same.
+  failures.sort((a, b) => READS.indexOf(a.read) - READS.indexOf(b.read));
+  const unread = failures.map((e) => `${e.read}: ${e.name}: ${e.message}`);
+  const series = (id: string) => (metrics ? (metrics.get(id) ?? []) : undefined);
   const statuses = lanes.map((lane, i) =>
     judge(lane, {
-      counts: services.get(serviceName(env, lane.name)),
+      counts: services?.get(serviceName(env, lane.name)),
       backlog: series(`b${i}`),
       oldest: series(`o${i}`),
       finished: series(`f${i}`),
       failed: series(`x${i}`),
       redis: series(`r${i}`),
       aurora: series(`a${i}`),
-      alarms: alarms.filter((a) => a.startsWith(alarmName(env, lane.name, ''))),
-      hostConsumer: switches.get(laneParameterName(env, lane.name, 'host-consumer')),
-      decision: decisions.get(lane.name),
+      alarms: alarms?.filter((a) => a.startsWith(alarmName(env, lane.name, ''))),
+      hostConsumer: switches?.get(laneParameterName(env, lane.name, 'host-consumer')),
+      decision: decisions?.get(lane.name),
     }),
   );
   // Nothing is healthy by default: a lane judged without every read says so.
@@ -136,18 +146,44 @@ export async function readStatus(
               }
             : s,
         );
-  const lastTick = metrics.get('tick');
+  const lastTick = metrics?.get('tick');
+  const errors = series('errors');
+  const credentials = failures.length === READS.length && failures.every(isMissingCredentials) ? credentialsHint(env) : undefined;
   return {
     environment: env.environment,
     cluster: clusterName(env),
-    fleet: { running: judged.reduce((total, s) => total + (s.running ?? 0), 0), max: env.fleet.maxTasks },
+    fleet: { ...(services ? { running: judged.reduce((total, s) => total + (s.running ?? 0), 0) } : {}), max: env.fleet.maxTasks },
     controller: {
       ...(lastTick && lastTick.length > 0 ? { lastTick: new Date(lastTick[lastTick.length - 1] * 1000).toISOString() } : {}),
-      errors: sum(series('errors')),
+      ...(errors ? { errors: sum(errors) } : {}),
     },
     lanes: judged,
     unread,
+    ...(credentials ? { credentials } : {}),
   };
+}
+
+/** The reads status makes, in the order their failures are listed. */
+const READS = [
+  'ECS DescribeServices',
+  'CloudWatch GetMetricData',
+  'CloudWatch DescribeAlarms',
+  'SSM GetParameters',
+  'CloudWatch Logs FilterLogEvents',
+] as const;
+type Read = (typeof READS)[number];
+
+/**
+ * The SDK found no credentials anywhere it looks (environment, shared config and SSO
+ * profiles, container and instance roles): its credential chain's own error
+ * (@smithy/property-provider's CredentialsProviderError), raised before any request is sent.
+ */
+function isMissingCredentials(error: Error): boolean {
+  return error.name === 'CredentialsProviderError';
+}
+
+function credentialsHint(env: EnvironmentConfig): string {
+  return `no AWS credentials: the AWS SDK found none (environment, shared config, SSO profile or role), so nothing was read; sign in to account ${env.allowedAccountIds.join(' or ')} (aws sso login --profile <profile>, then export AWS_PROFILE=<profile>; or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and run status again`;
 }
 
 export interface ServiceCounts {
@@ -296,21 +332,24 @@ async function readDecisions(env: EnvironmentConfig, logs: CloudWatchLogsClient,
   return out;
 }
 
+/** What the reads gave for one lane; a series or list left undefined was not read. */
 export interface Observed {
   readonly counts?: ServiceCounts;
-  readonly backlog: readonly number[];
-  readonly oldest: readonly number[];
-  readonly finished: readonly number[];
-  readonly failed: readonly number[];
-  readonly redis: readonly number[];
-  readonly aurora: readonly number[];
-  readonly alarms: readonly string[];
+  readonly backlog?: readonly number[];
+  readonly oldest?: readonly number[];
+  readonly finished?: readonly number[];
+  readonly failed?: readonly number[];
+  readonly redis?: readonly number[];
+  readonly aurora?: readonly number[];
+  readonly alarms?: readonly string[];
   readonly hostConsumer?: string;
   readonly decision?: string;
 }
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
-const last = (values: readonly number[]) => values[values.length - 1];
+const last = (values: readonly number[] | undefined) => values?.[values.length - 1];
+/** The sum of a series that was read; undefined for one that was not. */
+const total = (values: readonly number[] | undefined) => (values ? sum(values) : undefined);
 
 /** A lane's verdict in the runbook's words, checked in the order an operator would look. */
 export function judge(lane: LaneConfig, o: Observed): LaneStatus {
@@ -363,19 +402,21 @@ export function judge(lane: LaneConfig, o: Observed): LaneStatus {
           ...(o.counts.rollout ? { rollout: o.counts.rollout } : {}),
         }
       : {}),
-    backlog: o.backlog,
+    ...(o.backlog ? { backlog: o.backlog } : {}),
     ...(oldest !== undefined ? { oldestRunnableSeconds: oldest } : {}),
-    finished: sum(o.finished),
-    failed: sum(o.failed),
-    redisErrors: sum(o.redis),
-    auroraErrors: sum(o.aurora),
-    alarms: o.alarms,
+    ...defined({ finished: total(o.finished), failed: total(o.failed), redisErrors: total(o.redis), auroraErrors: total(o.aurora) }),
+    ...(o.alarms ? { alarms: [...o.alarms].sort() } : {}),
     ...(o.hostConsumer ? { hostConsumer: o.hostConsumer } : {}),
     ...(o.decision ? { decision: o.decision } : {}),
     verdict: verdict[0],
     why: verdict[1],
     next: verdict[2],
   };
+}
+
+/** The entries whose value is defined: a figure nobody read has no key at all in --json. */
+function defined<T extends Record<string, number | undefined>>(figures: T): Partial<T> {
+  return Object.fromEntries(Object.entries(figures).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 const BARS = '▁▂▃▄▅▆▇█';
@@ -386,26 +427,38 @@ export function sparkline(values: readonly number[]): string {
   return values.map((v) => (max === 0 ? BARS[0] : BARS[Math.min(BARS.length - 1, Math.round((v / max) * (BARS.length - 1)))])).join('');
 }
 
-/** The screen an operator reads. */
+/** The screen an operator reads: every figure it shows was read; one that was not says so. */
 export function renderStatus(s: EnvironmentStatus): string {
-  const lines = [
-    `${s.cluster}: fleet ${s.fleet.running} of ${s.fleet.max} tasks running; controller last tick ${s.controller.lastTick ?? 'unknown'}, ${s.controller.errors} errors in ${HISTORY_HOURS} h`,
-    '',
-  ];
-  for (const l of s.lanes) {
-    const counts =
-      l.desired === undefined
-        ? 'service unread'
-        : `${l.running}/${l.desired} running, ${l.pending} pending${l.rollout ? ` (${l.rollout})` : ''}`;
-    lines.push(
-      `${l.lane}: ${l.verdict.toUpperCase()} — ${l.why}`,
-      `  ${l.stage}, count set by ${l.sizedBy}${l.decision ? ` (last decision: ${l.decision})` : ''}; ${counts}; host consumers ${l.hostConsumer ?? 'unread'}`,
-      `  backlog ${last(l.backlog) ?? '–'} ${sparkline(l.backlog)}  oldest runnable ${l.oldestRunnableSeconds !== undefined ? `${Math.round(l.oldestRunnableSeconds)} s` : '–'}`,
-      `  ${HISTORY_HOURS} h: ${l.finished} finished, ${l.failed} failed, ${l.redisErrors} Redis and ${l.auroraErrors} Aurora errors; alarms in ALARM: ${l.alarms.length > 0 ? l.alarms.join(', ') : 'none'}`,
-      ...(l.next ? [`  next: ${l.next}`] : []),
-      '',
-    );
-  }
+  if (s.credentials) return `${s.cluster}: ${s.credentials}\n`;
+  const fleet =
+    s.fleet.running === undefined
+      ? `fleet unread (at most ${s.fleet.max} tasks)`
+      : `fleet ${s.fleet.running} of ${s.fleet.max} tasks running`;
+  const errors = s.controller.errors === undefined ? 'errors unread' : `${s.controller.errors} errors in ${HISTORY_HOURS} h`;
+  const lines = [`${s.cluster}: ${fleet}; controller last tick ${s.controller.lastTick ?? 'unknown'}, ${errors}`, ''];
+  for (const l of s.lanes) lines.push(...laneLines(l), '');
   for (const u of s.unread) lines.push(`unread: ${u}`);
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+function laneLines(l: LaneStatus): string[] {
+  const counts =
+    l.desired === undefined
+      ? 'service unread'
+      : `${l.running}/${l.desired} running, ${l.pending} pending${l.rollout ? ` (${l.rollout})` : ''}`;
+  const backlog = l.backlog === undefined ? 'backlog unread' : `backlog ${last(l.backlog) ?? '–'} ${sparkline(l.backlog)}`;
+  const oldest =
+    l.oldestRunnableSeconds !== undefined ? `${Math.round(l.oldestRunnableSeconds)} s` : l.backlog === undefined ? 'unread' : '–';
+  const jobs =
+    l.finished === undefined
+      ? 'finished, failed and connection errors unread'
+      : `${l.finished} finished, ${l.failed} failed, ${l.redisErrors} Redis and ${l.auroraErrors} Aurora errors`;
+  const alarms = l.alarms === undefined ? 'unread' : l.alarms.length > 0 ? l.alarms.join(', ') : 'none';
+  return [
+    `${l.lane}: ${l.verdict.toUpperCase()} — ${l.why}`,
+    `  ${l.stage}, count set by ${l.sizedBy}${l.decision ? ` (last decision: ${l.decision})` : ''}; ${counts}; host consumers ${l.hostConsumer ?? 'unread'}`,
+    `  ${backlog}  oldest runnable ${oldest}`,
+    `  ${HISTORY_HOURS} h: ${jobs}; alarms in ALARM: ${alarms}`,
+    ...(l.next ? [`  next: ${l.next}`] : []),
+  ];
 }

@@ -547,6 +547,29 @@ regoin: eu-west-1`,
     ]);
   });
 
+  it("reports a lane's unknown key with the rules the rest of the lane breaks, but none about the key it was probably meant to be", () => {
+    // memroy: 4096 was meant as memory: with the default 1024 standing in, job.memory 2048 would not fit;
+    // that is not said. The guardrail and the warm window do not read memory, and are.
+    const text = envYaml(`  image:
+    queues: [image]
+    stage: scaling
+    tasks: { max: 3 }
+    memroy: 4096
+    job: { memory: 2048 }
+    warm:
+      - { at: "0 2 * * *", tasks: 4 }
+`);
+    expect(problems(text)).toEqual([
+      'environments/staging.yaml:19:19 lanes.image.tasks.max: 3 exceeds guardrails.maxTasksBeforeOwned (2) while the lane is at stage "scaling"; keep max at 2 or below until the lane is "owned"',
+      'environments/staging.yaml:20:5 lanes.image.memroy: unknown key; did you mean "memory"?',
+      'environments/staging.yaml:23:35 lanes.image.warm[0].tasks: 4 is above tasks.max (3)',
+    ]);
+    // Spelt right, the same lane's memory rule speaks too: the key, not the rule, was what hid it.
+    expect(problems(text.replace('memroy: 4096', 'memory: 1024'))).toContainEqual(
+      expect.stringMatching(/^environments\/staging\.yaml:21:20 lanes\.image\.job\.memory: job\.memory 2048 MB does not fit/),
+    );
+  });
+
   it('runs no rule while a setting outside the lanes is refused: its default could make a rule report a mistake the file does not have', () => {
     const text = envYaml(
       `  image:

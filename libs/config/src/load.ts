@@ -178,15 +178,18 @@ function invalidFileProblems(
   const partial = parsedWithout(data, issues);
   if (!partial) return problems;
   const reported = [...earlier, ...problems];
-  return [...problems, ...ruleProblems(checkRules(partial), doc, at).filter((p) => !reported.some((q) => q.line === p.line))];
+  const misspelt = misspeltKeys(issues, data);
+  const rules = checkRules(partial).filter((issue) => !misspelt.some((key) => mayStandFor(issue.path, key)));
+  return [...problems, ...ruleProblems(rules, doc, at).filter((p) => !reported.some((q) => q.line === p.line))];
 }
 
 /**
  * The file without the parts the schema refused, when leaving them out cannot
- * change what a rule says of the rest: a lane with a problem is left out whole,
- * an unknown key is left out. Undefined when any other key is refused (a default
- * standing in for it could make a rule report a mistake the file does not have),
- * or when what is left still does not parse.
+ * change what a rule says of the rest: an unknown key is left out (its lane stays,
+ * so the lane's other rules still report), a lane with any other problem is left
+ * out whole. Undefined when any other key is refused (a default standing in for it
+ * could make a rule report a mistake the file does not have), or when what is left
+ * still does not parse.
  */
 function parsedWithout(data: unknown, issues: readonly z.core.$ZodIssue[]): EnvironmentFile | undefined {
   const copy = structuredClone(data) as Record<string, unknown>;
@@ -196,12 +199,35 @@ function parsedWithout(data: unknown, issues: readonly z.core.$ZodIssue[]): Envi
     if (parent !== null && typeof parent === 'object') delete (parent as Record<PropertyKey, unknown>)[path[path.length - 1]];
   };
   for (const issue of issues) {
-    if (issue.path[0] === 'lanes' && issue.path.length >= 2) remove(issue.path.slice(0, 2));
-    else if (issue.code === 'unrecognized_keys') for (const key of issue.keys) remove([...issue.path, key]);
+    if (issue.code === 'unrecognized_keys') for (const key of issue.keys) remove([...issue.path, key]);
+    else if (issue.path[0] === 'lanes' && issue.path.length >= 2) remove(issue.path.slice(0, 2));
     else return undefined;
   }
   const again = environmentSchema.safeParse(copy);
   return again.success ? again.data : undefined;
+}
+
+/**
+ * The keys an unknown key was probably meant to be (`lanes.bulk.memory` for
+ * `lanes.bulk.memroy`), where the mapping does not have them: their defaults stand in
+ * for the value the file meant, so what a rule says of them is not said.
+ */
+function misspeltKeys(issues: readonly z.core.$ZodIssue[], data: unknown): Path[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'unrecognized_keys') return [];
+    const mapping = valueAt(data, issue.path) as Record<string, unknown>;
+    const known = knownKeys(issue.path, data);
+    return issue.keys.flatMap((key) => {
+      const guess = didYouMean(key, known);
+      return guess !== undefined && !(guess in mapping) ? [[...issue.path, guess]] : [];
+    });
+  });
+}
+
+/** Whether a rule's key path is inside the mapping of `key` and names it (`lanes.bulk.job.memory` for `lanes.bulk.memory`). */
+function mayStandFor(path: Path, key: Path): boolean {
+  const mapping = key.slice(0, -1);
+  return mapping.every((segment, i) => path[i] === segment) && path.slice(mapping.length).includes(key[key.length - 1]);
 }
 
 /** Rule issues at the YAML position of the key each is about. */

@@ -432,7 +432,7 @@ export const laneSchema = z
     capacity: z.array(capacitySchema).min(1).optional().meta({ description: 'Explicit capacity-provider strategy; replaces spot.' }),
     scaleInProtection: z.boolean().default(false).meta({
       description:
-        "The task protects itself from scale-in while any of its workers runs a job, and releases the protection when all are idle: each worker runs under a small guard (PHP, written to the task's /tmp by the init container) that reads queue:work's job lines and calls the ECS agent's task-protection endpoint. No change to the application; the image needs PHP's pcntl extension, which queue:work needs to finish a job on SIGTERM anyway. Lets job.timeout exceed stopTimeout.",
+        "The task protects itself from scale-in while any of its workers runs a job, and releases the protection when all are idle: each worker runs under a small guard (PHP, written to the task's /tmp by the init container) that reads queue:work's job lines and calls the ECS agent's task-protection endpoint. No change to the application; the image needs PHP's pcntl extension, which queue:work needs to finish a job on SIGTERM anyway. Lets job.timeout exceed stopTimeout; a Redis lane's job.timeout must still stay below redis.retryAfter, the application's own retry_after, so a long job raises both (the application's first).",
     }),
     stopTimeout: int(2, 120).default(120).meta({ description: 'Seconds between SIGTERM and SIGKILL; Fargate allows at most 120.' }),
     drainMinutes: int(1, 1440).default(15).meta({

@@ -15,4 +15,5 @@ export {
 } from './simulate';
 export { random, standardWorkloads, workloadLanes, type JobSpec, type Workload, type WorkloadLane } from './workloads';
 export { renderTable } from './table';
+export { verdictOf, type Verdict } from './verdict';
 export { renderChart } from './chart';

@@ -137,8 +137,8 @@ describe('the controller over the standard mix', () => {
     const desired = burst.timeline.image.map((p) => p.desired);
     // The first tick after the dispatch asks for all four; the idle tasks go together when the work runs out.
     expect(desired.slice(0, 2)).toEqual([0, image.max]);
-    expect(row('burst-2000')).toMatchObject({ scaleEvents: 3, wakes: 1, taskMinutes: 340, stuck: 0, killed: 0 });
-    expect(burst.bound.image.taskMinutes).toBe(334.7);
+    expect(row('burst-2000')).toMatchObject({ scaleEvents: 3, wakes: 1, taskMinutes: 344, stuck: 0, killed: 0 });
+    expect(burst.bound.image.taskMinutes).toBe(338.7);
   });
 
   it('gives twenty ten-minute jobs the tasks that start them within maxPickupSeconds, where counting them gives one', async () => {
@@ -161,7 +161,7 @@ describe('the controller over the standard mix', () => {
   it('has a task up when a delayed batch comes due (the look-ahead)', () => {
     expect(row('delayed-batch')).toMatchObject({ firstTask: 0, longestZeroWithWork: 0 });
     // Every worker busy and jobs waiting: no scale-in until they have started (hold-saturated).
-    expect(row('delayed-batch').wait).toEqual({ p50: 118, p95: 221, max: 235 });
+    expect(row('delayed-batch').wait).toEqual({ p50: 117, p95: 228, max: 243 });
   });
 
   it('samples each lane once a minute from the first dispatch, and charts backlog, desired and running', () => {
@@ -175,6 +175,26 @@ describe('the controller over the standard mix', () => {
     expect(polylines).toEqual([timeline.length, timeline.length, timeline.length]);
   });
 
+  it('says of each row whether its jobs start within maxPickupSeconds, how far off, and the lever of a miss', () => {
+    const verdict = (workload: string, lane = 'image') => results.find((r) => r.workload === workload)!.verdicts[lane];
+    expect(verdict('burst-100x20s')).toEqual({ pickupRatio: 0.9, meets: true });
+    // Perfect foresight within four tasks of two workers cannot start them in time either: the ceiling is the lever.
+    expect(verdict('long-jobs-20')).toEqual({
+      pickupRatio: 2.4,
+      meets: false,
+      lever: 'tasks.max (4) or workers (2): even perfect foresight within them waits 1200 s',
+    });
+    // sync waits at zero while image holds the whole fleet of three.
+    expect(verdict('two-lanes-under-cap', 'sync')).toEqual({
+      pickupRatio: 1.1,
+      meets: false,
+      lever: 'fleet.maxTasks (3): the fleet was full while jobs waited 12 min',
+    });
+    expect(renderTable(results)).toMatch(
+      /^\| two-lanes-under-cap \| sync \| misses, 1\.1× \| 10 \|.*\| fleet\.maxTasks \(3\): the fleet was full while jobs waited 12 min \|$/m,
+    );
+  });
+
   it('prints the table the notes carry', () => {
     // Header, rule, one row per single-lane workload (eleven, with the burst for a lane of several tasks) and two for the fleet-cap case.
     expect(renderTable(results).split('\n')).toHaveLength(2 + 11 + 2);
@@ -184,6 +204,18 @@ describe('the controller over the standard mix', () => {
 describe('warm windows', () => {
   // The nightly feed import: the scheduler dispatches it at 02:00 UTC, and the lane wants two tasks then.
   const importer: WorkloadLane = { ...image, name: 'bulk', queues: ['bulk'], warm: [{ at: '0 2 * * *', tasks: 2, minutes: 30 }] };
+
+  it("draws each workload's jobs from its own stream: the same whichever other workloads are built beside it", () => {
+    const jobs = (lanes: WorkloadLane[], name: string) => standardWorkloads(lanes).find((w) => w.name === name)!.jobs;
+    // Beside image, the mix also builds the two-lane workload, which draws 200 durations before the import.
+    expect(jobs([importer, image], 'scheduled-import')).toEqual(jobs([importer], 'scheduled-import'));
+    expect(jobs([image, sync], 'delayed-batch')).toEqual(jobs([image], 'delayed-batch'));
+    expect(jobs([importer], 'scheduled-import').map((j) => j.duration)).not.toEqual(
+      jobs([importer], 'burst-100x20s')
+        .slice(0, 50)
+        .map((j) => j.duration),
+    );
+  });
 
   it('adds the scheduled workload to a lane that names its times, at the first one after the idle hour', () => {
     const workload = standardWorkloads([importer]).find((w) => w.name === 'scheduled-import')!;

@@ -2,6 +2,7 @@ import { parseControllerConfig, type ControllerConfig, type ControllerConfigInpu
 import { BacklogController } from '@queue-lanes/backlog-controller/runtime';
 import { SimulatedCloudWatch, SimulatedEcs, noSsm } from './aws';
 import { MemoryRedis } from './redis';
+import { verdictOf, type Verdict } from './verdict';
 import { EPOCH, random, type JobSpec, type Workload, type WorkloadLane } from './workloads';
 
 /**
@@ -111,6 +112,8 @@ export interface SimulationResult {
   readonly seconds: number;
   /** Per lane, one sample a minute from the first dispatch: what the chart draws. */
   readonly timeline: Readonly<Record<string, readonly TimelinePoint[]>>;
+  /** Per lane, whether its jobs started within maxPickupSeconds, and the likely lever when not (see {@link verdictOf}). */
+  readonly verdicts: Readonly<Record<string, Verdict>>;
 }
 
 /** One lane at one simulated minute. */
@@ -243,6 +246,8 @@ class Simulation {
   private readonly desiredOf = new Map<string, number>();
   private readonly ecs: SimulatedEcs;
   private readonly cloudwatch = new SimulatedCloudWatch();
+  /** What the controller runs on (see {@link simulatedControllerConfig}). */
+  private readonly config: ControllerConfig;
   private readonly controller: BacklogController;
   private readonly jobs: JobState[];
   private readonly byId = new Map<string, JobState>();
@@ -261,7 +266,8 @@ class Simulation {
     this.stats = new Map(lanes.map((l) => [l.name, { killed: 0, taskSeconds: 0, wakes: 0, zeroStreak: 0, longestZero: 0 }]));
     this.timeline = new Map(lanes.map((l) => [l.name, []]));
     this.ecs = new SimulatedEcs([...this.byService.keys()], (name, desired) => this.reconcile(name, desired));
-    this.controller = new BacklogController(this.controllerConfig(), {
+    this.config = simulatedControllerConfig(options, this.redis.prefix, this.retryAfter);
+    this.controller = new BacklogController(this.config, {
       ecs: this.ecs.client(),
       cloudwatch: this.cloudwatch.client(),
       ssm: noSsm(),
@@ -292,11 +298,6 @@ class Simulation {
     }
     await this.controller.close();
     return this.result();
-  }
-
-  /** The controller's configuration for the simulated lanes (see {@link simulatedControllerConfig}). */
-  private controllerConfig() {
-    return simulatedControllerConfig(this.options, this.redis.prefix, this.retryAfter);
   }
 
   private date(): Date {
@@ -487,22 +488,41 @@ class Simulation {
 
   private result(): SimulationResult {
     const { lanes, workload } = this.options;
+    const { fleetMaxTasks } = this.config;
+    const policy = new Map(this.config.lanes.map((l) => [l.name, l]));
+    const timeline = Object.fromEntries(this.timeline);
+    const bound = Object.fromEntries(
+      lanes.map((l) => [
+        l.name,
+        foresight(
+          workload.jobs.filter((j) => j.lane === l.name),
+          l,
+          TYPICAL_START_LATENCY,
+        ),
+      ]),
+    );
+    const results = lanes.map((lane) => this.laneResult(lane));
+    // The lanes are sampled together, so a minute's index is the same in each.
+    const fleetDesired = timeline[lanes[0].name].map((_, i) => lanes.reduce((sum, l) => sum + timeline[l.name][i].desired, 0));
+    const verdicts = lanes.map((lane, i) =>
+      verdictOf({
+        lane,
+        policy: policy.get(lane.name)!,
+        result: results[i],
+        bound: bound[lane.name],
+        timeline: timeline[lane.name],
+        fleetDesired,
+        fleetMaxTasks,
+      }),
+    );
     return {
       workload: workload.name,
       seconds: this.t,
-      timeline: Object.fromEntries(this.timeline),
+      timeline,
       peakTasks: this.peak,
-      bound: Object.fromEntries(
-        lanes.map((l) => [
-          l.name,
-          foresight(
-            workload.jobs.filter((j) => j.lane === l.name),
-            l,
-            TYPICAL_START_LATENCY,
-          ),
-        ]),
-      ),
-      lanes: lanes.map((lane) => this.laneResult(lane)),
+      bound,
+      lanes: results,
+      verdicts: Object.fromEntries(lanes.map((lane, i) => [lane.name, verdicts[i]])),
     };
   }
 

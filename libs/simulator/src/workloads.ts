@@ -91,27 +91,39 @@ const job = (lane: Lane, dispatchAt: number, duration: number, extra: Partial<Jo
  */
 export function standardWorkloads(lanes: readonly Lane[], seed = 1): Workload[] {
   const [lane, other] = [lanes[0], lanes[1] ?? lanes[0]];
-  const rnd = random(seed);
-  const between = (lo: number, hi: number) => Math.round(lo + rnd() * (hi - lo));
   return [
-    ...arrivalWorkloads(lane, between, seed),
-    ...troubleWorkloads(lane, between),
-    ...((lane.max ?? 1) >= 4 ? [wideBurst(lane, between)] : []),
-    ...((lane.groups?.length ?? 0) > 1 ? [urgentUnderBurst(lane, between)] : []),
-    ...(other !== lane ? [twoLanesUnderCap(lane, other, between)] : []),
-    ...(lane.warm?.length ? [scheduledImport(lane, lane.warm[0].at, between)] : []),
+    ...arrivalWorkloads(lane, seed),
+    ...troubleWorkloads(lane, seed),
+    ...((lane.max ?? 1) >= 4 ? [wideBurst(lane, seed)] : []),
+    ...((lane.groups?.length ?? 0) > 1 ? [urgentUnderBurst(lane, seed)] : []),
+    ...(other !== lane ? [twoLanesUnderCap(lane, other, seed)] : []),
+    ...(lane.warm?.length ? [scheduledImport(lane, lane.warm[0].at, seed)] : []),
   ];
 }
 
 /** Seconds of idle before every workload: the lane begins at zero. */
 const IDLE = 3600;
 
-/** Draws whole seconds between lo and hi from the workload mix's seeded stream. */
+/** Draws whole seconds between lo and hi. */
 type Between = (lo: number, hi: number) => number;
 
+/**
+ * The draws of one workload, from a stream of its own (the seed and the workload's
+ * name): a workload's jobs are the same whichever other workloads are built beside
+ * it, so `--lane` or `--workload` never changes a row's figures.
+ */
+function drawsFor(workload: string, seed: number): Between {
+  // FNV-1a of the name: a fixed, well-spread offset for each workload's stream.
+  let hash = 0x811c9dc5;
+  for (const char of workload) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+  const rnd = random(seed + hash);
+  return (lo, hi) => Math.round(lo + rnd() * (hi - lo));
+}
+
 /** How work arrives: one job, a burst, trickles steady and at random, near and far apart. */
-function arrivalWorkloads(lane: Lane, between: Between, seed: number): Workload[] {
+function arrivalWorkloads(lane: Lane, seed: number): Workload[] {
   const idle = IDLE;
+  const between = drawsFor('burst-100x20s', seed);
   return [
     {
       name: 'single-after-idle',
@@ -154,8 +166,9 @@ function arrivalWorkloads(lane: Lane, between: Between, seed: number): Workload[
 }
 
 /** Work that is hard to size: long jobs, delayed jobs, jobs that fail. */
-function troubleWorkloads(lane: Lane, between: Between): Workload[] {
+function troubleWorkloads(lane: Lane, seed: number): Workload[] {
   const idle = IDLE;
+  const between = drawsFor('delayed-batch', seed);
   return [
     {
       name: 'long-jobs-20',
@@ -187,7 +200,8 @@ function troubleWorkloads(lane: Lane, between: Between): Workload[] {
 }
 
 /** A lane allowed several tasks: a burst that should ramp it to tasks.max at once. */
-function wideBurst(lane: Lane, between: Between): Workload {
+function wideBurst(lane: Lane, seed: number): Workload {
+  const between = drawsFor('burst-2000', seed);
   return {
     name: 'burst-2000',
     description:
@@ -198,7 +212,8 @@ function wideBurst(lane: Lane, between: Between): Workload {
 }
 
 /** A lane that gives one queue a group of its own: a burst on the rest, urgent jobs arriving through it. */
-function urgentUnderBurst(lane: Lane, between: Between): Workload {
+function urgentUnderBurst(lane: Lane, seed: number): Workload {
+  const between = drawsFor('urgent-under-burst', seed);
   const urgent = lane.groups![0].queues[0];
   return {
     name: 'urgent-under-burst',
@@ -215,7 +230,8 @@ function urgentUnderBurst(lane: Lane, between: Between): Workload {
  * A lane whose work comes on a schedule: the Laravel scheduler dispatches a feed
  * import at the lane's first warm time after the idle hour.
  */
-function scheduledImport(lane: Lane, at: string, between: Between): Workload {
+function scheduledImport(lane: Lane, at: string, seed: number): Workload {
+  const between = drawsFor('scheduled-import', seed);
   const due = nextFiring(at, IDLE);
   return {
     name: 'scheduled-import',
@@ -236,7 +252,8 @@ export function nextFiring(expression: string, from: number): number {
 }
 
 /** Two lanes side by side under the fleet cap. */
-function twoLanesUnderCap(lane: Lane, other: Lane, between: Between): Workload {
+function twoLanesUnderCap(lane: Lane, other: Lane, seed: number): Workload {
+  const between = drawsFor('two-lanes-under-cap', seed);
   return {
     name: 'two-lanes-under-cap',
     description: 'a long burst on one lane while the other gets a few short jobs, fleet cap binding',
