@@ -26,7 +26,10 @@ export function checkPrerequisites(): void {
     ['php', spawnSync('php', ['-r', 'exit(extension_loaded("redis") && extension_loaded("pcntl") ? 0 : 1);']).status === 0],
     [LARAVEL_AUTOLOAD, existsSync(LARAVEL_AUTOLOAD)],
     // The wake-up cases: Guzzle over curl (the AWS SDK's HTTP client), and SQLite for Bus::batch()'s table.
-    ['php curl and pdo_sqlite', spawnSync('php', ['-r', 'exit(extension_loaded("curl") && extension_loaded("pdo_sqlite") ? 0 : 1);']).status === 0],
+    [
+      'php curl and pdo_sqlite',
+      spawnSync('php', ['-r', 'exit(extension_loaded("curl") && extension_loaded("pdo_sqlite") ? 0 : 1);']).status === 0,
+    ],
     [GUZZLE_AUTOLOAD, existsSync(GUZZLE_AUTOLOAD)],
     ['tini', existsSync('/usr/bin/tini')],
     ['the cgroup v1 memory controller', existsSync('/sys/fs/cgroup/memory/cgroup.procs')],

@@ -96,7 +96,11 @@ describe('the wake-up never slows a request', () => {
   afterEach(() => endpoint.close());
 
   it('in an HTTP app, sends nothing during the request and one Invoke for its lanes after the response', async () => {
-    const { invoked: calls, dispatchSeconds, beforeResponse } = await run(
+    const {
+      invoked: calls,
+      dispatchSeconds,
+      beforeResponse,
+    } = await run(
       [
         { queue: 'image', via: 'onQueue' },
         { queue: 'sync', via: 'onQueue' },
@@ -111,7 +115,11 @@ describe('the wake-up never slows a request', () => {
   });
 
   it('in the console (a command, a worker), a dispatch to an endpoint that accepts and never answers returns within 1.5 s', async () => {
-    const { invoked: calls, dispatchSeconds, stderr } = await run(
+    const {
+      invoked: calls,
+      dispatchSeconds,
+      stderr,
+    } = await run(
       [
         { queue: 'image', via: 'onQueue' },
         { queue: 'sync', via: 'onQueue' },
@@ -121,7 +129,7 @@ describe('the wake-up never slows a request', () => {
     expect(lanesOf(calls)).toEqual([['image'], ['sync']]);
     expect(endpoint.accepted()).toBe(2);
     // Each dispatch waited for one call cut off by the listener's timeout (0.9 s), and no retry.
-    expect(stderr.match(/cURL error 28: Operation timed out after 9\d\d milliseconds/g)).toHaveLength(2);
+    expect(stderr.match(/ERROR: cURL error 28: Operation timed out after 9\d\d milliseconds/g)).toHaveLength(2);
     for (const seconds of dispatchSeconds) expect(seconds).toBeLessThan(1.5);
   });
 
