@@ -4,7 +4,7 @@
 # and, with --test, the Python tools the tests use (.venv, see python-env.sh),
 # redis-server for the backlog controller's tests, supervisor for the host
 # agent's, and for the worker harness PHP 8.2 with phpredis, Debian's Laravel 8.83
-# (php-laravel-framework) and tini (Debian's packages).
+# (php-laravel-framework), Guzzle, curl and SQLite for its wake-up cases, and tini (Debian's packages).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -29,6 +29,10 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v php >/dev/null || missing+=(php8.2-cli)
   php -r 'exit(extension_loaded("redis") ? 0 : 1);' 2>/dev/null || missing+=(php-redis)
   [[ -f /usr/share/php/Illuminate/autoload.php ]] || missing+=(php-laravel-framework)
+  # The wake-up listener's harness cases: Guzzle over curl (the AWS SDK's HTTP client), SQLite for batches.
+  php -r 'exit(extension_loaded("curl") ? 0 : 1);' 2>/dev/null || missing+=(php-curl)
+  php -r 'exit(extension_loaded("pdo_sqlite") ? 0 : 1);' 2>/dev/null || missing+=(php-sqlite3)
+  [[ -f /usr/share/php/GuzzleHttp/autoload.php ]] || missing+=(php-guzzlehttp-guzzle)
   command -v tini >/dev/null || missing+=(tini)
   if (( ${#missing[@]} > 0 )); then
     echo "bootstrap: apt-get install ${missing[*]}"

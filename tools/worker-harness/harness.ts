@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,12 +18,19 @@ const APP_SOURCE = join(__dirname, 'laravel');
 /** The application's optional part the product ships: the wake-up listener and its config. */
 const WAKE_UP_SOURCE = join(REPO_ROOT, 'libs', 'backlog-controller', 'laravel');
 const LARAVEL_AUTOLOAD = '/usr/share/php/Illuminate/autoload.php';
+const GUZZLE_AUTOLOAD = '/usr/share/php/GuzzleHttp/autoload.php';
 
 /** Refuses to run without what the harness needs, naming the command that installs it. */
 export function checkPrerequisites(): void {
   const missing = [
     ['php', spawnSync('php', ['-r', 'exit(extension_loaded("redis") && extension_loaded("pcntl") ? 0 : 1);']).status === 0],
     [LARAVEL_AUTOLOAD, existsSync(LARAVEL_AUTOLOAD)],
+    // The wake-up cases: Guzzle over curl (the AWS SDK's HTTP client), and SQLite for Bus::batch()'s table.
+    [
+      'php curl and pdo_sqlite',
+      spawnSync('php', ['-r', 'exit(extension_loaded("curl") && extension_loaded("pdo_sqlite") ? 0 : 1);']).status === 0,
+    ],
+    [GUZZLE_AUTOLOAD, existsSync(GUZZLE_AUTOLOAD)],
     ['tini', existsSync('/usr/bin/tini')],
     ['the cgroup v1 memory controller', existsSync('/sys/fs/cgroup/memory/cgroup.procs')],
   ].filter(([, ok]) => !ok);
@@ -148,25 +155,53 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   throw new Error(`timed out after ${seconds} s waiting for ${what}`);
 }
 
-/** One Lambda Invoke request the wake-up listener made (recorded, not sent). */
+/** One Lambda Invoke request the wake-up listener made (recorded, and sent only to a harness endpoint). */
 export interface WakeInvoke {
   readonly FunctionName: string;
   readonly InvocationType: string;
   readonly Payload: string;
 }
 
-/** Dispatches jobs in one application process with the wake-up listener registered; the Invoke requests it made. */
-export function dispatchWithWakeUp(
+/** One step of a wake-up run: a dispatch (a job's queue named one of these ways, or a batch's), or a pause. */
+export type WakeStep =
+  | { readonly queue: string; readonly via: 'onQueue' | 'property' | 'connection-default' }
+  | { readonly queue?: string; readonly via: 'batch' }
+  | { readonly pause: number };
+
+export interface WakeRun {
+  readonly invoked: WakeInvoke[];
+  /** Seconds each dispatch took, as the dispatching code waits for it. */
+  readonly dispatchSeconds: number[];
+  /** Invokes made before the app terminated (before the response, for an HTTP app). */
+  readonly beforeResponse: number;
+  readonly stderr: string;
+}
+
+/**
+ * Dispatches jobs in one application process with the wake-up listener subscribed; the Invoke
+ * requests it made. `endpoint` sends each Invoke there over HTTP with the listener's timeouts;
+ * `http` runs the app as an HTTP one (the dispatches are its request); `sharedCache` gives it the
+ * Redis cache that every process of the harness shares, as an application's processes share theirs.
+ */
+export async function dispatchWithWakeUp(
   image: string,
   secrets: Readonly<Record<string, string>>,
-  jobs: readonly { readonly queue: string; readonly via: 'onQueue' | 'property' | 'connection-default' }[],
-  options: { readonly invokeFails?: boolean } = {},
-): { invoked: WakeInvoke[]; stderr: string } {
-  const run = spawnSync('php', ['wake.php', JSON.stringify(jobs)], {
-    cwd: image,
-    env: { PATH: process.env.PATH, ...secrets, ...(options.invokeFails ? { WAKE_INVOKE_FAILS: '1' } : {}) },
-    encoding: 'utf8',
+  steps: readonly WakeStep[],
+  options: { readonly invokeFails?: boolean; readonly endpoint?: string; readonly http?: boolean; readonly sharedCache?: boolean } = {},
+): Promise<WakeRun> {
+  const env = {
+    PATH: process.env.PATH,
+    ...secrets,
+    ...(options.invokeFails && { WAKE_INVOKE_FAILS: '1' }),
+    ...(options.endpoint && { WAKE_ENDPOINT: options.endpoint }),
+    ...(options.http && { APP_RUNNING_IN_CONSOLE: 'false' }),
+    ...(options.sharedCache && { CACHE_DRIVER: 'redis' }),
+  };
+  const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+    execFile('php', ['wake.php', JSON.stringify(steps)], { cwd: image, env }, (error, stdout, stderr) =>
+      done({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
   });
   if (run.status !== 0) throw new Error(`php wake.php exited ${run.status}:\n${run.stdout}${run.stderr}`);
-  return { invoked: JSON.parse(run.stdout) as WakeInvoke[], stderr: run.stderr };
+  return { ...(JSON.parse(run.stdout) as Omit<WakeRun, 'stderr'>), stderr: run.stderr };
 }

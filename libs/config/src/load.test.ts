@@ -958,6 +958,57 @@ ${window}
     ]);
   });
 
+  it("refuses a Spot lane's job.timeout past the 120 s a Spot interruption gives, unless allowLongJobsOnSpot says so", () => {
+    const longJobs = { redis: 'redis: { retryAfter: 900 }' };
+    const lane = `  bulk:
+    queues: [bulk]
+    spot: true
+    scaleInProtection: true
+    job: { timeout: 600 }
+`;
+    expect(problems(envYaml(lane, longJobs))).toEqual([
+      'environments/staging.yaml:21:21 lanes.bulk.job.timeout: 600 s is past the 120 s a Fargate Spot interruption gives before the task is stopped, and scale-in protection does not hold off a Spot reclaim, so a reclaimed task would kill a running job; lower job.timeout to 120 or below, run the lane on FARGATE, or set allowLongJobsOnSpot: true if its jobs may be killed and run again',
+    ]);
+    expect(parseEnvironment(envYaml(`${lane}    allowLongJobsOnSpot: true\n`, longJobs), FILE).lanes[0]).toMatchObject({
+      allowLongJobsOnSpot: true,
+      capacity: [{ provider: 'FARGATE_SPOT', base: 0, weight: 1 }],
+    });
+    // 120 s fits in the notice (stopTimeout 120 needs protection for it, which a scale-in respects).
+    expect(() => parseEnvironment(envYaml(lane.replace('600', '120'), longJobs), FILE)).not.toThrow();
+  });
+
+  it("refuses a group's own job.timeout past Spot's notice when any capacity provider is FARGATE_SPOT", () => {
+    expect(
+      problems(
+        envYaml(
+          `  sync:
+    capacity: [{ provider: FARGATE, base: 1 }, { provider: FARGATE_SPOT, weight: 3 }]
+    scaleInProtection: true
+    groups:
+      - { name: fast, queues: [sync-urgent], processes: 1 }
+      - { name: slow, queues: [sync], processes: 1, job: { timeout: 180 } }
+`,
+          { redis: 'redis: { retryAfter: 900 }' },
+        ),
+      ),
+    ).toEqual([
+      'environments/staging.yaml:22:69 lanes.sync.groups[1].job.timeout: group "slow": 180 s is past the 120 s a Fargate Spot interruption gives before the task is stopped, and scale-in protection does not hold off a Spot reclaim, so a reclaimed task would kill a running job; lower job.timeout to 120 or below, run the lane on FARGATE, or set allowLongJobsOnSpot: true if its jobs may be killed and run again',
+    ]);
+  });
+
+  it('refuses allowLongJobsOnSpot on a lane that is not on Spot', () => {
+    expect(
+      problems(
+        envYaml(`  image:
+    queues: [image]
+    allowLongJobsOnSpot: true
+`),
+      ),
+    ).toEqual([
+      'environments/staging.yaml:18:26 lanes.image.allowLongJobsOnSpot: applies only to a lane on Fargate Spot (spot: true, or a FARGATE_SPOT capacity provider); remove it',
+    ]);
+  });
+
   it('rejects an unknown capacity provider', () => {
     expect(
       problems(

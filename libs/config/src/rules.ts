@@ -487,20 +487,37 @@ function laneWarmRules({ lane, at, add }: LaneRuleContext): void {
   });
 }
 
-/** Jobs that finish before their task is stopped, and before SQS hands them out again. */
-function laneTimeoutRules({ lane, groups, at, add }: LaneRuleContext): void {
+/**
+ * The job.timeout keys whose groups' timeout is at least `limit`: a group's own key, and the
+ * lane's once for every group that takes it; with the message prefix that names the group.
+ */
+function timeoutsFrom(
+  limit: number,
+  { lane, groups, at }: LaneRuleContext,
+): { path: (string | number)[]; group: string; timeout: number }[] {
   let inheritedTooLong = false;
-  groups.forEach((group, g) => {
-    if (group.job.timeout < lane.stopTimeout || lane.scaleInProtection) return;
+  return groups.flatMap((group, g) => {
+    if (group.job.timeout < limit) return [];
     const own = lane.groups?.[g].job?.timeout !== undefined;
     // Groups that take the lane's job.timeout share one message, at the lane's key.
-    if (!own && inheritedTooLong) return;
+    if (!own && inheritedTooLong) return [];
     inheritedTooLong ||= !own;
-    add(
-      own ? at('groups', g, 'job', 'timeout') : at('job', 'timeout'),
-      `${lane.groups ? `group "${group.name}": ` : ''}${group.job.timeout} s is not below stopTimeout (${lane.stopTimeout} s), so a stopping task would kill a running job; lower job.timeout or set scaleInProtection: true`,
-    );
+    const path = own ? at('groups', g, 'job', 'timeout') : at('job', 'timeout');
+    return [{ path, group: lane.groups ? `group "${group.name}": ` : '', timeout: group.job.timeout }];
   });
+}
+
+/** Jobs that finish before their task is stopped, and before SQS hands them out again. */
+function laneTimeoutRules(context: LaneRuleContext): void {
+  const { lane, groups, at, add } = context;
+  if (!lane.scaleInProtection) {
+    for (const { path, group, timeout } of timeoutsFrom(lane.stopTimeout, context)) {
+      add(
+        path,
+        `${group}${timeout} s is not below stopTimeout (${lane.stopTimeout} s), so a stopping task would kill a running job; lower job.timeout or set scaleInProtection: true`,
+      );
+    }
+  }
   const longestTimeout = Math.max(0, ...groups.map((group) => group.job.timeout));
 
   if (lane.broker === 'sqs') {
@@ -525,13 +542,41 @@ function laneTimeoutRules({ lane, groups, at, add }: LaneRuleContext): void {
   }
 }
 
+/** Whether any of the lane's tasks may run on Fargate Spot. */
+function onSpot(lane: LaneRuleContext['lane']): boolean {
+  return lane.spot || (lane.capacity ?? []).some((c) => c.provider === 'FARGATE_SPOT');
+}
+
+/**
+ * Jobs that fit in a Spot interruption's notice: ECS stops a reclaimed Spot task two minutes
+ * after the warning, and task protection does not hold off a reclaim; past that only by an
+ * explicit allowLongJobsOnSpot.
+ */
+function laneSpotRules(context: LaneRuleContext): void {
+  const { lane, at, add } = context;
+  if (!onSpot(lane)) {
+    if (lane.allowLongJobsOnSpot)
+      add(at('allowLongJobsOnSpot'), 'applies only to a lane on Fargate Spot (spot: true, or a FARGATE_SPOT capacity provider); remove it');
+    return;
+  }
+  if (lane.allowLongJobsOnSpot) return;
+  for (const { path, group, timeout } of timeoutsFrom(SPOT_NOTICE_SECONDS + 1, context)) {
+    add(
+      path,
+      `${group}${timeout} s is past the ${SPOT_NOTICE_SECONDS} s a Fargate Spot interruption gives before the task is stopped, and scale-in protection does not hold off a Spot reclaim, so a reclaimed task would kill a running job; lower job.timeout to ${SPOT_NOTICE_SECONDS} or below, run the lane on FARGATE, or set allowLongJobsOnSpot: true if its jobs may be killed and run again`,
+    );
+  }
+}
+
+/** Seconds between a Fargate Spot interruption's warning and the task's stop. */
+const SPOT_NOTICE_SECONDS = 120;
+
 /** Capacity providers ECS accepts, and an architecture Spot runs. */
 function laneCapacityRules({ lane, at, add }: LaneRuleContext): void {
   if (lane.spot && lane.capacity) {
     add(at('spot'), 'set either spot or capacity, not both (capacity already says which providers to use)');
   }
-  const usesSpot = lane.spot || (lane.capacity ?? []).some((c) => c.provider === 'FARGATE_SPOT');
-  if (usesSpot && lane.architecture === 'arm64') {
+  if (onSpot(lane) && lane.architecture === 'arm64') {
     add(at('architecture'), 'Fargate Spot does not run arm64 tasks; use x86_64 or turn Spot off');
   }
   if (lane.capacity && !lane.capacity.some((c) => c.weight > 0)) {
@@ -578,6 +623,7 @@ const LANE_RULES: readonly ((context: LaneRuleContext) => void)[] = [
   laneWarmRules,
   laneTimeoutRules,
   laneCapacityRules,
+  laneSpotRules,
   laneDeploymentRules,
 ];
 

@@ -430,6 +430,10 @@ export const laneSchema = z
     priority: int(0, 1000).optional().meta({ description: 'Lower is served first under the fleet cap; defaults to file order.' }),
     spot: z.boolean().default(false).meta({ description: 'Run on Fargate Spot (shorthand for capacity).' }),
     capacity: z.array(capacitySchema).min(1).optional().meta({ description: 'Explicit capacity-provider strategy; replaces spot.' }),
+    allowLongJobsOnSpot: z.boolean().default(false).meta({
+      description:
+        "Lets a lane on Fargate Spot (spot, or a FARGATE_SPOT capacity provider) have a job.timeout above 120 s, the notice a Spot interruption gives before ECS stops the task. Scale-in protection does not hold off a reclaim, so a job still running then is killed mid-run and runs again once its reservation expires (redis.retryAfter, or the lane's sqs.visibilityTimeout), as one more attempt. Set it only for jobs that are safe to kill and run again; otherwise keep such jobs on FARGATE.",
+    }),
     scaleInProtection: z.boolean().default(false).meta({
       description:
         "The task protects itself from scale-in while any of its workers runs a job, and releases the protection when all are idle: each worker runs under a small guard (PHP, written to the task's /tmp by the init container) that reads queue:work's job lines and calls the ECS agent's task-protection endpoint. No change to the application; the image needs PHP's pcntl extension, which queue:work needs to finish a job on SIGTERM anyway. Lets job.timeout exceed stopTimeout; a Redis lane's job.timeout must still stay below redis.retryAfter, the application's own retry_after, so a long job raises both (the application's first).",

@@ -1,2 +1,7 @@
 <?php
-return ['default' => 'array', 'stores' => ['array' => ['driver' => 'array']], 'prefix' => 'harness'];
+// array by default; CACHE_DRIVER=redis shares the cache between processes, as an application's is.
+return [
+    'default' => env('CACHE_DRIVER', 'array'),
+    'stores' => ['array' => ['driver' => 'array'], 'redis' => ['driver' => 'redis', 'connection' => 'default']],
+    'prefix' => 'harness',
+];
