@@ -15,6 +15,7 @@ import {
   type LaneConfig,
 } from '@queue-lanes/config';
 import { LOG_METRIC } from '../../libs/observability/src/dashboard';
+import { readJobFigures, renderSizing, sizeLane, type LaneSizing } from './sizing';
 
 /*
  * The daily checks of the runbook in one read, from AWS APIs only (a laptop with the
@@ -52,6 +53,8 @@ export interface LaneStatus {
   readonly hostConsumer?: string;
   /** The controller's last decision for the lane, from its tick log line: `hold-saturated, desired 2`. */
   readonly decision?: string;
+  /** Its jobs' runtime and peak memory against its limits; null when no attempt ended lately, absent when unread. */
+  readonly sizing?: LaneSizing | null;
   readonly verdict: Verdict;
   readonly why: string;
   /** The runbook's next step for the verdict. */
@@ -101,12 +104,13 @@ export async function readStatus(
       return fallback;
     }
   };
-  const [services, metrics, alarms, switches, decisions] = await Promise.all([
+  const [services, metrics, alarms, switches, decisions, jobFigures] = await Promise.all([
     guard('ECS DescribeServices', () => readServices(env, lanes, clients.ecs), new Map<string, ServiceCounts>()),
     guard('CloudWatch GetMetricData', () => readMetrics(env, lanes, clients.cloudwatch, now), new Map<string, number[]>()),
     guard('CloudWatch DescribeAlarms', () => readAlarms(env, clients.cloudwatch), [] as string[]),
     guard('SSM GetParameters', () => readSwitches(env, lanes, clients.ssm), new Map<string, string>()),
     guard('CloudWatch Logs FilterLogEvents', () => readDecisions(env, clients.logs, now), new Map<string, string>()),
+    guard('CloudWatch Logs job lines', () => readJobFigures(env, lanes, clients.logs, now), undefined),
   ]);
   const series = (id: string) => metrics.get(id) ?? [];
   const statuses = lanes.map((lane, i) =>
@@ -123,11 +127,14 @@ export async function readStatus(
       decision: decisions.get(lane.name),
     }),
   );
+  const sized = jobFigures
+    ? statuses.map((status, i) => ({ ...status, sizing: sizeLane(lanes[i], jobFigures.get(lanes[i].name)) ?? null }))
+    : statuses;
   // Nothing is healthy by default: a lane judged without every read says so.
   const judged =
     unread.length === 0
-      ? statuses
-      : statuses.map((s) =>
+      ? sized
+      : sized.map((s) =>
           s.verdict === 'healthy'
             ? {
                 ...s,
@@ -403,6 +410,7 @@ export function renderStatus(s: EnvironmentStatus): string {
       `  ${l.stage}, count set by ${l.sizedBy}${l.decision ? ` (last decision: ${l.decision})` : ''}; ${counts}; host consumers ${l.hostConsumer ?? 'unread'}`,
       `  backlog ${last(l.backlog) ?? '–'} ${sparkline(l.backlog)}  oldest runnable ${l.oldestRunnableSeconds !== undefined ? `${Math.round(l.oldestRunnableSeconds)} s` : '–'}`,
       `  ${HISTORY_HOURS} h: ${l.finished} finished, ${l.failed} failed, ${l.redisErrors} Redis and ${l.auroraErrors} Aurora errors; alarms in ALARM: ${l.alarms.length > 0 ? l.alarms.join(', ') : 'none'}`,
+      ...(l.sizing !== undefined ? renderSizing(l.sizing ?? undefined) : []),
       ...(l.next ? [`  next: ${l.next}`] : []),
       '',
     );
