@@ -104,7 +104,7 @@ final class JobListener
 {
     /** @var array */
     private $settings;
-    /** @var array{started: float, reported: bool}|null the attempt running now */
+    /** @var array{job: object, started: float, reported: bool}|null the attempt running now */
     private $attempt = null;
 
     public function __construct(array $settings)
@@ -130,10 +130,14 @@ final class JobListener
 
     private function start($event): void
     {
+        // A job the running one dispatches to a sync connection fires the same events inside it: not the worker's.
+        if ($this->attempt !== null) {
+            return;
+        }
         if (function_exists('memory_reset_peak_usage')) {
             memory_reset_peak_usage();
         }
-        $this->attempt = ['started' => microtime(true), 'reported' => false];
+        $this->attempt = ['job' => $event->job, 'started' => microtime(true), 'reported' => false];
         if ($this->settings['protect']) {
             markBusy($this->settings, time() + jobSeconds($event->job, $this->settings['timeout']) + MARGIN_SECONDS);
         }
@@ -146,6 +150,9 @@ final class JobListener
     private function end($event, bool $threw): void
     {
         $job = $event->job;
+        if ($this->attempt === null || $this->attempt['job'] !== $job) {
+            return;
+        }
         $outcome = $job->hasFailed() ? 'failed' : ($job->isReleased() || ($threw && !$job->isDeleted()) ? 'released' : 'finished');
         $this->report($event, $outcome, $threw || $outcome === 'failed');
         $this->attempt = null;
@@ -157,7 +164,7 @@ final class JobListener
     /** Writes the attempt's line once (JobFailed comes before JobExceptionOccurred when a job fails). */
     private function report($event, string $outcome, bool $error): void
     {
-        if ($this->attempt === null || $this->attempt['reported']) {
+        if ($this->attempt === null || $this->attempt['job'] !== $event->job || $this->attempt['reported']) {
             return;
         }
         $this->attempt['reported'] = true;
