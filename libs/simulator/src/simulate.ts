@@ -5,9 +5,9 @@ import { MemoryRedis } from './redis';
 import { EPOCH, random, type JobSpec, type Workload, type WorkloadLane } from './workloads';
 
 /**
- * Seconds from a job's start to its task's protection: queue:work prints the start line
- * after the pop, and the guard's PUT to the ECS agent takes a round trip (the worker
- * harness measures well under one).
+ * Seconds from a job's pop to its task's protection: the worker entry point's PUT to the
+ * ECS agent on JobProcessing takes a round trip before the job runs (the worker harness
+ * measures well under one).
  */
 const PROTECTION_ONSET_SECONDS = 1;
 
