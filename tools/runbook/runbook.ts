@@ -226,11 +226,11 @@ function jobsFailImmediately(c: RunbookContext): string[] {
   return [
     '### Jobs fail immediately',
     '',
-    'The exception is logged just before each FAIL line. If it started with a deploy, roll the image back (the previous task definition revision) before retrying the failed jobs (`php artisan queue:retry`). ' +
+    'The exception is logged just before the job line of each attempt that threw (`"error":true`). If it started with a deploy, roll the image back (the previous task definition revision) before retrying the failed jobs (`php artisan queue:retry`). ' +
       'A missing class or config value points at the image or the runtime parameters; a connection error at the network.',
     '',
     ...sh(
-      '# the last FAIL lines (the filter the failed-jobs alarms count)',
+      '# the last job lines of attempts that threw or failed (the filter the failed-jobs alarms count)',
       ...logSearch(c, FAILED_JOB_PATTERN, '-1 hour'),
       '# the runtime parameters, and when each changed',
       `aws ssm get-parameters-by-path ${r} --path ${parameterPathPrefix(env)} --recursive --query 'Parameters[].[Name,Version,LastModifiedDate]' --output text`,

@@ -7,6 +7,7 @@ import {
   clusterName,
   controllerLogGroupName,
   laneParameterName,
+  logGroupName,
   logMetricNamespace,
   serviceName,
   type EnvironmentConfig,
@@ -166,6 +167,76 @@ describe.each(['staging', 'production'])('status of %s', (name) => {
   });
 });
 
+describe('right-sizing from the job lines', () => {
+  const env = loadNamedEnvironment(root, 'staging');
+
+  /** Job lines as the worker entry point writes them (libs/worker-service/src/worker.php), into the lane's log group. */
+  async function putJobLines(lane: string, figures: readonly (readonly [number, number])[], now: Date): Promise<void> {
+    const logs = new CloudWatchLogsClient({ endpoint: moto.endpoint, region: env.region, credentials: TEST_CREDENTIALS });
+    const group = logGroupName(env, lane);
+    await logs.send(new CreateLogGroupCommand({ logGroupName: group })).catch(() => undefined);
+    await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: `${lane}/worker-1/1` }));
+    const line = ([runtimeSeconds, peakMemoryMiB]: readonly [number, number]) =>
+      JSON.stringify({
+        queueLanes: 'job',
+        lane,
+        queue: lane,
+        connection: 'redis',
+        job: 'App\\Jobs\\X',
+        outcome: 'finished',
+        error: false,
+        runtimeSeconds,
+        peakMemoryMiB,
+      });
+    const messages = [...figures.map(line), '[2026-12-06 00:00:00][abc] Processed:  App\\Jobs\\X', '{"queueLanes":"other"}'];
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: group,
+        logStreamName: `${lane}/worker-1/1`,
+        logEvents: messages.map((message, i) => ({ timestamp: now.getTime() - 30 * 60_000 + i, message })),
+      }),
+    );
+  }
+
+  it('shows runtime and peak memory against job.timeout, job.memory and memory_limit, naming the limits too close or far above', async () => {
+    const now = new Date();
+    // bulk: 40 attempts of 1..40 s, the top fifth at 420 MiB; image: 25 two-second jobs of 40 MiB; sync: none.
+    await putJobLines(
+      'bulk',
+      Array.from({ length: 40 }, (_, i) => [i + 1, i >= 32 ? 420 : 300] as const),
+      now,
+    );
+    await putJobLines(
+      'image',
+      Array.from({ length: 25 }, () => [2, 40] as const),
+      now,
+    );
+    const logs = new CloudWatchLogsClient({ endpoint: moto.endpoint, region: env.region, credentials: TEST_CREDENTIALS });
+    const status = await readStatus(env, { ...motoClients(moto.endpoint), logs }, env.lanes, now);
+    expect(status.unread).toEqual([]);
+    const byName = new Map(status.lanes.map((l) => [l.lane, l]));
+    const bulk = env.lanes.find((l) => l.name === 'bulk')!;
+    // moto applies no JSON filter pattern (it matches every event): the console line and the other JSON are dropped by status itself.
+    expect(byName.get('bulk')!.sizing).toEqual({
+      attempts: 40,
+      runtime: { p50: 20, p95: 38, max: 40 },
+      memory: { p50: 300, p95: 420, max: 420 },
+      limits: { timeout: 110, memory: 512, memoryLimit: bulk.groups[0].phpMemoryLimit },
+      findings: ['bulk: p95 job memory 420 MiB of 512 (job.memory)'],
+    });
+    expect(byName.get('image')!.sizing!.findings).toEqual([
+      'image: job.timeout 90 s is 45× the longest job (2 s)',
+      'image: job.memory 512 MiB is 13× the largest job (40 MiB)',
+    ]);
+    expect(byName.get('sync')!.sizing).toBeNull();
+    const screen = renderStatus(status);
+    expect(screen).toContain(
+      `  jobs (60 min, 40 attempts): runtime p50 20 s, p95 38 s, max 40 s of job.timeout 110 s; peak memory p95 420 MiB, max 420 MiB of job.memory 512 MiB and memory_limit ${bulk.groups[0].phpMemoryLimit} MiB\n  sizing: bulk: p95 job memory 420 MiB of 512 (job.memory)`,
+    );
+    expect(screen).toContain('  jobs (60 min): no attempt ended');
+  });
+});
+
 describe('a lane whose service does not reach its count', () => {
   it('has no steady state: tasks that stop as they start, or a rollout ECS gave up on', () => {
     const lane = loadNamedEnvironment(root, 'staging').lanes[0];
@@ -208,6 +279,7 @@ describe('status, when a read fails', () => {
       'CloudWatch DescribeAlarms',
       'SSM GetParameters',
       'CloudWatch Logs FilterLogEvents',
+      'CloudWatch Logs job lines',
     ]);
     expect(status.unread[0]).toBe('ECS DescribeServices: AccessDeniedException: slow no');
     expect(status.credentials).toBeUndefined();
@@ -227,6 +299,7 @@ describe('status, when a read fails', () => {
         `  ${env.lanes[0].stage}, count set by ${env.lanes[0].sizedBy}; service unread; host consumers unread`,
         '  backlog unread  oldest runnable unread',
         '  3 h: finished, failed and connection errors unread; alarms in ALARM: unread',
+        '  job runtime and memory unread',
       ].join('\n'),
     );
     expect(screen).not.toMatch(/\b0 (of|errors|finished|failed)\b|ALARM: none/);

@@ -14,6 +14,7 @@ import {
   type EnvironmentConfig,
   type LaneConfig,
 } from '@queue-lanes/config';
+import { readJobFigures, renderSizing, sizeLane, type LaneSizing } from './sizing';
 
 /*
  * The daily checks of the runbook in one read, from AWS APIs only (a laptop with the
@@ -53,6 +54,8 @@ export interface LaneStatus {
   readonly hostConsumer?: string;
   /** The controller's last decision for the lane, from its tick log line: `hold-saturated, desired 2`. */
   readonly decision?: string;
+  /** Its jobs' runtime and peak memory against its limits; null when no attempt ended lately, absent when unread. */
+  readonly sizing?: LaneSizing | null;
   readonly verdict: Verdict;
   readonly why: string;
   /** The runbook's next step for the verdict. */
@@ -107,12 +110,13 @@ export async function readStatus(
       return undefined;
     }
   };
-  const [services, metrics, alarms, switches, decisions] = await Promise.all([
+  const [services, metrics, alarms, switches, decisions, jobFigures] = await Promise.all([
     guard(READS[0], () => readServices(env, lanes, clients.ecs)),
     guard(READS[1], () => readMetrics(env, lanes, clients.cloudwatch, now)),
     guard(READS[2], () => readAlarms(env, clients.cloudwatch)),
     guard(READS[3], () => readSwitches(env, lanes, clients.ssm)),
     guard(READS[4], () => readDecisions(env, clients.logs, now)),
+    guard(READS[5], () => readJobFigures(env, lanes, clients.logs, now)),
   ]);
   // In the order the reads are listed, whichever answered first: the same failures print the same.
   failures.sort((a, b) => READS.indexOf(a.read) - READS.indexOf(b.read));
@@ -132,11 +136,14 @@ export async function readStatus(
       decision: decisions?.get(lane.name),
     }),
   );
+  const sized = jobFigures
+    ? statuses.map((status, i) => ({ ...status, sizing: sizeLane(lanes[i], jobFigures.get(lanes[i].name)) ?? null }))
+    : statuses;
   // Nothing is healthy by default: a lane judged without every read says so.
   const judged =
     unread.length === 0
-      ? statuses
-      : statuses.map((s) =>
+      ? sized
+      : sized.map((s) =>
           s.verdict === 'healthy'
             ? {
                 ...s,
@@ -170,6 +177,7 @@ const READS = [
   'CloudWatch DescribeAlarms',
   'SSM GetParameters',
   'CloudWatch Logs FilterLogEvents',
+  'CloudWatch Logs job lines',
 ] as const;
 type Read = (typeof READS)[number];
 
@@ -459,6 +467,7 @@ function laneLines(l: LaneStatus): string[] {
     `  ${l.stage}, count set by ${l.sizedBy}${l.decision ? ` (last decision: ${l.decision})` : ''}; ${counts}; host consumers ${l.hostConsumer ?? 'unread'}`,
     `  ${backlog}  oldest runnable ${oldest}`,
     `  ${HISTORY_HOURS} h: ${jobs}; alarms in ALARM: ${alarms}`,
+    ...(l.sizing === undefined ? ['  job runtime and memory unread'] : renderSizing(l.sizing ?? undefined)),
     ...(l.next ? [`  next: ${l.next}`] : []),
   ];
 }

@@ -166,6 +166,24 @@ export class HarnessTask {
     return this.taskEnded;
   }
 
+  /** The container's processes as the host sees them, PID 1 first, each before its children: pid and command line. */
+  processes(container: string): { readonly pid: number; readonly cmdline: string }[] {
+    const r = this.running.get(container);
+    if (!r) throw new Error(`${container} is not running`);
+    const found: { pid: number; cmdline: string }[] = [];
+    const visit = (pid: number): void => {
+      try {
+        found.push({ pid, cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() });
+      } catch {
+        return; // Gone meanwhile.
+      }
+      for (const child of childrenOf(pid)) visit(child);
+    };
+    const pid1 = namespaceInit(r.child.pid!);
+    if (pid1) visit(pid1);
+    return found;
+  }
+
   /** Whether the container is running now. */
   isRunning(container: string): boolean {
     return this.running.has(container);
@@ -298,10 +316,15 @@ export class HarnessTask {
 
 /** The PID (as the host sees it) of the container's PID 1: unshare's only child. */
 function namespaceInit(unsharePid: number): number {
+  return childrenOf(unsharePid)[0] ?? 0;
+}
+
+/** A process's children (of its main thread, as every process here is single-threaded). */
+function childrenOf(pid: number): number[] {
   try {
-    return Number(readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim().split(/\s+/)[0]) || 0;
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
-    return 0;
+    return [];
   }
 }
 

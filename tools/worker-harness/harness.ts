@@ -122,6 +122,10 @@ export interface HarnessJob {
   /** MB it leaks into the worker (kept until the process ends). */
   readonly keep?: number;
   readonly fail?: boolean;
+  /** The job's own `$timeout`, seconds (above or below the worker's --timeout). */
+  readonly timeout?: number;
+  /** On its first attempt, releases itself (back to the queue after this many seconds) instead of finishing. */
+  readonly release?: number;
 }
 
 /** Dispatches jobs as the application does, through its Redis queue connection. */
@@ -204,4 +208,25 @@ export async function dispatchWithWakeUp(
   });
   if (run.status !== 0) throw new Error(`php wake.php exited ${run.status}:\n${run.stdout}${run.stderr}`);
   return { ...(JSON.parse(run.stdout) as Omit<WakeRun, 'stderr'>), stderr: run.stderr };
+}
+
+/** A job line the worker entry point writes when an attempt ends (libs/worker-service/src/worker.php). */
+export interface JobLine {
+  readonly queueLanes: 'job';
+  readonly lane: string;
+  readonly queue: string;
+  readonly connection: string;
+  readonly job: string;
+  readonly outcome: 'finished' | 'released' | 'failed';
+  readonly error: boolean;
+  readonly runtimeSeconds: number;
+  readonly peakMemoryMiB: number;
+}
+
+/** The job lines among a container's output, in order. */
+export function jobLines(output: string): JobLine[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{"queueLanes":"job"'))
+    .map((line) => JSON.parse(line) as JobLine);
 }

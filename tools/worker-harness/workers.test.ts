@@ -4,7 +4,17 @@ import { startRedis, type RunningServer } from '../../libs/backlog-controller/sr
 import { SCHEDULER_COMMAND } from '../../libs/worker-service/src/command';
 import { healthCheck } from '../../libs/worker-service/src/container';
 import type { HarnessTask } from './ecs-task';
-import { buildImage, checkPrerequisites, dispatch, environment, laneTaskDefinition, secretValues, startLaneTask, waitFor } from './harness';
+import {
+  buildImage,
+  checkPrerequisites,
+  dispatch,
+  environment,
+  jobLines,
+  laneTaskDefinition,
+  secretValues,
+  startLaneTask,
+  waitFor,
+} from './harness';
 
 /*
  * Staging's lanes, as synthesized, on a real Laravel 8 worker: a job runs through,
@@ -59,7 +69,7 @@ describe("staging's lanes on Laravel 8", () => {
     await waitFor('the queue to drain', () => drained('image'));
     // The init container seeded bootstrap/cache from the image and handed it to the user.
     expect(task.exits.find((e) => e.container === 'runtime-dirs')).toMatchObject({ exitCode: 0 });
-    expect(task.logs('worker-1')).toMatch(/^\[[^\]]+\]\[[^\]]+\] Processed: {2}App\\Jobs\\HarnessJob$/m);
+    expect(jobLines(task.logs('worker-1'))).toMatchObject([{ lane: 'image', queue: 'image', outcome: 'finished', error: false }]);
     expect(task.healthCheck('worker-1')).toBe(0);
   });
 
@@ -101,17 +111,67 @@ describe("staging's lanes on Laravel 8", () => {
     const [exit] = await task.stop();
     expect(exit.exitCode).toBe(0);
   });
+});
 
-  it('prints finished and failed lines the lane log filters count (Laravel 8 form)', async () => {
-    const task = await start('image');
-    dispatch(image.dir, secrets, [
-      { queue: 'image', name: 'ok' },
-      { queue: 'image', name: 'broken', fail: true },
-    ]);
-    await waitFor('both jobs', () => /Failed: +App/.test(task.logs('worker-1')) && /Processed: +App/.test(task.logs('worker-1')), 30);
-    const lines = task.logs('worker-1').split('\n');
-    expect(lines.filter((l) => matchesFilterPattern(FINISHED_JOB_PATTERN, l))).toHaveLength(2);
-    expect(lines.filter((l) => matchesFilterPattern(FAILED_JOB_PATTERN, l))).toHaveLength(1);
+describe("job figures from Laravel's queue events", () => {
+  // image with two tries and no backoff, so each retry runs at once.
+  const twoTries = (text: string) =>
+    text.replace('    job: { timeout: 90, memory: 512 }', '    job: { timeout: 90, tries: 2, backoff: [0], memory: 512 }');
+  const quiet = (text: string) =>
+    twoTries(text).replace(
+      '  image:\n    queues: [image]',
+      '  image:\n    command: [php, artisan, queue:work, "{connection}", "--queue={queues}", "--tries={tries}", "--backoff={backoff}", --quiet]\n    queues: [image]',
+    );
+  const jobs = [
+    { queue: 'image', name: 'ok' },
+    { queue: 'image', name: 'again', release: 0 },
+    { queue: 'image', name: 'broken', fail: true },
+  ];
+
+  /** Runs the jobs on one image task; its job lines once all five attempts have ended, and the worker's output. */
+  async function figures(edit: (text: string) => string, platformEnvironment: Record<string, string> = {}) {
+    const laneEnv = environment('environments/staging.yaml', edit);
+    const task = await startLaneTask(laneEnv, 'image', { image: image.dir, secrets, platformEnvironment });
+    tasks.push(task);
+    dispatch(image.dir, secrets, jobs);
+    await waitFor('five attempts to end', () => jobLines(task.logs('worker-1')).length === 5, 60);
+    await waitFor('the queue to drain', () => drained('image'));
+    return { lines: jobLines(task.logs('worker-1')), output: task.logs('worker-1') };
+  }
+
+  /** What the lane's metric filters make of the output: FinishedJobs, FailedJobs, and the outcomes. */
+  function counted(output: string) {
+    const all = output.split('\n');
+    const lines = jobLines(output);
+    return {
+      finishedJobs: all.filter((l) => matchesFilterPattern(FINISHED_JOB_PATTERN, l)).length,
+      failedJobs: all.filter((l) => matchesFilterPattern(FAILED_JOB_PATTERN, l)).length,
+      outcomes: lines.map((l) => `${l.outcome}${l.error ? ' (error)' : ''}`).sort(),
+    };
+  }
+
+  const expected = {
+    finishedJobs: 5,
+    failedJobs: 2,
+    outcomes: ['failed (error)', 'finished', 'finished', 'released', 'released (error)'],
+  };
+
+  it('counts a finished, a released and a failed job exactly, with runtime and peak memory', async () => {
+    const { lines, output } = await figures(twoTries);
+    expect(counted(output)).toEqual(expected);
+    for (const line of lines) {
+      expect(line).toMatchObject({ lane: 'image', queue: 'image', connection: 'redis', job: 'App\\Jobs\\HarnessJob' });
+      expect(line.runtimeSeconds).toBeGreaterThanOrEqual(0);
+      expect(line.peakMemoryMiB).toBeGreaterThan(4);
+    }
+    // queue:work's own lines are still printed for people, and never counted.
+    expect(output).toMatch(/^\[[^\]]+\]\[[^\]]+\] Processed: {2}App\\Jobs\\HarnessJob$/m);
+  });
+
+  it('counts the same with --quiet and app.locale fr, where queue:work prints no job line', async () => {
+    const { output } = await figures(quiet, { APP_LOCALE: 'fr' });
+    expect(counted(output)).toEqual(expected);
+    expect(output).not.toMatch(/Process(ing|ed):|Failed:/);
   });
 });
 

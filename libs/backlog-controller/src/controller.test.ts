@@ -444,7 +444,7 @@ describe('the Lambda handler', () => {
 });
 
 describe('a lane failing in a loop', () => {
-  /** `finished` attempts in each of the last minutes, `failed` of them FAIL lines, as the log filters count them. */
+  /** `finished` attempts in each of the last minutes, `failed` of them threw or failed, as the log filters count them. */
   async function seedAttempts(h: Harness, lane: string, finished: number, failed: number): Promise<void> {
     const now = Date.now();
     for (const [kind, value] of [

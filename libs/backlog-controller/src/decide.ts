@@ -89,7 +89,7 @@ export interface LaneState {
   readonly warmTasks?: number;
 }
 
-/** Job attempts that ended (queue:work DONE and FAIL lines), and of those the failed ones (FAIL). */
+/** Job attempts that ended (the workers' job lines, from Laravel's queue events), and of those the ones that threw or failed. */
 export interface RecentAttempts {
   readonly finished: number;
   readonly failed: number;

@@ -59,7 +59,7 @@ export function tickMetricData(
 export interface HistoryRequest {
   readonly lane: string;
   readonly drainMinutes: number;
-  /** Where the lane's finished job attempts are counted (its workers' DONE and FAIL log lines), if anywhere. */
+  /** Where the lane's finished job attempts are counted (its workers' job lines), if anywhere. */
   readonly finishedJobs?: { readonly namespace: string; readonly name: string };
 }
 
@@ -203,7 +203,7 @@ function activity(
   };
 }
 
-/** A lane whose recent attempts are read: where its DONE and FAIL lines, and its FAIL lines alone, are counted. */
+/** A lane whose recent attempts are read: where its job lines, and those of attempts that threw or failed, are counted. */
 export interface AttemptsRequest {
   readonly lane: string;
   readonly finishedJobs: { readonly namespace: string; readonly name: string };

@@ -651,8 +651,8 @@ describe('cross-field rules', () => {
     ]);
   });
 
-  it('keeps --memory under PHP memory_limit under the hard limit, with the protection guard counted', () => {
-    // 1024 MiB in one container: memory_limit 984, so --memory up to 787; the guard takes 16 MiB more.
+  it('keeps --memory under PHP memory_limit under the hard limit, with the protection parent process counted', () => {
+    // 1024 MiB in one container: memory_limit 984, so --memory up to 787; the entry point's parent takes 16 MiB more.
     expect(() =>
       parseEnvironment(
         envYaml(`  image:

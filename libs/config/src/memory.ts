@@ -19,7 +19,7 @@
  */
 export const PHP_PROCESS_OVERHEAD_MIB = 40;
 
-/** The task-protection guard (scaleInProtection) is a second, small PHP process in each worker container. */
+/** With scaleInProtection, the worker entry point's parent (it refreshes the protection) is a second, small PHP process in each worker container. */
 export const TASK_PROTECTION_OVERHEAD_MIB = 16;
 
 /**

@@ -369,7 +369,8 @@ const laneAlarmsSchema = z
       description: 'Redis (or Aurora) connection errors logged within 5 minutes that fire the redis-errors (or aurora-errors) alarm.',
     }),
     failedJobsPerMinute: alarmLimit('failedJobsPerMinute').default(5).meta({
-      description: 'Failed job attempts a minute (queue:work FAIL lines) that, for 5 minutes in a row, fire the failed-jobs alarm.',
+      description:
+        "Failed job attempts a minute (attempts that threw or failed, from the workers' job lines) that, for 5 minutes in a row, fire the failed-jobs alarm.",
     }),
   })
   .strict();
@@ -436,7 +437,7 @@ export const laneSchema = z
     }),
     scaleInProtection: z.boolean().default(false).meta({
       description:
-        "The task protects itself from scale-in while any of its workers runs a job, and releases the protection when all are idle: each worker runs under a small guard (PHP, written to the task's /tmp by the init container) that reads queue:work's job lines and calls the ECS agent's task-protection endpoint. No change to the application; the image needs PHP's pcntl extension, which queue:work needs to finish a job on SIGTERM anyway. Lets job.timeout exceed stopTimeout; a Redis lane's job.timeout must still stay below redis.retryAfter, the application's own retry_after, so a long job raises both (the application's first).",
+        "The task protects itself from scale-in while any of its workers runs a job, and releases the protection when all are idle: the worker entry point (PHP, written to the task's /tmp by the init container, run in place of artisan) takes the protection when Laravel's JobProcessing event starts a job, for that job's own timeout plus a margin, and calls the ECS agent's task-protection endpoint. No change to the application; the image needs PHP's pcntl and posix extensions (queue:work needs pcntl to finish a job on SIGTERM anyway). Lets job.timeout exceed stopTimeout; a Redis lane's job.timeout must still stay below redis.retryAfter, the application's own retry_after, so a long job raises both (the application's first).",
     }),
     stopTimeout: int(2, 120).default(120).meta({ description: 'Seconds between SIGTERM and SIGKILL; Fargate allows at most 120.' }),
     drainMinutes: int(1, 1440).default(15).meta({

@@ -106,14 +106,14 @@ const laneSchema = z
     lookaheadSeconds: z._default(int(0, 3600), COLD_PICKUP_SECONDS),
     /**
      * The CloudWatch metric its workers' finished attempts are counted in (a log
-     * metric filter on queue:work's DONE and FAIL lines). With it, short jobs
+     * metric filter on the workers' job lines). With it, short jobs
      * between two ticks count as activity, and a lane whose jobs come further
      * apart than its drain window goes to zero soon after its last one.
      */
     finishedJobsMetric: z.optional(z.strictObject({ namespace: text(), name: text() })),
     /**
-     * The CloudWatch metric its workers' failed attempts are counted in (the
-     * FAIL lines). With it and finishedJobsMetric, a lane whose recent attempts
+     * The CloudWatch metric its workers' failed attempts are counted in (job
+     * lines of attempts that threw or failed). With it and finishedJobsMetric, a lane whose recent attempts
      * mostly fail is not scaled out.
      */
     failedJobsMetric: z.optional(z.strictObject({ namespace: text(), name: text() })),

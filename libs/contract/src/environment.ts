@@ -73,9 +73,9 @@ export function buildControllerConfig(env: EnvironmentConfig, options: Controlle
       service: serviceName(env, lane.name),
       sized: lane.sizedBy === 'controller',
       jobTimeoutSeconds: lane.longestJobTimeout,
-      // The observability lib's filter on the lane's DONE and FAIL lines: short jobs count as activity.
+      // The observability lib's filter on the lane's job lines: short jobs count as activity.
       finishedJobsMetric: { namespace: logMetricNamespace(DEFAULT_NAMESPACE, env, lane.name), name: LOG_METRIC.finishedJobs },
-      // And on the FAIL lines alone: a lane failing in a loop is not widened.
+      // And on those of attempts that threw or failed: a lane failing in a loop is not widened.
       failedJobsMetric: { namespace: logMetricNamespace(DEFAULT_NAMESPACE, env, lane.name), name: LOG_METRIC.failedJobs },
       queues: [...lane.queues],
       min: lane.tasks.min,

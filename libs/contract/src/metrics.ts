@@ -29,7 +29,14 @@ export const LOG_METRIC = {
   stoppedTasks: 'StoppedTasks',
   redisErrors: 'RedisConnectionErrors',
   auroraErrors: 'AuroraConnectionErrors',
+  /** Job attempts that threw or failed (the worker entry point's job lines, `error` true). */
   failedJobs: 'FailedJobs',
-  /** Finished attempts (DONE and FAIL lines): the backlog controller's activity signal. */
+  /** Every job attempt that ended (the worker entry point's job lines): the backlog controller's activity signal. */
   finishedJobs: 'FinishedJobs',
+  /** Seconds each attempt ran (percentiles against job.timeout). */
+  jobRuntime: 'JobRuntime',
+  /** Each attempt's peak PHP memory, MiB (percentiles against job.memory and memory_limit). */
+  jobPeakMemory: 'JobPeakMemory',
+  /** Attempts by Queue and Outcome (finished, released, failed). */
+  jobAttempts: 'JobAttempts',
 } as const;

@@ -103,6 +103,7 @@ export function dashboardBody(input: DashboardInput): DashboardBody {
   }
   for (const row of input.lanes) {
     y = laneRow(input, row, y, widgets);
+    y = jobRow(input, row, y, widgets);
   }
   if (input.controllerFunctionName) controllerRow(input, input.controllerFunctionName, y, widgets);
   return { widgets };
@@ -156,6 +157,52 @@ function laneRow(input: DashboardInput, row: DashboardLane, top: number, widgets
   const { lane } = row;
   const heading = `## ${lane.name} · ${lane.broker} · ${laneProcesses(lane)} · stage ${lane.stage} (${laneTasks(lane)})${warmHeading(lane)} · service ${row.serviceName} · logs ${row.logGroupName}`;
   return graphRow(input, top, heading, 4, [...queueGraphs(row), ...serviceGraphs(input, row), ...logGraphs(row)], widgets);
+}
+
+/**
+ * Right-sizing: the lane's job runtime (p50, p95, max) against job.timeout, and its peak job
+ * memory (p95, max) against job.memory and PHP's memory_limit, from the workers' job lines.
+ * `nx run <env>:status` names the lanes whose limits are too close or far above.
+ */
+function jobRow(input: DashboardInput, row: DashboardLane, top: number, widgets: Widget[]): number {
+  const { lane } = row;
+  const memoryLimit = lane.groups[0].phpMemoryLimit;
+  const heading = `### ${lane.name} jobs · job.timeout ${lane.job.timeout} s · job.memory ${lane.job.memory} MiB · memory_limit ${memoryLimit} MiB`;
+  const figure = (name: string, label: string, stat: string): MetricLine => [row.logNamespace, name, { label, stat }];
+  return graphRow(
+    input,
+    top,
+    heading,
+    12,
+    [
+      {
+        title: `${lane.name}: job runtime, s`,
+        period: 300,
+        stat: 'Maximum',
+        metrics: [
+          figure(LOG_METRIC.jobRuntime, 'p50', 'p50'),
+          figure(LOG_METRIC.jobRuntime, 'p95', 'p95'),
+          figure(LOG_METRIC.jobRuntime, 'max', 'Maximum'),
+        ],
+        yAxis: { left: { min: 0 } },
+        annotations: { horizontal: [{ label: 'job.timeout', value: lane.job.timeout }] },
+      },
+      {
+        title: `${lane.name}: peak job memory, MiB`,
+        period: 300,
+        stat: 'Maximum',
+        metrics: [figure(LOG_METRIC.jobPeakMemory, 'p95', 'p95'), figure(LOG_METRIC.jobPeakMemory, 'max', 'Maximum')],
+        yAxis: { left: { min: 0 } },
+        annotations: {
+          horizontal: [
+            { label: 'job.memory (--memory)', value: lane.job.memory },
+            { label: 'PHP memory_limit', value: memoryLimit },
+          ],
+        },
+      },
+    ],
+    widgets,
+  );
 }
 
 /** The lane's warm windows, when the controller keeps them (a scaled lane): ` · warm 0 2 * * * UTC: 2 tasks for 30 min`. */

@@ -9,7 +9,7 @@
  * - `%regex%`: a regular expression over the whole message. CloudWatch allows letters,
  *   digits, `: _ # = @ / ; , -` and the operators `^ $ ? [ ] { } | \ * + .`: no
  *   parentheses and no literal space (`.` stands in for one).
- * - `{ $.a.b = "x" }`: a JSON event whose field equals the string.
+ * - `{ $.a.b = "x" }`: a JSON event whose field equals the string; `{ $.a IS TRUE }`: whose field is true.
  *
  * How the worker logs reach CloudWatch: `LOG_CHANNEL=stderr` (Monolog's LineFormatter)
  * and queue:work's own output go through the awslogs driver, which makes every line
@@ -60,32 +60,30 @@ export const AURORA_ERROR_PHRASES: readonly string[] = [
 ];
 
 /*
- * Job lines as `php artisan queue:work` prints them without a terminal, in the two forms
- * Laravel has used (laravel/framework src/Illuminate/Queue/Console/WorkCommand.php):
- * - Laravel 8 to 9.40 (writeStatus): `[2025-01-31 12:00:01][<job id>] Processing: App\Jobs\X`,
- *   then `Processed:` or `Failed:`. Failed is printed for a job that failed for good only
- *   (JobFailed); an attempt released for a retry prints nothing after Processing.
- * - Laravel 9.41 to 13 (writeOutputForCli): `  2025-01-31 12:00:01 App\Jobs\X .... RUNNING`,
- *   then the same line ending in the run time (`12.34ms`, `1s`, `2m 3s`; with -v also the
- *   memory, `12.5MB`) and DONE, or FAIL for both a released attempt and a job that failed
- *   for good.
- * The worker harness (tools/worker-harness) feeds Laravel 8's real output through these;
- * the 9.41+ lines are as the source above writes them (v9.41.0, v12.0.0, v13.26.1).
- * `--json` output (Laravel 12.x) is not matched.
+ * Job figures: the JSON line the worker entry point (libs/worker-service/src/worker.php)
+ * writes when a job attempt ends, from Laravel's queue events (JobProcessed,
+ * JobExceptionOccurred, JobFailed), never from what queue:work prints for people:
+ *   {"queueLanes":"job","lane":"bulk","queue":"bulk","connection":"redis","job":"App\\Jobs\\X",
+ *    "outcome":"finished","error":false,"runtimeSeconds":1.234,"peakMemoryMiB":38.5}
+ * `outcome` is finished, released or failed; `error` is true for an attempt that threw or
+ * failed (a released retry of an exception included, as a loop of failing jobs shows first).
  */
 
-/** The start of a Laravel 8 to 9.40 job line, up to the status word. */
-const LEGACY_JOB_LINE = '^\\[[0-9-]+.[0-9:]+\\]\\[[^\\]]*\\].';
+/** The fields of a job line, as the entry point writes them. */
+export const JOB_LINE_FIELDS = {
+  kind: '$.queueLanes',
+  queue: '$.queue',
+  outcome: '$.outcome',
+  error: '$.error',
+  runtimeSeconds: '$.runtimeSeconds',
+  peakMemoryMiB: '$.peakMemoryMiB',
+} as const;
 
-/** A failed job (Laravel 8 to 9.40: failed for good) or attempt (9.41 and later: released or failed). */
-export const FAILED_JOB_REGEX = `[0-9][A-Za-z]+.FAIL$|${LEGACY_JOB_LINE}Failed:`;
+/** Every job attempt that ended, whatever its outcome: the backlog controller reads the count as the lane's activity. */
+export const FINISHED_JOB_PATTERN_FIELDS = { [JOB_LINE_FIELDS.kind]: 'job' } as const;
 
-/**
- * A finished job attempt, done or failed (RUNNING and Processing lines never match). The
- * backlog controller reads the count as the lane's activity, so a short job between two
- * of its ticks still counts.
- */
-export const FINISHED_JOB_REGEX = `[0-9][A-Za-z]+.DONE$|${FAILED_JOB_REGEX}|${LEGACY_JOB_LINE}Processed:`;
+/** The attempts that threw or failed. */
+export const FAILED_JOB_PATTERN_FIELDS = { [JOB_LINE_FIELDS.kind]: 'job', [JOB_LINE_FIELDS.error]: true } as const;
 
 /** `?"a" ?"b"`: any of the exact phrases. */
 export function anyPhrase(phrases: readonly string[]): string {
@@ -106,13 +104,13 @@ export function regexPattern(source: string): string {
   return `%${source}%`;
 }
 
-/** `{ $.a.b = "x" && … }`: JSON events whose string fields equal the values. */
-export function jsonEquals(fields: Readonly<Record<string, string>>): string {
+/** `{ $.a.b = "x" && $.c IS TRUE … }`: JSON events whose fields equal the strings, or are the booleans. */
+export function jsonEquals(fields: Readonly<Record<string, string | boolean>>): string {
   const terms = Object.entries(fields).map(([path, value]) => {
-    if (!/^\$(\.[A-Za-z0-9_-]+)+$/.test(path) || value.includes('"')) {
+    if (!/^\$(\.[A-Za-z0-9_-]+)+$/.test(path) || (typeof value === 'string' && value.includes('"'))) {
       throw new Error(`cannot put ${path} = ${JSON.stringify(value)} in a JSON filter pattern`);
     }
-    return `${path} = "${value}"`;
+    return typeof value === 'boolean' ? `${path} IS ${value ? 'TRUE' : 'FALSE'}` : `${path} = "${value}"`;
   });
   return `{ ${terms.join(' && ')} }`;
 }
@@ -121,10 +119,10 @@ export function jsonEquals(fields: Readonly<Record<string, string>>): string {
 export const REDIS_ERROR_PATTERN = anyPhrase(REDIS_ERROR_PHRASES);
 /** The Aurora connection-error pattern of a lane's worker log group. */
 export const AURORA_ERROR_PATTERN = anyPhrase(AURORA_ERROR_PHRASES);
-/** The failed-job pattern of a lane's worker log group. */
-export const FAILED_JOB_PATTERN = regexPattern(FAILED_JOB_REGEX);
-/** The finished-job pattern of a lane's worker log group. */
-export const FINISHED_JOB_PATTERN = regexPattern(FINISHED_JOB_REGEX);
+/** The failed-job pattern of a lane's worker log group (job lines that threw or failed). */
+export const FAILED_JOB_PATTERN = jsonEquals(FAILED_JOB_PATTERN_FIELDS);
+/** The finished-job pattern of a lane's worker log group (every job line); also the runtime, memory and attempt figures'. */
+export const FINISHED_JOB_PATTERN = jsonEquals(FINISHED_JOB_PATTERN_FIELDS);
 
 /**
  * Whether `message` matches `pattern`, for the three forms above only (any other
@@ -146,13 +144,13 @@ export function matchesFilterPattern(pattern: string, message: string): boolean 
       .slice(1, -1)
       .split('&&')
       .every((term) => {
-        const m = /^\s*\$((?:\.[A-Za-z0-9_-]+)+)\s*=\s*"([^"]*)"\s*$/.exec(term);
+        const m = /^\s*\$((?:\.[A-Za-z0-9_-]+)+)\s*(?:=\s*"([^"]*)"|IS (TRUE|FALSE))\s*$/.exec(term);
         if (!m) throw new Error(`unsupported JSON term ${JSON.stringify(term)}`);
         const value = m[1]
           .slice(1)
           .split('.')
           .reduce<unknown>((obj, key) => (obj && typeof obj === 'object' ? (obj as Record<string, unknown>)[key] : undefined), event);
-        return value === m[2];
+        return m[3] === undefined ? value === m[2] : value === (m[3] === 'TRUE');
       });
   }
   const phrases: string[] = [];

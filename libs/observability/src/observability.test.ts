@@ -16,6 +16,7 @@ import { Testing } from 'cdktf';
 import {
   AURORA_ERROR_PATTERN,
   FAILED_JOB_PATTERN,
+  FINISHED_JOB_PATTERN,
   Observability,
   REDIS_ERROR_PATTERN,
   laneAlarmThresholds,
@@ -126,8 +127,31 @@ describe('the dashboard', () => {
     expect(headers.map((h) => h.split(' ')[1])).toEqual(['sync', 'image', 'feeds', 'quiet', 'backlog']);
     expect(headers[3]).toContain('stage off (0 tasks, alarms quiet)');
     for (const lane of ['sync', 'image', 'feeds', 'quiet']) {
-      expect(titles.filter((t) => t.startsWith(`${lane}:`))).toHaveLength(6);
+      expect(titles.filter((t) => t.startsWith(`${lane}:`))).toHaveLength(8);
     }
+  });
+
+  it("puts each lane's job runtime and peak memory against its limits under its row", () => {
+    const image = ENV.lanes.find((l) => l.name === 'image')!;
+    const runtime = graph(body, 'image: job runtime, s').properties;
+    expect(runtime.metrics).toEqual([
+      ['QueueLanes/propertyfeed-staging/image', 'JobRuntime', { label: 'p50', stat: 'p50' }],
+      ['QueueLanes/propertyfeed-staging/image', 'JobRuntime', { label: 'p95', stat: 'p95' }],
+      ['QueueLanes/propertyfeed-staging/image', 'JobRuntime', { label: 'max', stat: 'Maximum' }],
+    ]);
+    expect(runtime.annotations).toEqual({ horizontal: [{ label: 'job.timeout', value: image.job.timeout }] });
+    const memory = graph(body, 'image: peak job memory, MiB').properties;
+    expect(memory.metrics.map((m) => (m[2] as { stat: string }).stat)).toEqual(['p95', 'Maximum']);
+    expect(memory.annotations).toEqual({
+      horizontal: [
+        { label: 'job.memory (--memory)', value: image.job.memory },
+        { label: 'PHP memory_limit', value: image.groups[0].phpMemoryLimit },
+      ],
+    });
+    const heading = body.widgets.find((w) => w.type === 'text' && w.properties.markdown.startsWith('### image jobs'))!;
+    expect((heading.properties as { markdown: string }).markdown).toBe(
+      `### image jobs · job.timeout ${image.job.timeout} s · job.memory ${image.job.memory} MiB · memory_limit ${image.groups[0].phpMemoryLimit} MiB`,
+    );
   });
 
   it("shows a Redis lane's backlog and oldest job from the controller's metrics", () => {
@@ -359,6 +383,9 @@ describe('every alarm', () => {
       'auroraErrors',
       'failedJobs',
       'finishedJobs',
+      'jobRuntime',
+      'jobPeakMemory',
+      'jobAttempts',
     ]);
     expect(construct!.controllerAlarms).toBeDefined();
     expect(construct!.alarms.length).toBe(all.length);
@@ -606,7 +633,7 @@ describe('lane alarms', () => {
       evaluation_periods: 5,
       datapoints_to_alarm: 5,
       treat_missing_data: 'notBreaching',
-      alarm_description: expect.stringContaining('Check first: the exception logged just before the FAIL lines'),
+      alarm_description: expect.stringContaining('Check first: the exception logged just before those job lines'),
     });
   });
 
@@ -805,6 +832,35 @@ describe('worker log metric filters', () => {
       },
     });
     expect(JSON_STACK).toHaveResourceWithProperties(CloudwatchLogMetricFilter, { name: `propertyfeed-staging-image-${kind}`, pattern });
+  });
+
+  it("counts every job line as FinishedJobs, and takes each line's runtime, peak memory, queue and outcome", () => {
+    const ns = 'QueueLanes/propertyfeed-staging/image';
+    const line = (kind: string) => filter(JSON_STACK, `propertyfeed-staging-image-${kind}`);
+    expect(line('finished-jobs')).toMatchObject({
+      pattern: '{ $.queueLanes = "job" }',
+      metric_transformation: { name: 'FinishedJobs', namespace: ns, value: '1', default_value: '0', unit: 'Count' },
+    });
+    // No default value: a zero a minute without jobs would drag the percentiles down.
+    expect(line('job-runtime')).toMatchObject({
+      pattern: FINISHED_JOB_PATTERN,
+      metric_transformation: { name: 'JobRuntime', namespace: ns, value: '$.runtimeSeconds', unit: 'Seconds' },
+    });
+    expect(line('job-runtime').metric_transformation).not.toHaveProperty('default_value');
+    expect(line('job-memory').metric_transformation).toEqual({
+      name: 'JobPeakMemory',
+      namespace: ns,
+      value: '$.peakMemoryMiB',
+      unit: 'Megabytes',
+    });
+    // CloudWatch refuses a default value on a filter with dimensions (PutMetricFilter, MetricTransformation.DefaultValue).
+    expect(line('job-attempts').metric_transformation).toEqual({
+      name: 'JobAttempts',
+      namespace: ns,
+      value: '1',
+      unit: 'Count',
+      dimensions: { Queue: '$.queue', Outcome: '$.outcome' },
+    });
   });
 
   it('uses the log group names it is given (cross-stack references)', () => {

@@ -17,7 +17,10 @@ import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboar
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter';
+import {
+  CloudwatchLogMetricFilter,
+  type CloudwatchLogMetricFilterMetricTransformation,
+} from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter';
 import { CloudwatchLogResourcePolicy } from '@cdktf/provider-aws/lib/cloudwatch-log-resource-policy';
 import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
@@ -34,7 +37,14 @@ import {
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
 import { dashboardBody, type DashboardBody, type DashboardLane } from './dashboard';
-import { AURORA_ERROR_PATTERN, FAILED_JOB_PATTERN, FINISHED_JOB_PATTERN, REDIS_ERROR_PATTERN, jsonEquals } from './filter-patterns';
+import {
+  AURORA_ERROR_PATTERN,
+  FAILED_JOB_PATTERN,
+  FINISHED_JOB_PATTERN,
+  JOB_LINE_FIELDS,
+  REDIS_ERROR_PATTERN,
+  jsonEquals,
+} from './filter-patterns';
 import { DEFAULT_NAMESPACE, DIMENSION, LOG_METRIC, METRIC } from '@queue-lanes/contract';
 import {
   CONNECTION_ERROR_MINUTES,
@@ -132,10 +142,16 @@ export interface LaneMetricFilters {
   readonly redisErrors: CloudwatchLogMetricFilter;
   /** On the worker log group: AuroraConnectionErrors. */
   readonly auroraErrors: CloudwatchLogMetricFilter;
-  /** On the worker log group: FailedJobs. */
+  /** On the worker log group: FailedJobs (job lines of attempts that threw or failed). */
   readonly failedJobs: CloudwatchLogMetricFilter;
-  /** On the worker log group: FinishedJobs (DONE and FAIL lines), which the backlog controller reads as activity. */
+  /** On the worker log group: FinishedJobs (every job line), which the backlog controller reads as activity. */
   readonly finishedJobs: CloudwatchLogMetricFilter;
+  /** On the worker log group: JobRuntime, each attempt's seconds. */
+  readonly jobRuntime: CloudwatchLogMetricFilter;
+  /** On the worker log group: JobPeakMemory, each attempt's peak MiB. */
+  readonly jobPeakMemory: CloudwatchLogMetricFilter;
+  /** On the worker log group: JobAttempts by Queue and Outcome. */
+  readonly jobAttempts: CloudwatchLogMetricFilter;
 }
 
 /** Everything observed about one active lane. */
@@ -429,6 +445,35 @@ function laneMetricFilters(scope: Construct, context: LaneContext, service: stri
     auroraErrors: filter('aurora-errors', logGroup, AURORA_ERROR_PATTERN, LOG_METRIC.auroraErrors),
     failedJobs: filter('failed-jobs', logGroup, FAILED_JOB_PATTERN, LOG_METRIC.failedJobs),
     finishedJobs: filter('finished-jobs', logGroup, FINISHED_JOB_PATTERN, LOG_METRIC.finishedJobs),
+    ...jobFigureFilters(scope, context, logNamespace),
+  };
+}
+
+/**
+ * The job lines' figures: runtime and peak memory of every attempt (no default value, which
+ * would put zeros in the percentiles), and the attempts by queue and outcome (a filter with
+ * dimensions takes no default value).
+ */
+function jobFigureFilters(scope: Construct, context: LaneContext, namespace: string) {
+  const { env, lane } = context;
+  const filter = (kind: string, metricTransformation: CloudwatchLogMetricFilterMetricTransformation) =>
+    new CloudwatchLogMetricFilter(scope, `${lane.name}-${kind}-filter`, {
+      name: alarmName(env, lane.name, kind),
+      logGroupName: context.logGroupName,
+      pattern: FINISHED_JOB_PATTERN,
+      metricTransformation,
+    });
+  const field = JOB_LINE_FIELDS;
+  return {
+    jobRuntime: filter('job-runtime', { name: LOG_METRIC.jobRuntime, namespace, value: field.runtimeSeconds, unit: 'Seconds' }),
+    jobPeakMemory: filter('job-memory', { name: LOG_METRIC.jobPeakMemory, namespace, value: field.peakMemoryMiB, unit: 'Megabytes' }),
+    jobAttempts: filter('job-attempts', {
+      name: LOG_METRIC.jobAttempts,
+      namespace,
+      value: '1',
+      unit: 'Count',
+      dimensions: { Queue: field.queue, Outcome: field.outcome },
+    }),
   };
 }
 
@@ -538,7 +583,7 @@ function failedJobsSpec(context: LaneContext, logNamespace: string): LaneAlarmSp
   return {
     kind: 'failed-jobs',
     config: {
-      alarmDescription: `${lane.name}: ${t.failedJobsPerMinute} or more job attempts failed every minute for ${FAILED_JOB_MINUTES} min (queue:work FAIL lines in ${context.logGroupName}). Check first: the exception logged just before the FAIL lines and php artisan queue:failed; if it started with a deploy, roll the image back before retrying the failed jobs.`,
+      alarmDescription: `${lane.name}: ${t.failedJobsPerMinute} or more job attempts failed every minute for ${FAILED_JOB_MINUTES} min (job lines with error true in ${context.logGroupName}). Check first: the exception logged just before those job lines and php artisan queue:failed; if it started with a deploy, roll the image back before retrying the failed jobs.`,
       namespace: logNamespace,
       metricName: LOG_METRIC.failedJobs,
       period: 60,

@@ -6,9 +6,9 @@ import { verdictOf, type Verdict } from './verdict';
 import { EPOCH, random, type JobSpec, type Workload, type WorkloadLane } from './workloads';
 
 /**
- * Seconds from a job's start to its task's protection: queue:work prints the start line
- * after the pop, and the guard's PUT to the ECS agent takes a round trip (the worker
- * harness measures well under one).
+ * Seconds from a job's pop to its task's protection: the worker entry point's PUT to the
+ * ECS agent on JobProcessing takes a round trip before the job runs (the worker harness
+ * measures well under one).
  */
 const PROTECTION_ONSET_SECONDS = 1;
 
@@ -69,8 +69,8 @@ export interface SimulationOptions {
   /** Give up this long after the last dispatch; unfinished jobs count as stuck. @default 4 hours */
   readonly tailSeconds?: number;
   /**
-   * The lanes' log metric filter counts finished attempts (queue:work's DONE and
-   * FAIL lines), as the observability lib synthesizes it, and the controller reads
+   * The lanes' log metric filter counts finished attempts (the worker entry point's
+   * job lines), as the observability lib synthesizes it, and the controller reads
    * it. @default true
    */
   readonly finishedJobsFilter?: boolean;
@@ -369,10 +369,10 @@ class Simulation {
 
   /**
    * ECS picks pending tasks first, then the newest: it does not know which are busy. With
-   * scale-in protection the task-protection guard protects the task once a worker has
-   * printed its job's start line and the agent has answered (PROTECTION_ONSET_SECONDS),
-   * so ECS skips that task until its workers are idle (trim runs again every second); the
-   * guard refreshes the protection while a job runs, so it never lapses mid-job.
+   * scale-in protection the worker entry point protects the task once a worker's job has
+   * started (JobProcessing) and the agent has answered (PROTECTION_ONSET_SECONDS), so ECS
+   * skips that task until its workers are idle (trim runs again every second); the entry
+   * point refreshes the protection while a job runs, so it never lapses mid-job.
    */
   private trim(lane: WorkloadLane): void {
     const current = this.live(lane.name);
@@ -429,7 +429,7 @@ class Simulation {
     proc.nextPollAt = t + this.poll;
   }
 
-  /** The attempt ends: deleted when it succeeds or its tries are spent, else released with the backoff; queue:work prints DONE or FAIL. */
+  /** The attempt ends: deleted when it succeeds or its tries are spent, else released with the backoff; the worker writes its job line. */
   private finish(lane: WorkloadLane, proc: Proc): void {
     const { state, reserved, queue } = proc.job!;
     proc.job = undefined;
@@ -446,7 +446,7 @@ class Simulation {
     proc.nextPollAt = this.t;
   }
 
-  /** queue:work prints DONE for a job that succeeded and FAIL for one that threw (released or failed for good): the log filters count them. */
+  /** The worker's job line says whether the attempt threw (released or failed for good): the log filters count them. */
   private finishedAttempt(lane: string, failed: boolean): void {
     if (this.options.finishedJobsFilter === false) return;
     this.cloudwatch.put(finishedMetric(lane).namespace, 'FinishedJobs', this.date(), 1);

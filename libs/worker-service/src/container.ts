@@ -1,7 +1,7 @@
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference -- the *.php declaration must reach every project that compiles this file through the path alias
 /// <reference path="./php.d.ts" />
 import { healthCheckCommand } from './command';
-import taskProtectionSource from './task-protection.php';
+import workerEntrySource from './worker.php';
 
 /*
  * Container definitions for every role the one application image plays. They
@@ -66,9 +66,10 @@ function volumeName(dir: string): string {
  * by root, so a non-root worker could not write to them: running as root once,
  * it copies what the image has at each path into the volume (so build-time
  * caches such as bootstrap/cache/packages.php survive the mount), hands the
- * volume to the container user, and makes /tmp world-writable with the sticky bit.
+ * volume to the container user, and makes /tmp world-writable with the sticky bit;
+ * for a lane, it writes the worker entry point there.
  */
-export function initScript(volumes: readonly RuntimeVolume[], user: string, taskProtection = false): string {
+export function initScript(volumes: readonly RuntimeVolume[], user: string, workerEntry = false): string {
   const lines = ['set -eu'];
   for (const v of volumes) {
     const target = `${INIT_MOUNT_ROOT}/${v.name}`;
@@ -77,30 +78,46 @@ export function initScript(volumes: readonly RuntimeVolume[], user: string, task
       lines.push(`chown -R '${user}' '${target}'`);
     } else if (v.prepare === 'sticky-tmp') {
       lines.push(`chmod 1777 '${target}'`);
-      if (taskProtection) lines.push(...installTaskProtection(target, user));
+      if (workerEntry) lines.push(...installWorkerEntry(target, user));
     }
   }
   return lines.join('\n');
 }
 
 /**
- * Where every worker container of a protected lane finds the task-protection guard
- * (task-protection.php): on the task's shared /tmp, written by the init container, so
- * the task definition carries it once and the image needs nothing but PHP with pcntl.
+ * Where every lane container finds the worker entry point (worker.php), which it runs in
+ * place of `artisan`: on the task's shared /tmp, written by the init container, so the
+ * task definition carries it once and the image needs nothing but PHP (with pcntl and
+ * posix where the lane protects its tasks). Its folder is also where the containers of a
+ * protected task keep their busy marks and lock.
  */
-export const TASK_PROTECTION_DIR = '/tmp/.queue-lanes';
-export const TASK_PROTECTION_SCRIPT = `${TASK_PROTECTION_DIR}/task-protection.php`;
+export const WORKER_ENTRY_DIR = '/tmp/.queue-lanes';
+export const WORKER_ENTRY_SCRIPT = `${WORKER_ENTRY_DIR}/worker.php`;
 
-/** Init-script lines writing the guard into the shared /tmp, its folder the worker user's (the guard keeps its lock and busy marks there). */
-function installTaskProtection(tmpTarget: string, user: string): string[] {
-  const dir = `${tmpTarget}/${TASK_PROTECTION_DIR.slice('/tmp/'.length)}`;
-  const marker = 'QUEUE_LANES_TASK_PROTECTION';
-  if (taskProtectionSource.includes(marker)) throw new Error(`task-protection.php must not contain ${marker}`);
+/** Init-script lines writing the entry point into the shared /tmp, its folder the worker user's. */
+function installWorkerEntry(tmpTarget: string, user: string): string[] {
+  const dir = `${tmpTarget}/${WORKER_ENTRY_DIR.slice('/tmp/'.length)}`;
+  const marker = 'QUEUE_LANES_WORKER_ENTRY';
+  if (workerEntrySource.includes(marker)) throw new Error(`worker.php must not contain ${marker}`);
   return [
     `mkdir -p '${dir}'`,
-    `cat > '${dir}/task-protection.php' <<'${marker}'\n${taskProtectionSource.trimEnd()}\n${marker}`,
+    `cat > '${dir}/worker.php' <<'${marker}'\n${workerEntrySource.trimEnd()}\n${marker}`,
     `chown -R '${user}' '${dir}'`,
   ];
+}
+
+/**
+ * A lane's command with `artisan` replaced by the worker entry point: the argument that is
+ * `artisan` or ends in `/artisan`, or that word inside a `sh -c` script. Undefined when the
+ * command runs no artisan.
+ */
+export function throughWorkerEntry(command: readonly string[]): string[] | undefined {
+  const artisan = command.findIndex((token) => token === 'artisan' || token.endsWith('/artisan'));
+  if (artisan >= 0) return command.map((token, i) => (i === artisan ? WORKER_ENTRY_SCRIPT : token));
+  const script = command.length === 3 && command[1] === '-c' ? command[2] : undefined;
+  const word = /(^|\s)(\S*\/)?artisan(?=\s|$)/;
+  if (script === undefined || !word.test(script)) return undefined;
+  return [command[0], command[1], script.replace(word, `$1${WORKER_ENTRY_SCRIPT}`)];
 }
 
 export interface LogSettings {
@@ -113,8 +130,11 @@ export interface LogSettings {
 
 export interface AppContainerSettings {
   readonly name: string;
-  /** Runs the command under the task-protection guard (scaleInProtection). */
-  readonly taskProtection?: boolean;
+  /**
+   * A lane worker: its command runs through the worker entry point (job figures from Laravel's
+   * queue events), which protects the task while a job runs where `protection` is set.
+   */
+  readonly worker?: { readonly protection: boolean };
   readonly image: string;
   readonly command: readonly string[];
   readonly user: string;
@@ -163,12 +183,15 @@ function logConfiguration(logs: LogSettings) {
  * the whole task and interrupting its sibling workers).
  */
 export function appContainer(s: AppContainerSettings) {
-  const environment: Record<string, string> = s.taskProtection ? { ...s.environment, QUEUE_LANES_CONTAINER: s.name } : { ...s.environment };
+  // The container's name keys its busy mark on the task's shared /tmp (protection only).
+  const environment: Record<string, string> = s.worker?.protection
+    ? { ...s.environment, QUEUE_LANES_CONTAINER: s.name, QUEUE_LANES_PROTECTION: '1' }
+    : { ...s.environment };
   return {
     name: s.name,
     image: s.image,
     essential: true,
-    command: s.taskProtection ? ['php', TASK_PROTECTION_SCRIPT, ...s.command] : [...s.command],
+    command: s.worker ? workerCommand(s.command) : [...s.command],
     workingDirectory: s.appRoot,
     user: s.user,
     readonlyRootFilesystem: true,
@@ -189,19 +212,26 @@ export function appContainer(s: AppContainerSettings) {
   };
 }
 
+/** The command through the worker entry point; the lane's command is checked to run artisan before (lane-service). */
+function workerCommand(command: readonly string[]): string[] {
+  const through = throughWorkerEntry(command);
+  if (!through) throw new Error(`${JSON.stringify(command)} runs no artisan: a lane worker runs artisan through ${WORKER_ENTRY_SCRIPT}`);
+  return through;
+}
+
 /**
  * The init container: the same image, run once as root with its own entry
  * point (so no application entrypoint runs as root), read-only root filesystem,
  * writing only to the volumes it prepares.
  */
-export function initContainer(image: string, user: string, volumes: readonly RuntimeVolume[], logs: LogSettings, taskProtection = false) {
+export function initContainer(image: string, user: string, volumes: readonly RuntimeVolume[], logs: LogSettings, workerEntry = false) {
   const prepared = volumes.filter((v) => v.prepare !== 'none');
   return {
     name: INIT_CONTAINER,
     image,
     essential: false,
     entryPoint: ['/bin/sh', '-c'],
-    command: [initScript(prepared, user, taskProtection)],
+    command: [initScript(prepared, user, workerEntry)],
     user: '0',
     readonlyRootFilesystem: true,
     mountPoints: prepared.map((v) => ({ sourceVolume: v.name, containerPath: `${INIT_MOUNT_ROOT}/${v.name}`, readOnly: false })),

@@ -1,7 +1,8 @@
 import { brokerOf } from '@queue-lanes/brokers';
-import { isScaled, type LaneConfig } from '@queue-lanes/config';
+import { SettingError, isScaled, type LaneConfig } from '@queue-lanes/config';
 import type { Construct } from 'constructs';
 import { DEFAULT_WORKER_COMMAND, renderCommand } from './command';
+import { WORKER_ENTRY_SCRIPT, throughWorkerEntry } from './container';
 import { WorkloadService, clusterTaskArns, workloadDefaults, type WorkloadContext, type WorkloadSpec } from './workload';
 
 export interface LaneServiceProps extends WorkloadContext {
@@ -63,7 +64,7 @@ function laneSpec(props: LaneServiceProps): WorkloadSpec {
     containers,
     containersKey: ['lanes', lane.name, lane.grouped ? 'groups' : 'workers'],
     stopTimeout: lane.stopTimeout,
-    taskProtection: lane.scaleInProtection,
+    worker: { protection: lane.scaleInProtection },
     environment: { ...workloadDefaults(env), APP_ENV: env.environment, LANE: lane.name, LANE_QUEUES: lane.queues.join(',') },
     desiredCount: laneDesiredCount(lane),
     // Scaled lanes' counts belong to their scaler, a paused lane's to the operator.
@@ -75,7 +76,7 @@ function laneSpec(props: LaneServiceProps): WorkloadSpec {
       ...(lane.scaleInProtection
         ? [
             {
-              // The task-protection guard protects its own task while a job runs (ECS agent endpoint), so scale-in skips it.
+              // The worker entry point protects its own task while a job runs (ECS agent endpoint), so scale-in skips it.
               Sid: 'ProtectOwnTasks',
               Effect: 'Allow' as const,
               Action: ['ecs:GetTaskProtection', 'ecs:UpdateTaskProtection'],
@@ -99,6 +100,12 @@ function laneContainers(lane: LaneConfig): { name: string; command: string[] }[]
       job: group.job,
       groups: [group],
     });
+    if (!throughWorkerEntry(command)) {
+      throw new SettingError(
+        ['lanes', lane.name, 'command'],
+        `${JSON.stringify(command.join(' '))} runs no artisan: a lane's workers run artisan through the queue-lanes worker entry point (${WORKER_ENTRY_SCRIPT}), which counts their jobs from Laravel's queue events; run php artisan queue:work`,
+      );
+    }
     return Array.from({ length: group.processes }, (_, i) => ({ name: `${group.name}-${i + 1}`, command }));
   });
 }

@@ -46,7 +46,6 @@ function schedulerSpec(props: SchedulerServiceProps): WorkloadSpec {
     containers: [{ name: SCHEDULER_CONTAINER, command: SCHEDULER_COMMAND }],
     containersKey: ['scheduler', 'service'],
     stopTimeout: SCHEDULER_STOP_TIMEOUT,
-    taskProtection: false,
     environment: { ...workloadDefaults(env), APP_ENV: env.environment },
     desiredCount: 1,
     ignoreDesiredCount: false,

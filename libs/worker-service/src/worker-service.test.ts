@@ -343,12 +343,12 @@ describe('a lane task definition', () => {
     expect(new Set(all.map((c) => c.image))).toEqual(new Set([`${REPOSITORY}:2026.11.3`]));
   });
 
-  it('runs queue:work with the connection, the queues in priority order and the job settings', () => {
+  it('runs queue:work with the connection, the queues in priority order and the job settings, through the worker entry point', () => {
     expect(w1.command).toEqual([
       'php',
       '-d',
       'memory_limit=984M',
-      'artisan',
+      '/tmp/.queue-lanes/worker.php',
       'queue:work',
       'redis',
       '--queue=image,thumbnails',
@@ -374,7 +374,38 @@ describe('a lane task definition', () => {
         ),
       ),
     );
-    expect(worker(custom, family).command).toEqual(['php', 'artisan', 'queue:work', 'redis', '--queue=image,thumbnails', '--force']);
+    expect(worker(custom, family).command).toEqual([
+      'php',
+      '/tmp/.queue-lanes/worker.php',
+      'queue:work',
+      'redis',
+      '--queue=image,thumbnails',
+      '--force',
+    ]);
+  });
+
+  it('runs artisan inside a sh -c template through the worker entry point too', () => {
+    const custom = synth(
+      env(
+        IMAGE_LANE.replace(
+          '    queues:',
+          `    command: [sh, -c, "exec php ./artisan queue:work --queue={queues}"]
+    queues:`,
+        ),
+      ),
+    );
+    expect(worker(custom, family).command).toEqual([
+      'sh',
+      '-c',
+      'exec php /tmp/.queue-lanes/worker.php queue:work --queue=image,thumbnails',
+    ]);
+  });
+
+  it('refuses a lane command that runs no artisan, at its key', () => {
+    const custom = env(IMAGE_LANE.replace('    queues:', `    command: [php, worker.php, queue:work]\n    queues:`));
+    expect(() => synth(custom)).toThrow(
+      'lanes.image.command: "php worker.php queue:work" runs no artisan: a lane\'s workers run artisan through the queue-lanes worker entry point (/tmp/.queue-lanes/worker.php), which counts their jobs from Laravel\'s queue events; run php artisan queue:work',
+    );
   });
 
   it('splits the task memory between the workers as hard limits', () => {
@@ -852,28 +883,32 @@ describe('scale-in protection', () => {
   );
   const plainJson = synth(env(IMAGE_LANE));
 
-  it('runs each worker under the task-protection guard, which the init container writes to the shared /tmp', () => {
+  it('runs each worker through the entry point, which the init container writes to the shared /tmp, protecting the task', () => {
     const guarded = worker(protectedJson, family, 'worker-2');
     const plain = worker(plainJson, family, 'worker-2');
-    // The same worker command, its memory_limit 16 MiB lower for the guard's own process.
+    // The same worker command, its memory_limit 16 MiB lower for the entry point's supervising process.
     const expected = (plain.command as string[]).map((a) => (a === 'memory_limit=984M' ? 'memory_limit=968M' : a));
-    expect(guarded.command).toEqual(['php', '/tmp/.queue-lanes/task-protection.php', ...expected]);
+    expect(guarded.command).toEqual(expected);
+    expect(guarded.command).toContain('/tmp/.queue-lanes/worker.php');
     expect(guarded.environment).toContainEqual({ name: 'QUEUE_LANES_CONTAINER', value: 'worker-2' });
+    expect(guarded.environment).toContainEqual({ name: 'QUEUE_LANES_PROTECTION', value: '1' });
     const init = containers(protectedJson, family).find((c) => c.name === 'runtime-dirs')!;
     const script = (init.command as string[])[0];
-    expect(script).toContain("cat > '/runtime-dirs/tmp/.queue-lanes/task-protection.php' <<'QUEUE_LANES_TASK_PROTECTION'\n<?php");
+    expect(script).toContain("cat > '/runtime-dirs/tmp/.queue-lanes/worker.php' <<'QUEUE_LANES_WORKER_ENTRY'\n<?php");
     expect(script).toContain("chown -R 'www-data' '/runtime-dirs/tmp/.queue-lanes'");
     expect(script).toContain('task-protection/v1/state');
   });
 
-  it('leaves a lane without it as it was: the worker command alone, no guard in the init script', () => {
+  it('runs a lane without it through the same entry point, which then only counts jobs', () => {
     const plain = worker(plainJson, family);
-    expect((plain.command as string[]).slice(0, 4)).toEqual(['php', '-d', 'memory_limit=984M', 'artisan']);
-    expect((plain.environment as { name: string }[]).map((e) => e.name)).not.toContain('QUEUE_LANES_CONTAINER');
-    expect((containers(plainJson, family).find((c) => c.name === 'runtime-dirs')!.command as string[])[0]).not.toContain('.queue-lanes');
+    expect((plain.command as string[]).slice(0, 4)).toEqual(['php', '-d', 'memory_limit=984M', '/tmp/.queue-lanes/worker.php']);
+    expect((plain.environment as { name: string }[]).map((e) => e.name)).not.toContain('QUEUE_LANES_PROTECTION');
+    expect((containers(plainJson, family).find((c) => c.name === 'runtime-dirs')!.command as string[])[0]).toContain(
+      "cat > '/runtime-dirs/tmp/.queue-lanes/worker.php'",
+    );
   });
 
-  it('derives the health check from the worker command, not the guard', () => {
+  it('derives the health check from the worker command, not the entry point', () => {
     expect(worker(protectedJson, family).healthCheck).toEqual(worker(plainJson, family).healthCheck);
   });
 });

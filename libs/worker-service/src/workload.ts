@@ -64,8 +64,8 @@ export interface WorkloadSpec {
   /** The environment file's key that adds containers (a lane's workers or groups), for an over-size task definition. */
   readonly containersKey: readonly (string | number)[];
   readonly stopTimeout: number;
-  /** Workers run under the task-protection guard (a lane's scaleInProtection). */
-  readonly taskProtection: boolean;
+  /** Lane workers: their commands run through the worker entry point, which protects the task where `protection` is set (scaleInProtection). */
+  readonly worker?: { readonly protection: boolean };
   /** Plain (non-secret) environment; a secret of the same name wins. */
   readonly environment: Readonly<Record<string, string>>;
   readonly desiredCount: number;
@@ -330,13 +330,13 @@ function containerDefinitions(
   const logs = { group: logGroup.name, region: env.region, streamPrefix: spec.name };
   const environment = Object.fromEntries(Object.entries(spec.environment).filter(([name]) => !Object.hasOwn(ctx.secrets, name)));
   const containers = [
-    initContainer(image, env.runtime.user, volumes, logs, spec.taskProtection),
+    initContainer(image, env.runtime.user, volumes, logs, spec.worker !== undefined),
     ...spec.containers.map(({ name, command }) =>
       appContainer({
         name,
         image,
         command,
-        taskProtection: spec.taskProtection,
+        ...(spec.worker ? { worker: spec.worker } : {}),
         user: env.runtime.user,
         appRoot: env.runtime.appRoot,
         memory,

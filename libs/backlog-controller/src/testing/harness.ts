@@ -30,11 +30,11 @@ export interface LaneSpec {
   readonly jobTimeoutSeconds?: number;
   readonly maxPickupSeconds?: number;
   readonly workersPerTask?: number;
-  /** Count the lane's DONE/FAIL and FAIL lines in {@link attemptMetric}'s metrics. @default false */
+  /** Count the lane's job lines, and those that threw or failed, in {@link attemptMetric}'s metrics. @default false */
   readonly attemptMetrics?: boolean;
 }
 
-/** Where a harness lane's finished (DONE and FAIL) or failed (FAIL) attempts are counted. */
+/** Where a harness lane's finished (every job line) or failed (threw or failed) attempts are counted. */
 export function attemptMetric(lane: string, kind: 'FinishedJobs' | 'FailedJobs'): { namespace: string; name: string } {
   return { namespace: `QueueLanes/test/${lane}`, name: kind };
 }

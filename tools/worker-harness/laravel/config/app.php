@@ -6,6 +6,7 @@ return [
     'key' => 'base64:' . base64_encode(str_repeat('k', 32)),
     'cipher' => 'AES-256-CBC',
     'timezone' => 'UTC',
+    'locale' => env('APP_LOCALE', 'en'),
     'providers' => [
         Illuminate\Bus\BusServiceProvider::class,
         Illuminate\Cache\CacheServiceProvider::class,

@@ -5,10 +5,13 @@ use Illuminate\Bus\Queueable;
 use Illuminate\Contracts\Queue\ShouldQueue;
 use Illuminate\Queue\InteractsWithQueue;
 
-/** What a lane's real jobs do, in the small: sleep, allocate (and leak), fail, print. */
+/** What a lane's real jobs do, in the small: sleep, allocate (and leak), fail, release themselves, print. */
 class HarnessJob implements ShouldQueue
 {
     use InteractsWithQueue, Queueable;
+
+    /** The job's own limit (seconds), above or below the worker's --timeout; null: the worker's. */
+    public ?int $timeout = null;
 
     /** What jobs leak: kept for the worker's life, as a real app's caches and static registries do. */
     private static array $kept = [];
@@ -19,7 +22,11 @@ class HarnessJob implements ShouldQueue
         public int $allocateMb = 0,
         public int $keepMb = 0,
         public bool $fail = false,
-    ) {}
+        ?int $timeout = null,
+        public int $releaseAfter = -1,
+    ) {
+        $this->timeout = $timeout;
+    }
 
     public function handle(): void
     {
@@ -32,6 +39,12 @@ class HarnessJob implements ShouldQueue
         $until = microtime(true) + $this->sleepSeconds;
         while (($left = $until - microtime(true)) > 0) {
             usleep((int) min(1_000_000, $left * 1_000_000));
+        }
+        // Released on its first attempt only, so its second attempt finishes.
+        if ($this->releaseAfter >= 0 && $this->attempts() === 1) {
+            echo "harness-job {$this->name} released\n";
+            $this->release($this->releaseAfter);
+            return;
         }
         if ($this->fail) {
             throw new \RuntimeException("harness-job {$this->name} failed on purpose");
