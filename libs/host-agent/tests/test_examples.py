@@ -70,6 +70,18 @@ def test_the_service_and_cron_run_the_agent_alike_with_arguments_it_accepts():
     assert [(lane.name, lane.program) for lane in args.lanes] == [(lane, f"queue-{lane}:*") for lane in programs()]
 
 
+def test_the_horizon_service_holds_the_switches_with_the_same_lanes_as_the_horizon_excerpt():
+    text = (EXAMPLES / "queue-lanes-host-agent-horizon.service").read_text()
+    [command] = re.findall(r"^ExecStart=(.*)$", text, re.M)
+    args = load_agent().parse_args(agent_arguments(command))
+    # A service of its own, so the watch sees a restart within a second, as the web user.
+    assert (args.horizon, args.interval, args.watch, args.once) == (True, 60, 1.0, False)
+    assert re.search(r"^User=www-data$", text, re.M) and re.search(r"^Restart=always$", text, re.M)
+    assert args.artisan == "php /var/www/propertyfeed/current/artisan"
+    assert [(lane.name, lane.program) for lane in args.lanes] == [(lane, lane) for lane in programs()]
+    assert (args.app, args.environment, args.region) == ("propertyfeed", "production", "eu-west-2")
+
+
 def test_the_example_programs_under_supervisord_hand_a_lane_over_gracefully(supervisord, switches, agent):
     """The example's own stop settings and names, with fake_worker.py in place of PHP."""
     sections, specs, lane = [], {}, None
