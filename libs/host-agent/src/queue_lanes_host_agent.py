@@ -320,7 +320,11 @@ def supervisor_processes(proc: str = "/proc") -> Dict[int, str]:
     <connection> ...` (src/SupervisorCommandString.php), so that process is the pid Horizon records.
     """
     found: Dict[int, str] = {}
-    for entry in os.listdir(proc):
+    try:
+        entries = os.listdir(proc)
+    except OSError as error:
+        raise AgentError(f"cannot list this host's processes in {proc}: {error.strerror} (run the agent where Horizon runs, on Linux)") from None
+    for entry in entries:
         if not entry.isdigit():
             continue
         try:
@@ -377,6 +381,8 @@ class Horizon:
         self.proc = proc
         self.mine = re.compile(rf"^{re.escape(basename)}-{MASTER_TOKEN}:[^:]+$")
         self.view: Optional[HorizonView] = None
+        # The supervisors the last pass found: one of them gone while its master runs on is stopping.
+        self.seen: FrozenSet[str] = frozenset()
 
     def _run(self, args: Sequence[str]) -> Tuple[int, str]:
         return run_command(self.command, args, STATUS_TIMEOUT_SECONDS, "artisan", "pass --artisan, e.g. --artisan 'php /var/www/html/artisan'")
@@ -386,6 +392,8 @@ class Horizon:
         return frozenset((pid, name) for pid, name in supervisor_processes(self.proc).items() if self.mine.match(name))
 
     def read(self) -> HorizonView:
+        if self.view is not None:
+            self.seen = frozenset(self.view.current)
         self.view = None
         code, output = self._run(["horizon:supervisors"])
         if code != 0:
@@ -408,19 +416,22 @@ class Horizon:
         view = self.read()
         result: Dict[str, Union[Dict[str, str], str]] = {}
         for program in programs:
-            names = [f"{view.master}:{name}" for name in program.split("+")]
-            missing = [name for name in names if name not in view.current]
-            if missing or view.master is None:
-                result[program] = self._missing(view, missing[0].rsplit(":", 1)[1])
+            full = {name: f"{view.master}:{name}" for name in program.split("+")}
+            missing = [name for name in full if view.master is None or full[name] not in view.current]
+            if missing:
+                result[program] = self._missing(view, missing[0])
             else:
-                result[program] = {name: view.current[name].status for name in names}
+                result[program] = {name: view.current[name].status for name in full.values()}
         return result
 
     def _missing(self, view: HorizonView, supervisor: str) -> str:
-        # A master starts its supervisors one by one, and each writes its record once it has booted.
-        ages = [process_age(record.pid, self.proc) for record in view.current.values()]
-        if view.unrecorded or (ages and all(age is not None and age < SETTLE_SECONDS for age in ages)):
-            return Pending(f"Horizon is starting on this host, {supervisor} is not up yet; a later pass applies the switch")
+        # A master starts all its supervisors in one loop (ProvisioningPlan's AddSupervisor commands)
+        # and each writes its record once booted; terminate() makes each forget its record first,
+        # then drain its workers. A supervisor process without a record is starting or stopping.
+        if view.unrecorded:
+            return Pending(f"Horizon is starting or stopping supervisors on this host ({', '.join(view.unrecorded)}); a later pass applies the switch")
+        if f"{view.master}:{supervisor}" in self.seen:
+            return Pending(f"Horizon's master {view.master} is stopping its supervisors, {supervisor} is gone; a later pass applies the switch")
         if view.master is None:
             stale = f"; ignored {len(view.stale)} record(s) of a master whose processes are gone" if view.stale else ""
             return f"Horizon is not running on this host: no live supervisor of a master named {self.basename}-XXXX{stale}"
@@ -583,8 +594,12 @@ class RestartWatch:
         self.settled = False  # whether that pass found Horizon's record of each
 
     def due(self) -> bool:
-        if self.horizon.live() != self.tried:
-            return True
+        try:
+            if self.horizon.live() != self.tried:
+                return True
+        except AgentError:
+            return False  # the next read of SSM runs a pass, which says why
+
         # A supervisor just started may not have written its record yet: try again, for a while.
         return not self.settled and time.monotonic() - self.since < SETTLE_SECONDS
 

@@ -60,9 +60,12 @@ class FakeHorizon:
         return master
 
     def stop(self, master: str, how: int = signal.SIGTERM) -> None:
-        """TERM: Horizon's terminate, which forgets the records; KILL: a crash, which leaves them."""
-        for process in self.processes.pop(master):
+        """TERM: Horizon's terminate, which forgets the records; KILL: a crash, which leaves them.
+        All at once, as MasterSupervisor::terminate() signals every supervisor, then waits."""
+        processes = self.processes.pop(master)
+        for process in processes:
             process.send_signal(how)
+        for process in processes:
             process.wait(timeout=10)
 
     def stop_all(self) -> None:
