@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from conftest import AGENT, FAKE_WORKER, JOB_SECONDS
+from conftest import FAKE_WORKER, JOB_SECONDS, load_agent
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -36,15 +36,6 @@ def cron_arguments():
     [entry] = [line for line in (EXAMPLES / "queue-lanes-host-agent.cron").read_text().splitlines() if line and not line.startswith("#")]
     # Minute, hour, day, month, weekday, user; then the command, up to the pipe into logger.
     return agent_arguments(entry.split("|")[0].split(None, 6)[6])
-
-
-def load_agent():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("queue_lanes_host_agent", AGENT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_every_program_stops_gracefully_within_its_job_timeout():

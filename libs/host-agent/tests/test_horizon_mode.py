@@ -24,8 +24,7 @@ from typing import Dict, List
 
 import pytest
 
-from conftest import HERE, free_port, wait_until
-from test_examples import load_agent
+from conftest import HERE, free_port, load_agent, wait_until
 
 FAKE_ARTISAN = HERE / "fake_horizon_artisan.py"
 VERSIONS = ["5.4.0", "5.29.1"]
