@@ -433,7 +433,11 @@ class Horizon:
         if f"{view.master}:{supervisor}" in self.seen:
             return Pending(f"Horizon's master {view.master} is stopping its supervisors, {supervisor} is gone; a later pass applies the switch")
         if view.master is None:
-            stale = f"; ignored {len(view.stale)} record(s) of a master whose processes are gone" if view.stale else ""
+            stale = (
+                f"; ignored {len(view.stale)} record(s) whose processes do not run here (a master that is gone, or the agent not where Horizon runs)"
+                if view.stale
+                else ""
+            )
             return f"Horizon is not running on this host: no live supervisor of a master named {self.basename}-XXXX{stale}"
         return f"Horizon's master on this host, {view.master}, has no supervisor {supervisor} (config/horizon.php)"
 

@@ -246,7 +246,7 @@ def test_a_dead_masters_records_are_not_read_as_this_hosts(agent, switches, hori
 
         assert result.returncode == 1
         assert "Horizon is not running on this host" in result.stderr
-        assert "ignored 2 record(s) of a master whose processes are gone" in result.stderr
+        assert "ignored 2 record(s) whose processes do not run here" in result.stderr
         assert horizon.state["signals"] == []
         assert bystander.poll() is None
     finally:
