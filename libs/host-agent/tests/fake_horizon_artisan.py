@@ -27,7 +27,7 @@ FAKE_HORIZON_VERSION. The commands, each as src/Console/<Command>.php defines it
 - anything else: Symfony's `Command "NAME" is not defined.`, exit status 1.
 
 The records live in FAKE_HORIZON_STATE (JSON, {"records": [{name, pid, status}], "signals":
-[[signal, name, pid]]}), in the order RedisSupervisorRepository::all() returns them (the latest
+[[signal, name, pid]], "listed": how many times horizon:supervisors ran}), in the order RedisSupervisorRepository::all() returns them (the latest
 written first, zrevrangebyscore); FAKE_HORIZON_BASENAME is this host's basename().
 FAKE_HORIZON_EPERM makes posix_kill fail as it does for another user's process.
 """
@@ -81,6 +81,7 @@ def table(records):
 def supervisors():
     with state() as data:
         records = list(data["records"])
+        data["listed"] = data.get("listed", 0) + 1
     if not records:
         say("INFO", "No supervisors are running.")
         return 0
