@@ -4,7 +4,8 @@ and name matching (src/Console/SupervisorsCommand.php, PauseSupervisorCommand.ph
 ContinueSupervisorCommand.php: the first record that starts with MasterSupervisor::basename() and
 ends with the name given), and its supervisors as real processes that write their records and
 take real signals (src/Supervisor.php monitor() and loop(), src/SupervisorCommandString.php).
-Every test runs at both tags."""
+Every test with a Horizon runs at both tags; where Laravel itself can say what the double
+prints (Str::slug, Command::table), Laravel 8.83 is asked."""
 
 from __future__ import annotations
 
@@ -379,3 +380,26 @@ def test_horizon_usage_errors(agent):
     assert colon.returncode == 2 and '"a:sync" is not a Horizon supervisor name' in colon.stderr
     check = agent().run("--check", "--lane", "image")
     assert check.returncode == 2 and "--check applies to Horizon mode (--horizon)" in check.stderr
+
+
+def test_the_doubles_table_is_laravels_own_and_the_agent_reads_it(tmp_path):
+    """SupervisorsCommand prints with Laravel's Command::table(): rendered here by Laravel 8.83
+    itself (Debian's php-laravel-framework), the table the double prints at 5.4.0 is the same."""
+    records = [{"name": "web-1-AbC1:sync", "pid": 4242, "status": "running"}, {"name": "web-10-xY9z:image", "pid": 17, "status": "paused"}]
+    rows = [[r["name"], r["pid"], r["status"], f"redis:{r['name'].rsplit(':', 1)[1]} (1)", "simple"] for r in records]
+    php = """
+        require '/usr/share/php/Illuminate/Support/autoload.php';
+        require '/usr/share/php/Illuminate/Console/autoload.php';
+        $output = new Symfony\\Component\\Console\\Output\\BufferedOutput();
+        $command = new class extends Illuminate\\Console\\Command { protected $name = 'horizon:supervisors'; };
+        $command->setOutput(new Illuminate\\Console\\OutputStyle(new Symfony\\Component\\Console\\Input\\ArrayInput([]), $output));
+        $command->table(['Name', 'PID', 'Status', 'Workers', 'Balancing'], json_decode($argv[1], true));
+        echo $output->fetch();
+    """
+    laravel = subprocess.run(["php", "-r", php, json.dumps(rows)], capture_output=True, text=True, check=True).stdout
+    fake = FakeHorizon(tmp_path, "5.4.0")
+    fake.path.write_text(json.dumps({"records": records, "signals": []}))
+
+    assert fake.artisan("web-1", "horizon:supervisors").stdout == laravel
+    parsed = load_agent().parse_supervisors(laravel)
+    assert [(r.name, r.pid, r.status) for r in parsed] == [(r["name"], r["pid"], r["status"]) for r in records]
