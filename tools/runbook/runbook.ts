@@ -173,7 +173,7 @@ function rollBack({ env, regionFlag: r, file, deploy }: RunbookContext): string[
         deploy,
         `aws ssm get-parameter ${r} --name ${laneParameterName(env, lane.name, 'host-consumer')} --query Parameter.Value --output text   # enabled`,
         `# each web host: supervisorctl status 'queue-${lane.name}:*'   # RUNNING`,
-        `# or, on Horizon hosts: php artisan horizon:supervisor-status ${lane.name}   # ${lane.name} is running`,
+        `# or, on Horizon hosts (every Horizon 5): php artisan horizon:supervisors   # <this host>-XXXX:${lane.name} ... running`,
       ),
     );
   }

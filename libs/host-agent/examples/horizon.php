@@ -10,8 +10,9 @@
 //                  --timeout; a paused supervisor lets the job in hand finish within it.
 //   tries, memory  the lane's job.tries and job.memory, as the ECS workers run them.
 // A paused supervisor finishes the jobs in hand and takes no new ones. A Horizon restart (a
-// deploy) starts every supervisor running; the agent's next run pauses a disabled lane's
-// again within a minute, and Redis hands each job to one worker meanwhile.
+// deploy) starts every supervisor running; the agent, run as queue-lanes-host-agent-horizon.service,
+// pauses a disabled lane's again within seconds, and Redis hands each job to one worker meanwhile.
+// Supervisor names: no `:` (Horizon reads a record's master as its name up to the last `:`).
 return [
     'defaults' => [
         'supervisor-default' => [

@@ -10,6 +10,7 @@ cron or systemd would run it, so its exit status and output are what is tested.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import os
 import shutil
@@ -43,6 +44,17 @@ AWS_ENV = {
     "AWS_CONFIG_FILE": os.devnull,
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
 }
+
+
+@functools.lru_cache(maxsize=None)
+def load_agent():
+    """The agent's file as a module, for what the tests share with it (the switch's name, parsing)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("queue_lanes_host_agent", AGENT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def free_port() -> int:
@@ -91,8 +103,9 @@ class Switches:
         self.ssm, self.app, self.environment = ssm, app, environment
 
     def set(self, lane: str, value: str) -> None:
+        # The agent's own name for it; libs/ssm-parameters' host-switch-agent.test.ts holds it to the stack's.
         self.ssm.put_parameter(
-            Name=f"/{self.app}/{self.environment}/lanes/{lane}/host-consumer",
+            Name=load_agent().switch_name(self.app, self.environment, lane),
             Value=value,
             Type="String",
             Overwrite=True,

@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from conftest import AGENT, FAKE_WORKER, JOB_SECONDS
+from conftest import FAKE_WORKER, JOB_SECONDS, load_agent
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -38,15 +38,6 @@ def cron_arguments():
     return agent_arguments(entry.split("|")[0].split(None, 6)[6])
 
 
-def load_agent():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("queue_lanes_host_agent", AGENT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_every_program_stops_gracefully_within_its_job_timeout():
     found = programs()
     assert sorted(found) == ["bulk", "image", "sync"]
@@ -68,6 +59,18 @@ def test_the_service_and_cron_run_the_agent_alike_with_arguments_it_accepts():
     assert (args.app, args.environment, args.region) == ("propertyfeed", "production", "eu-west-2")
     # Every lane's default program is one the supervisor example defines.
     assert [(lane.name, lane.program) for lane in args.lanes] == [(lane, f"queue-{lane}:*") for lane in programs()]
+
+
+def test_the_horizon_service_holds_the_switches_with_the_same_lanes_as_the_horizon_excerpt():
+    text = (EXAMPLES / "queue-lanes-host-agent-horizon.service").read_text()
+    [command] = re.findall(r"^ExecStart=(.*)$", text, re.M)
+    args = load_agent().parse_args(agent_arguments(command))
+    # A service of its own, so the watch sees a restart within a second, as the web user.
+    assert (args.horizon, args.interval, args.watch, args.once) == (True, 60, 1.0, False)
+    assert re.search(r"^User=www-data$", text, re.M) and re.search(r"^Restart=always$", text, re.M)
+    assert args.artisan == "php /var/www/propertyfeed/current/artisan"
+    assert [(lane.name, lane.program) for lane in args.lanes] == [(lane, lane) for lane in programs()]
+    assert (args.app, args.environment, args.region) == ("propertyfeed", "production", "eu-west-2")
 
 
 def test_the_example_programs_under_supervisord_hand_a_lane_over_gracefully(supervisord, switches, agent):
