@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { scratchCheckout } from './scratch-checkout';
+import { ISOLATED_GIT_ENV } from './git-test-env';
 
 /*
  * What CI runs on the pull request an operator makes most: one commit that changes
@@ -23,18 +24,7 @@ const CODE_ONLY = ['lint', 'typecheck'];
 const APP_TARGETS = Object.keys(JSON.parse(readFileSync(join(root, 'apps', 'production', 'project.json'), 'utf8')).targets).sort();
 const ENVIRONMENTS = readdirSync(join(root, 'apps')).sort();
 
-const gitEnv: NodeJS.ProcessEnv = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GIT_|NX_BASE$|NX_HEAD$)/.test(k))),
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'Test',
-  GIT_AUTHOR_EMAIL: 'test@example.com',
-  GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 'test@example.com',
-  NX_DAEMON: 'false',
-  NX_NO_CLOUD: 'true',
-  NX_TUI: 'false',
-};
+const gitEnv: NodeJS.ProcessEnv = { ...ISOLATED_GIT_ENV, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
 
 let scratch: string;
 let dir: string;

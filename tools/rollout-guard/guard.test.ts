@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { runGuard, type GuardResult } from './guard';
+import { ISOLATED_GIT_ENV } from '../git-test-env';
 
 /*
  * Every rule is exercised against real git history: a temporary repository
@@ -14,16 +15,8 @@ const workspace = join(__dirname, '..', '..');
 const scratch = mkdtempSync(join(tmpdir(), 'rollout-guard-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** git and the guard see only this environment: no user config, no inherited NX_BASE or GIT_DIR. */
-const gitEnv: NodeJS.ProcessEnv = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GIT_|NX_BASE$|NX_HEAD$|GITHUB_STEP_SUMMARY$)/.test(k))),
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'Test',
-  GIT_AUTHOR_EMAIL: 'test@example.com',
-  GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 'test@example.com',
-};
+/** git and the guard see only this environment. */
+const gitEnv = ISOLATED_GIT_ENV;
 
 let repoCount = 0;
 function repo(branch = 'main'): string {
