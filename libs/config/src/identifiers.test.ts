@@ -25,6 +25,76 @@ function problems(text: string): string[] {
   throw new Error('expected the file to be rejected');
 }
 
+const cloud = (prefix: string) =>
+  `state: { backend: cloud, organization: acme, workspacePrefix: ${JSON.stringify(prefix)} }\nfleet: { maxTasks: 8 }`;
+
+describe('state.workspacePrefix', () => {
+  it.each(['propertyfeed staging', 'propertyfeed/staging', 'feeds.staging'])(
+    '%j is refused: Terraform Cloud names a workspace with letters, digits, - and _',
+    (prefix) => {
+      expect(problems(envYaml({ fleet: cloud(prefix) }))).toEqual([
+        `environments/staging.yaml:12:63 state.workspacePrefix: ${JSON.stringify(prefix)} must be letters, digits, "-" and "_" only: Terraform Cloud names a workspace with no other characters (no spaces or slashes), and each stack's workspace is <workspacePrefix>-<stack role>`,
+      ]);
+    },
+  );
+
+  it('takes letters, digits, dashes and underscores', () => {
+    const env = parseEnvironment(envYaml({ fleet: cloud('Feeds_staging-2') }), FILE);
+    expect(env.state).toMatchObject({ backend: 'cloud', workspacePrefix: 'Feeds_staging-2' });
+  });
+});
+
+describe('network.privateSubnetIds', () => {
+  it('refuses a subnet listed twice, at the repeat', () => {
+    const network = SAMPLE_BLOCKS.network.replace(
+      '[subnet-0123456789abcdef0]',
+      '[subnet-0123456789abcdef0, subnet-0123456789abcdef1, subnet-0123456789abcdef0]',
+    );
+    expect(problems(envYaml({ network }))).toEqual([
+      "environments/staging.yaml:7:74 network.privateSubnetIds[2]: subnet-0123456789abcdef0 is listed twice (first as privateSubnetIds[0]); list each subnet once: a repeated id is usually a copy where another Availability Zone's subnet was meant",
+    ]);
+  });
+});
+
+describe('the Redis key prefix', () => {
+  it.each([
+    ['a newline', 'app_database_\\n'],
+    ['a tab', 'app\\tdatabase_'],
+    ['an escape character', 'app_\\e[0m'],
+    ['a NUL, written as an escape', 'app_\\0'],
+  ])('refuses %s in redis.keyPrefix', (_, escaped) => {
+    const redis = `redis: { host: queues.cache.internal, keyPrefix: "${escaped}", retryAfter: 180 }`;
+    const value = JSON.stringify(parseDocumentValue(escaped));
+    expect(problems(envYaml({ redis }))).toEqual([
+      `environments/staging.yaml:11:50 redis.keyPrefix: ${value} must not contain a newline, a tab or another control character: a key prefix is printable text`,
+    ]);
+  });
+
+  it("refuses one in the workers' REDIS_PREFIX when redis.keyPrefix leaves the prefix to it", () => {
+    const redis = 'redis: { host: queues.cache.internal, retryAfter: 180 }\nparameters: { plain: { REDIS_PREFIX: "app\\r\\n" } }';
+    expect(problems(envYaml({ redis }))).toEqual([
+      'environments/staging.yaml:12:38 parameters.plain.REDIS_PREFIX: "app\\r\\n" must not contain a newline, a tab or another control character: a key prefix is printable text',
+    ]);
+  });
+
+  it('takes any printable prefix, spaces and braces included, and an empty one', () => {
+    for (const prefix of ['my-app-database-', 'Straße {x}: ', '']) {
+      const redis = `redis: { host: queues.cache.internal, keyPrefix: ${JSON.stringify(prefix)}, retryAfter: 180 }`;
+      expect(parseEnvironment(envYaml({ redis }), FILE).redisKeyPrefix).toBe(prefix);
+    }
+  });
+});
+
+describe("cdktf's mark for a reference", () => {
+  // Every other string reaches Terraform as a literal (libs/stacks literals); this one cdktf itself would replace.
+  it('is refused in any value: synth would put a resource attribute in its place', () => {
+    const image = 'image: { repository: app }\nparameters: { plain: { MAIL_FROM_NAME: "Feeds ${TfToken[TOKEN.1]}" }, secure: [] }';
+    expect(problems(envYaml({ image }))).toEqual([
+      'environments/staging.yaml:11:40 parameters.plain.MAIL_FROM_NAME: "Feeds ${TfToken[TOKEN.1]}" holds "${TfToken[", the mark cdktf gives a reference between resources: synth would put a resource\'s attribute in its place; remove it',
+    ]);
+  });
+});
+
 describe('a NUL byte', () => {
   const message =
     'a NUL byte (0x00): YAML allows none anywhere in a file, comments included, and one means the file is corrupted; restore it from version control or retype the line';
@@ -40,3 +110,7 @@ describe('a NUL byte', () => {
   });
 });
 
+/** The string a double-quoted YAML scalar with these escapes holds. */
+function parseDocumentValue(escaped: string): string {
+  return JSON.parse(`"${escaped.replace('\\e', '\\u001b').replace('\\0', '\\u0000')}"`) as string;
+}
