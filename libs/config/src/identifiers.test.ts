@@ -95,6 +95,20 @@ describe("cdktf's mark for a reference", () => {
   });
 });
 
+describe("a lane's command", () => {
+  it('refuses "${" or "%{" before a single brace, a placeholder\'s: written "${{" it is a literal', () => {
+    const lanes = (arg: string) => `  image: { queues: [image], stage: baseline, command: [sh, -c, ${JSON.stringify(arg)}] }\n`;
+    const text = (arg: string) => envYaml().replace(/lanes:\n[\s\S]*$/, `lanes:\n${lanes(arg)}`);
+    expect(problems(text('echo ${queues}'))).toEqual([
+      'environments/staging.yaml:15:64 lanes.image.command[2]: "echo ${queues}" has "${": a single brace in a command opens a placeholder ({queues}), so this reads as "$" before one; write "${{" for a literal "${", or leave out the "$"',
+    ]);
+    expect(problems(text('%{lane}'))).toEqual([
+      'environments/staging.yaml:15:64 lanes.image.command[2]: "%{lane}" has "%{": a single brace in a command opens a placeholder ({queues}), so this reads as "%" before one; write "%{{" for a literal "%{", or leave out the "%"',
+    ]);
+    expect(parseEnvironment(text('echo ${{HOME}} {queues}'), FILE).lanes[0].command).toEqual(['sh', '-c', 'echo ${{HOME}} {queues}']);
+  });
+});
+
 describe('a NUL byte', () => {
   const message =
     'a NUL byte (0x00): YAML allows none anywhere in a file, comments included, and one means the file is corrupted; restore it from version control or retype the line';

@@ -603,6 +603,16 @@ function laneDeploymentRules({ lane, at, add }: LaneRuleContext): void {
   if (lane.command && lane.command.length === 0) {
     add(at('command'), 'must not be empty');
   }
+  // A single brace opens a placeholder, so "${queues}" would be "$" then the queues: never what
+  // "${" means elsewhere, and no literal once the command reaches Terraform (libs/stacks literals).
+  lane.command?.forEach((arg, i) => {
+    const sigil = /([$%])\{(?!\{)/.exec(arg)?.[1];
+    if (sigil)
+      add(
+        at('command', i),
+        `${JSON.stringify(arg)} has "${sigil}{": a single brace in a command opens a placeholder ({queues}), so this reads as "${sigil}" before one; write "${sigil}{{" for a literal "${sigil}{", or leave out the "${sigil}"`,
+      );
+  });
 
   const { minimumHealthyPercent, maximumPercent } = lane.deployment;
   if (maximumPercent <= minimumHealthyPercent) {
