@@ -109,6 +109,16 @@ describe("a lane's command", () => {
   });
 });
 
+describe('an email subscription', () => {
+  // The fuzzing of staging.yaml found a right-to-left override accepted in an address SNS cannot deliver to.
+  it.each(['oncall\u202e@example.com', 'on call@example.com', 'oncall@exa\u0001mple.com'])('refuses %j', (address) => {
+    const alarms = `alarms: { subscriptions: [{ protocol: email, endpoint: ${JSON.stringify(address)} }] }`;
+    expect(problems(envYaml({ alarms }))).toEqual([
+      `environments/staging.yaml:14:56 alarms.subscriptions[0].endpoint: ${JSON.stringify(address)} must be an email address like oncall@example.com`,
+    ]);
+  });
+});
+
 describe('a NUL byte', () => {
   const message =
     'a NUL byte (0x00): YAML allows none anywhere in a file, comments included, and one means the file is corrupted; restore it from version control or retype the line';
