@@ -373,9 +373,46 @@ class CallRecorder:
                     operation = rest_operation(model, environ.get("REQUEST_METHOD", ""), path, query)
             line = {"caller": scope.group(1), "service": scope.group(2),
                     "operation": operation or f"{environ.get('REQUEST_METHOD')} {path}"}
+            headers = {}
+
+            def capture(status, response_headers, exc_info=None):
+                headers.update((name.lower(), value) for name, value in response_headers)
+                return start_response(status, response_headers, exc_info)
+
+            result = self.app(environ, capture)
+            lines = [line, *self.kms_for_s3(line, environ, headers, scope.group(1))]
             with self.lock, open(self.path, "a", encoding="utf-8") as out:
-                out.write(json.dumps(line) + "\n")
+                out.writelines(json.dumps(entry) + "\n" for entry in lines)
+            return result
         return self.app(environ, start_response)
+
+    @staticmethod
+    def kms_for_s3(line, environ, response_headers, caller):
+        """The KMS call S3 makes on the caller's behalf for an SSE-KMS object, which moto's S3
+        never makes: GenerateDataKey to write one, Decrypt to read one (S3's "Using server-side
+        encryption with AWS KMS keys"). IAM authorises it on the key's ARN, with the key's aliases
+        as kms:ResourceAliases, so the line names both, from moto's own KMS."""
+        # By method, not by the operation name: a PUT or GET of an object is told from its
+        # neighbours (CopyObject, PutObjectAcl) by headers and query, which the log's name ignores.
+        method = environ.get("REQUEST_METHOD")
+        if line["service"] != "s3" or method not in ("PUT", "GET"):
+            return []
+        if method == "PUT":
+            key_id = environ.get("HTTP_X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID")
+        else:
+            key_id = response_headers.get("x-amz-server-side-encryption-aws-kms-key-id")
+        region = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+        if not key_id or not region:
+            return []
+        from moto.kms.models import kms_backends
+
+        try:
+            key = kms_backends[ACCOUNT_ID][region.group(1)].describe_key(key_id)
+        except Exception:  # noqa: BLE001 - a key moto does not hold: S3 would have refused the call
+            return []
+        operation = "GenerateDataKey" if method == "PUT" else "Decrypt"
+        return [{"caller": caller, "service": "kms", "operation": operation, "via": "s3",
+                 "resource": key.arn, "aliases": sorted(key.aliases)}]
 
 
 class OneAtATime:

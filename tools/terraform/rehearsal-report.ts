@@ -4,6 +4,7 @@
  */
 import { MOTO_DIFFERENCES } from './moto-differences';
 import {
+  REHEARSAL_STATE_KEY,
   cell,
   explain,
   type Difference,
@@ -84,6 +85,8 @@ export interface PermissionCheck {
   readonly stack: string;
   /** How many distinct actions its provider called. */
   readonly called: number;
+  /** The KMS actions S3 called on the state key for its state backend (each judged by key ARN and aliases). */
+  readonly stateKeyUses: readonly string[];
   /** Called, and not granted by the deploy policy: a deploy with that policy would fail. */
   readonly missing: readonly string[];
   /** Granted, and not called in this rehearsal (update paths it did not take, or too much). */
@@ -159,7 +162,7 @@ function stacksSection(input: ReportInput): Section {
     `- moto ${moto.motoVersion} on ${target.endpoint}, account ${target.accountId}, region ${target.region}.`,
     `- Rehearsal copy of environments/${input.environment}.yaml: network ${network.vpcId} (subnets ${network.privateSubnetIds.join(', ')}), ` +
       `Redis SG ${network.redisSecurityGroupId}, Aurora SG ${network.auroraSecurityGroupId}, all created in moto first; ` +
-      `allowedAccountIds [${target.accountId}]; state in s3://${target.bucket} (moto).`,
+      `allowedAccountIds [${target.accountId}]; state in s3://${target.bucket} (moto), encrypted with the KMS key ${REHEARSAL_STATE_KEY} (an alias, as a state key may be given).`,
     `- Took ${input.seconds.toFixed(0)}s.`,
     '',
     '## Stacks',
@@ -262,13 +265,14 @@ function permissionsSection(permissions: readonly PermissionCheck[]): Section {
     '## Deploy permissions',
     '',
     "Every AWS call each stack's provider made above (apply, plan, rollback, destroy), as IAM actions, against the deploy policy synth writes for it (cdktf.out/deploy-policies). " +
-      'Calls left out on purpose (libs/stacks UNGRANTED_CALLS, e.g. iam:GetUser) are not counted as missing.',
+      'Calls left out on purpose (libs/stacks UNGRANTED_CALLS, e.g. iam:GetUser) are not counted as missing. ' +
+      "The state key's uses are the KMS calls S3 makes as each stack's state backend writes and reads its state, judged as IAM would: on the key's ARN, with its aliases as kms:ResourceAliases.",
     '',
-    '| stack | actions called | called, not granted | granted, not called here |',
-    '| --- | --- | --- | --- |',
+    '| stack | actions called | state key uses | called, not granted | granted, not called here |',
+    '| --- | --- | --- | --- | --- |',
     ...permissions.map(
       (p) =>
-        `| ${p.stack} | ${p.called} | ${p.missing.length ? `**${p.missing.join(', ')}**` : 'none'} | ${p.unused.length ? cell(p.unused.join(', '), 4000) : 'none'} |`,
+        `| ${p.stack} | ${p.called} | ${p.stateKeyUses.length ? [...new Set(p.stateKeyUses)].join(', ') : 'none'} | ${p.missing.length ? `**${p.missing.join(', ')}**` : 'none'} | ${p.unused.length ? cell(p.unused.join(', '), 4000) : 'none'} |`,
     ),
   ];
   return { lines, ok: permissions.every((p) => p.missing.length === 0) };

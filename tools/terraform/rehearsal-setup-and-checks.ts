@@ -6,6 +6,7 @@
  * lane rolled back to off with what that must leave behind.
  */
 import { stageIndex, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
+import type { AccessRequest } from '@queue-lanes/iam-policy';
 import { secretDescription } from '@queue-lanes/ssm-parameters';
 import { parseDocument } from 'yaml';
 
@@ -220,12 +221,49 @@ export function callerKey(stackName: string): string {
   return `rehearsal.${stackName}`;
 }
 
+/**
+ * The access key id a stack's state backend (and its remote-state reads) signs with:
+ * its own, so the KMS calls S3 makes for its state are that stack's, and apart from
+ * its provider's calls (S3 actions are not named after their operations).
+ */
+export function stateCallerKey(stackName: string): string {
+  return `rehearsal-state.${stackName}`;
+}
+
 /** One line of moto_rehearsal.py's call log. */
 export interface RecordedCall {
   readonly caller: string;
   /** The service's signing name (`monitoring` for CloudWatch). */
   readonly service: string;
   readonly operation: string;
+  /** A KMS call S3 makes on the caller's behalf (`s3`): the key's ARN, and the aliases the key carries. */
+  readonly via?: string;
+  readonly resource?: string;
+  readonly aliases?: readonly string[];
+}
+
+/**
+ * The state key's uses by each stack, by stack name, each once: the KMS calls S3 makes
+ * as the stack's state backend writes (GenerateDataKey) and reads (Decrypt) its
+ * objects, as IAM authorises them: on the key's ARN, with the key's aliases as
+ * kms:ResourceAliases.
+ */
+export function stateKeyUses(calls: readonly RecordedCall[], stackNames: readonly string[]): Record<string, AccessRequest[]> {
+  return Object.fromEntries(
+    stackNames.map((name) => {
+      const uses = new Map<string, AccessRequest>();
+      for (const call of calls) {
+        if (call.caller !== stateCallerKey(name) || call.service !== 'kms' || call.resource === undefined) continue;
+        const use = {
+          action: `kms:${call.operation}`,
+          resource: call.resource,
+          context: { 'kms:ResourceAliases': [...(call.aliases ?? [])] },
+        };
+        uses.set(JSON.stringify(use), use);
+      }
+      return [name, [...uses.values()].sort((a, b) => a.action.localeCompare(b.action) || a.resource.localeCompare(b.resource))];
+    }),
+  );
 }
 
 /** Signing names whose IAM service prefix differs. */
@@ -312,7 +350,7 @@ interface ProviderSchema {
 }
 
 /** S3 backend (and terraform_remote_state) settings that keep state in moto. */
-export function s3StateConfig(target: MotoTarget, key: string): Record<string, unknown> {
+export function s3StateConfig(target: MotoTarget, key: string, stackName: string): Record<string, unknown> {
   return {
     bucket: target.bucket,
     key,
@@ -327,6 +365,7 @@ export function s3StateConfig(target: MotoTarget, key: string): Record<string, u
     skip_metadata_api_check: true,
     skip_region_validation: true,
     ...FAKE_CREDENTIALS,
+    access_key: stateCallerKey(stackName),
   };
 }
 
@@ -378,7 +417,7 @@ export function rehearsalOverride(
     };
   }
   const backend = Object.entries(stack.terraform?.backend ?? { local: {} })[0];
-  override.terraform = { backend: { s3: s3StateConfig(target, stateKey(backend[0], backend[1], `${stackName}.tfstate`)) } };
+  override.terraform = { backend: { s3: s3StateConfig(target, stateKey(backend[0], backend[1], `${stackName}.tfstate`), stackName) } };
   const remote = stack.data?.terraform_remote_state;
   if (remote) {
     override.data = {
@@ -386,7 +425,7 @@ export function rehearsalOverride(
         Object.entries(remote).map(([name, block]) => {
           const type = String(block.backend);
           const config = (block.config ?? {}) as Record<string, unknown>;
-          return [name, { backend: 's3', config: s3StateConfig(target, stateKey(type, config, `${name}.tfstate`)) }];
+          return [name, { backend: 's3', config: s3StateConfig(target, stateKey(type, config, `${name}.tfstate`), stackName) }];
         }),
       ),
     };

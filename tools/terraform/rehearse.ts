@@ -40,7 +40,7 @@ import {
   type LaneConfig,
 } from '@queue-lanes/config';
 import { NAME_PATTERN } from '@queue-lanes/config';
-import { actionsOf } from '@queue-lanes/iam-policy';
+import { actionsOf, allows } from '@queue-lanes/iam-policy';
 import { SECRET_PLACEHOLDER } from '@queue-lanes/ssm-parameters';
 import { AWS_PROVIDER_SOURCE, composeEnvironment, deployPolicy, UNGRANTED_CALLS } from '@queue-lanes/stacks';
 import { App } from 'cdktf';
@@ -62,6 +62,7 @@ import {
   secretChecks,
   secureParameterNames,
   stateKey,
+  stateKeyUses,
   type CdktfManifest,
   type Difference,
   type LaneInspection,
@@ -668,16 +669,30 @@ function destroyStack(r: Rehearsal, stack: StackRun): void {
   );
 }
 
-/** What each stack's provider called (moto's call log, also written to called-actions.json), against the deploy policy synth wrote for it. */
+/**
+ * What each stack's provider called (moto's call log, also written to called-actions.json), against the deploy policy
+ * synth wrote for it; and the state key's uses S3 made for its state backend, judged as IAM would, by key ARN and aliases.
+ */
 function permissionChecks(r: Rehearsal, s: RehearsedStacks): PermissionCheck[] {
-  const called = calledActions(readJsonLines<RecordedCall>(join(r.scratch, 'calls.jsonl')), s.order);
+  const calls = readJsonLines<RecordedCall>(join(r.scratch, 'calls.jsonl'));
+  const called = calledActions(calls, s.order);
+  const keyUses = stateKeyUses(calls, s.order);
   writeFileSync(join(r.reportDir, 'called-actions.json'), `${JSON.stringify(called, null, 2)}\n`);
+  writeFileSync(join(r.reportDir, 'state-key-uses.json'), `${JSON.stringify(keyUses, null, 2)}\n`);
   return STACK_ROLES.map((role) => {
     const name = stackName(s.rehearsed, role);
-    const granted = new Set(actionsOf(deployPolicy(s.rehearsed, role, s.stacks.get(name) ?? {})));
+    const policy = deployPolicy(s.rehearsed, role, s.stacks.get(name) ?? {});
+    const granted = new Set(actionsOf(policy));
     const used = called[name] ?? [];
-    const missing = used.filter((a) => !granted.has(a) && !Object.hasOwn(UNGRANTED_CALLS, a));
-    return { stack: name, called: used.length, missing, unused: [...granted].filter((a) => !used.includes(a)).sort() };
+    const uses = keyUses[name] ?? [];
+    const missing = [
+      ...used.filter((a) => !granted.has(a) && !Object.hasOwn(UNGRANTED_CALLS, a)),
+      ...uses.filter((use) => !allows(policy, use)).map((use) => `${use.action} on ${use.resource} (S3, for the state)`),
+      // The rehearsal's state is always encrypted with its key: a stack with no use recorded was not judged.
+      ...(uses.length === 0 ? ['no use of the state key was recorded'] : []),
+    ];
+    const unused = [...granted].filter((a) => !used.includes(a) && !uses.some((use) => use.action === a)).sort();
+    return { stack: name, called: used.length, stateKeyUses: uses.map((use) => use.action), missing, unused };
   });
 }
 

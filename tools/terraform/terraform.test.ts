@@ -24,6 +24,8 @@ import {
   type LaneInspection,
   type MotoTarget,
   type StackJson,
+  stateCallerKey,
+  stateKeyUses,
 } from './rehearsal-setup-and-checks';
 import { MOTO_DIFFERENCES } from './moto-differences';
 import { renderReport } from './rehearsal-report';
@@ -293,15 +295,24 @@ describe('rehearsal override', () => {
         use_path_style: true,
         use_lockfile: true,
         encrypt: true,
+        kms_key_id: 'alias/rehearsal-state',
+        // The stack's own key for its state, so the KMS calls S3 makes for it are judged against its deploy policy.
+        access_key: 'rehearsal-state.pf-staging-workers',
         endpoints: expect.objectContaining({ s3: 'http://127.0.0.1:4566', sts: 'http://127.0.0.1:4566' }),
       }),
     );
   });
 
-  it("reads every remote state from moto under the producer's key", () => {
+  it("reads every remote state from moto under the producer's key, signed as the reading stack's state", () => {
     const remote = override.data.terraform_remote_state['cross-stack-reference-input-pf-staging-networking'];
     expect(remote.backend).toBe('s3');
-    expect(remote.config).toEqual(expect.objectContaining({ bucket: 'pf-rehearsal', key: 'pf/staging/networking.tfstate' }));
+    expect(remote.config).toEqual(
+      expect.objectContaining({
+        bucket: 'pf-rehearsal',
+        key: 'pf/staging/networking.tfstate',
+        access_key: 'rehearsal-state.pf-staging-workers',
+      }),
+    );
   });
 
   it('turns a local backend into a key named after the stack', () => {
@@ -436,6 +447,50 @@ describe('called actions', () => {
   });
 });
 
+describe("the state key's uses", () => {
+  const key = 'arn:aws:kms:eu-west-2:123456789012:key/0b1c2d3e-0000-4000-8000-000000000001';
+
+  it("are the KMS calls S3 made for each stack's state backend, each once, by key ARN with the key's aliases", () => {
+    const calls = [
+      { caller: stateCallerKey('pf-workers'), service: 's3', operation: 'PutObject' },
+      {
+        caller: stateCallerKey('pf-workers'),
+        service: 'kms',
+        operation: 'GenerateDataKey',
+        via: 's3',
+        resource: key,
+        aliases: ['alias/rehearsal-state'],
+      },
+      {
+        caller: stateCallerKey('pf-workers'),
+        service: 'kms',
+        operation: 'Decrypt',
+        via: 's3',
+        resource: key,
+        aliases: ['alias/rehearsal-state'],
+      },
+      {
+        caller: stateCallerKey('pf-workers'),
+        service: 'kms',
+        operation: 'Decrypt',
+        via: 's3',
+        resource: key,
+        aliases: ['alias/rehearsal-state'],
+      },
+      { caller: callerKey('pf-workers'), service: 'kms', operation: 'DescribeKey' },
+      { caller: 'rehearsal', service: 'kms', operation: 'Decrypt', via: 's3', resource: key, aliases: [] },
+    ];
+    const context = { 'kms:ResourceAliases': ['alias/rehearsal-state'] };
+    expect(stateKeyUses(calls, ['pf-networking', 'pf-workers'])).toEqual({
+      'pf-networking': [],
+      'pf-workers': [
+        { action: 'kms:Decrypt', resource: key, context },
+        { action: 'kms:GenerateDataKey', resource: key, context },
+      ],
+    });
+  });
+});
+
 describe('rollback to off', () => {
   const original = readFileSync(join(root, 'environments', 'staging.yaml'), 'utf8');
   const env = parseEnvironment(original, 'environments/staging.yaml');
@@ -537,7 +592,9 @@ describe('rehearsal report', () => {
     rollback: { skipped: 'Not rehearsed: every lane is already off.' },
     secrets: { skipped: 'Not rehearsed: the environment has no parameters.secure.' },
     engines: { skipped: 'Not rehearsed: Terraform is not built.' },
-    permissions: [{ stack: 'pf-workers', called: 3, missing: [], unused: ['ecs:UpdateCluster'] }],
+    permissions: [
+      { stack: 'pf-workers', called: 3, stateKeyUses: ['kms:Decrypt', 'kms:GenerateDataKey'], missing: [], unused: ['ecs:UpdateCluster'] },
+    ],
     known: [{ kind: 'drift' as const, type: 'aws_iam_role', path: /^inline_policy/, why: 'policies are separate resources' }],
   };
 
@@ -734,10 +791,10 @@ describe('rehearsal report', () => {
       ...base,
       runs: [run('pf-workers')],
       differences: [],
-      permissions: [{ stack: 'pf-workers', called: 3, missing: ['ecs:TagResource'], unused: [] }],
+      permissions: [{ stack: 'pf-workers', called: 3, stateKeyUses: [], missing: ['ecs:TagResource'], unused: [] }],
     });
     expect(denied.ok).toBe(false);
-    expect(denied.markdown).toContain('| pf-workers | 3 | **ecs:TagResource** | none |');
+    expect(denied.markdown).toContain('| pf-workers | 3 | none | **ecs:TagResource** | none |');
 
     const unread = renderReport({ ...base, runs: [run('pf-workers')], differences: [], rollback: { failed: 'moto could not be read' } });
     expect(unread.ok).toBe(false);

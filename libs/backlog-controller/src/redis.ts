@@ -1,4 +1,4 @@
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, ReplyError } from 'ioredis';
 import type { ChainableCommander, ClusterOptions, RedisOptions } from 'ioredis';
 import { payloadQueuedAt, queueKeys, type ControllerLaneConfig, type QueueKeys, type RedisConfig } from '@queue-lanes/contract';
 import type { LaneBacklog } from './decide';
@@ -147,6 +147,7 @@ export async function readLanes(
       if (replies === null || replies.length !== group.length * QUEUE_COMMANDS.length) {
         throw new Error('Redis pipeline returned no replies (connection closed mid-pipeline)');
       }
+      throwIfConnectionFailed(replies);
       group.forEach((key, i) => {
         try {
           readings.set(key.queue, toReading(key, replies.slice(i * QUEUE_COMMANDS.length), nowSeconds, redis.retryAfterSeconds));
@@ -215,6 +216,19 @@ function queueCommands(
 }
 
 type Reply = [error: Error | null, result: unknown];
+
+/**
+ * ioredis settles a pipeline whose connection closed with "Connection is closed."
+ * for each command, as if Redis had refused each one. An error Redis sent (a
+ * ReplyError: WRONGTYPE on one key) fails its lane; any other came with no reply
+ * (the connection closed, a command timed out), so the whole read fails and the
+ * tick drops the connection, whether the close arrived before the pipeline was
+ * sent or while it was in flight.
+ */
+function throwIfConnectionFailed(replies: readonly Reply[]): void {
+  const lost = replies.find(([error]) => error !== null && !(error instanceof ReplyError))?.[0];
+  if (lost) throw new Error(`Redis connection failed mid-pipeline: ${lost.message}`);
+}
 
 function toReading(key: QueueKeys, replies: readonly Reply[], nowSeconds: number, retryAfterSeconds: number | null): QueueReading {
   const values = replies.slice(0, QUEUE_COMMANDS.length).map(([error, result], i) => {

@@ -7,6 +7,7 @@ import { resolveEnvironment, type EnvironmentConfig } from './resolve';
 import { checkRules, type RuleIssue } from './rules';
 import { environmentSchema, type EnvironmentFile } from './schema';
 import { didYouMean } from './suggest';
+import { nulByteProblems } from './text';
 
 type Path = readonly PropertyKey[];
 
@@ -81,6 +82,8 @@ export const MAX_ENVIRONMENT_LANES = 100;
  */
 export function parseEnvironment(text: string, displayPath: string, otherEnvironments: readonly string[] = []): EnvironmentConfig {
   refuseOversizedFile(text, displayPath);
+  const nul = nulByteProblems(text, displayPath);
+  if (nul.length > 0) throw new ConfigError(nul);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at: At = (offset, path, message) => {

@@ -3,7 +3,7 @@ import { ECS_EXEC, MAX_ROLE_NAME, SCHEDULER, clusterName, logGroupName, queueNam
 import { containerMemoryLimit, maxWorkerMemory } from './memory';
 import { laneGroups, laneSizing, redisHost, redisKeyPrefix, reservedTaskParts } from './resolve';
 import type { EnvironmentFile } from './schema';
-import { FARGATE_MEMORY, SQS_DEFAULTS } from './schema';
+import { FARGATE_MEMORY, KEY_PREFIX_RULE, PRINTABLE, SQS_DEFAULTS } from './schema';
 
 /** A rule violation, located by key path; the loader turns the path into file:line:column. */
 export interface RuleIssue {
@@ -322,6 +322,50 @@ function controllerRules(env: EnvironmentFile, add: AddIssue): void {
   });
 }
 
+/**
+ * The mark cdktf (which writes the Terraform JSON) puts in a string for a reference
+ * between resources, `${TfToken[TOKEN.<n>]}` (`#{` for a list): synth replaces it
+ * with a resource's attribute wherever it appears, escaped or not.
+ */
+const CDKTF_TOKEN_MARK = /[$#]\{TfToken\[/;
+
+/**
+ * Ids and names that reach AWS, beyond the shape the schema checks: each subnet once,
+ * the controller's key prefix printable, and no string that synth would read as a
+ * reference (every other string reaches Terraform as a literal: libs/stacks literals).
+ */
+function identifierRules(env: EnvironmentFile, add: AddIssue): void {
+  eachString(env, [], (value, path) => {
+    const mark = CDKTF_TOKEN_MARK.exec(value)?.[0];
+    if (mark)
+      add(
+        path,
+        `${JSON.stringify(value)} holds "${mark}", the mark cdktf gives a reference between resources: synth would put a resource's attribute in its place; remove it`,
+      );
+  });
+  env.network.privateSubnetIds.forEach((id, index, ids) => {
+    if (ids.indexOf(id) !== index)
+      add(
+        ['network', 'privateSubnetIds', index],
+        `${id} is listed twice (first as privateSubnetIds[${ids.indexOf(id)}]); list each subnet once: a repeated id is usually a copy where another Availability Zone's subnet was meant`,
+      );
+  });
+  // The workers' REDIS_PREFIX is the controller's prefix when redis.keyPrefix is left out: it gets redis.keyPrefix's rule.
+  const workers = env.parameters.plain.REDIS_PREFIX;
+  if (env.redis.keyPrefix === undefined && typeof workers === 'string' && !PRINTABLE.test(workers)) {
+    add(['parameters', 'plain', 'REDIS_PREFIX'], `${JSON.stringify(workers)} ${KEY_PREFIX_RULE}`);
+  }
+}
+
+/** Calls `visit` with every string of `value` and its key path. */
+function eachString(value: unknown, path: (string | number)[], visit: (value: string, path: (string | number)[]) => void): void {
+  if (typeof value === 'string') visit(value, path);
+  else if (Array.isArray(value)) value.forEach((item, i) => eachString(item, [...path, i], visit));
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) eachString(inner, [...path, key], visit);
+  }
+}
+
 /** Why the controller needs the prefix, and both values Laravel may have derived. */
 function missingPrefixMessage(env: EnvironmentFile, which: string): string {
   const appName = env.parameters.plain.APP_NAME === undefined ? env.app : String(env.parameters.plain.APP_NAME);
@@ -604,6 +648,16 @@ function laneDeploymentRules({ lane, at, add }: LaneRuleContext): void {
   if (lane.command && lane.command.length === 0) {
     add(at('command'), 'must not be empty');
   }
+  // A single brace opens a placeholder, so "${queues}" would be "$" then the queues: never what
+  // "${" means elsewhere, and no literal once the command reaches Terraform (libs/stacks literals).
+  lane.command?.forEach((arg, i) => {
+    const sigil = /([$%])\{(?!\{)/.exec(arg)?.[1];
+    if (sigil)
+      add(
+        at('command', i),
+        `${JSON.stringify(arg)} has "${sigil}{": a single brace in a command opens a placeholder ({queues}), so this reads as "${sigil}" before one; write "${sigil}{{" for a literal "${sigil}{", or leave out the "${sigil}"`,
+      );
+  });
 
   const { minimumHealthyPercent, maximumPercent } = lane.deployment;
   if (maximumPercent <= minimumHealthyPercent) {
@@ -631,6 +685,7 @@ const LANE_RULES: readonly ((context: LaneRuleContext) => void)[] = [
 const ENVIRONMENT_RULES: readonly ((env: EnvironmentFile, add: AddIssue) => void)[] = [
   fleetRules,
   awsNameRules,
+  identifierRules,
   controllerRules,
   logChannelRules,
   stateRules,

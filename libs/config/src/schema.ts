@@ -116,6 +116,14 @@ const envVarName = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment-variable name: letters, digits and underscores, not starting with a digit')
   // Its parameter's name, /<app>/<env>/<name>, must stay within Parameter Store's 1011 characters.
   .max(255);
+/** An email address: the HTML living standard's "valid e-mail address", with a dot in the domain as before. */
+const EMAIL_ADDRESS =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+/** Text without a newline, a tab or another control character (C0, DEL and C1). */
+export const PRINTABLE = /^[^\x00-\x1f\x7f-\x9f]*$/;
+/** What a Redis key prefix must be, in the words of its refusal (redis.keyPrefix, REDIS_PREFIX). */
+export const KEY_PREFIX_RULE = 'must not contain a newline, a tab or another control character: a key prefix is printable text';
 export const queueName = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a queue name of letters, digits, "_", ".", ":" or "-"');
 
 const iamRoleArn = z
@@ -185,6 +193,12 @@ const cloudState = z
       .meta({ description: 'Terraform Cloud, or your Terraform Enterprise host.' }),
     workspacePrefix: z
       .string()
+      // Terraform Cloud's own rule for a workspace's name (its docs, "Workspace naming"): each
+      // stack's workspace is <workspacePrefix>-<role>, so a space or a slash fails at init.
+      .regex(
+        /^[A-Za-z0-9_-]+$/,
+        'must be letters, digits, "-" and "_" only: Terraform Cloud names a workspace with no other characters (no spaces or slashes), and each stack\'s workspace is <workspacePrefix>-<stack role>',
+      )
       .optional()
       .meta({ description: 'Prefix of the per-stack workspace names; defaults to <app>-<environment>.' }),
   })
@@ -541,10 +555,16 @@ const redisSchema = z
     tls: z.boolean().default(true).meta({ description: 'In-transit encryption (ElastiCache TransitEncryptionEnabled).' }),
     cluster: z.boolean().default(false).meta({ description: 'Cluster mode: Laravel hash-tags the queue keys, queues:{q}.' }),
     database: int(0, 15).default(0).meta({ description: "The queue connection's database (REDIS_DB); 0 in cluster mode." }),
-    keyPrefix: z.string().optional().meta({
-      description:
-        "The queue connection's key prefix, config('database.redis.options.prefix') in the application (print it with php artisan tinker --execute=\"echo config('database.redis.options.prefix');\"). Required while a Redis lane runs, unless parameters.plain.REDIS_PREFIX sets it: Laravel derives a default from APP_NAME that changed in laravel/laravel v12.1.0 (my_app_database_ before, my-app-database- since), and a wrong prefix reads as empty queues. Horizon's own prefix does not apply to its queues. May be empty.",
-    }),
+    keyPrefix: z
+      .string()
+      // Laravel's prefix is a name (Str::slug of APP_NAME, or REDIS_PREFIX): a control character in it is a copy-paste
+      // slip, and it would land in every key the controller reads and in the alarms that quote the prefix.
+      .regex(PRINTABLE, KEY_PREFIX_RULE)
+      .optional()
+      .meta({
+        description:
+          "The queue connection's key prefix, config('database.redis.options.prefix') in the application (print it with php artisan tinker --execute=\"echo config('database.redis.options.prefix');\"). Required while a Redis lane runs, unless parameters.plain.REDIS_PREFIX sets it: Laravel derives a default from APP_NAME that changed in laravel/laravel v12.1.0 (my_app_database_ before, my-app-database- since), and a wrong prefix reads as empty queues. Horizon's own prefix does not apply to its queues. May be empty.",
+      }),
     probeOtherPrefixes: z.boolean().default(true).meta({
       description:
         "While every queue of a lane reads empty, the controller looks for the lane's keys under another prefix (a bounded SCAN every few minutes) and, finding them, alarms and holds the lane's count. Turn off only for a Redis shared with another application whose queues have the same names.",
@@ -636,7 +656,8 @@ const subscriptionSchema = z
         protocol: z.literal('email').meta({ description: 'Deliver to an email address (the owner confirms the subscription).' }),
         endpoint: z
           .string()
-          .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address like oncall@example.com')
+          // An address SNS can deliver to: ASCII, no control, format or space character (the fuzzing found "\u202e" accepted).
+          .regex(EMAIL_ADDRESS, 'must be an email address like oncall@example.com')
           .meta({ description: 'The address.' }),
       })
       .strict(),

@@ -4,6 +4,8 @@
  * differ by partition. Shared by every lib that writes a policy.
  */
 
+export { allows, type AccessRequest } from './evaluate';
+
 /** One statement of an IAM policy document. */
 export interface PolicyStatement {
   readonly Sid?: string;

@@ -351,6 +351,15 @@ describe('every alarm', () => {
     }
   });
 
+  it("stays within CloudWatch's 1024 characters when it lists many long queue names, cut with an ellipsis", () => {
+    const queues = Array.from({ length: 40 }, (_, i) => `feed-import-partition-${String(i).padStart(2, '0')}`);
+    const long = synth(env(`  feeds:\n    queues: [${queues.join(', ')}]\n    stage: scaling\n    tasks: { max: 2 }`));
+    const description = alarm(long, 'propertyfeed-staging-feeds-oldest-job').alarm_description as string;
+    expect(description).toHaveLength(1024);
+    expect(description.startsWith('feeds: the oldest job a worker could run now in feed-import-partition-00, ')).toBe(true);
+    expect(description.endsWith('…')).toBe(true);
+  });
+
   it('carries the lane tag where one applies', () => {
     for (const a of all) {
       const lane = /^propertyfeed-staging-(sync|image|feeds|quiet)-/.exec(a.alarm_name as string)?.[1];

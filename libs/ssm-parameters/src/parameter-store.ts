@@ -208,7 +208,7 @@ function plainParameters(scope: Construct, props: ParameterStoreProps, label: st
       description: `${name} for ${label}, managed from the environment file`,
       type: 'String',
       tier: 'Standard',
-      value: escapeTemplate(String(plain[name])),
+      value: String(plain[name]),
     });
   }
   return parameters;
@@ -280,15 +280,6 @@ function hostConsumerReadStatements(props: ParameterStoreProps, account: string)
       Resource: `arn:${partitionOf(props.region)}:ssm:${props.region}:${account}:parameter${laneParameterName(props, '*', 'host-consumer')}`,
     },
   ];
-}
-
-/**
- * Terraform reads `${` and `%{` in any string as a template; a value from the
- * environment file (Laravel's `${APP_NAME}` style, say) must reach SSM as written.
- */
-function escapeTemplate(value: string): string {
-  // Replacement functions, not strings: in a replacement string "$$" means "$".
-  return value.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
 }
 
 /** Problems the config schema does not catch, because they need the derived SSM names. */

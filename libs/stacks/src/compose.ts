@@ -7,6 +7,7 @@ import { WorkerService } from '@queue-lanes/worker-service';
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
 import { EnvironmentStack } from './environment-stack';
+import { terraformLiterals } from './literals';
 
 /** The four stacks of one environment. */
 export interface EnvironmentStacks {
@@ -28,9 +29,11 @@ export interface EnvironmentStacks {
 
 /**
  * Builds every stack of one environment from its validated configuration.
- * Stacks depend on each other only through cdktf cross-stack references.
+ * Stacks depend on each other only through cdktf cross-stack references; every
+ * string of the file reaches them as a Terraform literal (./literals).
  */
-export function composeEnvironment(scope: Construct, env: EnvironmentConfig): EnvironmentStacks {
+export function composeEnvironment(scope: Construct, config: EnvironmentConfig): EnvironmentStacks {
+  const env = terraformLiterals(config);
   const networking = new EnvironmentStack(scope, { env, role: 'networking' });
   const network = new WorkerNetwork(networking, 'network', workerNetworkProps(env));
   const parameters = new EnvironmentStack(scope, { env, role: 'parameters' });

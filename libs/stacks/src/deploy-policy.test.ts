@@ -102,7 +102,11 @@ describe.each<[string, EnvironmentConfig]>([
     for (const policy of Object.values(policies)) {
       for (const statement of policy.Statement.filter((s) => s.Resource !== '*')) {
         for (const resource of [statement.Resource ?? []].flat()) {
-          if (resource.includes(':kms:') && resource.endsWith(':key/*')) {
+          if (statement.Sid === 'EncryptTheState') {
+            expect(statement.Condition).toEqual({
+              'ForAnyValue:StringEquals': { 'kms:ResourceAliases': env.state.backend === 's3' && env.state.kmsKeyId },
+            });
+          } else if (resource.includes(':kms:') && resource.endsWith(':key/*')) {
             expect(statement.Condition).toEqual({
               StringEquals: { 'aws:ResourceTag/app': env.app, 'aws:ResourceTag/environment': env.environment },
             });
@@ -171,10 +175,49 @@ describe('state access', () => {
       'arn:aws:s3:::shop-state/shop/qa/parameters.tfstate',
     ]);
     expect(byId.LockThisState.Resource).toEqual(['arn:aws:dynamodb:eu-west-1:123456789012:table/shop-locks']);
-    expect(byId.EncryptTheState.Resource).toEqual(['arn:aws:kms:eu-west-1:123456789012:alias/shop-state']);
+    expect(byId.EncryptTheState).toEqual({
+      Sid: 'EncryptTheState',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      Resource: ['arn:aws:kms:eu-west-1:123456789012:key/*'],
+      Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/shop-state' } },
+    });
     expect(deployPolicy(KITCHEN_SINK, 'networking', stacks.networking).Statement.map((s) => s.Sid)).not.toContain(
       'ReadTheStatesItDependsOn',
     );
+  });
+
+  // IAM grants a key's use by its key ARN only; an alias ARN in Resource names the alias and grants nothing on the key
+  // (AWS KMS developer guide, "Specifying KMS keys in IAM policy statements"): a key given by alias is granted through
+  // kms:ResourceAliases, in the alias's own account and region when an alias ARN names them.
+  it.each([
+    [
+      'alias/shop-state',
+      ['arn:aws:kms:eu-west-1:111111111111:key/*'],
+      { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/shop-state' } },
+    ],
+    [
+      'arn:aws:kms:eu-central-1:210987654321:alias/shared/state',
+      ['arn:aws:kms:eu-central-1:210987654321:key/*'],
+      { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/shared/state' } },
+    ],
+    [
+      'arn:aws:kms:eu-west-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef',
+      ['arn:aws:kms:eu-west-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef'],
+      undefined,
+    ],
+  ])('grants the state key %s by its key ARN, never by an alias ARN', (kmsKeyId, resource, condition) => {
+    const env = sampleEnvironment('', {
+      state: `state: { backend: s3, bucket: shop-state, region: eu-west-1, kmsKeyId: ${JSON.stringify(kmsKeyId)} }`,
+    });
+    const statement = deployPolicy(env, 'networking', synthesizeToJson(env).networking).Statement.find((s) => s.Sid === 'EncryptTheState');
+    expect(statement).toEqual({
+      Sid: 'EncryptTheState',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      Resource: resource,
+      ...(condition ? { Condition: condition } : {}),
+    });
   });
 
   it('needs no state access in AWS with a local backend', () => {

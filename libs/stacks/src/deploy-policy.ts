@@ -505,18 +505,29 @@ function stateStatements(env: EnvironmentConfig, stack: SynthesizedStack): Polic
       ),
     });
   }
-  if (env.state.backend === 's3' && env.state.kmsKeyId) {
-    const id = env.state.kmsKeyId;
-    const stateRegion = env.state.region;
-    const resource = id.startsWith('arn:')
-      ? [id]
-      : env.allowedAccountIds.map((a) => `arn:${p}:kms:${stateRegion}:${a}:${id.startsWith('alias/') ? id : `key/${id}`}`);
-    statements.push({
-      Sid: 'EncryptTheState',
-      Effect: 'Allow',
-      Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-      Resource: resource,
-    });
-  }
+  if (env.state.backend === 's3' && env.state.kmsKeyId) statements.push(stateKeyStatement(env, env.state.kmsKeyId, env.state.region));
   return statements;
+}
+
+/**
+ * Using the state's KMS key (S3 calls it on the deploy role's behalf). IAM grants a
+ * key's use by its key ARN only: an alias ARN in Resource names the alias, not the key
+ * behind it, so a grant on it lets no one encrypt or decrypt (AWS KMS developer guide,
+ * "Specifying KMS keys in IAM policy statements" and "Use aliases to control access to
+ * KMS keys"). A key given by alias is granted as those pages say: any key of the
+ * alias's account and region that carries the alias (kms:ResourceAliases).
+ */
+function stateKeyStatement(env: EnvironmentConfig, id: string, stateRegion: string): PolicyStatement {
+  const use = { Sid: 'EncryptTheState', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] } as const;
+  const alias = /(?:^|:)(alias\/.+)$/.exec(id)?.[1];
+  if (alias === undefined) return { ...use, Resource: [id] };
+  // alias/<name> is the state region's alias in each account; an alias ARN names its own.
+  const [, partition, , region, account] = id.startsWith('arn:') ? id.split(':') : [];
+  return {
+    ...use,
+    Resource: (account ? [account] : env.allowedAccountIds).map(
+      (a) => `arn:${partition ?? partitionOf(stateRegion)}:kms:${region ?? stateRegion}:${a}:key/*`,
+    ),
+    Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': alias } },
+  };
 }

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -164,4 +164,73 @@ function redisAnswers(port: number, tls: boolean): Promise<boolean> {
     socket.once(tls ? 'secureConnect' : 'connect', () => socket.write('PING\r\n'));
     socket.once('data', (data) => finish(/^(\+PONG|-NOAUTH)/.test(data.toString())));
   });
+}
+
+/**
+ * A TCP relay in front of a Redis on 127.0.0.1, on a port it holds throughout, that
+ * a test cuts and restores: an outage without stopping the server, so the Redis
+ * that "comes back" never needs a port that another test's connection may have
+ * taken meanwhile.
+ */
+export interface RedisRelay {
+  readonly port: number;
+  /**
+   * Ends the connections and refuses new ones. `close`: each client is closed now
+   * (it sees the close before it sends again). `silent`: the server side goes,
+   * but a client learns so only when it next sends: its socket is closed then, with
+   * what it sent unanswered (a peer gone without a FIN, as in a failover).
+   */
+  cut(mode: 'close' | 'silent'): void;
+  /** Relays new connections again. */
+  restore(): void;
+  stop(): Promise<void>;
+}
+
+export async function startRedisRelay(redisPort: number): Promise<RedisRelay> {
+  let state: 'open' | 'close' | 'silent' = 'open';
+  const clients = new Set<Socket>();
+  const servers = new Set<Socket>();
+  const relay = createServer((client) => {
+    clients.add(client);
+    client.on('close', () => clients.delete(client));
+    if (state !== 'open') {
+      client.destroy();
+      return;
+    }
+    const server = connect({ host: '127.0.0.1', port: redisPort });
+    servers.add(server);
+    server.on('close', () => servers.delete(server));
+    // Either side ending ends both, except the client of a silent cut, which learns on its next write.
+    const end = () => {
+      server.destroy();
+      if (state !== 'silent') client.destroy();
+    };
+    client.on('data', (data) => {
+      if (state === 'open') server.write(data);
+      else client.destroy();
+    });
+    server.on('data', (data) => client.write(data));
+    client.on('error', end).on('close', end);
+    server.on('error', end).on('close', end);
+  });
+  await new Promise<void>((done) => relay.listen(0, '127.0.0.1', done));
+  const destroy = (sockets: Set<Socket>) => [...sockets].forEach((socket) => socket.destroy());
+  return {
+    port: (relay.address() as { port: number }).port,
+    cut(mode) {
+      state = mode;
+      destroy(servers);
+      // A silent cut keeps the clients' sockets until they send.
+      if (mode === 'close') destroy(clients);
+    },
+    restore() {
+      state = 'open';
+    },
+    stop() {
+      state = 'close';
+      destroy(servers);
+      destroy(clients);
+      return new Promise((done) => relay.close(() => done()));
+    },
+  };
 }
