@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, loadEnvironment } from '@queue-lanes/config';
 import { synthesizeToJson } from '@queue-lanes/stacks/testing';
-import { runGuard } from '../rollout-guard/guard';
 
 const root = join(__dirname, '..', '..');
 
@@ -130,10 +129,19 @@ describe('nx g @queue-lanes/generators:environment', () => {
     expect(env.environment).toBe('qa');
     expect(Object.keys(synthesizeToJson(env))).toEqual(['networking', 'parameters', 'workers', 'scaling']);
 
-    // Its first pull request: the rollout guard against the commit before qa existed passes it as generated.
-    const guard = runGuard({ root: scratch, environment: 'qa', base: 'main', env: gitEnv });
-    expect(guard.violations).toEqual([]);
-    expect([guard.exitCode, guard.summary]).toEqual([0, env.lanes.map((l) => `${l.name}: added at off`)]);
+    // Its first pull request: the rollout guard, as CI runs it, against the commit before qa existed passes it as generated.
+    const guard = spawnSync(
+      process.execPath,
+      ['tools/run-app.cjs', 'tools/rollout-guard/main.ts', '--environment', 'qa', '--base', 'main'],
+      {
+        cwd: scratch,
+        encoding: 'utf8',
+        env: gitEnv,
+      },
+    );
+    expect([guard.status, guard.stdout]).toEqual([0, env.lanes.map((l) => `${l.name}: added at off\n`).join('')]);
+    expect(guard.stderr).toContain('environments/qa.yaml does not exist at main: every lane is new\n');
+    expect(guard.stderr).not.toContain('rollout rule');
   }, 60_000);
 
   it('refuses a name that exists, a source that does not, and a name that is not one, with what would be valid', () => {
