@@ -5,9 +5,26 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LaneInspection, SecretsRead } from './rehearsal-setup-and-checks';
+import { FAKE_CREDENTIALS, type LaneInspection, type SecretsRead } from './rehearsal-setup-and-checks';
 
 const MOTO_SCRIPT = join(__dirname, 'moto_rehearsal.py');
+
+/**
+ * What every process of a rehearsal that speaks AWS gets, and nothing else: credentials
+ * moto accepts, the region, and no way to a real one (no shared config or credentials
+ * file, no instance metadata). Spread over the process's own environment; AWS_PROFILE
+ * and AWS_SESSION_TOKEN, which would win over these, are for the caller to leave out.
+ */
+export function fakeAwsEnvironment(region: string): NodeJS.ProcessEnv {
+  return {
+    AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.access_key,
+    AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secret_key,
+    AWS_REGION: region,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  };
+}
 const python = (root: string) => join(root, '.venv', 'bin', 'python');
 
 /** Runs a moto_rehearsal.py command against moto: its JSON answer, or why it failed. */

@@ -38,7 +38,7 @@ import { NAME_PATTERN } from '@queue-lanes/config';
 import { runTool } from '../cli';
 import { scratchCheckout } from '../scratch-checkout';
 import { diffFor, forEnvironment, planIsClean, routeBlocks, routeScript, type RouteBlocks } from './docs-route';
-import { motoCommand, startMoto } from './moto';
+import { fakeAwsEnvironment, motoCommand, startMoto } from './moto';
 import { rollbackLane, rolledBackEnvironment, type LaneInspection, type RehearsalNetwork } from './rehearsal-setup-and-checks';
 import { TOOLCHAIN_ERROR, prepareToolchain, type Toolchain } from './tofu';
 
@@ -251,12 +251,7 @@ function routeEnvironment(route: Route, engine: Engine, endpoint: string, port: 
     AWS_ENDPOINT_URL_S3: `http://${S3_HOST}`,
     HTTP_PROXY: `http://127.0.0.1:${port}`,
     NO_PROXY: '127.0.0.1,localhost',
-    AWS_ACCESS_KEY_ID: 'rehearsal',
-    AWS_SECRET_ACCESS_KEY: 'rehearsal',
-    AWS_REGION: route.env.region,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    ...fakeAwsEnvironment(route.env.region),
     CHECKPOINT_DISABLE: '1',
     CI: '1',
   };

@@ -82,7 +82,7 @@ import {
   type RollbackRehearsal,
   type StackRun,
 } from './rehearsal-report';
-import { motoCommand } from './moto';
+import { fakeAwsEnvironment, motoCommand } from './moto';
 import { runTool } from '../cli';
 import { TOOLCHAIN_ERROR, cacheDir, cliConfig, formatDiagnostic, prepareToolchain, streamDiagnostics, tofu, type Toolchain } from './tofu';
 
@@ -198,15 +198,7 @@ function prepareRehearsal(root: string, args: RehearsalArgs): Rehearsal {
 
 /** Nothing in a tofu or AWS SDK process may find real credentials or a metadata service. */
 function motoEnv(env: NodeJS.ProcessEnv, region: string): NodeJS.ProcessEnv {
-  const awsEnv: NodeJS.ProcessEnv = {
-    ...env,
-    AWS_ACCESS_KEY_ID: 'rehearsal',
-    AWS_SECRET_ACCESS_KEY: 'rehearsal',
-    AWS_REGION: region,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-  };
+  const awsEnv: NodeJS.ProcessEnv = { ...env, ...fakeAwsEnvironment(region) };
   delete awsEnv.AWS_PROFILE;
   delete awsEnv.AWS_SESSION_TOKEN;
   return awsEnv;
