@@ -315,7 +315,7 @@ describe('failing safe', () => {
     const again = await startRedis({ port: redis.port });
     servers.push(again);
     const writer = localRedis(again.port);
-    await writer.rpush(`${h.config.redis.keyPrefix}queues:image`, '{"createdAt":1}', '{"createdAt":1}');
+    await writer.rpush(`${h.redis.keyPrefix}queues:image`, '{"createdAt":1}', '{"createdAt":1}');
     writer.disconnect();
     const report = await h.controller.tick();
     expect(lane(report, 'image')).toMatchObject({ ready: 2, desired: 1 });
@@ -365,7 +365,7 @@ describe('failing safe', () => {
     const missing = new Harness({ redisPort, motoEndpoint, lanes: [{ name: 'image' }, { name: 'gone', max: 2 }], fleetMaxTasks: 3 });
     track(missing);
     // Same cluster and queues as `h`, plus a lane whose service does not exist.
-    const config = { ...missing.config, cluster: h.config.cluster, redis: h.config.redis };
+    const config = { ...missing.config, cluster: h.config.cluster, redis: h.redis };
     const controller = new BacklogController(config, { ...missing.clients, log: () => undefined });
 
     const failure = (await controller.tick().catch((error: unknown) => error)) as ControllerTickError;

@@ -122,8 +122,8 @@ export interface LaneConfig extends Omit<
   readonly sizedBy: LaneSizing;
   /**
    * The backlog controller reads this lane's queues and publishes its metrics
-   * (every Redis lane past stage off, baseline included); it sizes only those
-   * with sizedBy `controller`.
+   * (every lane past stage off, baseline included, Redis or SQS); it sizes only
+   * those with sizedBy `controller`.
    */
   readonly controllerMeasured: boolean;
   /** Laravel connection the workers pass to queue:work. */
@@ -207,7 +207,7 @@ function resolveLane(name: string, lane: LaneFile, index: number): LaneConfig {
     grouped: lane.groups !== undefined,
     longestJobTimeout: Math.max(...groups.map((group) => group.job.timeout)),
     sizedBy,
-    controllerMeasured: lane.broker === 'redis' && sizedBy !== 'off',
+    controllerMeasured: sizedBy !== 'off',
     connection: connection ?? lane.broker,
     // File order, spaced so a later edit can slot a lane between two others.
     priority: priority ?? (index + 1) * 10,
@@ -275,7 +275,7 @@ export function isScaled(lane: Pick<LaneConfig, 'stage'>): boolean {
   return lane.stage === 'scaling' || lane.stage === 'owned';
 }
 
-/** Lanes the backlog controller measures (Redis lanes past off), in priority order. */
+/** Lanes the backlog controller measures (every lane past off), in priority order. */
 export function controllerMeasuredLanes(env: Pick<EnvironmentConfig, 'lanes'>): LaneConfig[] {
   return env.lanes.filter((lane) => lane.controllerMeasured);
 }

@@ -48,7 +48,7 @@ export interface WorkerScalingProps {
  * - Lanes at stage baseline keep the fixed count the workers stack gives them.
  */
 export class WorkerScaling extends Construct {
-  /** The backlog controller; present when a Redis lane is past stage off. */
+  /** The backlog controller; present when a lane is past stage off. */
   readonly controller?: BacklogControllerFunction;
   /** Names of the lanes the controller measures, in priority order (it sizes those with sizedBy controller). */
   readonly controllerLanes: readonly string[];
@@ -66,23 +66,6 @@ export class WorkerScaling extends Construct {
     const { env, workerService } = props;
     validate(props);
 
-    const measured = controllerMeasuredLanes(env);
-    this.controllerLanes = measured.map((l) => l.name);
-    const sized = measured.filter((l) => l.sizedBy === 'controller');
-    if (measured.length > 0) {
-      const auth = env.redis.authParameter;
-      this.controller = new BacklogControllerFunction(this, 'controller', {
-        env,
-        serviceArns: Object.fromEntries(sized.map((l) => [l.name, workerService.lanes[l.name].service.id])),
-        securityGroupId: props.controllerSecurityGroupId,
-        subnetIds: props.subnetIds ?? env.network.privateSubnetIds,
-        kmsKeyArn: props.kmsKeyArn,
-        parameterPathPrefix: props.parameterPathPrefix,
-        ...(auth !== undefined ? { redisAuthParameterArn: props.parameterArns[auth] } : {}),
-        ...(props.controllerArchive ? { archive: props.controllerArchive } : {}),
-      });
-    }
-
     const sqsLanes: Record<string, SqsLaneScaling> = {};
     for (const lane of env.lanes.filter((l) => l.broker === 'sqs')) {
       const laneService = workerService.lanes[lane.name];
@@ -95,6 +78,26 @@ export class WorkerScaling extends Construct {
           : {}),
       });
     }
+
+    const measured = controllerMeasuredLanes(env);
+    this.controllerLanes = measured.map((l) => l.name);
+    const sized = measured.filter((l) => l.sizedBy === 'controller');
+    if (measured.length > 0) {
+      const auth = env.redis.authParameter;
+      const readsRedis = measured.some((l) => l.broker === 'redis');
+      this.controller = new BacklogControllerFunction(this, 'controller', {
+        env,
+        serviceArns: Object.fromEntries(sized.map((l) => [l.name, workerService.lanes[l.name].service.id])),
+        sqsQueueArns: measured.flatMap((l) => (l.broker === 'sqs' ? [sqsLanes[l.name].queue.arn, sqsLanes[l.name].deadLetterQueue.arn] : [])),
+        securityGroupId: props.controllerSecurityGroupId,
+        subnetIds: props.subnetIds ?? env.network.privateSubnetIds,
+        kmsKeyArn: props.kmsKeyArn,
+        parameterPathPrefix: props.parameterPathPrefix,
+        ...(auth !== undefined && readsRedis ? { redisAuthParameterArn: props.parameterArns[auth] } : {}),
+        ...(props.controllerArchive ? { archive: props.controllerArchive } : {}),
+      });
+    }
+
     this.sqsLanes = sqsLanes;
     const byLane = <T>(pick: (s: SqsLaneScaling) => T | undefined) =>
       Object.fromEntries(
@@ -118,7 +121,7 @@ function validate(props: WorkerScalingProps): void {
     }
   }
   const auth = env.redis.authParameter;
-  if (auth !== undefined && controllerMeasuredLanes(env).length > 0 && !props.parameterArns[auth]) {
+  if (auth !== undefined && controllerMeasuredLanes(env).some((l) => l.broker === 'redis') && !props.parameterArns[auth]) {
     throw new Error(`redis.authParameter: ${auth} is not among the parameters (${Object.keys(props.parameterArns).join(', ') || 'none'})`);
   }
   const literal = (v: string) => !Token.isUnresolved(v);
