@@ -113,7 +113,7 @@ function scaleByHand({ env, regionFlag: r, cluster, file, deploy }: RunbookConte
   const out = [
     '## Scale one lane by hand',
     '',
-    'Pause the lane first, or the next controller tick or App Auto Scaling (and the next apply) undoes the count. ' +
+    'Pause the lane first, or the next controller tick (and the next apply) undoes the count. ' +
       `Set \`paused: true\` under \`lanes.<lane>\` in ${file}, deploy, then set the count; \`paused: false\` hands it back. ` +
       `A paused lane counts against the fleet cap at its tasks.max.`,
     '',
@@ -323,7 +323,6 @@ const SIZED_BY: Record<LaneConfig['sizedBy'], string> = {
   off: 'nobody (0 tasks)',
   fixed: 'Terraform',
   controller: 'backlog controller',
-  'app-autoscaling': 'App Auto Scaling',
   operator: 'an operator',
 };
 

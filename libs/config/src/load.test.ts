@@ -828,25 +828,30 @@ ${window}
     }
   });
 
-  it('keeps fixed and SQS-scaled tasks under the fleet cap', () => {
+  it('keeps fixed and paused tasks under the fleet cap', () => {
     const lanes = [
       `  a:
     queues: [a]
     stage: baseline
     tasks: { baseline: 2, max: 2 }`,
       `  b:
-    broker: sqs
-    queues: [propertyfeed-staging-b]
+    queues: [b]
     stage: owned
+    paused: true
     tasks: { max: 3 }`,
-      // Controller-managed lanes are capped at runtime, so they do not count here.
+      // Controller-managed lanes, Redis or SQS, are capped at runtime, so they do not count here.
       `  c:
     queues: [c]
     stage: owned
     tasks: { max: 4 }`,
+      `  d:
+    broker: sqs
+    queues: [propertyfeed-staging-d]
+    stage: owned
+    tasks: { max: 4 }`,
     ].join('\n');
     expect(problems(`${envYaml(lanes)}\n`)).toEqual([
-      'environments/staging.yaml:11:20 fleet.maxTasks: 4 is below the 5 tasks that fixed and SQS-scaled lanes may run (a 2 (baseline) + b 3 (max, sqs)); raise fleet.maxTasks or lower those lanes',
+      'environments/staging.yaml:11:20 fleet.maxTasks: 4 is below the 5 tasks that fixed and paused lanes may run (a 2 (baseline) + b 3 (max, paused)); raise fleet.maxTasks or lower those lanes',
     ]);
   });
 

@@ -247,17 +247,17 @@ function awsNameRules(env: EnvironmentFile, add: AddIssue): void {
 }
 
 /**
- * Tasks nothing can cap at runtime (fixed baselines, and maxima of lanes App Auto
- * Scaling manages) must fit the fleet; the controller caps its own lanes itself.
+ * Tasks nothing can cap at runtime (fixed baselines, and maxima of paused lanes)
+ * must fit the fleet; the controller caps its own lanes, Redis and SQS, itself.
  */
 function fleetRules(env: EnvironmentFile, add: AddIssue): void {
   const parts = reservedTaskParts(env.lanes);
   const total = parts.reduce((sum, part) => sum + part.tasks, 0);
-  const describe = parts.map((p) => `${p.lane} ${p.tasks} (${p.sizedBy === 'fixed' ? 'baseline' : 'max, sqs'})`);
+  const describe = parts.map((p) => `${p.lane} ${p.tasks} (${p.sizedBy === 'fixed' ? 'baseline' : 'max, paused'})`);
   if (total > env.fleet.maxTasks) {
     add(
       ['fleet', 'maxTasks'],
-      `${env.fleet.maxTasks} is below the ${total} tasks that fixed and SQS-scaled lanes may run (${describe.join(' + ')}); raise fleet.maxTasks or lower those lanes`,
+      `${env.fleet.maxTasks} is below the ${total} tasks that fixed and paused lanes may run (${describe.join(' + ')}); raise fleet.maxTasks or lower those lanes`,
     );
   }
 }

@@ -31,7 +31,7 @@ describe('the controller configuration', () => {
         broker: 'sqs',
         sqs: { deadLetterQueue: 'propertyfeed-staging-feeds-dlq' },
         queues: ['propertyfeed-staging-feeds'],
-        sized: mixed.lanes.find((l) => l.name === 'feeds')!.sizedBy === 'controller',
+        sized: true,
         min: 0,
         max: 3,
       }),
@@ -98,15 +98,15 @@ describe('the controller configuration', () => {
     ]);
   });
 
-  it('caps the fleet at fleet.maxTasks, less baseline counts and SQS maxima', () => {
-    // bulk 2 (baseline) + exports 1 (baseline) + feeds 3 (sqs, owned).
-    expect(mixed.reservedTasks).toBe(6);
+  it('caps the fleet at fleet.maxTasks, less baseline counts (an SQS lane it sizes counts under the cap like a Redis one)', () => {
+    // bulk 2 (baseline) + exports 1 (baseline).
+    expect(mixed.reservedTasks).toBe(3);
     expect(config).toMatchObject({
       cluster: 'propertyfeed-staging',
       environment: 'staging',
       namespace: 'QueueLanes',
       fleetMaxTasks: 8,
-      reservedTasks: 6,
+      reservedTasks: 3,
     });
   });
 

@@ -1,12 +1,11 @@
 import { KMS_KEY_ARN, SECURITY_GROUP_ID, controllerMeasuredLanes, isScaled, type EnvironmentConfig } from '@queue-lanes/config';
 import type { WorkerService } from '@queue-lanes/worker-service';
-import type { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target';
 import type { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { BacklogControllerFunction } from './backlog-controller-function';
 import type { ControllerArchive } from './controller-archive';
-import { SqsLaneScaling } from './sqs-lane-scaling';
+import { SqsLaneQueues } from './sqs-lane-queues';
 
 export interface WorkerScalingProps {
   /** The validated environment. */
@@ -37,14 +36,12 @@ export interface WorkerScalingProps {
 }
 
 /**
- * The `scaling` stack's content: per-lane scaling,
- * by broker.
+ * The `scaling` stack's content: one controller for both brokers.
  *
- * - Redis lanes past stage off are measured by one {@link BacklogControllerFunction}
- *   per environment, which sizes those at stages scaling and owned; none is
- *   created when no Redis lane runs.
- * - SQS lanes get their queues at every stage ({@link SqsLaneScaling}) and App
- *   Auto Scaling at stages scaling and owned.
+ * - Every lane past stage off, Redis or SQS, is measured by one
+ *   {@link BacklogControllerFunction} per environment, which sizes those at
+ *   stages scaling and owned; none is created while every lane is off.
+ * - SQS lanes get their queues at every stage ({@link SqsLaneQueues}).
  * - Lanes at stage baseline keep the fixed count the workers stack gives them.
  */
 export class WorkerScaling extends Construct {
@@ -52,31 +49,21 @@ export class WorkerScaling extends Construct {
   readonly controller?: BacklogControllerFunction;
   /** Names of the lanes the controller measures, in priority order (it sizes those with sizedBy controller). */
   readonly controllerLanes: readonly string[];
-  /** Each SQS lane's queues and scaling, by lane name. */
-  readonly sqsLanes: Readonly<Record<string, SqsLaneScaling>>;
+  /** Each SQS lane's queues, by lane name. */
+  readonly sqsLanes: Readonly<Record<string, SqsLaneQueues>>;
   /** Each SQS lane's queue, by lane name. */
   readonly queues: Readonly<Record<string, SqsQueue>>;
   /** Each SQS lane's dead-letter queue, by lane name. */
   readonly deadLetterQueues: Readonly<Record<string, SqsQueue>>;
-  /** App Auto Scaling targets, by lane name (SQS lanes at stages scaling and owned). */
-  readonly scalableTargets: Readonly<Record<string, AppautoscalingTarget>>;
 
   constructor(scope: Construct, id: string, props: WorkerScalingProps) {
     super(scope, id);
     const { env, workerService } = props;
     validate(props);
 
-    const sqsLanes: Record<string, SqsLaneScaling> = {};
+    const sqsLanes: Record<string, SqsLaneQueues> = {};
     for (const lane of env.lanes.filter((l) => l.broker === 'sqs')) {
-      const laneService = workerService.lanes[lane.name];
-      sqsLanes[lane.name] = new SqsLaneScaling(this, `sqs-${lane.name}`, {
-        env,
-        lane,
-        kmsKeyArn: props.kmsKeyArn,
-        ...(laneService && lane.sizedBy === 'app-autoscaling'
-          ? { scalableResourceId: `service/${workerService.cluster.name}/${laneService.service.name}` }
-          : {}),
-      });
+      sqsLanes[lane.name] = new SqsLaneQueues(this, `sqs-${lane.name}`, { env, lane, kmsKeyArn: props.kmsKeyArn });
     }
 
     const measured = controllerMeasuredLanes(env);
@@ -99,7 +86,7 @@ export class WorkerScaling extends Construct {
     }
 
     this.sqsLanes = sqsLanes;
-    const byLane = <T>(pick: (s: SqsLaneScaling) => T | undefined) =>
+    const byLane = <T>(pick: (s: SqsLaneQueues) => T | undefined) =>
       Object.fromEntries(
         Object.entries(sqsLanes).flatMap(([name, s]) => {
           const value = pick(s);
@@ -108,7 +95,6 @@ export class WorkerScaling extends Construct {
       );
     this.queues = byLane((s) => s.queue);
     this.deadLetterQueues = byLane((s) => s.deadLetterQueue);
-    this.scalableTargets = byLane((s) => s.scalableTarget);
   }
 }
 

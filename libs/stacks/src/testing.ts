@@ -75,7 +75,7 @@ export function describeEnvironmentInvariants(env: EnvironmentConfig): Synthesiz
         const service = services.get(serviceName(env, lane.name));
         expect(service).toBeDefined();
         const expected = lane.sizedBy === 'off' ? 0 : isScaled(lane) ? lane.tasks.min : lane.tasks.baseline;
-        const heldByOthers = lane.sizedBy === 'controller' || lane.sizedBy === 'app-autoscaling' || lane.sizedBy === 'operator';
+        const heldByOthers = lane.sizedBy === 'controller' || lane.sizedBy === 'operator';
         expect([lane.name, service!.desired_count, service!.lifecycle]).toEqual([
           lane.name,
           expected,
