@@ -132,10 +132,6 @@ describe('a valid file', () => {
       visibilityTimeout: 300,
       maxReceiveCount: 5,
       messageRetentionSeconds: 345600,
-      oldestMessageSteps: [
-        { ageSeconds: 300, addTasks: 1 },
-        { ageSeconds: 600, addTasks: 2 },
-      ],
     });
     expect(env.lanes[0].connection).toBe('sqs');
     expect(env.state).toEqual({
@@ -1221,22 +1217,6 @@ describe('redis, controller and SQS scaling settings', () => {
     );
     expect(env.redis).toEqual({ tls: true, cluster: false, database: 0, retryAfter: 90, probeOtherPrefixes: true });
     expect(env.controller).toEqual({ wakeInvokerRoleArns: [] });
-    expect(env.lanes[0].sqs?.oldestMessageSteps).toEqual([
-      { ageSeconds: 300, addTasks: 1 },
-      { ageSeconds: 600, addTasks: 2 },
-    ]);
-    const written = parseEnvironment(
-      envYaml(`  feeds:
-    broker: sqs
-    queues: [propertyfeed-staging-feeds]
-    sqs: { maxReceiveCount: 3 }
-`),
-      FILE,
-    );
-    expect(written.lanes[0].sqs?.oldestMessageSteps).toEqual([
-      { ageSeconds: 300, addTasks: 1 },
-      { ageSeconds: 600, addTasks: 2 },
-    ]);
   });
 
   it("takes the Redis host from redis.host, else the workers' REDIS_HOST", () => {
@@ -1368,14 +1348,14 @@ describe('redis, controller and SQS scaling settings', () => {
     ]);
   });
 
-  it('orders the oldest-message steps from the youngest age to the oldest', () => {
+  it('refuses the oldest-message steps App Auto Scaling used to take: the controller sizes SQS lanes', () => {
     const lane = `  feeds:
     broker: sqs
     queues: [propertyfeed-staging-feeds]
-    sqs: { oldestMessageSteps: [{ ageSeconds: 600, addTasks: 1 }, { ageSeconds: 300, addTasks: 2 }] }
+    sqs: { oldestMessageSteps: [{ ageSeconds: 600, addTasks: 1 }] }
 `;
     expect(problems(envYaml(lane))).toEqual([
-      "environments/staging.yaml:19:81 lanes.feeds.sqs.oldestMessageSteps[1].ageSeconds: 300 s is not above the previous step's 600 s; list the steps from the youngest age to the oldest",
+      'environments/staging.yaml:19:12 lanes.feeds.sqs.oldestMessageSteps: unknown key; valid keys: visibilityTimeout, maxReceiveCount, messageRetentionSeconds',
     ]);
   });
 });

@@ -13,8 +13,6 @@ export interface SqsSettings {
   readonly visibilityTimeout: number;
   readonly maxReceiveCount: number;
   readonly messageRetentionSeconds: number;
-  /** Scale-out steps on the age of the oldest message, youngest first. */
-  readonly oldestMessageSteps: readonly { readonly ageSeconds: number; readonly addTasks: number }[];
 }
 
 /**

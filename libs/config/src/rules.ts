@@ -511,15 +511,6 @@ function laneTimeoutRules({ lane, groups, at, add }: LaneRuleContext): void {
         `SQS visibility timeout ${visibility} s is below job.timeout ${longestTimeout} s, so a running job would be delivered twice; set sqs.visibilityTimeout to at least ${longestTimeout}`,
       );
     }
-    lane.sqs?.oldestMessageSteps.forEach((step, index, steps) => {
-      const previous = steps[index - 1];
-      if (previous && step.ageSeconds <= previous.ageSeconds) {
-        add(
-          at('sqs', 'oldestMessageSteps', index, 'ageSeconds'),
-          `${step.ageSeconds} s is not above the previous step's ${previous.ageSeconds} s; list the steps from the youngest age to the oldest`,
-        );
-      }
-    });
   } else if (lane.sqs) {
     add(at('sqs'), 'applies only to broker "sqs"; remove it or set broker: sqs');
   }
