@@ -761,16 +761,14 @@ describe('cross-field rules', () => {
   });
 
   it('takes warm windows in cron, naming the field a bad expression gets wrong, at its line', () => {
-    // The lane with one warm window; `broker` is a line added under queues.
-    const warm = (window: string, broker = '') => `  image:
-    queues: [image]${broker}
+    // The lane with one warm window.
+    const warm = (window: string) => `  image:
+    queues: [image]
     stage: scaling
     tasks: { max: 2 }
     warm:
 ${window}
 `;
-    const SQS = `
-    broker: sqs`;
     const lane = parseEnvironment(envYaml(warm('      - { at: "0 2 * * *", tasks: 2 }')), FILE).lanes.find((l) => l.name === 'image')!;
     expect(lane.warm).toEqual([{ at: '0 2 * * *', tasks: 2, minutes: 30 }]);
     expect(problems(envYaml(warm('      - { at: "0 25 * * *", tasks: 1, minutes: 10 }')))).toEqual([
@@ -782,9 +780,18 @@ ${window}
     expect(problems(envYaml(warm('      - { at: "0 2 * *", tasks: 1 }')))[0]).toMatch(
       /^environments\/staging.yaml:21:15 lanes.image.warm\[0\].at: has 4 fields; a cron expression has five fields, minute hour day-of-month month day-of-week \(UTC\)/,
     );
-    expect(problems(envYaml(warm('      - { at: "0 2 * * *", tasks: 1 }', SQS)))).toContainEqual(
-      "environments/staging.yaml:21:5 lanes.image.warm: the backlog controller sizes Redis lanes only; an SQS lane scales on its queue's own metrics, so remove warm",
-    );
+    // The controller sizes SQS lanes too, so they take warm windows like Redis lanes.
+    const sqsWarm = `  feeds:
+    broker: sqs
+    queues: [propertyfeed-staging-feeds]
+    stage: scaling
+    tasks: { max: 2 }
+    warm:
+      - { at: "0 2 * * *", tasks: 2 }
+`;
+    expect(parseEnvironment(envYaml(sqsWarm), FILE).lanes.find((l) => l.name === 'feeds')!.warm).toEqual([
+      { at: '0 2 * * *', tasks: 2, minutes: 30 },
+    ]);
   });
 
   it('keeps max at the guardrail until the lane is owned', () => {

@@ -475,13 +475,9 @@ function laneTaskRules({ env, lane, at, add }: LaneRuleContext): void {
   }
 }
 
-/** Warm windows the backlog controller can keep: it sizes Redis lanes only, up to tasks.max. */
+/** Warm windows the backlog controller can keep, for either broker: up to tasks.max. */
 function laneWarmRules({ lane, at, add }: LaneRuleContext): void {
   if (lane.warm === undefined) return;
-  if (lane.broker !== 'redis') {
-    add(at('warm'), `the backlog controller sizes Redis lanes only; an SQS lane scales on its queue's own metrics, so remove warm`);
-    return;
-  }
   lane.warm.forEach((window, i) => {
     if (window.tasks > lane.tasks.max) add(at('warm', i, 'tasks'), `${window.tasks} is above tasks.max (${lane.tasks.max})`);
   });
