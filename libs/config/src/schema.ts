@@ -420,7 +420,7 @@ export const laneSchema = z
     }),
     warm: z.array(warmSchema).max(MAX_WARM_WINDOWS).optional().meta({
       description:
-        "Redis lanes: the times the lane's work arrives (the nightly feed import, say) and the tasks it wants then: the backlog controller has them running when the time comes and keeps them for the window, and still scales by backlog. Used from stage scaling on, like tasks.min and tasks.max.",
+        "The times the lane's work arrives (the nightly feed import, say) and the tasks it wants then: the backlog controller has them running when the time comes and keeps them for the window, and still scales by backlog. Used from stage scaling on, like tasks.min and tasks.max.",
     }),
     command: z.array(z.string().regex(/./, 'must not be empty: an empty argument reaches the program as one')).min(1).optional().meta({
       description:
@@ -700,7 +700,7 @@ export const environmentSchema = z
     }),
     controller: controllerSchema.default(controllerSchema.parse({})).meta({
       description:
-        'The backlog controller Lambda, created when a Redis lane is past stage off: it measures every such lane and sizes those at stages scaling and owned.',
+        'The backlog controller Lambda, created when a lane is past stage off: it measures every such lane, Redis or SQS, and sizes those at stages scaling and owned.',
     }),
     logs: z
       .object({
