@@ -279,7 +279,8 @@ function queueNotDraining({ env, regionFlag: r, controlled }: RunbookContext): s
     ];
     if (lines.length) out.push(`**${lane.name}**:`, '', ...sh(...lines));
   }
-  if (controlled) {
+  // The key prefix is Redis's alone: an SQS lane is read by its queue's name.
+  if (controlled && env.lanes.some((l) => l.controllerMeasured && l.broker === 'redis')) {
     out.push(
       `Every queue of a lane reading empty while jobs wait is a wrong key prefix (the \`<lane>-key-prefix\` alarm): the controller reads under ${JSON.stringify(env.redisKeyPrefix ?? '')}; ` +
         `compare with \`php artisan tinker --execute="echo config('database.redis.options.prefix');"\` in the application.`,
