@@ -21,6 +21,13 @@ export class SimulatedEcs {
     for (const service of services) this.desired.set(service, 0);
   }
 
+  /** Sets a service's desired count, as UpdateService (or App Auto Scaling) does. */
+  update(service: string, desired: number): void {
+    if (this.desired.get(service) !== desired) this.updates.set(service, (this.updates.get(service) ?? 0) + 1);
+    this.desired.set(service, desired);
+    this.onChange(service, desired);
+  }
+
   client(): ECSClient {
     const send = async (command: unknown) => {
       if (command instanceof DescribeServicesCommand) {
@@ -36,9 +43,7 @@ export class SimulatedEcs {
         const { service, desiredCount } = command.input;
         if (service === undefined || !this.desired.has(service) || desiredCount === undefined)
           throw new Error(`ServiceNotFoundException: ${service}`);
-        if (this.desired.get(service) !== desiredCount) this.updates.set(service, (this.updates.get(service) ?? 0) + 1);
-        this.desired.set(service, desiredCount);
-        this.onChange(service, desiredCount);
+        this.update(service, desiredCount);
         return {};
       }
       throw new Error(`the simulated ECS has no ${(command as object).constructor.name}`);
