@@ -68,6 +68,9 @@ function metricId(
   return [namespace, name, ...dims].join('|');
 }
 
+/** How a minute's datapoints combine, per statistic the controller asks for. */
+const COMBINE: Readonly<Record<string, (a: number, b: number) => number>> = { Maximum: Math.max, Minimum: Math.min, Sum: (a, b) => a + b };
+
 export class SimulatedCloudWatch {
   private readonly points: Datapoint[] = [];
 
@@ -93,13 +96,14 @@ export class SimulatedCloudWatch {
           const metric = query.MetricStat!.Metric!;
           const id = metricId(metric.Namespace, metric.MetricName, metric.Dimensions);
           const stat = query.MetricStat!.Stat;
-          if (stat !== 'Maximum' && stat !== 'Sum') throw new Error(`the simulated CloudWatch has no statistic ${stat}`);
+          const combine = stat === undefined ? undefined : COMBINE[stat];
+          if (combine === undefined) throw new Error(`the simulated CloudWatch has no statistic ${stat}`);
           const byMinute = new Map<number, number>();
           for (const p of this.points) {
             if (p.id !== id || p.at < start || p.at >= end) continue;
             const minute = Math.floor(p.at / 60_000) * 60_000;
             const before = byMinute.get(minute);
-            byMinute.set(minute, before === undefined ? p.value : stat === 'Sum' ? before + p.value : Math.max(before, p.value));
+            byMinute.set(minute, before === undefined ? p.value : combine(before, p.value));
           }
           const minutes = [...byMinute.keys()].sort((a, b) => b - a);
           return {
