@@ -18,10 +18,13 @@ import {
   historyQuery,
   isSqsReading,
   recentAttempts,
+  runningAges,
+  runningQuery,
   tickMetricData,
   type AttemptsRequest,
   type HistoryQuery,
   type HistoryRequest,
+  type RunningRequest,
 } from './metrics';
 import { PrefixProbe } from './prefix-probe';
 import { warmTasks, warmWindows, type WarmWindow } from './warm';
@@ -252,6 +255,7 @@ export class BacklogController {
       keysElsewhere: this.probe?.finding(lane.name) !== undefined,
       warmTasks: warmTasks(this.warm.get(lane.name)!, now, lane.lookaheadSeconds),
     }));
+    states = await this.withRunningAges(states, decidable, { mode, now, errors });
     states = await this.withHistories(states, decidable, { mode, now, errors });
     states = await this.withAttempts(states, decidable, { mode, now, errors });
     const decided = decide({
@@ -267,6 +271,32 @@ export class BacklogController {
     // The report lists what ECS took; what failed or was held back is in errors.
     errors.push(...result.errors.map((e) => e.message));
     return { decisions: new Map(decided.map((d) => [d.lane, d])), changes: [...result.applied] };
+  }
+
+  /**
+   * How long the running jobs of SQS lanes with jobs waiting have run at least
+   * (SQS gives no age of a message in flight): what the pickup bound sizes by.
+   * Unread, a lane sizes by its count, as a lane with no job running does.
+   */
+  private async withRunningAges(states: LaneState[], lanes: ControllerConfig['lanes'], { now, errors }: TickContext): Promise<LaneState[]> {
+    const requests: RunningRequest[] = lanes.flatMap((lane, i) => {
+      const { backlog } = states[i];
+      const waiting = backlog.ready + backlog.delayedDue > 0 && backlog.reserved > 0;
+      return lane.broker === 'sqs' && lane.maxPickupSeconds !== undefined && lane.finishedJobsMetric && waiting
+        ? [{ lane: lane.name, finishedJobs: lane.finishedJobsMetric }]
+        : [];
+    });
+    if (requests.length === 0) return states;
+    try {
+      const ages = runningAges(requests, await this.metricData(runningQuery(this.config.namespace, this.config.environment, requests, now)), now);
+      return states.map((state) => {
+        const age = ages.get(state.policy.name);
+        return age === undefined || age === 0 ? state : { ...state, backlog: { ...state.backlog, oldestRunningSeconds: age } };
+      });
+    } catch (error) {
+      errors.push(`CloudWatch GetMetricData (running jobs) failed: ${message(error)}`);
+      return states;
+    }
   }
 
   /** The drain history of the lanes that could go to zero this tick; without it no lane goes to zero (hold-one-no-history). */

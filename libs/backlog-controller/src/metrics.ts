@@ -269,3 +269,57 @@ export function recentAttempts(lanes: readonly AttemptsRequest[], results: reado
     }),
   );
 }
+
+/** Minutes an SQS lane's running jobs are looked back on (see {@link runningQuery}). */
+export const RUNNING_LOOKBACK_MINUTES = 30;
+
+/** An SQS lane whose running jobs' age is read: where its finished attempts are counted. */
+export interface RunningRequest {
+  readonly lane: string;
+  readonly finishedJobs: { readonly namespace: string; readonly name: string };
+}
+
+/**
+ * Per lane, the least Reserved the controller published each minute and the
+ * finished attempts (DONE and FAIL lines) each minute, over RUNNING_LOOKBACK_MINUTES.
+ */
+export function runningQuery(namespace: string, environment: string, lanes: readonly RunningRequest[], now: Date): HistoryQuery {
+  const stat = (Id: string, Metric: NonNullable<MetricDataQuery['MetricStat']>['Metric'], Stat: 'Minimum' | 'Sum'): MetricDataQuery => ({
+    Id,
+    MetricStat: { Metric, Period: PERIOD_SECONDS, Stat },
+    ReturnData: true,
+  });
+  return {
+    startTime: windowStart(now, RUNNING_LOOKBACK_MINUTES),
+    endTime: now,
+    queries: lanes.flatMap((lane, i) => [
+      stat(`r${i}`, { Namespace: namespace, MetricName: METRIC.reserved, Dimensions: laneDimensions(environment, lane.lane) }, 'Minimum'),
+      stat(`f${i}`, { Namespace: lane.finishedJobs.namespace, MetricName: lane.finishedJobs.name }, 'Sum'),
+    ]),
+  };
+}
+
+/**
+ * A lower bound on how long each lane's oldest running job has run, seconds. SQS
+ * tells nothing of a message's age in flight, but a job that was in flight at a
+ * minute's tick, with no attempt finished since, is still running: so the run of
+ * latest whole minutes with a job in flight at every tick (Reserved at least 1)
+ * and none finished, less the minute the first tick may have come late in. Throws
+ * if CloudWatch could not answer a query.
+ */
+export function runningAges(lanes: readonly RunningRequest[], results: readonly MetricDataResult[], now: Date): Map<string, number> {
+  const series = seriesById(results);
+  const last = Math.floor(now.getTime() / 60_000) - 1;
+  const from = windowStart(now, RUNNING_LOOKBACK_MINUTES).getTime();
+  return new Map(
+    lanes.map((lane, i) => {
+      const reserved = perMinute(series.get(`r${i}`), from, now.getTime());
+      const finished = perMinute(series.get(`f${i}`), from, now.getTime());
+      let minutes = 0;
+      while (minutes < RUNNING_LOOKBACK_MINUTES && (reserved.get(last - minutes) ?? 0) >= 1 && (finished.get(last - minutes) ?? 0) === 0) {
+        minutes += 1;
+      }
+      return [lane.lane, Math.max(0, minutes - 1) * 60];
+    }),
+  );
+}

@@ -2,7 +2,7 @@ import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ControllerTickError, type TickReport } from './controller';
 import { desiredCounts } from './testing/aws';
-import { fileHarnesses, type Harness } from './testing/harness';
+import { attemptMetric, fileHarnesses, type Harness } from './testing/harness';
 
 /*
  * SQS lanes sized by the same controller as Redis lanes: their queues in moto's
@@ -139,6 +139,39 @@ describe('an SQS lane', () => {
     expect(lane(report, 'dying')).toMatchObject({ backlog: 30, desired: 1, reason: 'hold-failing' });
     expect(lane(report, 'healthy')).toMatchObject({ backlog: 30, desired: 3, reason: 'scale-out' });
     expect(h.clients.sent.get('GetMetricDataCommand')).toBe(1);
+  });
+
+  it('sizes long jobs for maxPickupSeconds from how long a job has been in flight with none finished', async () => {
+    const lanes = ['long', 'finishing'].map((name) => ({
+      name,
+      broker: 'sqs' as const,
+      current: 1,
+      max: 4,
+      backlogPerTask: 50,
+      maxPickupSeconds: 600,
+      workersPerTask: 2,
+      attemptMetrics: true,
+    }));
+    const h = await harness(lanes);
+    for (const { name } of lanes) {
+      await send(h, name, 20);
+      await receive(h, name, 2);
+      // Two jobs in flight at each of the last six ticks.
+      await seed(h, name, ['Reserved'], [2, 2, 2, 2, 2, 2]);
+    }
+    // 'finishing' finished an attempt two minutes ago: its running jobs may be young.
+    await h.check.cloudwatch.send(
+      new PutMetricDataCommand({
+        Namespace: attemptMetric('finishing', 'FinishedJobs').namespace,
+        MetricData: [{ MetricName: 'FinishedJobs', Value: 1, Unit: 'Count', Timestamp: new Date(Date.now() - 2 * 60_000) }],
+      }),
+    );
+
+    const report = await h.controller.tick();
+
+    // In flight for at least 5 minutes: 18 waiting × 300 s ÷ (600 s × 2 workers) = 5 tasks, capped at 4.
+    expect(lane(report, 'long')).toMatchObject({ backlog: 20, desired: 4, reason: 'scale-out-for-pickup' });
+    expect(lane(report, 'finishing')).toMatchObject({ backlog: 20, desired: 1, reason: 'steady' });
   });
 
   it('shares the fleet cap with Redis lanes, in priority order', async () => {
