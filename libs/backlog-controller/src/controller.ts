@@ -288,7 +288,11 @@ export class BacklogController {
     });
     if (requests.length === 0) return states;
     try {
-      const ages = runningAges(requests, await this.metricData(runningQuery(this.config.namespace, this.config.environment, requests, now)), now);
+      const ages = runningAges(
+        requests,
+        await this.metricData(runningQuery(this.config.namespace, this.config.environment, requests, now)),
+        now,
+      );
       return states.map((state) => {
         const age = ages.get(state.policy.name);
         return age === undefined || age === 0 ? state : { ...state, backlog: { ...state.backlog, oldestRunningSeconds: age } };

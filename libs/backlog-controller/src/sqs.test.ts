@@ -44,7 +44,13 @@ async function seed(h: Harness, laneName: string, metrics: readonly string[], va
     new PutMetricDataCommand({
       Namespace: h.config.namespace,
       MetricData: values.flatMap((Value, i) =>
-        metrics.map((MetricName) => ({ MetricName, Dimensions, Value, Unit: 'Count' as const, Timestamp: new Date(now - (i + 1) * 60_000) })),
+        metrics.map((MetricName) => ({
+          MetricName,
+          Dimensions,
+          Value,
+          Unit: 'Count' as const,
+          Timestamp: new Date(now - (i + 1) * 60_000),
+        })),
       ),
     }),
   );
@@ -122,7 +128,7 @@ describe('an SQS lane', () => {
     expect(report.changes).toEqual([{ service: 'svc-idle', from: 1, to: 0 }]);
   });
 
-  it("is held while its dead-letter queue grows (attempts that died without a FAIL line), and a healthy lane is widened", async () => {
+  it('is held while its dead-letter queue grows (attempts that died without a FAIL line), and a healthy lane is widened', async () => {
     const h = await harness([
       { name: 'dying', broker: 'sqs', current: 1, backlogPerTask: 10, attemptMetrics: true },
       { name: 'healthy', broker: 'sqs', current: 1, backlogPerTask: 10, attemptMetrics: true },

@@ -130,7 +130,15 @@ describe('CONTROLLER_CONFIG', () => {
     expect(parseControllerConfig(JSON.stringify(sqsOnly)).lanes[0]).toMatchObject({ broker: 'sqs', sqs: feeds.sqs });
     expect(parseControllerConfig(JSON.stringify(valid)).lanes[0].broker).toBe('redis');
     expect(problems({ ...sqsOnly, lanes: [feeds, valid.lanes[0]] })).toEqual(['redis: is required: lanes[1] reads Redis']);
-    expect(problems({ ...sqsOnly, lanes: [{ ...feeds, sqs: undefined }, { ...valid.lanes[0], sqs: feeds.sqs }] })).toEqual([
+    expect(
+      problems({
+        ...sqsOnly,
+        lanes: [
+          { ...feeds, sqs: undefined },
+          { ...valid.lanes[0], sqs: feeds.sqs },
+        ],
+      }),
+    ).toEqual([
       'lanes[0] (feeds).sqs: is required with broker sqs and allowed only there',
       'lanes[1] (image).sqs: is required with broker sqs and allowed only there',
       'redis: is required: lanes[1] reads Redis',

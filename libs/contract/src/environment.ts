@@ -8,12 +8,7 @@ import {
   type EnvironmentConfig,
   type LaneConfig,
 } from '@queue-lanes/config';
-import {
-  DEFAULT_NAMESPACE,
-  parseControllerConfig,
-  type ControllerConfig,
-  type ControllerConfigInput,
-} from './controller-config';
+import { DEFAULT_NAMESPACE, parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from './controller-config';
 import { LOG_METRIC } from './metrics';
 
 /*

@@ -245,7 +245,14 @@ describe('the controller role', () => {
 
 describe('the controller role with SQS lanes', () => {
   const mixed = synth(
-    env([redisLane('sync', 'scaling'), sqsLane('feeds', 'owned', ['tasks: { min: 0, max: 3 }']), sqsLane('exports', 'baseline'), sqsLane('archive', 'off')].join('\n')),
+    env(
+      [
+        redisLane('sync', 'scaling'),
+        sqsLane('feeds', 'owned', ['tasks: { min: 0, max: 3 }']),
+        sqsLane('exports', 'baseline'),
+        sqsLane('archive', 'off'),
+      ].join('\n'),
+    ),
   );
   const read = statements(one(mixed.json, 'aws_iam_role_policy', (p) => p.name === 'backlog-controller').policy).find(
     (p) => p.Sid === 'ReadSqsLaneQueues',
@@ -260,13 +267,20 @@ describe('the controller role with SQS lanes', () => {
       Sid: 'ReadSqsLaneQueues',
       Effect: 'Allow',
       Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-      Resource: [ref(feeds.queue, 'arn'), ref(feeds.deadLetterQueue, 'arn'), ref(exports.queue, 'arn'), ref(exports.deadLetterQueue, 'arn')],
+      Resource: [
+        ref(feeds.queue, 'arn'),
+        ref(feeds.deadLetterQueue, 'arn'),
+        ref(exports.queue, 'arn'),
+        ref(exports.deadLetterQueue, 'arn'),
+      ],
     });
   });
 
   it('is absent without SQS lanes, and an SQS-only environment needs no Redis', () => {
     expect(policy(json).map((p) => p.Sid)).not.toContain('ReadSqsLaneQueues');
-    const sqsOnly = synth(env(sqsLane('feeds', 'owned'), { redis: 'redis: { tls: true }', parameters: 'parameters: { plain: {}, secure: [] }' }));
+    const sqsOnly = synth(
+      env(sqsLane('feeds', 'owned'), { redis: 'redis: { tls: true }', parameters: 'parameters: { plain: {}, secure: [] }' }),
+    );
     expect(sqsOnly.scaling.controller!.config.redis).toBeUndefined();
     expect(policy(sqsOnly.json).map((p) => p.Sid)).not.toContain('ReadRedisAuthToken');
   });

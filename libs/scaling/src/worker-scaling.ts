@@ -75,7 +75,9 @@ export class WorkerScaling extends Construct {
       this.controller = new BacklogControllerFunction(this, 'controller', {
         env,
         serviceArns: Object.fromEntries(sized.map((l) => [l.name, workerService.lanes[l.name].service.id])),
-        sqsQueueArns: measured.flatMap((l) => (l.broker === 'sqs' ? [sqsLanes[l.name].queue.arn, sqsLanes[l.name].deadLetterQueue.arn] : [])),
+        sqsQueueArns: measured.flatMap((l) =>
+          l.broker === 'sqs' ? [sqsLanes[l.name].queue.arn, sqsLanes[l.name].deadLetterQueue.arn] : [],
+        ),
         securityGroupId: props.controllerSecurityGroupId,
         subnetIds: props.subnetIds ?? env.network.privateSubnetIds,
         kmsKeyArn: props.kmsKeyArn,
