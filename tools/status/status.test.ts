@@ -11,6 +11,7 @@ import {
   serviceName,
   type EnvironmentConfig,
 } from '@queue-lanes/config';
+import { sampleEnvironment } from '@queue-lanes/config/testing';
 import { loadNamedEnvironment } from '@queue-lanes/stacks';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -160,6 +161,31 @@ describe.each(['staging', 'production'])('status of %s', (name) => {
     const logs = new CloudWatchLogsClient({ endpoint: moto.endpoint, region: env.region, credentials: TEST_CREDENTIALS });
     const status = await readStatus(env, { ecs, cloudwatch, ssm, logs }, env.lanes, now);
     expect(status.lanes[2]).toMatchObject({ verdict: 'connectivity', why: '4 Redis and 0 Aurora connection errors in the last 5 minutes' });
+  });
+});
+
+describe('status of SQS lanes', () => {
+  // The one controller publishes an SQS lane's Backlog as it does a Redis lane's, so status reads both alike.
+  const env = sampleEnvironment(
+    ['feeds', 'exports', 'imports']
+      .map(
+        (lane) =>
+          `  ${lane}:\n    broker: sqs\n    queues: [propertyfeed-staging-${lane}]\n    stage: owned\n    tasks: { min: 0, max: 2 }`,
+      )
+      .join('\n'),
+    { redis: 'redis: { tls: true }', parameters: 'parameters: { plain: {}, secure: [] }' },
+  );
+
+  it('gives each its verdict from what the controller measured', async () => {
+    const now = new Date();
+    const status = await readStatus(env, await seed(env, moto.endpoint, now), env.lanes, now);
+    expect(status.unread).toEqual([]);
+    expect(status.lanes.map((l) => [l.lane, l.verdict])).toEqual([
+      ['feeds', 'healthy'],
+      ['exports', 'failing in a loop'],
+      ['imports', 'not draining'],
+    ]);
+    expect(status.lanes[0].backlog).toEqual([0, 30, 12, 0]);
   });
 });
 
