@@ -3,6 +3,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
+  CONTROLLER_BROKERS,
   CONTROLLER_CONFIG_ENV,
   parseControllerConfig,
   type ControllerBroker,
@@ -106,8 +107,6 @@ interface BrokerReader {
   read(nowSeconds: number): Promise<LaneReadings>;
 }
 
-/** The brokers, in the order their reads are reported. */
-const BROKERS: readonly ControllerBroker[] = ['redis', 'sqs'];
 /** How errors name each broker's read. */
 const BROKER_NAMES: Readonly<Record<ControllerBroker, string>> = { redis: 'Redis', sqs: 'SQS' };
 
@@ -203,7 +202,7 @@ export class BacklogController {
     nowSeconds: number,
     errors: string[],
   ): Promise<{ readings?: readonly LaneReading[]; counts?: ReadonlyMap<string, number> }> {
-    const brokers = BROKERS.filter((broker) => this.readers[broker].lanes.length > 0);
+    const brokers = CONTROLLER_BROKERS.filter((broker) => this.readers[broker].lanes.length > 0);
     const [ecsResult, ...brokerResults] = await Promise.allSettled([
       readDesiredCounts(
         this.deps.ecs,
