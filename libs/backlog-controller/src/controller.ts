@@ -34,7 +34,8 @@ import { SqsReader } from './sqs';
 
 /*
  * One tick: read every measured lane's queues (Redis: one pipelined round trip;
- * SQS: one GetQueueAttributes per queue) and the desired counts of the lanes it sizes; while a lane reads absent, look for
+ * SQS: one GetQueueAttributes per queue) and the desired counts of the lanes it
+ * sizes; while a Redis lane reads absent, look for
  * its keys under another prefix (a bounded SCAN, a few minutes apart); read the
  * drain history of the lanes that could go to zero; decide; update the services
  * whose count changes; publish everything in one PutMetricData. Any read failure
