@@ -107,8 +107,9 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
     metrics: 1,
     logGbPerMonth: 0.1,
   },
-  // Every controller metric but ControllerErrors is per lane.
-  metricsPerControllerLane: Object.values(METRIC).length - 1,
+  // Every controller metric is per lane but ControllerErrors, and a lane has either
+  // KeysUnderOtherPrefix (Redis) or DeadLetters (SQS).
+  metricsPerControllerLane: Object.values(METRIC).length - 2,
   dashboards: 1,
   logGbPerTaskMonth: 1,
 };
