@@ -168,12 +168,10 @@ describe('status of SQS lanes', () => {
   // The one controller publishes an SQS lane's Backlog as it does a Redis lane's, so status reads both alike.
   const env = sampleEnvironment(
     ['feeds', 'exports', 'imports']
-      .map(
-        (lane) =>
-          `  ${lane}:\n    broker: sqs\n    queues: [propertyfeed-staging-${lane}]\n    stage: owned\n    tasks: { min: 0, max: 2 }`,
-      )
+      .map((lane) => `  ${lane}:\n    broker: sqs\n    queues: [sqsfeeds-staging-${lane}]\n    stage: owned\n    tasks: { min: 0, max: 2 }`)
       .join('\n'),
-    { redis: 'redis: { tls: true }', parameters: 'parameters: { plain: {}, secure: [] }' },
+    // An app of its own: the staging file's tests have made propertyfeed's log groups in this moto.
+    { app: 'app: sqsfeeds', redis: 'redis: { tls: true }', parameters: 'parameters: { plain: {}, secure: [] }' },
   );
 
   it('gives each its verdict from what the controller measured', async () => {
