@@ -88,9 +88,9 @@ async function main(): Promise<void> {
           await h.queue.later(queue, now + 600, 25);
         }
       }
-      const client = await connectRedis(h.config.redis, undefined);
-      const read = await time(100, () => readLanes(client, h.config.lanes, h.config.redis, now));
-      const { readings } = await readLanes(client, h.config.lanes, h.config.redis, now);
+      const client = await connectRedis(h.redis, undefined);
+      const read = await time(100, () => readLanes(client, h.config.lanes, h.redis, now));
+      const { readings } = await readLanes(client, h.config.lanes, h.redis, now);
       client.disconnect();
       const states: LaneState[] = h.config.lanes.map((policy, i) => ({ policy, backlog: readings[i], current: 1 }));
       const decideMs = await time(1000, () => decide({ lanes: states, fleetMaxTasks: 500, reservedTasks: 0, mode: 'schedule' }));

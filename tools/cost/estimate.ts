@@ -91,8 +91,6 @@ export interface CostAssumptions {
   };
   /** Custom metrics the controller publishes per lane it manages. */
   readonly metricsPerControllerLane: number;
-  /** Target-tracking alarms App Auto Scaling creates per SQS lane it scales (not in the stack: AWS makes them). */
-  readonly alarmsPerSqsScaledLane: number;
   readonly dashboards: number;
   /** Log ingestion per running task (lane or scheduler) per month. */
   readonly logGbPerTaskMonth: number;
@@ -109,9 +107,9 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
     metrics: 1,
     logGbPerMonth: 0.1,
   },
-  // Every controller metric but ControllerErrors is per lane.
-  metricsPerControllerLane: Object.values(METRIC).length - 1,
-  alarmsPerSqsScaledLane: 2,
+  // Every controller metric is per lane but ControllerErrors, and a lane has either
+  // KeysUnderOtherPrefix (Redis) or DeadLetters (SQS).
+  metricsPerControllerLane: Object.values(METRIC).length - 2,
   dashboards: 1,
   logGbPerTaskMonth: 1,
 };
@@ -186,7 +184,7 @@ export interface CostEstimate {
   /** Whether the environment runs the backlog controller and the scheduler service. */
   readonly controller: boolean;
   readonly scheduler: boolean;
-  /** Alarms the synthesized stacks create (App Auto Scaling's own come on top). */
+  /** Alarms the synthesized stacks create. */
   readonly alarms: number;
 }
 
@@ -228,7 +226,7 @@ export function splitByCapacity(tasks: number, capacity: LaneConfig['capacity'])
 
 /**
  * Applies fleet.maxTasks the way the environment runs: fixed tasks (lanes at
- * baseline, SQS lanes App Auto Scaling manages) first, then the controller's
+ * baseline, paused lanes) first, then the controller's
  * lanes in priority order with what is left.
  */
 function allocate(env: EnvironmentConfig, scenario: Scenario, managed: (lane: LaneConfig) => boolean): Map<string, number> {
@@ -290,8 +288,7 @@ export function estimateCost(
     const controllerManaged = isManaged(lane);
     if (lane.controllerMeasured) addLane('CloudWatch metrics', constant(assumptions.metricsPerControllerLane * cw.metricMonth));
     // A lane at off keeps its alarms (quiet), and CloudWatch bills them all the same.
-    const sqsScaled = lane.sizedBy === 'app-autoscaling';
-    const laneAlarms = alarms.filter((a) => a.lane === lane.name).length + (sqsScaled ? assumptions.alarmsPerSqsScaledLane : 0);
+    const laneAlarms = alarms.filter((a) => a.lane === lane.name).length;
     addLane('CloudWatch alarms', constant(laneAlarms * cw.alarmMonth));
     return { lane, tasks, capped, controllerManaged, monthly: constant(0) };
   });

@@ -127,6 +127,30 @@ describe('runbook by stage', () => {
   });
 });
 
+describe('runbook of SQS lanes', () => {
+  const sqsOnly = renderRunbook(
+    sampleEnvironment(
+      `  feeds:
+    broker: sqs
+    queues: [propertyfeed-staging-feeds]
+    stage: owned
+    tasks: { min: 0, max: 3 }`,
+      { redis: 'redis: { tls: true }', parameters: 'parameters: { plain: {}, secure: [] }' },
+    ),
+  );
+  const notDraining = sqsOnly.slice(sqsOnly.indexOf('### Queue not draining'));
+
+  it("reads the backlog the one controller measured, and the queue's own attributes", () => {
+    expect(notDraining).toContain('--metric-name Backlog --dimensions Name=Environment,Value=staging Name=Lane,Value=feeds');
+    expect(notDraining).toContain('aws sqs get-queue-attributes');
+    expect(notDraining).toContain('--queue-name propertyfeed-staging-feeds');
+  });
+
+  it('says nothing of a Redis key prefix where no Redis lane runs', () => {
+    expect(notDraining).not.toContain('key prefix');
+  });
+});
+
 describe('shellQuote', () => {
   it.each(['plain', "it's", REDIS_ERROR_PATTERN, '%[0-9]+$%', '{ $.detail.group = "service:x" }'])(
     'gives bash back %s unchanged',

@@ -113,7 +113,7 @@ function scaleByHand({ env, regionFlag: r, cluster, file, deploy }: RunbookConte
   const out = [
     '## Scale one lane by hand',
     '',
-    'Pause the lane first, or the next controller tick or App Auto Scaling (and the next apply) undoes the count. ' +
+    'Pause the lane first, or the next controller tick (and the next apply) undoes the count. ' +
       `Set \`paused: true\` under \`lanes.<lane>\` in ${file}, deploy, then set the count; \`paused: false\` hands it back. ` +
       `A paused lane counts against the fleet cap at its tasks.max.`,
     '',
@@ -279,7 +279,8 @@ function queueNotDraining({ env, regionFlag: r, controlled }: RunbookContext): s
     ];
     if (lines.length) out.push(`**${lane.name}**:`, '', ...sh(...lines));
   }
-  if (controlled) {
+  // The key prefix is Redis's alone: an SQS lane is read by its queue's name.
+  if (controlled && env.lanes.some((l) => l.controllerMeasured && l.broker === 'redis')) {
     out.push(
       `Every queue of a lane reading empty while jobs wait is a wrong key prefix (the \`<lane>-key-prefix\` alarm): the controller reads under ${JSON.stringify(env.redisKeyPrefix ?? '')}; ` +
         `compare with \`php artisan tinker --execute="echo config('database.redis.options.prefix');"\` in the application.`,
@@ -323,7 +324,6 @@ const SIZED_BY: Record<LaneConfig['sizedBy'], string> = {
   off: 'nobody (0 tasks)',
   fixed: 'Terraform',
   controller: 'backlog controller',
-  'app-autoscaling': 'App Auto Scaling',
   operator: 'an operator',
 };
 

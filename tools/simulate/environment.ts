@@ -1,5 +1,5 @@
 /*
- * An environment's Redis lanes as the simulator takes them (every stage taken as
+ * An environment's lanes, Redis and SQS, as the simulator takes them (every stage taken as
  * scaled), run through the standard workloads. The controller runs on what synth
  * writes for the file (buildControllerConfig), so every policy key the file sets
  * reaches the simulated controller with no code here.
@@ -10,14 +10,14 @@ import { buildControllerConfig } from '@queue-lanes/contract/environment';
 import { simulate, standardWorkloads, workloadLanes as lanesOf, type SimulationResult, type WorkloadLane } from '@queue-lanes/simulator';
 
 /**
- * The controller's configuration as synth would write it were every Redis lane
+ * The controller's configuration as synth would write it were every lane
  * scaled: a lane still at off or baseline is judged as it would run once it scales.
  */
 export function simulatedController(env: EnvironmentConfig): ControllerConfigInput {
   const scaled: EnvironmentConfig = {
     ...env,
     lanes: env.lanes.map((lane) =>
-      lane.broker === 'redis' && lane.sizedBy !== 'controller'
+      lane.sizedBy !== 'controller'
         ? { ...lane, stage: lane.stage === 'owned' ? 'owned' : 'scaling', sizedBy: 'controller', controllerMeasured: true }
         : lane,
     ),
@@ -27,22 +27,23 @@ export function simulatedController(env: EnvironmentConfig): ControllerConfigInp
 
 /** A lane of the file as the simulator takes it: its workers, and the bounds the workload and the foresight bound read. */
 export function workloadLanes(env: EnvironmentConfig): WorkloadLane[] {
-  return env.lanes
-    .filter((lane) => lane.broker === 'redis')
-    .map((lane) => ({
-      name: lane.name,
-      queues: lane.queues,
-      min: lane.tasks.min,
-      max: lane.tasks.max,
-      workers: lane.workers,
-      tries: lane.job.tries,
-      backoff: lane.job.backoff[0],
-      jobTimeout: lane.longestJobTimeout,
-      stopTimeout: lane.stopTimeout,
-      scaleInProtection: lane.scaleInProtection,
-      ...(lane.grouped ? { groups: lane.groups.map((g) => ({ queues: g.queues, processes: g.processes })) } : {}),
-      ...(lane.warm !== undefined ? { warm: lane.warm } : {}),
-    }));
+  return env.lanes.map((lane) => ({
+    name: lane.name,
+    queues: lane.queues,
+    ...(lane.sqs !== undefined
+      ? { broker: 'sqs' as const, sqs: { visibilityTimeout: lane.sqs.visibilityTimeout, maxReceiveCount: lane.sqs.maxReceiveCount } }
+      : {}),
+    min: lane.tasks.min,
+    max: lane.tasks.max,
+    workers: lane.workers,
+    tries: lane.job.tries,
+    backoff: lane.job.backoff[0],
+    jobTimeout: lane.longestJobTimeout,
+    stopTimeout: lane.stopTimeout,
+    scaleInProtection: lane.scaleInProtection,
+    ...(lane.grouped ? { groups: lane.groups.map((g) => ({ queues: g.queues, processes: g.processes })) } : {}),
+    ...(lane.warm !== undefined ? { warm: lane.warm } : {}),
+  }));
 }
 
 export async function simulateEnvironment(
@@ -53,9 +54,7 @@ export async function simulateEnvironment(
   if (lanes.length === 0) {
     const known = workloadLanes(env).map((l) => l.name);
     throw new Error(
-      options.lane
-        ? `no Redis lane "${options.lane}"; lanes: ${known.join(', ') || 'none'}`
-        : 'the environment has no Redis lane to simulate',
+      options.lane ? `no lane "${options.lane}"; lanes: ${known.join(', ') || 'none'}` : 'the environment has no lane to simulate',
     );
   }
   const controller = simulatedController(env);

@@ -1,5 +1,5 @@
 /*
- * `nx run <env>:simulate`: the environment's Redis lanes, every stage taken as
+ * `nx run <env>:simulate`: the environment's lanes, Redis and SQS, every stage taken as
  * scaled, through the standard workloads with the real backlog controller, beside
  * the perfect-foresight bound (libs/simulator). Prints a Markdown table, and writes
  * one SVG chart per workload and lane (backlog, desired, running) to

@@ -51,7 +51,7 @@ describe('nx run <env>:simulate', () => {
   });
 
   it('names the lanes it has when asked for another', async () => {
-    await expect(simulateEnvironment(staging, { lane: 'nope' })).rejects.toThrow('no Redis lane "nope"; lanes: sync, image, bulk');
+    await expect(simulateEnvironment(staging, { lane: 'nope' })).rejects.toThrow('no lane "nope"; lanes: sync, image, bulk');
   });
 
   it('runs the controller on what synth writes, so a policy key set in the file reaches it with no code in the simulator', () => {

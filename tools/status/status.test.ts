@@ -12,6 +12,7 @@ import {
   serviceName,
   type EnvironmentConfig,
 } from '@queue-lanes/config';
+import { sampleEnvironment } from '@queue-lanes/config/testing';
 import { loadNamedEnvironment } from '@queue-lanes/stacks';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -234,6 +235,29 @@ describe('right-sizing from the job lines', () => {
       `  jobs (60 min, 40 attempts): runtime p50 20 s, p95 38 s, max 40 s of job.timeout 110 s; peak memory p95 420 MiB, max 420 MiB of job.memory 512 MiB and memory_limit ${bulk.groups[0].phpMemoryLimit} MiB\n  sizing: bulk: p95 job memory 420 MiB of 512 (job.memory)`,
     );
     expect(screen).toContain('  jobs (60 min): no attempt ended');
+  });
+});
+
+describe('status of SQS lanes', () => {
+  // The one controller publishes an SQS lane's Backlog as it does a Redis lane's, so status reads both alike.
+  const env = sampleEnvironment(
+    ['feeds', 'exports', 'imports']
+      .map((lane) => `  ${lane}:\n    broker: sqs\n    queues: [sqsfeeds-staging-${lane}]\n    stage: owned\n    tasks: { min: 0, max: 2 }`)
+      .join('\n'),
+    // An app of its own: the staging file's tests have made propertyfeed's log groups in this moto.
+    { app: 'app: sqsfeeds', redis: 'redis: { tls: true }', parameters: 'parameters: { plain: {}, secure: [] }' },
+  );
+
+  it('gives each its verdict from what the controller measured', async () => {
+    const now = new Date();
+    const status = await readStatus(env, await seed(env, moto.endpoint, now), env.lanes, now);
+    expect(status.unread).toEqual([]);
+    expect(status.lanes.map((l) => [l.lane, l.verdict])).toEqual([
+      ['feeds', 'healthy'],
+      ['exports', 'failing in a loop'],
+      ['imports', 'not draining'],
+    ]);
+    expect(status.lanes[0].backlog).toEqual([0, 30, 12, 0]);
   });
 });
 

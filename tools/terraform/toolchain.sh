@@ -161,10 +161,12 @@ trimmed_source() {
     { print }
   ' "$dir/internal/provider/sdkv2/service_packages_gen.go" >"$src/internal/provider/sdkv2/service_packages_gen.go"
   # internal/conns: one client method per AWS SDK service, each importing that
-  # service's SDK; keep the methods the provider's remaining code calls.
+  # service's SDK; keep the methods the provider's remaining code calls. The files
+  # go through one grep (xargs cat): xargs grep fails (123) when one batch of them
+  # calls no client, which depends on the service set.
   cp "$dir/internal/conns/awsclient_gen.go" "$src/internal/conns/awsclient_gen.go"
   clients="$(cd "$src" && go list -deps -f '{{if not .Standard}}{{range .GoFiles}}{{$.Dir}}/{{.}}{{"\n"}}{{end}}{{end}}' . |
-    grep -F "$src/" | grep -v '/internal/conns/awsclient_gen.go$' | xargs grep -ohE '\b[A-Z][A-Za-z0-9]*Client\(ctx' |
+    grep -F "$src/" | grep -v '/internal/conns/awsclient_gen.go$' | xargs cat | grep -oE '\b[A-Z][A-Za-z0-9]*Client\(ctx' |
     sed 's/(ctx$//' | sort -u | paste -sd, -)"
   awk -v keep="$clients" '
     BEGIN { n = split(keep, k, ","); for (i = 1; i <= n; i++) want[k[i]] = 1 }

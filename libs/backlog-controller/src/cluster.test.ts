@@ -77,7 +77,7 @@ it('reads the hash-tagged queues as a cluster client, in one pipeline per node',
     await h.queue.push('image', 6, { createdAt: now - 10 });
     await h.queue.push('image-low', 2, { createdAt: now - 40 });
     await h.queue.later('bulk', now - 1);
-    expect(h.queue.key('image')).toBe(`${h.config.redis.keyPrefix}queues:{image}`);
+    expect(h.queue.key('image')).toBe(`${h.redis.keyPrefix}queues:{image}`);
 
     const report = await h.controller.tick();
 

@@ -326,7 +326,7 @@ describe('failing safe', () => {
 
     relay.restore();
     const writer = localRedis(relay.port);
-    await writer.rpush(`${h.config.redis.keyPrefix}queues:image`, '{"createdAt":1}');
+    await writer.rpush(`${h.redis.keyPrefix}queues:image`, '{"createdAt":1}');
     writer.disconnect();
     const report = await h.controller.tick();
     expect(lane(report, 'image')).toMatchObject({ ready: 2, desired: 1 });
@@ -376,7 +376,7 @@ describe('failing safe', () => {
     const missing = new Harness({ redisPort, motoEndpoint, lanes: [{ name: 'image' }, { name: 'gone', max: 2 }], fleetMaxTasks: 3 });
     track(missing);
     // Same cluster and queues as `h`, plus a lane whose service does not exist.
-    const config = { ...missing.config, cluster: h.config.cluster, redis: h.config.redis };
+    const config = { ...missing.config, cluster: h.config.cluster, redis: h.redis };
     const controller = new BacklogController(config, { ...missing.clients, log: () => undefined });
 
     const failure = (await controller.tick().catch((error: unknown) => error)) as ControllerTickError;

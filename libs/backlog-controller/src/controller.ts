@@ -1,26 +1,41 @@
 import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { CONTROLLER_CONFIG_ENV, parseControllerConfig, type ControllerConfig, type RedisConfig } from '@queue-lanes/contract';
+import {
+  CONTROLLER_BROKERS,
+  CONTROLLER_CONFIG_ENV,
+  parseControllerConfig,
+  type ControllerBroker,
+  type ControllerConfig,
+  type ControllerLaneConfig,
+  type RedisConfig,
+} from '@queue-lanes/contract';
 import { backlogOf, decide, needsDrainHistory, wouldWiden, type DecisionMode, type LaneDecision, type LaneState } from './decide';
 import { applyDesiredCounts, readDesiredCounts, type ServiceChange } from './ecs';
 import {
   attemptsQuery,
   drainHistories,
   historyQuery,
+  isSqsReading,
   recentAttempts,
+  runningAges,
+  runningQuery,
   tickMetricData,
   type AttemptsRequest,
   type HistoryQuery,
   type HistoryRequest,
+  type RunningRequest,
 } from './metrics';
 import { PrefixProbe } from './prefix-probe';
 import { warmTasks, warmWindows, type WarmWindow } from './warm';
 import { connectRedis, readLanes, type LaneReading, type LaneReadings, type RedisClient } from './redis';
+import { SqsReader } from './sqs';
 
 /*
- * One tick: read Redis (one pipelined round trip) for every measured lane and
- * the desired counts of the lanes it sizes; while a lane reads absent, look for
+ * One tick: read every measured lane's queues (Redis: one pipelined round trip;
+ * SQS: one GetQueueAttributes per queue) and the desired counts of the lanes it
+ * sizes; while a Redis lane reads absent, look for
  * its keys under another prefix (a bounded SCAN, a few minutes apart); read the
  * drain history of the lanes that could go to zero; decide; update the services
  * whose count changes; publish everything in one PutMetricData. Any read failure
@@ -32,6 +47,8 @@ export interface ControllerDeps {
   readonly ecs: ECSClient;
   readonly cloudwatch: CloudWatchClient;
   readonly ssm: SSMClient;
+  /** Reads the SQS lanes' queues. @default a client with AWS_CLIENT_OPTIONS */
+  readonly sqs?: SQSClient;
   /** Opens the Redis connection. @default connectRedis */
   readonly connectRedis?: (config: RedisConfig, password: string | undefined) => Promise<RedisClient>;
   /** @default () => new Date() */
@@ -84,6 +101,16 @@ export interface TickReport {
   readonly errors: readonly string[];
 }
 
+/** How one broker's lanes are read. */
+interface BrokerReader {
+  /** The measured lanes of this broker. */
+  readonly lanes: readonly ControllerLaneConfig[];
+  read(nowSeconds: number): Promise<LaneReadings>;
+}
+
+/** How errors name each broker's read. */
+const BROKER_NAMES: Readonly<Record<ControllerBroker, string>> = { redis: 'Redis', sqs: 'SQS' };
+
 /** What every step of a tick shares: its mode, its clock, and the errors it collects. */
 interface TickContext {
   readonly mode: DecisionMode;
@@ -104,7 +131,10 @@ export class BacklogController {
   private authToken?: Promise<string | undefined>;
   private readonly now: () => Date;
   private readonly log: (entry: Record<string, unknown>) => void;
-  private readonly probe: PrefixProbe;
+  /** Looks for Redis lanes' keys under other prefixes; absent without a Redis lane. */
+  private readonly probe?: PrefixProbe;
+  /** Each broker's measured lanes and how they are read: a broker missing here fails to compile. */
+  private readonly readers: Readonly<Record<ControllerBroker, BrokerReader>>;
   /** The lanes whose count the controller sets, in configuration order. */
   private readonly sized: ControllerConfig['lanes'];
   private readonly sizedNames: ReadonlySet<string>;
@@ -117,7 +147,14 @@ export class BacklogController {
   ) {
     this.now = deps.now ?? (() => new Date());
     this.log = deps.log ?? ((entry) => console.log(JSON.stringify(entry)));
-    this.probe = new PrefixProbe(config.redis, config.lanes);
+    const redisLanes = config.lanes.filter((lane) => lane.broker === 'redis');
+    if (config.redis !== undefined) this.probe = new PrefixProbe(config.redis, redisLanes);
+    const sqsLanes = config.lanes.filter((lane) => lane.broker === 'sqs');
+    const sqs = sqsLanes.length > 0 ? new SqsReader(deps.sqs ?? new SQSClient(AWS_CLIENT_OPTIONS)) : undefined;
+    this.readers = {
+      redis: { lanes: redisLanes, read: (nowSeconds) => this.readRedis(nowSeconds) },
+      sqs: { lanes: sqsLanes, read: () => sqs!.read(sqsLanes) },
+    };
     this.sized = config.lanes.filter((lane) => lane.sized);
     this.sizedNames = new Set(this.sized.map((lane) => lane.name));
     this.warm = new Map(this.sized.map((lane) => [lane.name, warmWindows(lane)]));
@@ -133,7 +170,8 @@ export class BacklogController {
 
     const { readings, counts } = await this.readState(nowSeconds, errors);
     // The probe never blocks a decision: its failure is reported after the counts are set.
-    const probeError = readings !== undefined && mode === 'schedule' ? await this.probePrefixes(readings, nowSeconds) : undefined;
+    const redisReadings = readings?.filter((r) => this.readers.redis.lanes.some((lane) => lane.name === r.lane)) ?? [];
+    const probeError = redisReadings.length > 0 && mode === 'schedule' ? await this.probePrefixes(redisReadings, nowSeconds) : undefined;
     const { decisions, changes } =
       readings !== undefined && counts !== undefined
         ? await this.decideAndApply(readings, counts, mode, started, errors)
@@ -145,7 +183,7 @@ export class BacklogController {
       mode,
       at: started.toISOString(),
       durationMs: this.now().getTime() - started.getTime(),
-      lanes: laneReports(readings, decisions, (lane) => this.probe.finding(lane)?.otherPrefixes, this.sizedNames),
+      lanes: laneReports(readings, decisions, (lane) => this.probe?.finding(lane)?.otherPrefixes, this.sizedNames),
       changes,
       unknownWakeLanes: (wake ?? []).filter((name) => !this.sizedNames.has(name)),
       errors,
@@ -155,27 +193,40 @@ export class BacklogController {
     return report;
   }
 
-  /** Every measured lane's queues (one Redis round trip) and the sized lanes' desired counts, read together; failures go to `errors`. */
+  /**
+   * Every measured lane's queues, each broker's at once (Redis: one round trip;
+   * SQS: a call per queue), and the sized lanes' desired counts, read together.
+   * Failures go to `errors`; a broker or lane that fails leaves only its own
+   * lanes without a reading.
+   */
   private async readState(
     nowSeconds: number,
     errors: string[],
   ): Promise<{ readings?: readonly LaneReading[]; counts?: ReadonlyMap<string, number> }> {
-    const [redisResult, ecsResult] = await Promise.allSettled([
-      this.readRedis(nowSeconds),
+    const brokers = CONTROLLER_BROKERS.filter((broker) => this.readers[broker].lanes.length > 0);
+    const [ecsResult, ...brokerResults] = await Promise.allSettled([
       readDesiredCounts(
         this.deps.ecs,
         this.config.cluster,
         this.sized.map((l) => l.service),
       ),
+      ...brokers.map((broker) => this.readers[broker].read(nowSeconds)),
     ]);
-    if (redisResult.status === 'rejected') errors.push(`Redis read failed: ${message(redisResult.reason)}`);
-    else errors.push(...redisResult.value.failures.map((f) => `Redis read of lane ${f.lane} failed: ${f.error}`));
+    const readings: LaneReading[] = [];
+    brokerResults.forEach((result, i) => {
+      const what = BROKER_NAMES[brokers[i]];
+      if (result.status === 'rejected') errors.push(`${what} read failed: ${message(result.reason)}`);
+      else {
+        readings.push(...(result.value as LaneReadings).readings);
+        errors.push(...(result.value as LaneReadings).failures.map((f) => `${what} read of lane ${f.lane} failed: ${f.error}`));
+      }
+    });
     if (ecsResult.status === 'rejected') errors.push(message(ecsResult.reason));
     else if (ecsResult.value.problems.length > 0) {
       errors.push(`ECS DescribeServices in cluster ${this.config.cluster} could not read: ${ecsResult.value.problems.join('; ')}`);
     }
     return {
-      readings: redisResult.status === 'fulfilled' ? redisResult.value.readings : undefined,
+      readings,
       counts: ecsResult.status === 'fulfilled' ? ecsResult.value.counts : undefined,
     };
   }
@@ -201,9 +252,10 @@ export class BacklogController {
       policy: lane,
       backlog: byLane.get(lane.name)!,
       current: counts.get(lane.service)!,
-      keysElsewhere: this.probe.finding(lane.name) !== undefined,
+      keysElsewhere: this.probe?.finding(lane.name) !== undefined,
       warmTasks: warmTasks(this.warm.get(lane.name)!, now, lane.lookaheadSeconds),
     }));
+    states = await this.withRunningAges(states, decidable, { mode, now, errors });
     states = await this.withHistories(states, decidable, { mode, now, errors });
     states = await this.withAttempts(states, decidable, { mode, now, errors });
     const decided = decide({
@@ -219,6 +271,36 @@ export class BacklogController {
     // The report lists what ECS took; what failed or was held back is in errors.
     errors.push(...result.errors.map((e) => e.message));
     return { decisions: new Map(decided.map((d) => [d.lane, d])), changes: [...result.applied] };
+  }
+
+  /**
+   * How long the running jobs of SQS lanes with jobs waiting have run at least
+   * (SQS gives no age of a message in flight): what the pickup bound sizes by.
+   * Unread, a lane sizes by its count, as a lane with no job running does.
+   */
+  private async withRunningAges(states: LaneState[], lanes: ControllerConfig['lanes'], { now, errors }: TickContext): Promise<LaneState[]> {
+    const requests: RunningRequest[] = lanes.flatMap((lane, i) => {
+      const { backlog } = states[i];
+      const waiting = backlog.ready + backlog.delayedDue > 0 && backlog.reserved > 0;
+      return lane.broker === 'sqs' && lane.maxPickupSeconds !== undefined && lane.finishedJobsMetric && waiting
+        ? [{ lane: lane.name, finishedJobs: lane.finishedJobsMetric }]
+        : [];
+    });
+    if (requests.length === 0) return states;
+    try {
+      const ages = runningAges(
+        requests,
+        await this.metricData(runningQuery(this.config.namespace, this.config.environment, requests, now)),
+        now,
+      );
+      return states.map((state) => {
+        const age = ages.get(state.policy.name);
+        return age === undefined || age === 0 ? state : { ...state, backlog: { ...state.backlog, oldestRunningSeconds: age } };
+      });
+    } catch (error) {
+      errors.push(`CloudWatch GetMetricData (running jobs) failed: ${message(error)}`);
+      return states;
+    }
   }
 
   /** The drain history of the lanes that could go to zero this tick; without it no lane goes to zero (hold-one-no-history). */
@@ -254,11 +336,13 @@ export class BacklogController {
     lanes: ControllerConfig['lanes'],
     { mode, now, errors }: TickContext,
   ): Promise<LaneState[]> {
-    const widening: AttemptsRequest[] = lanes.flatMap((lane, i) =>
-      lane.finishedJobsMetric && lane.failedJobsMetric && wouldWiden(states[i], mode)
-        ? [{ lane: lane.name, finishedJobs: lane.finishedJobsMetric, failedJobs: lane.failedJobsMetric }]
-        : [],
-    );
+    const { namespace, environment } = this.config;
+    const widening: AttemptsRequest[] = lanes.flatMap((lane, i) => {
+      if (!lane.finishedJobsMetric || !lane.failedJobsMetric || !wouldWiden(states[i], mode)) return [];
+      const reading = states[i].backlog as LaneReading;
+      const deadLetters = isSqsReading(reading) ? { deadLetters: { namespace, environment, now: reading.deadLetters } } : {};
+      return [{ lane: lane.name, finishedJobs: lane.finishedJobsMetric, failedJobs: lane.failedJobsMetric, ...deadLetters }];
+    });
     if (widening.length === 0) return states;
     try {
       const attempts = recentAttempts(widening, await this.metricData(attemptsQuery(widening, now)));
@@ -281,7 +365,7 @@ export class BacklogController {
             readings,
             errors.length > 0,
             now,
-            (lane) => this.probe.finding(lane) !== undefined,
+            (lane) => this.probe?.finding(lane) !== undefined,
           ),
         }),
       );
@@ -295,19 +379,21 @@ export class BacklogController {
    * changed. Returns the failure, if any, as a report line.
    */
   private async probePrefixes(readings: readonly LaneReading[], nowSeconds: number): Promise<string | undefined> {
-    const { forgotten, walk } = this.probe.observe(readings, nowSeconds);
+    const probe = this.probe;
+    if (probe === undefined) return undefined;
+    const { forgotten, walk } = probe.observe(readings, nowSeconds);
     let failure: string | undefined;
     let changed: string[] = [];
     if (walk) {
       try {
-        changed = await this.probe.walkStep(await this.client(), nowSeconds);
+        changed = await probe.walkStep(await this.client(), nowSeconds);
       } catch (error) {
         failure = `the key-prefix probe failed: ${message(error)}`;
       }
     }
-    const prefix = this.config.redis.keyPrefix;
+    const prefix = this.config.redis?.keyPrefix;
     for (const lane of [...forgotten, ...changed]) {
-      const found = this.probe.finding(lane)?.otherPrefixes;
+      const found = probe.finding(lane)?.otherPrefixes;
       this.log(
         found
           ? {
@@ -333,13 +419,19 @@ export class BacklogController {
   private async readRedis(nowSeconds: number): Promise<LaneReadings> {
     const client = await this.client();
     try {
-      return await readLanes(client, this.config.lanes, this.config.redis, nowSeconds);
+      return await readLanes(client, this.readers.redis.lanes, this.redisConfig(), nowSeconds);
     } catch (error) {
       // A connection that failed once is not trusted with the next tick.
       this.redis = undefined;
       client.disconnect();
       throw error;
     }
+  }
+
+  /** The Redis settings; only read while a Redis lane is measured, which the schema requires them for. */
+  private redisConfig(): RedisConfig {
+    if (this.config.redis === undefined) throw new Error('no Redis is configured');
+    return this.config.redis;
   }
 
   /** The Redis connection, opened on first use and kept while the container lives. */
@@ -351,7 +443,7 @@ export class BacklogController {
       client?.disconnect();
     }
     const connect = this.deps.connectRedis ?? connectRedis;
-    const next = this.token().then((password) => connect(this.config.redis, password));
+    const next = this.token().then((password) => connect(this.redisConfig(), password));
     this.redis = next;
     try {
       return await next;
@@ -365,7 +457,7 @@ export class BacklogController {
 
   /** The AUTH token from SSM (SecureString, decrypted), read once per cold start. */
   private token(): Promise<string | undefined> {
-    const name = this.config.redis.authParameterName;
+    const name = this.redisConfig().authParameterName;
     if (name === undefined) return Promise.resolve(undefined);
     this.authToken ??= this.deps.ssm
       .send(new GetParameterCommand({ Name: name, WithDecryption: true }))
@@ -473,6 +565,7 @@ export function createHandler(options: HandlerOptions = {}): ControllerHandler {
     ecs: options.deps?.ecs ?? new ECSClient(AWS_CLIENT_OPTIONS),
     cloudwatch: options.deps?.cloudwatch ?? new CloudWatchClient(AWS_CLIENT_OPTIONS),
     ssm: options.deps?.ssm ?? new SSMClient(AWS_CLIENT_OPTIONS),
+    sqs: options.deps?.sqs ?? new SQSClient(AWS_CLIENT_OPTIONS),
   });
   return Object.assign((event?: unknown) => controller.tick(event), { controller });
 }

@@ -1,6 +1,6 @@
 /*
- * @queue-lanes/backlog-controller: the Lambda that measures Redis lanes'
- * backlogs, publishes them and sets the lanes' desired counts.
+ * @queue-lanes/backlog-controller: the Lambda that measures lanes' backlogs,
+ * Redis and SQS, publishes them and sets the lanes' desired counts.
  *
  * This entry is for the two projects that take the Lambda itself: the scaling lib,
  * which packages it (bundleController), and the simulator, which drives it. What

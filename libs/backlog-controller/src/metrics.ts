@@ -2,6 +2,7 @@ import type { Dimension, MetricDataQuery, MetricDataResult, MetricDatum } from '
 import { DIMENSION, METRIC } from '@queue-lanes/contract';
 import { FAILING_WINDOW_MINUTES, backlogOf, type DrainHistory, type RecentAttempts } from './decide';
 import type { LaneReading } from './redis';
+import type { SqsLaneReading } from './sqs';
 
 /*
  * The controller's CloudWatch metrics: what each tick publishes (one
@@ -21,7 +22,8 @@ export function laneDimensions(environment: string, lane: string): Dimension[] {
 
 /**
  * A tick's metrics: nine per lane (an age is left out while it is unknown;
- * CloudWatch has no "unknown"), and ControllerErrors.
+ * CloudWatch has no "unknown"; an SQS lane has DeadLetters where a Redis lane
+ * has KeysUnderOtherPrefix), and ControllerErrors.
  */
 export function tickMetricData(
   environment: string,
@@ -43,7 +45,8 @@ export function tickMetricData(
     if (r.oldestReadyAgeSeconds !== undefined) add(METRIC.oldestReadyAgeSeconds, r.oldestReadyAgeSeconds, 'Seconds');
     if (r.oldestRunnableAgeSeconds !== undefined) add(METRIC.oldestRunnableAgeSeconds, r.oldestRunnableAgeSeconds, 'Seconds');
     add(METRIC.stuckReserved, r.stuckReserved);
-    add(METRIC.keysUnderOtherPrefix, keysElsewhere(r.lane) ? 1 : 0);
+    if (isSqsReading(r)) add(METRIC.deadLetters, r.deadLetters);
+    else add(METRIC.keysUnderOtherPrefix, keysElsewhere(r.lane) ? 1 : 0);
   }
   data.push({
     MetricName: METRIC.controllerErrors,
@@ -53,6 +56,11 @@ export function tickMetricData(
     Timestamp: timestamp,
   });
   return data;
+}
+
+/** Whether the reading is an SQS lane's (it counts its dead letters). */
+export function isSqsReading(reading: LaneReading): reading is SqsLaneReading {
+  return 'deadLetters' in reading;
 }
 
 /** A lane whose drain window is to be read. */
@@ -208,6 +216,12 @@ export interface AttemptsRequest {
   readonly lane: string;
   readonly finishedJobs: { readonly namespace: string; readonly name: string };
   readonly failedJobs: { readonly namespace: string; readonly name: string };
+  /**
+   * An SQS lane's dead letters now, and where the controller published them: the
+   * messages that reached the dead-letter queue over the window are attempts that
+   * failed without a FAIL line (a worker killed mid-job, maxReceiveCount times).
+   */
+  readonly deadLetters?: { readonly namespace: string; readonly environment: string; readonly now: number };
 }
 
 /** Sums of finished and failed attempts over the last FAILING_WINDOW_MINUTES whole minutes, one query of each per lane. */
@@ -220,17 +234,92 @@ export function attemptsQuery(lanes: readonly AttemptsRequest[], now: Date): His
   return {
     startTime: windowStart(now, FAILING_WINDOW_MINUTES),
     endTime: now,
-    queries: lanes.flatMap((lane, i) => [sum(`n${i}`, lane.finishedJobs), sum(`x${i}`, lane.failedJobs)]),
+    queries: lanes.flatMap((lane, i) => [
+      sum(`n${i}`, lane.finishedJobs),
+      sum(`x${i}`, lane.failedJobs),
+      ...(lane.deadLetters ? [deadLettersQuery(`q${i}`, lane.lane, lane.deadLetters)] : []),
+    ]),
   };
 }
 
-/** Each lane's attempts from the GetMetricData results; throws if CloudWatch could not answer a query. */
+/** The least DeadLetters the controller published per minute over the window. */
+function deadLettersQuery(Id: string, lane: string, at: NonNullable<AttemptsRequest['deadLetters']>): MetricDataQuery {
+  const metric = { Namespace: at.namespace, MetricName: METRIC.deadLetters, Dimensions: laneDimensions(at.environment, lane) };
+  return { Id, MetricStat: { Metric: metric, Period: PERIOD_SECONDS, Stat: 'Minimum' }, ReturnData: true };
+}
+
+/**
+ * Each lane's attempts from the GetMetricData results; throws if CloudWatch could
+ * not answer a query. An SQS lane's dead letters added since the window's fewest
+ * count as failed attempts that finished.
+ */
 export function recentAttempts(lanes: readonly AttemptsRequest[], results: readonly MetricDataResult[]): Map<string, RecentAttempts> {
   const totals = new Map<string, number>();
+  const least = new Map<string, number>();
   for (const result of results) {
     answered(result);
     const values = (result.Values ?? []).filter((v) => Number.isFinite(v));
     totals.set(result.Id!, (totals.get(result.Id!) ?? 0) + values.reduce((a, b) => a + b, 0));
+    if (values.length > 0) least.set(result.Id!, Math.min(least.get(result.Id!) ?? Infinity, ...values));
   }
-  return new Map(lanes.map((lane, i) => [lane.lane, { finished: totals.get(`n${i}`) ?? 0, failed: totals.get(`x${i}`) ?? 0 }]));
+  return new Map(
+    lanes.map((lane, i) => {
+      const grown = lane.deadLetters ? Math.max(0, lane.deadLetters.now - (least.get(`q${i}`) ?? lane.deadLetters.now)) : 0;
+      return [lane.lane, { finished: (totals.get(`n${i}`) ?? 0) + grown, failed: (totals.get(`x${i}`) ?? 0) + grown }];
+    }),
+  );
+}
+
+/** Minutes an SQS lane's running jobs are looked back on (see {@link runningQuery}). */
+export const RUNNING_LOOKBACK_MINUTES = 30;
+
+/** An SQS lane whose running jobs' age is read: where its finished attempts are counted. */
+export interface RunningRequest {
+  readonly lane: string;
+  readonly finishedJobs: { readonly namespace: string; readonly name: string };
+}
+
+/**
+ * Per lane, the least Reserved the controller published each minute and the
+ * finished attempts (DONE and FAIL lines) each minute, over RUNNING_LOOKBACK_MINUTES.
+ */
+export function runningQuery(namespace: string, environment: string, lanes: readonly RunningRequest[], now: Date): HistoryQuery {
+  const stat = (Id: string, Metric: NonNullable<MetricDataQuery['MetricStat']>['Metric'], Stat: 'Minimum' | 'Sum'): MetricDataQuery => ({
+    Id,
+    MetricStat: { Metric, Period: PERIOD_SECONDS, Stat },
+    ReturnData: true,
+  });
+  return {
+    startTime: windowStart(now, RUNNING_LOOKBACK_MINUTES),
+    endTime: now,
+    queries: lanes.flatMap((lane, i) => [
+      stat(`r${i}`, { Namespace: namespace, MetricName: METRIC.reserved, Dimensions: laneDimensions(environment, lane.lane) }, 'Minimum'),
+      stat(`f${i}`, { Namespace: lane.finishedJobs.namespace, MetricName: lane.finishedJobs.name }, 'Sum'),
+    ]),
+  };
+}
+
+/**
+ * A lower bound on how long each lane's oldest running job has run, seconds. SQS
+ * tells nothing of a message's age in flight, but a job that was in flight at a
+ * minute's tick, with no attempt finished since, is still running: so the run of
+ * latest whole minutes with a job in flight at every tick (Reserved at least 1)
+ * and none finished, less the minute the first tick may have come late in. Throws
+ * if CloudWatch could not answer a query.
+ */
+export function runningAges(lanes: readonly RunningRequest[], results: readonly MetricDataResult[], now: Date): Map<string, number> {
+  const series = seriesById(results);
+  const last = Math.floor(now.getTime() / 60_000) - 1;
+  const from = windowStart(now, RUNNING_LOOKBACK_MINUTES).getTime();
+  return new Map(
+    lanes.map((lane, i) => {
+      const reserved = perMinute(series.get(`r${i}`), from, now.getTime());
+      const finished = perMinute(series.get(`f${i}`), from, now.getTime());
+      let minutes = 0;
+      while (minutes < RUNNING_LOOKBACK_MINUTES && (reserved.get(last - minutes) ?? 0) >= 1 && (finished.get(last - minutes) ?? 0) === 0) {
+        minutes += 1;
+      }
+      return [lane.lane, Math.max(0, minutes - 1) * 60];
+    }),
+  );
 }

@@ -10,7 +10,7 @@ const redis = (overrides: Record<string, unknown> = {}) =>
       lanes: [{ name: 'image', service: 's', queues: ['image'], min: 0, max: 1, backlogPerTask: 1 }],
       redis: { host: 'master.queues.abc.euw2.cache.amazonaws.com', keyPrefix: '', ...overrides },
     }),
-  ).redis;
+  ).redis!;
 
 describe('Redis connection options', () => {
   it('use TLS, the AUTH token, the database and short timeouts, and never retry on their own', () => {

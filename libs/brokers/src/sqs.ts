@@ -13,7 +13,8 @@ import {
 
 /**
  * SQS: one queue per lane with a dead-letter queue, created by the scaling stack
- * (libs/scaling) and scaled by App Auto Scaling on its own metrics.
+ * (libs/scaling); the backlog controller reads both each tick and sizes the lane
+ * as it does a Redis lane.
  */
 export const sqs: BrokerModule = {
   broker: 'sqs',

@@ -132,10 +132,6 @@ describe('a valid file', () => {
       visibilityTimeout: 300,
       maxReceiveCount: 5,
       messageRetentionSeconds: 345600,
-      oldestMessageSteps: [
-        { ageSeconds: 300, addTasks: 1 },
-        { ageSeconds: 600, addTasks: 2 },
-      ],
     });
     expect(env.lanes[0].connection).toBe('sqs');
     expect(env.state).toEqual({
@@ -788,16 +784,14 @@ describe('cross-field rules', () => {
   });
 
   it('takes warm windows in cron, naming the field a bad expression gets wrong, at its line', () => {
-    // The lane with one warm window; `broker` is a line added under queues.
-    const warm = (window: string, broker = '') => `  image:
-    queues: [image]${broker}
+    // The lane with one warm window.
+    const warm = (window: string) => `  image:
+    queues: [image]
     stage: scaling
     tasks: { max: 2 }
     warm:
 ${window}
 `;
-    const SQS = `
-    broker: sqs`;
     const lane = parseEnvironment(envYaml(warm('      - { at: "0 2 * * *", tasks: 2 }')), FILE).lanes.find((l) => l.name === 'image')!;
     expect(lane.warm).toEqual([{ at: '0 2 * * *', tasks: 2, minutes: 30 }]);
     expect(problems(envYaml(warm('      - { at: "0 25 * * *", tasks: 1, minutes: 10 }')))).toEqual([
@@ -809,9 +803,18 @@ ${window}
     expect(problems(envYaml(warm('      - { at: "0 2 * *", tasks: 1 }')))[0]).toMatch(
       /^environments\/staging.yaml:21:15 lanes.image.warm\[0\].at: has 4 fields; a cron expression has five fields, minute hour day-of-month month day-of-week \(UTC\)/,
     );
-    expect(problems(envYaml(warm('      - { at: "0 2 * * *", tasks: 1 }', SQS)))).toContainEqual(
-      "environments/staging.yaml:21:5 lanes.image.warm: the backlog controller sizes Redis lanes only; an SQS lane scales on its queue's own metrics, so remove warm",
-    );
+    // The controller sizes SQS lanes too, so they take warm windows like Redis lanes.
+    const sqsWarm = `  feeds:
+    broker: sqs
+    queues: [propertyfeed-staging-feeds]
+    stage: scaling
+    tasks: { max: 2 }
+    warm:
+      - { at: "0 2 * * *", tasks: 2 }
+`;
+    expect(parseEnvironment(envYaml(sqsWarm), FILE).lanes.find((l) => l.name === 'feeds')!.warm).toEqual([
+      { at: '0 2 * * *', tasks: 2, minutes: 30 },
+    ]);
   });
 
   it('keeps max at the guardrail until the lane is owned', () => {
@@ -851,25 +854,30 @@ ${window}
     }
   });
 
-  it('keeps fixed and SQS-scaled tasks under the fleet cap', () => {
+  it('keeps fixed and paused tasks under the fleet cap', () => {
     const lanes = [
       `  a:
     queues: [a]
     stage: baseline
     tasks: { baseline: 2, max: 2 }`,
       `  b:
-    broker: sqs
-    queues: [propertyfeed-staging-b]
+    queues: [b]
     stage: owned
+    paused: true
     tasks: { max: 3 }`,
-      // Controller-managed lanes are capped at runtime, so they do not count here.
+      // Controller-managed lanes, Redis or SQS, are capped at runtime, so they do not count here.
       `  c:
     queues: [c]
     stage: owned
     tasks: { max: 4 }`,
+      `  d:
+    broker: sqs
+    queues: [propertyfeed-staging-d]
+    stage: owned
+    tasks: { max: 4 }`,
     ].join('\n');
     expect(problems(`${envYaml(lanes)}\n`)).toEqual([
-      'environments/staging.yaml:11:20 fleet.maxTasks: 4 is below the 5 tasks that fixed and SQS-scaled lanes may run (a 2 (baseline) + b 3 (max, sqs)); raise fleet.maxTasks or lower those lanes',
+      'environments/staging.yaml:11:20 fleet.maxTasks: 4 is below the 5 tasks that fixed and paused lanes may run (a 2 (baseline) + b 3 (max, paused)); raise fleet.maxTasks or lower those lanes',
     ]);
   });
 
@@ -1290,22 +1298,6 @@ describe('redis, controller and SQS scaling settings', () => {
     );
     expect(env.redis).toEqual({ tls: true, cluster: false, database: 0, retryAfter: 90, probeOtherPrefixes: true });
     expect(env.controller).toEqual({ wakeInvokerRoleArns: [] });
-    expect(env.lanes[0].sqs?.oldestMessageSteps).toEqual([
-      { ageSeconds: 300, addTasks: 1 },
-      { ageSeconds: 600, addTasks: 2 },
-    ]);
-    const written = parseEnvironment(
-      envYaml(`  feeds:
-    broker: sqs
-    queues: [propertyfeed-staging-feeds]
-    sqs: { maxReceiveCount: 3 }
-`),
-      FILE,
-    );
-    expect(written.lanes[0].sqs?.oldestMessageSteps).toEqual([
-      { ageSeconds: 300, addTasks: 1 },
-      { ageSeconds: 600, addTasks: 2 },
-    ]);
   });
 
   it("takes the Redis host from redis.host, else the workers' REDIS_HOST", () => {
@@ -1437,14 +1429,14 @@ describe('redis, controller and SQS scaling settings', () => {
     ]);
   });
 
-  it('orders the oldest-message steps from the youngest age to the oldest', () => {
+  it('refuses the oldest-message steps App Auto Scaling used to take: the controller sizes SQS lanes', () => {
     const lane = `  feeds:
     broker: sqs
     queues: [propertyfeed-staging-feeds]
-    sqs: { oldestMessageSteps: [{ ageSeconds: 600, addTasks: 1 }, { ageSeconds: 300, addTasks: 2 }] }
+    sqs: { oldestMessageSteps: [{ ageSeconds: 600, addTasks: 1 }] }
 `;
     expect(problems(envYaml(lane))).toEqual([
-      "environments/staging.yaml:19:81 lanes.feeds.sqs.oldestMessageSteps[1].ageSeconds: 300 s is not above the previous step's 600 s; list the steps from the youngest age to the oldest",
+      'environments/staging.yaml:19:12 lanes.feeds.sqs.oldestMessageSteps: unknown key; valid keys: visibilityTimeout, maxReceiveCount, messageRetentionSeconds',
     ]);
   });
 });

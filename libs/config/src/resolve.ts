@@ -13,26 +13,23 @@ export interface SqsSettings {
   readonly visibilityTimeout: number;
   readonly maxReceiveCount: number;
   readonly messageRetentionSeconds: number;
-  /** Scale-out steps on the age of the oldest message, youngest first. */
-  readonly oldestMessageSteps: readonly { readonly ageSeconds: number; readonly addTasks: number }[];
 }
 
 /**
  * Who sets a lane's task count, derived once here and read everywhere:
  * - `off`: nobody; the lane runs no tasks (stage off);
  * - `fixed`: Terraform, at tasks.baseline (stage baseline);
- * - `controller`: the backlog controller, from the Redis backlog (a Redis lane at scaling or owned);
- * - `app-autoscaling`: App Auto Scaling, from the SQS metrics (an SQS lane at scaling or owned);
+ * - `controller`: the backlog controller, from the lane's backlog (a lane at scaling or owned, Redis or SQS);
  * - `operator`: a person, by hand (a lane with `paused: true`).
  */
-export type LaneSizing = 'off' | 'fixed' | 'controller' | 'app-autoscaling' | 'operator';
+export type LaneSizing = 'off' | 'fixed' | 'controller' | 'operator';
 
-/** How a lane of `broker` at `stage` is sized. */
-export function laneSizing(lane: Pick<LaneFile, 'broker' | 'stage' | 'paused'>): LaneSizing {
+/** How a lane at `stage` is sized: the same for every broker. */
+export function laneSizing(lane: Pick<LaneFile, 'stage' | 'paused'>): LaneSizing {
   if (lane.stage === 'off') return 'off';
   if (lane.paused) return 'operator';
   if (lane.stage === 'baseline') return 'fixed';
-  return lane.broker === 'redis' ? 'controller' : 'app-autoscaling';
+  return 'controller';
 }
 
 export interface ReservedTasks {
@@ -43,17 +40,15 @@ export interface ReservedTasks {
 
 /**
  * Tasks nothing caps at run time, which count against fleet.maxTasks before the
- * controller hands out the rest: fixed lanes at tasks.baseline, App Auto Scaling
- * and paused lanes up to tasks.max.
+ * controller hands out the rest: fixed lanes at tasks.baseline, paused lanes up
+ * to tasks.max.
  */
-export function reservedTaskParts(
-  lanes: Readonly<Record<string, Pick<LaneFile, 'broker' | 'stage' | 'tasks' | 'paused'>>>,
-): ReservedTasks[] {
+export function reservedTaskParts(lanes: Readonly<Record<string, Pick<LaneFile, 'stage' | 'tasks' | 'paused'>>>): ReservedTasks[] {
   return Object.entries(lanes).flatMap(([lane, l]): ReservedTasks[] => {
     const sizedBy = laneSizing(l);
     if (sizedBy === 'fixed') return [{ lane, tasks: l.tasks.baseline, sizedBy }];
     // A paused lane runs what an operator set; tasks.max is what the cap counts for it.
-    if (sizedBy === 'app-autoscaling' || sizedBy === 'operator') return [{ lane, tasks: l.tasks.max, sizedBy }];
+    if (sizedBy === 'operator') return [{ lane, tasks: l.tasks.max, sizedBy }];
     return [];
   });
 }
@@ -122,8 +117,8 @@ export interface LaneConfig extends Omit<
   readonly sizedBy: LaneSizing;
   /**
    * The backlog controller reads this lane's queues and publishes its metrics
-   * (every Redis lane past stage off, baseline included); it sizes only those
-   * with sizedBy `controller`.
+   * (every lane past stage off, baseline included, Redis or SQS); it sizes only
+   * those with sizedBy `controller`.
    */
   readonly controllerMeasured: boolean;
   /** Laravel connection the workers pass to queue:work. */
@@ -207,7 +202,7 @@ function resolveLane(name: string, lane: LaneFile, index: number): LaneConfig {
     grouped: lane.groups !== undefined,
     longestJobTimeout: Math.max(...groups.map((group) => group.job.timeout)),
     sizedBy,
-    controllerMeasured: lane.broker === 'redis' && sizedBy !== 'off',
+    controllerMeasured: sizedBy !== 'off',
     connection: connection ?? lane.broker,
     // File order, spaced so a later edit can slot a lane between two others.
     priority: priority ?? (index + 1) * 10,
@@ -275,7 +270,7 @@ export function isScaled(lane: Pick<LaneConfig, 'stage'>): boolean {
   return lane.stage === 'scaling' || lane.stage === 'owned';
 }
 
-/** Lanes the backlog controller measures (Redis lanes past off), in priority order. */
+/** Lanes the backlog controller measures (every lane past off), in priority order. */
 export function controllerMeasuredLanes(env: Pick<EnvironmentConfig, 'lanes'>): LaneConfig[] {
   return env.lanes.filter((lane) => lane.controllerMeasured);
 }

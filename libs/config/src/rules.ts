@@ -247,17 +247,17 @@ function awsNameRules(env: EnvironmentFile, add: AddIssue): void {
 }
 
 /**
- * Tasks nothing can cap at runtime (fixed baselines, and maxima of lanes App Auto
- * Scaling manages) must fit the fleet; the controller caps its own lanes itself.
+ * Tasks nothing can cap at runtime (fixed baselines, and maxima of paused lanes)
+ * must fit the fleet; the controller caps its own lanes, Redis and SQS, itself.
  */
 function fleetRules(env: EnvironmentFile, add: AddIssue): void {
   const parts = reservedTaskParts(env.lanes);
   const total = parts.reduce((sum, part) => sum + part.tasks, 0);
-  const describe = parts.map((p) => `${p.lane} ${p.tasks} (${p.sizedBy === 'fixed' ? 'baseline' : 'max, sqs'})`);
+  const describe = parts.map((p) => `${p.lane} ${p.tasks} (${p.sizedBy === 'fixed' ? 'baseline' : 'max, paused'})`);
   if (total > env.fleet.maxTasks) {
     add(
       ['fleet', 'maxTasks'],
-      `${env.fleet.maxTasks} is below the ${total} tasks that fixed and SQS-scaled lanes may run (${describe.join(' + ')}); raise fleet.maxTasks or lower those lanes`,
+      `${env.fleet.maxTasks} is below the ${total} tasks that fixed and paused lanes may run (${describe.join(' + ')}); raise fleet.maxTasks or lower those lanes`,
     );
   }
 }
@@ -519,13 +519,9 @@ function laneTaskRules({ env, lane, at, add }: LaneRuleContext): void {
   }
 }
 
-/** Warm windows the backlog controller can keep: it sizes Redis lanes only, up to tasks.max. */
+/** Warm windows the backlog controller can keep, for either broker: up to tasks.max. */
 function laneWarmRules({ lane, at, add }: LaneRuleContext): void {
   if (lane.warm === undefined) return;
-  if (lane.broker !== 'redis') {
-    add(at('warm'), `the backlog controller sizes Redis lanes only; an SQS lane scales on its queue's own metrics, so remove warm`);
-    return;
-  }
   lane.warm.forEach((window, i) => {
     if (window.tasks > lane.tasks.max) add(at('warm', i, 'tasks'), `${window.tasks} is above tasks.max (${lane.tasks.max})`);
   });
@@ -572,15 +568,6 @@ function laneTimeoutRules(context: LaneRuleContext): void {
         `SQS visibility timeout ${visibility} s is below job.timeout ${longestTimeout} s, so a running job would be delivered twice; set sqs.visibilityTimeout to at least ${longestTimeout}`,
       );
     }
-    lane.sqs?.oldestMessageSteps.forEach((step, index, steps) => {
-      const previous = steps[index - 1];
-      if (previous && step.ageSeconds <= previous.ageSeconds) {
-        add(
-          at('sqs', 'oldestMessageSteps', index, 'ageSeconds'),
-          `${step.ageSeconds} s is not above the previous step's ${previous.ageSeconds} s; list the steps from the youngest age to the oldest`,
-        );
-      }
-    });
   } else if (lane.sqs) {
     add(at('sqs'), 'applies only to broker "sqs"; remove it or set broker: sqs');
   }

@@ -293,12 +293,6 @@ const capacitySchema = z
   })
   .strict();
 
-/** Oldest-message scale-out steps of an SQS lane: +1 task past 5 minutes, +2 past 10. */
-export const DEFAULT_OLDEST_MESSAGE_STEPS: readonly { readonly ageSeconds: number; readonly addTasks: number }[] = [
-  { ageSeconds: 300, addTasks: 1 },
-  { ageSeconds: 600, addTasks: 2 },
-];
-
 const sqsSchema = z
   .object({
     visibilityTimeout: int(0, 43200).default(300).meta({ description: 'Seconds; at least job.timeout.' }),
@@ -306,21 +300,6 @@ const sqsSchema = z
     messageRetentionSeconds: int(60, 1209600)
       .default(345600)
       .meta({ description: 'How long SQS keeps a message, seconds (default 4 days).' }),
-    oldestMessageSteps: z
-      .array(
-        z
-          .object({
-            ageSeconds: int(60, 1209600).meta({ description: 'Age of the oldest message (ApproximateAgeOfOldestMessage), seconds.' }),
-            addTasks: int(1, 1000).meta({ description: 'Tasks added while the oldest message is at least ageSeconds old.' }),
-          })
-          .strict(),
-      )
-      .min(1)
-      .default(DEFAULT_OLDEST_MESSAGE_STEPS.map((step) => ({ ...step })))
-      .meta({
-        description:
-          'Scale-out steps on the age of the oldest message, youngest first, at stages scaling and owned: the step reached adds its addTasks, again after each 5-minute cooldown while the queue stays that old.',
-      }),
   })
   .strict();
 
@@ -416,7 +395,7 @@ export const laneSchema = z
     }),
     paused: z.boolean().default(false).meta({
       description:
-        "Only an operator changes the lane's task count: the backlog controller and App Auto Scaling leave it alone and Terraform ignores desired_count, so `aws ecs update-service --desired-count N` sticks. For an incident; set it back to false to hand the lane back.",
+        "Only an operator changes the lane's task count: the backlog controller leaves it alone and Terraform ignores desired_count, so `aws ecs update-service --desired-count N` sticks. For an incident; set it back to false to hand the lane back.",
     }),
     tasks: tasksSchema
       .default(tasksSchema.parse({}))
@@ -460,7 +439,7 @@ export const laneSchema = z
     }),
     warm: z.array(warmSchema).max(MAX_WARM_WINDOWS).optional().meta({
       description:
-        "Redis lanes: the times the lane's work arrives (the nightly feed import, say) and the tasks it wants then: the backlog controller has them running when the time comes and keeps them for the window, and still scales by backlog. Used from stage scaling on, like tasks.min and tasks.max.",
+        "The times the lane's work arrives (the nightly feed import, say) and the tasks it wants then: the backlog controller has them running when the time comes and keeps them for the window, and still scales by backlog. Used from stage scaling on, like tasks.min and tasks.max.",
     }),
     command: z.array(z.string().regex(/./, 'must not be empty: an empty argument reaches the program as one')).min(1).optional().meta({
       description:
@@ -747,7 +726,7 @@ export const environmentSchema = z
     }),
     controller: controllerSchema.default(controllerSchema.parse({})).meta({
       description:
-        'The backlog controller Lambda, created when a Redis lane is past stage off: it measures every such lane and sizes those at stages scaling and owned.',
+        'The backlog controller Lambda, created when a lane is past stage off: it measures every such lane, Redis or SQS, and sizes those at stages scaling and owned.',
     }),
     logs: z
       .object({

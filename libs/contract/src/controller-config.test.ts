@@ -48,6 +48,7 @@ describe('CONTROLLER_CONFIG', () => {
       lanes: [
         {
           ...valid.lanes[0],
+          broker: 'redis',
           sized: true,
           jobTimeoutSeconds: 60,
           lookaheadSeconds: 120,
@@ -113,6 +114,34 @@ describe('CONTROLLER_CONFIG', () => {
       'lanes[1] (image).service: duplicates lanes[0].service',
       'lanes[0] (image).queues[1]: queue "image" is listed twice',
       'lanes[1] (image).queues[0]: queue "image" is already consumed by lanes[0]',
+    ]);
+  });
+
+  it('takes SQS lanes with their dead-letter queue, and needs Redis only while a lane reads it', () => {
+    const feeds = {
+      ...valid.lanes[0],
+      name: 'feeds',
+      service: 'propertyfeed-feeds',
+      broker: 'sqs',
+      sqs: { deadLetterQueue: 'propertyfeed-production-feeds-dlq' },
+      queues: ['propertyfeed-production-feeds'],
+    };
+    const sqsOnly = { ...valid, redis: undefined, lanes: [feeds] };
+    expect(parseControllerConfig(JSON.stringify(sqsOnly)).lanes[0]).toMatchObject({ broker: 'sqs', sqs: feeds.sqs });
+    expect(parseControllerConfig(JSON.stringify(valid)).lanes[0].broker).toBe('redis');
+    expect(problems({ ...sqsOnly, lanes: [feeds, valid.lanes[0]] })).toEqual(['redis: is required: lanes[1] reads Redis']);
+    expect(
+      problems({
+        ...sqsOnly,
+        lanes: [
+          { ...feeds, sqs: undefined },
+          { ...valid.lanes[0], sqs: feeds.sqs },
+        ],
+      }),
+    ).toEqual([
+      'lanes[0] (feeds).sqs: is required with broker sqs and allowed only there',
+      'lanes[1] (image).sqs: is required with broker sqs and allowed only there',
+      'redis: is required: lanes[1] reads Redis',
     ]);
   });
 

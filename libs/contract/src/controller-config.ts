@@ -80,10 +80,31 @@ const redisSchema = z
     }),
   );
 
+/** Where a lane's queues live, as the environment file's `broker` says. */
+export const CONTROLLER_BROKERS = ['redis', 'sqs'] as const;
+
+/** What the controller needs of an SQS lane beyond its queue names. */
+const sqsLaneSchema = z.strictObject({
+  /**
+   * The dead-letter queue's name: messages received maxReceiveCount times
+   * without being deleted (a worker killed mid-job) land there, which Laravel's
+   * failed_jobs never sees; its growth counts as failed attempts.
+   */
+  deadLetterQueue: text(),
+});
+
 const laneSchema = z
   .strictObject({
     /** The lane; the Lane dimension of every metric. */
     name: z.string().check(z.maxLength(64), z.regex(NAME_PATTERN, NAME_RULE)),
+    /**
+     * redis: `queues` are Laravel queue names read under redis.keyPrefix. sqs:
+     * `queues` are SQS queue names in the controller's own account and region,
+     * read with GetQueueAttributes.
+     */
+    broker: z._default(z.enum(CONTROLLER_BROKERS), 'redis'),
+    /** Required exactly when broker is sqs. */
+    sqs: z.optional(sqsLaneSchema),
     /** ECS service name (or ARN) in the cluster. */
     service: text(),
     /**
@@ -160,7 +181,13 @@ const laneSchema = z
     /** queue:work processes per task. */
     workersPerTask: z._default(int(1, 100), 1),
   })
-  .check(z.refine((lane) => lane.min <= lane.max, { message: 'must not exceed max', path: ['min'] }));
+  .check(
+    z.refine((lane) => lane.min <= lane.max, { message: 'must not exceed max', path: ['min'] }),
+    z.refine((lane) => (lane.broker === 'sqs') === (lane.sqs !== undefined), {
+      message: 'is required with broker sqs and allowed only there',
+      path: ['sqs'],
+    }),
+  );
 
 export const controllerConfigSchema = z
   .strictObject({
@@ -170,7 +197,8 @@ export const controllerConfigSchema = z
     namespace: z._default(z.string().check(z.minLength(1), z.maxLength(255)), DEFAULT_NAMESPACE),
     /** The Environment dimension of every metric. */
     environment: text(),
-    redis: redisSchema,
+    /** How to reach Redis; required while a lane's broker is redis. */
+    redis: z.optional(redisSchema),
     /** fleet.maxTasks: all worker tasks of the environment. */
     fleetMaxTasks: int(1, 5000),
     /** Tasks the controller does not manage (e.g. baseline lanes' fixed counts), counted against the cap. */
@@ -179,6 +207,10 @@ export const controllerConfigSchema = z
   })
   .check(
     z.superRefine((config, ctx) => {
+      const redisLane = config.lanes.findIndex((lane) => lane.broker === 'redis');
+      if (config.redis === undefined && redisLane !== -1) {
+        ctx.addIssue({ code: 'custom', path: ['redis'], message: `is required: lanes[${redisLane}] reads Redis` });
+      }
       const seen = (key: 'name' | 'service') => {
         const first = new Map<string, number>();
         config.lanes.forEach((lane, index) => {
@@ -210,7 +242,8 @@ export type ControllerConfig = z.infer<typeof controllerConfigSchema>;
 /** The configuration as written (optional keys may be absent). */
 export type ControllerConfigInput = z.input<typeof controllerConfigSchema>;
 export type ControllerLaneConfig = ControllerConfig['lanes'][number];
-export type RedisConfig = ControllerConfig['redis'];
+export type RedisConfig = NonNullable<ControllerConfig['redis']>;
+export type ControllerBroker = ControllerLaneConfig['broker'];
 
 /** A configuration that cannot be used, with every problem on its own line. */
 export class ControllerConfigError extends Error {

@@ -1,6 +1,7 @@
 import {
   clusterName,
   controllerMeasuredLanes,
+  deadLetterQueueName,
   logMetricNamespace,
   redisHost,
   serviceName,
@@ -28,49 +29,29 @@ export interface ControllerConfigOptions {
 }
 
 /**
- * The controller's configuration for `env`: its lanes in priority order (lower
- * first), the fleet cap, the tasks it does not size, and how to reach Redis.
- * Throws when no lane is measured, or the Redis host or key prefix is missing
- * (libs/config refuses such a file with a position first).
+ * The controller's configuration for `env`: its lanes past stage off, Redis and
+ * SQS, in priority order (lower first), the fleet cap, the tasks it does not
+ * size, and how to reach Redis while a Redis lane is among them. Throws when no
+ * lane is measured, or a Redis lane's host or key prefix is missing (libs/config
+ * refuses such a file with a position first).
  */
 export function buildControllerConfig(env: EnvironmentConfig, options: ControllerConfigOptions): ControllerConfigInput {
   const lanes = controllerMeasuredLanes(env);
   if (lanes.length === 0) {
-    throw new Error('the backlog controller has no lane to measure: no Redis lane is past stage off');
+    throw new Error('the backlog controller has no lane to measure: no lane is past stage off');
   }
-  const host = redisHost(env);
-  if (host === undefined) {
-    throw new Error(
-      `redis.host: ${describeLanes(lanes)} past stage off, but no Redis host is configured; set redis.host, or REDIS_HOST under parameters.plain`,
-    );
-  }
-  const keyPrefix = env.redisKeyPrefix;
-  if (keyPrefix === undefined) {
-    throw new Error(
-      `redis.keyPrefix: ${describeLanes(lanes)} past stage off, but no key prefix is configured; set redis.keyPrefix, or REDIS_PREFIX under parameters.plain`,
-    );
-  }
-  const { redis } = env;
+  const redisLanes = lanes.filter((lane) => lane.broker === 'redis');
   return {
     cluster: clusterName(env),
     environment: env.environment,
     fleetMaxTasks: env.fleet.maxTasks,
     reservedTasks: env.reservedTasks,
-    redis: {
-      host,
-      port: env.network.redis.port,
-      tls: redis.tls,
-      keyPrefix,
-      retryAfterSeconds: redis.retryAfter,
-      prefixProbe: redis.probeOtherPrefixes,
-      cluster: redis.cluster,
-      database: redis.database,
-      ...(redis.username !== undefined ? { username: redis.username } : {}),
-      ...(redis.authParameter !== undefined ? { authParameterName: `${options.parameterPathPrefix}/env/${redis.authParameter}` } : {}),
-    },
+    ...(redisLanes.length > 0 ? { redis: redisConnection(env, redisLanes, options) } : {}),
     lanes: lanes.map((lane) => ({
       name: lane.name,
       service: serviceName(env, lane.name),
+      broker: lane.broker,
+      ...(lane.broker === 'sqs' ? { sqs: { deadLetterQueue: deadLetterQueueName(env, lane.name) } } : {}),
       sized: lane.sizedBy === 'controller',
       jobTimeoutSeconds: lane.longestJobTimeout,
       // The observability lib's filter on the lane's job lines: short jobs count as activity.
@@ -89,6 +70,37 @@ export function buildControllerConfig(env: EnvironmentConfig, options: Controlle
     })),
   };
 }
+
+/** How the controller reaches the Redis of `lanes` (the measured Redis lanes). */
+function redisConnection(env: EnvironmentConfig, lanes: readonly LaneConfig[], options: ControllerConfigOptions): RedisConnectionInput {
+  const host = redisHost(env);
+  if (host === undefined) {
+    throw new Error(
+      `redis.host: ${describeLanes(lanes)} past stage off, but no Redis host is configured; set redis.host, or REDIS_HOST under parameters.plain`,
+    );
+  }
+  const keyPrefix = env.redisKeyPrefix;
+  if (keyPrefix === undefined) {
+    throw new Error(
+      `redis.keyPrefix: ${describeLanes(lanes)} past stage off, but no key prefix is configured; set redis.keyPrefix, or REDIS_PREFIX under parameters.plain`,
+    );
+  }
+  const { redis } = env;
+  return {
+    host,
+    port: env.network.redis.port,
+    tls: redis.tls,
+    keyPrefix,
+    retryAfterSeconds: redis.retryAfter,
+    prefixProbe: redis.probeOtherPrefixes,
+    cluster: redis.cluster,
+    database: redis.database,
+    ...(redis.username !== undefined ? { username: redis.username } : {}),
+    ...(redis.authParameter !== undefined ? { authParameterName: `${options.parameterPathPrefix}/env/${redis.authParameter}` } : {}),
+  };
+}
+
+type RedisConnectionInput = NonNullable<ControllerConfigInput['redis']>;
 
 /** Parses `config` as the Lambda will; throws naming the problem as the controller would report it. */
 export function validateControllerConfig(config: ControllerConfigInput): ControllerConfig {

@@ -6,6 +6,7 @@
  * no zod classic API and no AWS SDK.
  */
 export {
+  CONTROLLER_BROKERS,
   CONTROLLER_CONFIG_ENV,
   ControllerConfigError,
   DEFAULT_NAMESPACE,
@@ -13,6 +14,7 @@ export {
   encodeControllerConfig,
   MAX_CONTROLLER_LANES,
   parseControllerConfig,
+  type ControllerBroker,
   type ControllerConfig,
   type ControllerConfigInput,
   type ControllerLaneConfig,

@@ -18,6 +18,8 @@ export const METRIC = {
   stuckReserved: 'StuckReserved',
   /** 1 while every queue of the lane reads absent and its keys were found under another prefix. */
   keysUnderOtherPrefix: 'KeysUnderOtherPrefix',
+  /** SQS lanes: messages in the lane's dead-letter queue (received maxReceiveCount times, never deleted). */
+  deadLetters: 'DeadLetters',
   /** Per environment (dimension Environment only): 1 for a failed tick, 0 for a good one. */
   controllerErrors: 'ControllerErrors',
 } as const;

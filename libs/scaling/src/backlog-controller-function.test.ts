@@ -16,6 +16,7 @@ import {
   one,
   redisLane,
   ref,
+  sqsLane,
   resources,
   statements,
   synth,
@@ -241,6 +242,53 @@ describe('the controller role', () => {
     expect(sids).not.toContain('ReadRedisAuthToken');
   });
 });
+
+describe('the controller role with SQS lanes', () => {
+  const mixed = synth(
+    env(
+      [
+        redisLane('sync', 'scaling'),
+        sqsLane('feeds', 'owned', ['tasks: { min: 0, max: 3 }']),
+        sqsLane('exports', 'baseline'),
+        sqsLane('archive', 'off'),
+      ].join('\n'),
+    ),
+  );
+  const read = statements(one(mixed.json, 'aws_iam_role_policy', (p) => p.name === 'backlog-controller').policy).find(
+    (p) => p.Sid === 'ReadSqsLaneQueues',
+  );
+
+  it('reads exactly the queues and dead-letter queues of the SQS lanes past off, with the two calls it makes', () => {
+    // AWS documents a resource for both (SQS Developer Guide, "Amazon SQS API permissions:
+    // Actions and resource reference": arn:aws:sqs:region:account_id:queue_name), so no "*".
+    // moto accepts any policy; this is checked against that rule, not against moto.
+    const { feeds, exports } = mixed.scaling.sqsLanes;
+    expect(read).toEqual({
+      Sid: 'ReadSqsLaneQueues',
+      Effect: 'Allow',
+      Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+      Resource: [
+        ref(feeds.queue, 'arn'),
+        ref(feeds.deadLetterQueue, 'arn'),
+        ref(exports.queue, 'arn'),
+        ref(exports.deadLetterQueue, 'arn'),
+      ],
+    });
+  });
+
+  it('is absent without SQS lanes, and an SQS-only environment needs no Redis', () => {
+    expect(policy(json).map((p) => p.Sid)).not.toContain('ReadSqsLaneQueues');
+    const sqsOnly = synth(
+      env(sqsLane('feeds', 'owned'), { redis: 'redis: { tls: true }', parameters: 'parameters: { plain: {}, secure: [] }' }),
+    );
+    expect(sqsOnly.scaling.controller!.config.redis).toBeUndefined();
+    expect(policy(sqsOnly.json).map((p) => p.Sid)).not.toContain('ReadRedisAuthToken');
+  });
+});
+
+function policy(synthesized: typeof json): ReturnType<typeof statements> {
+  return statements(one(synthesized, 'aws_iam_role_policy', (p) => p.name === 'backlog-controller').policy);
+}
 
 describe('every IAM policy of the scaling stack', () => {
   // The only "*" resources: actions IAM offers no resource type for.

@@ -36,6 +36,12 @@ export interface BacklogControllerFunctionProps {
    * to the workers stack's services). Lanes it only measures have none.
    */
   readonly serviceArns: Readonly<Record<string, string>>;
+  /**
+   * ARNs of the queues and dead-letter queues of the SQS lanes the controller
+   * measures: the only queues it may read (GetQueueUrl, GetQueueAttributes).
+   * @default none
+   */
+  readonly sqsQueueArns?: readonly string[];
   /** The controller security group (networking stack): egress to Redis and HTTPS. */
   readonly securityGroupId: string;
   /** Private subnets the function's network interfaces go in. */
@@ -119,7 +125,7 @@ export class BacklogControllerFunction extends Construct {
     const configInput = buildControllerConfig(env, { parameterPathPrefix: props.parameterPathPrefix });
     this.config = validateControllerConfig(configInput);
     const sized = this.config.lanes.filter((lane) => lane.sized);
-    validateProps(props, sized);
+    validateProps(props, sized, this.config.redis !== undefined);
 
     this.functionName = controllerName(env);
     // Defaults applied, so the Lambda reads exactly what the tests and reviewers see.
@@ -180,7 +186,7 @@ function roleSlug(roleArn: string): string {
 }
 
 /** Props that disagree with the environment: a service the controller sizes without its ARN, or one it must not touch. */
-function validateProps(props: BacklogControllerFunctionProps, sized: readonly { readonly name: string }[]): void {
+function validateProps(props: BacklogControllerFunctionProps, sized: readonly { readonly name: string }[], readsRedis: boolean): void {
   const { env } = props;
   for (const lane of sized) {
     if (!props.serviceArns[lane.name]) throw new Error(`serviceArns: no service ARN for lane ${lane.name}, which the controller sizes`);
@@ -190,7 +196,7 @@ function validateProps(props: BacklogControllerFunctionProps, sized: readonly { 
       throw new Error(`serviceArns: lane ${name} is not sized by the controller, so its service must not be writable by it`);
     }
   }
-  if (env.redis.authParameter !== undefined && props.redisAuthParameterArn === undefined) {
+  if (readsRedis && env.redis.authParameter !== undefined && props.redisAuthParameterArn === undefined) {
     throw new Error(`redisAuthParameterArn: needed for redis.authParameter ${env.redis.authParameter}; pass the SecureString's ARN`);
   }
   if (props.subnetIds.length === 0) throw new Error('subnetIds: the function needs at least one private subnet');
@@ -205,7 +211,7 @@ function environmentValue(config: ControllerConfig, json: string): string {
     const queues = config.lanes.reduce((sum, lane) => sum + lane.queues.length, 0);
     throw new SettingError(
       ['lanes'],
-      `the backlog controller's configuration for ${lanes} Redis lanes past stage off (${queues} queues) is ${environmentBytes} bytes even deflated, over the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for a function's environment variables, so the deploy would fail; each measured lane takes about ${Math.ceil(environmentBytes / lanes)} bytes: set lanes at off, merge lanes, or shorten lane and queue names`,
+      `the backlog controller's configuration for ${lanes} lanes past stage off (${queues} queues) is ${environmentBytes} bytes even deflated, over the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for a function's environment variables, so the deploy would fail; each measured lane takes about ${Math.ceil(environmentBytes / lanes)} bytes: set lanes at off, merge lanes, or shorten lane and queue names`,
     );
   }
   return value;
@@ -234,7 +240,7 @@ function executionRole(
   const { env } = props;
   const role = new IamRole(scope, 'role', {
     name: controllerName(env),
-    description: `Backlog controller of ${env.app} ${env.environment}: reads Redis, publishes QueueLanes metrics, sets lane desired counts`,
+    description: `Backlog controller of ${env.app} ${env.environment}: reads Redis and SQS, publishes QueueLanes metrics, sets lane desired counts`,
     assumeRolePolicy: JSON.stringify(
       policyDocument([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]),
     ),
@@ -248,7 +254,7 @@ function executionRole(
   return { role, statements, policy };
 }
 
-/** The controller's work: ECS only on the services it sizes, metrics under its namespace, the Redis AUTH token. */
+/** The controller's work: ECS only on the services it sizes, metrics under its namespace, the SQS lanes' queues, the Redis AUTH token. */
 function workStatements(props: BacklogControllerFunctionProps, known: ExecutionResources): PolicyStatement[] {
   return [
     // DescribeServices reads the sized lanes' desired counts; UpdateService sets them. Nothing else in the cluster.
@@ -278,6 +284,18 @@ function workStatements(props: BacklogControllerFunctionProps, known: ExecutionR
       Action: 'cloudwatch:GetMetricData',
       Resource: '*',
     },
+    ...((props.sqsQueueArns ?? []).length > 0
+      ? [
+          {
+            // Both actions take the queue's ARN as their resource (the SQS Developer Guide's
+            // "Amazon SQS API permissions: Actions and resource reference"): exactly these queues.
+            Sid: 'ReadSqsLaneQueues',
+            Effect: 'Allow' as const,
+            Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+            Resource: [...props.sqsQueueArns!],
+          },
+        ]
+      : []),
     ...(props.redisAuthParameterArn !== undefined
       ? [{ Sid: 'ReadRedisAuthToken', Effect: 'Allow' as const, Action: 'ssm:GetParameter', Resource: props.redisAuthParameterArn }]
       : []),
@@ -364,7 +382,7 @@ function controllerFunction(
   const { env } = props;
   const fn = new LambdaFunction(scope, 'function', {
     functionName: parts.functionName,
-    description: `queue-lanes backlog controller: measures the Redis lanes of ${env.app} ${env.environment} and sizes the scaled ones from their backlog`,
+    description: `queue-lanes backlog controller: measures the lanes of ${env.app} ${env.environment} and sizes the scaled ones from their backlog`,
     role: parts.role.arn,
     runtime: CONTROLLER_RUNTIME,
     architectures: ['x86_64'],

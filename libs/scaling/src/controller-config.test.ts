@@ -23,12 +23,25 @@ describe('the controller configuration', () => {
   );
   const config = parseControllerConfig(JSON.stringify(buildControllerConfig(mixed, options)));
 
-  it('measures every Redis lane past off, in priority order, and sizes those at scaling and owned', () => {
-    expect(controllerMeasuredLanes(mixed).map((l) => l.name)).toEqual(['sync', 'image', 'bulk']);
-    expect(config.lanes).toEqual([
+  it('measures every lane past off, Redis and SQS, in priority order, and sizes those the controller sizes', () => {
+    expect(controllerMeasuredLanes(mixed).map((l) => l.name)).toEqual(['sync', 'image', 'bulk', 'feeds', 'exports']);
+    expect(config.lanes.slice(3)).toEqual([
+      expect.objectContaining({
+        name: 'feeds',
+        broker: 'sqs',
+        sqs: { deadLetterQueue: 'propertyfeed-staging-feeds-dlq' },
+        queues: ['propertyfeed-staging-feeds'],
+        sized: true,
+        min: 0,
+        max: 3,
+      }),
+      expect.objectContaining({ name: 'exports', broker: 'sqs', queues: ['propertyfeed-staging-exports'], sized: false }),
+    ]);
+    expect(config.lanes.slice(0, 3)).toEqual([
       {
         name: 'sync',
         service: 'propertyfeed-sync',
+        broker: 'redis',
         finishedJobsMetric: { namespace: 'QueueLanes/propertyfeed-staging/sync', name: 'FinishedJobs' },
         failedJobsMetric: { namespace: 'QueueLanes/propertyfeed-staging/sync', name: 'FailedJobs' },
         sized: true,
@@ -47,6 +60,7 @@ describe('the controller configuration', () => {
       {
         name: 'image',
         service: 'propertyfeed-image',
+        broker: 'redis',
         finishedJobsMetric: { namespace: 'QueueLanes/propertyfeed-staging/image', name: 'FinishedJobs' },
         failedJobsMetric: { namespace: 'QueueLanes/propertyfeed-staging/image', name: 'FailedJobs' },
         sized: true,
@@ -65,6 +79,7 @@ describe('the controller configuration', () => {
       {
         name: 'bulk',
         service: 'propertyfeed-bulk',
+        broker: 'redis',
         finishedJobsMetric: { namespace: 'QueueLanes/propertyfeed-staging/bulk', name: 'FinishedJobs' },
         failedJobsMetric: { namespace: 'QueueLanes/propertyfeed-staging/bulk', name: 'FailedJobs' },
         sized: false,
@@ -83,15 +98,15 @@ describe('the controller configuration', () => {
     ]);
   });
 
-  it('caps the fleet at fleet.maxTasks, less baseline counts and SQS maxima', () => {
-    // bulk 2 (baseline) + exports 1 (baseline) + feeds 3 (sqs, owned).
-    expect(mixed.reservedTasks).toBe(6);
+  it('caps the fleet at fleet.maxTasks, less baseline counts (an SQS lane it sizes counts under the cap like a Redis one)', () => {
+    // bulk 2 (baseline) + exports 1 (baseline).
+    expect(mixed.reservedTasks).toBe(3);
     expect(config).toMatchObject({
       cluster: 'propertyfeed-staging',
       environment: 'staging',
       namespace: 'QueueLanes',
       fleetMaxTasks: 8,
-      reservedTasks: 6,
+      reservedTasks: 3,
     });
   });
 
@@ -136,7 +151,7 @@ describe('the controller configuration', () => {
   it("takes the key prefix from the file, else the workers' REDIS_PREFIX, and never derives it", () => {
     const plain = (p: string) => `parameters: { plain: { REDIS_HOST: h${p} }, secure: [DB_PASSWORD, REDIS_PASSWORD] }`;
     const prefix = (overrides: Record<string, string>) =>
-      buildControllerConfig(env(redisLane('image', 'baseline'), overrides), options).redis.keyPrefix;
+      buildControllerConfig(env(redisLane('image', 'baseline'), overrides), options).redis?.keyPrefix;
     expect(prefix({ parameters: plain(', REDIS_PREFIX: pf-'), redis: 'redis: { authParameter: REDIS_PASSWORD }' })).toBe('pf-');
     expect(prefix({ redis: 'redis: { authParameter: REDIS_PASSWORD, keyPrefix: propertyfeed-database- }' })).toBe('propertyfeed-database-');
   });
@@ -146,10 +161,17 @@ describe('the controller configuration', () => {
     expect(buildControllerConfig(e, options).redis).not.toHaveProperty('authParameterName');
   });
 
-  it('has nothing to do while every Redis lane is off', () => {
+  it('has nothing to do while every lane is off', () => {
     expect(() => buildControllerConfig(env(redisLane('image', 'off')), options)).toThrow(
-      'the backlog controller has no lane to measure: no Redis lane is past stage off',
+      'the backlog controller has no lane to measure: no lane is past stage off',
     );
+  });
+
+  it('needs no Redis while only SQS lanes run', () => {
+    const e = env(sqsLane('feeds', 'owned'), { redis: 'redis: { tls: true }', parameters: 'parameters: { plain: {}, secure: [] }' });
+    const sqsOnly = parseControllerConfig(JSON.stringify(buildControllerConfig(e, options)));
+    expect(sqsOnly.redis).toBeUndefined();
+    expect(sqsOnly.lanes.map((l) => [l.name, l.broker])).toEqual([['feeds', 'sqs']]);
   });
 });
 

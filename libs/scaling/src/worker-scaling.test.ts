@@ -39,7 +39,7 @@ describe('stages', () => {
     expect(s.scaling.controller!.statements.find((st) => st.Sid === 'ScaleLaneServices')!.Resource).toHaveLength(1);
   });
 
-  it('paused: the controller measures the lane but never sizes it, and App Auto Scaling leaves it alone', () => {
+  it('paused: the controller measures the lane but never sizes it, whatever its broker', () => {
     const s = synth(
       env(
         [redisLane('image', 'scaling', ['paused: true']), sqsLane('feeds', 'owned', ['paused: true', 'tasks: { min: 0, max: 3 }'])].join(
@@ -48,32 +48,33 @@ describe('stages', () => {
       ),
     );
     const config = controllerConfig(s.json);
-    expect(config.lanes.map((l) => [l.name, l.sized])).toEqual([['image', false]]);
+    expect(config.lanes.map((l) => [l.name, l.sized])).toEqual([
+      ['image', false],
+      ['feeds', false],
+    ]);
     // Both paused lanes count at their maximum against the cap: 2 + 3.
     expect(config.reservedTasks).toBe(5);
     expect(s.scaling.controller!.statements.map((st) => st.Sid)).not.toContain('ScaleLaneServices');
-    expect(s.scaling.scalableTargets).toEqual({});
     expect(resources(s.json, 'aws_appautoscaling_policy')).toEqual([]);
   });
 
-  it('no controller while only SQS lanes scale', () => {
+  it('only SQS lanes: the controller sizes them, with no Redis to read and no App Auto Scaling', () => {
     const s = synth(env(sqsLane('feeds', 'scaling')));
-    expect(s.scaling.controller).toBeUndefined();
-    expect(created(s.json)).toEqual([
-      'aws_sqs_queue',
-      'aws_sqs_queue_redrive_allow_policy',
-      'aws_appautoscaling_target',
-      'aws_appautoscaling_policy',
-      'aws_cloudwatch_metric_alarm',
-    ]);
+    expect(controllerConfig(s.json).lanes.map((l) => [l.name, l.broker, l.sized])).toEqual([['feeds', 'sqs', true]]);
+    expect(controllerConfig(s.json).redis).toBeUndefined();
+    expect(created(s.json).filter((type) => type.startsWith('aws_appautoscaling'))).toEqual([]);
+    expect(created(s.json)).toEqual(expect.arrayContaining(['aws_sqs_queue', 'aws_sqs_queue_redrive_allow_policy', 'aws_lambda_function']));
   });
 
-  it('Redis and SQS lanes side by side: the controller leaves the SQS lane to App Auto Scaling but counts its maximum', () => {
+  it('Redis and SQS lanes side by side: one controller sizes both under one fleet cap', () => {
     const s = synth(env([redisLane('image', 'scaling'), sqsLane('feeds', 'owned', ['tasks: { min: 0, max: 3 }'])].join('\n')));
     const config = controllerConfig(s.json);
-    expect(config.lanes.map((l) => l.name)).toEqual(['image']);
-    expect(config.reservedTasks).toBe(3);
-    expect(Object.keys(s.scaling.scalableTargets)).toEqual(['feeds']);
+    expect(config.lanes.map((l) => [l.name, l.broker, l.sized])).toEqual([
+      ['image', 'redis', true],
+      ['feeds', 'sqs', true],
+    ]);
+    expect(config.reservedTasks).toBe(0);
+    expect(s.scaling.controller!.statements.find((st) => st.Sid === 'ScaleLaneServices')!.Resource).toHaveLength(2);
   });
 });
 

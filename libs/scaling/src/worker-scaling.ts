@@ -1,12 +1,11 @@
 import { KMS_KEY_ARN, SECURITY_GROUP_ID, controllerMeasuredLanes, isScaled, type EnvironmentConfig } from '@queue-lanes/config';
 import type { WorkerService } from '@queue-lanes/worker-service';
-import type { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target';
 import type { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { BacklogControllerFunction } from './backlog-controller-function';
 import type { ControllerArchive } from './controller-archive';
-import { SqsLaneScaling } from './sqs-lane-scaling';
+import { SqsLaneQueues } from './sqs-lane-queues';
 
 export interface WorkerScalingProps {
   /** The validated environment. */
@@ -37,66 +36,59 @@ export interface WorkerScalingProps {
 }
 
 /**
- * The `scaling` stack's content: per-lane scaling,
- * by broker.
+ * The `scaling` stack's content: one controller for both brokers.
  *
- * - Redis lanes past stage off are measured by one {@link BacklogControllerFunction}
- *   per environment, which sizes those at stages scaling and owned; none is
- *   created when no Redis lane runs.
- * - SQS lanes get their queues at every stage ({@link SqsLaneScaling}) and App
- *   Auto Scaling at stages scaling and owned.
+ * - Every lane past stage off, Redis or SQS, is measured by one
+ *   {@link BacklogControllerFunction} per environment, which sizes those at
+ *   stages scaling and owned; none is created while every lane is off.
+ * - SQS lanes get their queues at every stage ({@link SqsLaneQueues}).
  * - Lanes at stage baseline keep the fixed count the workers stack gives them.
  */
 export class WorkerScaling extends Construct {
-  /** The backlog controller; present when a Redis lane is past stage off. */
+  /** The backlog controller; present when a lane is past stage off. */
   readonly controller?: BacklogControllerFunction;
   /** Names of the lanes the controller measures, in priority order (it sizes those with sizedBy controller). */
   readonly controllerLanes: readonly string[];
-  /** Each SQS lane's queues and scaling, by lane name. */
-  readonly sqsLanes: Readonly<Record<string, SqsLaneScaling>>;
+  /** Each SQS lane's queues, by lane name. */
+  readonly sqsLanes: Readonly<Record<string, SqsLaneQueues>>;
   /** Each SQS lane's queue, by lane name. */
   readonly queues: Readonly<Record<string, SqsQueue>>;
   /** Each SQS lane's dead-letter queue, by lane name. */
   readonly deadLetterQueues: Readonly<Record<string, SqsQueue>>;
-  /** App Auto Scaling targets, by lane name (SQS lanes at stages scaling and owned). */
-  readonly scalableTargets: Readonly<Record<string, AppautoscalingTarget>>;
 
   constructor(scope: Construct, id: string, props: WorkerScalingProps) {
     super(scope, id);
     const { env, workerService } = props;
     validate(props);
 
+    const sqsLanes: Record<string, SqsLaneQueues> = {};
+    for (const lane of env.lanes.filter((l) => l.broker === 'sqs')) {
+      sqsLanes[lane.name] = new SqsLaneQueues(this, `sqs-${lane.name}`, { env, lane, kmsKeyArn: props.kmsKeyArn });
+    }
+
     const measured = controllerMeasuredLanes(env);
     this.controllerLanes = measured.map((l) => l.name);
     const sized = measured.filter((l) => l.sizedBy === 'controller');
     if (measured.length > 0) {
       const auth = env.redis.authParameter;
+      const readsRedis = measured.some((l) => l.broker === 'redis');
       this.controller = new BacklogControllerFunction(this, 'controller', {
         env,
         serviceArns: Object.fromEntries(sized.map((l) => [l.name, workerService.lanes[l.name].service.id])),
+        sqsQueueArns: measured.flatMap((l) =>
+          l.broker === 'sqs' ? [sqsLanes[l.name].queue.arn, sqsLanes[l.name].deadLetterQueue.arn] : [],
+        ),
         securityGroupId: props.controllerSecurityGroupId,
         subnetIds: props.subnetIds ?? env.network.privateSubnetIds,
         kmsKeyArn: props.kmsKeyArn,
         parameterPathPrefix: props.parameterPathPrefix,
-        ...(auth !== undefined ? { redisAuthParameterArn: props.parameterArns[auth] } : {}),
+        ...(auth !== undefined && readsRedis ? { redisAuthParameterArn: props.parameterArns[auth] } : {}),
         ...(props.controllerArchive ? { archive: props.controllerArchive } : {}),
       });
     }
 
-    const sqsLanes: Record<string, SqsLaneScaling> = {};
-    for (const lane of env.lanes.filter((l) => l.broker === 'sqs')) {
-      const laneService = workerService.lanes[lane.name];
-      sqsLanes[lane.name] = new SqsLaneScaling(this, `sqs-${lane.name}`, {
-        env,
-        lane,
-        kmsKeyArn: props.kmsKeyArn,
-        ...(laneService && lane.sizedBy === 'app-autoscaling'
-          ? { scalableResourceId: `service/${workerService.cluster.name}/${laneService.service.name}` }
-          : {}),
-      });
-    }
     this.sqsLanes = sqsLanes;
-    const byLane = <T>(pick: (s: SqsLaneScaling) => T | undefined) =>
+    const byLane = <T>(pick: (s: SqsLaneQueues) => T | undefined) =>
       Object.fromEntries(
         Object.entries(sqsLanes).flatMap(([name, s]) => {
           const value = pick(s);
@@ -105,7 +97,6 @@ export class WorkerScaling extends Construct {
       );
     this.queues = byLane((s) => s.queue);
     this.deadLetterQueues = byLane((s) => s.deadLetterQueue);
-    this.scalableTargets = byLane((s) => s.scalableTarget);
   }
 }
 
@@ -118,7 +109,7 @@ function validate(props: WorkerScalingProps): void {
     }
   }
   const auth = env.redis.authParameter;
-  if (auth !== undefined && controllerMeasuredLanes(env).length > 0 && !props.parameterArns[auth]) {
+  if (auth !== undefined && controllerMeasuredLanes(env).some((l) => l.broker === 'redis') && !props.parameterArns[auth]) {
     throw new Error(`redis.authParameter: ${auth} is not among the parameters (${Object.keys(props.parameterArns).join(', ') || 'none'})`);
   }
   const literal = (v: string) => !Token.isUnresolved(v);

@@ -21,6 +21,13 @@ export class SimulatedEcs {
     for (const service of services) this.desired.set(service, 0);
   }
 
+  /** Sets a service's desired count, as UpdateService (or App Auto Scaling) does. */
+  update(service: string, desired: number): void {
+    if (this.desired.get(service) !== desired) this.updates.set(service, (this.updates.get(service) ?? 0) + 1);
+    this.desired.set(service, desired);
+    this.onChange(service, desired);
+  }
+
   client(): ECSClient {
     const send = async (command: unknown) => {
       if (command instanceof DescribeServicesCommand) {
@@ -36,9 +43,7 @@ export class SimulatedEcs {
         const { service, desiredCount } = command.input;
         if (service === undefined || !this.desired.has(service) || desiredCount === undefined)
           throw new Error(`ServiceNotFoundException: ${service}`);
-        if (this.desired.get(service) !== desiredCount) this.updates.set(service, (this.updates.get(service) ?? 0) + 1);
-        this.desired.set(service, desiredCount);
-        this.onChange(service, desiredCount);
+        this.update(service, desiredCount);
         return {};
       }
       throw new Error(`the simulated ECS has no ${(command as object).constructor.name}`);
@@ -62,6 +67,9 @@ function metricId(
   const dims = [...dimensions].map((d) => `${d.Name}=${d.Value}`).sort();
   return [namespace, name, ...dims].join('|');
 }
+
+/** How a minute's datapoints combine, per statistic the controller asks for. */
+const COMBINE: Readonly<Record<string, (a: number, b: number) => number>> = { Maximum: Math.max, Minimum: Math.min, Sum: (a, b) => a + b };
 
 export class SimulatedCloudWatch {
   private readonly points: Datapoint[] = [];
@@ -88,13 +96,14 @@ export class SimulatedCloudWatch {
           const metric = query.MetricStat!.Metric!;
           const id = metricId(metric.Namespace, metric.MetricName, metric.Dimensions);
           const stat = query.MetricStat!.Stat;
-          if (stat !== 'Maximum' && stat !== 'Sum') throw new Error(`the simulated CloudWatch has no statistic ${stat}`);
+          const combine = stat === undefined ? undefined : COMBINE[stat];
+          if (combine === undefined) throw new Error(`the simulated CloudWatch has no statistic ${stat}`);
           const byMinute = new Map<number, number>();
           for (const p of this.points) {
             if (p.id !== id || p.at < start || p.at >= end) continue;
             const minute = Math.floor(p.at / 60_000) * 60_000;
             const before = byMinute.get(minute);
-            byMinute.set(minute, before === undefined ? p.value : stat === 'Sum' ? before + p.value : Math.max(before, p.value));
+            byMinute.set(minute, before === undefined ? p.value : combine(before, p.value));
           }
           const minutes = [...byMinute.keys()].sort((a, b) => b - a);
           return {

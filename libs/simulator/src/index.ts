@@ -13,6 +13,7 @@ export {
   type SimulationOptions,
   type SimulationResult,
 } from './simulate';
+export { METRIC_LAG_MINUTES } from './app-autoscaling';
 export { random, standardWorkloads, workloadLanes, type JobSpec, type Workload, type WorkloadLane } from './workloads';
 export { renderTable } from './table';
 export { verdictOf, type Verdict } from './verdict';

@@ -1,8 +1,10 @@
 import { parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from '@queue-lanes/contract';
 import { BacklogController } from '@queue-lanes/backlog-controller/runtime';
+import { ReplacedAppAutoScaling } from './app-autoscaling';
 import { SimulatedCloudWatch, SimulatedEcs, noSsm } from './aws';
 import { MemoryRedis } from './redis';
 import { verdictOf, type Verdict } from './verdict';
+import { MemorySqs } from './sqs';
 import { EPOCH, random, type JobSpec, type Workload, type WorkloadLane } from './workloads';
 
 /**
@@ -15,15 +17,18 @@ const PROTECTION_ONSET_SECONDS = 1;
 /*
  * A deterministic simulation, one second at a time, of Laravel workers on
  * Fargate driven by the real backlog controller: its tick runs every minute (and
- * on the application's wake-up, when enabled) against in-memory Redis, ECS and
- * CloudWatch, and the desired counts it sets launch and stop tasks. Nothing of the
+ * on the application's wake-up, when enabled) against in-memory Redis, SQS, ECS
+ * and CloudWatch, and the desired counts it sets launch and stop tasks. An SQS
+ * lane may instead be sized by the App Auto Scaling design the controller
+ * replaced (./app-autoscaling), to compare the two. Nothing of the
  * controller's decision is copied here.
  *
  * Modelled: Fargate start latency (a distribution, below); queue:work processes
  * polling every `sleep` seconds, running one job at a time, releasing a failed
  * attempt with its backoff and deleting a job whose tries are spent; a stopping
  * task gets SIGTERM, lets a running job finish within stopTimeout and is
- * SIGKILLed after it (the job stays reserved until retry_after). ECS stops
+ * SIGKILLed after it (the job stays reserved until retry_after, or on SQS
+ * invisible until its visibility timeout). ECS stops
  * pending tasks first, then the newest running ones, whatever they are doing.
  */
 
@@ -60,6 +65,12 @@ export interface SimulationOptions {
   readonly seed?: number;
   /** The application invokes the controller with { wake: [lane] } after dispatching to a lane at zero. @default false */
   readonly wake?: boolean;
+  /**
+   * SQS lanes sized by the App Auto Scaling design the controller replaced
+   * (./app-autoscaling), instead of by the controller: a peer to compare.
+   * @default none
+   */
+  readonly appAutoScaling?: readonly string[];
   /** retry_after of the queue connection. @default 30 s above the longest job timeout, at least 90 (Laravel needs it above every timeout) */
   readonly retryAfter?: number | null;
   /** queue:work --sleep: seconds between polls of an empty queue. @default 3 */
@@ -172,6 +183,20 @@ interface LaneStats {
 
 const service = (lane: string) => `sim-${lane}`;
 
+/** A lane's queues as its workers use them: Laravel's Redis queue, or SQS (./sqs). */
+interface QueueStore {
+  push(queue: string, payload: string, now: number): void;
+  later(queue: string, availableAt: number, payload: string, now: number): void;
+  pop(queue: string, now: number): string | undefined;
+  deleteReserved(queue: string, reserved: string): void;
+  release(queue: string, reserved: string, availableAt: number): void;
+  waiting(queue: string, now: number): number;
+  runnable(queue: string, now: number): boolean;
+}
+
+/** An SQS lane's queue settings where the lane gives none: the schema's defaults. */
+const SQS_DEFAULTS = { visibilityTimeout: 300, maxReceiveCount: 5 } as const;
+
 /**
  * What the simulated controller runs on: `options.controller` with its lane
  * policies untouched, pointed at the simulation's Redis (under `keyPrefix`), ECS
@@ -179,7 +204,8 @@ const service = (lane: string) => `sim-${lane}`;
  */
 export function simulatedControllerConfig(options: SimulationOptions, keyPrefix: string, retryAfter: number | null): ControllerConfig {
   const written = options.controller ?? controllerConfigFor(options.lanes, options.fleetMaxTasks);
-  const simulated = new Set(options.lanes.map((l) => l.name));
+  const replaced = new Set(options.appAutoScaling ?? []);
+  const simulated = new Set(options.lanes.filter((l) => !replaced.has(l.name)).map((l) => l.name));
   return parseControllerConfig(
     JSON.stringify({
       ...written,
@@ -215,6 +241,7 @@ function controllerConfigFor(lanes: readonly WorkloadLane[], fleetMaxTasks: numb
     lanes: lanes.map((l) => ({
       name: l.name,
       service: service(l.name),
+      ...(l.broker === 'sqs' ? { broker: 'sqs' as const, sqs: { deadLetterQueue: MemorySqs.deadLetterQueue(l.queues[0]) } } : {}),
       queues: [...l.queues],
       min: l.min,
       max: l.max,
@@ -240,15 +267,19 @@ class Simulation {
   private readonly poll: number;
   private readonly retryAfter: number | null;
   private readonly redis: MemoryRedis;
+  private readonly sqs: MemorySqs;
+  /** Each lane's queues: Redis or SQS. */
+  private readonly stores: Map<string, QueueStore>;
+  /** The replaced design, for the lanes it sizes instead of the controller. */
+  private readonly replaced = new Map<string, ReplacedAppAutoScaling>();
   private readonly byService: Map<string, WorkloadLane>;
   private readonly tasks: Map<string, Task[]>;
   private readonly stats: Map<string, LaneStats>;
   private readonly desiredOf = new Map<string, number>();
   private readonly ecs: SimulatedEcs;
   private readonly cloudwatch = new SimulatedCloudWatch();
-  /** What the controller runs on (see {@link simulatedControllerConfig}). */
-  private readonly config: ControllerConfig;
-  private readonly controller: BacklogController;
+  /** Absent when the replaced design sizes every lane. */
+  private readonly controller?: BacklogController;
   private readonly jobs: JobState[];
   private readonly byId = new Map<string, JobState>();
   private readonly timeline: Map<string, TimelinePoint[]>;
@@ -261,20 +292,30 @@ class Simulation {
     // Laravel needs retry_after above every job timeout, or a running job is handed out twice.
     this.retryAfter = options.retryAfter === undefined ? Math.max(90, ...lanes.map((l) => l.jobTimeout + 30)) : options.retryAfter;
     this.redis = new MemoryRedis('sim_database_', this.retryAfter);
+    const sqsOf = new Map(lanes.flatMap((l) => l.queues.map((q) => [q, l.sqs ?? SQS_DEFAULTS] as const)));
+    this.sqs = new MemorySqs((queue) => sqsOf.get(queue) ?? SQS_DEFAULTS);
+    this.stores = new Map(lanes.map((l) => [l.name, l.broker === 'sqs' ? this.sqs : this.redis]));
     this.byService = new Map(lanes.map((l) => [service(l.name), l]));
     this.tasks = new Map(lanes.map((l) => [l.name, []]));
     this.stats = new Map(lanes.map((l) => [l.name, { killed: 0, taskSeconds: 0, wakes: 0, zeroStreak: 0, longestZero: 0 }]));
     this.timeline = new Map(lanes.map((l) => [l.name, []]));
     this.ecs = new SimulatedEcs([...this.byService.keys()], (name, desired) => this.reconcile(name, desired));
-    this.config = simulatedControllerConfig(options, this.redis.prefix, this.retryAfter);
-    this.controller = new BacklogController(this.config, {
-      ecs: this.ecs.client(),
-      cloudwatch: this.cloudwatch.client(),
-      ssm: noSsm(),
-      connectRedis: async () => this.redis.client(),
-      now: () => this.date(),
-      log: () => undefined,
-    });
+    for (const lane of lanes.filter((l) => options.appAutoScaling?.includes(l.name))) {
+      if (lane.broker !== 'sqs') throw new Error(`simulate: lane ${lane.name} is not an SQS lane; App Auto Scaling sized SQS lanes only`);
+      const policy = this.controllerConfig(lanes).lanes.find((l) => l.name === lane.name)!;
+      this.replaced.set(lane.name, new ReplacedAppAutoScaling(policy, (desired) => this.ecs.update(service(lane.name), desired)));
+    }
+    if (this.replaced.size < lanes.length) {
+      this.controller = new BacklogController(this.controllerConfig(), {
+        ecs: this.ecs.client(),
+        cloudwatch: this.cloudwatch.client(),
+        ssm: noSsm(),
+        sqs: this.sqs.client(() => EPOCH + this.t),
+        connectRedis: async () => this.redis.client(),
+        now: () => this.date(),
+        log: () => undefined,
+      });
+    }
     this.jobs = workload.jobs.map((spec) => ({ spec, availableAt: spec.dispatchAt + spec.delay, attempts: 0 }));
   }
 
@@ -292,12 +333,29 @@ class Simulation {
       for (const lane of this.options.lanes) this.stepLane(lane);
       if (wakeLanes.size > 0) await this.tick({ wake: [...wakeLanes] });
       if ((this.t - offset) % 60 === 0) await this.tick();
+      if (this.t % 60 === 0) this.replacedMinute();
       const atFloor = this.bill();
       if (this.t >= firstDispatch && (this.t - firstDispatch) % 60 === 0) this.sample(this.t - firstDispatch);
       if (this.t > lastDispatch && atFloor && this.jobs.every((j) => j.finished !== undefined)) break;
     }
-    await this.controller.close();
+    await this.controller?.close();
     return this.result();
+  }
+
+  /** The controller's configuration for the simulated lanes (see {@link simulatedControllerConfig}); with `lanes`, for those. */
+  private controllerConfig(lanes?: readonly WorkloadLane[]) {
+    const options = lanes === undefined ? this.options : { ...this.options, lanes, appAutoScaling: [] };
+    return simulatedControllerConfig(options, this.redis.prefix, this.retryAfter);
+  }
+
+  /** The minute SQS and Container Insights publish, for the lanes the replaced design sizes. */
+  private replacedMinute(): void {
+    for (const [name, scaling] of this.replaced) {
+      const lane = this.options.lanes.find((l) => l.name === name)!;
+      const a = this.sqs.attributes(lane.queues[0], EPOCH + this.t);
+      const sample = { visible: a.visible, inFlight: a.notVisible, oldestAgeSeconds: a.oldestAge, running: this.running(lane).length };
+      scaling.minute(sample, this.ecs.desired.get(service(name)) ?? 0, this.t);
+    }
   }
 
   private date(): Date {
@@ -306,7 +364,7 @@ class Simulation {
 
   private async tick(event?: unknown): Promise<void> {
     // A failed tick changes nothing and the next one comes; the report is what matters here.
-    await this.controller.tick(event).catch(() => undefined);
+    await this.controller?.tick(event).catch(() => undefined);
   }
 
   /** The application dispatches this second's jobs; returns the lanes it wakes (after dispatching to a lane at zero). */
@@ -316,8 +374,9 @@ class Simulation {
       const id = `j${(this.nextId += 1)}`;
       const payload = JSON.stringify({ id, displayName: 'App\\Jobs\\Simulated', attempts: 0, createdAt: EPOCH + this.t });
       this.byId.set(id, job);
-      if (job.spec.delay > 0) this.redis.later(job.spec.queue, EPOCH + job.availableAt, payload);
-      else this.redis.push(job.spec.queue, payload);
+      const store = this.stores.get(job.spec.lane)!;
+      if (job.spec.delay > 0) store.later(job.spec.queue, EPOCH + job.availableAt, payload, EPOCH + this.t);
+      else store.push(job.spec.queue, payload, EPOCH + this.t);
       const lane = job.spec.lane;
       if (this.options.wake && (this.ecs.desired.get(service(lane)) ?? 0) === 0 && (this.lastWake.get(lane) ?? -Infinity) <= this.t - 5) {
         wakeLanes.add(lane);
@@ -341,7 +400,7 @@ class Simulation {
       if (task.runningAt > this.t || (task.stopAt !== undefined && task.stopAt < this.t)) continue;
       for (const proc of task.procs) this.work(lane, proc, task);
     }
-    const hasWork = lane.queues.some((q) => this.redis.runnable(q, EPOCH + this.t));
+    const hasWork = lane.queues.some((q) => this.stores.get(lane.name)!.runnable(q, EPOCH + this.t));
     s.zeroStreak = hasWork && this.running(lane).length === 0 ? s.zeroStreak + 1 : 0;
     s.longestZero = Math.max(s.longestZero, s.zeroStreak);
   }
@@ -418,7 +477,7 @@ class Simulation {
     if (proc.job && proc.job.endsAt <= t) this.finish(lane, proc);
     if (proc.job || proc.draining || task.stopAt !== undefined || proc.nextPollAt > t) return;
     for (const queue of proc.queues) {
-      const reserved = this.redis.pop(queue, EPOCH + t);
+      const reserved = this.stores.get(lane.name)!.pop(queue, EPOCH + t);
       if (reserved === undefined) continue;
       const state = this.byId.get((JSON.parse(reserved) as { id: string }).id)!;
       state.attempts += 1;
@@ -434,13 +493,14 @@ class Simulation {
     const { state, reserved, queue } = proc.job!;
     proc.job = undefined;
     this.finishedAttempt(lane.name, state.attempts <= state.spec.failures);
+    const store = this.stores.get(lane.name)!;
     if (state.attempts > state.spec.failures) {
-      this.redis.deleteReserved(queue, reserved);
+      store.deleteReserved(queue, reserved);
       state.finished = 'done';
     } else if (state.attempts < lane.tries) {
-      this.redis.release(queue, reserved, EPOCH + this.t + lane.backoff);
+      store.release(queue, reserved, EPOCH + this.t + lane.backoff);
     } else {
-      this.redis.deleteReserved(queue, reserved);
+      store.deleteReserved(queue, reserved);
       state.finished = 'failed';
     }
     proc.nextPollAt = this.t;
@@ -476,7 +536,7 @@ class Simulation {
           (sum, task) => sum + task.procs.filter((p) => p.job !== undefined && (task.stopAt === undefined || task.stopAt > this.t)).length,
           0,
         );
-      const waiting = lane.queues.reduce((sum, q) => sum + this.redis.waiting(q, EPOCH + this.t), 0);
+      const waiting = lane.queues.reduce((sum, q) => sum + this.stores.get(lane.name)!.waiting(q, EPOCH + this.t), 0);
       this.timeline.get(lane.name)!.push({
         t: since,
         backlog: waiting + busy,
@@ -488,8 +548,10 @@ class Simulation {
 
   private result(): SimulationResult {
     const { lanes, workload } = this.options;
-    const { fleetMaxTasks } = this.config;
-    const policy = new Map(this.config.lanes.map((l) => [l.name, l]));
+    // Every lane's policy as written, the lanes the replaced design sizes too.
+    const written = this.controllerConfig(lanes);
+    const { fleetMaxTasks } = written;
+    const policy = new Map(written.lanes.map((l) => [l.name, l]));
     const timeline = Object.fromEntries(this.timeline);
     const bound = Object.fromEntries(
       lanes.map((l) => [

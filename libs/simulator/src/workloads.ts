@@ -49,6 +49,10 @@ export interface WorkloadLane {
   readonly priority?: number;
   /** When the lane's scheduled work arrives (cron, UTC) and the tasks it wants then: the controller's warm windows. */
   readonly warm?: readonly { readonly at: string; readonly tasks: number; readonly minutes: number }[];
+  /** Where its queues live. @default 'redis' */
+  readonly broker?: 'redis' | 'sqs';
+  /** An SQS lane's queue: its visibility timeout and the receives before the dead-letter queue. @default 300 and 5 */
+  readonly sqs?: { readonly visibilityTimeout: number; readonly maxReceiveCount: number };
 }
 
 export interface Workload {

@@ -21,7 +21,7 @@ export interface EnvironmentStacks {
   readonly parameterStore: ParameterStore;
   /** The cluster, one service per active lane and the scheduler (in `workers`); the scaling stack targets `workerService.lanes[<lane>].service`. */
   readonly workerService: WorkerService;
-  /** Queues and App Auto Scaling of SQS lanes, and the backlog controller of Redis lanes (in `scaling`). */
+  /** Queues of SQS lanes, and the backlog controller that sizes every lane (in `scaling`). */
   readonly workerScaling: WorkerScaling;
   /** Dashboard, alarm topic, log metric filters and alarms (in `scaling`). */
   readonly observability: Observability;

@@ -10,7 +10,7 @@ import { synthEnvironment } from './synth';
 import { synthesizeToJson } from './testing';
 
 /**
- * Everything a stack can hold: an SQS lane App Auto Scaling scales, the scheduler service, ECS Exec, alarm e-mail
+ * Everything a stack can hold: an SQS lane the controller scales, the scheduler service, ECS Exec, alarm e-mail
  * and a Lambda subscriber of the account's own, the application's wake-up role, S3 state with a lock table and a key.
  */
 const KITCHEN_SINK = parseEnvironment(
@@ -79,7 +79,7 @@ describe.each<[string, EnvironmentConfig]>([
       for (const statement of anywhere(policy)) {
         for (const action of actionsOf({ Version: '2012-10-17', Statement: [statement] })) {
           expect(action).toMatch(
-            /^(ec2:Describe|ssm:DescribeParameters|kms:(CreateKey|ListAliases)|ecs:(Register|Deregister|Describe)TaskDefinition|logs:(DescribeLogGroups|DescribeMetricFilters|\w+ResourcePolicy|DescribeResourcePolicies)|application-autoscaling:Describe|sts:GetCallerIdentity)/,
+            /^(ec2:Describe|ssm:DescribeParameters|kms:(CreateKey|ListAliases)|ecs:(Register|Deregister|Describe)TaskDefinition|logs:(DescribeLogGroups|DescribeMetricFilters|\w+ResourcePolicy|DescribeResourcePolicies)|sts:GetCallerIdentity)/,
           );
         }
       }

@@ -51,8 +51,7 @@ type Scope =
   | 'rules'
   | 'schedules'
   | 'alarms'
-  | 'dashboards'
-  | 'scalableTargets';
+  | 'dashboards';
 
 /** What the provider calls for one resource or data source type, by where it may call it. */
 type Grants = Partial<Record<Scope, readonly string[]>>;
@@ -267,21 +266,6 @@ const TYPE_GRANTS: Readonly<Record<string, Grants>> = {
   },
   aws_sqs_queue_redrive_allow_policy: { queues: ['sqs:GetQueueAttributes', 'sqs:SetQueueAttributes'] },
   aws_sqs_queue_redrive_policy: { queues: ['sqs:GetQueueAttributes', 'sqs:SetQueueAttributes'] },
-  aws_appautoscaling_target: {
-    scalableTargets: [
-      'application-autoscaling:DeregisterScalableTarget',
-      'application-autoscaling:RegisterScalableTarget',
-      'application-autoscaling:ListTagsForResource',
-      ...TAGGING('application-autoscaling'),
-    ],
-    any: ['application-autoscaling:DescribeScalableTargets'],
-    services: ['ecs:DescribeServices', 'ecs:UpdateService'],
-  },
-  aws_appautoscaling_policy: {
-    scalableTargets: ['application-autoscaling:DeleteScalingPolicy', 'application-autoscaling:PutScalingPolicy'],
-    any: ['application-autoscaling:DescribeScalingPolicies'],
-    alarms: ['cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm'],
-  },
   aws_caller_identity: { any: ['sts:GetCallerIdentity'] },
   aws_partition: {},
   terraform_remote_state: {},
@@ -440,7 +424,6 @@ const SCOPES: Readonly<Record<Scope, { readonly sid: string; readonly where: (en
   },
   alarms: { sid: 'AlarmsOfTheEnvironment', where: (env) => ({ Resource: arns(env, 'cloudwatch', `alarm:${clusterName(env)}-*`) }) },
   dashboards: { sid: 'TheDashboard', where: (env) => ({ Resource: arns(env, 'cloudwatch', `dashboard/${clusterName(env)}-*`, true) }) },
-  scalableTargets: { sid: 'ScalableTargets', where: (env) => ({ Resource: arns(env, 'application-autoscaling', 'scalable-target/*') }) },
 };
 
 /**

@@ -211,7 +211,7 @@ ${lanes}
     runEnvironmentApp({ environment: 'qa', workspaceRoot: root, outdir: join(root, 'out') });
     const printed = stderr.mock.calls.map((c) => String(c[0])).join('');
     expect(printed).toMatch(
-      /^environments\/qa\.yaml:13:1 lanes: the backlog controller's configuration for 30 Redis lanes past stage off \(1200 queues\) is \d+ bytes even deflated, over the 4096 bytes Lambda allows/,
+      /^environments\/qa\.yaml:13:1 lanes: the backlog controller's configuration for 30 lanes past stage off \(1200 queues\) is \d+ bytes even deflated, over the 4096 bytes Lambda allows/,
     );
     expect(printed).toMatch(/qa: 1 problem\(s\); nothing was synthesized\n$/);
     expect(process.exitCode).toBe(1);

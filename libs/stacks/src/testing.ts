@@ -75,7 +75,7 @@ export function describeEnvironmentInvariants(env: EnvironmentConfig): Synthesiz
         const service = services.get(serviceName(env, lane.name));
         expect(service).toBeDefined();
         const expected = lane.sizedBy === 'off' ? 0 : isScaled(lane) ? lane.tasks.min : lane.tasks.baseline;
-        const heldByOthers = lane.sizedBy === 'controller' || lane.sizedBy === 'app-autoscaling' || lane.sizedBy === 'operator';
+        const heldByOthers = lane.sizedBy === 'controller' || lane.sizedBy === 'operator';
         expect([lane.name, service!.desired_count, service!.lifecycle]).toEqual([
           lane.name,
           expected,
@@ -124,7 +124,7 @@ export function describeEnvironmentInvariants(env: EnvironmentConfig): Synthesiz
       expect(byName.size).toBe(Object.keys(env.parameters.plain).length + env.parameters.secure.length + 2 * env.lanes.length);
     });
 
-    it('has the backlog controller measure exactly the running Redis lanes, size only the ones it scales, and touch ECS only then', () => {
+    it('has the backlog controller measure exactly the running lanes, Redis and SQS, size only the ones it scales, and touch ECS only then', () => {
       const functions = resources('scaling', 'aws_lambda_function');
       const measured = controllerMeasuredLanes(env);
       expect(functions).toHaveLength(measured.length > 0 ? 1 : 0);
@@ -132,7 +132,7 @@ export function describeEnvironmentInvariants(env: EnvironmentConfig): Synthesiz
       const variables = (functions[0].environment as { variables: Record<string, string> }).variables;
       const config = parseControllerConfig(variables[CONTROLLER_CONFIG_ENV]);
       expect(config.lanes.map((l) => [l.name, l.sized])).toEqual(measured.map((l) => [l.name, l.sizedBy === 'controller']));
-      expect(config.redis.keyPrefix).toBe(env.redisKeyPrefix);
+      expect(config.redis?.keyPrefix).toBe(measured.some((l) => l.broker === 'redis') ? env.redisKeyPrefix : undefined);
       const sizes = measured.some((l) => l.sizedBy === 'controller');
       const policies = resources('scaling', 'aws_iam_role_policy').map((p) => String(p.policy));
       expect(policies.some((p) => p.includes('ecs:UpdateService'))).toBe(sizes);

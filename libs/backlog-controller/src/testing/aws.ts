@@ -2,6 +2,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 // The clients' own protocol implementation (a dependency of every v3 client), for moto; see motoClients.
 import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
 import { CreateClusterCommand, CreateServiceCommand, DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
 /*
@@ -23,13 +24,14 @@ export interface CountedClients {
   readonly ecs: ECSClient;
   readonly cloudwatch: CloudWatchClient;
   readonly ssm: SSMClient;
-  /** Commands sent, by name ("PutMetricDataCommand"), across the three clients. */
+  readonly sqs: SQSClient;
+  /** Commands sent, by name ("PutMetricDataCommand"), across the four clients. */
   readonly sent: Map<string, number>;
   /** Forgets the counts. */
   reset(): void;
 }
 
-type AnyClient = ECSClient | CloudWatchClient | SSMClient;
+type AnyClient = ECSClient | CloudWatchClient | SSMClient | SQSClient;
 
 /** Clients for moto at `endpoint`; `fail` makes the named commands throw before they are sent. */
 export function motoClients(endpoint: string, fail: readonly string[] = []): CountedClients {
@@ -38,7 +40,8 @@ export function motoClients(endpoint: string, fail: readonly string[] = []): Cou
   const ecs = new ECSClient(options);
   const cloudwatch = new CloudWatchClient({ ...options, protocol: AwsQueryProtocol });
   const ssm = new SSMClient(options);
-  for (const client of [ecs, cloudwatch, ssm] as AnyClient[]) {
+  const sqs = new SQSClient(options);
+  for (const client of [ecs, cloudwatch, ssm, sqs] as AnyClient[]) {
     (client.middlewareStack as ECSClient['middlewareStack']).add(
       (next, context) => async (args) => {
         const name = context.commandName ?? 'unknown';
@@ -49,7 +52,7 @@ export function motoClients(endpoint: string, fail: readonly string[] = []): Cou
       { step: 'initialize', name: 'countCommands' },
     );
   }
-  return { ecs, cloudwatch, ssm, sent, reset: () => sent.clear() };
+  return { ecs, cloudwatch, ssm, sqs, sent, reset: () => sent.clear() };
 }
 
 /** Creates an ECS cluster with one service per entry, at the given desired counts. */
@@ -70,4 +73,10 @@ export async function desiredCounts(ecs: ECSClient, cluster: string, services: r
     for (const s of page.services ?? []) out[s.serviceName!] = s.desiredCount!;
   }
   return out;
+}
+
+/** Creates SQS queues by name; returns their URLs by name. */
+export async function createQueues(sqs: SQSClient, names: readonly string[]): Promise<Record<string, string>> {
+  const urls = await Promise.all(names.map((QueueName) => sqs.send(new CreateQueueCommand({ QueueName }))));
+  return Object.fromEntries(names.map((name, i) => [name, urls[i].QueueUrl!]));
 }

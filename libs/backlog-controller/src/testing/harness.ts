@@ -1,9 +1,9 @@
 import { GetMetricStatisticsCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { Redis } from 'ioredis';
-import { parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from '@queue-lanes/contract';
+import { parseControllerConfig, type ControllerConfig, type ControllerConfigInput, type RedisConfig } from '@queue-lanes/contract';
 import { BacklogController, type ControllerDeps } from '../controller';
 import { connectRedis, type RedisClient } from '../redis';
-import { createServices, motoClients, type CountedClients } from './aws';
+import { createQueues, createServices, motoClients, type CountedClients } from './aws';
 import { testServers } from './env';
 import type { RunningServer } from './servers';
 import { LaravelQueue } from './laravel-queue';
@@ -16,6 +16,8 @@ import { LaravelQueue } from './laravel-queue';
 
 export interface LaneSpec {
   readonly name: string;
+  /** sqs: the lane's queue and dead-letter queue are created in moto ({@link Harness.sqsQueue}). @default 'redis' */
+  readonly broker?: 'redis' | 'sqs';
   /** The service's desired count before the tick. @default 0 */
   readonly current?: number;
   readonly queues?: string[];
@@ -70,6 +72,8 @@ export class Harness {
   readonly controller: BacklogController;
   readonly writer: Redis;
   readonly queue: LaravelQueue;
+  /** SQS queue URLs by name, once {@link createServices} made them. */
+  readonly sqsUrls = new Map<string, string>();
 
   constructor(readonly options: HarnessOptions) {
     counter += 1;
@@ -93,7 +97,9 @@ export class Harness {
       lanes: options.lanes.map((lane) => ({
         name: lane.name,
         service: this.service(lane.name),
-        queues: lane.queues ?? [lane.name],
+        ...(lane.broker === 'sqs'
+          ? { broker: 'sqs' as const, sqs: { deadLetterQueue: this.sqsQueue(lane.name, 'dlq') }, queues: [this.sqsQueue(lane.name)] }
+          : { queues: lane.queues ?? [lane.name] }),
         min: lane.min ?? 0,
         max: lane.max ?? 4,
         backlogPerTask: lane.backlogPerTask ?? 10,
@@ -123,9 +129,9 @@ export class Harness {
     this.controller = new BacklogController(this.config, deps);
     this.writer = localRedis(options.redisPort, options.writerPassword, options.writerCa);
     this.queue = new LaravelQueue(this.writer, {
-      prefix: this.config.redis.keyPrefix,
-      cluster: this.config.redis.cluster,
-      retryAfter: this.config.redis.retryAfterSeconds,
+      prefix: this.redis.keyPrefix,
+      cluster: this.redis.cluster,
+      retryAfter: this.redis.retryAfterSeconds,
     });
   }
 
@@ -133,8 +139,24 @@ export class Harness {
     return `svc-${lane}`;
   }
 
-  /** Creates the cluster and the lanes' services at their `current` counts. */
+  /** An SQS lane's queue (or its dead-letter queue), named for this harness so test files can share moto. */
+  sqsQueue(lane: string, which: 'queue' | 'dlq' = 'queue'): string {
+    return `${this.id}-${lane}${which === 'dlq' ? '-dlq' : ''}`;
+  }
+
+  /** The Redis settings (every harness has them). */
+  get redis(): RedisConfig {
+    return this.config.redis!;
+  }
+
+  /** Creates the cluster and the lanes' services at their `current` counts, and the SQS lanes' queues. */
   async createServices(): Promise<void> {
+    const sqsLanes = this.options.lanes.filter((lane) => lane.broker === 'sqs');
+    const urls = await createQueues(
+      this.check.sqs,
+      sqsLanes.flatMap((lane) => [this.sqsQueue(lane.name), this.sqsQueue(lane.name, 'dlq')]),
+    );
+    for (const [name, url] of Object.entries(urls)) this.sqsUrls.set(name, url);
     await createServices(
       this.check.ecs,
       this.config.cluster,
@@ -184,6 +206,7 @@ export class Harness {
       client.ecs.destroy();
       client.cloudwatch.destroy();
       client.ssm.destroy();
+      client.sqs.destroy();
     }
   }
 }
