@@ -3,6 +3,7 @@ import { fargateStartLatency, foresight, simulate, type SimulationResult } from 
 import { renderChart } from './chart';
 import { renderTable } from './table';
 import { nextFiring, random, standardWorkloads, workloadLanes, type WorkloadLane } from './workloads';
+import { MIX_LANE } from './testing';
 
 /*
  * The simulator's own behaviour (Laravel's queue in memory, the bound), and the
@@ -11,22 +12,7 @@ import { nextFiring, random, standardWorkloads, workloadLanes, type WorkloadLane
  * table to put in the change's note.
  */
 
-const image: WorkloadLane = {
-  name: 'image',
-  queues: ['image'],
-  min: 0,
-  max: 4,
-  backlogPerTask: 50,
-  drainMinutes: 15,
-  workers: 2,
-  tries: 3,
-  backoff: 10,
-  // Ten-minute jobs are only valid with scale-in protection (job.timeout above stopTimeout).
-  jobTimeout: 750,
-  stopTimeout: 120,
-  scaleInProtection: true,
-  maxPickupSeconds: 600,
-};
+const image: WorkloadLane = MIX_LANE;
 const sync: WorkloadLane = { ...image, name: 'sync', queues: ['sync'], max: 2 };
 
 async function mix(): Promise<SimulationResult[]> {

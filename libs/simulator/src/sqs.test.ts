@@ -2,6 +2,7 @@ import { MemorySqs } from './sqs';
 import { simulate, type SimulationResult } from './simulate';
 import { renderTable } from './table';
 import { standardWorkloads, workloadLanes, type WorkloadLane } from './workloads';
+import { MIX_LANE } from './testing';
 
 /*
  * An SQS lane in the simulator: SQS's visibility timeout and receive counts in
@@ -47,21 +48,11 @@ describe('SQS in memory', () => {
 });
 
 const feeds: WorkloadLane = {
+  ...MIX_LANE,
   name: 'feeds',
   queues: ['sim-feeds'],
   broker: 'sqs',
   sqs: { visibilityTimeout: 900, maxReceiveCount: 5 },
-  min: 0,
-  max: 4,
-  backlogPerTask: 50,
-  drainMinutes: 15,
-  workers: 2,
-  tries: 3,
-  backoff: 10,
-  jobTimeout: 750,
-  stopTimeout: 120,
-  scaleInProtection: true,
-  maxPickupSeconds: 600,
 };
 const sync: WorkloadLane = { ...feeds, name: 'sync', queues: ['sync'], broker: 'redis', sqs: undefined, max: 2 };
 
