@@ -62,9 +62,13 @@ terraform_bin="$cache/tofu/bin/terraform-$terraform_version"
 provider_bin="$cache/tofu/providers/terraform-provider-aws-$aws_module_version-$types_key"
 mirror="$cache/tofu/mirror"
 mkdir -p "$(dirname "$tofu_bin")" "$(dirname "$provider_bin")" "$mirror" "$GOMODCACHE" "$GOCACHE"
-# Nx runs both environments' validate at once: one builds, the other waits for it.
+# One build at a time per machine (tools/test.sh starts one early, Nx's toolchain
+# task and a second clone may ask too): the others wait, and then find it built.
 exec 9>"$cache/tofu/.lock"
-flock 9
+if ! flock -n 9; then
+  log "another build holds $cache/tofu/.lock; waiting for it"
+  flock 9
+fi
 
 if [[ ( ! -x "$tofu_bin" || ! -x "$provider_bin" ) ]] && ! command -v go >/dev/null; then
   log "go is not on PATH, and OpenTofu and the AWS provider are built with it; install Go (any release from the last year) and run this again"
