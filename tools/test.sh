@@ -8,10 +8,11 @@ cd "$root"
 bash tools/bootstrap.sh
 # On a cold machine the engine's build is the longest step (8 minutes on 2 cores).
 # It needs only the npm packages, so it starts now, beside the virtualenv's and
-# apt's downloads; Nx's `workspace:toolchain` task then waits on the build's lock
-# in one slot while the other runs lint, typecheck and jest, and only validate
-# (and the tests that run the engine) wait for it. On a warm machine it is a
-# cache check. setsid: its own process group, so leaving stops the compilers too.
+# apt's downloads, and validate's own call waits on its lock. (Run beside the
+# tests instead, at a lower priority, it made the whole run longer: the tests
+# starve it, and the tests that need the engine then run last, alone.) On a warm
+# machine it is a cache check. setsid: its own process group, so leaving early
+# stops the compilers too.
 setsid bash tools/terraform/toolchain.sh >/dev/null 2>&1 &
 early_build=$!
 trap 'kill -- -"$early_build" 2>/dev/null || true' EXIT
