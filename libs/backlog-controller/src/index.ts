@@ -19,5 +19,5 @@ export {
   type LanePolicy,
   type LaneState,
 } from './decide';
-export { bundleController, type ControllerBundle } from './bundle';
+export { CONTROLLER_ENTRY, bundleController, type ControllerBundle } from './bundle';
 export type { LaneReport, TickReport, WakeEvent } from './controller';

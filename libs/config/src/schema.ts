@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NAME_PATTERN, NAME_RULE, PREFIX_LIST_ID, SECURITY_GROUP_ID, SUBNET_ID, VPC_ID } from './ids';
 import { STATE_KMS_KEY } from './kms';
 import { cronProblem } from './cron';
+import { LANE_POLICY_BOUNDS } from './lane-policy';
 
 /*
  * The environment file's schema, declared once: the TypeScript types (z.infer),
@@ -257,9 +258,15 @@ const processGroupSchema = z
 
 const tasksSchema = z
   .object({
-    baseline: int(0, 1000).default(1).meta({ description: 'Fixed task count at stage baseline.' }),
-    min: int(0, 1000).default(0).meta({ description: 'Scaling floor at stages scaling and owned.' }),
-    max: int(1, 1000).default(1).meta({ description: 'Scaling ceiling at stages scaling and owned.' }),
+    baseline: int(...LANE_POLICY_BOUNDS.minTasks)
+      .default(1)
+      .meta({ description: 'Fixed task count at stage baseline.' }),
+    min: int(...LANE_POLICY_BOUNDS.minTasks)
+      .default(0)
+      .meta({ description: 'Scaling floor at stages scaling and owned.' }),
+    max: int(...LANE_POLICY_BOUNDS.maxTasks)
+      .default(1)
+      .meta({ description: 'Scaling ceiling at stages scaling and owned.' }),
   })
   .strict();
 
@@ -278,8 +285,8 @@ const warmSchema = z
         description:
           'When the work arrives: a cron expression in UTC, as the Laravel scheduler entry that dispatches it runs (->dailyAt(\'02:00\') is "0 2 * * *").',
       }),
-    tasks: int(1, 1000).meta({ description: 'Tasks running when it comes (at most tasks.max).' }),
-    minutes: int(1, 1440)
+    tasks: int(...LANE_POLICY_BOUNDS.warmTasks).meta({ description: 'Tasks running when it comes (at most tasks.max).' }),
+    minutes: int(...LANE_POLICY_BOUNDS.warmMinutes)
       .default(30)
       .meta({ description: 'Minutes from then the lane keeps at least those tasks; then its backlog alone sizes it.' }),
   })
@@ -413,15 +420,20 @@ export const laneSchema = z
     job: jobSchema
       .default(jobSchema.parse({}))
       .meta({ description: "queue:work's flags for the lane's workers (a group's job overrides them key by key)." }),
-    // The backlog controller's own bound (libs/backlog-controller config): what synth accepts, it accepts.
-    backlogPerTask: int(1, 100000).default(50).meta({
-      description: 'Jobs one task is expected to take: the backlog controller asks for ceil(backlog / backlogPerTask) tasks at least.',
-    }),
-    maxPickupSeconds: int(30, 86400).default(600).meta({
-      description:
-        "Redis lanes: seconds a ready job may wait for a worker. The backlog controller takes the age of the lane's oldest running job as the least a job takes and asks for the tasks that start every waiting job within this, when that is more than backlogPerTask asks for (long jobs); tasks.max still caps it. Below the oldest-job alarm's threshold, so the controller acts before anyone is paged.",
-    }),
-    priority: int(0, 1000).optional().meta({ description: 'Lower is served first under the fleet cap; defaults to file order.' }),
+    backlogPerTask: int(...LANE_POLICY_BOUNDS.backlogPerTask)
+      .default(50)
+      .meta({
+        description: 'Jobs one task is expected to take: the backlog controller asks for ceil(backlog / backlogPerTask) tasks at least.',
+      }),
+    maxPickupSeconds: int(...LANE_POLICY_BOUNDS.maxPickupSeconds)
+      .default(600)
+      .meta({
+        description:
+          "Redis lanes: seconds a ready job may wait for a worker. The backlog controller takes the age of the lane's oldest running job as the least a job takes and asks for the tasks that start every waiting job within this, when that is more than backlogPerTask asks for (long jobs); tasks.max still caps it. Below the oldest-job alarm's threshold, so the controller acts before anyone is paged.",
+      }),
+    priority: int(...LANE_POLICY_BOUNDS.priority)
+      .optional()
+      .meta({ description: 'Lower is served first under the fleet cap; defaults to file order.' }),
     spot: z.boolean().default(false).meta({ description: 'Run on Fargate Spot (shorthand for capacity).' }),
     capacity: z.array(capacitySchema).min(1).optional().meta({ description: 'Explicit capacity-provider strategy; replaces spot.' }),
     allowLongJobsOnSpot: z.boolean().default(false).meta({
@@ -433,10 +445,12 @@ export const laneSchema = z
         "The task protects itself from scale-in while any of its workers runs a job, and releases the protection when all are idle: the worker entry point (PHP, written to the task's /tmp by the init container, run in place of artisan) takes the protection when Laravel's JobProcessing event starts a job, for that job's own timeout plus a margin, and calls the ECS agent's task-protection endpoint. No change to the application; the image needs PHP's pcntl and posix extensions (queue:work needs pcntl to finish a job on SIGTERM anyway). Lets job.timeout exceed stopTimeout; a Redis lane's job.timeout must still stay below redis.retryAfter, the application's own retry_after, so a long job raises both (the application's first).",
     }),
     stopTimeout: int(2, 120).default(120).meta({ description: 'Seconds between SIGTERM and SIGKILL; Fargate allows at most 120.' }),
-    drainMinutes: int(1, 1440).default(15).meta({
-      description:
-        'The longest an idle lane keeps its last task before it scales to zero. The backlog controller lets it go sooner when its jobs come further apart than a cold start costs (about 2.5 minutes).',
-    }),
+    drainMinutes: int(...LANE_POLICY_BOUNDS.drainMinutes)
+      .default(15)
+      .meta({
+        description:
+          'The longest an idle lane keeps its last task before it scales to zero. The backlog controller lets it go sooner when its jobs come further apart than a cold start costs (about 2.5 minutes).',
+      }),
     warm: z.array(warmSchema).max(MAX_WARM_WINDOWS).optional().meta({
       description:
         "The times the lane's work arrives (the nightly feed import, say) and the tasks it wants then: the backlog controller has them running when the time comes and keeps them for the window, and still scales by backlog. Used from stage scaling on, like tasks.min and tasks.max.",
@@ -742,7 +756,11 @@ export const environmentSchema = z
       .default({ subscriptions: [] })
       .meta({ description: 'The alarm topic <app>-<env>-alarms, which every alarm and its recovery notify.' }),
     fleet: z
-      .object({ maxTasks: int(1, 5000).meta({ description: 'Worker tasks of the environment at most, all lanes together.' }) })
+      .object({
+        maxTasks: int(...LANE_POLICY_BOUNDS.fleetMaxTasks).meta({
+          description: 'Worker tasks of the environment at most, all lanes together.',
+        }),
+      })
       .strict()
       .meta({ description: 'The whole fleet of worker tasks.' }),
     guardrails: z

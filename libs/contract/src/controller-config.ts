@@ -4,6 +4,7 @@ import en from 'zod/v4/locales/en.cjs';
 // By its own path, not the package's root: the root loads zod's classic API and yaml into the Lambda bundle.
 import { NAME_PATTERN, NAME_RULE } from '@queue-lanes/config/ids';
 import { cronProblem } from '@queue-lanes/config/cron';
+import { LANE_POLICY_BOUNDS } from '@queue-lanes/config/lane-policy';
 import { COLD_PICKUP_SECONDS } from './timing';
 
 /*
@@ -140,19 +141,19 @@ const laneSchema = z
     failedJobsMetric: z.optional(z.strictObject({ namespace: text(), name: text() })),
     /** Laravel queues the lane consumes. */
     queues: z.array(text()).check(z.minLength(1)),
-    min: int(0, 5000),
-    max: int(1, 5000),
+    min: int(...LANE_POLICY_BOUNDS.minTasks),
+    max: int(...LANE_POLICY_BOUNDS.maxTasks),
     /** Jobs one task is expected to take: desired = ceil(backlog / backlogPerTask). */
-    backlogPerTask: int(1, 1_000_000),
+    backlogPerTask: int(...LANE_POLICY_BOUNDS.backlogPerTask),
     /**
      * The longest a lane keeps its last task idle before it scales to zero: it lets
      * it go sooner when its work comes further apart than a cold start costs.
      */
-    drainMinutes: z._default(int(1, 1440), 15),
+    drainMinutes: z._default(int(...LANE_POLICY_BOUNDS.drainMinutes), 15),
     /** Tasks removed per tick while every task may be running a job; idle tasks beyond the running jobs go at once. */
     scaleInStep: z._default(int(1, 5000), 1),
     /** Lower is served first under the fleet cap; lanes without one follow, in list order. */
-    priority: z.optional(int(0, 1000)),
+    priority: z.optional(int(...LANE_POLICY_BOUNDS.priority)),
     /**
      * When the lane's work arrives (cron, UTC) and the tasks it wants then: from a
      * look-ahead before each time until `minutes` after it, the lane has at least
@@ -167,8 +168,8 @@ const laneSchema = z
               if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: expression });
             }),
           ),
-          tasks: int(1, 5000),
-          minutes: int(1, 1440),
+          tasks: int(...LANE_POLICY_BOUNDS.warmTasks),
+          minutes: int(...LANE_POLICY_BOUNDS.warmMinutes),
         }),
       ),
     ),
@@ -177,7 +178,7 @@ const laneSchema = z
      * jobs start within it at the pace of the running ones. Omit for count-based
      * sizing only.
      */
-    maxPickupSeconds: z.optional(int(30, 86400)),
+    maxPickupSeconds: z.optional(int(...LANE_POLICY_BOUNDS.maxPickupSeconds)),
     /** queue:work processes per task. */
     workersPerTask: z._default(int(1, 100), 1),
   })
@@ -200,7 +201,7 @@ export const controllerConfigSchema = z
     /** How to reach Redis; required while a lane's broker is redis. */
     redis: z.optional(redisSchema),
     /** fleet.maxTasks: all worker tasks of the environment. */
-    fleetMaxTasks: int(1, 5000),
+    fleetMaxTasks: int(...LANE_POLICY_BOUNDS.fleetMaxTasks),
     /** Tasks the controller does not manage (e.g. baseline lanes' fixed counts), counted against the cap. */
     reservedTasks: z._default(int(0, 5000), 0),
     lanes: z.array(laneSchema).check(z.minLength(1), z.maxLength(MAX_CONTROLLER_LANES)),

@@ -1,7 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { controllerArchive, findWorkspaceRoot, inputsHash } from './controller-archive';
+import { buildSync } from 'esbuild';
+import { CONTROLLER_ENTRY } from '@queue-lanes/backlog-controller';
+import { bundledSources, controllerArchive, findWorkspaceRoot, inputsHash } from './controller-archive';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -21,6 +23,7 @@ describe('inputsHash', () => {
     write('libs/contract/src/metrics.test.ts', 'it("names", () => {});');
     write('libs/config/src/ids.ts', 'export const NAME_PATTERN = /^a$/;');
     write('libs/config/src/cron.ts', 'export {};');
+    write('libs/config/src/lane-policy.ts', 'export const LANE_POLICY_BOUNDS = { drainMinutes: [1, 1440] };');
     write('package-lock.json', '{"lockfileVersion":3}');
   });
   afterEach(() => rmSync(fake, { recursive: true, force: true }));
@@ -36,8 +39,27 @@ describe('inputsHash', () => {
     // The name pattern the controller's configuration imports from libs/config.
     write('libs/config/src/ids.ts', 'export const NAME_PATTERN = /^b$/;');
     expect(inputsHash(fake)).not.toBe(source);
+    write('libs/config/src/lane-policy.ts', 'export const LANE_POLICY_BOUNDS = { drainMinutes: [1, 60] };');
+    expect(inputsHash(fake)).not.toBe(source);
     write('package-lock.json', '{"lockfileVersion":3,"packages":{}}');
     expect(inputsHash(fake)).not.toBe(source);
+  });
+
+  it('hashes every workspace file esbuild takes into the bundle', () => {
+    // A file the controller starts to import from elsewhere in the workspace must rebuild the zip when it changes.
+    const { metafile } = buildSync({
+      entryPoints: [CONTROLLER_ENTRY],
+      absWorkingDir: root,
+      bundle: true,
+      platform: 'node',
+      mainFields: ['module', 'main'],
+      write: false,
+      metafile: true,
+      logLevel: 'error',
+    });
+    const workspaceInputs = Object.keys(metafile.inputs).filter((f) => !f.startsWith('node_modules/'));
+    expect(workspaceInputs).toContain('libs/config/src/lane-policy.ts');
+    expect(workspaceInputs.filter((f) => !bundledSources(root).includes(f))).toEqual([]);
   });
 
   it('prefers the installed tree (node_modules/.package-lock.json) to the lockfile', () => {
@@ -66,6 +88,7 @@ describe('inputsHash', () => {
         'libs/contract/src/metrics.ts',
         'libs/config/src/ids.ts',
         'libs/config/src/cron.ts',
+        'libs/config/src/lane-policy.ts',
         'package-lock.json',
       ]) {
         mkdirSync(dirname(join(copy, file)), { recursive: true });

@@ -10,7 +10,7 @@ import { deterministicZip } from './zip';
  * Bundling with esbuild costs ~0.7 s, too much for every synth, so the zip is
  * cached under node_modules/.cache/queue-lanes-controller/<hash>/controller.zip, by a hash of
  * what goes into it: every source file of libs/backlog-controller and of libs/contract
- * (tests and test helpers aside), the two files of libs/config they import, and the installed dependency tree
+ * (tests and test helpers aside), the three files of libs/config they import, and the installed dependency tree
  * (node_modules/.package-lock.json, which pins esbuild, ioredis and the AWS
  * SDK). A warm synth hashes those (a few ms) and reuses the zip. The zip itself
  * is deterministic (see zip.ts), so every machine and checkout path produces the
@@ -52,8 +52,8 @@ export interface ControllerArchiveOptions {
 const CONTROLLER_SOURCES = join('libs', 'backlog-controller', 'src');
 /** The contract the controller bundles whole (its configuration schema, metric names, key layout). */
 const CONTRACT_SOURCES = join('libs', 'contract', 'src');
-/** The files the controller imports from libs/config (the name pattern, cron expressions); their changes rebuild the zip too. */
-const SHARED_SOURCES = [join('libs', 'config', 'src', 'cron.ts'), join('libs', 'config', 'src', 'ids.ts')];
+/** The files the controller imports from libs/config (the name pattern, cron expressions, the policy bounds); their changes rebuild the zip too. */
+const SHARED_SOURCES = ['cron.ts', 'ids.ts', 'lane-policy.ts'].map((file) => join('libs', 'config', 'src', file));
 /** Bumped when the way the zip is made changes, so old cache entries are not reused. */
 const ARCHIVE_FORMAT = 'queue-lanes-controller-zip/1';
 const HANDLER = 'index.handler';
@@ -108,24 +108,24 @@ export function findWorkspaceRoot(): string {
   );
 }
 
+/** The workspace files the bundle is made from, relative to `root` with / separators, in the order they are hashed. */
+export function bundledSources(root: string): string[] {
+  const own = [CONTROLLER_SOURCES, CONTRACT_SOURCES].flatMap((dir) =>
+    (readdirSync(join(root, dir), { recursive: true }) as string[])
+      .map((f) => f.split(sep).join('/'))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('testing/'))
+      .sort()
+      .map((f) => `${dir.split(sep).join('/')}/${f}`),
+  );
+  return [...own, ...SHARED_SOURCES.map((f) => f.split(sep).join('/'))];
+}
+
 /** SHA-256 (hex, 32 characters) of everything the bundle is made from. */
 export function inputsHash(root: string): string {
   const hash = createHash('sha256').update(`${ARCHIVE_FORMAT}\n`);
-  for (const dir of [CONTROLLER_SOURCES, CONTRACT_SOURCES]) {
-    const sourceDir = join(root, dir);
-    const sources = (readdirSync(sourceDir, { recursive: true }) as string[])
-      .map((f) => f.split(sep).join('/'))
-      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('testing/'))
-      .sort();
-    for (const f of sources)
-      hash
-        .update(`${dir.split(sep).join('/')}/${f}\n`)
-        .update(readFileSync(join(sourceDir, f)))
-        .update('\n');
-  }
-  for (const f of SHARED_SOURCES)
+  for (const f of bundledSources(root))
     hash
-      .update(`${f.split(sep).join('/')}\n`)
+      .update(`${f}\n`)
       .update(readFileSync(join(root, f)))
       .update('\n');
   // The installed tree (npm writes it on every install); the lockfile when node_modules has none.
