@@ -1,4 +1,4 @@
-"""Moto for the deploy rehearsal (tools/terraform/rehearse.sh), on 127.0.0.1 only.
+"""Moto for the deploy rehearsal (tools/rehearsal/rehearse.sh), on 127.0.0.1 only.
 
   serve --ready FILE [--log FILE] [--calls FILE]
                                     start moto on a free loopback port; write
