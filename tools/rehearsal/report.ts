@@ -292,7 +292,7 @@ function motoSection(moto: MotoReady, unsupported: readonly string[]): Section {
     '',
     '## moto',
     '',
-    'Patched by tools/rehearsal/moto_rehearsal.py where moto lacks an API the stacks use:',
+    'Patched by tools/rehearsal/moto_patches where moto lacks an API the stacks use:',
     '',
     ...(moto.patches.length ? moto.patches.map((p) => `- ${p}`) : ['- none']),
     '',
