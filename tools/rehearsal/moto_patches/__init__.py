@@ -3,7 +3,7 @@
 and the server's own middleware (calls.py, serving.py). Each patch returns its line for
 the rehearsal report."""
 
-from . import applicationautoscaling, awslambda, ec2, ecs, sqs
+from . import awslambda, ec2, ecs, sqs
 
 
 def patch_moto():
@@ -13,6 +13,5 @@ def patch_moto():
         ec2.patch_security_group_rule_descriptions(),
         awslambda.patch_function_settings(),
         ec2.patch_custom_ids(),
-        applicationautoscaling.patch_scalable_target_tags(),
         sqs.patch_queue_attributes(),
     ]
