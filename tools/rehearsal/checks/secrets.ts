@@ -84,6 +84,7 @@ export interface SecretsUpgrade {
   readonly names: readonly string[];
 }
 
+/** The parameters stack of the rehearsal copy, and the names of its secrets. */
 export function secretsToUpgrade(s: RehearsedStacks): SecretsUpgrade {
   const stack = s.runs.find((run) => run.name === stackName(s.rehearsed, 'parameters'));
   return { stack, names: secureParameterNames(s.stacks.get(stack?.name ?? '') ?? {}) };
