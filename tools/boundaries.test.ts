@@ -14,8 +14,9 @@ import { join } from 'node:path';
  *   agent); takes config, contract and runtime, and no cdktf, which must not be bundled into the Lambda;
  * - construct: the cdktf libraries; take config, contract, runtime and construct;
  * - app: one per environment; takes construct and config;
- * - tool: the workspace's scripts and tests; takes anything but another tool.
- * Nothing imports an app or a tool.
+ * - tool: the workspace's scripts and tests; takes anything but an app, and of the tools only
+ *   the workspace's own scripts (SHARED_TOOLS).
+ * Nothing imports an app, and nothing but a tool project imports the workspace's scripts.
  */
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'layer:config': [],
@@ -25,6 +26,12 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'layer:app': ['layer:config', 'layer:construct'],
   'layer:tool': ['layer:config', 'layer:contract', 'layer:runtime', 'layer:construct'],
 };
+/**
+ * The project whose scripts the tool projects share: the runner (tools/cli.ts), the real
+ * engine (tools/terraform's toolchain and tofu.ts), the docs' command blocks. A tool project
+ * (the rehearsal) may import it; it imports no tool project, so no tool import makes a cycle.
+ */
+const SHARED_TOOLS = 'workspace';
 /** npm packages a layer must not import. */
 const MAY_NOT_IMPORT_PACKAGES: Readonly<Record<string, RegExp>> = {
   'layer:config': /^npm:(cdktf|@cdktf\/.*|constructs)$/,
@@ -107,6 +114,14 @@ describe('module boundaries', () => {
       'backlog-controller (layer:runtime) imports @cdktf/provider-aws',
     ]);
     expect(violations(withEdges({ workspace: [{ target: 'staging', type: 'implicit' }] }))).toEqual([]);
+    // A tool project takes the workspace's shared scripts (the rehearsal takes the engine); never the other way round.
+    expect(violations(withEdges({ 'worker-harness': [{ target: 'workspace', type: 'static' }] }))).toEqual([]);
+    expect(violations(withEdges({ workspace: [{ target: 'rehearsal', type: 'static' }] }))).toEqual([
+      'workspace (layer:tool) imports rehearsal (layer:tool); layer:tool may import layer:config, layer:contract, layer:runtime, layer:construct',
+    ]);
+    expect(violations(withEdges({ 'worker-harness': [{ target: 'rehearsal', type: 'static' }] }))).toEqual([
+      'worker-harness (layer:tool) imports rehearsal (layer:tool); layer:tool may import layer:config, layer:contract, layer:runtime, layer:construct',
+    ]);
   });
 });
 
@@ -124,6 +139,7 @@ function violations(projectGraph: Graph): string[] {
         continue;
       }
       const to = layer(dep.target);
+      if (from === 'layer:tool' && to === 'layer:tool' && dep.target === SHARED_TOOLS && source !== SHARED_TOOLS) continue;
       if (!to || !MAY_IMPORT[from]?.includes(to)) {
         found.push(`${source} (${from}) imports ${dep.target} (${to}); ${from} may import ${MAY_IMPORT[from]?.join(', ') || 'no project'}`);
       }

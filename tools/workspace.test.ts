@@ -126,12 +126,15 @@ describe('nx affected', () => {
       .filter(Boolean)
       .sort();
 
-  // The worker harness runs staging's lanes on a real Laravel, so staging's file is its input too.
+  // The workspace's tests read every environment file, so the workspace is affected by each, and
+  // with it the rehearsal, which takes the workspace's engine and runner. The worker harness runs
+  // staging's lanes on a real Laravel, so staging's file is its input too.
+  const tooling = ['workspace', 'rehearsal'];
   it.each([
     ['staging', ['staging', 'worker-harness']],
     ['production', ['production']],
   ])('a change to environments/%s.yaml affects only that app (and what runs its lanes)', (env, projects) => {
-    expect(affected(`environments/${env}.yaml`).filter((p) => p !== 'workspace')).toEqual(projects);
+    expect(affected(`environments/${env}.yaml`).filter((p) => !tooling.includes(p))).toEqual(projects);
   });
 
   it('a change to libs/config affects every environment', () => {

@@ -8,7 +8,7 @@
  *                rehearsal, benchmarks): checked, not run by the docs test
  * A third word names a block a tool runs as written: ```sh aws deploy and
  * ```sh aws diff are README's deploy route, which the rehearsal runs through the
- * cdktf CLI against moto (tools/terraform/docs-route.ts).
+ * cdktf CLI against moto (tools/rehearsal/docs-route.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Deploy rehearsal of one environment against moto, offline: starts moto on a free
-# 127.0.0.1 port, then tools/terraform/rehearse.ts creates the network the
+# 127.0.0.1 port, then tools/rehearsal/rehearse.ts creates the network the
 # environment file points at, synthesizes a rehearsal copy, applies every stack in
 # dependency order with the state in moto's S3, checks the cross-stack reads, plans
 # again (the goal: no change), destroys in reverse order, and writes a report to
-# .cache/rehearsal/<env>/report.md; then tools/terraform/rehearse-docs-route.ts runs
+# .cache/rehearsal/<env>/report.md; then tools/rehearsal/rehearse-docs-route.ts runs
 # README's deploy route as written through the cdktf CLI (docs-route.md beside it).
 # moto and the scratch folder go away on any exit.
-# Usage: tools/terraform/rehearse.sh [environment | fixture.yaml]   (default: staging)
+# Usage: tools/rehearsal/rehearse.sh [environment | fixture.yaml]   (default: staging)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -67,7 +67,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-.venv/bin/python tools/terraform/moto_rehearsal.py serve --ready "$scratch/moto.json" \
+.venv/bin/python tools/rehearsal/moto_rehearsal.py serve --ready "$scratch/moto.json" \
   --log "$scratch/moto-unsupported.log" --calls "$scratch/calls.jsonl" >"$scratch/moto.log" 2>&1 &
 moto_pid=$!
 for _ in $(seq 1 300); do
@@ -78,7 +78,7 @@ done
 [[ -f "$scratch/moto.json" ]] || { echo "rehearse: moto did not answer within 60 s" >&2; exit 1; }
 
 # In the background and waited for, so a TERM to this script runs the cleanup at once.
-node tools/run-app.cjs tools/terraform/rehearse.ts --environment "$environment" \
+node tools/run-app.cjs tools/rehearsal/rehearse.ts --environment "$environment" \
   --moto "$scratch/moto.json" --scratch "$scratch" --report-dir "$report_dir" "${file_args[@]}" &
 tool_pid=$!
 wait "$tool_pid"
@@ -86,7 +86,7 @@ wait "$tool_pid"
 
 # Then README's deploy route as written, through the cdktf CLI, under each engine
 # (its own moto, as the environment's account, per engine).
-node tools/run-app.cjs tools/terraform/rehearse-docs-route.ts --environment "$environment" \
+node tools/run-app.cjs tools/rehearsal/rehearse-docs-route.ts --environment "$environment" \
   --scratch "$scratch" --report-dir "$report_dir" &
 tool_pid=$!
 wait "$tool_pid"

@@ -2,7 +2,7 @@ import { clusterName, type EnvironmentConfig } from '@queue-lanes/config';
 import { commandBlocks, documentationPages, type CommandBlock } from '../docs/commands';
 
 /*
- * README's deploy route as the rehearsal runs it (tools/terraform/rehearse-docs-route.ts):
+ * README's deploy route as the rehearsal runs it (tools/rehearsal/rehearse-docs-route.ts):
  * the ```sh aws deploy and ```sh aws diff blocks, the same text the docs test checks,
  * run by bash through the cdktf CLI. The blocks are written for production; for another
  * environment its app folder and stack names stand in for production's. Two flags are

@@ -1,10 +1,10 @@
 /*
  * The deploy route README documents, rehearsed as written: its ```sh aws deploy and
- * ```sh aws diff blocks (tools/terraform/docs-route.ts) run by bash through the real
+ * ```sh aws diff blocks (tools/rehearsal/docs-route.ts) run by bash through the real
  * cdktf CLI, from the app folder of a scratch checkout, against moto, once per engine
  * (OpenTofu, and Terraform when built):
  *
- *   node tools/run-app.cjs tools/terraform/rehearse-docs-route.ts --environment staging \
+ *   node tools/run-app.cjs tools/rehearsal/rehearse-docs-route.ts --environment staging \
  *     --scratch <dir> --report-dir .cache/rehearsal/staging
  *
  * Moto runs as the environment's own account and holds the network under the
@@ -39,11 +39,12 @@ import { runTool } from '../cli';
 import { scratchCheckout } from '../scratch-checkout';
 import { diffFor, forEnvironment, planIsClean, routeBlocks, routeScript, type RouteBlocks } from './docs-route';
 import { fakeAwsEnvironment, motoCommand, startMoto } from './moto';
-import { rollbackLane, rolledBackEnvironment, type LaneInspection, type RehearsalNetwork } from './rehearsal-setup-and-checks';
-import { TOOLCHAIN_ERROR, prepareToolchain, type Toolchain } from './tofu';
+import { TOOLCHAIN_ERROR, prepareToolchain, type Toolchain } from '../terraform/tofu';
+import type { RehearsalNetwork } from './rehearsal';
+import { rollbackLane, rolledBackEnvironment, type LaneInspection } from './checks/rollback';
 
 const USAGE =
-  'usage: node tools/run-app.cjs tools/terraform/rehearse-docs-route.ts --environment <name> --scratch <dir> --report-dir <dir>';
+  'usage: node tools/run-app.cjs tools/rehearsal/rehearse-docs-route.ts --environment <name> --scratch <dir> --report-dir <dir>';
 const STEP_TIMEOUT_SECONDS = 1200;
 /** A host name only the proxy (moto) answers for: the s3 backend puts the bucket in front of it. */
 const S3_HOST = 's3.rehearsal.test';

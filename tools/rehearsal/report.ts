@@ -1,97 +1,28 @@
 /*
- * The rehearsal report (Markdown) and its verdict, from what tools/terraform/rehearse.ts
- * recorded. Pure: the same input gives the same text.
+ * The last phase of the rehearsal: the report (Markdown) and its verdict, from what
+ * every phase and check recorded. renderReport is pure: the same input gives the same text.
  */
-import { MOTO_DIFFERENCES } from './moto-differences';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Toolchain } from '../terraform/tofu';
+import type { CrossStackCheck } from './checks/cross-stack';
+import type { EngineSwap } from './checks/engines';
+import { MOTO_DIFFERENCES } from './checks/moto-differences';
+import type { PermissionCheck } from './checks/permissions';
+import { explain, type Difference, type KnownDifference } from './checks/plan-differences';
+import type { SecretCheck } from './checks/secrets';
 import {
   REHEARSAL_STATE_KEY,
-  cell,
-  explain,
-  type Difference,
-  type KnownDifference,
+  say,
+  type MotoReady,
   type MotoTarget,
+  type Rehearsal,
   type RehearsalNetwork,
-  type RollbackCheck,
-  type SecretCheck,
-} from './rehearsal-setup-and-checks';
-
-/** One stack's state crossing engines: Terraform planned OpenTofu's state, wrote it back, and OpenTofu planned that. */
-export interface EngineSwap {
-  readonly stack: string;
-  /** terraform plan -detailed-exitcode: 0 is nothing to do. */
-  readonly terraformPlan: number;
-  readonly terraformWrote: boolean;
-  /** tofu plan -detailed-exitcode on the state Terraform wrote. */
-  readonly tofuPlan: number;
-  readonly errors: readonly string[];
-}
-
-/** What moto_rehearsal.py serve wrote once it answered. */
-export interface MotoReady {
-  readonly endpoint: string;
-  readonly accountId: string;
-  readonly motoVersion: string;
-  /** One line per patch the launcher applied to moto. */
-  readonly patches: readonly string[];
-}
-
-/** One tofu command of one stack. */
-export interface Step {
-  ok: boolean;
-  seconds: number;
-  errors: string[];
-}
-
-/** One stack through the rehearsal. */
-export interface StackRun {
-  readonly name: string;
-  dir: string;
-  stateKey: string;
-  init?: Step;
-  apply?: Step & { added?: number };
-  plan?: Step & { exitCode?: number };
-  destroy?: Step & { removed?: number };
-  outputs?: Record<string, { value: unknown }>;
-}
-
-/** One terraform_remote_state read, checked against the producing stack's output. */
-export interface CrossStackCheck {
-  readonly consumer: string;
-  readonly data: string;
-  readonly output: string;
-  readonly producer?: string;
-  readonly resolved: boolean;
-  readonly note: string;
-}
-
-/** One lane set back to off and applied, then checked in moto (docs/operations.md's rollback). */
-export interface RollbackRehearsal {
-  readonly lane: string;
-  readonly from: string;
-  /** The service's desired count just before the rollback (what its scaler or Terraform had set). */
-  readonly startCount: number;
-  /** The rolled-back copy applied to each stack, in apply order. */
-  readonly applies: readonly (Step & {
-    readonly stack: string;
-    readonly added?: number;
-    readonly changed?: number;
-    readonly removed?: number;
-  })[];
-  readonly checks: readonly RollbackCheck[];
-}
-
-/** One stack's recorded calls against its deploy policy. */
-export interface PermissionCheck {
-  readonly stack: string;
-  /** How many distinct actions its provider called. */
-  readonly called: number;
-  /** The KMS actions S3 called on the state key for its state backend (each judged by key ARN and aliases). */
-  readonly stateKeyUses: readonly string[];
-  /** Called, and not granted by the deploy policy: a deploy with that policy would fail. */
-  readonly missing: readonly string[];
-  /** Granted, and not called in this rehearsal (update paths it did not take, or too much). */
-  readonly unused: readonly string[];
-}
+  type RehearsedStacks,
+  type StackRun,
+  type Step,
+} from './rehearsal';
+import type { RollbackRehearsal } from './rollback';
 
 export interface ReportInput {
   readonly environment: string;
@@ -361,7 +292,7 @@ function motoSection(moto: MotoReady, unsupported: readonly string[]): Section {
     '',
     '## moto',
     '',
-    'Patched by tools/terraform/moto_rehearsal.py where moto lacks an API the stacks use:',
+    'Patched by tools/rehearsal/moto_patches where moto lacks an API the stacks use:',
     '',
     ...(moto.patches.length ? moto.patches.map((p) => `- ${p}`) : ['- none']),
     '',
@@ -370,4 +301,47 @@ function motoSection(moto: MotoReady, unsupported: readonly string[]): Section {
     ...(unsupported.length ? unsupported.map((u) => `- ${u}`) : ['- none']),
   ];
   return { lines, ok: true };
+}
+
+/** Writes the report (report.md, and on stdout); the exit code its verdict gives. */
+export function writeReport(
+  r: Rehearsal,
+  s: RehearsedStacks,
+  outcome: Pick<ReportInput, 'network' | 'checks' | 'differences' | 'rollback' | 'secrets' | 'engines' | 'permissions'> & {
+    started: number;
+  },
+): number {
+  const { started, ...steps } = outcome;
+  const unsupportedLog = join(r.scratch, 'moto-unsupported.log');
+  const unsupported = existsSync(unsupportedLog) ? [...new Set(readFileSync(unsupportedLog, 'utf8').split('\n').filter(Boolean))] : [];
+  const report = renderReport({
+    environment: r.environment,
+    engine: engineLine(r.toolchain),
+    moto: r.moto,
+    target: r.target,
+    runs: s.runs,
+    ...steps,
+    unsupported,
+    seconds: (Date.now() - started) / 1000,
+  });
+  writeFileSync(join(r.reportDir, 'report.md'), report.markdown);
+  process.stdout.write(`\n${report.markdown}\n`);
+  say(`report: ${join(r.reportDir, 'report.md')}; logs: ${r.logs}`);
+  return report.ok ? 0 : 1;
+}
+
+/** "OpenTofu v1.12.6, hashicorp/aws 6.25.0 (…stand-in…)" for the report. */
+function engineLine(toolchain: Toolchain): string {
+  const stand =
+    toolchain.aws.builtVersion && toolchain.aws.builtVersion !== toolchain.aws.version
+      ? ` (the mirror's stand-in: ${toolchain.aws.module}, provider ${toolchain.aws.builtVersion})`
+      : '';
+  return `OpenTofu ${toolchain.tofu.version}, hashicorp/aws ${toolchain.aws.version}${stand}`;
+}
+
+/** A value for a Markdown table cell: JSON, shortened. */
+export function cell(value: unknown, max = 120): string {
+  const text = value === undefined ? '(absent)' : typeof value === 'string' ? value : JSON.stringify(value);
+  const short = text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return short.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }

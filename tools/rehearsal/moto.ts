@@ -1,13 +1,18 @@
 /*
- * The rehearsals' side of tools/terraform/moto_rehearsal.py: its commands run against a
- * moto server, and a server of the rehearsal's own (the docs route runs one per engine).
+ * The rehearsals' side of moto_rehearsal.py: its commands run against a moto server,
+ * and a server of the rehearsal's own (the docs route runs one per engine); the
+ * one set of fake credentials every process that speaks to moto gets.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FAKE_CREDENTIALS, type LaneInspection, type SecretsRead } from './rehearsal-setup-and-checks';
+import type { LaneInspection } from './checks/rollback';
+import type { SecretsRead } from './checks/secrets';
 
 const MOTO_SCRIPT = join(__dirname, 'moto_rehearsal.py');
+
+/** Fake credentials moto accepts; nothing else ever sees them. */
+export const FAKE_CREDENTIALS = { access_key: 'rehearsal', secret_key: 'rehearsal' } as const;
 
 /**
  * What every process of a rehearsal that speaks AWS gets, and nothing else: credentials

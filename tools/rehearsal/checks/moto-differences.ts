@@ -3,7 +3,7 @@
  * change that is not listed here fails the rehearsal, so a new entry needs a reason
  * a reviewer can check. Drift entries (kind 'drift') only explain the report.
  */
-import type { KnownDifference } from './rehearsal-setup-and-checks';
+import type { KnownDifference } from './plan-differences';
 
 export const MOTO_DIFFERENCES: readonly KnownDifference[] = [
   {
