@@ -3,7 +3,7 @@ import { WorkerNetwork, workerNetworkProps } from '@queue-lanes/networking';
 import { Observability } from '@queue-lanes/observability';
 import { WorkerScaling } from '@queue-lanes/scaling';
 import { ParameterStore, parameterStoreProps } from '@queue-lanes/ssm-parameters';
-import { WorkerService } from '@queue-lanes/worker-service';
+import { WorkerService, workerServiceProps } from '@queue-lanes/worker-service';
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
 import { EnvironmentStack } from './environment-stack';
@@ -44,13 +44,16 @@ export function composeEnvironment(scope: Construct, config: EnvironmentConfig):
     description: "IAM policy (JSON) for the web hosts' role: read the lanes' host-consumer switches (the host agent)",
   });
   const workers = new EnvironmentStack(scope, { env, role: 'workers' });
-  const workerService = new WorkerService(workers, 'workers', {
-    env,
-    securityGroupId: network.workerSecurityGroupId,
-    secrets: parameterStore.containerSecrets,
-    kmsKeyArn: parameterStore.keyArn,
-    parameterReadPolicyJson: parameterStore.readPolicy,
-  });
+  const workerService = new WorkerService(
+    workers,
+    'workers',
+    workerServiceProps(env, {
+      securityGroupId: network.workerSecurityGroupId,
+      secrets: parameterStore.containerSecrets,
+      kmsKeyArn: parameterStore.keyArn,
+      parameterReadPolicyJson: parameterStore.readPolicy,
+    }),
+  );
   const scaling = new EnvironmentStack(scope, { env, role: 'scaling' });
   const workerScaling = new WorkerScaling(scaling, 'scaling', {
     env,
