@@ -87,10 +87,10 @@ describe('EnvironmentStack', () => {
   });
 
   it('takes its props from the environment through environmentStackProps', () => {
-    const env = parseEnvironment(`${BASE}state: { backend: s3, bucket: acme-state }\n`, 'environments/qa.yaml');
+    const env = parseEnvironment(`${BASE}state: { backend: s3, bucket: acme-state, kmsKeyId: alias/acme-state }\n`, 'environments/qa.yaml');
     expect(environmentStackProps(env, 'scaling')).toEqual({
       ...STACK,
-      state: { backend: 's3', bucket: 'acme-state', region: 'eu-west-1', keyPrefix: 'shop/qa' },
+      state: { backend: 's3', bucket: 'acme-state', region: 'eu-west-1', keyPrefix: 'shop/qa', kmsKeyId: 'alias/acme-state' },
       role: 'scaling',
     });
   });
