@@ -91,10 +91,18 @@ export interface QueueInspection {
   laneLines(lane: LaneConfig): string[];
 }
 
+/** The names and places of an environment a broker's grants are built from (an EnvironmentConfig is one). */
+export interface BrokerPlace {
+  readonly app: string;
+  readonly environment: string;
+  readonly region: string;
+  readonly allowedAccountIds: readonly string[];
+}
+
 export interface BrokerModule {
   readonly broker: Broker;
   /** Statements a lane's task role needs to consume and dispatch on its queues (none where the network alone admits it). */
-  taskStatements(env: EnvironmentConfig, lane: LaneConfig, kmsKeyArn: string): PolicyStatement[];
+  taskStatements(env: BrokerPlace, lane: Pick<LaneConfig, 'name'>, kmsKeyArn: string): PolicyStatement[];
   /** The lane's queue alarms and dashboard lines. */
   queueSignals(context: QueueSignalContext): QueueSignals;
   /** Reading the queues by hand (the runbook); undefined where the file does not say where they are. `region` is the CLI's `--region …`. */

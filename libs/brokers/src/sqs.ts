@@ -1,10 +1,11 @@
 import type { CloudwatchMetricAlarmMetricQuery } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
-import { deadLetterQueueName, queueName, type EnvironmentConfig, type LaneConfig, type SqsSettings } from '@queue-lanes/config';
+import { deadLetterQueueName, queueName, type LaneConfig, type SqsSettings } from '@queue-lanes/config';
 import { partitionOf, serviceEndpoint, type PolicyStatement } from '@queue-lanes/iam-policy';
 import {
   CONNECTIVITY_FIRST,
   type AlarmSpec,
   type BrokerModule,
+  type BrokerPlace,
   type MetricLine,
   type MetricOptions,
   type QueueSignalContext,
@@ -30,7 +31,7 @@ export const sqs: BrokerModule = {
 };
 
 /** An SQS lane's queue, `arn:…:sqs:<region>:<account>:<app>-<env>-<lane>`, for each allowed account. */
-export function laneQueueArns(env: EnvironmentConfig, lane: string): string[] {
+export function laneQueueArns(env: BrokerPlace, lane: string): string[] {
   const partition = partitionOf(env.region);
   return env.allowedAccountIds.map((a) => `arn:${partition}:sqs:${env.region}:${a}:${queueName(env, lane)}`);
 }
@@ -49,7 +50,7 @@ export function sqsSettings(lane: LaneConfig): SqsSettings {
  * is computed from the naming rule, so the grant lives beside the role (one stack,
  * one state) and the role can be deleted without another stack's policy still attached.
  */
-function sqsTaskStatements(env: EnvironmentConfig, lane: LaneConfig, kmsKeyArn: string): PolicyStatement[] {
+function sqsTaskStatements(env: BrokerPlace, lane: Pick<LaneConfig, 'name'>, kmsKeyArn: string): PolicyStatement[] {
   return [
     {
       Sid: 'ConsumeLaneQueue',

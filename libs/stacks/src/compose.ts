@@ -3,10 +3,10 @@ import { WorkerNetwork, workerNetworkProps } from '@queue-lanes/networking';
 import { Observability } from '@queue-lanes/observability';
 import { WorkerScaling } from '@queue-lanes/scaling';
 import { ParameterStore, parameterStoreProps } from '@queue-lanes/ssm-parameters';
-import { WorkerService } from '@queue-lanes/worker-service';
+import { WorkerService, workerServiceProps } from '@queue-lanes/worker-service';
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
-import { EnvironmentStack } from './environment-stack';
+import { EnvironmentStack, environmentStackProps } from './environment-stack';
 import { terraformLiterals } from './literals';
 
 /** The four stacks of one environment. */
@@ -34,24 +34,27 @@ export interface EnvironmentStacks {
  */
 export function composeEnvironment(scope: Construct, config: EnvironmentConfig): EnvironmentStacks {
   const env = terraformLiterals(config);
-  const networking = new EnvironmentStack(scope, { env, role: 'networking' });
+  const networking = new EnvironmentStack(scope, environmentStackProps(env, 'networking'));
   const network = new WorkerNetwork(networking, 'network', workerNetworkProps(env));
-  const parameters = new EnvironmentStack(scope, { env, role: 'parameters' });
+  const parameters = new EnvironmentStack(scope, environmentStackProps(env, 'parameters'));
   const parameterStore = new ParameterStore(parameters, 'parameters', parameterStoreProps(env));
   // The web hosts' role lives outside these stacks; its owners attach this document to it.
   new TerraformOutput(parameters, 'host_consumer_read_policy', {
     value: parameterStore.hostConsumerReadPolicy,
     description: "IAM policy (JSON) for the web hosts' role: read the lanes' host-consumer switches (the host agent)",
   });
-  const workers = new EnvironmentStack(scope, { env, role: 'workers' });
-  const workerService = new WorkerService(workers, 'workers', {
-    env,
-    securityGroupId: network.workerSecurityGroupId,
-    secrets: parameterStore.containerSecrets,
-    kmsKeyArn: parameterStore.keyArn,
-    parameterReadPolicyJson: parameterStore.readPolicy,
-  });
-  const scaling = new EnvironmentStack(scope, { env, role: 'scaling' });
+  const workers = new EnvironmentStack(scope, environmentStackProps(env, 'workers'));
+  const workerService = new WorkerService(
+    workers,
+    'workers',
+    workerServiceProps(env, {
+      securityGroupId: network.workerSecurityGroupId,
+      secrets: parameterStore.containerSecrets,
+      kmsKeyArn: parameterStore.keyArn,
+      parameterReadPolicyJson: parameterStore.readPolicy,
+    }),
+  );
+  const scaling = new EnvironmentStack(scope, environmentStackProps(env, 'scaling'));
   const workerScaling = new WorkerScaling(scaling, 'scaling', {
     env,
     workerService,

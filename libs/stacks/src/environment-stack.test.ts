@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { parseEnvironment } from '@queue-lanes/config';
 import { SAMPLE_BLOCKS } from '@queue-lanes/config/testing';
 import { parseControllerConfig } from '@queue-lanes/contract';
-import { runEnvironmentApp } from './index';
+import { Testing } from 'cdktf';
+import { EnvironmentStack, environmentStackProps, runEnvironmentApp, type EnvironmentStackProps } from './index';
 import { synthesizeToJson } from './testing';
 
 const BASE = `app: shop
@@ -60,25 +61,60 @@ describe('every stack', () => {
   });
 });
 
+/** One stack's props, built directly: the qa environment's workers stack with local state. */
+const STACK: EnvironmentStackProps = {
+  app: 'shop',
+  environment: 'qa',
+  region: 'eu-west-1',
+  allowedAccountIds: ['123456789012', '210987654321'],
+  state: { backend: 'local', directory: '.' },
+  role: 'workers',
+};
+
+function stack(over: Partial<EnvironmentStackProps> = {}): Json {
+  return JSON.parse(Testing.synth(new EnvironmentStack(Testing.app(), { ...STACK, ...over }))) as Json;
+}
+
+describe('EnvironmentStack', () => {
+  it('pins the AWS provider to the region and accounts, with the default tags', () => {
+    expect(stack().provider.aws).toEqual([
+      {
+        region: 'eu-west-1',
+        allowed_account_ids: ['123456789012', '210987654321'],
+        default_tags: [{ tags: { app: 'shop', environment: 'qa', 'managed-by': 'queue-lanes' } }],
+      },
+    ]);
+  });
+
+  it('takes its props from the environment through environmentStackProps', () => {
+    const env = parseEnvironment(`${BASE}state: { backend: s3, bucket: acme-state, kmsKeyId: alias/acme-state }\n`, 'environments/qa.yaml');
+    expect(environmentStackProps(env, 'scaling')).toEqual({
+      ...STACK,
+      state: { backend: 's3', bucket: 'acme-state', region: 'eu-west-1', keyPrefix: 'shop/qa', kmsKeyId: 'alias/acme-state' },
+      role: 'scaling',
+    });
+  });
+});
+
 describe('state backends', () => {
   it('defaults to a local backend with a relative path per stack', () => {
-    const stacks = synth();
-    expect((stacks.networking as Json).terraform.backend).toEqual({
+    expect(stack({ role: 'networking' }).terraform.backend).toEqual({
       local: { path: '../../../terraform.shop-qa-networking.tfstate' },
     });
-    expect((stacks.scaling as Json).terraform.backend).toEqual({
+    expect(stack({ role: 'scaling' }).terraform.backend).toEqual({
       local: { path: '../../../terraform.shop-qa-scaling.tfstate' },
     });
   });
 
   it('keeps local state in a configured relative folder', () => {
-    const stacks = synth('state: { backend: local, directory: state }\n');
-    expect((stacks.workers as Json).terraform.backend.local.path).toBe('../../../state/terraform.shop-qa-workers.tfstate');
+    expect(stack({ state: { backend: 'local', directory: 'state' } }).terraform.backend.local.path).toBe(
+      '../../../state/terraform.shop-qa-workers.tfstate',
+    );
   });
 
   it('gives each stack its own S3 key, encrypted with the named KMS key and lockfile-locked', () => {
-    const stacks = synth('state: { backend: s3, bucket: acme-state, kmsKeyId: alias/acme-state }\n');
-    expect((stacks.networking as Json).terraform.backend).toEqual({
+    const state = { backend: 's3', bucket: 'acme-state', region: 'eu-west-1', keyPrefix: 'shop/qa', kmsKeyId: 'alias/acme-state' } as const;
+    expect(stack({ state, role: 'networking' }).terraform.backend).toEqual({
       s3: {
         bucket: 'acme-state',
         key: 'shop/qa/networking.tfstate',
@@ -88,14 +124,19 @@ describe('state backends', () => {
         use_lockfile: true,
       },
     });
-    expect((stacks.workers as Json).terraform.backend.s3.key).toBe('shop/qa/workers.tfstate');
+    expect(stack({ state }).terraform.backend.s3.key).toBe('shop/qa/workers.tfstate');
   });
 
   it('adds the optional DynamoDB table, bucket region and key prefix', () => {
-    const stacks = synth(
-      'state: { backend: s3, bucket: acme-state, region: us-east-1, keyPrefix: tf/shop, dynamodbTable: tf-locks, kmsKeyId: alias/tf }\n',
-    );
-    expect((stacks.parameters as Json).terraform.backend).toEqual({
+    const state = {
+      backend: 's3',
+      bucket: 'acme-state',
+      region: 'us-east-1',
+      keyPrefix: 'tf/shop',
+      dynamodbTable: 'tf-locks',
+      kmsKeyId: 'alias/tf',
+    } as const;
+    expect(stack({ state, role: 'parameters' }).terraform.backend).toEqual({
       s3: {
         bucket: 'acme-state',
         key: 'tf/shop/parameters.tfstate',
@@ -109,18 +150,24 @@ describe('state backends', () => {
   });
 
   it('uses one named Terraform Cloud workspace per stack', () => {
-    const stacks = synth('state: { backend: cloud, organization: acme, project: queues }\n');
-    expect((stacks.scaling as Json).terraform.cloud).toEqual({
+    const state = {
+      backend: 'cloud',
+      organization: 'acme',
+      project: 'queues',
+      hostname: 'app.terraform.io',
+      workspacePrefix: 'shop-qa',
+    } as const;
+    expect(stack({ state, role: 'scaling' }).terraform.cloud).toEqual({
       organization: 'acme',
       hostname: 'app.terraform.io',
       workspaces: { name: 'shop-qa-scaling', project: 'queues' },
     });
-    expect((stacks.networking as Json).terraform.cloud.workspaces.name).toBe('shop-qa-networking');
+    expect(stack({ state, role: 'networking' }).terraform.cloud.workspaces.name).toBe('shop-qa-networking');
   });
 
   it('honours a Terraform Enterprise hostname and workspace prefix', () => {
-    const stacks = synth('state: { backend: cloud, organization: acme, hostname: tfe.acme.test, workspacePrefix: q }\n');
-    expect((stacks.workers as Json).terraform.cloud).toEqual({
+    const state = { backend: 'cloud', organization: 'acme', hostname: 'tfe.acme.test', workspacePrefix: 'q' } as const;
+    expect(stack({ state }).terraform.cloud).toEqual({
       organization: 'acme',
       hostname: 'tfe.acme.test',
       workspaces: { name: 'q-workers' },

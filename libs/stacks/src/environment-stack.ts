@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { cloudWorkspaceName, stackName, type EnvironmentConfig, type StackRole } from '@queue-lanes/config';
+import { cloudWorkspaceName, stackName, type EnvironmentConfig, type ResolvedState, type StackRole } from '@queue-lanes/config';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
@@ -10,14 +10,34 @@ export const AWS_PROVIDER_VERSION = '6.25.0';
 export const AWS_PROVIDER_SOURCE = 'registry.terraform.io/hashicorp/aws';
 
 export interface EnvironmentStackProps {
-  /** The validated environment. */
-  readonly env: EnvironmentConfig;
+  /** The application's name: the first part of the stack's name, and a default tag. */
+  readonly app: string;
+  /** The environment's name: part of the stack's name, and a default tag. */
+  readonly environment: string;
+  /** The region the provider works in. */
+  readonly region: string;
+  /** The only accounts the provider may act in. */
+  readonly allowedAccountIds: readonly string[];
+  /** Where the stack's state lives: local, S3 or Terraform Cloud, one state per stack. */
+  readonly state: ResolvedState;
   /** Which of the environment's stacks this is; part of its name and state key. */
   readonly role: StackRole;
 }
 
+/** One stack's props for one environment, as compose builds them. */
+export function environmentStackProps(env: EnvironmentConfig, role: StackRole): EnvironmentStackProps {
+  return {
+    app: env.app,
+    environment: env.environment,
+    region: env.region,
+    allowedAccountIds: env.allowedAccountIds,
+    state: env.state,
+    role,
+  };
+}
+
 /** Tags every resource carries (the `lane` tag is added by the lane's own constructs). */
-export function baseTags(env: Pick<EnvironmentConfig, 'app' | 'environment'>): Record<string, string> {
+export function baseTags(env: Pick<EnvironmentStackProps, 'app' | 'environment'>): Record<string, string> {
   return { app: env.app, environment: env.environment, 'managed-by': 'queue-lanes' };
 }
 
@@ -27,18 +47,18 @@ export function baseTags(env: Pick<EnvironmentConfig, 'app' | 'environment'>): R
  * a state of its own, so a change to one stack cannot touch another's resources.
  */
 export class EnvironmentStack extends TerraformStack {
-  /** The environment this stack belongs to. */
-  readonly env: EnvironmentConfig;
+  /** Which of the environment's stacks this is. */
+  readonly role: StackRole;
   /** The AWS provider every resource in the stack uses. */
   readonly provider: AwsProvider;
 
   constructor(scope: Construct, props: EnvironmentStackProps) {
-    super(scope, stackName(props.env, props.role));
-    this.env = props.env;
+    super(scope, stackName(props, props.role));
+    this.role = props.role;
     this.provider = new AwsProvider(this, 'aws', {
-      region: props.env.region,
-      allowedAccountIds: [...props.env.allowedAccountIds],
-      defaultTags: [{ tags: baseTags(props.env) }],
+      region: props.region,
+      allowedAccountIds: [...props.allowedAccountIds],
+      defaultTags: [{ tags: baseTags(props) }],
     });
     // The prebuilt binding writes a bare "aws" source, and even "hashicorp/aws" means
     // each engine's own registry host, so a state OpenTofu wrote names
@@ -49,13 +69,13 @@ export class EnvironmentStack extends TerraformStack {
       source: AWS_PROVIDER_SOURCE,
       version: AWS_PROVIDER_VERSION,
     });
-    configureBackend(this, props.env, props.role);
+    configureBackend(this, props);
   }
 }
 
-function configureBackend(stack: TerraformStack, env: EnvironmentConfig, role: StackRole): void {
-  const name = stackName(env, role);
-  const state = env.state;
+function configureBackend(stack: TerraformStack, props: EnvironmentStackProps): void {
+  const { role, state } = props;
+  const name = stackName(props, role);
   switch (state.backend) {
     case 'local':
       // Terraform runs in cdktf.out/stacks/<stack>; going up three folders keeps the

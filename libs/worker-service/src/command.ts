@@ -1,4 +1,9 @@
-import { SettingError, type LaneConfig } from '@queue-lanes/config';
+import { SettingError, type LaneConfig, type ProcessGroup } from '@queue-lanes/config';
+
+/** What a command template reads of a lane: one process group's view of it (its queues, job and memory limit). */
+export type CommandLane = Pick<LaneConfig, 'name' | 'connection' | 'queues' | 'job'> & {
+  readonly groups: readonly Pick<ProcessGroup, 'phpMemoryLimit'>[];
+};
 
 /**
  * The command every lane container runs unless the lane sets `command`:
@@ -28,7 +33,7 @@ export const DEFAULT_WORKER_COMMAND: readonly string[] = [
 export const SCHEDULER_COMMAND: readonly string[] = ['php', 'artisan', 'schedule:work'];
 
 /** What each placeholder of a lane's command template becomes. */
-export const COMMAND_PLACEHOLDERS: Readonly<Record<string, (lane: LaneConfig) => string>> = {
+export const COMMAND_PLACEHOLDERS: Readonly<Record<string, (lane: CommandLane) => string>> = {
   /** The Laravel queue connection (lanes.<lane>.connection, default the broker name). */
   connection: (lane) => lane.connection,
   /** The lane's queues in priority order, comma-joined: `image,bulk`. */
@@ -52,13 +57,13 @@ export const COMMAND_PLACEHOLDERS: Readonly<Record<string, (lane: LaneConfig) =>
  * valid placeholders when a token names an unknown placeholder or has an
  * unbalanced brace.
  */
-export function renderCommand(template: readonly string[], lane: LaneConfig): string[] {
+export function renderCommand(template: readonly string[], lane: CommandLane): string[] {
   if (template.length === 0) throw new SettingError(['lanes', lane.name, 'command'], 'must not be empty');
   return template.map((token, index) => renderToken(token, lane, ['lanes', lane.name, 'command', index]));
 }
 
 /** One argument, placeholders filled; a SettingError at the argument's key (synth gives it its line) otherwise. */
-function renderToken(token: string, lane: LaneConfig, where: readonly (string | number)[]): string {
+function renderToken(token: string, lane: CommandLane, where: readonly (string | number)[]): string {
   let out = '';
   let i = 0;
   while (i < token.length) {

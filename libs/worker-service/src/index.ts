@@ -1,5 +1,5 @@
 export { type RuntimeVolume } from './container';
-export { LaneService, type LaneServiceProps } from './lane-service';
-export { SchedulerService, type SchedulerServiceProps } from './scheduler-service';
-export { WorkerService, type WorkerServiceProps } from './worker-service';
-export type { WorkloadContext } from './workload';
+export { LaneService, type LaneServiceProps, type LaneSettings } from './lane-service';
+export { SchedulerService, type SchedulerServiceProps, type SchedulerSettings } from './scheduler-service';
+export { WorkerService, workerServiceProps, type WorkerServiceProps, type WorkerServiceResources } from './worker-service';
+export type { WorkloadContext, WorkloadImage, WorkloadSettings, WorkloadStorage } from './workload';

@@ -12,7 +12,18 @@ export const SCHEDULER_CONTAINER = 'scheduler';
  */
 const SCHEDULER_STOP_TIMEOUT = 120;
 
-export type SchedulerServiceProps = WorkloadContext;
+/** The scheduler task's size. */
+export interface SchedulerSettings {
+  /** The scheduler task's CPU units (256, 512 or 1024). */
+  readonly cpu: number;
+  /** The scheduler task's memory, MiB. */
+  readonly memory: number;
+}
+
+export interface SchedulerServiceProps extends WorkloadContext {
+  /** The scheduler task's size. */
+  readonly scheduler: SchedulerSettings;
+}
 
 /**
  * The Laravel scheduler as a singleton service `<app>-scheduler` running
@@ -33,20 +44,16 @@ export class SchedulerService extends WorkloadService {
 
 /** One scheduler container on regular Fargate, replaced stop-then-start. */
 function schedulerSpec(props: SchedulerServiceProps): WorkloadSpec {
-  const { env } = props;
-  if (!env.scheduler.service.enabled) {
-    throw new Error('scheduler.service.enabled is false; create SchedulerService only when the scheduler runs on ECS');
-  }
   const spec: WorkloadSpec = {
     name: SCHEDULER,
     tags: {},
-    cpu: env.scheduler.service.cpu,
-    memory: env.scheduler.service.memory,
+    cpu: props.scheduler.cpu,
+    memory: props.scheduler.memory,
     architecture: 'x86_64',
     containers: [{ name: SCHEDULER_CONTAINER, command: SCHEDULER_COMMAND }],
     containersKey: ['scheduler', 'service'],
     stopTimeout: SCHEDULER_STOP_TIMEOUT,
-    environment: { ...workloadDefaults(env), APP_ENV: env.environment },
+    environment: { ...workloadDefaults(props), APP_ENV: props.environment },
     desiredCount: 1,
     ignoreDesiredCount: false,
     minimumHealthyPercent: 0,

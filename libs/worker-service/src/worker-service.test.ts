@@ -1,6 +1,6 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { SettingError, locateSettingError, type EnvironmentConfig } from '@queue-lanes/config';
+import { SettingError, locateSettingError, type EnvironmentConfig, type JobSettings } from '@queue-lanes/config';
 import { SAMPLE_BLOCKS, sampleEnvironment } from '@queue-lanes/config/testing';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
@@ -8,9 +8,8 @@ import { EcsClusterCapacityProviders } from '@cdktf/provider-aws/lib/ecs-cluster
 import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
 import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
 import { Testing } from 'cdktf';
-import { WorkerService, type WorkerServiceProps } from './index';
+import { WorkerService, workerServiceProps, type LaneSettings, type WorkerServiceProps } from './index';
 
-const FILE = 'environments/staging.yaml';
 const ACCOUNT = '111111111111';
 const SG = 'sg-0123456789abcdef0';
 const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'];
@@ -25,33 +24,65 @@ const READ_POLICY = JSON.stringify({
   ],
 });
 const REPOSITORY = `${ACCOUNT}.dkr.ecr.eu-west-2.amazonaws.com/propertyfeed`;
+const DIGEST = '0123456789abcdef';
 
-/** A valid staging file with the lane-relevant blocks this suite asserts on. */
-function env(lanes: string, overrides: Record<string, string> = {}, file = FILE): EnvironmentConfig {
-  const network = SAMPLE_BLOCKS.network.replace('[subnet-0123456789abcdef0]', `[${SUBNETS.join(', ')}]`);
-  const image = `image: { repository: ${REPOSITORY}, tag: "2026.11.3" }`;
-  return sampleEnvironment(lanes, { accounts: `allowedAccountIds: ["${ACCOUNT}"]`, network, image, ...overrides }, file);
+/** The environment-wide props every test starts from; no lanes. */
+const BASE: WorkerServiceProps = {
+  app: 'propertyfeed',
+  environment: 'staging',
+  region: 'eu-west-2',
+  allowedAccountIds: [ACCOUNT],
+  image: { repository: REPOSITORY, tag: '2026.11.3' },
+  logRetentionDays: 400,
+  appRoot: '/var/www/html',
+  user: 'www-data',
+  parametersDigest: DIGEST,
+  securityGroupId: SG,
+  subnetIds: SUBNETS,
+  secrets: SECRETS,
+  kmsKeyArn: KEY,
+  parameterReadPolicyJson: READ_POLICY,
+  lanes: [],
+};
+
+const JOB: JobSettings = { timeout: 90, tries: 3, maxJobs: 500, maxTime: 3600, memory: 512, sleep: 3, backoff: [10, 60] };
+
+/** A lane of one process group (`worker-1` … `worker-<processes>`) on its `queues`, fixed at tasks.baseline unless `over` says otherwise. */
+function lane(name: string, over: Partial<LaneSettings> & { readonly processes?: number } = {}): LaneSettings {
+  const { processes = 1, ...rest } = over;
+  const queues = rest.queues ?? [name];
+  return {
+    name,
+    queues,
+    groups: [{ name: 'worker', queues, processes, job: JOB, phpMemoryLimit: 984 }],
+    connection: 'redis',
+    stage: 'baseline',
+    sizedBy: 'fixed',
+    tasks: { baseline: 1, min: 0 },
+    cpu: 512,
+    memory: 1024,
+    stopTimeout: 120,
+    ...rest,
+  };
 }
 
-const IMAGE_LANE = [
-  '  image:',
-  '    queues: [image, thumbnails]',
-  '    stage: baseline',
-  '    tasks: { baseline: 2, min: 0, max: 2 }',
-  '    cpu: 1024',
-  '    memory: 2048',
-  '    workers: 2',
-  '    stopTimeout: 100',
-  '    job: { timeout: 90, tries: 3, maxJobs: 500, maxTime: 3600, memory: 512, sleep: 3, backoff: [10, 60] }',
-].join('\n');
+const IMAGE_LANE = lane('image', {
+  queues: ['image', 'thumbnails'],
+  tasks: { baseline: 2, min: 0 },
+  cpu: 1024,
+  memory: 2048,
+  processes: 2,
+  stopTimeout: 100,
+});
 
-function props(e: EnvironmentConfig, extra: Partial<WorkerServiceProps> = {}): WorkerServiceProps {
-  return { env: e, securityGroupId: SG, secrets: SECRETS, kmsKeyArn: KEY, parameterReadPolicyJson: READ_POLICY, ...extra };
+/** BASE with the image lane, and `over` on top. */
+function props(over: Partial<WorkerServiceProps> = {}): WorkerServiceProps {
+  return { ...BASE, lanes: [IMAGE_LANE], ...over };
 }
 
-function synth(e: EnvironmentConfig, extra: Partial<WorkerServiceProps> = {}): string {
+function synth(p: WorkerServiceProps = props()): string {
   return Testing.synthScope((scope) => {
-    new WorkerService(scope, 'workers', props(e, extra));
+    new WorkerService(scope, 'workers', p);
   });
 }
 
@@ -111,7 +142,7 @@ function rolePolicy(json: string, roleFragment: string, name: string): Statement
 const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
 
 describe('the cluster', () => {
-  const json = synth(env(IMAGE_LANE));
+  const json = synth();
 
   it('is <app>-<env> with Container Insights on', () => {
     expect(json).toHaveResourceWithProperties(EcsCluster, {
@@ -136,23 +167,12 @@ describe('the cluster', () => {
 
 describe('stages', () => {
   const lanes = [
-    `  sync:
-    queues: [sync]
-    stage: off`,
-    `  image:
-    queues: [image]
-    stage: baseline
-    tasks: { baseline: 2, min: 0, max: 2 }`,
-    `  feeds:
-    queues: [feeds]
-    stage: scaling
-    tasks: { baseline: 1, min: 1, max: 2 }`,
-    `  bulk:
-    queues: [bulk]
-    stage: owned
-    tasks: { baseline: 1, min: 0, max: 4 }`,
-  ].join('\n');
-  const json = synth(env(lanes));
+    lane('sync', { stage: 'off', sizedBy: 'off' }),
+    lane('image', { tasks: { baseline: 2, min: 0 } }),
+    lane('feeds', { stage: 'scaling', sizedBy: 'controller', tasks: { baseline: 1, min: 1 } }),
+    lane('bulk', { stage: 'owned', sizedBy: 'controller', tasks: { baseline: 1, min: 0 } }),
+  ];
+  const json = synth(props({ lanes }));
 
   it('off: keeps the service at 0 tasks, held there by Terraform, with its task definition, roles and log group', () => {
     const s = service(json, 'propertyfeed-sync');
@@ -165,7 +185,7 @@ describe('stages', () => {
   });
 
   it('never destroys a log group with its logs: retention expires them', () => {
-    const groups = resources(synth(env(lanes, { runtime: 'runtime: { enableEcsExec: true }' })), 'aws_cloudwatch_log_group');
+    const groups = resources(synth(props({ lanes, enableEcsExec: true })), 'aws_cloudwatch_log_group');
     expect(groups.length).toBeGreaterThan(4);
     for (const g of groups) expect(g).toMatchObject({ skip_destroy: true, retention_in_days: 400 });
   });
@@ -189,19 +209,13 @@ describe('stages', () => {
   });
 
   it('paused: keeps its count and leaves desired_count to the operator, at any stage', () => {
-    const paused = synth(
-      env(`  image:
-    queues: [image]
-    stage: baseline
-    paused: true
-    tasks: { baseline: 2, min: 0, max: 2 }`),
-    );
+    const paused = synth(props({ lanes: [lane('image', { sizedBy: 'operator', tasks: { baseline: 2, min: 0 } })] }));
     expect(service(paused, 'propertyfeed-image')).toMatchObject({ desired_count: 2, lifecycle: { ignore_changes: ['desired_count'] } });
   });
 
   it('exposes each lane by name, off included', () => {
     Testing.synthScope((scope) => {
-      const w = new WorkerService(scope, 'workers', props(env(lanes)));
+      const w = new WorkerService(scope, 'workers', props({ lanes }));
       expect(Object.keys(w.lanes).sort()).toEqual(['bulk', 'feeds', 'image', 'sync']);
       expect(w.lanes.image.serviceName).toBe('propertyfeed-image');
       expect(w.lanes.image.desiredCount).toBe(2);
@@ -220,7 +234,7 @@ describe('stages', () => {
 });
 
 describe('a lane service', () => {
-  const json = synth(env(IMAGE_LANE));
+  const json = synth();
   const s = service(json, 'propertyfeed-image');
 
   it('runs in the private subnets with the worker security group and no public IP', () => {
@@ -228,7 +242,7 @@ describe('a lane service', () => {
   });
 
   it('takes other subnets when given', () => {
-    const other = synth(env(IMAGE_LANE), { subnetIds: ['subnet-0aaaaaaaaaaaaaaaa'] });
+    const other = synth(props({ subnetIds: ['subnet-0aaaaaaaaaaaaaaaa'] }));
     expect(other).toHaveResourceWithProperties(EcsService, {
       network_configuration: expect.objectContaining({ subnets: ['subnet-0aaaaaaaaaaaaaaaa'] }),
     });
@@ -246,10 +260,7 @@ describe('a lane service', () => {
   });
 
   it('takes the deployment bounds from the lane', () => {
-    const custom = synth(
-      env(`${IMAGE_LANE}
-    deployment: { minimumHealthyPercent: 50, maximumPercent: 150 }`),
-    );
+    const custom = synth(props({ lanes: [{ ...IMAGE_LANE, deployment: { minimumHealthyPercent: 50, maximumPercent: 150 } }] }));
     expect(custom).toHaveResourceWithProperties(EcsService, {
       deployment_minimum_healthy_percent: 50,
       deployment_maximum_percent: 150,
@@ -275,22 +286,20 @@ describe('a lane service', () => {
     );
   });
 
-  it('runs on FARGATE unless the lane opts into Spot', () => {
+  it('runs on FARGATE unless the lane gives another strategy', () => {
     expect(s.capacity_provider_strategy).toEqual([{ capacity_provider: 'FARGATE', base: 0, weight: 1 }]);
-    const spot = synth(
-      env(`${IMAGE_LANE}
-    spot: true`),
-    );
+    const spot = synth(props({ lanes: [{ ...IMAGE_LANE, capacity: [{ provider: 'FARGATE_SPOT', base: 0, weight: 1 }] }] }));
     expect(service(spot, 'propertyfeed-image').capacity_provider_strategy).toEqual([
       { capacity_provider: 'FARGATE_SPOT', base: 0, weight: 1 },
     ]);
   });
 
   it('takes an explicit capacity strategy with base and weight', () => {
-    const mixed = synth(
-      env(`${IMAGE_LANE}
-    capacity: [{ provider: FARGATE, base: 1, weight: 1 }, { provider: FARGATE_SPOT, weight: 3 }]`),
-    );
+    const capacity = [
+      { provider: 'FARGATE', base: 1, weight: 1 },
+      { provider: 'FARGATE_SPOT', base: 0, weight: 3 },
+    ] as const;
+    const mixed = synth(props({ lanes: [{ ...IMAGE_LANE, capacity }] }));
     expect(service(mixed, 'propertyfeed-image').capacity_provider_strategy).toEqual([
       { capacity_provider: 'FARGATE', base: 1, weight: 1 },
       { capacity_provider: 'FARGATE_SPOT', base: 0, weight: 3 },
@@ -299,7 +308,7 @@ describe('a lane service', () => {
 });
 
 describe('a lane task definition', () => {
-  const json = synth(env(IMAGE_LANE));
+  const json = synth();
   const family = 'propertyfeed-staging-image';
   const td = taskDefinition(json, family);
   const all = containers(json, family);
@@ -321,10 +330,7 @@ describe('a lane task definition', () => {
   });
 
   it('runs on arm64 when the lane says so', () => {
-    const arm = synth(
-      env(`${IMAGE_LANE}
-    architecture: arm64`),
-    );
+    const arm = synth(props({ lanes: [{ ...IMAGE_LANE, architecture: 'arm64' }] }));
     expect(arm).toHaveResourceWithProperties(EcsTaskDefinition, {
       runtime_platform: expect.objectContaining({ cpu_architecture: 'ARM64' }),
     });
@@ -366,13 +372,7 @@ describe('a lane task definition', () => {
 
   it('runs a lane command template instead when set', () => {
     const custom = synth(
-      env(
-        IMAGE_LANE.replace(
-          '    queues:',
-          `    command: [php, artisan, queue:work, "{connection}", "--queue={queues}", --force]
-    queues:`,
-        ),
-      ),
+      props({ lanes: [{ ...IMAGE_LANE, command: ['php', 'artisan', 'queue:work', '{connection}', '--queue={queues}', '--force'] }] }),
     );
     expect(worker(custom, family).command).toEqual([
       'php',
@@ -385,15 +385,7 @@ describe('a lane task definition', () => {
   });
 
   it('runs artisan inside a sh -c template through the worker entry point too', () => {
-    const custom = synth(
-      env(
-        IMAGE_LANE.replace(
-          '    queues:',
-          `    command: [sh, -c, "exec php ./artisan queue:work --queue={queues}"]
-    queues:`,
-        ),
-      ),
-    );
+    const custom = synth(props({ lanes: [{ ...IMAGE_LANE, command: ['sh', '-c', 'exec php ./artisan queue:work --queue={queues}'] }] }));
     expect(worker(custom, family).command).toEqual([
       'sh',
       '-c',
@@ -402,7 +394,7 @@ describe('a lane task definition', () => {
   });
 
   it('refuses a lane command that runs no artisan, at its key', () => {
-    const custom = env(IMAGE_LANE.replace('    queues:', `    command: [php, worker.php, queue:work]\n    queues:`));
+    const custom = props({ lanes: [{ ...IMAGE_LANE, command: ['php', 'worker.php', 'queue:work'] }] });
     expect(() => synth(custom)).toThrow(
       'lanes.image.command: "php worker.php queue:work" runs no artisan: a lane\'s workers run artisan through the queue-lanes worker entry point (/tmp/.queue-lanes/worker.php), which counts their jobs from Laravel\'s queue events; run php artisan queue:work',
     );
@@ -458,7 +450,7 @@ describe('a lane task definition', () => {
   });
 
   it('uses the configured app root and user', () => {
-    const custom = synth(env(IMAGE_LANE, { runtime: 'runtime: { appRoot: /app, user: "1000:1000" }' }));
+    const custom = synth(props({ appRoot: '/app', user: '1000:1000' }));
     const c = worker(custom, family);
     expect(c.user).toBe('1000:1000');
     expect(c.workingDirectory).toBe('/app');
@@ -497,22 +489,19 @@ describe('a lane task definition', () => {
       { name: 'LANE', value: 'image' },
       { name: 'LANE_QUEUES', value: 'image,thumbnails' },
       { name: 'LOG_CHANNEL', value: 'stderr' },
-      { name: 'QUEUE_LANES_PARAMETERS_DIGEST', value: env(IMAGE_LANE).parametersDigest },
+      { name: 'QUEUE_LANES_PARAMETERS_DIGEST', value: DIGEST },
     ]);
   });
 
-  it('rolls onto a new task definition when a parameter value changes, and only then', () => {
-    const digest = (plain: string) =>
-      env(IMAGE_LANE, { parameters: `parameters: { plain: { ${plain} }, secure: [DB_PASSWORD] }` }).parametersDigest;
-    expect(digest('DB_HOST: db-1')).toMatch(/^[0-9a-f]{16}$/);
-    expect(digest('DB_HOST: db-1')).toBe(digest('DB_HOST: db-1'));
-    expect(digest('DB_HOST: db-2')).not.toBe(digest('DB_HOST: db-1'));
-    expect(digest('A: 1, B: 2')).toBe(digest('B: 2, A: 1'));
+  it('rolls onto a new task definition when the parameters digest changes', () => {
+    const definitions = (digest: string) => containers(synth(props({ parametersDigest: digest })), family);
+    expect(definitions(DIGEST)).toEqual(all);
+    expect(definitions('fedcba9876543210')).not.toEqual(all);
   });
 
   it('lets an APP_ENV or LOG_CHANNEL parameter replace the container default', () => {
     const secrets = { ...SECRETS, APP_ENV: PARAM('APP_ENV'), LOG_CHANNEL: PARAM('LOG_CHANNEL') };
-    const c = worker(synth(env(IMAGE_LANE), { secrets }), family);
+    const c = worker(synth(props({ secrets })), family);
     expect((c.environment as { name: string }[]).map((e) => e.name)).toEqual(['LANE', 'LANE_QUEUES', 'QUEUE_LANES_PARAMETERS_DIGEST']);
     expect(c.secrets).toContainEqual({ name: 'APP_ENV', valueFrom: PARAM('APP_ENV') });
     expect(c.secrets).toContainEqual({ name: 'LOG_CHANNEL', valueFrom: PARAM('LOG_CHANNEL') });
@@ -535,15 +524,15 @@ describe('a lane task definition', () => {
   });
 
   it('pins an image digest with @', () => {
-    const pinned = synth(env(IMAGE_LANE, { image: `image: { repository: ${REPOSITORY}, tag: "sha256:${'a'.repeat(64)}" }` }));
+    const pinned = synth(props({ image: { repository: REPOSITORY, tag: `sha256:${'a'.repeat(64)}` } }));
     expect(worker(pinned, family).image).toBe(`${REPOSITORY}@sha256:${'a'.repeat(64)}`);
   });
 });
 
 describe('the lane log group', () => {
-  const json = synth(env(IMAGE_LANE));
+  const json = synth();
 
-  it('is /ecs/<app>-<env>/<lane>, KMS-encrypted with the environment key, retention from the file', () => {
+  it('is /ecs/<app>-<env>/<lane>, KMS-encrypted with the environment key, kept logRetentionDays', () => {
     expect(json).toHaveResourceWithProperties(CloudwatchLogGroup, {
       name: '/ecs/propertyfeed-staging/image',
       retention_in_days: 400,
@@ -551,21 +540,10 @@ describe('the lane log group', () => {
       tags: { lane: 'image' },
     });
   });
-
-  it('keeps logs 365 days by default', () => {
-    const defaults = synth(env(IMAGE_LANE, { logs: 'logs: {}' }));
-    expect(defaults).toHaveResourceWithProperties(CloudwatchLogGroup, { retention_in_days: 365 });
-  });
 });
 
 describe('IAM', () => {
-  const json = synth(
-    env(
-      `${IMAGE_LANE}
-    scaleInProtection: true`,
-      { runtime: 'runtime: { storage: { bucket: acme-media, prefix: jobs/ } }' },
-    ),
-  );
+  const json = synth(props({ lanes: [{ ...IMAGE_LANE, scaleInProtection: true }], storage: { bucket: 'acme-media', prefix: 'jobs/' } }));
   const roles = resources(json, 'aws_iam_role');
   const policies = resources(json, 'aws_iam_role_policy');
 
@@ -614,7 +592,7 @@ describe('IAM', () => {
   });
 
   it('needs no ECR permissions for an image outside ECR', () => {
-    const hub = synth(env(IMAGE_LANE, { image: 'image: { repository: docker.io/acme/propertyfeed }' }));
+    const hub = synth(props({ image: { repository: 'docker.io/acme/propertyfeed', tag: 'latest' } }));
     const statements = rolePolicy(hub, 'execution-role', 'pull-and-log');
     expect(statements.map((s) => s.Sid)).toEqual(['WriteLogs']);
   });
@@ -655,12 +633,7 @@ describe('IAM', () => {
   });
 
   it("lets an SQS lane's task role use its own queue, and the environment key only through SQS", () => {
-    const sqs = synth(
-      env(`  feeds:
-    broker: sqs
-    queues: [propertyfeed-staging-feeds]
-    stage: baseline`),
-    );
+    const sqs = synth(props({ lanes: [lane('feeds', { broker: 'sqs', queues: ['propertyfeed-staging-feeds'] })] }));
     expect(rolePolicy(sqs, 'task-role', 'application')).toEqual([
       {
         Sid: 'ConsumeLaneQueue',
@@ -679,7 +652,7 @@ describe('IAM', () => {
   });
 
   it('gives a lane without storage or scale-in protection a task role with no permissions', () => {
-    const plain = synth(env(IMAGE_LANE));
+    const plain = synth();
     expect(
       resources(plain, 'aws_iam_role_policy')
         .map((p) => p.name)
@@ -698,7 +671,7 @@ describe('IAM', () => {
 });
 
 describe('ECS Exec', () => {
-  const json = synth(env(IMAGE_LANE, { runtime: 'runtime: { enableEcsExec: true }' }));
+  const json = synth(props({ enableEcsExec: true }));
 
   it('logs and encrypts sessions with the environment key on the cluster', () => {
     expect(json).toHaveResourceWithProperties(EcsCluster, {
@@ -748,8 +721,7 @@ describe('ECS Exec', () => {
 });
 
 describe('the scheduler', () => {
-  const scheduled = env(IMAGE_LANE, { scheduler: 'scheduler: { onHosts: false, service: { enabled: true, cpu: 512, memory: 1024 } }' });
-  const json = synth(scheduled);
+  const json = synth(props({ scheduler: { cpu: 512, memory: 1024 } }));
   const s = service(json, 'propertyfeed-scheduler');
   const family = 'propertyfeed-staging-scheduler';
 
@@ -782,39 +754,25 @@ describe('the scheduler', () => {
     );
   });
 
-  it('is absent unless scheduler.service.enabled', () => {
-    expect(synth(env(IMAGE_LANE))).not.toContain('propertyfeed-scheduler');
+  it('is absent unless its size is given', () => {
+    expect(synth()).not.toContain('propertyfeed-scheduler');
   });
 });
 
 describe('props validation', () => {
-  const e = env(IMAGE_LANE);
-  const build =
-    (extra: Partial<WorkerServiceProps>, environment = e) =>
-    () =>
-      Testing.synthScope((scope) => {
-        new WorkerService(scope, 'workers', props(environment, extra));
-      });
+  const build = (over: Partial<WorkerServiceProps>) => () => synth(props(over));
 
-  it('names an unknown command placeholder at its line in the file', () => {
-    const text = IMAGE_LANE.replace(
-      '    queues:',
-      `    command: [php, artisan, queue:work, "--queue={queue}"]
-    queues:`,
-    );
-    const bad = env(text);
+  it('names an unknown command placeholder at its key, which synth turns into a line of the file', () => {
+    const bad = props({ lanes: [{ ...IMAGE_LANE, command: ['php', 'artisan', 'queue:work', '--queue={queue}'] }] });
     let error: unknown;
     try {
-      build({}, bad)();
+      synth(bad);
     } catch (e) {
       error = e;
     }
+    expect(error).toBeInstanceOf(SettingError);
     expect((error as SettingError).path).toEqual(['lanes', 'image', 'command', 3]);
-    const file = `${Object.values({ ...SAMPLE_BLOCKS }).join('\n')}\nlanes:\n${text}`;
-    expect(locateSettingError(file, 'environments/staging.yaml', error as SettingError).message).toMatch(
-      /^environments\/staging\.yaml:\d+:\d+ lanes\.image\.command\[3\]: "--queue=\{queue\}" uses the unknown placeholder \{queue\}/,
-    );
-    expect(build({}, bad)).toThrow(
+    expect(() => synth(bad)).toThrow(
       'lanes.image.command[3]: "--queue={queue}" uses the unknown placeholder {queue}; valid: {connection}, {queues}, {tries}, {timeout}, {maxJobs}, {maxTime}, {memory}, {phpMemoryLimit}, {sleep}, {backoff}, {lane} (write "{{" for a literal brace)',
     );
   });
@@ -862,14 +820,8 @@ describe('props validation', () => {
   it('rejects names IAM would refuse', () => {
     // The environment file already rejects these names; the construct guards
     // callers that build its props some other way.
-    const valid = env(IMAGE_LANE);
-    const long = {
-      ...valid,
-      app: 'propertyfeedplatform',
-      environment: 'production-eu',
-      lanes: valid.lanes.map((lane) => ({ ...lane, name: 'image-processing-largest' })),
-    };
-    expect(build({}, long)).toThrow(
+    const long = { app: 'propertyfeedplatform', environment: 'production-eu', lanes: [lane('image-processing-largest')] };
+    expect(build(long)).toThrow(
       'image-processing-largest: the IAM role name propertyfeedplatform-production-eu-image-processing-largest-execution is 69 characters; IAM allows 64: shorten the app, environment or lane name',
     );
   });
@@ -877,18 +829,14 @@ describe('props validation', () => {
 
 describe('scale-in protection', () => {
   const family = 'propertyfeed-staging-image';
-  const protectedJson = synth(
-    env(`${IMAGE_LANE}
-    scaleInProtection: true`),
-  );
-  const plainJson = synth(env(IMAGE_LANE));
+  const protectedJson = synth(props({ lanes: [{ ...IMAGE_LANE, scaleInProtection: true }] }));
+  const plainJson = synth();
 
   it('runs each worker through the entry point, which the init container writes to the shared /tmp, protecting the task', () => {
     const guarded = worker(protectedJson, family, 'worker-2');
     const plain = worker(plainJson, family, 'worker-2');
-    // The same worker command, its memory_limit 16 MiB lower for the entry point's supervising process.
-    const expected = (plain.command as string[]).map((a) => (a === 'memory_limit=984M' ? 'memory_limit=968M' : a));
-    expect(guarded.command).toEqual(expected);
+    // The same worker command (config lowers its memory_limit for the entry point: see workerServiceProps below).
+    expect(guarded.command).toEqual(plain.command);
     expect(guarded.command).toContain('/tmp/.queue-lanes/worker.php');
     expect(guarded.environment).toContainEqual({ name: 'QUEUE_LANES_CONTAINER', value: 'worker-2' });
     expect(guarded.environment).toContainEqual({ name: 'QUEUE_LANES_PROTECTION', value: '1' });
@@ -914,17 +862,15 @@ describe('scale-in protection', () => {
 });
 
 describe('process groups', () => {
-  const lane = [
-    '  sync:',
-    '    stage: baseline',
-    '    cpu: 512',
-    '    memory: 1024',
-    '    job: { timeout: 60, tries: 3, memory: 160 }',
-    '    groups:',
-    '      - { name: urgent, queues: [sync-urgent], processes: 1, job: { timeout: 20, tries: 5 } }',
-    '      - { name: main, queues: [sync-urgent, sync], processes: 3 }',
-  ].join('\n');
-  const json = synth(env(lane));
+  const sync = lane('sync', {
+    queues: ['sync-urgent', 'sync'],
+    grouped: true,
+    groups: [
+      { name: 'urgent', queues: ['sync-urgent'], processes: 1, job: { ...JOB, timeout: 20, tries: 5 }, phpMemoryLimit: 216 },
+      { name: 'main', queues: ['sync-urgent', 'sync'], processes: 3, job: { ...JOB, timeout: 60, tries: 3 }, phpMemoryLimit: 216 },
+    ],
+  });
+  const json = synth(props({ lanes: [sync] }));
   const workers = containers(json, 'propertyfeed-staging-sync').filter((c) => c.name !== 'runtime-dirs');
 
   it('runs one container per process, each group on its own queue chain and job settings', () => {
@@ -949,21 +895,10 @@ describe('process groups', () => {
 
 describe('ECS limits', () => {
   it('refuses a task definition over the 64 KiB ECS accepts, at the lane key that adds its containers', () => {
-    const plain = Array.from({ length: 40 }, (_, i) => `SETTING_${i}: value-${i}`).join(', ');
-    const big = env(
-      `  image:
-    queues: [image]
-    stage: baseline
-    cpu: 4096
-    memory: 16384
-    workers: 32`,
-      {
-        parameters: `parameters: { plain: { ${plain} } }`,
-      },
-    );
+    const big = (processes: number, grouped = false) => props({ lanes: [lane('image', { cpu: 4096, memory: 16384, processes, grouped })] });
     let error: unknown;
     try {
-      synth(big);
+      synth(big(32));
     } catch (e) {
       error = e;
     }
@@ -972,21 +907,91 @@ describe('ECS limits', () => {
     expect((error as SettingError).message).toMatch(
       /^lanes\.image\.workers: the task definition of propertyfeed-image would hold \d+ bytes of container definitions \(32 worker containers of \d+ bytes each\), over the 65536 bytes ECS accepts/,
     );
+    expect(() => synth(big(32, true))).toThrow(/^lanes\.image\.groups: /);
     // The same lane with 8 workers fits.
-    expect(() =>
-      synth(
-        env(
-          `  image:
-    queues: [image]
-    stage: baseline
-    cpu: 4096
-    memory: 16384
-    workers: 8`,
-          {
-            parameters: `parameters: { plain: { ${plain} } }`,
-          },
-        ),
-      ),
-    ).not.toThrow();
+    expect(() => synth(big(8))).not.toThrow();
+  });
+});
+
+describe('workerServiceProps: the props of an environment file', () => {
+  const FILE_IMAGE_LANE = [
+    '  image:',
+    '    queues: [image, thumbnails]',
+    '    stage: baseline',
+    '    tasks: { baseline: 2, min: 0, max: 2 }',
+    '    cpu: 1024',
+    '    memory: 2048',
+    '    workers: 2',
+    '    stopTimeout: 100',
+    '    job: { timeout: 90, tries: 3, maxJobs: 500, maxTime: 3600, memory: 512, sleep: 3, backoff: [10, 60] }',
+  ].join('\n');
+  const network = SAMPLE_BLOCKS.network.replace('[subnet-0123456789abcdef0]', `[${SUBNETS.join(', ')}]`);
+  const file = (lanes: string, overrides: Record<string, string> = {}): EnvironmentConfig =>
+    sampleEnvironment(lanes, { network, image: `image: { repository: ${REPOSITORY}, tag: "2026.11.3" }`, ...overrides });
+  const resources = { securityGroupId: SG, secrets: SECRETS, kmsKeyArn: KEY, parameterReadPolicyJson: READ_POLICY };
+
+  it("reads the file's names, places, image, runtime, logs, subnets and lanes, and takes the other stacks' resources as given", () => {
+    const env = file(FILE_IMAGE_LANE);
+    expect(workerServiceProps(env, resources)).toEqual({
+      ...BASE,
+      parametersDigest: env.parametersDigest,
+      enableEcsExec: false,
+      lanes: [
+        {
+          ...IMAGE_LANE,
+          grouped: false,
+          broker: 'redis',
+          architecture: 'x86_64',
+          scaleInProtection: false,
+          deployment: { minimumHealthyPercent: 100, maximumPercent: 200 },
+          capacity: [{ provider: 'FARGATE', base: 0, weight: 1 }],
+          tasks: { baseline: 2, min: 0, max: 2 },
+        },
+      ],
+    });
+  });
+
+  it('gives the scheduler, storage and ECS Exec only where the file turns them on, and logs 365 days by default', () => {
+    const env = file(FILE_IMAGE_LANE, {
+      logs: 'logs: {}',
+      runtime: 'runtime: { enableEcsExec: true, storage: { bucket: acme-media, prefix: jobs/ } }',
+      scheduler: 'scheduler: { onHosts: false, service: { enabled: true, cpu: 512, memory: 1024 } }',
+    });
+    const p = workerServiceProps(env, resources);
+    expect(p).toMatchObject({ logRetentionDays: 365, enableEcsExec: true, storage: { bucket: 'acme-media', prefix: 'jobs/' } });
+    expect(p.scheduler).toEqual({ cpu: 512, memory: 1024 });
+    const plain = workerServiceProps(file(FILE_IMAGE_LANE), resources);
+    expect(plain.scheduler).toBeUndefined();
+    expect(plain.storage).toBeUndefined();
+  });
+
+  it("passes config's PHP memory limit, lower under scale-in protection for the entry point's supervising process", () => {
+    const limit = (lanes: string) => workerServiceProps(file(lanes), resources).lanes[0].groups[0].phpMemoryLimit;
+    expect(limit(FILE_IMAGE_LANE)).toBe(984);
+    expect(limit(`${FILE_IMAGE_LANE}\n    scaleInProtection: true`)).toBe(968);
+  });
+
+  it("passes the parameters' digest, which changes with a value and only then", () => {
+    const digest = (plain: string) =>
+      workerServiceProps(file(FILE_IMAGE_LANE, { parameters: `parameters: { plain: { ${plain} }, secure: [DB_PASSWORD] }` }), resources)
+        .parametersDigest;
+    expect(digest('DB_HOST: db-1')).toMatch(/^[0-9a-f]{16}$/);
+    expect(digest('DB_HOST: db-1')).toBe(digest('DB_HOST: db-1'));
+    expect(digest('DB_HOST: db-2')).not.toBe(digest('DB_HOST: db-1'));
+    expect(digest('A: 1, B: 2')).toBe(digest('B: 2, A: 1'));
+  });
+
+  it("places a lane command's unknown placeholder at its line in the file", () => {
+    const text = FILE_IMAGE_LANE.replace('    queues:', '    command: [php, artisan, queue:work, "--queue={queue}"]\n    queues:');
+    let error: unknown;
+    try {
+      synth(workerServiceProps(file(text), resources));
+    } catch (e) {
+      error = e;
+    }
+    const yaml = `${Object.values({ ...SAMPLE_BLOCKS }).join('\n')}\nlanes:\n${text}`;
+    expect(locateSettingError(yaml, 'environments/staging.yaml', error as SettingError).message).toMatch(
+      /^environments\/staging\.yaml:\d+:\d+ lanes\.image\.command\[3\]: "--queue=\{queue\}" uses the unknown placeholder \{queue\}/,
+    );
   });
 });

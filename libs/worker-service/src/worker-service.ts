@@ -1,45 +1,76 @@
-import type { EnvironmentConfig } from '@queue-lanes/config';
+import type { EnvironmentConfig, LaneConfig } from '@queue-lanes/config';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
 import { EcsClusterCapacityProviders } from '@cdktf/provider-aws/lib/ecs-cluster-capacity-providers';
 import { Construct } from 'constructs';
-import { LaneService } from './lane-service';
-import { ECS_EXEC, clusterName, logGroupName, logGroupRetention } from '@queue-lanes/config';
-import { SchedulerService } from './scheduler-service';
-import { validateContext, type WorkloadContext } from './workload';
+import { LaneService, type LaneSettings } from './lane-service';
+import { ECS_EXEC, clusterName, logGroupName } from '@queue-lanes/config';
+import { SchedulerService, type SchedulerSettings } from './scheduler-service';
+import { validateContext, workloadLogRetention, type WorkloadContext, type WorkloadSettings } from './workload';
 
-export interface WorkerServiceProps {
-  /** The validated environment: lanes, image, runtime, logs and scheduler settings. */
-  readonly env: EnvironmentConfig;
-  /** The worker security group (from the networking stack). */
-  readonly securityGroupId: string;
+export interface WorkerServiceProps extends WorkloadSettings {
+  /** Every lane, at any stage: one {@link LaneService} each (stage `off` included, at 0 tasks). */
+  readonly lanes: readonly LaneSettings[];
   /**
-   * Private subnets the tasks run in; tasks never get a public IP.
-   * @default env.network.privateSubnetIds
+   * The scheduler singleton's size; when given, `php artisan schedule:work` runs as an ECS service.
+   * @default no scheduler service (it runs on the hosts, or nowhere)
    */
-  readonly subnetIds?: readonly string[];
-  /**
-   * Environment-variable name → SSM parameter ARN (from the parameters stack),
-   * injected into every container as `secrets` (`valueFrom`). A parameter named
-   * APP_ENV replaces the container's own APP_ENV; LANE and LANE_QUEUES are the
-   * container's and may not be parameters.
-   */
-  readonly secrets: Readonly<Record<string, string>>;
-  /** The environment's KMS key ARN: encrypts the log groups and ECS Exec sessions. */
-  readonly kmsKeyArn: string;
-  /**
-   * IAM policy JSON granting ssm:GetParameters on exactly the `secrets` parameters
-   * and kms:Decrypt on their key (the parameters lib's read-access document);
-   * attached to every execution role.
-   */
-  readonly parameterReadPolicyJson: string;
+  readonly scheduler?: SchedulerSettings;
+}
+
+/** What the other stacks give the workers: the security group, and the parameters and their key. */
+export type WorkerServiceResources = Pick<WorkerServiceProps, 'securityGroupId' | 'secrets' | 'kmsKeyArn' | 'parameterReadPolicyJson'>;
+
+/** The worker service's props for one environment, as compose builds them: the file's settings and the other stacks' resources. */
+export function workerServiceProps(env: EnvironmentConfig, resources: WorkerServiceResources): WorkerServiceProps {
+  const { runtime } = env;
+  return {
+    app: env.app,
+    environment: env.environment,
+    region: env.region,
+    allowedAccountIds: env.allowedAccountIds,
+    image: env.image,
+    logRetentionDays: env.logs.retentionDays,
+    appRoot: runtime.appRoot,
+    user: runtime.user,
+    enableEcsExec: runtime.enableEcsExec,
+    ...(runtime.storage ? { storage: runtime.storage } : {}),
+    parametersDigest: env.parametersDigest,
+    subnetIds: env.network.privateSubnetIds,
+    ...resources,
+    lanes: env.lanes.map(laneSettings),
+    ...(env.scheduler.service.enabled ? { scheduler: { cpu: env.scheduler.service.cpu, memory: env.scheduler.service.memory } } : {}),
+  };
+}
+
+/** What a lane service reads of a resolved lane. */
+function laneSettings(lane: LaneConfig): LaneSettings {
+  return {
+    name: lane.name,
+    queues: lane.queues,
+    groups: lane.groups,
+    grouped: lane.grouped,
+    ...(lane.command ? { command: lane.command } : {}),
+    connection: lane.connection,
+    broker: lane.broker,
+    stage: lane.stage,
+    sizedBy: lane.sizedBy,
+    tasks: lane.tasks,
+    cpu: lane.cpu,
+    memory: lane.memory,
+    architecture: lane.architecture,
+    stopTimeout: lane.stopTimeout,
+    scaleInProtection: lane.scaleInProtection,
+    deployment: lane.deployment,
+    capacity: lane.capacity,
+  };
 }
 
 /**
  * The `workers` stack's content: the environment's cluster `<app>-<env>` with
  * Container Insights and the FARGATE and FARGATE_SPOT capacity providers, one
  * {@link LaneService} per lane (at `off` with 0 tasks), and the scheduler singleton
- * when `scheduler.service.enabled`. ECS Exec is off unless `runtime.enableEcsExec`;
+ * when `scheduler` is given. ECS Exec is off unless `enableEcsExec`;
  * then sessions are encrypted with the environment key and logged to
  * `/ecs/<app>-<env>/ecs-exec`.
  */
@@ -49,31 +80,23 @@ export class WorkerService extends Construct {
   readonly cluster: EcsCluster;
   /** FARGATE and FARGATE_SPOT on the cluster. */
   readonly capacityProviders: EcsClusterCapacityProviders;
-  /** ECS Exec session logs; present when `runtime.enableEcsExec`. */
+  /** ECS Exec session logs; present when `enableEcsExec`. */
   readonly execLogGroup?: CloudwatchLogGroup;
   /** Lane name → its service and resources, for every lane (stage off included). */
   readonly lanes: Readonly<Record<string, LaneService>>;
-  /** The scheduler singleton; present when `scheduler.service.enabled`. */
+  /** The scheduler singleton; present when `scheduler` is given. */
   readonly scheduler?: SchedulerService;
 
   constructor(scope: Construct, id: string, props: WorkerServiceProps) {
     super(scope, id);
-    const { env } = props;
-    const shared = {
-      env,
-      securityGroupId: props.securityGroupId,
-      subnetIds: props.subnetIds ?? env.network.privateSubnetIds,
-      secrets: props.secrets,
-      kmsKeyArn: props.kmsKeyArn,
-      parameterReadPolicyJson: props.parameterReadPolicyJson,
-    };
-    validateContext(shared);
+    const { lanes, scheduler, ...settings } = props;
+    validateContext(settings);
 
-    this.clusterName = clusterName(env);
-    if (env.runtime.enableEcsExec) {
+    this.clusterName = clusterName(props);
+    if (props.enableEcsExec ?? false) {
       this.execLogGroup = new CloudwatchLogGroup(this, 'ecs-exec-log-group', {
-        name: logGroupName(env, ECS_EXEC),
-        ...logGroupRetention(env),
+        name: logGroupName(props, ECS_EXEC),
+        ...workloadLogRetention(props),
         kmsKeyId: props.kmsKeyArn,
       });
     }
@@ -103,14 +126,14 @@ export class WorkerService extends Construct {
     });
 
     const ctx: WorkloadContext = {
-      ...shared,
+      ...settings,
       cluster: this.cluster,
       capacityProviders: this.capacityProviders,
       execLogGroup: this.execLogGroup,
     };
-    this.lanes = Object.fromEntries(env.lanes.map((lane) => [lane.name, new LaneService(this, `lane-${lane.name}`, { ...ctx, lane })]));
-    if (env.scheduler.service.enabled) {
-      this.scheduler = new SchedulerService(this, 'scheduler', ctx);
+    this.lanes = Object.fromEntries(lanes.map((lane) => [lane.name, new LaneService(this, `lane-${lane.name}`, { ...ctx, lane })]));
+    if (scheduler) {
+      this.scheduler = new SchedulerService(this, 'scheduler', { ...ctx, scheduler });
     }
   }
 }

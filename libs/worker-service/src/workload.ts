@@ -1,4 +1,4 @@
-import type { CapacityStrategyItem, EnvironmentConfig } from '@queue-lanes/config';
+import type { CapacityStrategyItem } from '@queue-lanes/config';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import type { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
 import type { EcsClusterCapacityProviders } from '@cdktf/provider-aws/lib/ecs-cluster-capacity-providers';
@@ -25,27 +25,88 @@ import {
   taskFamily,
 } from '@queue-lanes/config';
 
-/** What every workload of the environment shares: where it runs, what it may read. */
-export interface WorkloadContext {
-  /** The validated environment (image, runtime, logs, region, accounts). */
-  readonly env: EnvironmentConfig;
+/** The image every workload of the environment runs. */
+export interface WorkloadImage {
+  /** The repository without tag: an ECR repository URI (the execution role may then pull from it) or another registry path. */
+  readonly repository: string;
+  /** The tag, or a `sha256:` digest (then referenced `@sha256:…`). */
+  readonly tag: string;
+}
+
+/** The S3 bucket (and key prefix) the applications may read and write. */
+export interface WorkloadStorage {
+  /** The bucket's name. */
+  readonly bucket: string;
+  /** Key prefix the task roles may use, ending in `/`; empty grants the whole bucket. */
+  readonly prefix: string;
+}
+
+/** What every workload of an environment reads: its names, where it runs, what it may read. */
+export interface WorkloadSettings {
+  /** The application's name: the first part of every name (`<app>-<lane>`, `/ecs/<app>-<env>/…`). */
+  readonly app: string;
+  /** The environment's name: part of every name, and every container's APP_ENV. */
+  readonly environment: string;
+  /** The region the tasks run in: their log driver, the task role's trust and the ARNs it is granted. */
+  readonly region: string;
+  /** The accounts the environment deploys to: the task role trusts tasks of these only; granted ARNs name each. */
+  readonly allowedAccountIds: readonly string[];
+  /** The application image every container runs. */
+  readonly image: WorkloadImage;
+  /** Days every log group keeps its events (a value CloudWatch offers). */
+  readonly logRetentionDays: number;
+  /** The Laravel application's folder in the image; its runtime folders are mounted writable under it. */
+  readonly appRoot: string;
+  /** The non-root user every container runs as (name or uid, optionally `:group`). */
+  readonly user: string;
+  /**
+   * Allow `aws ecs execute-command` into the containers; sessions are logged and encrypted with `kmsKeyArn`.
+   * @default false
+   */
+  readonly enableEcsExec?: boolean;
+  /**
+   * The bucket (and key prefix) the task roles may read and write.
+   * @default no storage access
+   */
+  readonly storage?: WorkloadStorage;
+  /** Digest of the runtime parameters' values (libs/config): a changed value makes new task definitions. */
+  readonly parametersDigest: string;
+  /** The worker security group (from the networking stack). */
+  readonly securityGroupId: string;
+  /** Private subnets the tasks run in; tasks never get a public IP. */
+  readonly subnetIds: readonly string[];
+  /**
+   * Environment-variable name → SSM parameter ARN (from the parameters stack),
+   * injected into every container as `secrets` (`valueFrom`). A parameter named
+   * APP_ENV or LOG_CHANNEL replaces the container's own; LANE and LANE_QUEUES are
+   * the container's and may not be parameters.
+   */
+  readonly secrets: Readonly<Record<string, string>>;
+  /** The environment's KMS key ARN: encrypts the log groups and ECS Exec sessions. */
+  readonly kmsKeyArn: string;
+  /**
+   * IAM policy JSON granting ssm:GetParameters on exactly the `secrets` parameters
+   * and kms:Decrypt on their key (the parameters lib's read-access document);
+   * attached to every execution role.
+   */
+  readonly parameterReadPolicyJson: string;
+}
+
+/** What every workload of the environment shares: the settings, and what WorkerService creates once for all. */
+export interface WorkloadContext extends WorkloadSettings {
   /** The environment's cluster. */
   readonly cluster: EcsCluster;
   /** The cluster's capacity providers; services wait for them. */
   readonly capacityProviders: EcsClusterCapacityProviders;
-  /** Worker security group. */
-  readonly securityGroupId: string;
-  /** Private subnets the tasks run in. */
-  readonly subnetIds: readonly string[];
-  /** Environment-variable name → SSM parameter ARN, injected as container secrets. */
-  readonly secrets: Readonly<Record<string, string>>;
-  /** The environment's KMS key, for log groups. */
-  readonly kmsKeyArn: string;
-  /** Policy JSON reading exactly the `secrets` parameters (and decrypting them); attached to each execution role. */
-  readonly parameterReadPolicyJson: string;
-  /** The ECS Exec session log group when ECS Exec is on. */
+  /**
+   * The ECS Exec session log group; ECS Exec is on exactly when it is given.
+   * @default ECS Exec off
+   */
   readonly execLogGroup?: CloudwatchLogGroup;
 }
+
+/** The names and places of an environment, as the naming module and ARNs read them. */
+export type WorkloadPlace = Pick<WorkloadSettings, 'app' | 'environment' | 'region' | 'allowedAccountIds'>;
 
 /** What ECS accepts in one task definition (RegisterTaskDefinition), bytes. */
 export const TASK_DEFINITION_BYTES = 65536;
@@ -88,7 +149,7 @@ export abstract class WorkloadService extends Construct {
   readonly serviceName: string;
   /** The count Terraform sets (the initial one only where something else owns it). */
   readonly desiredCount: number;
-  /** `/ecs/<app>-<env>/<name>`, KMS-encrypted, retention from `logs.retentionDays`. */
+  /** `/ecs/<app>-<env>/<name>`, KMS-encrypted, kept `logRetentionDays`. */
   readonly logGroup: CloudwatchLogGroup;
   /** Lets ECS pull the image, write the log group and read the parameters. */
   readonly executionRole: IamRole;
@@ -110,24 +171,23 @@ export abstract class WorkloadService extends Construct {
   /** `spec` is validated against the environment before anything is created. */
   protected constructor(scope: Construct, id: string, ctx: WorkloadContext, spec: WorkloadSpec) {
     super(scope, id);
-    validateSpec(ctx.env, spec, ctx.secrets);
-    const { env } = ctx;
+    validateSpec(ctx, spec);
     const tags = { ...spec.tags };
-    this.serviceName = serviceName(env, spec.name);
+    this.serviceName = serviceName(ctx, spec.name);
     this.desiredCount = spec.desiredCount;
     this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
-      name: logGroupName(env, spec.name),
-      ...logGroupRetention(env),
+      name: logGroupName(ctx, spec.name),
+      ...workloadLogRetention(ctx),
       kmsKeyId: ctx.kmsKeyArn,
       tags,
     });
 
     // Execution role: what ECS itself needs to start the task.
-    this.executionRole = new IamRole(this, 'execution-role', executionRoleProps(env, spec.name, tags));
+    this.executionRole = new IamRole(this, 'execution-role', executionRoleProps(ctx, spec.name, tags));
     this.executionPolicy = new IamRolePolicy(this, 'execution-policy', {
       name: 'pull-and-log',
       role: this.executionRole.id,
-      policy: JSON.stringify(policyDocument(executionStatements(env, this.logGroup))),
+      policy: JSON.stringify(policyDocument(executionStatements(ctx, this.logGroup))),
     });
     this.parameterReadPolicy = new IamRolePolicy(this, 'parameter-read-policy', {
       name: 'read-parameters',
@@ -136,14 +196,14 @@ export abstract class WorkloadService extends Construct {
     });
 
     // Task role: what the application may do.
-    this.taskRole = new IamRole(this, 'task-role', taskRoleProps(env, spec.name, tags));
+    this.taskRole = new IamRole(this, 'task-role', taskRoleProps(ctx, spec.name, tags));
     this.taskPolicy = createTaskPolicy(this, this.taskRole, taskStatements(ctx, spec));
 
-    this.volumes = runtimeVolumes(env.runtime.appRoot, env.runtime.enableEcsExec);
+    this.volumes = runtimeVolumes(ctx.appRoot, ctx.execLogGroup !== undefined);
     this.containerMemory = Math.floor(spec.memory / spec.containers.length);
     const containers = containerDefinitions(ctx, spec, this.volumes, this.containerMemory, this.logGroup);
     this.taskDefinition = new EcsTaskDefinition(this, 'task-definition', {
-      ...taskDefinitionProps(env, spec, this.volumes, containers),
+      ...taskDefinitionProps(ctx, spec, this.volumes, containers),
       executionRoleArn: this.executionRole.arn,
       taskRoleArn: this.taskRole.arn,
       tags,
@@ -164,7 +224,7 @@ const ARN = /^arn:aws[a-z-]*:/;
  * Checks the shared props once, before anything is created (WorkerService, for
  * every workload it makes); throws with what to fix.
  */
-export function validateContext(ctx: Omit<WorkloadContext, 'cluster' | 'capacityProviders' | 'execLogGroup'>): void {
+export function validateContext(ctx: WorkloadSettings): void {
   const literal = (v: string) => !Token.isUnresolved(v);
   if (literal(ctx.securityGroupId) && !SECURITY_GROUP_ID.test(ctx.securityGroupId)) {
     throw new Error(`securityGroupId: ${JSON.stringify(ctx.securityGroupId)} is not a security-group id like sg-0123456789abcdef0`);
@@ -220,17 +280,23 @@ export const WORKLOAD_DEFAULTS: Readonly<Record<string, string>> = { LOG_CHANNEL
 export const PARAMETERS_DIGEST_VARIABLE = 'QUEUE_LANES_PARAMETERS_DIGEST';
 
 /** What every workload's containers get: the defaults and the parameters' digest. */
-export function workloadDefaults(env: Pick<EnvironmentConfig, 'parametersDigest'>): Record<string, string> {
-  return { ...WORKLOAD_DEFAULTS, [PARAMETERS_DIGEST_VARIABLE]: env.parametersDigest };
+export function workloadDefaults(settings: Pick<WorkloadSettings, 'parametersDigest'>): Record<string, string> {
+  return { ...WORKLOAD_DEFAULTS, [PARAMETERS_DIGEST_VARIABLE]: settings.parametersDigest };
+}
+
+/** Every log group of the environment: retention from the settings, never destroyed with its logs. */
+export function workloadLogRetention(settings: Pick<WorkloadSettings, 'logRetentionDays'>): { retentionInDays: number; skipDestroy: true } {
+  return logGroupRetention({ logs: { retentionDays: settings.logRetentionDays } });
 }
 
 /** Names the container sets that a parameter may override (a secret of the same name wins). */
 const OVERRIDABLE = new Set(['APP_ENV', ...Object.keys(WORKLOAD_DEFAULTS)]);
 
 /** Checks one workload's spec (names that IAM or ECS would reject). */
-export function validateSpec(env: EnvironmentConfig, spec: WorkloadSpec, secrets: Readonly<Record<string, string>>): void {
+export function validateSpec(ctx: Pick<WorkloadSettings, 'app' | 'environment' | 'secrets'>, spec: WorkloadSpec): void {
+  const { secrets } = ctx;
   for (const kind of ['execution', 'task'] as const) {
-    const name = roleName(env, spec.name, kind);
+    const name = roleName(ctx, spec.name, kind);
     if (name.length > MAX_ROLE_NAME) {
       throw new Error(
         `${spec.name}: the IAM role name ${name} is ${name.length} characters; IAM allows ${MAX_ROLE_NAME}: shorten the app, environment or lane name`,
@@ -247,7 +313,7 @@ export function validateSpec(env: EnvironmentConfig, spec: WorkloadSpec, secrets
 }
 
 /** The execution role: ECS itself assumes it to start the task. */
-function executionRoleProps(env: EnvironmentConfig, name: string, tags: Record<string, string>): IamRoleConfig {
+function executionRoleProps(env: WorkloadPlace, name: string, tags: Record<string, string>): IamRoleConfig {
   return {
     name: roleName(env, name, 'execution'),
     description: `ECS pulls the image, writes ${logGroupName(env, name)} and reads the parameters for ${serviceName(env, name)}`,
@@ -257,7 +323,7 @@ function executionRoleProps(env: EnvironmentConfig, name: string, tags: Record<s
 }
 
 /** Pulling the image (from ECR, when the repository is there) and writing the workload's log group. */
-function executionStatements(env: EnvironmentConfig, logGroup: CloudwatchLogGroup): PolicyStatement[] {
+function executionStatements(env: Pick<WorkloadSettings, 'image'>, logGroup: CloudwatchLogGroup): PolicyStatement[] {
   const repositoryArn = ecrRepositoryArn(env.image.repository);
   return [
     ...(repositoryArn
@@ -282,7 +348,7 @@ function executionStatements(env: EnvironmentConfig, logGroup: CloudwatchLogGrou
 }
 
 /** The task role: the application assumes it, from this environment's tasks only. */
-function taskRoleProps(env: EnvironmentConfig, name: string, tags: Record<string, string>): IamRoleConfig {
+function taskRoleProps(env: WorkloadPlace, name: string, tags: Record<string, string>): IamRoleConfig {
   return {
     name: roleName(env, name, 'task'),
     description: `The application in ${serviceName(env, name)}`,
@@ -295,12 +361,11 @@ function taskRoleProps(env: EnvironmentConfig, name: string, tags: Record<string
 
 /** What the application may do: storage, what the workload adds, and ECS Exec when it is on. */
 function taskStatements(ctx: WorkloadContext, spec: WorkloadSpec): PolicyStatement[] {
-  const { env } = ctx;
-  const partition = partitionOf(env.region);
+  const partition = partitionOf(ctx.region);
   return [
-    ...storageStatements(env, partition),
+    ...storageStatements(ctx.storage, partition),
     ...spec.taskStatements,
-    ...(ctx.execLogGroup ? ecsExecStatements(env, partition, [...env.allowedAccountIds], ctx.kmsKeyArn, ctx.execLogGroup) : []),
+    ...(ctx.execLogGroup ? ecsExecStatements(ctx, partition, [...ctx.allowedAccountIds], ctx.kmsKeyArn, ctx.execLogGroup) : []),
   ];
 }
 
@@ -325,20 +390,19 @@ function containerDefinitions(
   memory: number,
   logGroup: CloudwatchLogGroup,
 ): object[] {
-  const { env } = ctx;
-  const image = imageReference(env.image.repository, env.image.tag);
-  const logs = { group: logGroup.name, region: env.region, streamPrefix: spec.name };
+  const image = imageReference(ctx.image.repository, ctx.image.tag);
+  const logs = { group: logGroup.name, region: ctx.region, streamPrefix: spec.name };
   const environment = Object.fromEntries(Object.entries(spec.environment).filter(([name]) => !Object.hasOwn(ctx.secrets, name)));
   const containers = [
-    initContainer(image, env.runtime.user, volumes, logs, spec.worker !== undefined),
+    initContainer(image, ctx.user, volumes, logs, spec.worker !== undefined),
     ...spec.containers.map(({ name, command }) =>
       appContainer({
         name,
         image,
         command,
         ...(spec.worker ? { worker: spec.worker } : {}),
-        user: env.runtime.user,
-        appRoot: env.runtime.appRoot,
+        user: ctx.user,
+        appRoot: ctx.appRoot,
         memory,
         stopTimeout: spec.stopTimeout,
         environment,
@@ -348,12 +412,12 @@ function containerDefinitions(
       }),
     ),
   ];
-  checkDefinitionSize(env, spec, containers);
+  checkDefinitionSize(ctx, spec, containers);
   return containers;
 }
 
 /** Throws at the spec's `containersKey` when the container definitions pass what ECS accepts. */
-function checkDefinitionSize(env: EnvironmentConfig, spec: WorkloadSpec, containers: readonly object[]): void {
+function checkDefinitionSize(env: Pick<WorkloadSettings, 'app' | 'environment'>, spec: WorkloadSpec, containers: readonly object[]): void {
   const definitionBytes = Buffer.byteLength(JSON.stringify(containers), 'utf8');
   if (definitionBytes > TASK_DEFINITION_BYTES) {
     throw new SettingError(
@@ -365,7 +429,7 @@ function checkDefinitionSize(env: EnvironmentConfig, spec: WorkloadSpec, contain
 
 /** A Fargate task definition of the spec's size and architecture, over the given containers (roles and tags added by the caller). */
 function taskDefinitionProps(
-  env: EnvironmentConfig,
+  env: Pick<WorkloadSettings, 'app' | 'environment'>,
   spec: WorkloadSpec,
   volumes: readonly RuntimeVolume[],
   containers: readonly object[],
@@ -387,9 +451,8 @@ function taskDefinitionProps(
 
 /** The service in the cluster's private subnets, rolled back by the circuit breaker (tags, dependencies and lifecycle added by the caller). */
 function serviceProps(ctx: WorkloadContext, spec: WorkloadSpec, taskDefinition: EcsTaskDefinition): EcsServiceConfig {
-  const { env } = ctx;
   return {
-    name: serviceName(env, spec.name),
+    name: serviceName(ctx, spec.name),
     cluster: ctx.cluster.arn,
     taskDefinition: taskDefinition.arn,
     desiredCount: spec.desiredCount,
@@ -403,15 +466,14 @@ function serviceProps(ctx: WorkloadContext, spec: WorkloadSpec, taskDefinition: 
     deploymentCircuitBreaker: { enable: true, rollback: true },
     deploymentMinimumHealthyPercent: spec.minimumHealthyPercent,
     deploymentMaximumPercent: spec.maximumPercent,
-    enableExecuteCommand: env.runtime.enableEcsExec,
+    enableExecuteCommand: ctx.execLogGroup !== undefined,
     propagateTags: 'SERVICE',
     enableEcsManagedTags: true,
   };
 }
 
 /** Read, write and delete under the configured bucket prefix (runtime.storage). */
-function storageStatements(env: EnvironmentConfig, partition: string): PolicyStatement[] {
-  const storage = env.runtime.storage;
+function storageStatements(storage: WorkloadStorage | undefined, partition: string): PolicyStatement[] {
   if (!storage) return [];
   const bucket = `arn:${partition}:s3:::${storage.bucket}`;
   return [
@@ -433,7 +495,7 @@ function storageStatements(env: EnvironmentConfig, partition: string): PolicySta
 
 /** What the SSM agent inside a container needs for ECS Exec sessions, logged to the session log group. */
 function ecsExecStatements(
-  env: EnvironmentConfig,
+  env: Pick<WorkloadSettings, 'region'>,
   partition: string,
   accounts: readonly string[],
   kmsKeyArn: string,
@@ -469,7 +531,7 @@ function ecsExecStatements(
 }
 
 /** `arn:…:ecs:<region>:<account>:task/<cluster>/*` for each allowed account. */
-export function clusterTaskArns(env: EnvironmentConfig): string[] {
+export function clusterTaskArns(env: WorkloadPlace): string[] {
   const partition = partitionOf(env.region);
   return env.allowedAccountIds.map((a) => `arn:${partition}:ecs:${env.region}:${a}:task/${clusterName(env)}/*`);
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EnvironmentConfig } from '@queue-lanes/config';
 import { SAMPLE_BLOCKS, sampleEnvironment } from '@queue-lanes/config/testing';
-import { WorkerService } from '@queue-lanes/worker-service';
+import { WorkerService, workerServiceProps } from '@queue-lanes/worker-service';
 import { Testing, TerraformStack, type TerraformResource } from 'cdktf';
 import type { ControllerArchive } from '../controller-archive';
 import { WorkerScaling, type WorkerScalingProps } from '../worker-scaling';
@@ -92,13 +92,16 @@ export interface Json {
 export function synth(e: EnvironmentConfig, extra: Partial<WorkerScalingProps> = {}): Synthesized {
   const app = Testing.app();
   const stack = new TerraformStack(app, 'test');
-  const workers = new WorkerService(stack, 'workers', {
-    env: e,
-    securityGroupId: WORKER_SG,
-    secrets: PARAMETERS,
-    kmsKeyArn: KEY,
-    parameterReadPolicyJson: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
-  });
+  const workers = new WorkerService(
+    stack,
+    'workers',
+    workerServiceProps(e, {
+      securityGroupId: WORKER_SG,
+      secrets: PARAMETERS,
+      kmsKeyArn: KEY,
+      parameterReadPolicyJson: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
+    }),
+  );
   const scaling = new WorkerScaling(stack, 'scaling', {
     env: e,
     workerService: workers,
