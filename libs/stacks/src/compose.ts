@@ -1,6 +1,6 @@
 import type { EnvironmentConfig } from '@queue-lanes/config';
 import { WorkerNetwork, workerNetworkProps } from '@queue-lanes/networking';
-import { Observability } from '@queue-lanes/observability';
+import { Observability, observabilityProps } from '@queue-lanes/observability';
 import { WorkerScaling } from '@queue-lanes/scaling';
 import { ParameterStore, parameterStoreProps } from '@queue-lanes/ssm-parameters';
 import { WorkerService } from '@queue-lanes/worker-service';
@@ -60,11 +60,14 @@ export function composeEnvironment(scope: Construct, config: EnvironmentConfig):
     parameterPathPrefix: parameterStore.pathPrefix,
     parameterArns: parameterStore.containerSecrets,
   });
-  const observability = new Observability(scaling, 'observability', {
-    env,
-    kmsKeyArn: parameterStore.keyArn,
-    logGroupNames: Object.fromEntries(Object.entries(workerService.lanes).map(([lane, s]) => [lane, s.logGroup.name])),
-    ...(workerScaling.controller ? { controllerFunctionName: workerScaling.controller.functionName } : {}),
-  });
+  const observability = new Observability(
+    scaling,
+    'observability',
+    observabilityProps(env, {
+      kmsKeyArn: parameterStore.keyArn,
+      logGroupNames: Object.fromEntries(Object.entries(workerService.lanes).map(([lane, s]) => [lane, s.logGroup.name])),
+      ...(workerScaling.controller ? { controllerFunctionName: workerScaling.controller.functionName } : {}),
+    }),
+  );
   return { networking, parameters, workers, scaling, network, parameterStore, workerService, workerScaling, observability };
 }
