@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from '@queue-lanes/config';
 import { WorkerNetwork, workerNetworkProps } from '@queue-lanes/networking';
 import { Observability, observabilityProps } from '@queue-lanes/observability';
-import { WorkerScaling } from '@queue-lanes/scaling';
+import { WorkerScaling, workerScalingProps } from '@queue-lanes/scaling';
 import { ParameterStore, parameterStoreProps } from '@queue-lanes/ssm-parameters';
 import { WorkerService } from '@queue-lanes/worker-service';
 import { TerraformOutput } from 'cdktf';
@@ -52,14 +52,17 @@ export function composeEnvironment(scope: Construct, config: EnvironmentConfig):
     parameterReadPolicyJson: parameterStore.readPolicy,
   });
   const scaling = new EnvironmentStack(scope, { env, role: 'scaling' });
-  const workerScaling = new WorkerScaling(scaling, 'scaling', {
-    env,
-    workerService,
-    controllerSecurityGroupId: network.controllerSecurityGroupId,
-    kmsKeyArn: parameterStore.keyArn,
-    parameterPathPrefix: parameterStore.pathPrefix,
-    parameterArns: parameterStore.containerSecrets,
-  });
+  const workerScaling = new WorkerScaling(
+    scaling,
+    'scaling',
+    workerScalingProps(env, {
+      laneServiceArns: Object.fromEntries(Object.entries(workerService.lanes).map(([lane, s]) => [lane, s.service.id])),
+      controllerSecurityGroupId: network.controllerSecurityGroupId,
+      kmsKeyArn: parameterStore.keyArn,
+      parameterPathPrefix: parameterStore.pathPrefix,
+      parameterArns: parameterStore.containerSecrets,
+    }),
+  );
   const observability = new Observability(
     scaling,
     'observability',
