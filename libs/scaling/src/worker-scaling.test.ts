@@ -1,8 +1,9 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
 import { CONTROLLER_CONFIG_ENV, parseControllerConfig } from '@queue-lanes/contract';
+import { buildControllerConfig } from '@queue-lanes/contract/environment';
 import { Testing } from 'cdktf';
-import { WorkerScaling } from './index';
+import { WorkerScaling, workerScalingProps } from './index';
 import { controllerArchive } from './controller-archive';
 import {
   CONTROLLER_SG,
@@ -88,6 +89,35 @@ describe('stages', () => {
     ]);
     expect(config.reservedTasks).toBe(0);
     expect(s.scaling.controller!.statements.find((st) => st.Sid === 'ScaleLaneServices')!.Resource).toHaveLength(2);
+  });
+});
+
+describe('workerScalingProps, the adapter from the environment', () => {
+  const wiring = {
+    laneServiceArns: {},
+    controllerSecurityGroupId: CONTROLLER_SG,
+    kmsKeyArn: KEY,
+    parameterPathPrefix: '/propertyfeed/staging',
+    parameterArns: PARAMETERS,
+  };
+
+  it("hands the controller the contract's configuration for the file, with the file's subnets, AUTH parameter and wake-up roles", () => {
+    const e = env([redisLane('image', 'scaling'), sqsLane('feeds', 'off')].join('\n'), {
+      controller: 'controller: { wakeInvokerRoleArns: ["arn:aws:iam::111111111111:role/web"] }',
+    });
+    const props = workerScalingProps(e, wiring);
+    expect(props.controllerConfig).toEqual(buildControllerConfig(e, { parameterPathPrefix: '/propertyfeed/staging' }));
+    expect(props).toMatchObject({
+      lanes: e.lanes,
+      subnetIds: SUBNETS,
+      redisAuthParameter: 'REDIS_PASSWORD',
+      wakeInvokerRoleArns: ['arn:aws:iam::111111111111:role/web'],
+      logRetentionInDays: 400,
+    });
+  });
+
+  it('gives no controller configuration while every lane is off', () => {
+    expect(workerScalingProps(env(redisLane('image', 'off')), wiring).controllerConfig).toBeUndefined();
   });
 });
 
