@@ -41,9 +41,18 @@ export interface QueueThresholds {
   readonly oldestJobMinutes: number;
 }
 
+/** What a broker's queue signals read of the environment: its names, and the Redis queue connection's settings. */
+export type SignalEnvironment = Pick<EnvironmentConfig, 'app' | 'environment' | 'redisKeyPrefix'> & {
+  /** Only a retry_after of null (reservations never expire) changes the signals; absent, reservations expire. */
+  readonly redis: Partial<Pick<EnvironmentConfig['redis'], 'retryAfter'>>;
+};
+
+/** What a broker's queue signals read of a lane. */
+export type SignalLane = Pick<LaneConfig, 'name' | 'broker' | 'queues' | 'sizedBy' | 'tasks' | 'longestJobTimeout' | 'sqs'>;
+
 export interface QueueSignalContext {
-  readonly env: EnvironmentConfig;
-  readonly lane: LaneConfig;
+  readonly env: SignalEnvironment;
+  readonly lane: SignalLane;
   readonly thresholds: QueueThresholds;
   /** The backlog controller's CloudWatch namespace. */
   readonly namespace: string;

@@ -28,4 +28,6 @@ export {
   type QueueSignalContext,
   type QueueSignals,
   type QueueThresholds,
+  type SignalEnvironment,
+  type SignalLane,
 } from './broker';

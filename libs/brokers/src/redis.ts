@@ -1,5 +1,5 @@
 import { DIMENSION, METRIC, queueKeys } from '@queue-lanes/contract';
-import { redisHost, runtimeParameterName, type EnvironmentConfig, type LaneConfig } from '@queue-lanes/config';
+import { redisHost, runtimeParameterName, type EnvironmentConfig } from '@queue-lanes/config';
 import type { PolicyStatement } from '@queue-lanes/iam-policy';
 import {
   CONNECTIVITY_FIRST,
@@ -10,6 +10,7 @@ import {
   type MetricLine,
   type QueueSignalContext,
   type QueueSignals,
+  type SignalLane,
 } from './broker';
 
 /**
@@ -89,7 +90,7 @@ function controllerMetric(context: QueueSignalContext, metricName: string) {
 }
 
 /** What holds a lane's count where it is, by who sizes it: the first thing to check when its backlog grows. */
-function whatHoldsItBack(lane: LaneConfig): string {
+function whatHoldsItBack(lane: SignalLane): string {
   if (lane.sizedBy === 'controller') {
     return `desired at tasks.max (${lane.tasks.max}): the lane is saturated, raise tasks.max; desired below it: the controller holds it back (fleet.maxTasks, or see controller-failing)`;
   }

@@ -37,7 +37,7 @@ export function laneQueueArns(env: BrokerPlace, lane: string): string[] {
 }
 
 /** The lane's SQS settings, which config resolves for exactly the SQS lanes. */
-export function sqsSettings(lane: LaneConfig): SqsSettings {
+export function sqsSettings(lane: Pick<LaneConfig, 'name' | 'broker' | 'sqs'>): SqsSettings {
   if (!lane.sqs) throw new Error(`lane "${lane.name}" uses broker ${lane.broker}, not sqs`);
   return lane.sqs;
 }

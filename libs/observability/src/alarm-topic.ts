@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AlarmSubscription, EnvironmentConfig } from '@queue-lanes/config';
+import type { AlarmSubscription } from '@queue-lanes/config';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
@@ -12,8 +12,20 @@ import { accountAdministersKey, policyDocument, type PolicyDocument } from '@que
 import { KEY_DELETION_WINDOW_DAYS, alarmTopicName, keyDeletionWindowProblem } from '@queue-lanes/config';
 
 export interface AlarmTopicProps {
-  /** The environment: its name, accounts and `alarms.subscriptions`. */
-  readonly env: EnvironmentConfig;
+  /** The application: the topic is `<app>-<env>-alarms`. */
+  readonly app: string;
+  /** The environment: the topic is `<app>-<env>-alarms`. */
+  readonly environment: string;
+  /**
+   * Who the topic notifies (the environment's `alarms.subscriptions`), one subscription each.
+   * @default []
+   */
+  readonly subscriptions?: readonly AlarmSubscription[];
+  /**
+   * The environment's accounts: a `lambda` subscriber in one of them gets its invoke permission here.
+   * @default []
+   */
+  readonly accountIds?: readonly string[];
   /**
    * Days KMS waits before deleting the topic's key once it is scheduled for deletion (7-30).
    * @default 30
@@ -24,7 +36,7 @@ export interface AlarmTopicProps {
 /**
  * The environment's alarm topic `<app>-<env>-alarms`, encrypted with a key of its
  * own (`alias/<app>-<env>-alarms`), and one subscription per
- * `alarms.subscriptions` entry.
+ * subscriber.
  *
  * A dedicated key rather than the environment key of the parameters stack: that key
  * decrypts the runtime secrets, and letting CloudWatch use it would widen who can
@@ -42,7 +54,7 @@ export class AlarmTopic extends Construct {
   /** The key policy, as set on {@link key}. */
   readonly keyPolicy: string;
   readonly topic: SnsTopic;
-  /** One per `alarms.subscriptions` entry, in file order. */
+  /** One per subscriber, in the order given. */
   readonly subscriptions: readonly SnsTopicSubscription[];
   /**
    * Lets the topic invoke each `lambda` subscriber in one of the environment's
@@ -52,19 +64,18 @@ export class AlarmTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {
     super(scope, id);
-    const { env } = props;
     const window = props.keyDeletionWindowInDays ?? KEY_DELETION_WINDOW_DAYS.default;
     const windowProblem = keyDeletionWindowProblem(window);
     if (windowProblem) {
-      throw new Error(`AlarmTopic ${alarmTopicName(env)}: ${windowProblem}`);
+      throw new Error(`AlarmTopic ${alarmTopicName(props)}: ${windowProblem}`);
     }
-    this.topicName = alarmTopicName(env);
+    this.topicName = alarmTopicName(props);
 
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
     const partition = new DataAwsPartition(this, 'partition').partition;
     this.keyPolicy = JSON.stringify(topicKeyPolicy(partition, account));
     this.key = new KmsKey(this, 'key', {
-      description: `Alarm notifications of ${env.app} ${env.environment} (queue-lanes)`,
+      description: `Alarm notifications of ${props.app} ${props.environment} (queue-lanes)`,
       enableKeyRotation: true,
       deletionWindowInDays: window,
       policy: this.keyPolicy,
@@ -72,10 +83,10 @@ export class AlarmTopic extends Construct {
     this.keyAlias = new KmsAlias(this, 'alias', { name: `alias/${this.topicName}`, targetKeyId: this.key.keyId });
     this.topic = new SnsTopic(this, 'topic', {
       name: this.topicName,
-      displayName: `${env.app} ${env.environment} queue lanes`,
+      displayName: `${props.app} ${props.environment} queue lanes`,
       kmsMasterKeyId: this.key.arn,
     });
-    ({ subscriptions: this.subscriptions, lambdaPermissions: this.lambdaPermissions } = subscribe(this, env, this.topic));
+    ({ subscriptions: this.subscriptions, lambdaPermissions: this.lambdaPermissions } = subscribe(this, props, this.topic));
   }
 }
 
@@ -94,24 +105,25 @@ function topicKeyPolicy(partition: string, account: string): PolicyDocument {
   ]);
 }
 
-/** A subscription per `alarms.subscriptions` entry, and for a Lambda in one of the environment's accounts, its permission to be invoked. */
+/** A subscription per subscriber, and for a Lambda in one of the environment's accounts, its permission to be invoked. */
 function subscribe(
   scope: Construct,
-  env: EnvironmentConfig,
+  props: AlarmTopicProps,
   topic: SnsTopic,
 ): { subscriptions: SnsTopicSubscription[]; lambdaPermissions: LambdaPermission[] } {
   const subscriptions: SnsTopicSubscription[] = [];
   const lambdaPermissions: LambdaPermission[] = [];
-  for (const sub of env.alarms.subscriptions) {
+  const accounts = props.accountIds ?? [];
+  for (const sub of props.subscriptions ?? []) {
     const key = subscriptionKey(sub);
     subscriptions.push(
       new SnsTopicSubscription(scope, `subscription-${key}`, { topicArn: topic.arn, protocol: sub.protocol, endpoint: sub.endpoint }),
     );
-    if (sub.protocol === 'lambda' && env.allowedAccountIds.includes(sub.endpoint.split(':')[4])) {
+    if (sub.protocol === 'lambda' && accounts.includes(sub.endpoint.split(':')[4])) {
       lambdaPermissions.push(
         new LambdaPermission(scope, `invoke-${key}`, {
           functionName: sub.endpoint,
-          statementId: `${alarmTopicName(env)}-topic`,
+          statementId: `${alarmTopicName(props)}-topic`,
           action: 'lambda:InvokeFunction',
           principal: 'sns.amazonaws.com',
           sourceArn: topic.arn,

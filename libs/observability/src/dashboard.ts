@@ -1,4 +1,4 @@
-import type { EnvironmentConfig, LaneConfig } from '@queue-lanes/config';
+import type { JobSettings, LaneConfig, ProcessGroup } from '@queue-lanes/config';
 import type { MetricLine, MetricOptions, QueueSignals } from '@queue-lanes/brokers';
 import { DIMENSION, LOG_METRIC, METRIC } from '@queue-lanes/contract';
 import { alarmTopicName, isScaled } from '@queue-lanes/config';
@@ -43,9 +43,17 @@ export interface DashboardBody {
   readonly widgets: readonly Widget[];
 }
 
+/** What a lane's row reads of the lane (libs/config's resolved lane, narrowed). */
+export interface DashboardLaneConfig extends Pick<LaneConfig, 'name' | 'broker' | 'stage' | 'queues' | 'grouped' | 'tasks' | 'warm'> {
+  /** The lane's job settings: the job row's limits. */
+  readonly job: Pick<JobSettings, 'timeout' | 'memory'>;
+  /** Its process groups (the first one's memory_limit is the job row's). */
+  readonly groups: readonly Pick<ProcessGroup, 'name' | 'queues' | 'processes' | 'phpMemoryLimit'>[];
+}
+
 /** One active lane's row. */
 export interface DashboardLane {
-  readonly lane: LaneConfig;
+  readonly lane: DashboardLaneConfig;
   readonly thresholds: AlarmThresholds;
   /** `<app>-<lane>` in the cluster. */
   readonly serviceName: string;
@@ -58,7 +66,8 @@ export interface DashboardLane {
 }
 
 export interface DashboardInput {
-  readonly env: EnvironmentConfig;
+  /** The environment's names (the heading) and region (every graph's). */
+  readonly env: { readonly app: string; readonly environment: string; readonly region: string };
   /** The controller's namespace. */
   readonly namespace: string;
   readonly clusterName: string;
@@ -110,7 +119,7 @@ export function dashboardBody(input: DashboardInput): DashboardBody {
 }
 
 /** `queues sync, bulk`, or per process group `groups urgent ×1 (sync-urgent), main ×3 (sync-urgent, sync)`. */
-export function laneProcesses(lane: Pick<LaneConfig, 'queues' | 'groups' | 'grouped'>): string {
+export function laneProcesses(lane: Pick<DashboardLaneConfig, 'queues' | 'groups' | 'grouped'>): string {
   if (!lane.grouped) return `queues ${lane.queues.join(', ')}`;
   return `groups ${lane.groups.map((g) => `${g.name} ×${g.processes} (${g.queues.join(', ')})`).join(', ')}`;
 }
@@ -206,14 +215,14 @@ function jobRow(input: DashboardInput, row: DashboardLane, top: number, widgets:
 }
 
 /** The lane's warm windows, when the controller keeps them (a scaled lane): ` · warm 0 2 * * * UTC: 2 tasks for 30 min`. */
-function warmHeading(lane: LaneConfig): string {
+function warmHeading(lane: DashboardLaneConfig): string {
   if (lane.warm === undefined || !isScaled(lane)) return '';
   const windows = lane.warm.map((w) => `\`${w.at}\` UTC: ${w.tasks} task${w.tasks === 1 ? '' : 's'} for ${w.minutes} min`);
   return ` · warm ${windows.join(', ')}`;
 }
 
 /** `0 tasks, alarms quiet` at stage off, the range a scaled lane moves in, or the fixed count. */
-function laneTasks(lane: LaneConfig): string {
+function laneTasks(lane: DashboardLaneConfig): string {
   if (lane.stage === 'off') return '0 tasks, alarms quiet';
   if (isScaled(lane)) return `${lane.tasks.min}–${lane.tasks.max} tasks`;
   return `${lane.tasks.baseline} task${lane.tasks.baseline === 1 ? '' : 's'}`;

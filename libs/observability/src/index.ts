@@ -9,6 +9,7 @@ export {
   type DashboardBody,
   type DashboardInput,
   type DashboardLane,
+  type DashboardLaneConfig,
   type MetricWidgetProperties,
   type Widget,
 } from './dashboard';
@@ -22,11 +23,14 @@ export {
 } from './filter-patterns';
 export {
   Observability,
+  observabilityProps,
   type ControllerAlarms,
   type LaneAlarms,
   type LaneMetricFilters,
   type LaneObservability,
   type ObservabilityProps,
+  type ObservabilityResources,
+  type ObservedLane,
   type SchedulerAlarms,
 } from './observability';
 export { laneAlarmThresholds, type AlarmThresholds } from './thresholds';

@@ -1,6 +1,6 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { type EnvironmentConfig } from '@queue-lanes/config';
+import { containerMemoryLimit, phpMemoryLimit, type AlarmSubscription } from '@queue-lanes/config';
 import { sampleEnvironment } from '@queue-lanes/config/testing';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
@@ -21,8 +21,11 @@ import {
   REDIS_ERROR_PATTERN,
   laneAlarmThresholds,
   laneProcesses,
+  observabilityProps,
+  type AlarmThresholds,
   type DashboardBody,
   type ObservabilityProps,
+  type ObservedLane,
   type Widget,
 } from './index';
 import type { MetricLine } from '@queue-lanes/brokers';
@@ -31,7 +34,79 @@ const ACCOUNT = '111111111111';
 const KEY = `arn:aws:kms:eu-west-2:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const CONTROLLER = 'propertyfeed-staging-backlog-controller';
 
-const env = (lanes: string, overrides: Record<string, string> = {}) => sampleEnvironment(lanes, overrides);
+/*
+ * The construct is built from small props; the one environment file below (LANES)
+ * is for the adapter, observabilityProps, whose test says it gives the same stack.
+ */
+
+/** libs/config's default thresholds, for a lane sized for a backlog of 100. */
+const THRESHOLDS: AlarmThresholds = {
+  backlog: 100,
+  backlogMinutes: 15,
+  oldestJobSeconds: 900,
+  restarts: 3,
+  restartWindowMinutes: 15,
+  connectionErrors: 3,
+  failedJobsPerMinute: 5,
+};
+/** PHP's memory_limit of `processes` workers in libs/config's default task (1024 MiB), MiB. */
+const phpLimit = (processes: number) => phpMemoryLimit(containerMemoryLimit(1024, processes), false);
+
+/** A lane as the observability reads it: a Redis lane at stage scaling on a queue of its name, unless `over` says otherwise. */
+function lane(name: string, over: Partial<ObservedLane> = {}): ObservedLane {
+  const queues = over.queues ?? [name];
+  return {
+    name,
+    broker: 'redis',
+    stage: 'scaling',
+    sizedBy: 'controller',
+    controllerMeasured: true,
+    queues,
+    grouped: false,
+    groups: [{ name: 'worker', queues, processes: 1, phpMemoryLimit: phpLimit(1) }],
+    tasks: { baseline: 1, min: 0, max: 2 },
+    job: { timeout: 60, memory: 128 },
+    longestJobTimeout: 60,
+    thresholds: THRESHOLDS,
+    ...over,
+  };
+}
+
+/** What makes a lane one at stage off. */
+const OFF = { stage: 'off', sizedBy: 'off', controllerMeasured: false } as const;
+
+const PROPS: ObservabilityProps = {
+  app: 'propertyfeed',
+  environment: 'staging',
+  region: 'eu-west-2',
+  lanes: [
+    lane('sync'),
+    lane('image', {
+      queues: ['image', 'thumbnails'],
+      stage: 'baseline',
+      sizedBy: 'fixed',
+      tasks: { baseline: 1, min: 0, max: 1 },
+      job: { timeout: 110, memory: 128 },
+      longestJobTimeout: 110,
+      thresholds: { ...THRESHOLDS, backlog: 20, oldestJobSeconds: 1100 },
+    }),
+    lane('feeds', {
+      broker: 'sqs',
+      queues: ['propertyfeed-staging-feeds'],
+      stage: 'owned',
+      tasks: { baseline: 1, min: 1, max: 3 },
+      sqs: { visibilityTimeout: 300, maxReceiveCount: 4, messageRetentionSeconds: 345600 },
+      thresholds: { ...THRESHOLDS, backlog: 150 },
+    }),
+    lane('quiet', { ...OFF, tasks: { baseline: 1, min: 0, max: 1 }, thresholds: { ...THRESHOLDS, backlog: 50 } }),
+  ],
+  logRetentionInDays: 400,
+  redisKeyPrefix: 'propertyfeed_database_',
+  redisRetryAfter: 180,
+  accountIds: [ACCOUNT],
+  kmsKeyArn: KEY,
+  controllerFunctionName: CONTROLLER,
+};
 
 const LANES = [
   '  sync:',
@@ -55,14 +130,14 @@ const LANES = [
   '    stage: off',
 ].join('\n');
 
-const ENV = env(LANES);
+const ENV = sampleEnvironment(LANES);
 
 type Resource = Record<string, unknown>;
 type Json = { resource: Record<string, Record<string, Resource>> };
 
-function synth(e: EnvironmentConfig = ENV, extra: Partial<ObservabilityProps> = {}): string {
+function synth(props: ObservabilityProps = PROPS, extra: Partial<ObservabilityProps> = {}): string {
   return Testing.synthScope((scope) => {
-    new Observability(scope, 'observability', { env: e, kmsKeyArn: KEY, controllerFunctionName: CONTROLLER, ...extra });
+    new Observability(scope, 'observability', { ...props, ...extra });
   });
 }
 
@@ -132,7 +207,7 @@ describe('the dashboard', () => {
   });
 
   it("puts each lane's job runtime and peak memory against its limits under its row", () => {
-    const image = ENV.lanes.find((l) => l.name === 'image')!;
+    const image = PROPS.lanes.find((l) => l.name === 'image')!;
     const runtime = graph(body, 'image: job runtime, s').properties;
     expect(runtime.metrics).toEqual([
       ['QueueLanes/propertyfeed-staging/image', 'JobRuntime', { label: 'p50', stat: 'p50' }],
@@ -188,7 +263,7 @@ describe('the dashboard', () => {
       ['QueueLanes/propertyfeed-staging/feeds', 'FailedJobs'],
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', 'propertyfeed-staging-feeds-dlq'],
     ]);
-    const two = dashboard(synth(ENV, { sqsQueueNames: { feeds: ['feeds-high', 'feeds-low'] } }));
+    const two = dashboard(synth(PROPS, { sqsQueueNames: { feeds: ['feeds-high', 'feeds-low'] } }));
     expect(ids(graph(two, 'feeds: backlog').properties.metrics)).toEqual([...queue('feeds-high'), ...queue('feeds-low')]);
   });
 
@@ -257,18 +332,15 @@ describe('the dashboard', () => {
 });
 
 describe('the alarm topic', () => {
-  const withSubscriptions = env(LANES, {
-    alarms: [
-      'alarms:',
-      '  subscriptions:',
-      '    - { protocol: email, endpoint: oncall@example.com }',
-      '    - { protocol: https, endpoint: "https://hooks.example.com/alarms" }',
-      '    - { protocol: sqs, endpoint: "arn:aws:sqs:eu-west-2:111111111111:alarms" }',
-      '    - { protocol: lambda, endpoint: "arn:aws:lambda:eu-west-2:111111111111:function:notify" }',
-      '    - { protocol: lambda, endpoint: "arn:aws:lambda:eu-west-2:999999999999:function:pager" }',
-    ].join('\n'),
+  const json = synth(PROPS, {
+    alarmSubscriptions: [
+      { protocol: 'email', endpoint: 'oncall@example.com' },
+      { protocol: 'https', endpoint: 'https://hooks.example.com/alarms' },
+      { protocol: 'sqs', endpoint: 'arn:aws:sqs:eu-west-2:111111111111:alarms' },
+      { protocol: 'lambda', endpoint: 'arn:aws:lambda:eu-west-2:111111111111:function:notify' },
+      { protocol: 'lambda', endpoint: 'arn:aws:lambda:eu-west-2:999999999999:function:pager' },
+    ],
   });
-  const json = synth(withSubscriptions);
 
   it('is encrypted with a key of its own that CloudWatch may use', () => {
     expect(json).toHaveResourceWithProperties(SnsTopic, {
@@ -317,17 +389,12 @@ describe('the alarm topic', () => {
   });
 
   it('keeps a subscription when the list is reordered', () => {
-    const ids = (e: EnvironmentConfig) => Object.keys(resources(synth(e), 'aws_sns_topic_subscription')).sort();
-    const list = (a: string, b: string) =>
-      env(LANES, {
-        alarms: `alarms:
-  subscriptions:
-    - ${a}
-    - ${b}`,
-      });
-    const a = '{ protocol: email, endpoint: a@example.com }';
-    const b = '{ protocol: email, endpoint: b@example.com }';
-    expect(ids(list(a, b))).toEqual(ids(list(b, a)));
+    const ids = (alarmSubscriptions: AlarmSubscription[]) =>
+      Object.keys(resources(synth(PROPS, { alarmSubscriptions }), 'aws_sns_topic_subscription')).sort();
+    const a: AlarmSubscription = { protocol: 'email', endpoint: 'a@example.com' };
+    const b: AlarmSubscription = { protocol: 'email', endpoint: 'b@example.com' };
+    expect(ids([a, b])).toEqual(ids([b, a]));
+    expect(ids([a, b])).toHaveLength(2);
   });
 
   it('has no subscription by default', () => {
@@ -353,7 +420,7 @@ describe('every alarm', () => {
 
   it("stays within CloudWatch's 1024 characters when it lists many long queue names, cut with an ellipsis", () => {
     const queues = Array.from({ length: 40 }, (_, i) => `feed-import-partition-${String(i).padStart(2, '0')}`);
-    const long = synth(env(`  feeds:\n    queues: [${queues.join(', ')}]\n    stage: scaling\n    tasks: { max: 2 }`));
+    const long = synth(PROPS, { lanes: [lane('feeds', { queues })] });
     const description = alarm(long, 'propertyfeed-staging-feeds-oldest-job').alarm_description as string;
     expect(description).toHaveLength(1024);
     expect(description.startsWith('feeds: the oldest job a worker could run now in feed-import-partition-00, ')).toBe(true);
@@ -371,7 +438,7 @@ describe('every alarm', () => {
   it('exists per lane and kind, and for the controller', () => {
     let construct: Observability | undefined;
     Testing.synthScope((scope) => {
-      construct = new Observability(scope, 'observability', { env: ENV, kmsKeyArn: KEY, controllerFunctionName: CONTROLLER });
+      construct = new Observability(scope, 'observability', PROPS);
     });
     const byLane = Object.fromEntries(
       Object.entries(construct!.lanes).map(([lane, o]) => [
@@ -417,10 +484,9 @@ describe('every alarm', () => {
   });
 
   it('watches the scheduler service: not running, and restarts from its stopped-task events', () => {
-    const scheduled = env(LANES, { scheduler: 'scheduler: { onHosts: false, service: { enabled: true } }' });
     let construct: Observability | undefined;
     const json = Testing.synthScope((scope) => {
-      construct = new Observability(scope, 'observability', { env: scheduled, kmsKeyArn: KEY, controllerFunctionName: CONTROLLER });
+      construct = new Observability(scope, 'observability', { ...PROPS, schedulerService: true });
     });
     expect(construct!.schedulerAlarms).toBeDefined();
     expect(alarm(json, 'propertyfeed-staging-scheduler-not-running')).toMatchObject({
@@ -519,7 +585,7 @@ describe('lane alarms', () => {
       metric('visible0', 'ApproximateNumberOfMessagesVisible', 'propertyfeed-staging-feeds'),
       metric('inflight0', 'ApproximateNumberOfMessagesNotVisible', 'propertyfeed-staging-feeds'),
     ]);
-    const two = synth(ENV, { sqsQueueNames: { feeds: ['feeds-high', 'feeds-low'] } });
+    const two = synth(PROPS, { sqsQueueNames: { feeds: ['feeds-high', 'feeds-low'] } });
     expect(alarm(two, 'propertyfeed-staging-feeds-backlog').metric_query).toEqual([
       { id: 'backlog', expression: 'visible0 + inflight0 + visible1 + inflight1', label: 'visible + in flight', return_data: true },
       metric('visible0', 'ApproximateNumberOfMessagesVisible', 'feeds-high'),
@@ -542,7 +608,7 @@ describe('lane alarms', () => {
       datapoints_to_alarm: 3,
       treat_missing_data: 'ignore',
     });
-    const two = alarm(synth(ENV, { sqsQueueNames: { feeds: ['feeds-high', 'feeds-low'] } }), 'propertyfeed-staging-feeds-oldest-job');
+    const two = alarm(synth(PROPS, { sqsQueueNames: { feeds: ['feeds-high', 'feeds-low'] } }), 'propertyfeed-staging-feeds-oldest-job');
     expect((two.metric_query as Resource[])[0]).toEqual({
       id: 'oldest',
       expression: 'MAX([age0, age1])',
@@ -552,7 +618,7 @@ describe('lane alarms', () => {
   });
 
   it('no backlog, oldest-job or key-prefix alarm for a Redis lane the controller does not measure', () => {
-    const unmeasured = synth(ENV, { controllerLanes: ['sync'] });
+    const unmeasured = synth(PROPS, { controllerLanes: ['sync'] });
     expect(alarmsOf(unmeasured).filter((a) => /-image-(backlog|oldest-job|key-prefix)$/.test(a.alarm_name as string))).toEqual([]);
     const measured = JSON_STACK;
     // At baseline the backlog default is backlogPerTask × tasks.baseline; job.timeout 110 gives 1100 s.
@@ -576,7 +642,7 @@ describe('lane alarms', () => {
 
   it('stuck jobs: alarmed only where reservations never expire (redis.retryAfter null)', () => {
     expect(alarmsOf(JSON_STACK).filter((a) => (a.alarm_name as string).endsWith('-stuck-jobs'))).toEqual([]);
-    const never = synth(env(LANES, { redis: 'redis: { host: queues.cache.internal, keyPrefix: p_, retryAfter: null }' }));
+    const never = synth(PROPS, { redisRetryAfter: null });
     expect(
       alarmsOf(never)
         .filter((a) => (a.alarm_name as string).endsWith('-stuck-jobs'))
@@ -662,21 +728,16 @@ describe('lane alarms', () => {
   });
 
   it('follows the lane overrides', () => {
-    const lanes = [
-      '  sync:',
-      '    queues: [sync]',
-      '    stage: scaling',
-      '    tasks: { min: 0, max: 2 }',
-      '    alarms:',
-      '      backlog: 400',
-      '      backlogMinutes: 5',
-      '      oldestJobSeconds: 1800',
-      '      restarts: 0',
-      '      restartWindowMinutes: 30',
-      '      connectionErrors: 10',
-      '      failedJobsPerMinute: 20',
-    ].join('\n');
-    const json = synth(env(lanes));
+    const thresholds: AlarmThresholds = {
+      backlog: 400,
+      backlogMinutes: 5,
+      oldestJobSeconds: 1800,
+      restarts: 0,
+      restartWindowMinutes: 30,
+      connectionErrors: 10,
+      failedJobsPerMinute: 20,
+    };
+    const json = synth(PROPS, { lanes: [lane('sync', { thresholds })] });
     expect(alarm(json, 'propertyfeed-staging-sync-backlog')).toMatchObject({
       threshold: 400,
       evaluation_periods: 5,
@@ -738,7 +799,7 @@ describe('controller alarms', () => {
   });
 
   it('are absent without a controller, and so are Redis backlog alarms', () => {
-    const json = synth(ENV, { controllerFunctionName: undefined });
+    const json = synth(PROPS, { controllerFunctionName: undefined });
     const names = alarmsOf(json).map((a) => a.alarm_name as string);
     expect(names.filter((n) => n.includes('-controller-') || /-sync-(backlog|oldest-job)$/.test(n))).toEqual([]);
     expect(names).toContain('propertyfeed-staging-feeds-backlog');
@@ -806,12 +867,7 @@ describe('restart counting', () => {
   });
 
   it('keeps counting the restarts of a lane at off, with nothing notified', () => {
-    const json = synth(
-      env(`  quiet:
-    queues: [quiet]
-`),
-      { controllerFunctionName: undefined },
-    );
+    const json = synth(PROPS, { lanes: [lane('quiet', OFF)], controllerFunctionName: undefined });
     expect(JSON.parse(Object.values(resources(json, 'aws_cloudwatch_event_rule'))[0].event_pattern as string).detail.group).toEqual([
       'service:propertyfeed-quiet',
     ]);
@@ -873,15 +929,33 @@ describe('worker log metric filters', () => {
   });
 
   it('uses the log group names it is given (cross-stack references)', () => {
-    const json = synth(ENV, { logGroupNames: { image: '${data.terraform_remote_state.workers.outputs.image_log}' } });
+    const json = synth(PROPS, { logGroupNames: { image: '${data.terraform_remote_state.workers.outputs.image_log}' } });
     expect(filter(json, 'propertyfeed-staging-image-failed-jobs').log_group_name).toBe(
       '${data.terraform_remote_state.workers.outputs.image_log}',
     );
   });
 });
 
-describe('thresholds', () => {
-  it('derive backlog and oldest job from the lane', () => {
+describe('observabilityProps, the adapter from the environment', () => {
+  it('gives the stack the small props give: names, lanes with their thresholds, Redis settings, retention', () => {
+    expect(synth(observabilityProps(ENV, { kmsKeyArn: KEY, controllerFunctionName: CONTROLLER }))).toBe(JSON_STACK);
+  });
+
+  it("reads the alarm subscriptions, the accounts and the scheduler's service from the file", () => {
+    const e = sampleEnvironment(LANES, {
+      alarms: 'alarms: { subscriptions: [{ protocol: email, endpoint: oncall@example.com }] }',
+      scheduler: 'scheduler: { onHosts: false, service: { enabled: true } }',
+    });
+    expect(observabilityProps(e, { kmsKeyArn: KEY })).toMatchObject({
+      alarmSubscriptions: [{ protocol: 'email', endpoint: 'oncall@example.com' }],
+      accountIds: [ACCOUNT],
+      schedulerService: true,
+      logRetentionInDays: 400,
+      redisRetryAfter: 180,
+    });
+  });
+
+  it('derives backlog and oldest job thresholds from the lane', () => {
     const [sync, image, feeds] = ENV.lanes;
     expect(laneAlarmThresholds(sync)).toEqual({
       backlog: 100,
@@ -900,7 +974,7 @@ describe('thresholds', () => {
 describe('bad props', () => {
   it('names lanes the environment does not have, or that use another broker', () => {
     expect(() =>
-      synth(ENV, {
+      synth(PROPS, {
         logGroupNames: { gone: '/ecs/x' },
         controllerLanes: ['feeds'],
         deadLetterQueueNames: { sync: 'x-dlq' },
@@ -909,7 +983,7 @@ describe('bad props', () => {
     ).toThrow(
       [
         'Observability propertyfeed-staging:',
-        '  logGroupNames: "gone" is not a lane of environments/staging.yaml',
+        '  logGroupNames: "gone" is not a lane (sync, image, feeds, quiet)',
         '  controllerLanes: lane "feeds" uses broker sqs, not redis',
         '  deadLetterQueueNames: lane "sync" uses broker redis, not sqs',
         '  sqsQueueNames.feeds: lists no queue',
@@ -918,37 +992,37 @@ describe('bad props', () => {
   });
 
   it('rejects thresholds that did not come through the config schema', () => {
-    const broken: EnvironmentConfig = {
-      ...ENV,
-      lanes: ENV.lanes.map((l) => (l.name === 'sync' ? { ...l, alarms: { ...l.alarms, restarts: -1 } } : l)),
-    };
-    expect(() => synth(broken)).toThrow('lanes.sync.alarms.restarts: -1 is not a whole number from 0 to 1000');
+    const lanes = PROPS.lanes.map((l) => (l.name === 'sync' ? { ...l, thresholds: { ...l.thresholds, restarts: -1 } } : l));
+    expect(() => synth(PROPS, { lanes })).toThrow('lanes.sync.alarms.restarts: -1 is not a whole number from 0 to 1000');
   });
 
   it('rejects a key deletion window KMS does not offer', () => {
-    expect(() => synth(ENV, { keyDeletionWindowInDays: 3 })).toThrow(
+    expect(() => synth(PROPS, { keyDeletionWindowInDays: 3 })).toThrow(
       'keyDeletionWindowInDays: 3 is not a whole number of days from 7 to 30',
     );
   });
 
   it('rejects a namespace CloudWatch reserves', () => {
-    expect(() => synth(ENV, { namespace: 'AWS/Lanes' })).toThrow('namespace: "AWS/Lanes" is not a custom CloudWatch namespace');
+    expect(() => synth(PROPS, { namespace: 'AWS/Lanes' })).toThrow('namespace: "AWS/Lanes" is not a custom CloudWatch namespace');
   });
 });
 
 describe('a lane with warm windows', () => {
   it('shows them in its dashboard row once the controller keeps them (stage scaling on), not before', () => {
-    const warm = (stage: string) =>
-      env(`  sync:
-    queues: [sync]
-    stage: ${stage}
-    tasks: { max: 2 }
-    warm:
-      - { at: "0 2 * * *", tasks: 2, minutes: 45 }
-      - { at: "*/30 8-18 * * MON-FRI", tasks: 1 }`);
-    const heading = (stage: string) =>
+    const warm = (stage: 'scaling' | 'baseline') =>
+      lane('sync', {
+        stage,
+        sizedBy: stage === 'baseline' ? 'fixed' : 'controller',
+        warm: [
+          { at: '0 2 * * *', tasks: 2, minutes: 45 },
+          { at: '*/30 8-18 * * MON-FRI', tasks: 1, minutes: 30 },
+        ],
+      });
+    const heading = (stage: 'scaling' | 'baseline') =>
       (
-        dashboard(synth(warm(stage))).widgets.find((w) => w.type === 'text' && w.properties.markdown.startsWith('## sync'))!.properties as {
+        dashboard(synth(PROPS, { lanes: [warm(stage)] })).widgets.find(
+          (w) => w.type === 'text' && w.properties.markdown.startsWith('## sync'),
+        )!.properties as {
           markdown: string;
         }
       ).markdown;
@@ -961,19 +1035,22 @@ describe('a lane with warm windows', () => {
 
 describe('a lane with process groups', () => {
   it('names its groups, their processes and chains in its dashboard row', () => {
-    const grouped = env(
-      `  sync:
-    stage: baseline
-    cpu: 512
-    memory: 1024
-    groups:
-      - { name: urgent, queues: [sync-urgent] }
-      - { name: main, queues: [sync-urgent, sync], processes: 3 }`,
-    );
-    const header = dashboard(synth(grouped)).widgets.find((w) => w.type === 'text' && w.properties.markdown.startsWith('## sync'))!;
+    const grouped = lane('sync', {
+      stage: 'baseline',
+      sizedBy: 'fixed',
+      queues: ['sync-urgent', 'sync'],
+      grouped: true,
+      groups: [
+        { name: 'urgent', queues: ['sync-urgent'], processes: 1, phpMemoryLimit: phpLimit(4) },
+        { name: 'main', queues: ['sync-urgent', 'sync'], processes: 3, phpMemoryLimit: phpLimit(4) },
+      ],
+    });
+    const header = dashboard(synth(PROPS, { lanes: [grouped] })).widgets.find(
+      (w) => w.type === 'text' && w.properties.markdown.startsWith('## sync'),
+    )!;
     expect((header.properties as { markdown: string }).markdown).toContain(
       '## sync · redis · groups urgent ×1 (sync-urgent), main ×3 (sync-urgent, sync) · stage baseline',
     );
-    expect(laneProcesses(ENV.lanes[0])).toBe('queues sync');
+    expect(laneProcesses(PROPS.lanes[0])).toBe('queues sync');
   });
 });

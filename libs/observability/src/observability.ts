@@ -10,6 +10,7 @@ import {
   serviceName,
   stoppedTasksLogGroupName,
   stoppedTasksRuleName,
+  type AlarmSubscription,
   type EnvironmentConfig,
   type LaneConfig,
 } from '@queue-lanes/config';
@@ -33,10 +34,12 @@ import {
   type QueueAlarmKind,
   type QueueSignalContext,
   type QueueSignals,
+  type SignalEnvironment,
+  type SignalLane,
 } from '@queue-lanes/brokers';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
-import { dashboardBody, type DashboardBody, type DashboardLane } from './dashboard';
+import { dashboardBody, type DashboardBody, type DashboardLane, type DashboardLaneConfig } from './dashboard';
 import {
   AURORA_ERROR_PATTERN,
   FAILED_JOB_PATTERN,
@@ -55,9 +58,52 @@ import {
   type AlarmThresholds,
 } from './thresholds';
 
+/**
+ * A lane as the observability reads it: libs/config's resolved lane, narrowed to what
+ * its filters, alarms and dashboard row use, with the alarm thresholds in force.
+ */
+export interface ObservedLane extends SignalLane, DashboardLaneConfig, Pick<LaneConfig, 'controllerMeasured'> {
+  /** The lane's alarm thresholds, derived defaults filled in ({@link laneAlarmThresholds}). */
+  readonly thresholds: AlarmThresholds;
+}
+
 export interface ObservabilityProps {
-  /** The validated environment: lanes, thresholds (`lanes.<lane>.alarms`), subscriptions (`alarms`), log retention. */
-  readonly env: EnvironmentConfig;
+  /** The application: the first part of every name (`<app>-<env>-…`). */
+  readonly app: string;
+  /** The environment: the second part of every name, and the controller metrics' Environment dimension. */
+  readonly environment: string;
+  /** The region whose metrics the dashboard's graphs show. */
+  readonly region: string;
+  /** Every lane, stage off included, in priority order: a dashboard row, metric filters and alarms each. */
+  readonly lanes: readonly ObservedLane[];
+  /** Days the stopped-task event log group keeps events (the environment's `logs.retentionDays`). */
+  readonly logRetentionInDays: number;
+  /**
+   * Whether the scheduler runs as a service of its own: its alarms, and its stopped tasks in the event log.
+   * @default false
+   */
+  readonly schedulerService?: boolean;
+  /**
+   * The Redis queue connection's key prefix, which the key-prefix alarms name.
+   * @default '' (no prefix)
+   */
+  readonly redisKeyPrefix?: string;
+  /**
+   * The Redis queue connection's retry_after, seconds; null (reservations never expire)
+   * gives each measured Redis lane a stuck-jobs alarm.
+   * @default reservations expire (no stuck-jobs alarm)
+   */
+  readonly redisRetryAfter?: number | null;
+  /**
+   * Who the alarm topic notifies, in order.
+   * @default []
+   */
+  readonly alarmSubscriptions?: readonly AlarmSubscription[];
+  /**
+   * The environment's accounts: a `lambda` subscriber in one of them gets its invoke permission.
+   * @default []
+   */
+  readonly accountIds?: readonly string[];
   /**
    * The environment's KMS key ARN (the parameters stack's key, whose policy lets
    * CloudWatch Logs use it): encrypts the stopped-task event log group.
@@ -102,6 +148,26 @@ export interface ObservabilityProps {
    * @default 30
    */
   readonly keyDeletionWindowInDays?: number;
+}
+
+/** What compose wires into the observability from the other stacks and constructs. */
+export type ObservabilityResources = Pick<ObservabilityProps, 'kmsKeyArn' | 'logGroupNames' | 'controllerFunctionName'>;
+
+/** The observability construct's props for one environment, as compose builds them. */
+export function observabilityProps(env: EnvironmentConfig, resources: ObservabilityResources): ObservabilityProps {
+  return {
+    app: env.app,
+    environment: env.environment,
+    region: env.region,
+    lanes: env.lanes.map((lane) => ({ ...lane, thresholds: laneAlarmThresholds(lane) })),
+    logRetentionInDays: env.logs.retentionDays,
+    schedulerService: env.scheduler.service.enabled,
+    redisKeyPrefix: env.redisKeyPrefix,
+    redisRetryAfter: env.redis.retryAfter,
+    alarmSubscriptions: env.alarms.subscriptions,
+    accountIds: env.allowedAccountIds,
+    ...resources,
+  };
 }
 
 /** A lane's alarms, by kind; a kind is absent where its metric does not exist. */
@@ -156,7 +222,7 @@ export interface LaneMetricFilters {
 
 /** Everything observed about one active lane. */
 export interface LaneObservability {
-  readonly lane: LaneConfig;
+  readonly lane: ObservedLane;
   /** The thresholds in force, derived defaults filled in. */
   readonly thresholds: AlarmThresholds;
   /** The worker log group the filters read. */
@@ -226,23 +292,28 @@ export class Observability extends Construct {
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
-    const { env } = props;
     const namespace = props.namespace ?? DEFAULT_NAMESPACE;
     const controller = props.controllerFunctionName;
-    const thresholds = Object.fromEntries(env.lanes.map((l) => [l.name, laneAlarmThresholds(l)]));
-    validate(props, env.lanes, namespace, thresholds);
+    validate(props, namespace);
+    const env = signalEnvironment(props);
 
     const cluster = clusterName(env);
     this.dashboardName = dashboardName(env);
-    this.alarmTopic = new AlarmTopic(this, 'alarm-topic', { env, keyDeletionWindowInDays: props.keyDeletionWindowInDays });
+    this.alarmTopic = new AlarmTopic(this, 'alarm-topic', {
+      app: props.app,
+      environment: props.environment,
+      subscriptions: props.alarmSubscriptions,
+      accountIds: props.accountIds,
+      keyDeletionWindowInDays: props.keyDeletionWindowInDays,
+    });
     this.topic = this.alarmTopic.topic;
     this.topicKey = this.alarmTopic.key;
     const alarms: CloudwatchMetricAlarm[] = [];
     const alarm = alarmFactory(this, this.topic.arn, alarms);
 
-    const scheduler = env.scheduler.service.enabled;
+    const scheduler = props.schedulerService ?? false;
     // Crash loops are invisible in queue depth: count the lanes' tasks that stop on their own.
-    const stopped = env.lanes.length > 0 || scheduler ? stoppedTasksLog(this, env, props.kmsKeyArn, cluster) : undefined;
+    const stopped = props.lanes.length > 0 || scheduler ? stoppedTasksLog(this, props, scheduler, cluster) : undefined;
     this.stoppedTasksLogGroup = stopped?.logGroup;
     this.stoppedTasksLogPolicy = stopped?.policy;
     this.stoppedTasksPattern = stopped?.pattern;
@@ -250,8 +321,8 @@ export class Observability extends Construct {
     this.stoppedTasksTarget = stopped?.target;
 
     const observed = observeLanes(this, alarm, props, {
+      env,
       namespace,
-      thresholds,
       dashboardName: this.dashboardName,
       stoppedTasksLogGroupName: stopped?.logGroup.name ?? stoppedTasksLogGroupName(env),
     });
@@ -265,7 +336,7 @@ export class Observability extends Construct {
     this.alarms = alarms;
 
     this.dashboardBody = dashboardBody({
-      env,
+      env: props,
       namespace,
       clusterName: cluster,
       lanes: observed.dashboardLanes,
@@ -277,6 +348,16 @@ export class Observability extends Construct {
       dashboardBody: JSON.stringify(this.dashboardBody),
     });
   }
+}
+
+/** What the naming module and the brokers read of the environment. */
+function signalEnvironment(props: ObservabilityProps): SignalEnvironment {
+  return {
+    app: props.app,
+    environment: props.environment,
+    redisKeyPrefix: props.redisKeyPrefix,
+    redis: { retryAfter: props.redisRetryAfter },
+  };
 }
 
 /** Creates an alarm whose actions notify the alarm topic (disabled when `quiet`) and records it. */
@@ -317,22 +398,20 @@ function observeLanes(
   scope: Construct,
   alarm: AlarmFactory,
   props: ObservabilityProps,
-  shared: Pick<LaneContext, 'namespace' | 'dashboardName' | 'stoppedTasksLogGroupName'> & {
-    readonly thresholds: Readonly<Record<string, AlarmThresholds>>;
-  },
+  shared: Pick<LaneContext, 'env' | 'namespace' | 'dashboardName' | 'stoppedTasksLogGroupName'>,
 ): { lanes: Record<string, LaneObservability>; dashboardLanes: DashboardLane[] } {
-  const { env } = props;
+  const { env } = shared;
   const controller = props.controllerFunctionName;
   const controllerLanes = new Set(
-    props.controllerLanes ?? (controller ? env.lanes.filter((l) => l.controllerMeasured).map((l) => l.name) : []),
+    props.controllerLanes ?? (controller ? props.lanes.filter((l) => l.controllerMeasured).map((l) => l.name) : []),
   );
   const lanes: Record<string, LaneObservability> = {};
   const dashboardLanes: DashboardLane[] = [];
-  for (const lane of env.lanes) {
+  for (const lane of props.lanes) {
     const observed = laneObservability(scope, alarm, {
       env,
       lane,
-      thresholds: shared.thresholds[lane.name],
+      thresholds: lane.thresholds,
       namespace: shared.namespace,
       dashboardName: shared.dashboardName,
       logGroupName: props.logGroupNames?.[lane.name] ?? logGroupName(env, lane.name),
@@ -357,14 +436,14 @@ interface StoppedTasksLog {
 }
 
 /** ECS task state changes to STOPPED with a crash stop code, of every lane's and the scheduler's service, into one log group. */
-function stoppedTasksLog(scope: Construct, env: EnvironmentConfig, kmsKeyArn: string, cluster: string): StoppedTasksLog {
+function stoppedTasksLog(scope: Construct, props: ObservabilityProps, scheduler: boolean, cluster: string): StoppedTasksLog {
   const logGroup = new CloudwatchLogGroup(scope, 'stopped-tasks-log-group', {
-    name: stoppedTasksLogGroupName(env),
-    ...logGroupRetention(env),
-    kmsKeyId: kmsKeyArn,
+    name: stoppedTasksLogGroupName(props),
+    ...logGroupRetention({ logs: { retentionDays: props.logRetentionInDays } }),
+    kmsKeyId: props.kmsKeyArn,
   });
   const policy = new CloudwatchLogResourcePolicy(scope, 'stopped-tasks-log-policy', {
-    policyName: stoppedTasksRuleName(env),
+    policyName: stoppedTasksRuleName(props),
     policyDocument: JSON.stringify(
       policyDocument([
         {
@@ -377,14 +456,14 @@ function stoppedTasksLog(scope: Construct, env: EnvironmentConfig, kmsKeyArn: st
       ]),
     ),
   });
-  const services = [...env.lanes.map((l) => l.name), ...(env.scheduler.service.enabled ? [SCHEDULER] : [])];
+  const services = [...props.lanes.map((l) => l.name), ...(scheduler ? [SCHEDULER] : [])];
   const pattern = JSON.stringify({
     source: ['aws.ecs'],
     'detail-type': ['ECS Task State Change'],
     detail: {
       // The rule sits on this account's and region's default bus, so the name pins the cluster.
       clusterArn: [{ suffix: `:cluster/${cluster}` }],
-      group: services.map((w) => `service:${serviceName(env, w)}`),
+      group: services.map((w) => `service:${serviceName(props, w)}`),
       lastStatus: ['STOPPED'],
       // Scale-in and deployments stop tasks with ServiceSchedulerInitiated, Spot with
       // SpotInterruption, people with UserInitiated: none of those is a crash.
@@ -392,8 +471,8 @@ function stoppedTasksLog(scope: Construct, env: EnvironmentConfig, kmsKeyArn: st
     },
   });
   const rule = new CloudwatchEventRule(scope, 'stopped-tasks-rule', {
-    name: stoppedTasksRuleName(env),
-    description: `Tasks of the ${env.app} ${env.environment} lanes that stopped on their own (crashed or failed to start)`,
+    name: stoppedTasksRuleName(props),
+    description: `Tasks of the ${props.app} ${props.environment} lanes that stopped on their own (crashed or failed to start)`,
     eventPattern: pattern,
   });
   const target = new CloudwatchEventTarget(scope, 'stopped-tasks-target', {
@@ -405,7 +484,8 @@ function stoppedTasksLog(scope: Construct, env: EnvironmentConfig, kmsKeyArn: st
   return { logGroup, policy, pattern, rule, target };
 }
 
-interface LaneContext extends Omit<QueueSignalContext, 'thresholds'> {
+interface LaneContext extends Omit<QueueSignalContext, 'lane' | 'thresholds'> {
+  readonly lane: ObservedLane;
   readonly thresholds: AlarmThresholds;
   /** The log group the stopped-task events land in (may be a token). */
   readonly stoppedTasksLogGroupName: string;
@@ -615,7 +695,7 @@ function failedJobsSpec(context: LaneContext, logNamespace: string): LaneAlarmSp
 
 /** The backlog controller's two alarms: failing ticks, and no invocation at all. */
 function controllerAlarms(
-  env: EnvironmentConfig,
+  env: SignalEnvironment,
   namespace: string,
   controller: string,
   dashboard: string,
@@ -671,7 +751,7 @@ function controllerAlarms(
 /** The scheduler's stopped-task filter and its two alarms. */
 function schedulerAlarms(
   scope: Construct,
-  env: EnvironmentConfig,
+  env: SignalEnvironment,
   namespace: string,
   eventsLogGroup: string,
   cluster: string,
@@ -716,19 +796,13 @@ function schedulerAlarms(
   return { notRunning, restarts };
 }
 
-function validate(
-  props: ObservabilityProps,
-  lanes: readonly LaneConfig[],
-  namespace: string,
-  thresholds: Readonly<Record<string, AlarmThresholds>>,
-): void {
-  const { env } = props;
+function validate(props: ObservabilityProps, namespace: string): void {
   const problems: string[] = [];
-  const known = new Map(lanes.map((l) => [l.name, l]));
+  const known = new Map(props.lanes.map((l) => [l.name, l]));
   const check = (what: string, names: readonly string[], broker?: 'redis' | 'sqs') => {
     for (const name of names) {
       const lane = known.get(name);
-      if (!lane) problems.push(`${what}: "${name}" is not a lane of ${env.source}`);
+      if (!lane) problems.push(`${what}: "${name}" is not a lane (${[...known.keys()].join(', ') || 'none'})`);
       else if (broker && lane.broker !== broker) problems.push(`${what}: lane "${name}" uses broker ${lane.broker}, not ${broker}`);
     }
   };
@@ -745,11 +819,11 @@ function validate(
   if (!/^[A-Za-z0-9._#:/-]{1,200}$/.test(namespace) || namespace.startsWith('AWS/')) {
     problems.push(`namespace: "${namespace}" is not a custom CloudWatch namespace (letters, digits, . _ # : / -, not AWS/)`);
   }
-  for (const [lane, t] of Object.entries(thresholds)) problems.push(...thresholdProblems(lane, t));
+  for (const lane of props.lanes) problems.push(...thresholdProblems(lane.name, lane.thresholds));
   const window = props.keyDeletionWindowInDays;
   const windowProblem = keyDeletionWindowProblem(window);
   if (windowProblem) problems.push(windowProblem);
   if (problems.length > 0) {
-    throw new Error(`Observability ${env.app}-${env.environment}:\n  ${problems.join('\n  ')}`);
+    throw new Error(`Observability ${props.app}-${props.environment}:\n  ${problems.join('\n  ')}`);
   }
 }

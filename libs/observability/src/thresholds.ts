@@ -35,7 +35,9 @@ export const MIN_DEFAULT_OLDEST_JOB_SECONDS = 900;
  * (Resolved here rather than in libs/config, so a derived default never shows up as
  * a lane change in the rollout guard.)
  */
-export function laneAlarmThresholds(lane: LaneConfig): AlarmThresholds {
+export function laneAlarmThresholds(
+  lane: Pick<LaneConfig, 'alarms' | 'stage' | 'tasks' | 'backlogPerTask' | 'longestJobTimeout'>,
+): AlarmThresholds {
   const { backlog, oldestJobSeconds, ...rest } = lane.alarms;
   const ceiling = lane.stage === 'baseline' ? lane.tasks.baseline : lane.tasks.max;
   return {

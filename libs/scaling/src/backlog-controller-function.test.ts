@@ -1,37 +1,74 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
-import { CONTROLLER_CONFIG_ENV, parseControllerConfig } from '@queue-lanes/contract';
+import { CONTROLLER_CONFIG_ENV, parseControllerConfig, type ControllerConfigInput } from '@queue-lanes/contract';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
-import { Token } from 'cdktf';
+import { TerraformStack, Testing, Token } from 'cdktf';
+import { Construct } from 'constructs';
 import { isAbsolute } from 'node:path';
+import { BacklogControllerFunction, type BacklogControllerFunctionProps } from './backlog-controller-function';
 import {
   ACCOUNT,
   CONTROLLER_SG,
   KEY,
   PARAM,
   SUBNETS,
-  env,
   fixtureArchive,
   list,
   one,
-  redisLane,
   ref,
-  sqsLane,
   resources,
   statements,
-  synth,
+  type Json,
   type Resource,
 } from './testing/fixtures';
 
+/*
+ * The function built from small props: a configuration written out as the contract's
+ * input (how the environment maps to it is controller-config.test.ts's), literal service ARNs.
+ */
 const WEB_ROLE = `arn:aws:iam::${ACCOUNT}:role/propertyfeed-web`;
-const lanes = [
-  redisLane('sync', 'scaling', ['tasks: { baseline: 1, min: 0, max: 1 }']),
-  redisLane('image', 'owned', ['tasks: { baseline: 1, min: 1, max: 3 }', 'priority: 1']),
-  redisLane('bulk', 'baseline'),
-].join('\n');
-const s = synth(env(lanes, { controller: `controller: { wakeInvokerRoleArns: [${WEB_ROLE}] }` }));
-const { json } = s;
-const controller = s.scaling.controller!;
+const SERVICE = (lane: string) => `arn:aws:ecs:eu-west-2:${ACCOUNT}:service/propertyfeed-staging/propertyfeed-${lane}`;
+const CONFIG: ControllerConfigInput = {
+  cluster: 'propertyfeed-staging',
+  environment: 'staging',
+  fleetMaxTasks: 8,
+  reservedTasks: 1,
+  redis: {
+    host: 'queues.cache.internal',
+    keyPrefix: 'propertyfeed_database_',
+    authParameterName: '/propertyfeed/staging/env/REDIS_PASSWORD',
+  },
+  lanes: [
+    { name: 'image', service: 'propertyfeed-image', queues: ['image'], min: 1, max: 3, backlogPerTask: 50, priority: 1 },
+    { name: 'sync', service: 'propertyfeed-sync', queues: ['sync'], min: 0, max: 1, backlogPerTask: 50, priority: 10 },
+    { name: 'bulk', service: 'propertyfeed-bulk', queues: ['bulk'], sized: false, min: 0, max: 2, backlogPerTask: 50, priority: 30 },
+  ],
+};
+const PROPS: BacklogControllerFunctionProps = {
+  app: 'propertyfeed',
+  environment: 'staging',
+  region: 'eu-west-2',
+  controllerConfig: CONFIG,
+  logRetentionInDays: 400,
+  wakeInvokerRoleArns: [WEB_ROLE],
+  serviceArns: { image: SERVICE('image'), sync: SERVICE('sync') },
+  securityGroupId: CONTROLLER_SG,
+  subnetIds: SUBNETS,
+  kmsKeyArn: KEY,
+  redisAuthParameterArn: PARAM('REDIS_PASSWORD'),
+  archive: fixtureArchive(),
+};
+
+/** The function of `props` alone in a stack (under `scaling`, as the scaling construct places it), synthesized. */
+function synth(props: Partial<BacklogControllerFunctionProps> = {}): { json: Json; text: string; controller: BacklogControllerFunction } {
+  const stack = new TerraformStack(Testing.app(), 'test');
+  const controller = new BacklogControllerFunction(new Construct(stack, 'scaling'), 'controller', { ...PROPS, ...props });
+  const text = Testing.synth(stack);
+  return { json: JSON.parse(text) as Json, text, controller };
+}
+
+const s = synth();
+const { json, controller } = s;
 const fn = one(json, 'aws_lambda_function');
 const account = '${data.aws_caller_identity.scaling_controller_account_511873F1.account_id}';
 const dlqArn = ref(controller.deadLetterQueue, 'arn');
@@ -97,21 +134,22 @@ describe('the controller function', () => {
 describe('CONTROLLER_CONFIG', () => {
   const config = parseControllerConfig((fn.environment as { variables: Record<string, string> }).variables[CONTROLLER_CONFIG_ENV]);
 
-  it('is what the controller parses: every running Redis lane in priority order, the scaled ones sized', () => {
-    expect(config.lanes.map((l) => [l.name, l.service, l.sized, l.min, l.max, l.priority])).toEqual([
-      ['image', 'propertyfeed-image', true, 1, 3, 1],
-      ['sync', 'propertyfeed-sync', true, 0, 1, 10],
-      ['bulk', 'propertyfeed-bulk', false, 0, 2, 30],
-    ]);
+  it('is the configuration it is given, as the controller parses it: the controller defaults applied', () => {
     expect(config).toEqual(controller.config);
+    expect(config.lanes.map((l) => [l.name, l.service, l.sized, l.min, l.max, l.priority, l.drainMinutes])).toEqual([
+      ['image', 'propertyfeed-image', true, 1, 3, 1, 15],
+      ['sync', 'propertyfeed-sync', true, 0, 1, 10, 15],
+      ['bulk', 'propertyfeed-bulk', false, 0, 2, 30, 15],
+    ]);
+    expect(config).toMatchObject({ namespace: 'QueueLanes', fleetMaxTasks: 8, reservedTasks: 1, cluster: 'propertyfeed-staging' });
+    expect(config.redis).toMatchObject({ host: 'queues.cache.internal', port: 6379, tls: true, retryAfterSeconds: 90 });
   });
 
-  it('counts the baseline lane against the fleet cap', () => {
-    expect(config).toMatchObject({ fleetMaxTasks: 8, reservedTasks: 1, cluster: 'propertyfeed-staging', environment: 'staging' });
-  });
-
-  it('reads the AUTH token from the parameter the file names', () => {
-    expect(config.redis).toMatchObject({ host: 'queues.cache.internal', authParameterName: '/propertyfeed/staging/env/REDIS_PASSWORD' });
+  it('fails the synth where the controller would refuse it at cold start', () => {
+    const [image, sync] = CONFIG.lanes;
+    expect(() => synth({ controllerConfig: { ...CONFIG, lanes: [image, { ...sync, queues: ['image'] }] } })).toThrow(
+      'the backlog controller would reject its configuration',
+    );
   });
 });
 
@@ -131,7 +169,7 @@ describe('the controller role', () => {
       Sid: 'ScaleLaneServices',
       Effect: 'Allow',
       Action: ['ecs:DescribeServices', 'ecs:UpdateService'],
-      Resource: [ref(s.workers.lanes.image.service, 'id'), ref(s.workers.lanes.sync.service, 'id')],
+      Resource: [SERVICE('image'), SERVICE('sync')],
     });
   });
 
@@ -237,51 +275,70 @@ describe('the controller role', () => {
   });
 
   it('reads no SSM parameter when Redis has no AUTH', () => {
-    const open = synth(env(lanes, { redis: 'redis: { keyPrefix: propertyfeed_database_ }' }));
+    const redis = { ...CONFIG.redis!, authParameterName: undefined };
+    const open = synth({ controllerConfig: { ...CONFIG, redis }, redisAuthParameterArn: undefined });
     const sids = statements(one(open.json, 'aws_iam_role_policy', (p) => p.name === 'backlog-controller').policy).map((p) => p.Sid);
     expect(sids).not.toContain('ReadRedisAuthToken');
   });
 });
 
-describe('the controller role with SQS lanes', () => {
-  const mixed = synth(
-    env(
-      [
-        redisLane('sync', 'scaling'),
-        sqsLane('feeds', 'owned', ['tasks: { min: 0, max: 3 }']),
-        sqsLane('exports', 'baseline'),
-        sqsLane('archive', 'off'),
-      ].join('\n'),
-    ),
-  );
-  const read = statements(one(mixed.json, 'aws_iam_role_policy', (p) => p.name === 'backlog-controller').policy).find(
-    (p) => p.Sid === 'ReadSqsLaneQueues',
-  );
+describe('bad props', () => {
+  it('needs the ARN of every service it sizes, and no other', () => {
+    expect(() => synth({ serviceArns: { image: SERVICE('image') } })).toThrow(
+      'serviceArns: no service ARN for lane sync, which the controller sizes',
+    );
+    expect(() => synth({ serviceArns: { ...PROPS.serviceArns, bulk: SERVICE('bulk') } })).toThrow(
+      'serviceArns: lane bulk is not sized by the controller, so its service must not be writable by it',
+    );
+  });
 
-  it('reads exactly the queues and dead-letter queues of the SQS lanes past off, with the two calls it makes', () => {
+  it('needs the AUTH token parameter it reads Redis with', () => {
+    expect(() => synth({ redisAuthParameterArn: undefined })).toThrow(
+      "redisAuthParameterArn: needed for the Redis AUTH token /propertyfeed/staging/env/REDIS_PASSWORD; pass the SecureString's ARN",
+    );
+  });
+
+  it('needs a private subnet', () => {
+    expect(() => synth({ subnetIds: [] })).toThrow('subnetIds: the function needs at least one private subnet');
+  });
+});
+
+describe('the controller role with SQS lanes', () => {
+  const queue = (name: string) => `arn:aws:sqs:eu-west-2:${ACCOUNT}:${name}`;
+  const feeds = {
+    name: 'feeds',
+    service: 'propertyfeed-feeds',
+    queues: ['propertyfeed-staging-feeds'],
+    min: 0,
+    max: 3,
+    backlogPerTask: 50,
+  };
+  const sqsOnly = synth({
+    controllerConfig: {
+      ...CONFIG,
+      redis: undefined,
+      lanes: [{ ...feeds, broker: 'sqs', sqs: { deadLetterQueue: 'propertyfeed-staging-feeds-dlq' } }],
+    },
+    serviceArns: { feeds: SERVICE('feeds') },
+    sqsQueueArns: [queue('propertyfeed-staging-feeds'), queue('propertyfeed-staging-feeds-dlq')],
+    redisAuthParameterArn: undefined,
+  });
+
+  it('reads exactly the queues it is given, with the two calls it makes', () => {
     // AWS documents a resource for both (SQS Developer Guide, "Amazon SQS API permissions:
     // Actions and resource reference": arn:aws:sqs:region:account_id:queue_name), so no "*".
     // moto accepts any policy; this is checked against that rule, not against moto.
-    const { feeds, exports } = mixed.scaling.sqsLanes;
-    expect(read).toEqual({
+    expect(policy(sqsOnly.json).find((p) => p.Sid === 'ReadSqsLaneQueues')).toEqual({
       Sid: 'ReadSqsLaneQueues',
       Effect: 'Allow',
       Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-      Resource: [
-        ref(feeds.queue, 'arn'),
-        ref(feeds.deadLetterQueue, 'arn'),
-        ref(exports.queue, 'arn'),
-        ref(exports.deadLetterQueue, 'arn'),
-      ],
+      Resource: [queue('propertyfeed-staging-feeds'), queue('propertyfeed-staging-feeds-dlq')],
     });
   });
 
-  it('is absent without SQS lanes, and an SQS-only environment needs no Redis', () => {
+  it('is absent without SQS queues, and an SQS-only configuration reads no Redis', () => {
     expect(policy(json).map((p) => p.Sid)).not.toContain('ReadSqsLaneQueues');
-    const sqsOnly = synth(
-      env(sqsLane('feeds', 'owned'), { redis: 'redis: { tls: true }', parameters: 'parameters: { plain: {}, secure: [] }' }),
-    );
-    expect(sqsOnly.scaling.controller!.config.redis).toBeUndefined();
+    expect(sqsOnly.controller.config.redis).toBeUndefined();
     expect(policy(sqsOnly.json).map((p) => p.Sid)).not.toContain('ReadRedisAuthToken');
   });
 });
@@ -398,6 +455,6 @@ describe('wake-up calls', () => {
   });
 
   it('grants nobody else', () => {
-    expect(resources(synth(env(lanes)).json, 'aws_lambda_permission')).toEqual([]);
+    expect(resources(synth({ wakeInvokerRoleArns: undefined }).json, 'aws_lambda_permission')).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { CONTROLLER_CONFIG_ENV, encodeControllerConfig, type ControllerConfig } from '@queue-lanes/contract';
+import { CONTROLLER_CONFIG_ENV, encodeControllerConfig, type ControllerConfig, type ControllerConfigInput } from '@queue-lanes/contract';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
@@ -11,7 +11,7 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { controllerArchive, type ControllerArchive } from './controller-archive';
-import { buildControllerConfig, validateControllerConfig } from '@queue-lanes/contract/environment';
+import { validateControllerConfig } from '@queue-lanes/contract/environment';
 import { partitionOf, policyDocument, serviceEndpoint, writeLogStreams, type PolicyStatement } from '@queue-lanes/iam-policy';
 import {
   controllerDeadLetterQueueName,
@@ -21,15 +21,30 @@ import {
   scheduleDeadLetterQueueName,
   scheduleRoleName,
   SettingError,
-  type EnvironmentConfig,
 } from '@queue-lanes/config';
 
 /** What Lambda allows for all of a function's environment variables together (keys and values), bytes. */
 export const LAMBDA_ENVIRONMENT_BYTES = 4096;
 
 export interface BacklogControllerFunctionProps {
-  /** The validated environment: lanes, fleet cap, redis, controller and logs settings. */
-  readonly env: EnvironmentConfig;
+  /** The application: the function is `<app>-<env>-backlog-controller`. */
+  readonly app: string;
+  /** The environment: the function is `<app>-<env>-backlog-controller`. */
+  readonly environment: string;
+  /** The region the function runs in: its IAM statements name this region's resources. */
+  readonly region: string;
+  /**
+   * CONTROLLER_CONFIG before the controller's defaults: the lanes it measures and sizes,
+   * the fleet cap, how to reach Redis (`buildControllerConfig` of `@queue-lanes/contract/environment`).
+   */
+  readonly controllerConfig: ControllerConfigInput;
+  /** Days the function's log group keeps its logs (the environment's `logs.retentionDays`). */
+  readonly logRetentionInDays: number;
+  /**
+   * Application roles that may invoke the function directly (wake-up calls).
+   * @default []
+   */
+  readonly wakeInvokerRoleArns?: readonly string[];
   /**
    * ARN of the ECS service of each lane the controller sizes, by lane name: the
    * only services the function may describe and update (cross-stack references
@@ -48,9 +63,7 @@ export interface BacklogControllerFunctionProps {
   readonly subnetIds: readonly string[];
   /** The environment's KMS key: the function's environment, log group and dead-letter queues. */
   readonly kmsKeyArn: string;
-  /** `/<app>/<env>`, the parameters' path prefix; the AUTH token parameter is under `<prefix>/env/`. */
-  readonly parameterPathPrefix: string;
-  /** ARN of the `redis.authParameter` SecureString; required when the environment names one. */
+  /** ARN of the Redis AUTH token's SecureString; required when {@link controllerConfig} reads Redis with one. */
   readonly redisAuthParameterArn?: string;
   /**
    * The Lambda package.
@@ -58,6 +71,9 @@ export interface BacklogControllerFunctionProps {
    */
   readonly archive?: ControllerArchive;
 }
+
+/** What the schedule's helpers read of the environment: the names, and the region of its statements. */
+type EnvironmentNames = Pick<BacklogControllerFunctionProps, 'app' | 'environment' | 'region'>;
 
 /** A schedule that misses its minute is useless: the next one comes a minute later. */
 export const SCHEDULE_EXPRESSION = 'rate(1 minute)';
@@ -121,13 +137,11 @@ export class BacklogControllerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: BacklogControllerFunctionProps) {
     super(scope, id);
-    const { env } = props;
-    const configInput = buildControllerConfig(env, { parameterPathPrefix: props.parameterPathPrefix });
-    this.config = validateControllerConfig(configInput);
+    this.config = validateControllerConfig(props.controllerConfig);
     const sized = this.config.lanes.filter((lane) => lane.sized);
-    validateProps(props, sized, this.config.redis !== undefined);
+    validateProps(props, sized, this.config.redis?.authParameterName);
 
-    this.functionName = controllerName(env);
+    this.functionName = controllerName(props);
     // Defaults applied, so the Lambda reads exactly what the tests and reviewers see.
     this.configJson = JSON.stringify(this.config);
     this.configValue = environmentValue(this.config, this.configJson);
@@ -139,11 +153,11 @@ export class BacklogControllerFunction extends Construct {
       assetHash: this.archive.assetHash,
     });
     this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
-      name: controllerLogGroupName(env),
-      ...logGroupRetention(env),
+      name: controllerLogGroupName(props),
+      ...logGroupRetention({ logs: { retentionDays: props.logRetentionInDays } }),
       kmsKeyId: props.kmsKeyArn,
     });
-    this.deadLetterQueue = deadLetterQueue(this, 'dead-letter-queue', controllerDeadLetterQueueName(env), props.kmsKeyArn);
+    this.deadLetterQueue = deadLetterQueue(this, 'dead-letter-queue', controllerDeadLetterQueueName(props), props.kmsKeyArn);
 
     ({
       role: this.role,
@@ -154,7 +168,7 @@ export class BacklogControllerFunction extends Construct {
       namespace: this.config.namespace,
       deadLetterQueueArn: this.deadLetterQueue.arn,
       logGroupArn: this.logGroup.arn,
-      arn: accountArn(env.region, account),
+      arn: accountArn(props.region, account),
     }));
     ({ function: this.function, invokeConfig: this.invokeConfig } = controllerFunction(this, props, this));
     ({
@@ -162,8 +176,8 @@ export class BacklogControllerFunction extends Construct {
       role: this.scheduleRole,
       policy: this.schedulePolicy,
       schedule: this.schedule,
-    } = controllerSchedule(this, env, this.function, props.kmsKeyArn, account));
-    this.wakePermissions = wakePermissions(this, env.controller.wakeInvokerRoleArns, this.function);
+    } = controllerSchedule(this, props, this.function, props.kmsKeyArn, account));
+    this.wakePermissions = wakePermissions(this, props.wakeInvokerRoleArns ?? [], this.function);
     this.wakeInvokePolicy = JSON.stringify(
       policyDocument([{ Sid: 'WakeBacklogController', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: this.function.arn }]),
     );
@@ -185,9 +199,12 @@ function roleSlug(roleArn: string): string {
   return slug.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 90);
 }
 
-/** Props that disagree with the environment: a service the controller sizes without its ARN, or one it must not touch. */
-function validateProps(props: BacklogControllerFunctionProps, sized: readonly { readonly name: string }[], readsRedis: boolean): void {
-  const { env } = props;
+/** Props that disagree with the configuration: a service the controller sizes without its ARN, or one it must not touch. */
+function validateProps(
+  props: BacklogControllerFunctionProps,
+  sized: readonly { readonly name: string }[],
+  redisAuthParameterName: string | undefined,
+): void {
   for (const lane of sized) {
     if (!props.serviceArns[lane.name]) throw new Error(`serviceArns: no service ARN for lane ${lane.name}, which the controller sizes`);
   }
@@ -196,8 +213,8 @@ function validateProps(props: BacklogControllerFunctionProps, sized: readonly { 
       throw new Error(`serviceArns: lane ${name} is not sized by the controller, so its service must not be writable by it`);
     }
   }
-  if (readsRedis && env.redis.authParameter !== undefined && props.redisAuthParameterArn === undefined) {
-    throw new Error(`redisAuthParameterArn: needed for redis.authParameter ${env.redis.authParameter}; pass the SecureString's ARN`);
+  if (redisAuthParameterName !== undefined && props.redisAuthParameterArn === undefined) {
+    throw new Error(`redisAuthParameterArn: needed for the Redis AUTH token ${redisAuthParameterName}; pass the SecureString's ARN`);
   }
   if (props.subnetIds.length === 0) throw new Error('subnetIds: the function needs at least one private subnet');
 }
@@ -237,10 +254,9 @@ function executionRole(
   props: BacklogControllerFunctionProps,
   known: ExecutionResources,
 ): { role: IamRole; statements: PolicyStatement[]; policy: IamRolePolicy } {
-  const { env } = props;
   const role = new IamRole(scope, 'role', {
-    name: controllerName(env),
-    description: `Backlog controller of ${env.app} ${env.environment}: reads Redis and SQS, publishes QueueLanes metrics, sets lane desired counts`,
+    name: controllerName(props),
+    description: `Backlog controller of ${props.app} ${props.environment}: reads Redis and SQS, publishes QueueLanes metrics, sets lane desired counts`,
     assumeRolePolicy: JSON.stringify(
       policyDocument([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]),
     ),
@@ -307,7 +323,7 @@ function runtimeStatements(props: BacklogControllerFunctionProps, known: Executi
   return [
     // The function's environment, the SecureString AUTH token and the dead-letter queue are under this key.
     decryptWithEnvironmentKey(props.kmsKeyArn),
-    encryptDeadLetters(props.kmsKeyArn, props.env.region),
+    encryptDeadLetters(props.kmsKeyArn, props.region),
     sendDeadLetters(known.deadLetterQueueArn),
     // Its own log group only; the group exists before the function, so no CreateLogGroup.
     writeLogStreams('WriteOwnLogs', known.logGroupArn),
@@ -379,10 +395,9 @@ function controllerFunction(
     'functionName' | 'archive' | 'asset' | 'configValue' | 'logGroup' | 'deadLetterQueue' | 'role' | 'policy'
   >,
 ): { function: LambdaFunction; invokeConfig: LambdaFunctionEventInvokeConfig } {
-  const { env } = props;
   const fn = new LambdaFunction(scope, 'function', {
     functionName: parts.functionName,
-    description: `queue-lanes backlog controller: measures the lanes of ${env.app} ${env.environment} and sizes the scaled ones from their backlog`,
+    description: `queue-lanes backlog controller: measures the lanes of ${props.app} ${props.environment} and sizes the scaled ones from their backlog`,
     role: parts.role.arn,
     runtime: CONTROLLER_RUNTIME,
     architectures: ['x86_64'],
@@ -415,7 +430,7 @@ function controllerFunction(
 /** The every-minute tick: an EventBridge Scheduler schedule, the role it invokes the function with, and its own dead-letter queue. */
 function controllerSchedule(
   scope: Construct,
-  env: EnvironmentConfig,
+  env: EnvironmentNames,
   fn: LambdaFunction,
   kmsKeyArn: string,
   account: string,
@@ -445,7 +460,7 @@ function controllerSchedule(
 /** `<app>-<env>-controller-schedule`, which only this account's schedules assume: it may invoke the function and send it dead letters. */
 function scheduleRole(
   scope: Construct,
-  env: EnvironmentConfig,
+  env: EnvironmentNames,
   on: { readonly fn: LambdaFunction; readonly deadLetterQueue: SqsQueue; readonly kmsKeyArn: string; readonly account: string },
 ): { role: IamRole; policy: IamRolePolicy } {
   const role = new IamRole(scope, 'schedule-role', {

@@ -9,5 +9,11 @@ export { type ControllerArchive, type ControllerArchiveOptions } from './control
 export { type ControllerConfigOptions } from '@queue-lanes/contract/environment';
 export type { PolicyDocument, PolicyStatement } from '@queue-lanes/iam-policy';
 export { SqsLaneQueues, type SqsLaneQueuesProps } from './sqs-lane-queues';
-export { WorkerScaling, type WorkerScalingProps } from './worker-scaling';
+export {
+  WorkerScaling,
+  workerScalingProps,
+  type ScalingLane,
+  type WorkerScalingProps,
+  type WorkerScalingResources,
+} from './worker-scaling';
 export { type ZipEntry } from './zip';

@@ -1,18 +1,20 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-import { KEY, env, one, ref, resources, sqsLane, synth } from './testing/fixtures';
+import { TerraformStack, Testing } from 'cdktf';
+import { SqsLaneQueues } from './sqs-lane-queues';
+import { KEY, env, one, ref, resources, sqsLane, synth, type Json } from './testing/fixtures';
 
-const FEEDS = sqsLane('feeds', 'owned', [
-  'tasks: { baseline: 1, min: 0, max: 4 }',
-  'job: { timeout: 90 }',
-  'backlogPerTask: 25',
-  'drainMinutes: 20',
-  'sqs: { visibilityTimeout: 600, maxReceiveCount: 3, messageRetentionSeconds: 86400 }',
-]);
-const s = synth(env(FEEDS));
-const { json, text } = s;
-const feeds = s.scaling.sqsLanes.feeds;
+const stack = new TerraformStack(Testing.app(), 'test');
+const feeds = new SqsLaneQueues(stack, 'feeds', {
+  app: 'propertyfeed',
+  environment: 'staging',
+  laneName: 'feeds',
+  sqs: { visibilityTimeout: 600, maxReceiveCount: 3, messageRetentionSeconds: 86400 },
+  kmsKeyArn: KEY,
+});
+const text = Testing.synth(stack);
+const json = JSON.parse(text) as Json;
 
 describe('the queues', () => {
   it('are <app>-<env>-<lane>, encrypted with the environment key, with the lane visibility timeout and retention', () => {
@@ -46,7 +48,17 @@ describe('the queues', () => {
   });
 });
 
-describe('a scaled SQS lane', () => {
+describe('a scaled SQS lane, from the environment', () => {
+  const s = synth(
+    env(
+      sqsLane('feeds', 'owned', [
+        'tasks: { baseline: 1, min: 0, max: 4 }',
+        'sqs: { visibilityTimeout: 600, maxReceiveCount: 3, messageRetentionSeconds: 86400 }',
+      ]),
+    ),
+  );
+  const { json } = s;
+
   it('is sized by the backlog controller, as a Redis lane is: no App Auto Scaling target, policy or scaling alarm', () => {
     expect(resources(json, 'aws_appautoscaling_target')).toEqual([]);
     expect(resources(json, 'aws_appautoscaling_policy')).toEqual([]);
@@ -57,9 +69,10 @@ describe('a scaled SQS lane', () => {
   });
 
   it('exposes its queues by lane', () => {
-    expect(feeds.queueName).toBe('propertyfeed-staging-feeds');
-    expect(s.scaling.queues).toEqual({ feeds: feeds.queue });
-    expect(s.scaling.deadLetterQueues).toEqual({ feeds: feeds.deadLetterQueue });
+    const lane = s.scaling.sqsLanes.feeds;
+    expect([lane.laneName, lane.queueName]).toEqual(['feeds', 'propertyfeed-staging-feeds']);
+    expect(s.scaling.queues).toEqual({ feeds: lane.queue });
+    expect(s.scaling.deadLetterQueues).toEqual({ feeds: lane.deadLetterQueue });
   });
 });
 

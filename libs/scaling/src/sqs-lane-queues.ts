@@ -1,13 +1,17 @@
-import { deadLetterQueueName, queueName, type EnvironmentConfig, type LaneConfig, type SqsSettings } from '@queue-lanes/config';
+import { deadLetterQueueName, queueName, type SqsSettings } from '@queue-lanes/config';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueueRedriveAllowPolicy } from '@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy';
 import { Construct } from 'constructs';
 
 export interface SqsLaneQueuesProps {
-  /** The validated environment (names, region). */
-  readonly env: EnvironmentConfig;
-  /** A lane with broker sqs, at any stage. */
-  readonly lane: LaneConfig;
+  /** The application: the first part of the queues' names (`<app>-<env>-<lane>`). */
+  readonly app: string;
+  /** The environment: the second part of the queues' names. */
+  readonly environment: string;
+  /** The lane (broker sqs, at any stage): the last part of the queues' names, and their `lane` tag. */
+  readonly laneName: string;
+  /** The lane's resolved `sqs` settings: visibility timeout, receives before a dead letter, retention. */
+  readonly sqs: SqsSettings;
   /** The environment's KMS key: both queues are encrypted with it. */
   readonly kmsKeyArn: string;
 }
@@ -23,7 +27,8 @@ const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
  * (it reads both queues with GetQueueAttributes every tick); nothing here scales.
  */
 export class SqsLaneQueues extends Construct {
-  readonly lane: LaneConfig;
+  /** The lane the queues belong to. */
+  readonly laneName: string;
   /** `<app>-<env>-<lane>`. */
   readonly queueName: string;
   readonly queue: SqsQueue;
@@ -34,44 +39,33 @@ export class SqsLaneQueues extends Construct {
 
   constructor(scope: Construct, id: string, props: SqsLaneQueuesProps) {
     super(scope, id);
-    const sqs = validateProps(props);
-    this.lane = props.lane;
-    this.queueName = queueName(props.env, props.lane.name);
-    const queues = laneQueues(this, props, sqs, { lane: props.lane.name });
+    this.laneName = props.laneName;
+    this.queueName = queueName(props, props.laneName);
+    const queues = laneQueues(this, props, { lane: props.laneName });
     this.deadLetterQueue = queues.deadLetterQueue;
     this.queue = queues.queue;
     this.redriveAllowPolicy = queues.redriveAllowPolicy;
   }
 }
 
-/** The lane's SQS settings; throws for a lane of another broker. */
-function validateProps(props: SqsLaneQueuesProps): SqsSettings {
-  const { lane } = props;
-  if (lane.broker !== 'sqs' || !lane.sqs) {
-    throw new Error(`lanes.${lane.name}: broker is ${lane.broker}; SqsLaneQueues is for broker sqs`);
-  }
-  return lane.sqs;
-}
-
 /** The queue and its dead-letter queue, which only the queue may use; kept at every stage, so a rollback never deletes messages. */
 function laneQueues(
   scope: Construct,
   props: SqsLaneQueuesProps,
-  sqs: SqsSettings,
   tags: Readonly<Record<string, string>>,
 ): { deadLetterQueue: SqsQueue; queue: SqsQueue; redriveAllowPolicy: SqsQueueRedriveAllowPolicy } {
   const deadLetterQueue = new SqsQueue(scope, 'dead-letter-queue', {
-    name: deadLetterQueueName(props.env, props.lane.name),
+    name: deadLetterQueueName(props, props.laneName),
     kmsMasterKeyId: props.kmsKeyArn,
     messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
     tags,
   });
   const queue = new SqsQueue(scope, 'queue', {
-    name: queueName(props.env, props.lane.name),
+    name: queueName(props, props.laneName),
     kmsMasterKeyId: props.kmsKeyArn,
-    visibilityTimeoutSeconds: sqs.visibilityTimeout,
-    messageRetentionSeconds: sqs.messageRetentionSeconds,
-    redrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueue.arn, maxReceiveCount: sqs.maxReceiveCount }),
+    visibilityTimeoutSeconds: props.sqs.visibilityTimeout,
+    messageRetentionSeconds: props.sqs.messageRetentionSeconds,
+    redrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueue.arn, maxReceiveCount: props.sqs.maxReceiveCount }),
     tags,
   });
   const redriveAllowPolicy = new SqsQueueRedriveAllowPolicy(scope, 'redrive-allow-policy', {

@@ -1,11 +1,25 @@
 // Types of the matchers tools/jest-setup.ts installs (Testing.setupJest()).
 import type {} from 'cdktf/lib/testing/adapters/jest';
 import { CONTROLLER_CONFIG_ENV, parseControllerConfig } from '@queue-lanes/contract';
-import type { WorkerService } from '@queue-lanes/worker-service';
+import { buildControllerConfig } from '@queue-lanes/contract/environment';
 import { Testing } from 'cdktf';
-import { WorkerScaling } from './index';
+import { WorkerScaling, workerScalingProps } from './index';
 import { controllerArchive } from './controller-archive';
-import { CONTROLLER_SG, KEY, PARAMETERS, env, one, redisLane, resources, sqsLane, synth, type Json } from './testing/fixtures';
+import {
+  CONTROLLER_SG,
+  KEY,
+  PARAMETERS,
+  SUBNETS,
+  env,
+  one,
+  redisLane,
+  ref,
+  resources,
+  sqsLane,
+  statements,
+  synth,
+  type Json,
+} from './testing/fixtures';
 
 /** Resource types the scaling construct creates (the workers' own resources aside). */
 const SCALING_TYPES = [
@@ -78,6 +92,60 @@ describe('stages', () => {
   });
 });
 
+describe('workerScalingProps, the adapter from the environment', () => {
+  const wiring = {
+    laneServiceArns: {},
+    controllerSecurityGroupId: CONTROLLER_SG,
+    kmsKeyArn: KEY,
+    parameterPathPrefix: '/propertyfeed/staging',
+    parameterArns: PARAMETERS,
+  };
+
+  it("hands the controller the contract's configuration for the file, with the file's subnets, AUTH parameter and wake-up roles", () => {
+    const e = env([redisLane('image', 'scaling'), sqsLane('feeds', 'off')].join('\n'), {
+      controller: 'controller: { wakeInvokerRoleArns: ["arn:aws:iam::111111111111:role/web"] }',
+    });
+    const props = workerScalingProps(e, wiring);
+    expect(props.controllerConfig).toEqual(buildControllerConfig(e, { parameterPathPrefix: '/propertyfeed/staging' }));
+    expect(props).toMatchObject({
+      lanes: e.lanes,
+      subnetIds: SUBNETS,
+      redisAuthParameter: 'REDIS_PASSWORD',
+      wakeInvokerRoleArns: ['arn:aws:iam::111111111111:role/web'],
+      logRetentionInDays: 400,
+    });
+  });
+
+  it('gives no controller configuration while every lane is off', () => {
+    expect(workerScalingProps(env(redisLane('image', 'off')), wiring).controllerConfig).toBeUndefined();
+  });
+});
+
+describe('the SQS lanes', () => {
+  it("give the controller the queues and dead-letter queues of those past off, in the controller's lane order", () => {
+    const s = synth(
+      env(
+        [
+          redisLane('sync', 'scaling'),
+          sqsLane('feeds', 'owned', ['tasks: { min: 0, max: 3 }']),
+          sqsLane('exports', 'baseline'),
+          sqsLane('archive', 'off'),
+        ].join('\n'),
+      ),
+    );
+    const { feeds, exports, archive } = s.scaling.sqsLanes;
+    const policy = statements(one(s.json, 'aws_iam_role_policy', (p) => p.name === 'backlog-controller').policy);
+    expect(policy.find((st) => st.Sid === 'ReadSqsLaneQueues')!.Resource).toEqual([
+      ref(feeds.queue, 'arn'),
+      ref(feeds.deadLetterQueue, 'arn'),
+      ref(exports.queue, 'arn'),
+      ref(exports.deadLetterQueue, 'arn'),
+    ]);
+    // A lane at off keeps its queues (a rollback deletes no message), which the controller does not read.
+    expect(archive.queueName).toBe('propertyfeed-staging-archive');
+  });
+});
+
 describe('bad input', () => {
   it('needs the ARN of the AUTH token parameter', () => {
     expect(() => synth(env(redisLane('image', 'scaling')), { parameterArns: { DB_PASSWORD: PARAMETERS.DB_PASSWORD } })).toThrow(
@@ -86,18 +154,20 @@ describe('bad input', () => {
   });
 
   it('needs a service for every scaled lane', () => {
-    const e = env(redisLane('image', 'scaling'));
     const stack = Testing.stubVersion(Testing.app());
-    const workers = { lanes: {}, cluster: {} } as unknown as WorkerService;
     expect(
       () =>
         new WorkerScaling(stack, 'scaling', {
-          env: e,
-          workerService: workers,
+          app: 'propertyfeed',
+          environment: 'staging',
+          region: 'eu-west-2',
+          lanes: [{ name: 'image', stage: 'scaling', broker: 'redis' }],
+          logRetentionInDays: 30,
+          laneServiceArns: {},
           controllerSecurityGroupId: CONTROLLER_SG,
           kmsKeyArn: KEY,
-          parameterPathPrefix: '/propertyfeed/staging',
           parameterArns: PARAMETERS,
+          subnetIds: SUBNETS,
         }),
     ).toThrow('lanes.image: stage scaling is scaled, but the workers have no service for it');
   });

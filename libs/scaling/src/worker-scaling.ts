@@ -1,38 +1,90 @@
-import { KMS_KEY_ARN, SECURITY_GROUP_ID, controllerMeasuredLanes, isScaled, type EnvironmentConfig } from '@queue-lanes/config';
-import type { WorkerService } from '@queue-lanes/worker-service';
+import {
+  KMS_KEY_ARN,
+  SECURITY_GROUP_ID,
+  controllerMeasuredLanes,
+  isScaled,
+  type EnvironmentConfig,
+  type LaneConfig,
+} from '@queue-lanes/config';
+import type { ControllerConfig, ControllerConfigInput } from '@queue-lanes/contract';
+import { buildControllerConfig, validateControllerConfig, type ControllerConfigOptions } from '@queue-lanes/contract/environment';
 import type { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { BacklogControllerFunction } from './backlog-controller-function';
+import { BacklogControllerFunction, type BacklogControllerFunctionProps } from './backlog-controller-function';
 import type { ControllerArchive } from './controller-archive';
 import { SqsLaneQueues } from './sqs-lane-queues';
 
+/** A lane as the scaling reads it: libs/config's resolved lane, narrowed. */
+export type ScalingLane = Pick<LaneConfig, 'name' | 'stage' | 'broker' | 'sqs'>;
+
 export interface WorkerScalingProps {
-  /** The validated environment. */
-  readonly env: EnvironmentConfig;
-  /** The workers stack's content: the cluster and the lane services to scale. */
-  readonly workerService: WorkerService;
+  /** The application: the first part of every name (`<app>-<env>-…`). */
+  readonly app: string;
+  /** The environment: the second part of every name. */
+  readonly environment: string;
+  /** The region the controller runs in. */
+  readonly region: string;
+  /** Every lane, stage off included, in priority order: SQS lanes get their queues, scaled lanes need a service. */
+  readonly lanes: readonly ScalingLane[];
+  /**
+   * CONTROLLER_CONFIG before the controller's defaults (`buildControllerConfig`): its lanes
+   * are the ones it measures, and it sizes those marked `sized`.
+   * @default no controller (every lane at stage off)
+   */
+  readonly controllerConfig?: ControllerConfigInput;
+  /** Days the controller's log group keeps its logs (the environment's `logs.retentionDays`). */
+  readonly logRetentionInDays: number;
+  /**
+   * Application roles that may invoke the controller directly (wake-up calls).
+   * @default []
+   */
+  readonly wakeInvokerRoleArns?: readonly string[];
+  /**
+   * The runtime parameter that holds the Redis AUTH token (`redis.authParameter`); a key of {@link parameterArns}.
+   * @default none (Redis without AUTH)
+   */
+  readonly redisAuthParameter?: string;
+  /** Lane name → its ECS service's ARN (the workers stack's services); every scaled lane needs one. */
+  readonly laneServiceArns: Readonly<Record<string, string>>;
   /** The controller security group (networking stack). */
   readonly controllerSecurityGroupId: string;
   /** The environment's KMS key (parameters stack): the controller's environment and logs, and every queue. */
   readonly kmsKeyArn: string;
-  /** `/<app>/<env>`: the parameters' path prefix (parameters stack). */
-  readonly parameterPathPrefix: string;
   /**
    * Runtime parameter name → SSM parameter ARN (the parameters lib's
    * `containerSecrets`); must hold `redis.authParameter` when the file names one.
    */
   readonly parameterArns: Readonly<Record<string, string>>;
-  /**
-   * Private subnets of the controller's network interfaces.
-   * @default env.network.privateSubnetIds
-   */
-  readonly subnetIds?: readonly string[];
+  /** Private subnets of the controller's network interfaces. */
+  readonly subnetIds: readonly string[];
   /**
    * The controller's Lambda package.
    * @default the cached, deterministic bundle of libs/backlog-controller
    */
   readonly controllerArchive?: ControllerArchive;
+}
+
+/** What compose wires into the scaling from the other stacks. */
+export type WorkerScalingResources = ControllerConfigOptions &
+  Pick<WorkerScalingProps, 'laneServiceArns' | 'controllerSecurityGroupId' | 'kmsKeyArn' | 'parameterArns' | 'controllerArchive'>;
+
+/** The scaling construct's props for one environment, as compose builds them: the controller's config is the contract's. */
+export function workerScalingProps(env: EnvironmentConfig, resources: WorkerScalingResources): WorkerScalingProps {
+  const { parameterPathPrefix, ...wiring } = resources;
+  const measured = controllerMeasuredLanes(env).length > 0;
+  return {
+    app: env.app,
+    environment: env.environment,
+    region: env.region,
+    lanes: env.lanes,
+    ...(measured ? { controllerConfig: buildControllerConfig(env, { parameterPathPrefix }) } : {}),
+    logRetentionInDays: env.logs.retentionDays,
+    wakeInvokerRoleArns: env.controller.wakeInvokerRoleArns,
+    redisAuthParameter: env.redis.authParameter,
+    subnetIds: env.network.privateSubnetIds,
+    ...wiring,
+  };
 }
 
 /**
@@ -58,33 +110,26 @@ export class WorkerScaling extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkerScalingProps) {
     super(scope, id);
-    const { env, workerService } = props;
     validate(props);
 
     const sqsLanes: Record<string, SqsLaneQueues> = {};
-    for (const lane of env.lanes.filter((l) => l.broker === 'sqs')) {
-      sqsLanes[lane.name] = new SqsLaneQueues(this, `sqs-${lane.name}`, { env, lane, kmsKeyArn: props.kmsKeyArn });
+    for (const lane of props.lanes) {
+      if (lane.broker !== 'sqs' || !lane.sqs) continue;
+      sqsLanes[lane.name] = new SqsLaneQueues(this, `sqs-${lane.name}`, {
+        app: props.app,
+        environment: props.environment,
+        laneName: lane.name,
+        sqs: lane.sqs,
+        kmsKeyArn: props.kmsKeyArn,
+      });
     }
 
-    const measured = controllerMeasuredLanes(env);
-    this.controllerLanes = measured.map((l) => l.name);
-    const sized = measured.filter((l) => l.sizedBy === 'controller');
-    if (measured.length > 0) {
-      const auth = env.redis.authParameter;
-      const readsRedis = measured.some((l) => l.broker === 'redis');
-      this.controller = new BacklogControllerFunction(this, 'controller', {
-        env,
-        serviceArns: Object.fromEntries(sized.map((l) => [l.name, workerService.lanes[l.name].service.id])),
-        sqsQueueArns: measured.flatMap((l) =>
-          l.broker === 'sqs' ? [sqsLanes[l.name].queue.arn, sqsLanes[l.name].deadLetterQueue.arn] : [],
-        ),
-        securityGroupId: props.controllerSecurityGroupId,
-        subnetIds: props.subnetIds ?? env.network.privateSubnetIds,
-        kmsKeyArn: props.kmsKeyArn,
-        parameterPathPrefix: props.parameterPathPrefix,
-        ...(auth !== undefined && readsRedis ? { redisAuthParameterArn: props.parameterArns[auth] } : {}),
-        ...(props.controllerArchive ? { archive: props.controllerArchive } : {}),
-      });
+    // Parsed as the Lambda will (defaults applied) to read which lanes it sizes; the function gets it as given.
+    const input = props.controllerConfig;
+    const config = input && validateControllerConfig(input);
+    this.controllerLanes = (config?.lanes ?? []).map((l) => l.name);
+    if (input && config) {
+      this.controller = new BacklogControllerFunction(this, 'controller', controllerProps(props, input, config, sqsLanes));
     }
 
     this.sqsLanes = sqsLanes;
@@ -100,16 +145,42 @@ export class WorkerScaling extends Construct {
   }
 }
 
+/** The controller's props: the services it sizes, the queues it reads, the AUTH token when it reads Redis. */
+function controllerProps(
+  props: WorkerScalingProps,
+  input: ControllerConfigInput,
+  config: ControllerConfig,
+  sqsLanes: Readonly<Record<string, SqsLaneQueues>>,
+): BacklogControllerFunctionProps {
+  const auth = props.redisAuthParameter;
+  return {
+    app: props.app,
+    environment: props.environment,
+    region: props.region,
+    controllerConfig: input,
+    logRetentionInDays: props.logRetentionInDays,
+    wakeInvokerRoleArns: props.wakeInvokerRoleArns,
+    serviceArns: Object.fromEntries(config.lanes.filter((l) => l.sized).map((l) => [l.name, props.laneServiceArns[l.name]])),
+    sqsQueueArns: config.lanes.flatMap((l) =>
+      l.broker === 'sqs' ? [sqsLanes[l.name].queue.arn, sqsLanes[l.name].deadLetterQueue.arn] : [],
+    ),
+    securityGroupId: props.controllerSecurityGroupId,
+    subnetIds: props.subnetIds,
+    kmsKeyArn: props.kmsKeyArn,
+    ...(auth !== undefined && config.redis ? { redisAuthParameterArn: props.parameterArns[auth] } : {}),
+    ...(props.controllerArchive ? { archive: props.controllerArchive } : {}),
+  };
+}
+
 /** Checks the props against each other before anything is created; throws with what to fix. */
 function validate(props: WorkerScalingProps): void {
-  const { env, workerService } = props;
-  for (const lane of env.lanes.filter(isScaled)) {
-    if (!workerService.lanes[lane.name]) {
+  for (const lane of props.lanes.filter(isScaled)) {
+    if (!props.laneServiceArns[lane.name]) {
       throw new Error(`lanes.${lane.name}: stage ${lane.stage} is scaled, but the workers have no service for it`);
     }
   }
-  const auth = env.redis.authParameter;
-  if (auth !== undefined && controllerMeasuredLanes(env).some((l) => l.broker === 'redis') && !props.parameterArns[auth]) {
+  const auth = props.redisAuthParameter;
+  if (auth !== undefined && props.controllerConfig?.redis && !props.parameterArns[auth]) {
     throw new Error(`redis.authParameter: ${auth} is not among the parameters (${Object.keys(props.parameterArns).join(', ') || 'none'})`);
   }
   const literal = (v: string) => !Token.isUnresolved(v);

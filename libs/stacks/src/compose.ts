@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from '@queue-lanes/config';
 import { WorkerNetwork, workerNetworkProps } from '@queue-lanes/networking';
-import { Observability } from '@queue-lanes/observability';
-import { WorkerScaling } from '@queue-lanes/scaling';
+import { Observability, observabilityProps } from '@queue-lanes/observability';
+import { WorkerScaling, workerScalingProps } from '@queue-lanes/scaling';
 import { ParameterStore, parameterStoreProps } from '@queue-lanes/ssm-parameters';
 import { WorkerService, workerServiceProps } from '@queue-lanes/worker-service';
 import { TerraformOutput } from 'cdktf';
@@ -55,19 +55,25 @@ export function composeEnvironment(scope: Construct, config: EnvironmentConfig):
     }),
   );
   const scaling = new EnvironmentStack(scope, environmentStackProps(env, 'scaling'));
-  const workerScaling = new WorkerScaling(scaling, 'scaling', {
-    env,
-    workerService,
-    controllerSecurityGroupId: network.controllerSecurityGroupId,
-    kmsKeyArn: parameterStore.keyArn,
-    parameterPathPrefix: parameterStore.pathPrefix,
-    parameterArns: parameterStore.containerSecrets,
-  });
-  const observability = new Observability(scaling, 'observability', {
-    env,
-    kmsKeyArn: parameterStore.keyArn,
-    logGroupNames: Object.fromEntries(Object.entries(workerService.lanes).map(([lane, s]) => [lane, s.logGroup.name])),
-    ...(workerScaling.controller ? { controllerFunctionName: workerScaling.controller.functionName } : {}),
-  });
+  const workerScaling = new WorkerScaling(
+    scaling,
+    'scaling',
+    workerScalingProps(env, {
+      laneServiceArns: Object.fromEntries(Object.entries(workerService.lanes).map(([lane, s]) => [lane, s.service.id])),
+      controllerSecurityGroupId: network.controllerSecurityGroupId,
+      kmsKeyArn: parameterStore.keyArn,
+      parameterPathPrefix: parameterStore.pathPrefix,
+      parameterArns: parameterStore.containerSecrets,
+    }),
+  );
+  const observability = new Observability(
+    scaling,
+    'observability',
+    observabilityProps(env, {
+      kmsKeyArn: parameterStore.keyArn,
+      logGroupNames: Object.fromEntries(Object.entries(workerService.lanes).map(([lane, s]) => [lane, s.logGroup.name])),
+      ...(workerScaling.controller ? { controllerFunctionName: workerScaling.controller.functionName } : {}),
+    }),
+  );
   return { networking, parameters, workers, scaling, network, parameterStore, workerService, workerScaling, observability };
 }

@@ -7,7 +7,7 @@ import { SAMPLE_BLOCKS, sampleEnvironment } from '@queue-lanes/config/testing';
 import { WorkerService, workerServiceProps } from '@queue-lanes/worker-service';
 import { Testing, TerraformStack, type TerraformResource } from 'cdktf';
 import type { ControllerArchive } from '../controller-archive';
-import { WorkerScaling, type WorkerScalingProps } from '../worker-scaling';
+import { WorkerScaling, workerScalingProps, type WorkerScalingProps } from '../worker-scaling';
 import { deterministicZip } from '../zip';
 
 /*
@@ -88,7 +88,7 @@ export interface Json {
   data?: Record<string, Record<string, Resource>>;
 }
 
-/** The workers and scaling of `e` in one stack, synthesized. */
+/** The workers and scaling of `e` in one stack, synthesized: the scaling's props from its adapter, `extra` over them. */
 export function synth(e: EnvironmentConfig, extra: Partial<WorkerScalingProps> = {}): Synthesized {
   const app = Testing.app();
   const stack = new TerraformStack(app, 'test');
@@ -103,13 +103,14 @@ export function synth(e: EnvironmentConfig, extra: Partial<WorkerScalingProps> =
     }),
   );
   const scaling = new WorkerScaling(stack, 'scaling', {
-    env: e,
-    workerService: workers,
-    controllerSecurityGroupId: CONTROLLER_SG,
-    kmsKeyArn: KEY,
-    parameterPathPrefix: '/propertyfeed/staging',
-    parameterArns: PARAMETERS,
-    controllerArchive: fixtureArchive(),
+    ...workerScalingProps(e, {
+      laneServiceArns: Object.fromEntries(Object.entries(workers.lanes).map(([lane, s]) => [lane, s.service.id])),
+      controllerSecurityGroupId: CONTROLLER_SG,
+      kmsKeyArn: KEY,
+      parameterPathPrefix: '/propertyfeed/staging',
+      parameterArns: PARAMETERS,
+      controllerArchive: fixtureArchive(),
+    }),
     ...extra,
   });
   const text = Testing.synth(stack);
