@@ -62,8 +62,8 @@ terraform_bin="$cache/tofu/bin/terraform-$terraform_version"
 provider_bin="$cache/tofu/providers/terraform-provider-aws-$aws_module_version-$types_key"
 mirror="$cache/tofu/mirror"
 mkdir -p "$(dirname "$tofu_bin")" "$(dirname "$provider_bin")" "$mirror" "$GOMODCACHE" "$GOCACHE"
-# One build at a time per machine (tools/test.sh starts one early, Nx's toolchain
-# task and a second clone may ask too): the others wait, and then find it built.
+# One build at a time per machine (Nx runs both environments' validate at once, and
+# a second clone may ask too): the others wait, and then find it built.
 exec 9>"$cache/tofu/.lock"
 if ! flock -n 9; then
   log "another build holds $cache/tofu/.lock; waiting for it"
