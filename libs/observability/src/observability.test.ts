@@ -957,15 +957,7 @@ describe('observabilityProps, the adapter from the environment', () => {
 
   it('derives backlog and oldest job thresholds from the lane', () => {
     const [sync, image, feeds] = ENV.lanes;
-    expect(laneAlarmThresholds(sync)).toEqual({
-      backlog: 100,
-      backlogMinutes: 15,
-      oldestJobSeconds: 900,
-      restarts: 3,
-      restartWindowMinutes: 15,
-      connectionErrors: 3,
-      failedJobsPerMinute: 5,
-    });
+    expect(laneAlarmThresholds(sync)).toEqual(THRESHOLDS);
     expect(laneAlarmThresholds(image)).toMatchObject({ backlog: 20, oldestJobSeconds: 1100 });
     expect(laneAlarmThresholds(feeds)).toMatchObject({ backlog: 150, oldestJobSeconds: 900 });
   });
