@@ -252,12 +252,12 @@ export function redisKeyPrefix(env: Pick<EnvironmentFile, 'redis' | 'parameters'
 }
 
 /**
- * How every log group of an environment keeps its logs: for logs.retentionDays,
- * and past its own resource (skip_destroy), so removing a lane or destroying a
- * stack never deletes what a diagnosis needs; CloudWatch expires them.
+ * How every log group of an environment keeps its logs: for `retentionDays` (the
+ * file's logs.retentionDays), and past its own resource (skip_destroy), so removing
+ * a lane or destroying a stack never deletes what a diagnosis needs; CloudWatch expires them.
  */
-export function logGroupRetention(env: Pick<EnvironmentFile, 'logs'>): { retentionInDays: number; skipDestroy: true } {
-  return { retentionInDays: env.logs.retentionDays, skipDestroy: true };
+export function logGroupRetention(retentionDays: number): { retentionInDays: number; skipDestroy: true } {
+  return { retentionInDays: retentionDays, skipDestroy: true };
 }
 
 /** Position of a stage in the rollout order: off 0, baseline 1, scaling 2, owned 3. */

@@ -439,7 +439,7 @@ interface StoppedTasksLog {
 function stoppedTasksLog(scope: Construct, props: ObservabilityProps, scheduler: boolean, cluster: string): StoppedTasksLog {
   const logGroup = new CloudwatchLogGroup(scope, 'stopped-tasks-log-group', {
     name: stoppedTasksLogGroupName(props),
-    ...logGroupRetention({ logs: { retentionDays: props.logRetentionInDays } }),
+    ...logGroupRetention(props.logRetentionInDays),
     kmsKeyId: props.kmsKeyArn,
   });
   const policy = new CloudwatchLogResourcePolicy(scope, 'stopped-tasks-log-policy', {

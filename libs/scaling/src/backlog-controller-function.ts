@@ -154,7 +154,7 @@ export class BacklogControllerFunction extends Construct {
     });
     this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
       name: controllerLogGroupName(props),
-      ...logGroupRetention({ logs: { retentionDays: props.logRetentionInDays } }),
+      ...logGroupRetention(props.logRetentionInDays),
       kmsKeyId: props.kmsKeyArn,
     });
     this.deadLetterQueue = deadLetterQueue(this, 'dead-letter-queue', controllerDeadLetterQueueName(props), props.kmsKeyArn);

@@ -4,9 +4,9 @@ import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
 import { EcsClusterCapacityProviders } from '@cdktf/provider-aws/lib/ecs-cluster-capacity-providers';
 import { Construct } from 'constructs';
 import { LaneService, type LaneSettings } from './lane-service';
-import { ECS_EXEC, clusterName, logGroupName } from '@queue-lanes/config';
+import { ECS_EXEC, clusterName, logGroupName, logGroupRetention } from '@queue-lanes/config';
 import { SchedulerService, type SchedulerSettings } from './scheduler-service';
-import { validateContext, workloadLogRetention, type WorkloadContext, type WorkloadSettings } from './workload';
+import { validateContext, type WorkloadContext, type WorkloadSettings } from './workload';
 
 export interface WorkerServiceProps extends WorkloadSettings {
   /** Every lane, at any stage: one {@link LaneService} each (stage `off` included, at 0 tasks). */
@@ -96,7 +96,7 @@ export class WorkerService extends Construct {
     if (props.enableEcsExec ?? false) {
       this.execLogGroup = new CloudwatchLogGroup(this, 'ecs-exec-log-group', {
         name: logGroupName(props, ECS_EXEC),
-        ...workloadLogRetention(props),
+        ...logGroupRetention(props.logRetentionDays),
         kmsKeyId: props.kmsKeyArn,
       });
     }

@@ -177,7 +177,7 @@ export abstract class WorkloadService extends Construct {
     this.desiredCount = spec.desiredCount;
     this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
       name: logGroupName(ctx, spec.name),
-      ...workloadLogRetention(ctx),
+      ...logGroupRetention(ctx.logRetentionDays),
       kmsKeyId: ctx.kmsKeyArn,
       tags,
     });
@@ -282,11 +282,6 @@ export const PARAMETERS_DIGEST_VARIABLE = 'QUEUE_LANES_PARAMETERS_DIGEST';
 /** What every workload's containers get: the defaults and the parameters' digest. */
 export function workloadDefaults(settings: Pick<WorkloadSettings, 'parametersDigest'>): Record<string, string> {
   return { ...WORKLOAD_DEFAULTS, [PARAMETERS_DIGEST_VARIABLE]: settings.parametersDigest };
-}
-
-/** Every log group of the environment: retention from the settings, never destroyed with its logs. */
-export function workloadLogRetention(settings: Pick<WorkloadSettings, 'logRetentionDays'>): { retentionInDays: number; skipDestroy: true } {
-  return logGroupRetention({ logs: { retentionDays: settings.logRetentionDays } });
 }
 
 /** Names the container sets that a parameter may override (a secret of the same name wins). */
