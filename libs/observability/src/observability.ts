@@ -411,7 +411,6 @@ function observeLanes(
     const observed = laneObservability(scope, alarm, {
       env,
       lane,
-      thresholds: lane.thresholds,
       namespace: shared.namespace,
       dashboardName: shared.dashboardName,
       logGroupName: props.logGroupNames?.[lane.name] ?? logGroupName(env, lane.name),
@@ -485,8 +484,8 @@ function stoppedTasksLog(scope: Construct, props: ObservabilityProps, scheduler:
 }
 
 interface LaneContext extends Omit<QueueSignalContext, 'lane' | 'thresholds'> {
+  /** The lane, with the alarm thresholds in force. */
   readonly lane: ObservedLane;
-  readonly thresholds: AlarmThresholds;
   /** The log group the stopped-task events land in (may be a token). */
   readonly stoppedTasksLogGroupName: string;
 }
@@ -506,7 +505,8 @@ function laneObservability(
   alarm: AlarmFactory,
   context: LaneContext,
 ): { lane: LaneObservability; dashboard: DashboardLane } {
-  const { env, lane, thresholds: t } = context;
+  const { env, lane } = context;
+  const t = lane.thresholds;
   const logGroup = context.logGroupName;
   const logNamespace = logMetricNamespace(context.namespace, env, lane.name);
   const service = serviceName(env, lane.name);
@@ -635,7 +635,8 @@ function logAlarmSpecs(context: LaneContext, service: string, logNamespace: stri
 }
 
 function restartsSpec(context: LaneContext, service: string, logNamespace: string): LaneAlarmSpec {
-  const { env, lane, thresholds: t } = context;
+  const { env, lane } = context;
+  const t = lane.thresholds;
   return {
     kind: 'restarts',
     config: {
@@ -655,7 +656,8 @@ function restartsSpec(context: LaneContext, service: string, logNamespace: strin
 }
 
 function connectionErrorsSpec(context: LaneContext, logNamespace: string, store: (typeof CONNECTION_ERROR_ALARMS)[number]): LaneAlarmSpec {
-  const { lane, thresholds: t } = context;
+  const { lane } = context;
+  const t = lane.thresholds;
   return {
     kind: store.kind,
     config: {
@@ -675,7 +677,8 @@ function connectionErrorsSpec(context: LaneContext, logNamespace: string, store:
 }
 
 function failedJobsSpec(context: LaneContext, logNamespace: string): LaneAlarmSpec {
-  const { lane, thresholds: t } = context;
+  const { lane } = context;
+  const t = lane.thresholds;
   return {
     kind: 'failed-jobs',
     config: {
