@@ -59,7 +59,7 @@ export function composeEnvironment(scope: Construct, config: EnvironmentConfig):
     scaling,
     'scaling',
     workerScalingProps(env, {
-      laneServiceArns: Object.fromEntries(Object.entries(workerService.lanes).map(([lane, s]) => [lane, s.service.id])),
+      laneServiceArns: workerService.serviceArns,
       controllerSecurityGroupId: network.controllerSecurityGroupId,
       kmsKeyArn: parameterStore.keyArn,
       parameterPathPrefix: parameterStore.pathPrefix,

@@ -84,6 +84,8 @@ export class WorkerService extends Construct {
   readonly execLogGroup?: CloudwatchLogGroup;
   /** Lane name → its service and resources, for every lane (stage off included). */
   readonly lanes: Readonly<Record<string, LaneService>>;
+  /** Lane name → its ECS service's ARN (a token): what the scaling takes to size the lane. */
+  readonly serviceArns: Readonly<Record<string, string>>;
   /** The scheduler singleton; present when `scheduler` is given. */
   readonly scheduler?: SchedulerService;
 
@@ -132,6 +134,7 @@ export class WorkerService extends Construct {
       execLogGroup: this.execLogGroup,
     };
     this.lanes = Object.fromEntries(lanes.map((lane) => [lane.name, new LaneService(this, `lane-${lane.name}`, { ...ctx, lane })]));
+    this.serviceArns = Object.fromEntries(Object.entries(this.lanes).map(([lane, s]) => [lane, s.service.id]));
     if (scheduler) {
       this.scheduler = new SchedulerService(this, 'scheduler', { ...ctx, scheduler });
     }

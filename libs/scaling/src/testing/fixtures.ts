@@ -104,7 +104,7 @@ export function synth(e: EnvironmentConfig, extra: Partial<WorkerScalingProps> =
   );
   const scaling = new WorkerScaling(stack, 'scaling', {
     ...workerScalingProps(e, {
-      laneServiceArns: Object.fromEntries(Object.entries(workers.lanes).map(([lane, s]) => [lane, s.service.id])),
+      laneServiceArns: workers.serviceArns,
       controllerSecurityGroupId: CONTROLLER_SG,
       kmsKeyArn: KEY,
       parameterPathPrefix: '/propertyfeed/staging',
