@@ -3,7 +3,7 @@
  * happened before.
  */
 import { say, type Rehearsal, type StackRun } from './rehearsal';
-import { APPLY_TIMEOUT, runStep, succeeded, summary } from './step';
+import { APPLY, APPLY_TIMEOUT, runStep, succeeded, summary } from './step';
 
 /** 6. Destroy in reverse order, whatever happened above. */
 export function destroyStacks(r: Rehearsal, applied: readonly StackRun[]): void {
@@ -11,7 +11,7 @@ export function destroyStacks(r: Rehearsal, applied: readonly StackRun[]): void 
 }
 
 function destroyStack(r: Rehearsal, stack: StackRun): void {
-  const args = ['destroy', '-auto-approve', '-input=false', '-json', '-lock-timeout=60s'];
+  const args = ['destroy', ...APPLY.slice(1)];
   let destroy = runStep(r, stack, 'destroy', args, APPLY_TIMEOUT);
   const errors = destroy.errors;
   if (destroy.result.status !== 0 && !destroy.result.timedOut) {

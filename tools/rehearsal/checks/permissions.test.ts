@@ -20,34 +20,22 @@ describe('called actions', () => {
 
 describe("the state key's uses", () => {
   const key = 'arn:aws:kms:eu-west-2:123456789012:key/0b1c2d3e-0000-4000-8000-000000000001';
+  /** A KMS call S3 made for pf-workers' state backend, by key ARN with the state key's alias. */
+  const viaS3 = (operation: string) => ({
+    caller: stateCallerKey('pf-workers'),
+    service: 'kms',
+    operation,
+    via: 's3',
+    resource: key,
+    aliases: ['alias/rehearsal-state'],
+  });
 
   it("are the KMS calls S3 made for each stack's state backend, each once, by key ARN with the key's aliases", () => {
     const calls = [
       { caller: stateCallerKey('pf-workers'), service: 's3', operation: 'PutObject' },
-      {
-        caller: stateCallerKey('pf-workers'),
-        service: 'kms',
-        operation: 'GenerateDataKey',
-        via: 's3',
-        resource: key,
-        aliases: ['alias/rehearsal-state'],
-      },
-      {
-        caller: stateCallerKey('pf-workers'),
-        service: 'kms',
-        operation: 'Decrypt',
-        via: 's3',
-        resource: key,
-        aliases: ['alias/rehearsal-state'],
-      },
-      {
-        caller: stateCallerKey('pf-workers'),
-        service: 'kms',
-        operation: 'Decrypt',
-        via: 's3',
-        resource: key,
-        aliases: ['alias/rehearsal-state'],
-      },
+      viaS3('GenerateDataKey'),
+      viaS3('Decrypt'),
+      viaS3('Decrypt'),
       { caller: callerKey('pf-workers'), service: 'kms', operation: 'DescribeKey' },
       { caller: 'rehearsal', service: 'kms', operation: 'Decrypt', via: 's3', resource: key, aliases: [] },
     ];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnvironment } from '@queue-lanes/config';
+import { parseEnvironment, stageIndex } from '@queue-lanes/config';
 import { rollbackChecks, rollbackLane, rolledBackEnvironment, type LaneInspection } from './rollback';
 
 const root = join(__dirname, '..', '..', '..');
@@ -10,10 +10,10 @@ describe('rollback to off', () => {
   const env = parseEnvironment(original, 'environments/staging.yaml');
 
   it('rolls back the lane furthest along, the first in priority order among equals', () => {
-    const furthest = Math.max(...env.lanes.map((l) => ['off', 'baseline', 'scaling', 'owned'].indexOf(l.stage)));
+    const furthest = Math.max(...env.lanes.map((l) => stageIndex(l.stage)));
     const lane = rollbackLane(env)!;
-    expect(['off', 'baseline', 'scaling', 'owned'].indexOf(lane.stage)).toBe(furthest);
-    expect(env.lanes.find((l) => ['off', 'baseline', 'scaling', 'owned'].indexOf(l.stage) === furthest)).toBe(lane);
+    expect(stageIndex(lane.stage)).toBe(furthest);
+    expect(env.lanes.find((l) => stageIndex(l.stage) === furthest)).toBe(lane);
     const allOff = { ...env, lanes: env.lanes.map((l) => ({ ...l, stage: 'off' as const })) };
     expect(rollbackLane(allOff)).toBeUndefined();
   });
