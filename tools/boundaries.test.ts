@@ -139,7 +139,7 @@ function violations(projectGraph: Graph): string[] {
         continue;
       }
       const to = layer(dep.target);
-      if (from === 'layer:tool' && to === 'layer:tool' && dep.target === SHARED_TOOLS && source !== SHARED_TOOLS) continue;
+      if (from === 'layer:tool' && dep.target === SHARED_TOOLS) continue;
       if (!to || !MAY_IMPORT[from]?.includes(to)) {
         found.push(`${source} (${from}) imports ${dep.target} (${to}); ${from} may import ${MAY_IMPORT[from]?.join(', ') || 'no project'}`);
       }
