@@ -40,6 +40,7 @@ export {
   type JobSettings,
   type ProcessGroup,
   logGroupRetention,
+  ON_DEMAND_CAPACITY,
   redisHost,
   stageIndex,
   type CapacityStrategyItem,
@@ -49,7 +50,16 @@ export {
   type ResolvedState,
   type SqsSettings,
 } from './resolve';
-export { BROKERS, LANE_ALARM_LIMITS, STAGES, type AlarmSubscription, type Broker, type EnvironmentInput, type Stage } from './schema';
+export {
+  BROKERS,
+  DEPLOYMENT_DEFAULTS,
+  LANE_ALARM_LIMITS,
+  STAGES,
+  type AlarmSubscription,
+  type Broker,
+  type EnvironmentInput,
+  type Stage,
+} from './schema';
 export { KEY_DELETION_WINDOW_DAYS, KMS_KEY_ARN, STATE_KMS_KEY, keyDeletionWindowProblem } from './kms';
 export { NAME_PATTERN, NAME_RULE, PREFIX_LIST_ID, SECURITY_GROUP_ID, SUBNET_ID, VPC_ID } from './ids';
 export { PHP_PROCESS_OVERHEAD_MIB, TASK_PROTECTION_OVERHEAD_MIB, containerMemoryLimit, maxWorkerMemory, phpMemoryLimit } from './memory';

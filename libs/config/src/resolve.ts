@@ -9,6 +9,9 @@ export interface CapacityStrategyItem {
   readonly weight: number;
 }
 
+/** The capacity of a lane that names none and is not on Spot: regular Fargate only. */
+export const ON_DEMAND_CAPACITY: readonly CapacityStrategyItem[] = [{ provider: 'FARGATE', base: 0, weight: 1 }];
+
 export interface SqsSettings {
   readonly visibilityTimeout: number;
   readonly maxReceiveCount: number;
@@ -206,7 +209,7 @@ function resolveLane(name: string, lane: LaneFile, index: number): LaneConfig {
     connection: connection ?? lane.broker,
     // File order, spaced so a later edit can slot a lane between two others.
     priority: priority ?? (index + 1) * 10,
-    capacity: capacity ?? (lane.spot ? [{ provider: 'FARGATE_SPOT', base: 0, weight: 1 }] : [{ provider: 'FARGATE', base: 0, weight: 1 }]),
+    capacity: capacity ?? (lane.spot ? [{ provider: 'FARGATE_SPOT', base: 0, weight: 1 }] : ON_DEMAND_CAPACITY),
     ...(lane.broker === 'sqs' ? { sqs: { ...SQS_DEFAULTS, ...sqs } } : {}),
   };
 }

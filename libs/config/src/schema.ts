@@ -324,6 +324,9 @@ const deploymentSchema = z
   })
   .strict();
 
+/** A lane's deployment bounds where its file leaves them out: the schema's own defaults (ECS's). */
+export const DEPLOYMENT_DEFAULTS = deploymentSchema.parse({});
+
 /**
  * Thresholds of a lane's alarms. backlog and oldestJobSeconds default from other
  * lane settings; libs/observability (laneAlarmThresholds) fills them in, so a

@@ -1,5 +1,7 @@
 import { brokerOf } from '@queue-lanes/brokers';
 import {
+  DEPLOYMENT_DEFAULTS,
+  ON_DEMAND_CAPACITY,
   SettingError,
   isScaled,
   type Broker,
@@ -33,11 +35,8 @@ export interface LaneSettings {
   readonly command?: readonly string[];
   /** The Laravel queue connection passed to queue:work. */
   readonly connection: string;
-  /**
-   * Where the lane's jobs wait: an SQS lane's task role may use its own queue.
-   * @default 'redis'
-   */
-  readonly broker?: Broker;
+  /** Where the lane's jobs wait: an SQS lane's task role may use its own queue. */
+  readonly broker: Broker;
   /** The rollout stage: at `scaling` and `owned` the scaling stack owns desired_count. */
   readonly stage: Stage;
   /** Who sets the task count: `off` holds 0 tasks, `operator` (a paused lane) leaves the count alone. */
@@ -48,11 +47,8 @@ export interface LaneSettings {
   readonly cpu: number;
   /** Task memory, MiB; each container gets an equal share as its hard limit. */
   readonly memory: number;
-  /**
-   * The image's CPU architecture.
-   * @default 'x86_64'
-   */
-  readonly architecture?: 'x86_64' | 'arm64';
+  /** The image's CPU architecture. */
+  readonly architecture: 'x86_64' | 'arm64';
   /** Seconds between SIGTERM and SIGKILL; Fargate allows at most 120. */
   readonly stopTimeout: number;
   /**
@@ -62,12 +58,12 @@ export interface LaneSettings {
   readonly scaleInProtection?: boolean;
   /**
    * Deployment bounds, percent of the desired count.
-   * @default ECS's 100 minimum healthy, 200 maximum
+   * @default DEPLOYMENT_DEFAULTS (libs/config: ECS's 100 minimum healthy, 200 maximum)
    */
   readonly deployment?: { readonly minimumHealthyPercent: number; readonly maximumPercent: number };
   /**
    * The capacity provider strategy.
-   * @default FARGATE only
+   * @default ON_DEMAND_CAPACITY (libs/config: FARGATE only)
    */
   readonly capacity?: readonly CapacityStrategyItem[];
 }
@@ -76,11 +72,6 @@ export interface LaneServiceProps extends WorkloadContext {
   /** The lane, at any stage (at `off` the service is kept at 0 tasks). */
   readonly lane: LaneSettings;
 }
-
-/** ECS's own deployment bounds. */
-const DEFAULT_DEPLOYMENT = { minimumHealthyPercent: 100, maximumPercent: 200 };
-/** Regular Fargate only. */
-const DEFAULT_CAPACITY: readonly CapacityStrategyItem[] = [{ provider: 'FARGATE', base: 0, weight: 1 }];
 
 /**
  * One lane's ECS service on Fargate: a task definition running `workers`
@@ -127,14 +118,14 @@ function laneSpec(props: LaneServiceProps): WorkloadSpec {
   const { lane } = props;
   const containers = laneContainers(lane);
   const scaled = isScaled(lane);
-  const deployment = lane.deployment ?? DEFAULT_DEPLOYMENT;
+  const deployment = lane.deployment ?? DEPLOYMENT_DEFAULTS;
   const protection = lane.scaleInProtection ?? false;
   const spec: WorkloadSpec = {
     name: lane.name,
     tags: { lane: lane.name },
     cpu: lane.cpu,
     memory: lane.memory,
-    architecture: lane.architecture ?? 'x86_64',
+    architecture: lane.architecture,
     containers,
     containersKey: ['lanes', lane.name, lane.grouped === true ? 'groups' : 'workers'],
     stopTimeout: lane.stopTimeout,
@@ -145,7 +136,7 @@ function laneSpec(props: LaneServiceProps): WorkloadSpec {
     ignoreDesiredCount: scaled || lane.sizedBy === 'operator',
     minimumHealthyPercent: deployment.minimumHealthyPercent,
     maximumPercent: deployment.maximumPercent,
-    capacity: lane.capacity ?? DEFAULT_CAPACITY,
+    capacity: lane.capacity ?? ON_DEMAND_CAPACITY,
     taskStatements: [
       ...(protection
         ? [
@@ -158,7 +149,7 @@ function laneSpec(props: LaneServiceProps): WorkloadSpec {
             },
           ]
         : []),
-      ...brokerOf({ broker: lane.broker ?? 'redis' }).taskStatements(props, lane, props.kmsKeyArn),
+      ...brokerOf(lane).taskStatements(props, lane, props.kmsKeyArn),
     ],
   };
   return spec;

@@ -56,11 +56,13 @@ function lane(name: string, over: Partial<LaneSettings> & { readonly processes?:
     queues,
     groups: [{ name: 'worker', queues, processes, job: JOB, phpMemoryLimit: 984 }],
     connection: 'redis',
+    broker: 'redis',
     stage: 'baseline',
     sizedBy: 'fixed',
     tasks: { baseline: 1, min: 0 },
     cpu: 512,
     memory: 1024,
+    architecture: 'x86_64',
     stopTimeout: 120,
     ...rest,
   };
