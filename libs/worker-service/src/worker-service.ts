@@ -91,11 +91,11 @@ export class WorkerService extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkerServiceProps) {
     super(scope, id);
-    const { lanes, scheduler, ...settings } = props;
+    const { lanes, scheduler, enableEcsExec, ...settings } = props;
     validateContext(settings);
 
     this.clusterName = clusterName(props);
-    if (props.enableEcsExec ?? false) {
+    if (enableEcsExec ?? false) {
       this.execLogGroup = new CloudwatchLogGroup(this, 'ecs-exec-log-group', {
         name: logGroupName(props, ECS_EXEC),
         ...logGroupRetention(props.logRetentionDays),

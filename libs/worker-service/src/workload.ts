@@ -92,8 +92,8 @@ export interface WorkloadSettings {
   readonly parameterReadPolicyJson: string;
 }
 
-/** What every workload of the environment shares: the settings, and what WorkerService creates once for all. */
-export interface WorkloadContext extends WorkloadSettings {
+/** What every workload of the environment shares: the settings, and what WorkerService creates once for all (ECS Exec is read from execLogGroup alone). */
+export interface WorkloadContext extends Omit<WorkloadSettings, 'enableEcsExec'> {
   /** The environment's cluster. */
   readonly cluster: EcsCluster;
   /** The cluster's capacity providers; services wait for them. */
