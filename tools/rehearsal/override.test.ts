@@ -1,7 +1,8 @@
 import { localStateOverride, rehearsalOverride, stateKey } from './override';
-import type { MotoTarget, StackJson } from './rehearsal';
+import type { StackJson } from './rehearsal';
+import { MOTO_TARGET } from './testing';
 
-const target: MotoTarget = { endpoint: 'http://127.0.0.1:4566', region: 'eu-west-2', accountId: '123456789012', bucket: 'pf-rehearsal' };
+const target = MOTO_TARGET;
 
 describe('rehearsal override', () => {
   const stack: StackJson = {

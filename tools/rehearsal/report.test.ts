@@ -1,8 +1,8 @@
 import { secretChecks } from './checks/secrets';
-import type { MotoTarget } from './rehearsal';
+import { MOTO_TARGET } from './testing';
 import { renderReport } from './report';
 
-const target: MotoTarget = { endpoint: 'http://127.0.0.1:4566', region: 'eu-west-2', accountId: '123456789012', bucket: 'pf-rehearsal' };
+const target = MOTO_TARGET;
 
 describe('rehearsal report', () => {
   const step = (ok = true) => ({ ok, seconds: 1, errors: ok ? [] : ['s: error aws_x.y: boom'] });

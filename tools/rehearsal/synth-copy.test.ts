@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnvironment } from '@queue-lanes/config';
-import type { MotoTarget } from './rehearsal';
+import { MOTO_TARGET } from './testing';
 import { applyOrder, endpointNames, rehearsalEnvironment } from './synth-copy';
 
 const root = join(__dirname, '..', '..');
-const target: MotoTarget = { endpoint: 'http://127.0.0.1:4566', region: 'eu-west-2', accountId: '123456789012', bucket: 'pf-rehearsal' };
+const target = MOTO_TARGET;
 
 describe('rehearsal copy of the environment file', () => {
   const network = {
