@@ -6,8 +6,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LaneInspection } from './checks/rollback';
-import type { SecretsRead } from './checks/secrets';
 
 const MOTO_SCRIPT = join(__dirname, 'moto_rehearsal.py');
 
@@ -32,8 +30,8 @@ export function fakeAwsEnvironment(region: string): NodeJS.ProcessEnv {
 }
 const python = (root: string) => join(root, '.venv', 'bin', 'python');
 
-/** Runs a moto_rehearsal.py command against moto: its JSON answer, or why it failed. */
-export function motoCommand<T = LaneInspection | SecretsRead>(
+/** Runs a moto_rehearsal.py command against moto: its JSON answer (T, the command's), or why it failed. */
+export function motoCommand<T>(
   root: string,
   awsEnv: NodeJS.ProcessEnv,
   endpoint: string,

@@ -78,8 +78,8 @@ function settled(rollback: ReportInput['rollback']): RolledBack {
 }
 
 /** Sets a lane's service to `count` tasks through ECS, as its scaler would. */
-function scaleLane(r: Rehearsal, s: RehearsedStacks, lane: LaneConfig, count: number): ReturnType<typeof motoCommand> {
-  return motoCommand(r.root, r.awsEnv, r.target.endpoint, r.target.region, 'scale', [
+function scaleLane(r: Rehearsal, s: RehearsedStacks, lane: LaneConfig, count: number): unknown {
+  return motoCommand<unknown>(r.root, r.awsEnv, r.target.endpoint, r.target.region, 'scale', [
     '--cluster',
     clusterName(s.rehearsed),
     '--service',
@@ -123,17 +123,15 @@ function applyRolledBack(r: Rehearsal, s: RehearsedStacks, lane: LaneConfig): Ro
 /** What moto holds of the lane: its service, alarms, host-consumer switch and which of `logGroups` exist. */
 function inspectLane(r: Rehearsal, s: RehearsedStacks, lane: LaneConfig, logGroups: readonly string[]): LaneInspection | string {
   const { rehearsed } = s;
-  return <LaneInspection | string>(
-    motoCommand(r.root, r.awsEnv, r.target.endpoint, r.target.region, 'inspect', [
-      '--cluster',
-      clusterName(rehearsed),
-      '--service',
-      serviceName(rehearsed, lane.name),
-      '--alarm-prefix',
-      alarmName(rehearsed, lane.name, ''),
-      '--parameter',
-      laneParameterName(rehearsed, lane.name, 'host-consumer'),
-      ...logGroups.flatMap((g) => ['--log-group', g]),
-    ])
-  );
+  return motoCommand<LaneInspection>(r.root, r.awsEnv, r.target.endpoint, r.target.region, 'inspect', [
+    '--cluster',
+    clusterName(rehearsed),
+    '--service',
+    serviceName(rehearsed, lane.name),
+    '--alarm-prefix',
+    alarmName(rehearsed, lane.name, ''),
+    '--parameter',
+    laneParameterName(rehearsed, lane.name, 'host-consumer'),
+    ...logGroups.flatMap((g) => ['--log-group', g]),
+  ]);
 }

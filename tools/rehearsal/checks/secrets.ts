@@ -91,12 +91,12 @@ export function secretsToUpgrade(s: RehearsedStacks): SecretsUpgrade {
 }
 
 /** What moto_rehearsal.py secrets answered, or why it failed. */
-export type SecretsPut = ReturnType<typeof motoCommand>;
+export type SecretsPut = SecretsRead | string;
 
 /** Puts each secret's real value in moto's SSM out of band (`put`), or reads them back with what the state holds. */
 export function secretsCommand(r: Rehearsal, secrets: SecretsUpgrade, put: boolean): SecretsPut {
   const { target } = r;
-  return motoCommand(r.root, r.awsEnv, target.endpoint, target.region, 'secrets', [
+  return motoCommand<SecretsRead>(r.root, r.awsEnv, target.endpoint, target.region, 'secrets', [
     '--bucket',
     target.bucket,
     '--state-key',
@@ -120,7 +120,5 @@ export function secretsOutcome(
   if (secretsPut === undefined || typeof secretsPut === 'string')
     return { failed: `Putting the secrets' values failed: ${secretsPut ?? 'not run'}` };
   const after = secretsCommand(r, secrets, false);
-  return typeof after === 'string'
-    ? { failed: `Reading the secrets back failed: ${after}` }
-    : { checks: secretChecks(after as SecretsRead) };
+  return typeof after === 'string' ? { failed: `Reading the secrets back failed: ${after}` } : { checks: secretChecks(after) };
 }
